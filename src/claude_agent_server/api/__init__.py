@@ -1,0 +1,1 @@
+"""HTTP layer: thin FastAPI routers, one module per resource."""

@@ -1,0 +1,40 @@
+"""Domain errors → HTTP status codes, mapped once for the whole app."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from ..sessions import errors
+
+log = logging.getLogger(__name__)
+
+STATUS: dict[type[errors.SessionError], int] = {
+    errors.SessionNotFound: 404,
+    errors.TranscriptNotFound: 404,
+    errors.PermissionNotFound: 404,
+    errors.InvalidSessionRequest: 400,
+    errors.SessionConflict: 409,
+    errors.TurnInProgress: 409,
+    errors.TooManySessions: 503,
+    errors.SessionStartError: 502,
+}
+
+
+async def _session_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.SessionError)
+    code = next((c for t, c in STATUS.items() if isinstance(exc, t)), 400)
+    return JSONResponse({"detail": exc.detail}, status_code=code)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse({"detail": f"internal error: {type(exc).__name__}"}, status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+    app.add_exception_handler(errors.SessionError, _session_error)
+    app.add_exception_handler(Exception, _unexpected)

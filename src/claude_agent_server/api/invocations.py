@@ -1,0 +1,159 @@
+"""``POST /invocations``: the single entry point (AWS Bedrock AgentCore / SageMaker contract).
+
+Two request shapes:
+
+1. The envelope ``{path, method, path_params, payload}``: forwarded inside this
+   app to the REST route it names, so the handler, the auth check, the status
+   code and the body are exactly those of the REST call (streaming included).
+2. AgentCore ``{"prompt": "..."}`` with the header
+   ``X-Amzn-Bedrock-AgentCore-Runtime-Session-Id`` (33+ characters): one turn in
+   the session mapped to that header, created (or resumed from its transcript)
+   on first use. The mapping is a UUIDv5 of the header, so it survives restarts.
+   ``Accept: text/event-stream`` streams the turn.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from ..sessions import SessionNotFound, TranscriptNotFound
+from .deps import ManagerDep, SettingsDep, model_route
+from .messages import run_turn, wants_stream
+
+router = APIRouter(tags=["invocations"])
+
+SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
+MIN_SESSION_HEADER_LENGTH = 33
+_NAMESPACE = uuid.UUID("6f1c3c8e-6a53-4f0e-9f3e-0c5b8f2d7a11")
+_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def agentcore_session_id(header: str) -> str:
+    """The Claude Code session id an AgentCore runtime session id maps to (stable UUIDv5)."""
+    return str(uuid.uuid5(_NAMESPACE, header))
+
+
+class Forwarded(Response):
+    """Runs the app itself on a rewritten request and streams its response back as is."""
+
+    def __init__(self, scope: Scope, body: bytes) -> None:
+        super().__init__()
+        self.child_scope = scope
+        self.child_body = body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        sent = False
+
+        async def child_receive() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": self.child_body, "more_body": False}
+            return await receive()
+
+        await scope["app"](self.child_scope, child_receive, send)
+
+
+def _bad(detail: str, code: int = status.HTTP_400_BAD_REQUEST) -> HTTPException:
+    return HTTPException(code, detail=detail)
+
+
+def _envelope_target(body: dict[str, Any]) -> tuple[str, str, str]:
+    """``(method, path, query)`` of an envelope, placeholders filled and quoted."""
+    path = body.get("path")
+    if not isinstance(path, str) or not path:
+        raise _bad("'path' is required: a REST path such as /sessions or /sessions/{session_id}/messages")
+    method = str(body.get("method") or "POST").upper()
+    if method not in _METHODS:
+        raise _bad(f"'method' must be one of {', '.join(sorted(_METHODS))}")
+    params = body.get("path_params") or {}
+    if not isinstance(params, dict):
+        raise _bad("'path_params' must be an object", status.HTTP_422_UNPROCESSABLE_CONTENT)
+    path, _, query = path.partition("?")
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in params:
+            raise _bad(f"path parameter {name!r} is missing from 'path_params'")
+        return quote(str(params[name]), safe="")
+
+    path = _PLACEHOLDER.sub(fill, path)
+    if not path.startswith("/") or path.rstrip("/") == "/invocations" or ".." in path.split("/"):
+        raise _bad(f"'path' {path!r} cannot be invoked")
+    return method, path, query
+
+
+def _forward(request: Request, body: dict[str, Any]) -> Forwarded:
+    method, path, query = _envelope_target(body)
+    payload = body.get("payload")
+    if method in ("GET", "DELETE"):
+        if isinstance(payload, dict) and payload:
+            extra = urlencode({k: v for k, v in payload.items() if v is not None})
+            query = f"{query}&{extra}" if query else extra
+        content = b""
+    else:
+        content = json.dumps({} if payload is None else payload).encode()
+    headers = [(k, v) for k, v in request.scope["headers"] if k not in (b"content-length", b"content-type")]
+    headers += [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
+    scope = {
+        **request.scope,
+        "method": method,
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "headers": headers,
+    }
+    scope.pop("route", None)
+    scope.pop("endpoint", None)
+    scope.pop("path_params", None)
+    return Forwarded(scope, content)
+
+
+async def _agentcore(request: Request, body: dict[str, Any], manager: ManagerDep, settings: SettingsDep) -> Any:
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise _bad("'prompt' must be a non-empty string", status.HTTP_422_UNPROCESSABLE_CONTENT)
+    header = request.headers.get(SESSION_HEADER)
+    if header is not None and len(header) < MIN_SESSION_HEADER_LENGTH:
+        raise _bad(f"{SESSION_HEADER} must be at least {MIN_SESSION_HEADER_LENGTH} characters")
+    header = header or str(uuid.uuid4())
+    session_id = agentcore_session_id(header)
+    try:
+        session = manager.get(session_id)
+    except SessionNotFound:
+        route = model_route(request, False, None)
+        try:
+            session = await manager.create(resume_session_id=session_id, route=route)
+        except TranscriptNotFound:
+            session = await manager.create(session_id=session_id, route=route)
+    result = await run_turn(session, prompt, wants_stream(request, False), settings.heartbeat_interval)
+    if isinstance(result, Response):
+        result.headers[SESSION_HEADER] = header
+        return result
+    return JSONResponse(result, headers={SESSION_HEADER: header})
+
+
+@router.post("/invocations")
+async def invocations(request: Request, manager: ManagerDep, settings: SettingsDep) -> Any:
+    """Single entry point: a REST envelope ``{path, method, path_params, payload}``,
+    or an AgentCore ``{"prompt"}`` turn keyed by the runtime session header.
+    A missing path is 400, an unknown path 404, a bad payload 422, as for REST.
+    """
+    try:
+        body = await request.json()
+    except ValueError:
+        raise _bad("the body must be JSON", status.HTTP_422_UNPROCESSABLE_CONTENT) from None
+    if not isinstance(body, dict):
+        raise _bad("the body must be a JSON object", status.HTTP_422_UNPROCESSABLE_CONTENT)
+    if "prompt" in body and "path" not in body:
+        return await _agentcore(request, body, manager, settings)
+    return _forward(request, body)

@@ -1,0 +1,45 @@
+"""``POST /sessions/{id}/messages``: one turn, as one JSON reply or as SSE."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sse_starlette import ServerSentEvent
+
+from ..sessions import Event, Session
+from ..sessions.turns import build_reply, turn_events
+from .deps import SessionDep, SettingsDep
+from .schemas import SendMessage
+from .sse import event_stream, frame
+
+router = APIRouter(prefix="/sessions", tags=["messages"])
+
+
+def wants_stream(request: Request, stream: bool) -> bool:
+    return stream or "text/event-stream" in request.headers.get("accept", "")
+
+
+async def run_turn(session: Session, message: str, stream: bool, heartbeat: float) -> Any:
+    """Start a turn (409 if one runs) and answer with its reply or its event stream."""
+    started = await session.send(message)
+    if stream:
+
+        async def frames() -> AsyncIterator[ServerSentEvent]:
+            async for event in turn_events(session, started):
+                yield frame(event)
+
+        return event_stream(frames(), heartbeat)
+    events: list[Event] = [event async for event in turn_events(session, started)]
+    return build_reply(session.id, events)
+
+
+@router.post("/{session_id}/messages")
+async def send_message(body: SendMessage, request: Request, session: SessionDep, settings: SettingsDep) -> Any:
+    """Run one turn. Blocking: ``{session_id, messages, result, cost_usd, num_turns,
+    duration_ms, usage, is_error, stop_reason}``. With ``stream: true`` or
+    ``Accept: text/event-stream``: the turn's events as SSE, ending with ``result``
+    or ``error``. 409 while another turn runs in the session.
+    """
+    return await run_turn(session, body.message, wants_stream(request, body.stream), settings.heartbeat_interval)

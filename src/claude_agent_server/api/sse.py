@@ -1,0 +1,30 @@
+"""Session events as Server-Sent Events frames (sse-starlette does the encoding)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from ..sessions import Event
+
+
+def frame(event: Event) -> ServerSentEvent:
+    """``id:`` the event id, ``event:`` its type, ``data:`` its JSON form."""
+    return ServerSentEvent(id=str(event.id), event=event.type, data=json.dumps(event.to_dict()))
+
+
+def snapshot_frame(data: dict[str, Any]) -> ServerSentEvent:
+    """A ``status`` frame without an id (it does not move the client's Last-Event-ID)."""
+    return ServerSentEvent(event="status", data=json.dumps({"type": "status", **data}))
+
+
+def event_stream(frames: AsyncIterator[ServerSentEvent], heartbeat: float) -> EventSourceResponse:
+    """An SSE response with heartbeat comments every ``heartbeat`` seconds and no proxy buffering."""
+    return EventSourceResponse(
+        frames,
+        ping=max(1, round(heartbeat)),
+        headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"},
+    )

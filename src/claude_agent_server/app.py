@@ -1,0 +1,85 @@
+"""The application factory. Nothing is built at import time; the lifespan owns the state.
+
+``create_app(settings)`` returns a FastAPI app whose lifespan creates the
+:class:`SessionManager` (on ``app.state.manager``) and closes every session on
+shutdown, so no Claude Code CLI process outlives the server.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from . import __version__
+from .api import errors, events, health, invocations, messages, permissions, proxy, sessions
+from .api.auth import require_api_key
+from .demo import router as demo_router
+from .sessions import ManagerConfig, SessionManager
+from .sessions.session import ClientFactory
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def manager_config(settings: Settings) -> ManagerConfig:
+    """The session layer's view of the settings."""
+    return ManagerConfig(
+        workspace=settings.workspace,
+        permission_timeout=settings.permission_timeout,
+        max_sessions=settings.max_sessions,
+        event_buffer_size=settings.event_buffer_size,
+        default_model=settings.default_model,
+        default_permission_mode=settings.default_permission_mode,
+        cli_path=settings.cli_path,
+    )
+
+
+def create_app(settings: Settings | None = None, client_factory: ClientFactory | None = None) -> FastAPI:
+    """Build the server app.
+
+    Args:
+        settings: Configuration (default: read from the environment).
+        client_factory: Makes SDK clients; tests inject scripted fakes here.
+            Default: ``claude_agent_sdk.ClaudeSDKClient``.
+    """
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        manager = SessionManager(manager_config(settings), **({"client_factory": client_factory} if client_factory else {}))
+        app.state.manager = manager
+        app.state.proxy = proxy.make_service(settings)
+        try:
+            yield
+        finally:
+            await manager.close_all()
+            await proxy.close_service(app.state.proxy)
+
+    app = FastAPI(
+        title="claude-agent-server",
+        version=__version__,
+        summary="Claude Agent SDK sessions over REST, SSE and /invocations",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials="*" not in settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    app.include_router(health.router)
+    protected = [Depends(require_api_key)]
+    for module in (sessions, messages, events, permissions, invocations):
+        app.include_router(module.router, dependencies=protected)
+    app.include_router(proxy.router, dependencies=protected)
+    if settings.demo:
+        app.include_router(demo_router, dependencies=protected)
+    return app

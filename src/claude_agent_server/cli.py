@@ -1,0 +1,52 @@
+"""``claude-agent-server``: run the server (flags and ``AGENT_SERVER_*`` variables)."""
+
+from __future__ import annotations
+
+import sys
+
+import uvicorn
+from pydantic import ValidationError
+
+from .settings import Settings
+
+DEMO_BANNER = """\
+──────────────────────────────────────────────────────────────────────
+ OFFLINE DEMO MODEL: replies come from a scripted model inside this
+ server, not from Claude. No network and no API key are used.
+ Try: "run `ls`", "create a file notes.txt", "remember that ...".
+──────────────────────────────────────────────────────────────────────"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse flags, refuse unsafe binds, serve until stopped. Returns the exit code."""
+    try:
+        settings = Settings(_cli_parse_args=sys.argv[1:] if argv is None else argv)
+    except ValidationError as exc:
+        print(f"claude-agent-server: invalid settings:\n{exc}", file=sys.stderr)
+        return 2
+    if not settings.is_loopback and settings.api_key is None:
+        print(
+            f"claude-agent-server: refusing to bind {settings.host} without an API key: anyone who can reach it "
+            "could run commands on this machine. Set AGENT_SERVER_API_KEY (or --api-key), or bind 127.0.0.1.",
+            file=sys.stderr,
+        )
+        return 2
+    if not settings.workspace.is_dir():
+        print(f"claude-agent-server: workspace {settings.workspace} is not a directory", file=sys.stderr)
+        return 2
+    if settings.demo:
+        print(DEMO_BANNER, file=sys.stderr)
+    from .app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=15,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

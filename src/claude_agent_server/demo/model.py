@@ -1,0 +1,194 @@
+"""The offline demo model's script: an Anthropic Messages request in, a reply plan out.
+
+Pure functions, no I/O. The replies are deterministic and exercise the product:
+
+* plain text answers;
+* ``run `cmd```  → a ``Bash`` tool call (several backticked commands → parallel calls);
+* ``create a file NAME [with content TEXT]`` → a ``Write`` tool call in the cwd;
+* a tool result → a short summary of it (or of the denial);
+* ``remember X`` / ``my name is X`` then ``what did I ask you to remember?`` → recall
+  from earlier turns, proving conversation state;
+* ``which model`` → names the model the request asked for (shows model switches);
+* ``count slowly`` → a long reply streamed slowly (for interrupt demos and tests).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+SLOW_WORDS = 40
+"""Words in the slow reply; :data:`SLOW_DELAY` seconds apart when streamed."""
+SLOW_DELAY = 0.25
+
+_CWD = re.compile(r"Primary working directory:\s*(\S+)")
+_BACKTICKED = re.compile(r"`([^`]+)`")
+_RUN = re.compile(r"\b(?:run|execute)\b(?:\s+the)?(?:\s+command)?:?\s+(.+)", re.I | re.S)
+_CREATE = re.compile(
+    r"\b(?:create|write)\b\s+(?:a\s+|the\s+)?file\s+(?:called\s+|named\s+)?`?([\w.\-/]+)`?"
+    r"(?:\s+(?:with|containing)\s+(?:the\s+)?(?:content|text)?:?\s*(.+))?",
+    re.I | re.S,
+)
+_FACT = re.compile(r"\b(?:remember(?:\s+that)?|my name is|note that)\s+(.+)", re.I | re.S)
+_RECALL = re.compile(r"\b(?:recall|what did i (?:ask|tell)|what(?:'s| is) my name|remind me)\b", re.I)
+_WHICH_MODEL = re.compile(r"\b(?:which|what)\s+model\b", re.I)
+_SLOW = re.compile(r"\bslow(?:ly)?\b", re.I)
+
+HELP = (
+    "Hello! I'm the offline demo model: scripted, no network, no API key. Try:\n"
+    "- run `ls -la` (I call the Bash tool; you approve it)\n"
+    "- create a file notes.txt with content hello (I call the Write tool)\n"
+    "- remember that my favourite colour is green, then: what did I ask you to remember?\n"
+    "- which model are you?\n"
+    "- count slowly (a long reply you can interrupt)"
+)
+
+
+@dataclass
+class Reply:
+    """What the demo model answers: content blocks in Anthropic shape and a stop reason."""
+
+    content: list[dict[str, Any]] = field(default_factory=list)
+    stop_reason: str = "end_turn"
+    slow: bool = False
+    """Stream the text word by word, :data:`SLOW_DELAY` seconds apart."""
+
+    @property
+    def text(self) -> str:
+        return "".join(b.get("text", "") for b in self.content if b["type"] == "text")
+
+
+def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
+    content = message.get("content")
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    return [b for b in content or [] if isinstance(b, dict)]
+
+
+def _is_human_text(block: dict[str, Any]) -> bool:
+    return block.get("type") == "text" and not block.get("text", "").lstrip().startswith("<")
+
+
+def human_texts(messages: list[dict[str, Any]]) -> list[str]:
+    """Every text the human typed, oldest first (CLI-made reminder blocks left out)."""
+    return [
+        b["text"].strip()
+        for m in messages
+        if m.get("role") == "user"
+        for b in _blocks(m)
+        if _is_human_text(b)
+    ]
+
+
+def _tool_text(content: Any) -> str:
+    if isinstance(content, list):
+        return "\n".join(str(c.get("text", "")) for c in content if isinstance(c, dict))
+    return "" if content is None else str(content)
+
+
+def _working_directory(body: dict[str, Any]) -> str | None:
+    haystack = json.dumps(body.get("system", "")) + json.dumps(body.get("messages", []))
+    match = _CWD.search(haystack)
+    return match.group(1).replace("\\n", "").rstrip("\\") if match else None
+
+
+def _tool_names(body: dict[str, Any]) -> set[str]:
+    return {t.get("name", "") for t in body.get("tools") or [] if isinstance(t, dict)}
+
+
+def _summarise_results(results: list[dict[str, Any]]) -> Reply:
+    parts = []
+    for result in results:
+        text = _tool_text(result.get("content")).strip()
+        if result.get("is_error"):
+            parts.append(f"The tool call did not run: {text or 'it was denied'}.")
+        elif text:
+            shown = "\n".join(text.splitlines()[:20])
+            parts.append(f"The tool ran. Its output:\n```\n{shown}\n```")
+        else:
+            parts.append("The tool ran and printed nothing.")
+    return Reply([{"type": "text", "text": "\n\n".join(parts)}])
+
+
+def _tool_use(prefix: str, index: int, name: str, tool_input: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "tool_use", "id": f"toolu_demo_{prefix}_{index}", "name": name, "input": tool_input}
+
+
+def _commands(text: str) -> list[str]:
+    quoted = [c.strip() for c in _BACKTICKED.findall(text) if c.strip()]
+    if quoted:
+        return quoted
+    match = _RUN.search(text)
+    return [match.group(1).strip()] if match else []
+
+
+def _recall(earlier: list[str]) -> str:
+    facts = [m.group(1).strip().rstrip(".") for t in earlier if (m := _FACT.search(t))]
+    if not facts:
+        return "You haven't asked me to remember anything yet in this conversation."
+    return "You asked me to remember: " + "; ".join(facts) + "."
+
+
+def reply_to(body: dict[str, Any]) -> Reply:
+    """Plan the demo model's reply to one Anthropic Messages request body.
+
+    Args:
+        body: The request body (``model``, ``messages``, ``system``, ``tools``, ...).
+
+    Returns:
+        The reply's content blocks and stop reason; never raises on odd input.
+    """
+    messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+    last = messages[-1] if messages else {"role": "user", "content": ""}
+    results = [b for b in _blocks(last) if b.get("type") == "tool_result"]
+    if last.get("role") == "user" and results:
+        return _summarise_results(results)
+
+    texts = human_texts(messages)
+    text = texts[-1] if texts else ""
+    tools = _tool_names(body)
+    prefix = f"{len(messages):04d}"
+
+    if _SLOW.search(text):
+        words = " ".join(str(n) for n in range(1, SLOW_WORDS + 1))
+        return Reply([{"type": "text", "text": f"Counting slowly: {words}. Done."}], slow=True)
+    if create := _CREATE.search(text):
+        if "Write" not in tools:
+            return Reply([{"type": "text", "text": "I can't write files: the Write tool is not available."}])
+        name, content = create.group(1), (create.group(2) or "Hello from the demo model!").strip()
+        cwd = _working_directory(body) or "."
+        path = name if name.startswith("/") else f"{cwd.rstrip('/')}/{name}"
+        return Reply(
+            [
+                {"type": "text", "text": f"I'll create {name}."},
+                _tool_use(prefix, 0, "Write", {"file_path": path, "content": content + "\n"}),
+            ],
+            stop_reason="tool_use",
+        )
+    commands = _commands(text) if _RUN.search(text) else []
+    if commands:
+        if "Bash" not in tools:
+            return Reply([{"type": "text", "text": "I can't run commands: the Bash tool is not available."}])
+        calls = [
+            _tool_use(prefix, i, "Bash", {"command": c, "description": f"Run {c}"})
+            for i, c in enumerate(commands)
+        ]
+        noun = "these commands" if len(calls) > 1 else "that command"
+        return Reply([{"type": "text", "text": f"I'll run {noun}."}, *calls], stop_reason="tool_use")
+    if _RECALL.search(text):
+        return Reply([{"type": "text", "text": _recall(texts[:-1])}])
+    if fact := _FACT.search(text):
+        return Reply([{"type": "text", "text": f"Got it, I'll remember: {fact.group(1).strip().rstrip('.')}."}])
+    if _WHICH_MODEL.search(text):
+        model = body.get("model", "unknown")
+        return Reply([{"type": "text", "text": f"I'm the offline demo model, answering as {model}."}])
+    if not text:
+        return Reply([{"type": "text", "text": "OK."}])
+    return Reply([{"type": "text", "text": HELP}])
+
+
+def count_tokens(body: dict[str, Any]) -> int:
+    """A rough, deterministic token count of a request (4 characters a token)."""
+    return max(1, len(json.dumps(body.get("messages", ""))) // 4)

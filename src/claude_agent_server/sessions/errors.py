@@ -1,0 +1,77 @@
+"""Domain errors of the session layer. The HTTP layer maps them to status codes once.
+
+Hierarchy::
+
+    SessionError
+    ├── SessionNotFound          no live session with that id (404)
+    ├── TranscriptNotFound       no transcript on disk with that id (404)
+    ├── PermissionNotFound       no pending permission request with that id (404)
+    ├── InvalidSessionRequest    a malformed id, a cwd outside the workspace, ... (400)
+    ├── SessionConflict          the session is already live (409)
+    ├── TurnInProgress           a turn is already running in the session (409)
+    ├── TooManySessions          the live-session limit is reached (503)
+    └── SessionStartError        the Claude Code CLI failed to start (502)
+"""
+
+from __future__ import annotations
+
+
+class SessionError(Exception):
+    """Base of every session-layer error; ``detail`` is safe to show a client."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class SessionNotFound(SessionError):
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"session {session_id} not found (closed, or never created here)")
+        self.session_id = session_id
+
+
+class TranscriptNotFound(SessionError):
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"no transcript for session {session_id}")
+        self.session_id = session_id
+
+
+class PermissionNotFound(SessionError):
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"permission request {request_id} is not pending (unknown, answered or expired)")
+        self.request_id = request_id
+
+
+class InvalidSessionRequest(SessionError):
+    """The request names something that cannot be used (bad id, cwd outside the workspace)."""
+
+
+class SessionConflict(SessionError):
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"session {session_id} is already live; send messages to it directly")
+        self.session_id = session_id
+
+
+class TurnInProgress(SessionError):
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"session {session_id} is already running a turn; wait for it or interrupt it")
+        self.session_id = session_id
+
+
+class TooManySessions(SessionError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the server already holds {limit} live sessions; close one first")
+        self.limit = limit
+
+
+class SessionStartError(SessionError):
+    """The Claude Code CLI did not start; ``stderr`` holds its last words, if any."""
+
+    def __init__(self, reason: str, stderr: str | None = None, exit_code: int | None = None) -> None:
+        detail = f"Claude Code failed to start: {reason}"
+        if stderr and stderr.strip() not in reason:
+            detail += f" ({stderr.strip()})"
+        super().__init__(detail)
+        self.reason = reason
+        self.stderr = stderr
+        self.exit_code = exit_code

@@ -1,0 +1,101 @@
+"""What a new session asks for (:class:`SessionSpec`) and the SDK options built from it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from claude_agent_sdk import ClaudeAgentOptions
+
+PERMISSION_MODES = ("default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto")
+"""The modes the SDK knows (``claude_agent_sdk.types.PermissionMode``)."""
+
+
+@dataclass(slots=True)
+class SessionSpec:
+    """A validated request for a new or resumed session."""
+
+    session_id: str
+    cwd: Path
+    resume: bool = False
+    model: str | None = None
+    permission_mode: str = "default"
+    system_prompt: str | None = None
+    append_system_prompt: str | None = None
+    allowed_tools: list[str] = field(default_factory=list)
+    disallowed_tools: list[str] = field(default_factory=list)
+    max_turns: int | None = None
+    enable_proxy: bool = False
+    background_model: str | None = None
+
+
+@dataclass(slots=True)
+class ModelRoute:
+    """Where a session's CLI sends model requests when the server redirects it.
+
+    ``base_url`` is the demo model or this server's own ``/v1/messages`` proxy;
+    ``api_key`` is what the CLI sends as ``x-api-key``.
+    """
+
+    base_url: str
+    api_key: str
+    background_model: str | None = None
+
+
+def session_env(route: ModelRoute | None, model: str | None) -> dict[str, str]:
+    """Environment overrides for a session's CLI.
+
+    Without a route the CLI inherits the server's environment, so
+    ``ANTHROPIC_API_KEY``, ``ANTHROPIC_BASE_URL``, ``CLAUDE_CODE_USE_BEDROCK``, ...
+    configure it exactly as they configure Claude Code itself.
+    """
+    if route is None:
+        return {}
+    env = {
+        "ANTHROPIC_BASE_URL": route.base_url,
+        "ANTHROPIC_API_KEY": route.api_key,
+        "ANTHROPIC_AUTH_TOKEN": "",
+        "CLAUDE_CODE_USE_BEDROCK": "0",
+        "CLAUDE_CODE_USE_VERTEX": "0",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+    }
+    background = route.background_model or model
+    if background:
+        env["ANTHROPIC_SMALL_FAST_MODEL"] = background
+        env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] = background
+    return env
+
+
+def build_options(
+    spec: SessionSpec,
+    *,
+    can_use_tool: Callable[..., Any],
+    stderr: Callable[[str], None],
+    route: ModelRoute | None = None,
+    cli_path: Path | None = None,
+) -> ClaudeAgentOptions:
+    """SDK options for one session: its id (new or resumed), cwd, model, tools and callbacks."""
+    system_prompt: Any = spec.system_prompt
+    if spec.append_system_prompt:
+        system_prompt = {"type": "preset", "preset": "claude_code", "append": spec.append_system_prompt}
+        if spec.system_prompt:
+            system_prompt = f"{spec.system_prompt}\n\n{spec.append_system_prompt}"
+    return ClaudeAgentOptions(
+        session_id=None if spec.resume else spec.session_id,
+        resume=spec.session_id if spec.resume else None,
+        cwd=str(spec.cwd),
+        model=spec.model,
+        permission_mode=spec.permission_mode,  # type: ignore[arg-type]
+        system_prompt=system_prompt,
+        allowed_tools=list(spec.allowed_tools),
+        disallowed_tools=list(spec.disallowed_tools),
+        max_turns=spec.max_turns,
+        can_use_tool=can_use_tool,
+        include_partial_messages=True,
+        env=session_env(route, spec.model),
+        stderr=stderr,
+        cli_path=str(cli_path) if cli_path else None,
+    )
+

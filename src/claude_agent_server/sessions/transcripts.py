@@ -1,0 +1,76 @@
+"""Transcripts on disk, read through the SDK's session functions in a worker thread.
+
+Claude Code writes one JSONL transcript per session under
+``$CLAUDE_CONFIG_DIR`` (default ``~/.claude``)``/projects/<cwd>/<id>.jsonl``.
+The SDK's ``list_sessions`` / ``get_session_info`` / ``get_session_messages``
+read them; scanning is blocking file I/O, so it never runs on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from claude_agent_sdk import SDKSessionInfo, get_session_info, get_session_messages, list_sessions
+
+
+def _iso(ms: int | None) -> str | None:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat() if ms else None
+
+
+def available_entry(info: SDKSessionInfo) -> dict[str, Any]:
+    """A transcript's list entry: ``{session_id, modified, created_at, preview, project, cwd, ...}``."""
+    preview = info.custom_title or info.first_prompt or info.summary or ""
+    return {
+        "session_id": info.session_id,
+        "modified": _iso(info.last_modified),
+        "created_at": _iso(info.created_at),
+        "preview": preview[:200],
+        "project": Path(info.cwd).name if info.cwd else None,
+        "cwd": info.cwd,
+        "git_branch": info.git_branch,
+        "file_size": info.file_size,
+    }
+
+
+def _inside(path: str | None, root: Path) -> bool:
+    if not path:
+        return False
+    try:
+        return Path(path).resolve().is_relative_to(root)
+    except (OSError, ValueError):
+        return False
+
+
+async def list_available(workspace: Path, cwd: Path | None, limit: int, offset: int) -> list[SDKSessionInfo]:
+    """Transcripts of sessions run inside ``workspace`` (or exactly ``cwd``), newest first.
+
+    Args:
+        workspace: Only sessions whose cwd lies inside it are listed.
+        cwd: Only sessions of this project directory, when given.
+        limit: Entries at most.
+        offset: Entries to skip (pagination).
+    """
+
+    def scan() -> list[SDKSessionInfo]:
+        if cwd is not None:
+            found = list_sessions(directory=str(cwd), include_worktrees=False)
+        else:
+            found = [s for s in list_sessions() if _inside(s.cwd, workspace)]
+        return found[offset : offset + limit]
+
+    return await asyncio.to_thread(scan)
+
+
+async def find(session_id: str) -> SDKSessionInfo | None:
+    """The transcript's metadata, or None when no transcript has that id."""
+    return await asyncio.to_thread(get_session_info, session_id)
+
+
+async def messages(session_id: str, directory: str | None = None) -> list[dict[str, Any]]:
+    """The transcript's user and assistant messages, oldest first (SDK ``SessionMessage`` dicts)."""
+    found = await asyncio.to_thread(get_session_messages, session_id, directory)
+    return [asdict(m) for m in found]

@@ -1,0 +1,99 @@
+"""Server settings: environment variables with the ``AGENT_SERVER_`` prefix and CLI flags.
+
+Every field is an environment variable (``AGENT_SERVER_PORT=9000``) and a
+command-line flag (``--port 9000``); flags win over the environment. The default
+model also reads Claude Code's own ``ANTHROPIC_MODEL``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto"]
+"""The permission modes Claude Code knows (SDK ``PermissionMode``)."""
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "claude-agent-server"
+
+
+class Settings(BaseSettings):
+    """Configuration of one server process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AGENT_SERVER_",
+        populate_by_name=True,
+        cli_prog_name="claude-agent-server",
+        cli_kebab_case=True,
+        cli_implicit_flags=True,
+        extra="ignore",
+    )
+
+    host: str = Field("127.0.0.1", description="Address to bind. Non-loopback needs an API key.")
+    port: int = Field(8000, ge=0, le=65535, description="TCP port to bind (0: any free port).")
+    api_key: SecretStr | None = Field(
+        None, description="Key every route but /health, /ping and the docs requires."
+    )
+    workspace: Path = Field(
+        default_factory=Path.cwd,
+        description="Root directory; every session's cwd must resolve inside it.",
+    )
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Where the server keeps its own state (AgentCore session map).",
+    )
+    demo: bool = Field(False, description="Serve the offline scripted demo model and use it.")
+    default_model: str | None = Field(
+        None,
+        validation_alias=AliasChoices("default_model", "AGENT_SERVER_DEFAULT_MODEL", "ANTHROPIC_MODEL"),
+        description="Model for new sessions that name none (also read from ANTHROPIC_MODEL).",
+    )
+    default_permission_mode: PermissionMode = Field(
+        "default", description="Permission mode for new sessions that name none."
+    )
+    permission_timeout: float = Field(
+        300.0, gt=0, description="Seconds a permission request waits before it is denied."
+    )
+    max_sessions: int = Field(32, ge=1, description="Live sessions at most (each CLI holds ~225 MB).")
+    event_buffer_size: int = Field(
+        2000, ge=10, description="Events kept per session for Last-Event-ID replay."
+    )
+    heartbeat_interval: float = Field(15.0, gt=0, description="Seconds between SSE heartbeat comments.")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed by CORS (none by default)."
+    )
+    litellm_config: Path | None = Field(
+        None, description="LiteLLM proxy-config YAML (model_list) for /v1/messages."
+    )
+    cli_path: Path | None = Field(
+        None, description="Claude Code CLI to run (default: the one bundled with the SDK)."
+    )
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
+        "info", description="Server log level."
+    )
+
+    @field_validator("workspace", "data_dir", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def is_loopback(self) -> bool:
+        """True when ``host`` only accepts connections from this machine."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    def api_key_value(self) -> str | None:
+        """The API key as plain text, or None when auth is off."""
+        return self.api_key.get_secret_value() if self.api_key else None
