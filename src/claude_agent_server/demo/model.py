@@ -4,6 +4,7 @@ Pure functions, no I/O. The replies are deterministic and exercise the product:
 
 * plain text answers;
 * ``run `cmd```  → a ``Bash`` tool call (several backticked commands → parallel calls);
+* ``read `path```  → a ``Read`` tool call (several paths → parallel calls);
 * ``create a file NAME [with content TEXT]`` → a ``Write`` tool call in the cwd;
 * a tool result → a short summary of it (or of the denial);
 * ``remember X`` / ``my name is X`` then ``what did I ask you to remember?`` → recall
@@ -31,6 +32,7 @@ _CREATE = re.compile(
     r"(?:\s+(?:with|containing)\s+(?:the\s+)?(?:content|text)?:?\s*(.+))?",
     re.I | re.S,
 )
+_READ = re.compile(r"\bread\b", re.I)
 _FACT = re.compile(r"\b(?:remember(?:\s+that)?|my name is|note that)\s+(.+)", re.I | re.S)
 _RECALL = re.compile(r"\b(?:recall|what did i (?:ask|tell)|what(?:'s| is) my name|remind me)\b", re.I)
 _WHICH_MODEL = re.compile(r"\b(?:which|what)\s+model\b", re.I)
@@ -167,6 +169,10 @@ def reply_to(body: dict[str, Any]) -> Reply:
             ],
             stop_reason="tool_use",
         )
+    paths = _BACKTICKED.findall(text) if _READ.search(text) else []
+    if paths and "Read" in tools:
+        calls = [_tool_use(prefix, i, "Read", {"file_path": p}) for i, p in enumerate(paths)]
+        return Reply([{"type": "text", "text": "I'll read that."}, *calls], stop_reason="tool_use")
     commands = _commands(text) if _RUN.search(text) else []
     if commands:
         if "Bash" not in tools:

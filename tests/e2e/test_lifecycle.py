@@ -1,0 +1,93 @@
+"""Close, list, resume and history; input validation; the CLI's start-up failures."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from e2e_support import reply_text
+from servers import ServerProcess, running_server
+
+pytestmark = pytest.mark.e2e
+
+
+def test_close_then_resume_keeps_id_and_history(http: httpx.Client, workdir: Path) -> None:
+    created = http.post("/sessions", json={"cwd": str(workdir)}).json()
+    session_id = created["session_id"]
+    assert uuid.UUID(session_id).version == 4
+    assert created["cwd"] == str(workdir) and created["status"] == "connected"
+    http.post(f"/sessions/{session_id}/messages", json={"message": "remember that my name is Ada"})
+    assert http.delete(f"/sessions/{session_id}").json()["status"] == "closed"
+    assert http.get(f"/sessions/{session_id}/status").status_code == 404
+    assert http.post(f"/sessions/{session_id}/messages", json={"message": "hi"}).status_code == 404
+    assert session_id not in {s["session_id"] for s in http.get("/sessions").json()["sessions"]}
+
+    available = http.get("/sessions/available", params={"cwd": str(workdir)}).json()["sessions"]
+    [entry] = [s for s in available if s["session_id"] == session_id]
+    assert entry["live"] is False and entry["cwd"] == str(workdir) and entry["project"] == workdir.name
+    assert "my name is Ada" in entry["preview"]
+
+    resumed = http.post("/sessions", json={"resume_session_id": session_id})
+    assert resumed.status_code == 201 and resumed.json()["session_id"] == session_id
+    assert resumed.json()["resumed"] is True and resumed.json()["cwd"] == str(workdir)
+    recall = http.post(f"/sessions/{session_id}/messages", json={"message": "what did I ask you to remember?"})
+    assert "my name is Ada" in reply_text(recall.json())
+    history = http.get(f"/sessions/{session_id}/history").json()["messages"]
+    texts = [str(m["message"]["content"]) for m in history]
+    assert any("my name is Ada" in t for t in texts) and len(history) >= 4
+    assert http.post("/sessions", json={"resume_session_id": session_id}).status_code == 409
+    http.delete(f"/sessions/{session_id}")
+
+
+def test_available_lists_newest_first_with_paging(http: httpx.Client, workdir: Path) -> None:
+    ids = []
+    for n in range(2):
+        sid = http.post("/sessions", json={"cwd": str(workdir)}).json()["session_id"]
+        http.post(f"/sessions/{sid}/messages", json={"message": f"remember that this is session {n}"})
+        http.delete(f"/sessions/{sid}")
+        ids.append(sid)
+    listed = http.get("/sessions/available", params={"cwd": str(workdir)}).json()["sessions"]
+    assert [s["session_id"] for s in listed] == ids[::-1]
+    page = http.get("/sessions/available", params={"cwd": str(workdir), "limit": 1, "offset": 1}).json()["sessions"]
+    assert [s["session_id"] for s in page] == [ids[0]]
+
+
+@pytest.mark.parametrize("bad", ["../../etc/passwd", "/etc/passwd", "1234", "00000000-0000-0000-0000-00000000000g"])
+def test_malicious_resume_id_is_rejected(http: httpx.Client, bad: str) -> None:
+    reply = http.post("/sessions", json={"resume_session_id": bad})
+    assert reply.status_code == 400
+    assert "not a UUID" in reply.json()["detail"]
+
+
+def test_resume_without_transcript_is_404(http: httpx.Client) -> None:
+    reply = http.post("/sessions", json={"resume_session_id": str(uuid.uuid4())})
+    assert reply.status_code == 404
+
+
+def test_cwd_must_stay_inside_the_workspace(server: ServerProcess, http: httpx.Client, tmp_path: Path) -> None:
+    escape = server.workspace / "escape-link"
+    escape.symlink_to(tmp_path)
+    for cwd in ("/etc", "..", str(escape), str(server.workspace / "missing")):
+        reply = http.post("/sessions", json={"cwd": cwd})
+        assert reply.status_code == 400, (cwd, reply.text)
+    assert http.get("/sessions/available", params={"cwd": "/etc"}).status_code == 400
+
+
+def test_bad_bodies_are_422(http: httpx.Client, session: str) -> None:
+    assert http.post("/sessions", json={"permission_mode": "everything"}).status_code == 422
+    assert http.post("/sessions", json={"surprise": True}).status_code == 422
+    assert http.post(f"/sessions/{session}/messages", json={"message": ""}).status_code == 422
+    assert http.post(f"/sessions/{session}/messages", content=b"not json").status_code == 422
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the CLI refuses bypassPermissions only for root")
+def test_cli_start_failure_is_502_with_the_reason(tmp_path: Path) -> None:
+    with running_server(tmp_path, "--demo", env={"IS_SANDBOX": ""}) as server, server.client() as http:
+        reply = http.post("/sessions", json={"permission_mode": "bypassPermissions"})
+        assert reply.status_code == 502
+        assert "root" in reply.json()["detail"]
+        assert http.get("/sessions").json()["sessions"] == []

@@ -1,0 +1,65 @@
+"""Helpers for end-to-end tests: wait for server-side state, run a turn in the background."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from servers import ServerProcess
+
+_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="turn")
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 60, interval: float = 0.1, what: str = "condition") -> Any:
+    """Poll ``predicate`` until it returns something truthy; return that value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def status(http: httpx.Client, session_id: str) -> dict[str, Any]:
+    reply = http.get(f"/sessions/{session_id}/status")
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def wait_for_permissions(http: httpx.Client, session_id: str, count: int = 1, timeout: float = 60) -> list[dict[str, Any]]:
+    """The session's pending permission requests, once at least ``count`` are pending."""
+    return wait_until(
+        lambda: (p := status(http, session_id)["pending_permissions"]) and len(p) >= count and p,
+        timeout,
+        what=f"{count} pending permission request(s)",
+    )
+
+
+def send_in_background(server: ServerProcess, session_id: str, message: str, **body: Any) -> Future[httpx.Response]:
+    """POST a message from another thread; the future holds the HTTP response."""
+
+    def post() -> httpx.Response:
+        with server.client(timeout=120) as client:
+            return client.post(f"/sessions/{session_id}/messages", json={"message": message, **body})
+
+    return _pool.submit(post)
+
+
+def answer(http: httpx.Client, session_id: str, request_id: str, allowed: bool, **extra: Any) -> httpx.Response:
+    return http.post(
+        f"/sessions/{session_id}/permissions/respond",
+        json={"request_id": request_id, "allowed": allowed, **extra},
+    )
+
+
+def reply_text(reply: dict[str, Any]) -> str:
+    return "\n".join(m["content"] for m in reply["messages"] if m["type"] == "text")
+
+
+def tool_results(reply: dict[str, Any]) -> list[dict[str, Any]]:
+    return [m for m in reply["messages"] if m["type"] == "tool_result"]
