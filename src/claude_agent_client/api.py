@@ -1,0 +1,255 @@
+"""Typed async client for the claude-agent-server HTTP API (usable as a library).
+
+Example::
+
+    async with AgentClient("http://127.0.0.1:8000", api_key=None) as client:
+        session = await client.create_session(cwd="/work/project")
+        reply = await client.send_message(session.session_id, "hello")
+        print(reply.result)
+
+Every method raises :class:`~claude_agent_client.errors.ServerUnavailable` when
+the server cannot be reached and an :class:`~claude_agent_client.errors.APIError`
+subclass (``status_code``, ``detail``) when it answers with an error status.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any
+
+import httpx
+from httpx_sse import SSEError, aconnect_sse
+
+from .errors import ServerUnavailable, error_for_status
+from .models import (
+    AvailableSession,
+    CreatedSession,
+    Event,
+    Health,
+    HistoryMessage,
+    LiveSession,
+    SessionStatus,
+    TurnReply,
+)
+
+__all__ = ["AgentClient", "DEFAULT_URL"]
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+CALL_TIMEOUT = 30.0
+"""Seconds for ordinary calls."""
+CREATE_TIMEOUT = 180.0
+"""Seconds for ``POST /sessions`` (it waits for Claude Code to start)."""
+STREAM_READ_TIMEOUT = 60.0
+"""Seconds of silence after which an SSE stream counts as broken (the server sends heartbeats)."""
+
+
+class AgentClient:
+    """One connection pool to one server.
+
+    Args:
+        base_url: The server, e.g. ``http://127.0.0.1:8000``.
+        api_key: Sent as ``Authorization: Bearer <key>`` when set.
+        transport: An httpx transport (tests and embedding); default: the network.
+    """
+
+    def __init__(self, base_url: str = DEFAULT_URL, api_key: str | None = None, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=CALL_TIMEOUT, transport=transport)
+
+    async def __aenter__(self) -> AgentClient:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # -- plumbing ---------------------------------------------------------
+
+    def _unavailable(self, exc: httpx.TransportError) -> ServerUnavailable:
+        reason = str(exc) or type(exc).__name__
+        if isinstance(exc, httpx.ConnectError):
+            reason = f"connection failed ({reason})"
+        return ServerUnavailable(self.base_url, reason)
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = await self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise self._unavailable(exc) from exc
+        if response.status_code >= 400:
+            raise error_for_status(response.status_code, _detail(response))
+        return response.json()
+
+    # -- server -----------------------------------------------------------
+
+    async def health(self) -> Health:
+        """``GET /health`` (never needs the API key)."""
+        return Health.from_json(await self._request("GET", "/health"))
+
+    # -- sessions ---------------------------------------------------------
+
+    async def create_session(
+        self,
+        *,
+        resume_session_id: str | None = None,
+        model: str | None = None,
+        cwd: str | None = None,
+        permission_mode: str | None = None,
+        enable_proxy: bool = False,
+        **options: Any,
+    ) -> CreatedSession:
+        """Start a session, or resume a transcript with ``resume_session_id`` (same id).
+
+        ``options`` pass other ``POST /sessions`` fields (``system_prompt``,
+        ``allowed_tools``, ``max_turns``, ...). Waits until Claude Code is connected.
+
+        Raises:
+            NotFound: no transcript to resume. Conflict: that session is already live.
+            InvalidRequest: bad id or cwd. ServerError: the CLI failed to start (502).
+        """
+        body: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
+        for key, value in (("resume_session_id", resume_session_id), ("model", model), ("cwd", cwd), ("permission_mode", permission_mode)):
+            if value is not None:
+                body[key] = value
+        if enable_proxy:
+            body["enable_proxy"] = True
+        return CreatedSession.from_json(await self._request("POST", "/sessions", json=body, timeout=CREATE_TIMEOUT))
+
+    async def list_sessions(self) -> list[LiveSession]:
+        """``GET /sessions``: the live sessions."""
+        data = await self._request("GET", "/sessions")
+        return [LiveSession.from_json(s) for s in data.get("sessions", [])]
+
+    async def available_sessions(self, cwd: str | None = None, limit: int = 50, offset: int = 0) -> list[AvailableSession]:
+        """``GET /sessions/available``: resumable transcripts, newest first."""
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if cwd is not None:
+            params["cwd"] = cwd
+        data = await self._request("GET", "/sessions/available", params=params)
+        return [AvailableSession.from_json(s) for s in data.get("sessions", [])]
+
+    async def status(self, session_id: str) -> SessionStatus:
+        """``GET /sessions/{id}/status``. Raises NotFound for a session that is not live."""
+        return SessionStatus.from_json(await self._request("GET", f"/sessions/{session_id}/status"))
+
+    async def history(self, session_id: str) -> list[HistoryMessage]:
+        """``GET /sessions/{id}/history``: the transcript's user and assistant messages."""
+        data = await self._request("GET", f"/sessions/{session_id}/history")
+        return [HistoryMessage.from_json(m) for m in data.get("messages", [])]
+
+    async def close_session(self, session_id: str) -> None:
+        """``DELETE /sessions/{id}``: stop it; the transcript stays resumable."""
+        await self._request("DELETE", f"/sessions/{session_id}")
+
+    # -- turns ------------------------------------------------------------
+
+    async def send_message(self, session_id: str, message: str) -> TurnReply:
+        """Run one turn and wait for its end (no time limit: permissions may wait for a human).
+
+        Raises:
+            Conflict: a turn is already running in the session.
+        """
+        data = await self._request(
+            "POST", f"/sessions/{session_id}/messages", json={"message": message}, timeout=httpx.Timeout(CALL_TIMEOUT, read=None)
+        )
+        return TurnReply.from_json(data)
+
+    async def stream_message(self, session_id: str, message: str) -> AsyncIterator[Event]:
+        """Run one turn as SSE: yields its events from ``turn_started`` to ``result`` or ``error``."""
+        async for event in self._sse("POST", f"/sessions/{session_id}/messages", json={"message": message, "stream": True}):
+            yield event
+
+    async def events(self, session_id: str, last_event_id: int | None = None) -> AsyncIterator[Event]:
+        """Subscribe to ``GET /sessions/{id}/events`` (one connection, no reconnect).
+
+        Yields first a ``status`` snapshot (``Event.id is None``; data as :meth:`status`),
+        then the buffered events with an id above ``last_event_id`` (none when it
+        is ``None``), then live events. Ends when the session closes. For automatic
+        reconnection see :class:`claude_agent_client.stream.EventFollower`.
+        """
+        headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
+        async for event in self._sse("GET", f"/sessions/{session_id}/events", headers=headers):
+            yield event
+
+    async def _sse(self, method: str, path: str, **kwargs: Any) -> AsyncIterator[Event]:
+        timeout = httpx.Timeout(CALL_TIMEOUT, read=STREAM_READ_TIMEOUT)
+        try:
+            async with aconnect_sse(self._http, method, path, timeout=timeout, **kwargs) as source:
+                if source.response.status_code >= 400:
+                    await source.response.aread()
+                    raise error_for_status(source.response.status_code, _detail(source.response))
+                try:
+                    async for sse in source.aiter_sse():
+                        try:
+                            data = json.loads(sse.data) if sse.data else {}
+                        except json.JSONDecodeError:
+                            continue
+                        yield Event.from_json(sse.event, data)
+                except SSEError as exc:
+                    raise ServerUnavailable(self.base_url, f"not an event stream ({exc})") from exc
+        except httpx.TransportError as exc:
+            raise self._unavailable(exc) from exc
+
+    # -- permissions and control -----------------------------------------
+
+    async def respond_permission(
+        self,
+        session_id: str,
+        request_id: str,
+        allowed: bool,
+        *,
+        apply_suggestions: bool = False,
+        message: str | None = None,
+        updated_input: dict[str, Any] | None = None,
+    ) -> None:
+        """Answer a pending permission request.
+
+        Args:
+            apply_suggestions: Also apply the request's suggested rules ("always allow").
+            message: Shown to the model when denying.
+            updated_input: Run the tool with this input instead.
+
+        Raises:
+            NotFound: the request is unknown, already answered, timed out or cancelled.
+        """
+        body: dict[str, Any] = {"request_id": request_id, "allowed": allowed, "apply_suggestions": apply_suggestions}
+        if message is not None:
+            body["message"] = message
+        if updated_input is not None:
+            body["updated_input"] = updated_input
+        await self._request("POST", f"/sessions/{session_id}/permissions/respond", json=body)
+
+    async def interrupt(self, session_id: str) -> bool:
+        """Stop the running turn (pending permissions are denied). Returns whether one was running."""
+        data = await self._request("POST", f"/sessions/{session_id}/interrupt")
+        return bool(data.get("was_running"))
+
+    async def set_model(self, session_id: str, model: str | None) -> None:
+        """Switch the model for the following requests (``None``: the server's default)."""
+        await self._request("POST", f"/sessions/{session_id}/model", json={"model": model})
+
+    async def set_permission_mode(self, session_id: str, mode: str) -> None:
+        """Switch the permission mode (default, acceptEdits, plan, bypassPermissions, ...).
+
+        Raises:
+            InvalidRequest: a mode the server does not know (422).
+        """
+        await self._request("POST", f"/sessions/{session_id}/permission_mode", json={"mode": mode})
+
+    async def server_info(self, session_id: str) -> dict[str, Any]:
+        """The CLI's initialization info: ``commands``, ``output_style``, ``models``, ..."""
+        return await self._request("GET", f"/sessions/{session_id}/server_info")
+
+
+def _detail(response: httpx.Response) -> Any:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip() or response.reason_phrase
+    return body.get("detail", body) if isinstance(body, dict) else body
