@@ -1,0 +1,167 @@
+"""``claude-agent-client``: the interactive terminal client.
+
+Start-up checks ``/health``, picks or creates a session, then loops: read a line,
+run it as a command or send it as a message. Errors end as one readable line
+and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.text import Text
+
+from . import commands
+from .api import AgentClient
+from .chat import Chat, ServerGone
+from .config import Options, history_file, parse_args
+from .errors import APIError, AuthenticationError, ClientError, ServerUnavailable
+from .inputs import CommandCompleter, PlainInput, TerminalInput, UserInput
+from .picker import choose_session
+
+__all__ = ["main", "run"]
+
+PROMPT = "› "
+PICKER_SIZE = 10
+
+
+def _fail(console: Console, message: str) -> int:
+    """One line on stderr; returns the exit status 1."""
+    Console(stderr=True, highlight=False, no_color=console.no_color).print(
+        Text(f"claude-agent-client: {message}", style="bold red"), soft_wrap=True
+    )
+    return 1
+
+
+def _resume_hint(session_id: str) -> str:
+    return f"claude-agent-client --session {session_id}"
+
+
+def _make_input(chat_ref: list[Chat]) -> UserInput:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return PlainInput()
+
+    def models() -> list[str]:
+        return ["default", *chat_ref[0].cached_models()] if chat_ref else ["default"]
+
+    names = [n for c in commands.COMMANDS for n in (c.name, *c.aliases)]
+    completer = CommandCompleter(names, {"model": models, "mode": lambda: commands.find("mode").choices})  # type: ignore[union-attr]
+    toolbar = (lambda: chat_ref[0].toolbar()() if chat_ref else "")
+    return TerminalInput(history_file(), completer, toolbar)
+
+
+async def _open_first_session(chat: Chat) -> None:
+    options = chat.options
+    if options.session:
+        await chat.open(options.session)
+        return
+    if not options.new:
+        available = await chat.client.available_sessions(cwd=options.cwd, limit=PICKER_SIZE)
+        if available:
+            choice = await choose_session(available, chat.ui, chat.console)
+            if choice is not None:
+                await chat.open(choice.session_id)
+                return
+    await chat.start_new()
+
+
+async def _confirm_quit(chat: Chat) -> bool:
+    try:
+        answer = await chat.ui.ask("Quit? [y/N] ")
+    except (EOFError, KeyboardInterrupt):
+        return True
+    return answer.strip().lower() in ("y", "yes")
+
+
+async def _loop(chat: Chat) -> None:
+    while True:
+        try:
+            line = await chat.ui.read_message(PROMPT)
+        except EOFError:
+            return
+        except KeyboardInterrupt:
+            if await _confirm_quit(chat):
+                return
+            continue
+        if not line.strip():
+            continue
+        try:
+            parsed = commands.parse(line)
+        except commands.UnknownCommand as exc:
+            chat.console.print(Text(f"Unknown command /{exc.name}. Type /help for the list.", style="yellow"))
+            continue
+        try:
+            if parsed is None:
+                await chat.send(line.strip())
+            else:
+                command, argument = parsed
+                await command.run(chat, argument)
+        except commands.ExitRequested:
+            return
+        except KeyboardInterrupt:
+            chat.console.print(Text("Cancelled.", style="yellow"))
+        except (ServerGone, ServerUnavailable, AuthenticationError):
+            raise
+        except APIError as exc:
+            chat.console.print(Text(f"Error {exc.status_code}: {exc.message}", style="red"))
+
+
+async def run(options: Options, console: Console | None = None) -> int:
+    """Run the interactive client until the user leaves. Returns the exit status."""
+    console = console or Console(highlight=False)
+    chat_ref: list[Chat] = []
+    ui = _make_input(chat_ref)
+    async with AgentClient(options.server, options.api_key) as client:
+        try:
+            await client.health()
+        except ServerUnavailable:
+            return _fail(console, f"no agent server at {options.server}. Start one with `claude-agent-server` "
+                                  "(or `./start.sh demo`), or point --server / AGENT_SERVER_URL at it.")
+        except APIError as exc:
+            return _fail(console, f"{options.server} does not look like an agent server (GET /health: {exc})")
+        chat = Chat(client, console, ui, options)
+        chat_ref.append(chat)
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, lambda: chat.interrupt_turn() or ui.cancel())
+        try:
+            await _open_first_session(chat)
+            await _loop(chat)
+        except AuthenticationError:
+            return _fail(console, f"the server at {options.server} needs an API key: pass --api-key or set AGENT_SERVER_API_KEY.")
+        except ServerGone as exc:
+            console.print(Text(f"\nThe server at {options.server} is gone ({exc.reason}).", style="bold red"))
+            console.print(Text.assemble("Your session id is ", (exc.session_id, "bold"), f"; resume it later with: {_resume_hint(exc.session_id)}"))
+            return 1
+        except ServerUnavailable as exc:
+            hint = f" Resume later with: {_resume_hint(chat.session.session_id)}" if chat.session else ""
+            return _fail(console, f"lost the server at {options.server} ({exc.reason}).{hint}")
+        except APIError as exc:
+            return _fail(console, f"the server refused: {exc.message} (HTTP {exc.status_code})")
+        except (KeyboardInterrupt, EOFError):
+            console.print()
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+        session = chat.session
+        if session is not None:
+            with contextlib.suppress(ClientError):
+                await chat.close()
+            console.print(Text.assemble("Session ", (session.session_id, "bold"), f" saved. Resume with: {_resume_hint(session.session_id)}", style="dim"))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console-script entry point. Returns the exit status."""
+    options = parse_args(argv)
+    try:
+        return asyncio.run(run(options))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""The command table: ``exit``, ``clear``, ``model``, ... typed with or without a leading ``/``.
+
+Without the slash a line is a command only when it has the command's exact shape
+(``clear`` alone, ``model`` plus one word, ``mode`` plus a known mode), so prose
+such as "clear the cache" still goes to the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from .chat import Chat
+from .config import MODES
+
+__all__ = ["COMMANDS", "Command", "ExitRequested", "UnknownCommand", "find", "parse"]
+
+Arity = Literal["none", "optional_word"]
+
+
+class ExitRequested(Exception):
+    """``exit`` / ``quit``: leave the client."""
+
+
+class UnknownCommand(Exception):
+    """A ``/word`` that names no command."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One command: names, argument shape, help text and handler ``run(chat, argument)``."""
+
+    name: str
+    summary: str
+    run: Callable[[Chat, str], Awaitable[None]]
+    arity: Arity = "none"
+    usage: str = ""
+    aliases: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+    """When set, a bare (slash-less) use needs one of these as its argument."""
+
+
+# -- handlers -------------------------------------------------------------------
+
+
+async def _exit(chat: Chat, arg: str) -> None:
+    raise ExitRequested
+
+
+async def _clear(chat: Chat, arg: str) -> None:
+    await chat.close()
+    await chat.start_new()
+
+
+async def _sessions(chat: Chat, arg: str) -> None:
+    from .picker import choose_session
+
+    current = chat.session
+    cwd = chat.options.cwd
+    available = await chat.client.available_sessions(cwd=cwd, limit=15)
+    choice = await choose_session(available, chat.ui, chat.console)
+    if choice is not None and current is not None and choice.session_id == current.session_id:
+        chat.console.print(Text("That is the current session.", style="dim"))
+        return
+    await chat.close()
+    if choice is None:
+        await chat.start_new()
+    else:
+        await chat.open(choice.session_id)
+
+
+async def _model(chat: Chat, arg: str) -> None:
+    assert chat.session is not None
+    if not arg:
+        chat.console.print(f"Model: [bold]{chat.session.model or 'default'}[/]  (change with /model NAME, /model default)")
+        return
+    model = None if arg == "default" else arg
+    await chat.set_model(model)
+    chat.console.print(Text(f"Model set to {model or 'the default'}.", style="green"))
+
+
+async def _mode(chat: Chat, arg: str) -> None:
+    assert chat.session is not None
+    if not arg:
+        chat.console.print(f"Permission mode: [bold]{chat.session.mode}[/]  (one of {', '.join(MODES[:4])})")
+        return
+    if arg not in MODES:
+        chat.console.print(Text(f"Unknown mode {arg!r}; use one of {', '.join(MODES)}.", style="red"))
+        return
+    await chat.set_mode(arg)
+    chat.console.print(Text(f"Permission mode set to {arg}.", style="green"))
+
+
+async def _interrupt(chat: Chat, arg: str) -> None:
+    was_running = await chat.client.interrupt(chat.session_id)
+    chat.console.print("Interrupted the running turn." if was_running else "Nothing was running.")
+
+
+async def _info(chat: Chat, arg: str) -> None:
+    info = await chat.server_info()
+    session = chat.session
+    assert session is not None
+    table = Table(box=box.SIMPLE, show_header=False, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("session", session.session_id)
+    table.add_row("server", chat.client.base_url)
+    table.add_row("model", session.model or "default")
+    table.add_row("mode", session.mode)
+    table.add_row("cwd", session.cwd)
+    if info.get("claude_code_version"):
+        table.add_row("Claude Code", str(info["claude_code_version"]))
+    style = info.get("output_style")
+    table.add_row("output style", str(style.get("name", style) if isinstance(style, dict) else style or "default"))
+    models = chat.cached_models()
+    if models:
+        table.add_row("models", ", ".join(models))
+    names = chat.cached_commands()
+    table.add_row("commands", (", ".join("/" + n for n in names[:40]) + (" …" if len(names) > 40 else "")) or "none")
+    chat.console.print(table)
+
+
+async def _history(chat: Chat, arg: str) -> None:
+    await chat.show_history()
+
+
+async def _help(chat: Chat, arg: str) -> None:
+    table = Table(box=box.SIMPLE, show_header=False, pad_edge=False)
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column()
+    for command in COMMANDS:
+        names = " ".join(f"/{n}" for n in (command.name, *command.aliases))
+        table.add_row(f"{names} {command.usage}".strip(), command.summary)
+    chat.console.print(table)
+    chat.console.print(Text(
+        "Commands work with or without the leading /. Enter sends; Esc+Enter (or Alt+Enter) adds a line; "
+        "Ctrl-C interrupts a reply; Ctrl-D quits. Permission prompts: y = allow, n or Enter = deny, "
+        "a = always allow, d = details.", style="dim"
+    ))
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("help", "show this help", _help),
+    Command("exit", "leave (the session is saved; resume it with --session ID)", _exit, aliases=("quit",)),
+    Command("clear", "start a new session", _clear),
+    Command("sessions", "pick another session (recent ones, or new)", _sessions),
+    Command("model", "show the model, or switch it ('default' resets)", _model, "optional_word", "[NAME|default]"),
+    Command("mode", "show or set the permission mode", _mode, "optional_word", f"[{'|'.join(MODES[:4])}]", choices=MODES),
+    Command("interrupt", "stop the running turn", _interrupt),
+    Command("info", "server info: model, commands, output style", _info),
+    Command("history", "show the conversation so far", _history),
+)
+
+
+def find(name: str) -> Command | None:
+    """The command called ``name`` (or one of its aliases)."""
+    name = name.lower()
+    return next((c for c in COMMANDS if name == c.name or name in c.aliases), None)
+
+
+def parse(line: str) -> tuple[Command, str] | None:
+    """``(command, argument)`` when ``line`` is a command, None when it is a message.
+
+    Raises:
+        UnknownCommand: ``line`` starts with ``/`` but names no command.
+    """
+    text = line.strip()
+    slash = text.startswith("/")
+    head, _, rest = text.lstrip("/").partition(" ")
+    rest = rest.strip()
+    command = find(head) if head else None
+    if command is None:
+        if slash and head and "\n" not in head:
+            raise UnknownCommand(head)
+        return None
+    if slash:
+        return command, rest
+    if "\n" in text:
+        return None
+    if command.arity == "none":
+        return (command, "") if not rest else None
+    if not rest:
+        return command, ""
+    if " " in rest or (command.choices and rest not in command.choices):
+        return None
+    return command, rest

@@ -1,0 +1,207 @@
+"""The live view of one turn: streamed Markdown, tool panels and a spinner.
+
+Text arrives twice from the server: piece by piece (``text_delta``) and whole in
+the following ``assistant_message``. :class:`TurnView` renders the pieces as
+Markdown while they stream (finished lines are printed for good, the last few
+stay in a live region that is redrawn) and uses the whole message only to
+complete the block, so nothing is printed twice.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.spinner import Spinner
+from rich.text import Text
+
+from . import render
+from .models import Event
+
+__all__ = ["TurnView"]
+
+LIVE_WINDOW = 8
+"""Lines at the end of a streaming block that may still change (kept in the live region)."""
+MIN_REDRAW = 0.05
+_TRAILING_SPACE = re.compile(r" +((?:\x1b\[[0-9;]*m)*)$")
+"""Seconds between re-renders of streaming text."""
+
+
+class _Working:
+    """A spinner with the elapsed time, recomputed at every refresh."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.label = "Working"
+        self._spinner = Spinner("dots", style="cyan")
+
+    def __rich__(self) -> RenderableType:
+        elapsed = int(time.monotonic() - self.started)
+        self._spinner.update(text=Text(f"{self.label}… {elapsed}s · Ctrl-C to interrupt", style="dim"))
+        return self._spinner
+
+
+class TurnView:
+    """Shows one turn's events on ``console``.
+
+    On a terminal a :class:`rich.live.Live` region holds the streaming tail and
+    the spinner; elsewhere (pipes, files) each block is printed once, complete.
+
+    Args:
+        console: Where to draw.
+        cwd: The session's working directory (paths are shown relative to it).
+    """
+
+    def __init__(self, console: Console, cwd: str | None = None) -> None:
+        self.console = console
+        self.cwd = cwd
+        self._live: Live | None = None
+        self._working = _Working()
+        self._text = ""
+        self._printed = 0
+        self._last_draw = 0.0
+        self._tail: list[str] = []
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self) -> None:
+        """Show the spinner (terminal only)."""
+        if self.console.is_terminal and self._live is None:
+            self._live = Live(self._renderable(), console=self.console, transient=True, refresh_per_second=8,
+                              redirect_stdout=False, redirect_stderr=False)
+            self._live.start()
+
+    def pause(self) -> None:
+        """Commit streamed text and remove the live region (before asking the user something)."""
+        self._emit(final=True)
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    def stop(self) -> None:
+        """End of the turn: print whatever is left."""
+        self.pause()
+        self._reset_text()
+
+    def set_label(self, label: str) -> None:
+        self._working.label = label
+
+    # -- output ------------------------------------------------------------
+
+    def print(self, *renderables: RenderableType) -> None:
+        """Print above the live region."""
+        self.console.print(*renderables)
+
+    def show(self, event: Event) -> None:
+        """Render one display event (``text_delta``, ``assistant_message``, ``tool_result``,
+        ``permission_resolved``, ``result``, ``error``); other types are ignored."""
+        handler = getattr(self, f"_on_{event.type}", None)
+        if handler is not None:
+            handler(event.data)
+
+    def _on_text_delta(self, data: dict[str, Any]) -> None:
+        if data.get("parent_tool_use_id"):
+            return
+        self._text += str(data.get("text", ""))
+        self.set_label("Writing")
+        if time.monotonic() - self._last_draw >= MIN_REDRAW:
+            self._emit(final=False)
+
+    def _on_assistant_message(self, data: dict[str, Any]) -> None:
+        subagent = bool(data.get("parent_tool_use_id"))
+        for item in data.get("content") or []:
+            kind = item.get("type")
+            if kind == "text" and not subagent:
+                self._finish_text(str(item.get("content", "")))
+            elif kind == "thinking" and not subagent:
+                self._commit_text()
+                self.print(render.thinking(str(item.get("content", ""))))
+            elif kind == "tool_use":
+                self._commit_text()
+                self.print(render.tool_call(str(item.get("tool_name", "?")), item.get("tool_input") or {}, self.cwd, subagent=subagent))
+                self.set_label(f"Running {item.get('tool_name', 'tool')}")
+        if data.get("error"):
+            self.print(Text(f"✗ {data['error']}", style="red"))
+
+    def _on_tool_result(self, data: dict[str, Any]) -> None:
+        if data.get("parent_tool_use_id"):
+            return
+        self._commit_text()
+        self.print(render.tool_result(str(data.get("content", "")), bool(data.get("is_error"))))
+        self.set_label("Thinking")
+
+    def _on_permission_resolved(self, data: dict[str, Any]) -> None:
+        reason = data.get("reason")
+        if reason and reason != "user":
+            verdict = "allowed" if data.get("allowed") else "denied"
+            self.print(Text(f"  permission {verdict} ({reason})", style="yellow"))
+
+    def _on_result(self, data: dict[str, Any]) -> None:
+        self._commit_text()
+        self.print(render.footer(data))
+
+    def _on_error(self, data: dict[str, Any]) -> None:
+        self._commit_text()
+        self.print(Text(f"✗ {data.get('message', 'the turn failed')}", style="bold red"))
+
+    # -- streaming text ----------------------------------------------------
+
+    def _finish_text(self, whole: str) -> None:
+        """An assistant text block is complete: print what was not streamed yet."""
+        if self._text and whole.startswith(self._text[: max(len(self._text) - 1, 0)]):
+            self._text = whole
+        elif self._text:
+            self._emit(final=True)  # deltas and message disagree: keep what was shown
+            self._reset_text()
+            return
+        else:
+            self._text = whole
+        self._commit_text()
+
+    def _commit_text(self) -> None:
+        if self._text:
+            self._emit(final=True)
+        self._reset_text()
+
+    def _reset_text(self) -> None:
+        self._text, self._printed, self._tail = "", 0, []
+        self._refresh()
+
+    def _emit(self, final: bool) -> None:
+        self._last_draw = time.monotonic()
+        if not self._text.strip():
+            return
+        lines = self._render_lines(self._text)
+        if final:
+            stable = len(lines)
+        elif self._live is None:
+            stable = self._printed  # no live region: print blocks whole
+        else:
+            stable = max(len(lines) - LIVE_WINDOW, self._printed)
+        if stable > self._printed:
+            self.console.print(Text.from_ansi("\n".join(lines[self._printed:stable])), crop=False, soft_wrap=True)
+            self._printed = stable
+        self._tail = lines[self._printed:]
+        self._refresh()
+
+    def _render_lines(self, text: str) -> list[str]:
+        sink = Console(
+            file=io.StringIO(), width=self.console.width, force_terminal=self.console.is_terminal,
+            color_system=self.console.color_system, no_color=self.console.no_color, highlight=False,
+        )
+        sink.print(render.markdown(text))
+        output = sink.file.getvalue()  # type: ignore[attr-defined]
+        return [_TRAILING_SPACE.sub(r"\1", line) for line in output.rstrip("\n").split("\n")]
+
+    def _renderable(self) -> RenderableType:
+        if self._tail:
+            return Group(Text.from_ansi("\n".join(self._tail)), self._working)
+        return self._working
+
+    def _refresh(self) -> None:
+        if self._live is not None:
+            self._live.update(self._renderable())

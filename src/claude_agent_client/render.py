@@ -1,0 +1,237 @@
+"""Rich renderables for everything the client shows: tool calls, results, permission
+requests, footers, session lists and history. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from .models import AvailableSession, HistoryMessage, PermissionRequest
+
+__all__ = [
+    "age",
+    "footer",
+    "history",
+    "markdown",
+    "permission_panel",
+    "sessions_table",
+    "thinking",
+    "tool_call",
+    "tool_result",
+]
+
+PREVIEW_LINES = 8
+RESULT_LINES = 4
+THEME_CODE = "ansi_dark"
+
+
+def markdown(text: str) -> Markdown:
+    """Assistant text as Markdown."""
+    return Markdown(text, code_theme=THEME_CODE)
+
+
+def thinking(text: str) -> Text:
+    """A thinking block: dimmed and italic."""
+    return Text(f"✻ {text.strip()}", style="dim italic")
+
+
+def short_path(path: str, cwd: str | None) -> str:
+    """``path`` relative to ``cwd`` when it lies inside it."""
+    if cwd and path.startswith(cwd.rstrip("/") + "/"):
+        return os.path.relpath(path, cwd)
+    return path
+
+
+def _clip(lines: list[str], limit: int) -> tuple[str, int]:
+    return "\n".join(lines[:limit]), max(len(lines) - limit, 0)
+
+
+def _code(text: str, path: str) -> Syntax:
+    lexer = Syntax.guess_lexer(path, text) if path else "text"
+    return Syntax(text, lexer, theme=THEME_CODE, line_numbers=True, word_wrap=True, background_color="default")
+
+
+def _diff(old: str, new: str, limit: int = 20) -> RenderableType:
+    lines = [
+        line for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=1)
+        if not line.startswith(("---", "+++"))
+    ]
+    shown, hidden = _clip(lines, limit)
+    parts: list[RenderableType] = [Syntax(shown, "diff", theme=THEME_CODE, word_wrap=True, background_color="default")]
+    if hidden:
+        parts.append(Text(f"… {hidden} more diff lines", style="dim"))
+    return Group(*parts)
+
+
+def _tool_body(name: str, tool_input: dict[str, Any], cwd: str | None) -> list[RenderableType]:
+    if name == "Bash":
+        body: list[RenderableType] = [Text("$ " + str(tool_input.get("command", "")), style="bold")]
+        if tool_input.get("description"):
+            body.append(Text(str(tool_input["description"]), style="dim"))
+        return body
+    if name == "Write":
+        path = str(tool_input.get("file_path", ""))
+        content = str(tool_input.get("content", ""))
+        shown, hidden = _clip(content.splitlines(), PREVIEW_LINES)
+        body = [Text(short_path(path, cwd), style="bold"), _code(shown, path)]
+        if hidden:
+            body.append(Text(f"… {hidden} more lines", style="dim"))
+        return body
+    if name in ("Edit", "MultiEdit"):
+        path = str(tool_input.get("file_path", ""))
+        edits = tool_input.get("edits") or [tool_input]
+        body = [Text(short_path(path, cwd), style="bold")]
+        body += [_diff(str(e.get("old_string", "")), str(e.get("new_string", ""))) for e in edits if isinstance(e, dict)]
+        return body
+    if name in ("Read", "NotebookEdit"):
+        path = str(tool_input.get("file_path") or tool_input.get("notebook_path") or "")
+        return [Text(short_path(path, cwd), style="bold")]
+    if name in ("Glob", "Grep"):
+        where = tool_input.get("path")
+        return [Text(str(tool_input.get("pattern", "")) + (f"  in {short_path(str(where), cwd)}" if where else ""), style="bold")]
+    if name == "TodoWrite":
+        marks = {"completed": "☒", "in_progress": "◐"}
+        return [Text(f"{marks.get(t.get('status'), '☐')} {t.get('content', '')}") for t in tool_input.get("todos", []) if isinstance(t, dict)]
+    lines = [f"{k}: {v if isinstance(v, str) else json.dumps(v)}" for k, v in tool_input.items()]
+    shown, hidden = _clip([line if len(line) <= 200 else line[:199] + "…" for line in lines], PREVIEW_LINES)
+    return [Text(shown)] + ([Text(f"… {hidden} more", style="dim")] if hidden else [])
+
+
+def tool_call(name: str, tool_input: dict[str, Any], cwd: str | None = None, *, subagent: bool = False) -> Panel:
+    """A compact panel for one tool call: the tool's name, then for Bash the command,
+    for Write the path and a preview, for Edit the path and a diff, else the input."""
+    return Panel(
+        Group(*_tool_body(name, tool_input, cwd)),
+        title=Text(("↳ " if subagent else "⏺ ") + name, style="bold cyan"),
+        title_align="left",
+        border_style="dim",
+        box=box.ROUNDED,
+        expand=False,
+    )
+
+
+def tool_result(content: str, is_error: bool = False, limit: int = RESULT_LINES) -> Text:
+    """A tool's output collapsed to ``limit`` lines under a ``⎿`` marker."""
+    lines = (content or "").rstrip().splitlines() or ["(no output)"]
+    shown, hidden = _clip(lines, limit)
+    text = Text()
+    for i, line in enumerate(shown.splitlines()):
+        text.append("  ⎿  " if i == 0 else "     ", style="dim")
+        text.append(line + "\n", style="red" if is_error else "")
+    if hidden:
+        text.append(f"     … +{hidden} lines\n", style="dim")
+    text.rstrip()
+    return text
+
+
+def footer(result: dict[str, Any]) -> Text:
+    """The end-of-turn line: status, cost (USD), turns and duration."""
+    parts = []
+    reason = result.get("terminal_reason") or ""
+    if str(reason).startswith("aborted"):
+        parts.append("interrupted")
+    elif result.get("is_error"):
+        parts.append("error: " + str(result.get("subtype") or result.get("error") or "turn failed"))
+    if result.get("cost_usd") is not None:
+        parts.append(f"${float(result['cost_usd']):.4f}")
+    turns = int(result.get("num_turns") or 0)
+    parts.append(f"{turns} turn{'s' if turns != 1 else ''}")
+    parts.append(f"{int(result.get('duration_ms') or 0) / 1000:.1f} s")
+    return Text("── " + " · ".join(parts), style="dim")
+
+
+def permission_panel(request: PermissionRequest, warnings: Sequence[str], cwd: str | None = None, *, full: bool = False) -> Panel:
+    """The permission question's panel: tool, input, warnings; ``full`` shows the raw input as JSON."""
+    body: list[RenderableType] = []
+    heading = request.title or request.description
+    if heading and heading != request.tool_input.get("description"):
+        body.append(Text(str(heading), style="italic"))
+    if full:
+        body.append(Syntax(json.dumps(request.tool_input, indent=2), "json", theme=THEME_CODE, word_wrap=True, background_color="default"))
+        if request.suggestions:
+            body.append(Text("'always' would apply: " + json.dumps(request.suggestions), style="dim"))
+        if request.decision_reason:
+            body.append(Text(f"reason: {request.decision_reason}", style="dim"))
+    else:
+        body += _tool_body(request.tool_name, request.tool_input, cwd)
+    for warning in warnings:
+        body.append(Text(f"⚠ {warning}", style="bold yellow"))
+    return Panel(
+        Group(*body),
+        title=Text(f"Permission needed: {request.tool_name}", style="bold"),
+        title_align="left",
+        border_style="yellow" if warnings else "blue",
+        box=box.ROUNDED,
+        expand=False,
+    )
+
+
+def age(iso: str | None, now: datetime | None = None) -> str:
+    """``'5 min ago'`` for a UTC ISO-8601 time (``'?'`` when unparsable)."""
+    try:
+        then = datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+    except ValueError:
+        return "?"
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    seconds = max(((now or datetime.now(UTC)) - then).total_seconds(), 0)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit} ago"
+    return "just now"
+
+
+def sessions_table(sessions: Iterable[AvailableSession]) -> Table:
+    """The picker's table: number, age, preview, project; live sessions marked."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("#", justify="right", style="bold")
+    table.add_column("age", style="dim", no_wrap=True)
+    table.add_column("preview", overflow="ellipsis", no_wrap=True, max_width=60)
+    table.add_column("project", style="cyan", no_wrap=True)
+    table.add_column("id", style="dim", no_wrap=True)
+    for number, session in enumerate(sessions, 1):
+        preview = " ".join(session.preview.split()) or "(empty)"
+        project = session.project + ("  [green]● live[/]" if session.live else "")
+        table.add_row(str(number), age(session.modified), preview, project, session.session_id[:8])
+    table.add_row("n", "", "[bold]new session[/]", "", "")
+    return table
+
+
+def history(messages: Iterable[HistoryMessage], cwd: str | None = None) -> Group:
+    """A transcript: user prompts after ``›``, assistant text as Markdown, tool calls as one-liners."""
+    parts: list[RenderableType] = []
+    for message in messages:
+        blocks = message.content if isinstance(message.content, list) else [{"type": "text", "text": message.content or ""}]
+        for block in blocks:
+            if not isinstance(block, dict):
+                continue
+            kind = block.get("type")
+            if kind == "text" and str(block.get("text", "")).strip():
+                text = str(block["text"])
+                if message.role == "user":
+                    if not text.lstrip().startswith("<"):
+                        parts.append(Text("› " + text, style="bold"))
+                else:
+                    parts.append(markdown(text))
+            elif kind == "tool_use":
+                tool_input = block.get("input") or {}
+                summary = tool_input.get("command") or tool_input.get("file_path") or tool_input.get("pattern") or ""
+                parts.append(Text(f"⏺ {block.get('name', '?')} {short_path(str(summary), cwd)}".rstrip(), style="cyan"))
+            elif kind == "tool_result":
+                content = block.get("content")
+                if isinstance(content, list):
+                    content = "\n".join(str(c.get("text", "")) for c in content if isinstance(c, dict))
+                parts.append(tool_result(str(content or ""), bool(block.get("is_error")), limit=2))
+    return Group(*parts)

@@ -1,0 +1,198 @@
+"""Running one turn: subscribe to the session's events, send the message, show the
+events, answer permission requests, handle Ctrl-C and a dropped connection.
+
+The subscription is opened *before* the message is posted, so every event of the
+turn arrives on it; if the connection drops, :class:`EventFollower` reconnects
+with ``Last-Event-ID`` and no event is shown twice or lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from rich.console import Console
+from rich.text import Text
+
+from .api import AgentClient
+from .errors import APIError, ClientError, Conflict, NotFound, ServerUnavailable
+from .inputs import UserInput
+from .live import TurnView
+from .models import Event, PermissionRequest
+from .permissions import ask_permission
+from .stream import EventFollower
+
+__all__ = ["TurnOutcome", "TurnRunner"]
+
+INTERRUPT_GRACE = 15.0
+"""Seconds to wait for the server to end a turn after an interrupt."""
+
+OutcomeStatus = Literal["done", "interrupted", "busy", "closed", "lost", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class TurnOutcome:
+    """How a turn ended.
+
+    ``status``: ``done`` (result or error event), ``interrupted``, ``busy`` (409:
+    another turn runs), ``closed`` (the session closed), ``lost`` (the server
+    cannot be reached), ``failed`` (the server refused the message).
+    """
+
+    status: OutcomeStatus
+    result: dict[str, Any] | None = None
+    detail: str | None = None
+
+
+class TurnRunner:
+    """Drives one turn of one session on the terminal.
+
+    Args:
+        client: The API client.
+        session_id: The live session.
+        ui: Where permission answers are read.
+        console: Where everything is drawn.
+        cwd: The session's working directory (for paths and warnings).
+    """
+
+    def __init__(self, client: AgentClient, session_id: str, ui: UserInput, console: Console, cwd: str | None = None) -> None:
+        self.client = client
+        self.session_id = session_id
+        self.ui = ui
+        self.console = console
+        self.cwd = cwd
+        self.view = TurnView(console, cwd)
+        self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self._interrupting = False
+        self._asked: set[str] = set()
+
+    def interrupt(self) -> None:
+        """Ctrl-C: ask the server to stop the turn; a second call stops waiting for it."""
+        self._queue.put_nowait(("abandon" if self._interrupting else "interrupt", None))
+        self._interrupting = True
+        self.ui.cancel()
+
+    async def run(self, message: str | None) -> TurnOutcome:
+        """Send ``message`` and show the turn until it ends; ``None`` follows a turn that is
+        already running (attaching to a busy session)."""
+        follower = EventFollower(self.client, self.session_id)
+        pump = asyncio.create_task(self._pump(follower))
+        post: asyncio.Task[Any] | None = None
+        tasks: list[asyncio.Task[Any]] = []
+        turn_seen = message is None
+        connected = False
+        deadline: float | None = None
+        loop = asyncio.get_running_loop()
+        self.view.start()
+        try:
+            while True:
+                timeout = None if deadline is None else max(deadline - loop.time(), 0)
+                try:
+                    kind, value = await asyncio.wait_for(self._queue.get(), timeout)
+                except TimeoutError:
+                    self.view.print(Text("The server did not confirm the interrupt; back to the prompt.", style="yellow"))
+                    return TurnOutcome("interrupted")
+                if kind == "event":
+                    event: Event = value
+                    if event.is_snapshot:
+                        if not connected:
+                            connected = True
+                            if message is not None and not self._interrupting:
+                                post = asyncio.create_task(self._post(message))
+                            for pending in event.get("pending_permissions") or []:
+                                await self._ask(PermissionRequest.from_json(pending))
+                        else:
+                            self.view.print(Text("(reconnected to the event stream)", style="dim"))
+                        continue
+                    if event.type == "turn_started":
+                        turn_seen = True
+                    if event.type == "permission_request":
+                        await self._ask(PermissionRequest.from_json(event.data))
+                        continue
+                    self.view.show(event)
+                    if event.ends_turn and turn_seen:
+                        return TurnOutcome("interrupted" if self._interrupting else "done", event.data)
+                elif kind == "posted" and isinstance(value, ClientError):
+                    if isinstance(value, Conflict):
+                        return TurnOutcome("busy", detail=value.message)
+                    if isinstance(value, NotFound):
+                        return TurnOutcome("closed", detail=value.message)
+                    if isinstance(value, APIError):
+                        return TurnOutcome("failed", detail=value.message)
+                    # ServerUnavailable: the event stream decides whether the server is gone
+                elif kind == "stream_end":
+                    if isinstance(value, ServerUnavailable):
+                        return TurnOutcome("lost", detail=value.reason)
+                    if isinstance(value, NotFound) or value is None:
+                        return TurnOutcome("closed", detail=getattr(value, "message", "the session closed"))
+                    return TurnOutcome("failed", detail=str(value))
+                elif kind == "interrupt":
+                    self.view.set_label("Interrupting")
+                    self.view.print(Text("⏹ Interrupting…", style="yellow"))
+                    if post is None:
+                        return TurnOutcome("interrupted")
+                    tasks.append(asyncio.create_task(self._send_interrupt()))
+                    deadline = loop.time() + INTERRUPT_GRACE
+                elif kind == "abandon":
+                    return TurnOutcome("interrupted")
+        finally:
+            self.view.stop()
+            pump.cancel()
+            if post is not None and not post.done():
+                with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(asyncio.shield(post), 2)
+                post.cancel()
+            for task in (pump, post, *tasks):
+                if task is not None:
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+
+    async def _pump(self, follower: EventFollower) -> None:
+        try:
+            async for event in follower:
+                self._queue.put_nowait(("event", event))
+        except ClientError as exc:
+            self._queue.put_nowait(("stream_end", exc))
+        else:
+            self._queue.put_nowait(("stream_end", None))
+
+    async def _post(self, message: str) -> None:
+        try:
+            await self.client.send_message(self.session_id, message)
+        except ClientError as exc:
+            self._queue.put_nowait(("posted", exc))
+        else:
+            self._queue.put_nowait(("posted", None))
+
+    async def _send_interrupt(self) -> None:
+        with contextlib.suppress(ClientError):
+            await self.client.interrupt(self.session_id)
+
+    async def _ask(self, request: PermissionRequest) -> None:
+        if request.request_id in self._asked:
+            return
+        self._asked.add(request.request_id)
+        if self._interrupting:
+            return
+        self.view.pause()
+        try:
+            answer = await ask_permission(request, self.ui, self.console, self.cwd)
+        except KeyboardInterrupt:
+            if not self._interrupting:
+                self.interrupt()
+            return
+        finally:
+            self.view.start()
+        try:
+            await self.client.respond_permission(
+                self.session_id, request.request_id, answer.allowed, apply_suggestions=answer.always, message=answer.message
+            )
+        except NotFound:
+            self.view.print(Text("  That request is no longer pending (it timed out or was cancelled).", style="yellow"))
+        except ClientError as exc:
+            self.view.print(Text(f"  Could not send the answer: {exc}", style="red"))
+        else:
+            verdict = "allowed" + (" (always)" if answer.always else "") if answer.allowed else "denied"
+            self.view.print(Text(f"  {verdict}", style="green" if answer.allowed else "red"))
