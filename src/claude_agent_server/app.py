@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
     protected = [Depends(require_api_key)]
     for module in (sessions, messages, events, permissions, invocations):
         app.include_router(module.router, dependencies=protected)
-    app.include_router(proxy.router, dependencies=protected)
+    proxy.install(app)  # /v1/messages*: its own Anthropic-shaped auth and errors
     if settings.demo:
         app.include_router(demo_router, dependencies=protected)
     return app

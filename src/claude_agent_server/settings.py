@@ -72,6 +72,18 @@ class Settings(BaseSettings):
     litellm_config: Path | None = Field(
         None, description="LiteLLM proxy-config YAML (model_list) for /v1/messages."
     )
+    proxy_max_tokens: int = Field(
+        8192,
+        ge=1,
+        description="Cap on max_tokens for proxied models that have no cap of their own in the LiteLLM config "
+        "or LiteLLM's model table (Claude Code asks for up to 128000).",
+    )
+    proxy_timeout: float = Field(600.0, gt=0, description="Seconds an upstream model call through /v1/messages may take.")
+    proxy_allow_unlisted_models: bool = Field(
+        True,
+        description="Let /v1/messages serve models missing from the LiteLLM config as provider/model "
+        "(with the provider's usual environment variables); off: only the configured models.",
+    )
     cli_path: Path | None = Field(
         None, description="Claude Code CLI to run (default: the one bundled with the SDK)."
     )

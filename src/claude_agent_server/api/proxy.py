@@ -1,19 +1,99 @@
-"""Placeholder wiring for the LiteLLM proxy (issue 4 replaces this module)."""
+"""The Anthropic Messages API face of the LiteLLM proxy: ``POST /v1/messages`` and ``/v1/messages/count_tokens``.
+
+Claude Code calls ``/v1/messages?beta=true`` (the query is accepted and
+ignored). Every error on these routes, the 401 included, has Anthropic's shape
+``{"type": "error", "error": {"type", "message"}}``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from ..proxy import AuthenticationFailed, InvalidRequest, ProxyError, ProxyService, load_config
 from ..settings import Settings
-
-router = APIRouter(tags=["proxy"])
-
-
-def make_service(settings: Settings) -> Any:
-    return None
+from .auth import require_api_key
 
 
-async def close_service(service: Any) -> None:
-    return None
+async def require_proxy_key(request: Request) -> None:
+    """The server's API-key check, failing with an Anthropic-shaped 401."""
+    try:
+        await require_api_key(request)
+    except HTTPException as exc:
+        raise AuthenticationFailed(str(exc.detail)) from None
+
+
+def get_proxy(request: Request) -> ProxyService:
+    return request.app.state.proxy
+
+
+ProxyDep = Annotated[ProxyService, Depends(get_proxy)]
+
+router = APIRouter(tags=["proxy"], dependencies=[Depends(require_proxy_key)])
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return await request.json()
+    except ValueError:
+        raise InvalidRequest("the request body must be JSON") from None
+
+
+@router.post("/v1/messages", response_model=None)
+async def create_message(request: Request, proxy: ProxyDep) -> Response:
+    """Anthropic Messages API through LiteLLM: a message as JSON, or with ``stream: true`` its SSE events.
+
+    Errors: 400 bad body, 401 missing key, 404 unknown model; upstream 4xx kept,
+    5xx → 502; a failure after streaming began is an ``event: error`` frame.
+    """
+    result = await proxy.messages(await _json(request), request.headers)
+    if isinstance(result, dict):
+        return JSONResponse(result)
+    return StreamingResponse(
+        result, media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
+
+
+@router.post("/v1/messages/count_tokens")
+async def count_tokens(request: Request, proxy: ProxyDep) -> dict[str, int]:
+    """Anthropic ``count_tokens``: ``{"input_tokens": n}`` (the provider's count, or LiteLLM's tokenizer)."""
+    return await proxy.count_tokens(await _json(request))
+
+
+@router.post("/api/event_logging/batch", include_in_schema=False)
+async def telemetry_batch() -> dict[str, Any]:
+    """Claude Code's telemetry upload, if it arrives: accepted and dropped."""
+    return {}
+
+
+async def _proxy_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProxyError)
+    return JSONResponse(exc.body(), status_code=exc.status_code)
+
+
+def install(app: FastAPI) -> None:
+    """Add the proxy routes and their Anthropic-shaped error handler to ``app``."""
+    app.add_exception_handler(ProxyError, _proxy_error)
+    app.include_router(router)
+
+
+def make_service(settings: Settings) -> ProxyService:
+    """The proxy for ``app.state.proxy``; reads the LiteLLM config now (LiteLLM itself loads on first use).
+
+    Raises:
+        ProxyConfigError: the config file cannot be read or is invalid.
+    """
+    return ProxyService(
+        load_config(settings.litellm_config) if settings.litellm_config else None,
+        default_max_tokens=settings.proxy_max_tokens,
+        timeout=settings.proxy_timeout,
+        allow_unlisted=settings.proxy_allow_unlisted_models,
+    )
+
+
+async def close_service(service: ProxyService | None) -> None:
+    """Release the proxy's upstream connections."""
+    if service is not None:
+        await service.aclose()
