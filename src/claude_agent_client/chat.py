@@ -128,7 +128,7 @@ class Chat:
     def banner(self, what: str) -> None:
         session = self.session
         assert session is not None
-        self.console.print(Text.assemble((f"{what} ", "bold"), (session.session_id, "bold cyan")))
+        self.console.print(Text(f"{what} {session.session_id}", style="bold"))
         self.console.print(Text(
             f"model {session.model or 'default'} · mode {session.mode} · cwd {session.cwd} · server {self.client.base_url}", style="dim"
         ))

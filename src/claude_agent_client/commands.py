@@ -81,7 +81,7 @@ async def _sessions(chat: Chat, arg: str) -> None:
 async def _model(chat: Chat, arg: str) -> None:
     assert chat.session is not None
     if not arg:
-        chat.console.print(f"Model: [bold]{chat.session.model or 'default'}[/]  (change with /model NAME, /model default)")
+        chat.console.print(Text(f"Model: {chat.session.model or 'default'}  (change with /model NAME, /model default)"))
         return
     model = None if arg == "default" else arg
     await chat.set_model(model)
@@ -91,7 +91,7 @@ async def _model(chat: Chat, arg: str) -> None:
 async def _mode(chat: Chat, arg: str) -> None:
     assert chat.session is not None
     if not arg:
-        chat.console.print(f"Permission mode: [bold]{chat.session.mode}[/]  (one of {', '.join(MODES[:4])})")
+        chat.console.print(Text(f"Permission mode: {chat.session.mode}  (one of {', '.join(MODES[:4])})"))
         return
     if arg not in MODES:
         chat.console.print(Text(f"Unknown mode {arg!r}; use one of {', '.join(MODES)}.", style="red"))

@@ -75,6 +75,14 @@ def _bindings() -> KeyBindings:
         """Esc+Enter / Alt+Enter: a new line instead of sending."""
         event.current_buffer.insert_text("\n")
 
+    @bindings.add("c-c", eager=True)
+    def _clear_or_quit(event: KeyPressEvent) -> None:
+        """Ctrl-C clears a non-empty line; on an empty line it raises KeyboardInterrupt."""
+        if event.current_buffer.text:
+            event.current_buffer.reset()
+        else:
+            event.app.exit(exception=KeyboardInterrupt, style="class:aborting")
+
     return bindings
 
 

@@ -22,6 +22,7 @@ from .models import AvailableSession, HistoryMessage, PermissionRequest
 
 __all__ = [
     "age",
+    "describe_suggestion",
     "footer",
     "history",
     "markdown",
@@ -155,19 +156,20 @@ def footer(result: dict[str, Any]) -> Text:
 def permission_panel(request: PermissionRequest, warnings: Sequence[str], cwd: str | None = None, *, full: bool = False) -> Panel:
     """The permission question's panel: tool, input, warnings; ``full`` shows the raw input as JSON."""
     body: list[RenderableType] = []
-    heading = request.title or request.description
-    if heading and heading != request.tool_input.get("description"):
-        body.append(Text(str(heading), style="italic"))
+    heading = str(request.title or request.description or "")
+    if heading and heading not in json.dumps(request.tool_input):
+        body.append(Text(heading, style="italic"))
     if full:
         body.append(Syntax(json.dumps(request.tool_input, indent=2), "json", theme=THEME_CODE, word_wrap=True, background_color="default"))
-        if request.suggestions:
-            body.append(Text("'always' would apply: " + json.dumps(request.suggestions), style="dim"))
         if request.decision_reason:
             body.append(Text(f"reason: {request.decision_reason}", style="dim"))
     else:
         body += _tool_body(request.tool_name, request.tool_input, cwd)
     for warning in warnings:
         body.append(Text(f"⚠ {warning}", style="bold yellow"))
+    always = [describe_suggestion(s) for s in request.suggestions]
+    if always:
+        body.append(Text("a = always: " + "; ".join(always), style="dim"))
     return Panel(
         Group(*body),
         title=Text(f"Permission needed: {request.tool_name}", style="bold"),
@@ -176,6 +178,22 @@ def permission_panel(request: PermissionRequest, warnings: Sequence[str], cwd: s
         box=box.ROUNDED,
         expand=False,
     )
+
+
+def describe_suggestion(suggestion: dict[str, Any]) -> str:
+    """A permission update in words, e.g. ``allow Bash(echo hi *)`` or ``switch to acceptEdits mode``."""
+    kind = suggestion.get("type")
+    if kind in ("addRules", "replaceRules"):
+        rules = [
+            f"{r.get('toolName', '?')}({r['ruleContent']})" if r.get("ruleContent") else str(r.get("toolName", "?"))
+            for r in suggestion.get("rules") or [] if isinstance(r, dict)
+        ]
+        return f"{suggestion.get('behavior', 'allow')} {', '.join(rules)}"
+    if kind == "setMode":
+        return f"switch to {suggestion.get('mode')} mode"
+    if kind == "addDirectories":
+        return "allow access to " + ", ".join(map(str, suggestion.get("directories") or []))
+    return json.dumps(suggestion)
 
 
 def age(iso: str | None, now: datetime | None = None) -> str:

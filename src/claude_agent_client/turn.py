@@ -126,6 +126,8 @@ class TurnRunner:
                     if isinstance(value, ServerUnavailable):
                         return TurnOutcome("lost", detail=value.reason)
                     if isinstance(value, NotFound) or value is None:
+                        if not await self._server_alive():
+                            return TurnOutcome("lost", detail="the server shut down")
                         return TurnOutcome("closed", detail=getattr(value, "message", "the session closed"))
                     return TurnOutcome("failed", detail=str(value))
                 elif kind == "interrupt":
@@ -165,6 +167,15 @@ class TurnRunner:
             self._queue.put_nowait(("posted", exc))
         else:
             self._queue.put_nowait(("posted", None))
+
+    async def _server_alive(self) -> bool:
+        try:
+            await self.client.health()
+        except ServerUnavailable:
+            return False
+        except ClientError:
+            return True
+        return True
 
     async def _send_interrupt(self) -> None:
         with contextlib.suppress(ClientError):
