@@ -9,53 +9,14 @@ server that no request may ever reach. The server is the real
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import anthropic
 import httpx
 import pytest
 
+from proxy_support import API_KEY, write_config
 from servers import ServerProcess, running_server
 from upstream import ScriptedUpstream, scripted_upstream
-
-API_KEY = "proxy-test-key"
-UPSTREAM_KEY = "upstream-secret"
-ANTHROPIC_KEY = "anthropic-upstream-secret"
-CAPPED_TOKENS = 512
-
-CONFIG = """\
-model_list:
-  - model_name: scripted
-    litellm_params:
-      model: hosted_vllm/scripted-model
-      api_base: {api_base}
-      api_key: {upstream_key}
-  - model_name: capped
-    litellm_params:
-      model: hosted_vllm/capped-model
-      api_base: {api_base}
-      api_key: {upstream_key}
-      max_tokens: {capped}
-  - model_name: native
-    litellm_params:
-      model: anthropic/claude-scripted
-      api_base: http://127.0.0.1:{port}
-      api_key: {anthropic_key}
-"""
-
-
-def write_config(path: Path, upstream: ScriptedUpstream) -> Path:
-    """The test LiteLLM config: ``scripted`` and ``capped`` (OpenAI-compatible), ``native`` (Anthropic)."""
-    path.write_text(
-        CONFIG.format(
-            api_base=upstream.api_base,
-            upstream_key=UPSTREAM_KEY,
-            capped=CAPPED_TOKENS,
-            port=upstream.port,
-            anthropic_key=ANTHROPIC_KEY,
-        )
-    )
-    return path
 
 
 @pytest.fixture(scope="module")

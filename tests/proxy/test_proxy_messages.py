@@ -7,7 +7,7 @@ import json
 import anthropic
 import httpx
 
-from conftest import CAPPED_TOKENS, UPSTREAM_KEY
+from proxy_support import CAPPED_TOKENS, UPSTREAM_KEY
 from upstream import ScriptedUpstream
 
 BASH = {
