@@ -15,7 +15,7 @@ and ``created_at`` in their JSON form):
 ``tool_result``      ``tool_use_id``, ``content`` (str), ``is_error``
 ``permission_request`` see :meth:`PermissionRequest.to_dict`
 ``permission_resolved`` ``request_id``, ``allowed``, ``reason`` (user, timeout,
-                     interrupted, session_closed), ``message``
+                     interrupted, session_closed, cancelled), ``message``
 ``result``           ``result``, ``cost_usd``, ``num_turns``, ``duration_ms``,
                      ``usage``, ``is_error``, ``stop_reason``, ``terminal_reason``
 ``error``            ``message``; ends a turn that cannot produce a result

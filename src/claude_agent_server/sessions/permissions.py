@@ -7,7 +7,8 @@ a future. Several requests can be pending at once (parallel tool calls,
 subagents). A request ends when it is answered (:meth:`respond`), times out,
 or is cancelled by an interrupt or the session closing (:meth:`deny_all`); each
 end publishes ``permission_resolved`` and removes the request, so a late answer
-gets :class:`PermissionNotFound`.
+gets :class:`PermissionNotFound`. A wait the SDK cancels is resolved as
+``cancelled``.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class PermissionRequest:
     blocked_path: str | None = None
     decision_reason: str | None = None
     agent_id: str | None = None
+    resolved: bool = False
     future: asyncio.Future[PermissionDecision] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
     def to_dict(self) -> dict[str, Any]:
@@ -123,15 +125,42 @@ class PermissionBroker:
         self._pending[request.request_id] = request
         self._sink("permission_request", **request.to_dict())
         try:
-            decision = await asyncio.wait_for(asyncio.shield(request.future), self._timeout)
+            async with asyncio.timeout(self._timeout):
+                decision = await request.future
         except TimeoutError:
             decision = PermissionDecision(
                 allowed=False,
                 message=f"No answer to the permission request within {self._timeout:g} s",
                 reason="timeout",
             )
-        finally:
-            self._pending.pop(request.request_id, None)
+            self._resolve(request, decision)
+        finally:  # cancelled by the SDK: still resolve it, once
+            self._resolve(request, PermissionDecision(False, message="The permission request was cancelled", reason="cancelled"))
+        return _to_result(request, decision)
+
+    def respond(self, request_id: str, decision: PermissionDecision) -> None:
+        """Answer a pending request; ``permission_resolved`` is published before this returns.
+
+        Raises:
+            PermissionNotFound: The id is unknown, already answered or expired.
+        """
+        request = self._pending.get(request_id)
+        if request is None or request.resolved:
+            raise PermissionNotFound(request_id)
+        self._resolve(request, decision)
+
+    def deny_all(self, reason: str, message: str) -> int:
+        """Deny every pending request (interrupt, session close). Returns how many."""
+        decision = PermissionDecision(allowed=False, message=message, reason=reason)
+        return sum(self._resolve(request, decision) for request in list(self._pending.values()))
+
+    def _resolve(self, request: PermissionRequest, decision: PermissionDecision) -> bool:
+        if request.resolved:
+            return False
+        request.resolved = True
+        self._pending.pop(request.request_id, None)
+        if not request.future.done():
+            request.future.set_result(decision)
         self._sink(
             "permission_resolved",
             request_id=request.request_id,
@@ -140,27 +169,7 @@ class PermissionBroker:
             reason=decision.reason,
             message=decision.message,
         )
-        return _to_result(request, decision)
-
-    def respond(self, request_id: str, decision: PermissionDecision) -> None:
-        """Answer a pending request.
-
-        Raises:
-            PermissionNotFound: The id is unknown, already answered or expired.
-        """
-        request = self._pending.get(request_id)
-        if request is None or request.future.done():
-            raise PermissionNotFound(request_id)
-        request.future.set_result(decision)
-
-    def deny_all(self, reason: str, message: str) -> int:
-        """Deny every pending request (interrupt, session close). Returns how many."""
-        count = 0
-        for request in list(self._pending.values()):
-            if not request.future.done():
-                request.future.set_result(PermissionDecision(allowed=False, message=message, reason=reason))
-                count += 1
-        return count
+        return True
 
 
 def _to_result(
