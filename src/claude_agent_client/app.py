@@ -78,6 +78,15 @@ async def _confirm_quit(chat: Chat) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+async def _is_cli_command(chat: Chat, name: str) -> bool:
+    """Whether Claude Code itself knows ``/name`` (then the line goes to the model as is)."""
+    try:
+        await chat.server_info()
+    except APIError:
+        return False
+    return name in chat.cached_commands()
+
+
 async def _loop(chat: Chat) -> None:
     while True:
         try:
@@ -93,8 +102,10 @@ async def _loop(chat: Chat) -> None:
         try:
             parsed = commands.parse(line)
         except commands.UnknownCommand as exc:
-            chat.console.print(Text(f"Unknown command /{exc.name}. Type /help for the list.", style="yellow"))
-            continue
+            parsed = None
+            if not await _is_cli_command(chat, exc.name):
+                chat.console.print(Text(f"Unknown command /{exc.name}. Type /help for the list.", style="yellow"))
+                continue
         try:
             if parsed is None:
                 await chat.send(line.strip())

@@ -7,6 +7,7 @@ such as "clear the cache" still goes to the model.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -21,6 +22,7 @@ from .config import MODES
 __all__ = ["COMMANDS", "Command", "ExitRequested", "UnknownCommand", "find", "parse"]
 
 Arity = Literal["none", "optional_word"]
+_WORD = re.compile(r"[A-Za-z][\w:-]*")
 
 
 class ExitRequested(Exception):
@@ -179,7 +181,7 @@ def parse(line: str) -> tuple[Command, str] | None:
     rest = rest.strip()
     command = find(head) if head else None
     if command is None:
-        if slash and head and "\n" not in head:
+        if slash and _WORD.fullmatch(head) and "\n" not in text:
             raise UnknownCommand(head)
         return None
     if slash:

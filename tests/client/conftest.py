@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from client_pty import Terminal
+from client.client_pty import Terminal
 from servers import ServerProcess, running_server
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from client_pty import FOOTER, PROMPT, Terminal
+from client.client_pty import FOOTER, PROMPT, Terminal
 from servers import ServerProcess, free_port, running_server
 
 NEW_SESSION = re.compile(r"New session ([0-9a-f-]{36})")

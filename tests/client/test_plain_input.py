@@ -1,0 +1,53 @@
+"""The client with piped (non-terminal) input and output, as in scripts and CI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from client.client_pty import client_env
+from servers import ServerProcess
+
+
+def run_client(server: ServerProcess, home: Path, *args: str, stdin: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "claude_agent_client.app", "--server", server.url, *args],
+        input=stdin, capture_output=True, text=True, timeout=240, env=client_env(home),
+    )
+
+
+def test_piped_conversation(server: ServerProcess, workdir: Path, hermetic: Path) -> None:
+    script = "\n".join([
+        "hello",
+        "/model piped-model",
+        "which model are you?",
+        "create a file piped.txt with content hi",
+        "y",
+        "history",
+        "exit",
+    ]) + "\n"
+    done = run_client(server, hermetic, "--new", "--cwd", str(workdir), stdin=script)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    live, _, history = out.partition("› history")
+    assert live.count("Hello! I'm the offline demo model") == 1, "streamed text and the whole message were both printed"
+    assert history.count("Hello! I'm the offline demo model") == 1
+    assert "answering as piped-model" in out
+    assert "Allow? [y]es / [n]o / [a]lways / [d]etails y" in out
+    assert (workdir / "piped.txt").read_text().strip() == "hi"
+    assert "› which model are you?" in history  # the transcript shows the prompts
+    assert "Traceback" not in out + done.stderr
+
+
+def test_end_of_input_denies_a_pending_permission(server: ServerProcess, workdir: Path, hermetic: Path) -> None:
+    done = run_client(server, hermetic, "--new", "--cwd", str(workdir), stdin="create a file never.txt with content x\n")
+    assert done.returncode == 0, done.stderr
+    assert "denied" in done.stdout
+    assert not (workdir / "never.txt").exists()
+
+
+def test_unknown_session_is_a_clear_error(server: ServerProcess, hermetic: Path) -> None:
+    done = run_client(server, hermetic, "--session", "00000000-0000-4000-8000-000000000000", stdin="")
+    assert done.returncode == 1
+    assert "claude-agent-client:" in done.stderr and "Traceback" not in done.stderr
