@@ -1,0 +1,143 @@
+"""Routes in-process (Starlette TestClient) with the scripted fake SDK client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from claude_agent_server.app import create_app
+from claude_agent_server.settings import Settings
+from fakes import FakeClients, result, text
+
+
+@pytest.fixture
+def clients() -> FakeClients:
+    return FakeClients()
+
+
+def make_client(tmp_path: Path, clients: FakeClients, **settings: object) -> TestClient:
+    app = create_app(Settings(workspace=tmp_path, data_dir=tmp_path / "data", **settings), client_factory=clients)  # type: ignore[arg-type]
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.fixture
+def http(tmp_path: Path, clients: FakeClients) -> Iterator[TestClient]:
+    with make_client(tmp_path, clients) as client:
+        yield client
+
+
+def test_health_and_ping(http: TestClient) -> None:
+    health = http.get("/health").json()
+    assert health["status"] == "healthy" and health["active_sessions"] == 0 and health["timestamp"].endswith("+00:00")
+    ping = http.get("/ping").json()
+    assert ping["status"] == "Healthy" and isinstance(ping["time_of_last_update"], int)
+
+
+def test_blocking_turn_reply_shape(http: TestClient, clients: FakeClients) -> None:
+    created = http.post("/sessions", json={"model": "m"})
+    assert created.status_code == 201
+    session_id = created.json()["session_id"]
+    clients.enqueue(*text("hi there"), result("hi there"))
+    reply = http.post(f"/sessions/{session_id}/messages", json={"message": "hello"}).json()
+    assert reply == {
+        "session_id": session_id,
+        "messages": [{"type": "text", "content": "hi there"}],
+        "result": "hi there",
+        "cost_usd": 0.0012,
+        "num_turns": 1,
+        "duration_ms": 12,
+        "usage": {"input_tokens": 3, "output_tokens": 4},
+        "is_error": False,
+        "stop_reason": "end_turn",
+        "terminal_reason": "completed",
+        "subtype": "success",
+        "errors": None,
+    }
+    assert clients.last.queries == ["hello"]
+    listed = http.get("/sessions").json()["sessions"]
+    assert [s["session_id"] for s in listed] == [session_id] and listed[0]["model"] == "m"
+
+
+def test_streamed_turn_ends_with_result(http: TestClient, clients: FakeClients) -> None:
+    session_id = http.post("/sessions", json={}).json()["session_id"]
+    clients.enqueue(*text("streamed"), result("streamed"))
+    with http.stream("POST", f"/sessions/{session_id}/messages", json={"message": "go", "stream": True}) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        assert response.headers["x-accel-buffering"] == "no"
+        body = "".join(response.iter_text())
+    events = [line.removeprefix("event: ") for line in body.splitlines() if line.startswith("event: ")]
+    assert events[0] == "turn_started" and events[-1] == "result"
+    assert "text_delta" in events and "assistant_message" in events
+
+
+def test_domain_errors_map_to_status_codes(http: TestClient, clients: FakeClients) -> None:
+    missing = "00000000-0000-4000-8000-000000000000"
+    assert http.get(f"/sessions/{missing}/status").status_code == 404
+    assert http.get("/sessions/nope/status").status_code == 400
+    clients.fail_connect = "boom: the CLI could not start"
+    failed = http.post("/sessions", json={})
+    assert failed.status_code == 502 and "boom" in failed.json()["detail"]
+    clients.fail_connect = None
+    session_id = http.post("/sessions", json={}).json()["session_id"]
+    stale = http.post(f"/sessions/{session_id}/permissions/respond", json={"request_id": "x", "allowed": True})
+    assert stale.status_code == 404
+    assert http.post(f"/sessions/{session_id}/model", json={}).status_code == 422
+    assert http.post(f"/sessions/{session_id}/permission_mode", json={"mode": "nope"}).status_code == 422
+
+
+def test_session_limit_is_503(tmp_path: Path, clients: FakeClients) -> None:
+    with make_client(tmp_path, clients, max_sessions=1) as http:
+        assert http.post("/sessions", json={}).status_code == 201
+        full = http.post("/sessions", json={})
+        assert full.status_code == 503 and "close one first" in full.json()["detail"]
+
+
+def test_shutdown_closes_every_session(tmp_path: Path, clients: FakeClients) -> None:
+    with make_client(tmp_path, clients) as http:
+        for _ in range(3):
+            http.post("/sessions", json={})
+    assert len(clients.clients) == 3 and all(c.disconnected for c in clients.clients)
+
+
+def test_no_cors_by_default_and_configured_origins(tmp_path: Path, clients: FakeClients) -> None:
+    preflight = {"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
+    with make_client(tmp_path, clients) as http:
+        assert "access-control-allow-origin" not in http.options("/sessions", headers=preflight).headers
+    with make_client(tmp_path, clients, cors_origins=["https://app.example"]) as http:
+        allowed = http.options("/sessions", headers=preflight).headers
+        assert allowed["access-control-allow-origin"] == "https://app.example"
+        assert allowed["access-control-allow-credentials"] == "true"
+    with make_client(tmp_path, clients, cors_origins=["*"]) as http:
+        assert "access-control-allow-credentials" not in http.options("/sessions", headers=preflight).headers
+
+
+def test_invocations_envelope_dispatches_to_the_same_handlers(http: TestClient, clients: FakeClients) -> None:
+    created = http.post("/invocations", json={"path": "/sessions", "method": "POST", "payload": {}})
+    assert created.status_code == 201
+    session_id = created.json()["session_id"]
+    clients.enqueue(*text("via invocations"), result("via invocations"))
+    reply = http.post(
+        "/invocations",
+        json={"path": "/sessions/{session_id}/messages", "path_params": {"session_id": session_id}, "payload": {"message": "x"}},
+    )
+    assert reply.status_code == 200 and reply.json()["result"] == "via invocations"
+    assert http.post("/invocations", json={}).status_code == 400
+
+
+def test_api_key_guards_every_route_but_health(tmp_path: Path, clients: FakeClients) -> None:
+    with make_client(tmp_path, clients, api_key="k" * 20) as http:
+        assert http.get("/health").status_code == 200 and http.get("/ping").status_code == 200
+        assert http.get("/sessions").status_code == 401
+        assert http.post("/invocations", json={"path": "/sessions", "method": "GET"}).status_code == 401
+        assert http.get("/sessions", headers={"x-api-key": "k" * 20}).status_code == 200
+        forwarded = http.post("/invocations", json={"path": "/sessions", "method": "GET"}, headers={"x-api-key": "k" * 20})
+        assert forwarded.status_code == 200
+
+
+def test_openapi_documents_the_api(http: TestClient) -> None:
+    paths = http.get("/openapi.json").json()["paths"]
+    for path in ("/sessions", "/sessions/{session_id}/messages", "/sessions/{session_id}/events", "/invocations", "/ping"):
+        assert path in paths
