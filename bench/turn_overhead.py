@@ -1,0 +1,89 @@
+"""Benchmark: what the server adds to one turn, versus calling the SDK directly.
+
+Starts a demo server (scripted model, real Claude Code CLI), then alternates
+the same one-turn message through ``POST /sessions/{id}/messages`` and through
+a ``ClaudeSDKClient`` pointed at the same demo model, so both see the same
+machine load. Prints median and p95 latency (ms) of each and their ratio.
+
+    uv run python bench/turn_overhead.py [--turns 40]
+
+Only 127.0.0.1 is contacted; the run is bounded by ``--turns``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, ResultMessage
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from servers import SCRUBBED_PREFIXES, running_server  # noqa: E402
+
+PROMPT = "remember that benchmarks are fun"
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def main(turns: int, warmup: int) -> None:
+    import os
+
+    with tempfile.TemporaryDirectory() as root, running_server(Path(root), "--demo") as server:
+        for name in list(os.environ):
+            if name.startswith(SCRUBBED_PREFIXES):
+                del os.environ[name]
+        os.environ.update(HOME=str(server.home), IS_SANDBOX="1")
+        options = ClaudeAgentOptions(
+            cwd=str(server.workspace),
+            include_partial_messages=True,
+            env={"ANTHROPIC_BASE_URL": f"{server.url}/demo", "ANTHROPIC_API_KEY": "demo-key", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"},
+        )
+        direct = ClaudeSDKClient(options)
+        await direct.connect()
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+            session_id = (await http.post("/sessions", json={})).json()["session_id"]
+            via_server: list[float] = []
+            via_sdk: list[float] = []
+            for n in range(warmup + turns):
+                start = time.perf_counter()
+                reply = await http.post(f"/sessions/{session_id}/messages", json={"message": PROMPT})
+                server_ms = (time.perf_counter() - start) * 1000
+                assert reply.status_code == 200 and not reply.json()["is_error"], reply.text
+
+                start = time.perf_counter()
+                await direct.query(PROMPT)
+                async for message in direct.receive_response():
+                    if isinstance(message, ResultMessage):
+                        assert not message.is_error
+                sdk_ms = (time.perf_counter() - start) * 1000
+                if n >= warmup:
+                    via_server.append(server_ms)
+                    via_sdk.append(sdk_ms)
+            await http.delete(f"/sessions/{session_id}")
+        await direct.disconnect()
+
+    med_server, med_sdk = statistics.median(via_server), statistics.median(via_sdk)
+    p95_server, p95_sdk = percentile(via_server, 0.95), percentile(via_sdk, 0.95)
+    print(f"turns measured: {turns} each (after {warmup} warm-up), demo model, real CLI")
+    print(f"{'':14}{'median ms':>12}{'p95 ms':>10}")
+    print(f"{'SDK direct':14}{med_sdk:12.1f}{p95_sdk:10.1f}")
+    print(f"{'via server':14}{med_server:12.1f}{p95_server:10.1f}")
+    print(f"ratio (server / SDK): median {med_server / med_sdk:.3f}x, p95 {p95_server / p95_sdk:.3f}x")
+    print(f"added by the server: median {med_server - med_sdk:+.1f} ms")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--turns", type=int, default=40)
+    parser.add_argument("--warmup", type=int, default=3)
+    args = parser.parse_args()
+    asyncio.run(main(args.turns, args.warmup))
