@@ -47,7 +47,8 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(
         default_factory=_default_data_dir,
-        description="Where the server keeps its own state (AgentCore session map).",
+        description="Directory reserved for the server's own state (nothing is stored there yet; "
+        "transcripts stay in Claude Code's ~/.claude).",
     )
     demo: bool = Field(False, description="Serve the offline scripted demo model and use it.")
     default_model: str | None = Field(
