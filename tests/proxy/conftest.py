@@ -14,9 +14,9 @@ import anthropic
 import httpx
 import pytest
 
-from proxy_support import API_KEY, write_config
+from proxy.proxy_support import API_KEY, write_config
+from proxy.upstream import ScriptedUpstream, scripted_upstream
 from servers import ServerProcess, running_server
-from upstream import ScriptedUpstream, scripted_upstream
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from upstream import ScriptedUpstream
+from proxy.upstream import ScriptedUpstream
 
 API_KEY = "proxy-test-key"
 UPSTREAM_KEY = "upstream-secret"

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from proxy.upstream import ScriptedUpstream
 from servers import ServerProcess
-from upstream import ScriptedUpstream
 
 pytestmark = pytest.mark.e2e
 

@@ -6,9 +6,9 @@ import anthropic
 import httpx
 import pytest
 
-from proxy_support import API_KEY
+from proxy.proxy_support import API_KEY
+from proxy.upstream import BREAK_TEXT, ScriptedUpstream
 from servers import ServerProcess
-from upstream import BREAK_TEXT, ScriptedUpstream
 
 HELLO = [{"role": "user", "content": "hello"}]
 

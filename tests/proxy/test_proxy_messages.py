@@ -7,8 +7,8 @@ import json
 import anthropic
 import httpx
 
-from proxy_support import CAPPED_TOKENS, UPSTREAM_KEY
-from upstream import ScriptedUpstream
+from proxy.proxy_support import CAPPED_TOKENS, UPSTREAM_KEY
+from proxy.upstream import ScriptedUpstream
 
 BASH = {
     "name": "Bash",

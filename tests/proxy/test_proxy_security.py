@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from proxy_support import ANTHROPIC_KEY, API_KEY, UPSTREAM_KEY, streamed_text
-from upstream import ANTHROPIC_TEXT, ScriptedUpstream
+from proxy.proxy_support import ANTHROPIC_KEY, API_KEY, UPSTREAM_KEY, streamed_text
+from proxy.upstream import ANTHROPIC_TEXT, ScriptedUpstream
 
 
 def hostile_fields(attacker: ScriptedUpstream) -> dict[str, Any]:

@@ -269,6 +269,7 @@ async def test_router_targets_and_caps(litellm: ModuleType) -> None:
     mine = await router.resolve("mine")
     assert mine.params["model"] == "hosted_vllm/m" and mine.params["api_base"] == "http://127.0.0.1:9/v1"
     assert "max_tokens" not in mine.params and mine.max_tokens == 1234 and mine.provider == "hosted_vllm"
+    assert isinstance(mine.params["litellm_router"], litellm.Router)
     assert (await router.resolve("plain")).max_tokens == 777
     known = await router.resolve("openai/gpt-4o")  # unlisted: LiteLLM's own model table gives the cap
     assert known.params == {"model": "openai/gpt-4o"} and known.provider == "openai"

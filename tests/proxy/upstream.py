@@ -226,3 +226,8 @@ def scripted_upstream() -> Iterator[ScriptedUpstream]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def create_app() -> Starlette:
+    """A fresh upstream app, for running it in its own process: ``uvicorn --factory upstream:create_app``."""
+    return ScriptedUpstream().app

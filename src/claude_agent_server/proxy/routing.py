@@ -26,7 +26,10 @@ class Target:
 
     Attributes:
         params: LiteLLM keyword arguments (``model`` in LiteLLM's ``provider/name`` form,
-            ``api_base``, ``api_key``, ...) from the config.
+            ``api_base``, ``api_key``, ...) from the config; for configured models also
+            ``litellm_router``, the Router itself, as LiteLLM's own proxy passes it (LiteLLM
+            then resolves context-management summary models against the config, and does
+            not retry a failing ``litellm.proxy`` import on every call).
         provider: LiteLLM's provider name (``anthropic``, ``openai``, ``hosted_vllm``, ...).
         max_tokens: Cap on the request's ``max_tokens`` (tokens).
     """
@@ -73,7 +76,8 @@ class ModelRouter:
             params = dict(deployment["litellm_params"])
             params.pop("max_tokens", None)
             cap = configured_cap(deployment) or self._known_cap(params["model"])
-            return Target(params, self._provider(params), cap)
+            provider = self._provider(params)
+            return Target({**params, "litellm_router": self._router}, provider, cap)
         configured = f" Configured models: {', '.join(self.names)}." if self.names else ""
         if not self._allow_unlisted:
             raise ModelNotFound(f"model {model!r} is not in the LiteLLM config.{configured}")

@@ -1,0 +1,150 @@
+"""What the server's ``/v1/messages`` adds on top of calling LiteLLM directly.
+
+One run, three processes on 127.0.0.1, nothing else:
+
+* the scripted OpenAI-compatible upstream of the tests (``tests/proxy/upstream.py``), in its own process;
+* the real ``claude-agent-server`` with a LiteLLM config naming that upstream;
+* this process, which takes turns with three clients of the same upstream:
+  ``direct``, ``litellm.anthropic.messages.acreate`` as a LiteLLM user calls it;
+  ``direct+router``, the same call with the keyword arguments the server adds
+  (``litellm_router``: the server passes its Router, which spares LiteLLM a failing
+  ``litellm.proxy`` import on every call); ``server``, the server's Anthropic
+  Messages API over HTTP (httpx).
+
+Prints the median latency of each (non-stream, and stream read to the end),
+the ratios and the milliseconds the server adds. ``server/direct+router`` is the
+server's own cost (HTTP hop, validation, routing); ``server/direct`` is what a
+LiteLLM user would see switching to the server.
+
+Usage: ``uv run python bench/proxy_overhead.py [--requests 200] [--warmup 20]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "proxy")]
+
+from servers import clean_env, free_port, running_server  # noqa: E402
+
+MODEL = "scripted"
+UPSTREAM_MODEL = "hosted_vllm/bench-model"
+MESSAGES = [{"role": "user", "content": "hello, how are you today?"}]
+
+
+def start_upstream(port: int, home: Path) -> subprocess.Popen[bytes]:
+    """The scripted upstream in its own uvicorn process (so it does not share this process's GIL)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "upstream:create_app", "--app-dir", str(ROOT / "tests" / "proxy"),
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        env=clean_env(home),
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+            return process
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the scripted upstream did not start")
+
+
+async def timed(call: Callable[[], Awaitable[None]]) -> float:
+    start = time.perf_counter()
+    await call()
+    return (time.perf_counter() - start) * 1000
+
+
+async def measure(server_url: str, api_base: str, requests: int, warmup: int) -> dict[str, dict[str, float]]:
+    """Median milliseconds per mode (non-stream, stream) and client (direct, direct+router, server)."""
+    os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+    import litellm
+
+    litellm.suppress_debug_info = True
+    params = {"model": UPSTREAM_MODEL, "api_base": api_base, "api_key": "bench"}
+    # The server passes its Router along (as LiteLLM's own proxy does); without one, LiteLLM
+    # retries a failing ``litellm.proxy`` import on every call. "direct+router" does the same.
+    router = litellm.Router(model_list=[{"model_name": MODEL, "litellm_params": params}])
+    results: dict[str, dict[str, float]] = {}
+    async with httpx.AsyncClient(base_url=server_url, timeout=60) as http:
+        for stream in (False, True):
+
+            def direct(**extra: object) -> Callable[[], Awaitable[None]]:
+                async def call() -> None:
+                    reply = await litellm.anthropic.messages.acreate(
+                        max_tokens=256, messages=MESSAGES, stream=stream, **params, **extra
+                    )
+                    if stream:
+                        async for _ in reply:
+                            pass
+
+                return call
+
+            async def server() -> None:
+                body = {"model": MODEL, "max_tokens": 256, "messages": MESSAGES, "stream": stream}
+                async with http.stream("POST", "/v1/messages", json=body) as reply:
+                    assert reply.status_code == 200, await reply.aread()
+                    async for _ in reply.aiter_raw():
+                        pass
+
+            clients = [("direct", direct()), ("direct+router", direct(litellm_router=router)), ("server", server)]
+            times: dict[str, list[float]] = {name: [] for name, _ in clients}
+            for n in range(warmup + requests):  # rotate the order, so drift hits every client alike
+                for name, call in clients[n % 3 :] + clients[: n % 3]:
+                    elapsed = await timed(call)
+                    if n >= warmup:
+                        times[name].append(elapsed)
+            results["stream" if stream else "non-stream"] = {name: statistics.median(t) for name, t in times.items()}
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200, help="measured requests per client and mode (max 2000)")
+    parser.add_argument("--warmup", type=int, default=20, help="unmeasured requests first (max 200)")
+    args = parser.parse_args()
+    requests, warmup = min(max(args.requests, 1), 2000), min(max(args.warmup, 0), 200)
+    with tempfile.TemporaryDirectory(prefix="proxy-bench-") as tmp:
+        root = Path(tmp)
+        (root / "home").mkdir()
+        port = free_port()
+        api_base = f"http://127.0.0.1:{port}/v1"
+        upstream = start_upstream(port, root / "home")
+        try:
+            config = root / "litellm.yaml"
+            config.write_text(
+                f"model_list:\n  - model_name: {MODEL}\n    litellm_params:\n"
+                f"      model: {UPSTREAM_MODEL}\n      api_base: {api_base}\n      api_key: bench\n"
+            )
+            with running_server(root, "--litellm-config", str(config), "--log-level", "warning") as server:
+                results = asyncio.run(measure(server.url, api_base, requests, warmup))
+        finally:
+            upstream.terminate()
+            upstream.wait(timeout=10)
+    print(f"/v1/messages overhead: {requests} requests per client and mode after {warmup} warm-up; medians in ms")
+    print(f"{'mode':<11} {'direct':>8} {'direct+router':>14} {'server':>8}   {'server/direct':>13} {'server/direct+router':>21}")
+    for mode, m in results.items():
+        print(
+            f"{mode:<11} {m['direct']:>8.2f} {m['direct+router']:>14.2f} {m['server']:>8.2f}"
+            f"   {m['server'] / m['direct']:>5.2f}x {m['server'] - m['direct']:>+6.2f}"
+            f"   {m['server'] / m['direct+router']:>9.2f}x {m['server'] - m['direct+router']:>+6.2f} ms"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
