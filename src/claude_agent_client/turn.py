@@ -20,7 +20,7 @@ from .api import AgentClient
 from .errors import APIError, ClientError, Conflict, NotFound, ServerUnavailable
 from .inputs import UserInput
 from .live import TurnView
-from .models import Event, PermissionRequest
+from .models import Event, PermissionRequest, TurnReply
 from .permissions import ask_permission
 from .stream import EventFollower
 
@@ -28,6 +28,9 @@ __all__ = ["TurnOutcome", "TurnRunner"]
 
 INTERRUPT_GRACE = 15.0
 """Seconds to wait for the server to end a turn after an interrupt."""
+
+POLL_INTERVAL = 0.5
+"""Seconds between ``/status`` polls when the server has no event stream."""
 
 OutcomeStatus = Literal["done", "interrupted", "busy", "closed", "lost", "failed"]
 
@@ -125,6 +128,8 @@ class TurnRunner:
                 elif kind == "stream_end":
                     if isinstance(value, ServerUnavailable):
                         return TurnOutcome("lost", detail=value.reason)
+                    if isinstance(value, NotFound) and not connected and message is not None and await self._session_live():
+                        return await self._poll(message)  # a server without the event stream
                     if isinstance(value, NotFound) or value is None:
                         if not await self._server_alive():
                             return TurnOutcome("lost", detail="the server shut down")
@@ -162,11 +167,68 @@ class TurnRunner:
 
     async def _post(self, message: str) -> None:
         try:
-            await self.client.send_message(self.session_id, message)
+            reply = await self.client.send_message(self.session_id, message)
         except ClientError as exc:
             self._queue.put_nowait(("posted", exc))
         else:
-            self._queue.put_nowait(("posted", None))
+            self._queue.put_nowait(("posted", reply))
+
+    async def _poll(self, message: str) -> TurnOutcome:
+        """Fallback without SSE: post the message, poll ``/status`` for permission requests
+        every :data:`POLL_INTERVAL` seconds, then show the blocking reply."""
+        self.view.print(Text("(no event stream on this server: polling; the reply appears when the turn ends)", style="dim"))
+        post = asyncio.create_task(self._post(message))
+        loop = asyncio.get_running_loop()
+        deadline: float | None = None
+        try:
+            while True:
+                timeout = POLL_INTERVAL if deadline is None else min(POLL_INTERVAL, max(deadline - loop.time(), 0))
+                try:
+                    kind, value = await asyncio.wait_for(self._queue.get(), timeout)
+                except TimeoutError:
+                    if deadline is not None and loop.time() >= deadline:
+                        return TurnOutcome("interrupted")
+                    status = await self.client.status(self.session_id)
+                    for pending in status.pending_permissions:
+                        await self._ask(pending)
+                    continue
+                if kind == "posted":
+                    if isinstance(value, Conflict):
+                        return TurnOutcome("busy", detail=value.message)
+                    if isinstance(value, ServerUnavailable):
+                        return TurnOutcome("lost", detail=value.reason)
+                    if isinstance(value, ClientError):
+                        return TurnOutcome("failed", detail=str(value))
+                    self._show_reply(value)
+                    return TurnOutcome("interrupted" if self._interrupting else "done", value.raw)
+                if kind == "interrupt":
+                    self.view.print(Text("⏹ Interrupting…", style="yellow"))
+                    await self._send_interrupt()
+                    deadline = loop.time() + INTERRUPT_GRACE
+                elif kind == "abandon":
+                    return TurnOutcome("interrupted")
+        except ServerUnavailable as exc:
+            return TurnOutcome("lost", detail=exc.reason)
+        finally:
+            if not post.done():
+                post.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await post
+
+    def _show_reply(self, reply: TurnReply) -> None:
+        for item in reply.messages:
+            if item.get("type") == "tool_result":
+                self.view.show(Event("tool_result", None, item))
+            else:
+                self.view.show(Event("assistant_message", None, {"content": [item]}))
+        self.view.show(Event("result", None, reply.raw))
+
+    async def _session_live(self) -> bool:
+        try:
+            await self.client.status(self.session_id)
+        except ClientError:
+            return False
+        return True
 
     async def _server_alive(self) -> bool:
         try:

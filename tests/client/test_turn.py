@@ -1,0 +1,85 @@
+"""TurnRunner against the real server: the SSE path and the polling fallback for servers without SSE."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from rich.console import Console
+
+from claude_agent_client.api import AgentClient
+from claude_agent_client.turn import TurnRunner
+from servers import ServerProcess
+
+
+class ScriptedInput:
+    """A UserInput that answers questions from a list and records them."""
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+        self.questions: list[str] = []
+
+    async def read_message(self, prompt: str) -> str:
+        raise EOFError
+
+    async def ask(self, question: str) -> str:
+        self.questions.append(question)
+        if not self.answers:
+            raise EOFError
+        return self.answers.pop(0)
+
+    def cancel(self) -> bool:
+        return False
+
+
+class WithoutEvents(httpx.AsyncBaseTransport):
+    """The real server, except that ``/events`` does not exist (an older or stripped-down server)."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.hidden = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/events"):
+            self.hidden += 1
+            return httpx.Response(404, json={"detail": "Not Found"})
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+@pytest.fixture(params=["sse", "polling"])
+async def client(request: pytest.FixtureRequest, server: ServerProcess) -> AsyncIterator[AgentClient]:
+    transport = WithoutEvents() if request.param == "polling" else None
+    async with AgentClient(server.url, transport=transport) as live:
+        yield live
+    if transport is not None:
+        assert transport.hidden > 0
+
+
+async def run_turn(client: AgentClient, workdir: Path, message: str, *answers: str) -> tuple[str, ScriptedInput, str]:
+    session = await client.create_session(cwd=str(workdir))
+    out = io.StringIO()
+    ui = ScriptedInput(*answers)
+    runner = TurnRunner(client, session.session_id, ui, Console(file=out, width=120, no_color=True), str(workdir))
+    outcome = await runner.run(message)
+    await client.close_session(session.session_id)
+    return outcome.status, ui, out.getvalue()
+
+
+async def test_permission_approved(client: AgentClient, workdir: Path) -> None:
+    status, ui, out = await run_turn(client, workdir, "create a file ok.txt with content hello", "maybe", "y")
+    assert status == "done"
+    assert len(ui.questions) == 2 and "Please answer y" in out  # "maybe" is asked again
+    assert "Permission needed: Write" in out and "The tool ran" in out
+    assert (workdir / "ok.txt").read_text().strip() == "hello"
+
+
+async def test_permission_denied_by_enter(client: AgentClient, workdir: Path) -> None:
+    status, ui, out = await run_turn(client, workdir, "create a file no.txt with content hello", "")
+    assert status == "done" and "did not run" in out
+    assert not (workdir / "no.txt").exists()
