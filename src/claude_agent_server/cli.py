@@ -34,6 +34,14 @@ def main(argv: list[str] | None = None) -> int:
     if not settings.workspace.is_dir():
         print(f"claude-agent-server: workspace {settings.workspace} is not a directory", file=sys.stderr)
         return 2
+    if settings.litellm_config is not None:
+        from .proxy import ProxyConfigError, load_config
+
+        try:
+            load_config(settings.litellm_config)
+        except ProxyConfigError as exc:
+            print(f"claude-agent-server: bad LiteLLM config: {exc}", file=sys.stderr)
+            return 2
     if settings.demo:
         print(DEMO_BANNER, file=sys.stderr)
     from .app import create_app

@@ -168,6 +168,7 @@ def test_server_refuses_to_start_with_a_bad_config(tmp_path: Path) -> None:
         with running_server(tmp_path, "--litellm-config", str(config)):
             pass
     assert "needs litellm_params.model" in str(caught.value)
+    assert "exited with 2" in str(caught.value) and "Traceback" not in str(caught.value)
 
 
 # --- error mapping ------------------------------------------------------------------------------
