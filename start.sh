@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Bootstrap and run claude-agent-server.
-#   ./start.sh [flags]      run the server (flags: see --help)
+#   ./start.sh [flags]      run the server (flags: see --help); the workspace defaults to the current directory
 #   ./start.sh demo         offline demo: server with the scripted model + the terminal client
 #   ./start.sh client ...   the terminal client against a running server
 #   ./start.sh test ...     the whole test suite (extra args go to pytest)
 set -euo pipefail
-cd "$(dirname "$0")"
+ROOT="$(cd "$(dirname "$0")" && pwd)"
 
 bootstrap() {
     if command -v uv >/dev/null 2>&1; then
@@ -17,42 +17,35 @@ bootstrap() {
         fi
         UV=(python3 -m uv)
     fi
-    UV_COMPILE_BYTECODE=1 "${UV[@]}" sync --locked --quiet
+    UV_COMPILE_BYTECODE=1 "${UV[@]}" sync --locked --quiet --project "$ROOT"
 }
 
-uv_cmd() { "${UV[@]}" "$@"; }
-
-free_port() {
-    uv_cmd run --locked --quiet python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+run() { "${UV[@]}" run --locked --quiet --project "$ROOT" "$@"; }
 
 demo() {
-    local port="${AGENT_SERVER_PORT:-$(free_port)}"
-    local log
-    log="$(mktemp -t claude-agent-server-demo.XXXXXX.log)"
-    uv_cmd run --locked --quiet claude-agent-server --demo --port "$port" "$@" 2>"$log" &
+    local data="${XDG_DATA_HOME:-$HOME/.local/share}/claude-agent-server"
+    local workspace="${AGENT_SERVER_WORKSPACE:-$data/demo-workspace}"
+    local port="${AGENT_SERVER_PORT:-$(run python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
+    local log="$data/demo-server.log"
+    mkdir -p "$workspace"
+    run claude-agent-server --demo --port "$port" --workspace "$workspace" "$@" >"$log" 2>&1 &
     local server=$!
     trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT INT TERM
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 150); do
         if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then break; fi
         if ! kill -0 "$server" 2>/dev/null; then cat "$log" >&2; exit 1; fi
         sleep 0.2
     done
-    cat "$log" >&2
-    echo "Demo server on http://127.0.0.1:$port (log: $log)" >&2
-    if uv_cmd run --locked --quiet python -c 'import claude_agent_client.app' 2>/dev/null; then
-        uv_cmd run --locked --quiet claude-agent-client --server "http://127.0.0.1:$port" --new
-    else
-        echo "Press Ctrl-C to stop." >&2
-        wait "$server"
-    fi
+    head -6 "$log" >&2
+    echo "Demo server: http://127.0.0.1:$port · workspace: $workspace · log: $log" >&2
+    run claude-agent-client --server "http://127.0.0.1:$port" --new --cwd "$workspace"
 }
 
 bootstrap
 case "${1:-serve}" in
-    test) shift; exec "${UV[@]}" run --locked python -m pytest "$@" ;;
+    test) shift; cd "$ROOT"; exec "${UV[@]}" run --locked python -m pytest "$@" ;;
     demo) shift; demo "$@" ;;
-    client) shift; exec "${UV[@]}" run --locked claude-agent-client "$@" ;;
-    serve) shift; exec "${UV[@]}" run --locked claude-agent-server "$@" ;;
-    *) exec "${UV[@]}" run --locked claude-agent-server "$@" ;;
+    client) shift; exec "${UV[@]}" run --locked --quiet --project "$ROOT" claude-agent-client "$@" ;;
+    serve) shift; exec "${UV[@]}" run --locked --quiet --project "$ROOT" claude-agent-server "$@" ;;
+    *) exec "${UV[@]}" run --locked --quiet --project "$ROOT" claude-agent-server "$@" ;;
 esac

@@ -13,7 +13,8 @@ DEMO_BANNER = """\
 ──────────────────────────────────────────────────────────────────────
  OFFLINE DEMO MODEL: replies come from a scripted model inside this
  server, not from Claude. No network and no API key are used.
- Try: "run `ls`", "create a file notes.txt", "remember that ...".
+ Try: "run `date > now.txt`", "create a file notes.txt",
+ "remember that ...", "count slowly" (then Ctrl-C).
 ──────────────────────────────────────────────────────────────────────"""
 
 

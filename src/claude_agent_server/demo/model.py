@@ -40,7 +40,7 @@ _SLOW = re.compile(r"\bslow(?:ly)?\b", re.I)
 
 HELP = (
     "Hello! I'm the offline demo model: scripted, no network, no API key. Try:\n"
-    "- run `ls -la` (I call the Bash tool; you approve it)\n"
+    "- run `date > now.txt` (I call the Bash tool; you approve it)\n"
     "- create a file notes.txt with content hello (I call the Write tool)\n"
     "- remember that my favourite colour is green, then: what did I ask you to remember?\n"
     "- which model are you?\n"
@@ -106,7 +106,7 @@ def _summarise_results(results: list[dict[str, Any]]) -> Reply:
         text = _tool_text(result.get("content")).strip()
         if result.get("is_error"):
             parts.append(f"The tool call did not run: {text or 'it was denied'}.")
-        elif text:
+        elif text and not (text.startswith("(") and "no output" in text):
             shown = "\n".join(text.splitlines()[:20])
             parts.append(f"The tool ran. Its output:\n```\n{shown}\n```")
         else:

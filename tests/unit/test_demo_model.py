@@ -1,0 +1,78 @@
+"""The demo model's script: deterministic replies that exercise the product."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from claude_agent_server.demo.model import HELP, reply_to
+
+TOOLS = [{"name": "Bash"}, {"name": "Write"}, {"name": "Read"}]
+SYSTEM = [{"type": "text", "text": "# Environment\n - Primary working directory: /work/project\n - Platform: linux"}]
+
+
+def ask(*texts: str, tools: list[dict[str, Any]] = TOOLS, **body: Any) -> Any:
+    messages = []
+    for text in texts:
+        messages.append({"role": "user", "content": [{"type": "text", "text": "<system-reminder>ignore me</system-reminder>"}, {"type": "text", "text": text}]})
+        messages.append({"role": "assistant", "content": [{"type": "text", "text": "ok"}]})
+    return reply_to({"model": "demo-x", "messages": messages[:-1], "tools": tools, "system": SYSTEM, **body})
+
+
+def test_plain_text_gets_the_help() -> None:
+    reply = ask("hello")
+    assert reply.text == HELP and reply.stop_reason == "end_turn"
+
+
+def test_run_calls_bash_and_several_commands_run_in_parallel() -> None:
+    one = ask("please run `echo hi > x.txt`")
+    assert one.stop_reason == "tool_use"
+    assert one.content[1]["name"] == "Bash" and one.content[1]["input"]["command"] == "echo hi > x.txt"
+    two = ask("run `echo a` and `echo b`")
+    assert [b["input"]["command"] for b in two.content if b["type"] == "tool_use"] == ["echo a", "echo b"]
+    assert len({b["id"] for b in two.content if b["type"] == "tool_use"}) == 2
+
+
+def test_create_writes_into_the_working_directory() -> None:
+    reply = ask("create a file notes.txt with content hello world")
+    assert reply.content[1]["name"] == "Write"
+    assert reply.content[1]["input"] == {"file_path": "/work/project/notes.txt", "content": "hello world\n"}
+
+
+def test_missing_tools_are_explained_not_called() -> None:
+    assert "not available" in ask("run `ls`", tools=[]).text
+    assert "not available" in ask("create a file a.txt", tools=[]).text
+
+
+def test_recall_uses_earlier_turns_only() -> None:
+    assert "haven't asked me" in ask("what did I ask you to remember?").text
+    assert ask("remember that the code is 7", "what did I ask you to remember?").text == "You asked me to remember: the code is 7."
+
+
+def test_which_model_names_the_requested_model() -> None:
+    assert "demo-x" in ask("which model are you?").text
+
+
+def test_tool_results_are_summarised() -> None:
+    body = {
+        "model": "m",
+        "messages": [
+            {"role": "user", "content": "run `date`"},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "Bash", "input": {}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "Sat Nov 21"}]},
+        ],
+    }
+    assert "Sat Nov 21" in reply_to(body).text
+    body["messages"][2]["content"][0] = {"type": "tool_result", "tool_use_id": "t1", "content": "(Bash completed with no output)"}
+    assert reply_to(body).text == "The tool ran and printed nothing."
+    body["messages"][2]["content"][0] = {"type": "tool_result", "tool_use_id": "t1", "content": "denied by user", "is_error": True}
+    assert "did not run: denied by user" in reply_to(body).text
+
+
+def test_slow_reply_is_marked_slow() -> None:
+    reply = ask("count slowly")
+    assert reply.slow and reply.text.endswith("Done.")
+
+
+def test_odd_bodies_do_not_raise() -> None:
+    assert reply_to({}).text == "OK."
+    assert reply_to({"messages": ["junk", {"role": "user", "content": None}]}).text == "OK."
