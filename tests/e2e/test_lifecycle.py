@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from pathlib import Path
@@ -91,3 +92,16 @@ def test_cli_start_failure_is_502_with_the_reason(tmp_path: Path) -> None:
         assert reply.status_code == 502
         assert "root" in reply.json()["detail"]
         assert http.get("/sessions").json()["sessions"] == []
+
+
+def test_transcripts_outside_the_workspace_stay_hidden(server: ServerProcess, http: httpx.Client) -> None:
+    # A transcript Claude Code wrote for a project outside the workspace, on the same machine.
+    outside_id = str(uuid.uuid4())
+    project = server.home / ".claude" / "projects" / "-elsewhere"
+    project.mkdir(parents=True)
+    line = {"type": "user", "uuid": str(uuid.uuid4()), "parentUuid": None, "sessionId": outside_id, "cwd": "/elsewhere",
+            "timestamp": "2026-01-01T00:00:00Z", "message": {"role": "user", "content": "secret plans"}}
+    (project / f"{outside_id}.jsonl").write_text(json.dumps(line) + "\n")
+    assert http.get(f"/sessions/{outside_id}/history").status_code == 404
+    assert outside_id not in {s["session_id"] for s in http.get("/sessions/available").json()["sessions"]}
+    assert http.post("/sessions", json={"resume_session_id": outside_id}).status_code == 400

@@ -234,12 +234,15 @@ class SessionManager:
 
         Raises:
             InvalidSessionRequest: The id is not a UUID.
-            TranscriptNotFound: No live session and no transcript has that id.
+            TranscriptNotFound: No live session has that id, and no transcript of a
+                session run inside the workspace does.
         """
         sid = parse_session_id(session_id)
         live = self._sessions.get(sid)
-        if live is None and await transcripts.find(sid) is None:
-            raise TranscriptNotFound(sid)
+        if live is None:
+            info = await transcripts.find(sid)
+            if info is None or not transcripts.inside(info.cwd, self.config.workspace):
+                raise TranscriptNotFound(sid)
         return await transcripts.messages(sid, live.cwd if live else None)
 
     # -- internals ------------------------------------------------------------

@@ -36,7 +36,8 @@ def available_entry(info: SDKSessionInfo) -> dict[str, Any]:
     }
 
 
-def _inside(path: str | None, root: Path) -> bool:
+def inside(path: str | None, root: Path) -> bool:
+    """True when ``path`` resolves inside ``root``."""
     if not path:
         return False
     try:
@@ -59,7 +60,7 @@ async def list_available(workspace: Path, cwd: Path | None, limit: int, offset: 
         if cwd is not None:
             found = list_sessions(directory=str(cwd), include_worktrees=False)
         else:
-            found = [s for s in list_sessions() if _inside(s.cwd, workspace)]
+            found = [s for s in list_sessions() if inside(s.cwd, workspace)]
         return found[offset : offset + limit]
 
     return await asyncio.to_thread(scan)
