@@ -144,7 +144,10 @@ def footer(result: dict[str, Any]) -> Text:
     if str(reason).startswith("aborted"):
         parts.append("interrupted")
     elif result.get("is_error"):
-        parts.append("error: " + str(result.get("subtype") or result.get("error") or "turn failed"))
+        errors = [e for e in result.get("errors") or [] if isinstance(e, str)]
+        detail = result.get("error") or result.get("result") or (errors[0] if errors else None) or result.get("subtype") or "turn failed"
+        detail = " ".join(str(detail).split())
+        parts.append("error: " + (detail if len(detail) <= 100 else detail[:99] + "…"))
     if result.get("cost_usd") is not None:
         parts.append(f"${float(result['cost_usd']):.4f}")
     turns = int(result.get("num_turns") or 0)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from rich.console import Console
 
 from claude_agent_client import commands, render
+from claude_agent_client.api import AgentClient
+from claude_agent_client.chat import Chat
+from claude_agent_client.inputs import PlainInput
 from claude_agent_client.config import history_file, parse_args
 from claude_agent_client.errors import Conflict, InvalidRequest, ServerError, error_for_status
 from claude_agent_client.live import TurnView
@@ -140,3 +145,18 @@ def test_error_mapping() -> None:
     assert isinstance(bad, InvalidRequest) and bad.message == "mode: Input should be 'default'"
     failed = error_for_status(502, "CLI failed")
     assert isinstance(failed, ServerError) and (failed.status_code, failed.detail) == (502, "CLI failed")
+
+
+async def test_flags_reach_the_create_request() -> None:
+    seen: list[dict[str, object]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        return httpx.Response(201, json={"session_id": "s1", "cwd": "/w", "model": "m", "permission_mode": "plan"})
+
+    options = parse_args(["--proxy", "--model", "m", "--mode", "plan", "--cwd", "/w"], {})
+    async with AgentClient("http://test", transport=httpx.MockTransport(handler)) as client:
+        chat = Chat(client, Console(file=io.StringIO()), PlainInput(io.StringIO()), options)
+        await chat.start_new()
+    assert seen == [{"model": "m", "cwd": "/w", "permission_mode": "plan", "enable_proxy": True}]
+    assert chat.session is not None and (chat.session.session_id, chat.session.owned) == ("s1", True)

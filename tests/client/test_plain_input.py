@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+
 from client.client_pty import client_env
 from servers import ServerProcess
 
@@ -51,3 +53,17 @@ def test_unknown_session_is_a_clear_error(server: ServerProcess, hermetic: Path)
     done = run_client(server, hermetic, "--session", "00000000-0000-4000-8000-000000000000", stdin="")
     assert done.returncode == 1
     assert "claude-agent-client:" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_attach_to_a_live_session(server: ServerProcess, workdir: Path, hermetic: Path) -> None:
+    created = httpx.post(f"{server.url}/sessions", json={"cwd": str(workdir)}, timeout=120).json()
+    session_id = created["session_id"]
+    httpx.post(f"{server.url}/sessions/{session_id}/messages", json={"message": "remember that attaching works"}, timeout=120)
+    done = run_client(server, hermetic, "--session", session_id, "--model", "attached-model", stdin="which model are you?\nexit\n")
+    assert done.returncode == 0, done.stderr
+    assert f"Attached to live session {session_id}" in done.stdout
+    assert "› remember that attaching works" in done.stdout  # recent history is shown
+    assert "answering as attached-model" in done.stdout
+    status = httpx.get(f"{server.url}/sessions/{session_id}/status")
+    assert status.status_code == 200, "the client closed a session it did not start"
+    httpx.delete(f"{server.url}/sessions/{session_id}")

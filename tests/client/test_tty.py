@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,18 +21,30 @@ def start(terminal: Callable[..., Terminal], server: ServerProcess, workdir: Pat
     return term, term.child.match.group(1)
 
 
-def test_chat_reply_then_exit(terminal: Callable[..., Terminal], server: ServerProcess, workdir: Path) -> None:
+def test_chat_reply_then_exit(terminal: Callable[..., Terminal], server: ServerProcess, workdir: Path, hermetic: Path) -> None:
     term, session_id = start(terminal, server, workdir, "--new")
     term.say("hello there")
     term.expect("I'm the offline demo model")
     term.expect(FOOTER)
-    term.say("help")
+    term.say("first line\x1b\rsecond line")  # Esc+Enter: a new line, not a send
+    term.expect(FOOTER)
+    term.expect(PROMPT)
+    term.child.send("/hel")
+    time.sleep(1)  # completion runs in the background; give it a moment, as a typist would
+    term.child.send("\t")  # Tab completes the command
+    time.sleep(1)
+    term.type("")
     term.expect("/interrupt")
     term.say("exit")
     assert term.finish() == 0
     output = term.output()
     assert f"Resume with: claude-agent-client --session {session_id}" in output
     assert "Traceback" not in output
+    prompts = [m["message"]["content"] for m in httpx.get(f"{server.url}/sessions/{session_id}/history").json()["messages"]
+               if m["type"] == "user" and isinstance(m["message"]["content"], str)]
+    assert prompts == ["hello there", "first line\nsecond line"]
+    saved = (hermetic / ".local/share/claude-agent-client/history").read_text()
+    assert "+hello there" in saved and "+/help" in saved  # prompt-toolkit's FileHistory format
     assert session_id not in [s["session_id"] for s in httpx.get(f"{server.url}/sessions").json()["sessions"]]
 
 
@@ -163,3 +176,28 @@ def test_server_dying_mid_turn_keeps_the_session_id(terminal: Callable[..., Term
         term.expect(f"claude-agent-client --session {session_id}")
         assert term.finish() == 1
         assert "Traceback" not in term.output()
+
+
+def test_session_commands(terminal: Callable[..., Terminal], server: ServerProcess, workdir: Path) -> None:
+    term, first = start(terminal, server, workdir, "--new")
+    term.say("remember that commands work")
+    term.expect(FOOTER)
+    term.say("info")
+    assert first in term.expect("Claude Code")  # the info table names the session
+    term.say("/history")
+    term.expect("› remember that commands work")
+    term.say("interrupt")
+    term.expect("Nothing was running.")
+    term.say("clear")
+    term.expect(NEW_SESSION)
+    second = term.child.match.group(1)
+    assert second != first
+    term.say("sessions")
+    term.expect("Resume which?")
+    term.type("n")
+    term.expect(NEW_SESSION)
+    assert term.child.match.group(1) not in (first, second)
+    term.say("exit")
+    assert term.finish() == 0
+    live = [s["session_id"] for s in httpx.get(f"{server.url}/sessions").json()["sessions"]]
+    assert first not in live and second not in live  # sessions this client started are closed, not leaked

@@ -83,3 +83,10 @@ async def test_permission_denied_by_enter(client: AgentClient, workdir: Path) ->
     status, ui, out = await run_turn(client, workdir, "create a file no.txt with content hello", "")
     assert status == "done" and "did not run" in out
     assert not (workdir / "no.txt").exists()
+
+
+async def test_parallel_requests_are_asked_one_after_another(client: AgentClient, workdir: Path) -> None:
+    status, ui, out = await run_turn(client, workdir, "run `echo a > a.txt` and `echo b > b.txt`", "y", "n")
+    assert status == "done"
+    assert len(ui.questions) == 2 and out.count("Permission needed: Bash") == 2
+    assert sorted(p.name for p in workdir.iterdir()) in (["a.txt"], ["b.txt"])
