@@ -11,7 +11,8 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from rich.console import Console
 from rich.text import Text
@@ -87,6 +88,35 @@ async def _is_cli_command(chat: Chat, name: str) -> bool:
     return name in chat.cached_commands()
 
 
+class _UserCancelled(Exception):
+    """KeyboardInterrupt carried across a task boundary."""
+
+
+async def _interruptible(work: Coroutine[Any, Any, None], chat: Chat) -> None:
+    """Run ``work`` so that Ctrl-C outside a turn (a slow request, a session starting)
+    cancels it; that cancellation surfaces as KeyboardInterrupt."""
+
+    async def guarded() -> None:
+        try:
+            await work
+        except KeyboardInterrupt:  # must not escape a task: asyncio would re-raise it out of the loop
+            raise _UserCancelled from None
+
+    task = asyncio.ensure_future(guarded())
+    chat.cancel_current = task.cancel
+    try:
+        await task
+    except _UserCancelled:
+        raise KeyboardInterrupt from None
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
+        raise KeyboardInterrupt from None
+    finally:
+        chat.cancel_current = None
+
+
 async def _loop(chat: Chat) -> None:
     while True:
         try:
@@ -106,12 +136,9 @@ async def _loop(chat: Chat) -> None:
             if not await _is_cli_command(chat, exc.name):
                 chat.console.print(Text(f"Unknown command /{exc.name}. Type /help for the list.", style="yellow"))
                 continue
+        work = chat.send(line.strip()) if parsed is None else parsed[0].run(chat, parsed[1])
         try:
-            if parsed is None:
-                await chat.send(line.strip())
-            else:
-                command, argument = parsed
-                await command.run(chat, argument)
+            await _interruptible(work, chat)
         except commands.ExitRequested:
             return
         except KeyboardInterrupt:
@@ -138,9 +165,9 @@ async def run(options: Options, console: Console | None = None) -> int:
         chat = Chat(client, console, ui, options)
         chat_ref.append(chat)
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGINT, lambda: chat.interrupt_turn() or ui.cancel())
+        loop.add_signal_handler(signal.SIGINT, chat.on_sigint)
         try:
-            await _open_first_session(chat)
+            await _interruptible(_open_first_session(chat), chat)
             await _loop(chat)
         except AuthenticationError:
             return _fail(console, f"the server at {options.server} needs an API key: pass --api-key or set AGENT_SERVER_API_KEY.")

@@ -62,6 +62,8 @@ class Chat:
         self.session: CurrentSession | None = None
         self.runner: TurnRunner | None = None
         self._server_info: dict[str, Any] | None = None
+        self.cancel_current: Callable[[], Any] | None = None
+        """Set by the app while a command or message runs: cancels it."""
 
     @property
     def session_id(self) -> str:
@@ -169,12 +171,13 @@ class Chat:
         elif outcome.status == "lost":
             raise ServerGone(session.session_id, outcome.detail or "connection lost")
 
-    def interrupt_turn(self) -> bool:
-        """Ctrl-C while a turn runs: interrupt it. Returns whether a turn was running."""
-        if self.runner is None:
-            return False
-        self.runner.interrupt()
-        return True
+    def on_sigint(self) -> None:
+        """Ctrl-C outside prompt-toolkit: interrupt the running turn, else abort a pending
+        plain-input read, else cancel the request in progress (``cancel_current``)."""
+        if self.runner is not None:
+            self.runner.interrupt()
+        elif not self.ui.cancel() and self.cancel_current is not None:
+            self.cancel_current()
 
     # -- settings -------------------------------------------------------------
 

@@ -49,7 +49,7 @@ class TurnView:
     """Shows one turn's events on ``console``.
 
     On a terminal a :class:`rich.live.Live` region holds the streaming tail and
-    the spinner; elsewhere (pipes, files) each block is printed once, complete.
+    the spinner; elsewhere (pipes, files) the raw text is written as it streams.
 
     Args:
         console: Where to draw.
@@ -65,6 +65,8 @@ class TurnView:
         self._printed = 0
         self._last_draw = 0.0
         self._tail: list[str] = []
+        self._raw = not console.is_terminal
+        """Not a terminal (pipe, file): stream the text as it comes, without Markdown rendering."""
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -106,7 +108,12 @@ class TurnView:
     def _on_text_delta(self, data: dict[str, Any]) -> None:
         if data.get("parent_tool_use_id"):
             return
-        self._text += str(data.get("text", ""))
+        piece = str(data.get("text", ""))
+        self._text += piece
+        if self._raw:
+            self.console.out(piece, end="", highlight=False)
+            self.console.file.flush()
+            return
         self.set_label("Writing")
         if time.monotonic() - self._last_draw >= MIN_REDRAW:
             self._emit(final=False)
@@ -152,6 +159,11 @@ class TurnView:
 
     def _finish_text(self, whole: str) -> None:
         """An assistant text block is complete: print what was not streamed yet."""
+        if self._raw:
+            rest = whole[len(self._text):] if whole.startswith(self._text) else ("\n" + whole if self._text else whole)
+            self.console.out(rest, highlight=False)
+            self._text = ""
+            return
         if self._text and whole.startswith(self._text[: max(len(self._text) - 1, 0)]):
             self._text = whole
         elif self._text:
@@ -163,6 +175,11 @@ class TurnView:
         self._commit_text()
 
     def _commit_text(self) -> None:
+        if self._raw:
+            if self._text:
+                self.console.out("", highlight=False)  # end the streamed line
+            self._text = ""
+            return
         if self._text:
             self._emit(final=True)
         self._reset_text()

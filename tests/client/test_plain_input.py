@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import pexpect
+from pexpect.popen_spawn import PopenSpawn
 
-from client.client_pty import client_env
+from client.client_pty import EXPECT_TIMEOUT, client_env
 from servers import ServerProcess
 
 
@@ -67,3 +70,26 @@ def test_attach_to_a_live_session(server: ServerProcess, workdir: Path, hermetic
     status = httpx.get(f"{server.url}/sessions/{session_id}/status")
     assert status.status_code == 200, "the client closed a session it did not start"
     httpx.delete(f"{server.url}/sessions/{session_id}")
+
+
+def test_sigint_interrupts_a_turn_without_a_terminal(server: ServerProcess, workdir: Path, hermetic: Path) -> None:
+    child = PopenSpawn(
+        [sys.executable, "-m", "claude_agent_client.app", "--server", server.url, "--new", "--cwd", str(workdir)],
+        env=client_env(hermetic), encoding="utf-8", timeout=EXPECT_TIMEOUT,
+    )
+    try:
+        child.expect_exact("New session")
+        child.sendline("count slowly")
+        child.expect_exact("Counting slowly")
+        child.kill(signal.SIGINT)
+        child.expect_exact("── interrupted")
+        child.sendline("exit")
+        child.expect(pexpect.EOF)
+    finally:
+        if child.proc.poll() is None:
+            child.proc.kill()
+        child.proc.wait(30)
+        child.proc.stdin.close()  # type: ignore[union-attr]
+        child.proc.stdout.close()  # type: ignore[union-attr]
+    assert child.proc.returncode == 0
+    assert "Traceback" not in str(child.before)
