@@ -92,6 +92,11 @@ class Settings(BaseSettings):
         "info", description="Server log level."
     )
 
+    @field_validator("api_key", mode="after")
+    @classmethod
+    def _empty_key_is_no_key(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value().strip() else None
+
     @field_validator("workspace", "data_dir", mode="after")
     @classmethod
     def _absolute(cls, value: Path) -> Path:

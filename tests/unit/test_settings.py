@@ -1,0 +1,33 @@
+"""Settings: environment variables, flags, the loopback rule's inputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from claude_agent_server.settings import Settings
+
+
+def test_environment_and_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("AGENT_SERVER_PERMISSION_TIMEOUT", "12.5")
+    monkeypatch.setenv("AGENT_SERVER_WORKSPACE", str(tmp_path))
+    monkeypatch.setenv("ANTHROPIC_MODEL", "claude-from-env")
+    settings = Settings(_cli_parse_args=["--port", "9001", "--demo"])
+    assert settings.permission_timeout == 12.5 and settings.workspace == tmp_path.resolve()
+    assert settings.port == 9001 and settings.demo is True
+    assert settings.default_model == "claude-from-env"
+    assert Settings(_cli_parse_args=["--default-model", "flag-model"]).default_model == "flag-model"
+
+
+@pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("::1", True), ("localhost", True), ("0.0.0.0", False), ("10.1.2.3", False), ("example.com", False)])
+def test_loopback(host: str, loopback: bool) -> None:
+    assert Settings(host=host).is_loopback is loopback
+
+
+def test_empty_api_key_means_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENT_SERVER_API_KEY", "  ")
+    assert Settings().api_key_value() is None
+    monkeypatch.setenv("AGENT_SERVER_API_KEY", "k1")
+    assert Settings().api_key_value() == "k1"
+    assert "k1" not in repr(Settings())
