@@ -7,6 +7,7 @@ shutdown, so no Claude Code CLI process outlives the server.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,6 +32,7 @@ def manager_config(settings: Settings) -> ManagerConfig:
         workspace=settings.workspace,
         permission_timeout=settings.permission_timeout,
         max_sessions=settings.max_sessions,
+        idle_timeout=settings.idle_timeout,
         event_buffer_size=settings.event_buffer_size,
         default_model=settings.default_model,
         default_permission_mode=settings.default_permission_mode,
@@ -53,9 +55,12 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
         manager = SessionManager(manager_config(settings), **({"client_factory": client_factory} if client_factory else {}))
         app.state.manager = manager
         app.state.proxy = proxy.make_service(settings)
+        closer = asyncio.create_task(manager.run_idle_closer()) if settings.idle_timeout > 0 else None
         try:
             yield
         finally:
+            if closer is not None:
+                closer.cancel()
             await manager.close_all()
             await proxy.close_service(app.state.proxy)
 

@@ -63,6 +63,12 @@ class Settings(BaseSettings):
         300.0, gt=0, description="Seconds a permission request waits before it is denied."
     )
     max_sessions: int = Field(32, ge=1, description="Live sessions at most (each CLI holds ~225 MB).")
+    idle_timeout: float = Field(
+        0.0,
+        ge=0,
+        description="Seconds an idle session (no turn, no pending permission) stays live before it is "
+        "closed to free its CLI; it stays resumable. 0: never.",
+    )
     event_buffer_size: int = Field(
         2000, ge=10, description="Events kept per session for Last-Event-ID replay."
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from e2e_support import reply_text
+from e2e_support import reply_text, wait_until
 from servers import ServerProcess, running_server
 
 pytestmark = pytest.mark.e2e
@@ -105,3 +105,14 @@ def test_transcripts_outside_the_workspace_stay_hidden(server: ServerProcess, ht
     assert http.get(f"/sessions/{outside_id}/history").status_code == 404
     assert outside_id not in {s["session_id"] for s in http.get("/sessions/available").json()["sessions"]}
     assert http.post("/sessions", json={"resume_session_id": outside_id}).status_code == 400
+
+
+def test_idle_sessions_are_closed_and_stay_resumable(tmp_path: Path) -> None:
+    with running_server(tmp_path, "--demo", "--idle-timeout", "1") as server, server.client() as http:
+        session_id = http.post("/sessions", json={}).json()["session_id"]
+        http.post(f"/sessions/{session_id}/messages", json={"message": "remember that idle closing works"})
+        wait_until(lambda: http.get("/sessions").json()["sessions"] == [], timeout=30, what="the idle session to close")
+        assert http.get(f"/sessions/{session_id}/status").status_code == 404
+        assert http.post("/sessions", json={"resume_session_id": session_id}).status_code == 201
+        recall = http.post(f"/sessions/{session_id}/messages", json={"message": "what did I ask you to remember?"})
+        assert "idle closing works" in reply_text(recall.json())

@@ -101,3 +101,17 @@ async def test_proxied_session_environment(tmp_path: Path, clients: FakeClients)
 async def test_unknown_permission_mode(tmp_path: Path, clients: FakeClients) -> None:
     with pytest.raises(InvalidSessionRequest):
         await make(tmp_path, clients).create(permission_mode="yolo")
+
+
+async def test_idle_sessions_are_closed_busy_ones_are_not(tmp_path: Path, clients: FakeClients) -> None:
+    from fakes import Hold
+
+    manager = make(tmp_path, clients, idle_timeout=60)
+    idle, busy = await manager.create(), await manager.create()
+    clients.enqueue(Hold())
+    await busy.send("working")
+    later = idle.idle_since + 61
+    busy.idle_since = idle.idle_since  # as old, but running a turn
+    assert await manager.close_idle(now=later) == [idle.id]
+    assert idle.closed and not busy.closed and [s.id for s in manager.sessions()] == [busy.id]
+    assert await make(tmp_path, clients).close_idle(now=later + 10**6) == []  # 0: never

@@ -7,6 +7,8 @@ UUID passed to the SDK as ``session_id``; a resumed one keeps its id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -27,6 +29,8 @@ from .errors import (
 from .options import PERMISSION_MODES, ModelRoute, SessionSpec, build_options
 from .session import ClientFactory, Session
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(slots=True)
 class ManagerConfig:
@@ -35,6 +39,8 @@ class ManagerConfig:
     workspace: Path
     permission_timeout: float = 300.0
     max_sessions: int = 32
+    idle_timeout: float = 0.0
+    """Seconds a session may sit idle (no turn, no pending permission) before it is closed; 0: never."""
     event_buffer_size: int = 2000
     default_model: str | None = None
     default_permission_mode: str = "default"
@@ -214,6 +220,34 @@ class SessionManager:
         finally:
             self._sessions.pop(session.id, None)
             self._status_changed(session)
+
+    async def close_idle(self, now: float | None = None) -> list[str]:
+        """Close sessions idle for longer than ``idle_timeout`` (their transcripts stay, resumable).
+
+        Returns:
+            The ids closed.
+        """
+        if self.config.idle_timeout <= 0:
+            return []
+        now = time.monotonic() if now is None else now
+        idle = [
+            s for s in self._sessions.values()
+            if s.status == "connected" and now - s.idle_since > self.config.idle_timeout
+        ]
+        for session in idle:
+            log.info("closing session %s: idle for more than %g s", session.id, self.config.idle_timeout)
+            with contextlib.suppress(SessionNotFound):
+                await self.close(session.id)
+        return [s.id for s in idle]
+
+    async def run_idle_closer(self, interval: float = 30.0) -> None:
+        """Call :meth:`close_idle` every ``interval`` seconds, forever (a lifespan task)."""
+        while True:
+            await asyncio.sleep(min(interval, max(self.config.idle_timeout / 4, 0.5)))
+            try:
+                await self.close_idle()
+            except Exception:
+                log.exception("closing idle sessions failed")
 
     async def close_all(self) -> None:
         """Close every live session concurrently (server shutdown)."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -104,6 +105,8 @@ class Session:
         self.permission_mode = permission_mode
         self.created_at = _now()
         self.last_activity = self.created_at
+        self.idle_since = time.monotonic()
+        """Monotonic seconds of the last event (for idle closing)."""
         self.message_count = 0
         self.events = EventLog(session_id, event_buffer_size)
         self.permissions = PermissionBroker(self._publish, permission_timeout)
@@ -256,6 +259,7 @@ class Session:
 
     def _publish(self, type: EventType, /, **data: Any) -> Event:
         self.last_activity = _now()
+        self.idle_since = time.monotonic()
         event = self.events.append(type, **data)
         self._status_changed()
         return event
