@@ -165,6 +165,7 @@ async def run(options: Options, console: Console | None = None) -> int:
         chat = Chat(client, console, ui, options)
         chat_ref.append(chat)
         loop = asyncio.get_running_loop()
+        status = 0
         loop.add_signal_handler(signal.SIGINT, chat.on_sigint)
         try:
             await _interruptible(_open_first_session(chat), chat)
@@ -180,8 +181,9 @@ async def run(options: Options, console: Console | None = None) -> int:
             return _fail(console, f"lost the server at {options.server} ({exc.reason}).{hint}")
         except APIError as exc:
             return _fail(console, f"the server refused: {exc.message} (HTTP {exc.status_code})")
-        except (KeyboardInterrupt, EOFError):
+        except KeyboardInterrupt:
             console.print()
+            status = 130
         finally:
             loop.remove_signal_handler(signal.SIGINT)
         session = chat.session
@@ -189,7 +191,7 @@ async def run(options: Options, console: Console | None = None) -> int:
             with contextlib.suppress(ClientError):
                 await chat.close()
             console.print(Text.assemble("Session ", (session.session_id, "bold"), f" saved. Resume with: {_resume_hint(session.session_id)}", style="dim"))
-    return 0
+    return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:

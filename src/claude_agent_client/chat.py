@@ -142,6 +142,12 @@ class Chat:
         """Run one turn with ``message`` (resuming the session first if the server closed it)."""
         session = self.session
         assert session is not None
+        if session.live:
+            try:
+                await self.client.status(session.session_id)
+            except NotFound:
+                session.live = False
+                self.console.print(Text("The session was closed on the server; resuming it.", style="yellow"))
         if not session.live:
             await self.open(session.session_id)
         await self._run(message)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -20,6 +22,23 @@ def run_client(server: ServerProcess, home: Path, *args: str, stdin: str) -> sub
         [sys.executable, "-m", "claude_agent_client.app", "--server", server.url, *args],
         input=stdin, capture_output=True, text=True, timeout=240, env=client_env(home),
     )
+
+
+@contextmanager
+def piped_client(server: ServerProcess, home: Path, *args: str) -> Iterator[PopenSpawn]:
+    """The client on pipes (no terminal) driven line by line; killed and its pipes closed afterwards."""
+    child = PopenSpawn(
+        [sys.executable, "-m", "claude_agent_client.app", "--server", server.url, *args],
+        env=client_env(home), encoding="utf-8", timeout=EXPECT_TIMEOUT,
+    )
+    try:
+        yield child
+    finally:
+        if child.proc.poll() is None:
+            child.proc.kill()
+        child.proc.wait(30)
+        child.proc.stdin.close()  # type: ignore[union-attr]
+        child.proc.stdout.close()  # type: ignore[union-attr]
 
 
 def test_piped_conversation(server: ServerProcess, workdir: Path, hermetic: Path) -> None:
@@ -73,11 +92,7 @@ def test_attach_to_a_live_session(server: ServerProcess, workdir: Path, hermetic
 
 
 def test_sigint_interrupts_a_turn_without_a_terminal(server: ServerProcess, workdir: Path, hermetic: Path) -> None:
-    child = PopenSpawn(
-        [sys.executable, "-m", "claude_agent_client.app", "--server", server.url, "--new", "--cwd", str(workdir)],
-        env=client_env(hermetic), encoding="utf-8", timeout=EXPECT_TIMEOUT,
-    )
-    try:
+    with piped_client(server, hermetic, "--new", "--cwd", str(workdir)) as child:
         child.expect_exact("New session")
         child.sendline("count slowly")
         child.expect_exact("Counting slowly")
@@ -85,11 +100,20 @@ def test_sigint_interrupts_a_turn_without_a_terminal(server: ServerProcess, work
         child.expect_exact("── interrupted")
         child.sendline("exit")
         child.expect(pexpect.EOF)
-    finally:
-        if child.proc.poll() is None:
-            child.proc.kill()
-        child.proc.wait(30)
-        child.proc.stdin.close()  # type: ignore[union-attr]
-        child.proc.stdout.close()  # type: ignore[union-attr]
+        assert "Traceback" not in str(child.before)
     assert child.proc.returncode == 0
-    assert "Traceback" not in str(child.before)
+
+
+def test_a_session_closed_on_the_server_is_resumed_on_the_next_message(server: ServerProcess, workdir: Path, hermetic: Path) -> None:
+    with piped_client(server, hermetic, "--new", "--cwd", str(workdir)) as child:
+        child.expect(r"New session ([0-9a-f-]{36})")
+        session_id = child.match.group(1)
+        child.sendline("remember that resuming is automatic")
+        child.expect(r"── .*turn")
+        assert httpx.delete(f"{server.url}/sessions/{session_id}").status_code == 200
+        child.sendline("what did I ask you to remember?")
+        child.expect_exact(f"Resumed session {session_id}")
+        child.expect_exact("You asked me to remember: resuming is automatic")
+        child.sendline("exit")
+        child.expect(pexpect.EOF)
+    assert child.proc.returncode == 0
