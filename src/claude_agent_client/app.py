@@ -20,9 +20,9 @@ from rich.text import Text
 from . import commands
 from .api import AgentClient
 from .chat import Chat, ServerGone
-from .config import Options, history_file, parse_args
+from .config import MODES, Options, history_file, parse_args
 from .errors import APIError, AuthenticationError, ClientError, ServerUnavailable
-from .inputs import CommandCompleter, PlainInput, TerminalInput, UserInput
+from .inputs import CommandCompleter, PlainInput, TerminalInput
 from .picker import choose_session
 
 __all__ = ["main", "run"]
@@ -43,17 +43,17 @@ def _resume_hint(session_id: str) -> str:
     return f"claude-agent-client --session {session_id}"
 
 
-def _make_input(chat_ref: list[Chat]) -> UserInput:
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        return PlainInput()
+def _terminal_input(chat: Chat) -> TerminalInput:
+    """prompt-toolkit input whose completion and toolbar read the chat's state."""
 
     def models() -> list[str]:
-        return ["default", *chat_ref[0].cached_models()] if chat_ref else ["default"]
+        return ["default", *chat.cached_models()]
+
+    def modes() -> tuple[str, ...]:
+        return MODES
 
     names = [n for c in commands.COMMANDS for n in (c.name, *c.aliases)]
-    completer = CommandCompleter(names, {"model": models, "mode": lambda: commands.find("mode").choices})  # type: ignore[union-attr]
-    toolbar = (lambda: chat_ref[0].toolbar()() if chat_ref else "")
-    return TerminalInput(history_file(), completer, toolbar)
+    return TerminalInput(history_file(), CommandCompleter(names, {"model": models, "mode": modes}), chat.toolbar_text)
 
 
 async def _open_first_session(chat: Chat) -> None:
@@ -152,8 +152,6 @@ async def _loop(chat: Chat) -> None:
 async def run(options: Options, console: Console | None = None) -> int:
     """Run the interactive client until the user leaves. Returns the exit status."""
     console = console or Console(highlight=False)
-    chat_ref: list[Chat] = []
-    ui = _make_input(chat_ref)
     async with AgentClient(options.server, options.api_key) as client:
         try:
             await client.health()
@@ -162,8 +160,9 @@ async def run(options: Options, console: Console | None = None) -> int:
                                   "(or `./start.sh demo`), or point --server / AGENT_SERVER_URL at it.")
         except APIError as exc:
             return _fail(console, f"{options.server} does not look like an agent server (GET /health: {exc})")
-        chat = Chat(client, console, ui, options)
-        chat_ref.append(chat)
+        chat = Chat(client, console, PlainInput(), options)
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            chat.ui = _terminal_input(chat)
         loop = asyncio.get_running_loop()
         status = 0
         loop.add_signal_handler(signal.SIGINT, chat.on_sigint)

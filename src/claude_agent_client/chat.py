@@ -222,11 +222,9 @@ class Chat:
             self.console.print(render.history(visible, self.session.cwd if self.session else None))
             self.console.print(Text("─" * 3, style="dim"))
 
-    def toolbar(self) -> Callable[[], Any]:
-        def text() -> Any:
-            session = self.session
-            if session is None:
-                return ""
-            return f" {session.session_id[:8]} · {session.model or 'default model'} · {session.mode} · {session.cwd} "
-
-        return text
+    def toolbar_text(self) -> str:
+        """The bottom toolbar: short session id, model, permission mode, cwd."""
+        session = self.session
+        if session is None:
+            return ""
+        return f" {session.session_id[:8]} · {session.model or 'default model'} · {session.mode} · {session.cwd} "

@@ -70,6 +70,13 @@ class TurnRunner:
         self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._interrupting = False
         self._asked: set[str] = set()
+        self._message: str | None = None
+        self._turn_seen = False
+        self._connected = False
+        self._post_task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._deadline: float | None = None
+        """Loop time by which the server must end an interrupted turn."""
 
     def interrupt(self) -> None:
         """Ctrl-C: ask the server to stop the turn; a second call stops waiting for it."""
@@ -80,81 +87,97 @@ class TurnRunner:
     async def run(self, message: str | None) -> TurnOutcome:
         """Send ``message`` and show the turn until it ends; ``None`` follows a turn that is
         already running (attaching to a busy session)."""
-        follower = EventFollower(self.client, self.session_id)
-        pump = asyncio.create_task(self._pump(follower))
-        post: asyncio.Task[Any] | None = None
-        tasks: list[asyncio.Task[Any]] = []
-        turn_seen = message is None
-        connected = False
-        deadline: float | None = None
+        self._message = message
+        self._turn_seen = message is None
+        pump = asyncio.create_task(self._pump(EventFollower(self.client, self.session_id)))
         loop = asyncio.get_running_loop()
         self.view.start()
         try:
             while True:
-                timeout = None if deadline is None else max(deadline - loop.time(), 0)
+                timeout = None if self._deadline is None else max(self._deadline - loop.time(), 0)
                 try:
                     kind, value = await asyncio.wait_for(self._queue.get(), timeout)
                 except TimeoutError:
                     self.view.print(Text("The server did not confirm the interrupt; back to the prompt.", style="yellow"))
                     return TurnOutcome("interrupted")
-                if kind == "event":
-                    event: Event = value
-                    if event.is_snapshot:
-                        if not connected:
-                            connected = True
-                            if message is not None and not self._interrupting:
-                                post = asyncio.create_task(self._post(message))
-                            for pending in event.get("pending_permissions") or []:
-                                await self._ask(PermissionRequest.from_json(pending))
-                        else:
-                            self.view.print(Text("(reconnected to the event stream)", style="dim"))
-                        continue
-                    if event.type == "turn_started":
-                        turn_seen = True
-                    if event.type == "permission_request":
-                        await self._ask(PermissionRequest.from_json(event.data))
-                        continue
-                    self.view.show(event)
-                    if event.ends_turn and turn_seen:
-                        return TurnOutcome("interrupted" if self._interrupting else "done", event.data)
-                elif kind == "posted" and isinstance(value, ClientError):
-                    if isinstance(value, Conflict):
-                        return TurnOutcome("busy", detail=value.message)
-                    if isinstance(value, NotFound):
-                        return TurnOutcome("closed", detail=value.message)
-                    if isinstance(value, APIError):
-                        return TurnOutcome("failed", detail=value.message)
-                    # ServerUnavailable: the event stream decides whether the server is gone
-                elif kind == "stream_end":
-                    if isinstance(value, ServerUnavailable):
-                        return TurnOutcome("lost", detail=value.reason)
-                    if isinstance(value, NotFound) and not connected and message is not None and await self._session_live():
-                        return await self._poll(message)  # a server without the event stream
-                    if isinstance(value, NotFound) or value is None:
-                        if not await self._server_alive():
-                            return TurnOutcome("lost", detail="the server shut down")
-                        return TurnOutcome("closed", detail=getattr(value, "message", "the session closed"))
-                    return TurnOutcome("failed", detail=str(value))
-                elif kind == "interrupt":
-                    self.view.set_label("Interrupting")
-                    self.view.print(Text("⏹ Interrupting…", style="yellow"))
-                    if post is None:
-                        return TurnOutcome("interrupted")
-                    tasks.append(asyncio.create_task(self._send_interrupt()))
-                    deadline = loop.time() + INTERRUPT_GRACE
-                elif kind == "abandon":
-                    return TurnOutcome("interrupted")
+                handler = getattr(self, f"_on_{kind}")
+                outcome: TurnOutcome | None = await handler(value)
+                if outcome is not None:
+                    return outcome
         finally:
             self.view.stop()
             pump.cancel()
+            post = self._post_task
             if post is not None and not post.done():
                 with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(asyncio.shield(post), 2)
                 post.cancel()
-            for task in (pump, post, *tasks):
+            for task in (pump, post, *self._tasks):
                 if task is not None:
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
+
+    # -- queue items ------------------------------------------------------------
+
+    async def _on_event(self, event: Event) -> TurnOutcome | None:
+        if event.is_snapshot:
+            return await self._on_snapshot(event)
+        if event.type == "turn_started":
+            self._turn_seen = True
+        if event.type == "permission_request":
+            await self._ask(PermissionRequest.from_json(event.data))
+            return None
+        self.view.show(event)
+        if event.ends_turn and self._turn_seen:
+            return TurnOutcome("interrupted" if self._interrupting else "done", event.data)
+        return None
+
+    async def _on_snapshot(self, snapshot: Event) -> TurnOutcome | None:
+        if self._connected:
+            self.view.print(Text("(reconnected to the event stream)", style="dim"))
+            return None
+        self._connected = True
+        if self._message is None and snapshot.get("status") not in ("running", "waiting_permission"):
+            return TurnOutcome("done")  # the turn we came to follow has already ended
+        if self._message is not None and not self._interrupting:
+            self._post_task = asyncio.create_task(self._post(self._message))
+        for pending in snapshot.get("pending_permissions") or []:
+            await self._ask(PermissionRequest.from_json(pending))
+        return None
+
+    async def _on_posted(self, value: TurnReply | ClientError) -> TurnOutcome | None:
+        if isinstance(value, Conflict):
+            return TurnOutcome("busy", detail=value.message)
+        if isinstance(value, NotFound):
+            return TurnOutcome("closed", detail=value.message)
+        if isinstance(value, APIError):
+            return TurnOutcome("failed", detail=value.message)
+        return None  # a reply (the events show it) or ServerUnavailable (the event stream decides)
+
+    async def _on_stream_end(self, error: ClientError | None) -> TurnOutcome:
+        if isinstance(error, ServerUnavailable):
+            return TurnOutcome("lost", detail=error.reason)
+        if isinstance(error, NotFound) and not self._connected and self._message is not None and await self._session_live():
+            return await self._poll(self._message)  # a server without the event stream
+        if isinstance(error, NotFound) or error is None:
+            if not await self._server_alive():
+                return TurnOutcome("lost", detail="the server shut down")
+            return TurnOutcome("closed", detail=error.message if error else "the session closed")
+        return TurnOutcome("failed", detail=str(error))
+
+    async def _on_interrupt(self, _: None) -> TurnOutcome | None:
+        self.view.set_label("Interrupting")
+        self.view.print(Text("⏹ Interrupting…", style="yellow"))
+        if self._message is not None and self._post_task is None:
+            return TurnOutcome("interrupted")  # nothing was sent yet
+        self._tasks.append(asyncio.create_task(self._send_interrupt()))
+        self._deadline = asyncio.get_running_loop().time() + INTERRUPT_GRACE
+        return None
+
+    async def _on_abandon(self, _: None) -> TurnOutcome:
+        return TurnOutcome("interrupted")
+
+    # -- helpers ----------------------------------------------------------------
 
     async def _pump(self, follower: EventFollower) -> None:
         try:
