@@ -76,6 +76,9 @@ class TurnRunner:
         self._post_task: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._deadline: float | None = None
+        self._backlog: list[Event] | None = None
+        """While following a running turn: replayed events not shown yet."""
+        self._backlog_end = 0
         """Loop time by which the server must end an interrupted turn."""
 
     def interrupt(self) -> None:
@@ -89,7 +92,9 @@ class TurnRunner:
         already running (attaching to a busy session)."""
         self._message = message
         self._turn_seen = message is None
-        pump = asyncio.create_task(self._pump(EventFollower(self.client, self.session_id)))
+        # Following a running turn: replay the buffer to show the turn from its start.
+        follower = EventFollower(self.client, self.session_id, after=0 if message is None else None)
+        pump = asyncio.create_task(self._pump(follower))
         loop = asyncio.get_running_loop()
         self.view.start()
         try:
@@ -122,6 +127,8 @@ class TurnRunner:
     async def _on_event(self, event: Event) -> TurnOutcome | None:
         if event.is_snapshot:
             return await self._on_snapshot(event)
+        if self._backlog is not None:
+            return await self._on_backlog(event)
         if event.type == "turn_started":
             self._turn_seen = True
         if event.type == "permission_request":
@@ -139,10 +146,31 @@ class TurnRunner:
         self._connected = True
         if self._message is None and snapshot.get("status") not in ("running", "waiting_permission"):
             return TurnOutcome("done")  # the turn we came to follow has already ended
-        if self._message is not None and not self._interrupting:
+        if self._message is None:
+            self._backlog, self._backlog_end = [], int(snapshot.get("last_event_id") or 0)
+            return None
+        if not self._interrupting:
             self._post_task = asyncio.create_task(self._post(self._message))
         for pending in snapshot.get("pending_permissions") or []:
             await self._ask(PermissionRequest.from_json(pending))
+        return None
+
+    async def _on_backlog(self, event: Event) -> TurnOutcome | None:
+        """Collect replayed events up to the snapshot's last id, then show the running turn
+        from its ``turn_started`` on (asking only the permission requests still pending)."""
+        assert self._backlog is not None
+        if event.id is not None and event.id < self._backlog_end:
+            self._backlog.append(event)
+            return None
+        backlog, self._backlog = [*self._backlog, event], None
+        starts = [i for i, e in enumerate(backlog) if e.type == "turn_started"]
+        resolved = {e.get("request_id") for e in backlog if e.type == "permission_resolved"}
+        for item in backlog[starts[-1] if starts else 0:]:
+            if item.type == "permission_request" and item.get("request_id") in resolved:
+                continue
+            outcome = await self._on_event(item)
+            if outcome is not None:
+                return outcome
         return None
 
     async def _on_posted(self, value: TurnReply | ClientError) -> TurnOutcome | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -117,3 +118,19 @@ def test_a_session_closed_on_the_server_is_resumed_on_the_next_message(server: S
         child.sendline("exit")
         child.expect(pexpect.EOF)
     assert child.proc.returncode == 0
+
+
+def test_attaching_to_a_busy_session_follows_its_turn(server: ServerProcess, workdir: Path, hermetic: Path) -> None:
+    session_id = httpx.post(f"{server.url}/sessions", json={"cwd": str(workdir)}, timeout=120).json()["session_id"]
+    with httpx.Client(base_url=server.url, timeout=120) as http, http.stream(
+        "POST", f"/sessions/{session_id}/messages", json={"message": "count slowly", "stream": True}
+    ) as turn:
+        next(turn.iter_lines())  # the turn has started
+        done = run_client(server, hermetic, "--session", session_id, stdin="exit\n")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "A turn is running in this session; following it." in out
+    followed = out.split("following it.")[1]
+    assert "Counting slowly: 1 2 3" in followed and "40. Done." in followed  # shown from the start of the turn
+    assert followed.count("Counting slowly") == 1 and re.search(r"\d+ turns? · ", followed)
+    httpx.delete(f"{server.url}/sessions/{session_id}")
