@@ -83,14 +83,15 @@ def test_permission_yes_no_and_enter(terminal: Callable[..., Terminal], server: 
     assert not (workdir / "enter.txt").exists()
 
 
-def test_risky_command_warns(terminal: Callable[..., Terminal], server: ServerProcess, workdir: Path) -> None:
+def test_risky_command_warns_and_ctrl_c_at_the_question_interrupts(terminal: Callable[..., Terminal], server: ServerProcess, workdir: Path) -> None:
     term, _ = start(terminal, server, workdir, "--new")
     term.say("run `rm -rf ./build`")
     term.expect("Permission needed: Bash")
     term.expect("⚠ deletes files recursively (rm -rf)")
     term.expect("Allow?")
-    term.type("n")
-    term.expect(FOOTER)
+    term.child.sendcontrol("c")  # Ctrl-C at the question interrupts the turn
+    term.expect("Interrupting")
+    term.expect("── interrupted")
     term.say("quit")
     assert term.finish() == 0
 

@@ -90,3 +90,16 @@ async def test_parallel_requests_are_asked_one_after_another(client: AgentClient
     assert status == "done"
     assert len(ui.questions) == 2 and out.count("Permission needed: Bash") == 2
     assert sorted(p.name for p in workdir.iterdir()) in (["a.txt"], ["b.txt"])
+
+
+async def test_always_applies_the_suggested_rule(client: AgentClient, workdir: Path) -> None:
+    session = await client.create_session(cwd=str(workdir))
+    ui = ScriptedInput("a")  # Write suggests switching the session to acceptEdits
+    console = Console(file=io.StringIO(), width=120, no_color=True)
+    first = await TurnRunner(client, session.session_id, ui, console, str(workdir)).run("create a file one.txt with content 1")
+    second = await TurnRunner(client, session.session_id, ui, console, str(workdir)).run("create a file two.txt with content 2")
+    await client.close_session(session.session_id)
+    assert (first.status, second.status) == ("done", "done")
+    assert len(ui.questions) == 1, "the second write was asked about again"
+    assert "a = always: switch to acceptEdits mode" in console.file.getvalue()  # type: ignore[attr-defined]
+    assert (workdir / "one.txt").exists() and (workdir / "two.txt").exists()
