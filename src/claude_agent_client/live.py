@@ -65,6 +65,7 @@ class TurnView:
         self._printed = 0
         self._last_draw = 0.0
         self._tail: list[str] = []
+        self._raw_mid_line = False
         self._raw = not console.is_terminal
         """Not a terminal (pipe, file): stream the text as it comes, without Markdown rendering."""
 
@@ -95,8 +96,14 @@ class TurnView:
     # -- output ------------------------------------------------------------
 
     def print(self, *renderables: RenderableType) -> None:
-        """Print above the live region."""
+        """Print above the live region (on its own line when raw text is streaming)."""
+        self._end_raw_line()
         self.console.print(*renderables)
+
+    def _end_raw_line(self) -> None:
+        if self._raw_mid_line:
+            self.console.out("", highlight=False)
+            self._raw_mid_line = False
 
     def show(self, event: Event) -> None:
         """Render one display event (``text_delta``, ``assistant_message``, ``tool_result``,
@@ -113,6 +120,7 @@ class TurnView:
         if self._raw:
             self.console.out(piece, end="", highlight=False)
             self.console.file.flush()
+            self._raw_mid_line = bool(piece) and not piece.endswith("\n") or (self._raw_mid_line and not piece)
             return
         self.set_label("Writing")
         if time.monotonic() - self._last_draw >= MIN_REDRAW:
@@ -160,9 +168,13 @@ class TurnView:
     def _finish_text(self, whole: str) -> None:
         """An assistant text block is complete: print what was not streamed yet."""
         if self._raw:
-            rest = whole[len(self._text):] if whole.startswith(self._text) else ("\n" + whole if self._text else whole)
+            if whole.startswith(self._text):
+                rest = whole[len(self._text):]
+            else:
+                self._end_raw_line()
+                rest = whole
             self.console.out(rest, highlight=False)
-            self._text = ""
+            self._text, self._raw_mid_line = "", False
             return
         if self._text and whole.startswith(self._text[: max(len(self._text) - 1, 0)]):
             self._text = whole
@@ -176,8 +188,7 @@ class TurnView:
 
     def _commit_text(self) -> None:
         if self._raw:
-            if self._text:
-                self.console.out("", highlight=False)  # end the streamed line
+            self._end_raw_line()
             self._text = ""
             return
         if self._text:

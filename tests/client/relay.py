@@ -18,6 +18,7 @@ class Relay:
         self.connections = 0
         self._writers: set[asyncio.StreamWriter] = set()
         self._server: asyncio.Server | None = None
+        self._handlers: set[asyncio.Task[None]] = set()
 
     async def __aenter__(self) -> Relay:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
@@ -28,6 +29,7 @@ class Relay:
         self._server.close()
         self.cut()
         await self._server.wait_closed()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
 
     def cut(self) -> None:
         """Abort every relayed connection (both sides see a reset)."""
@@ -36,6 +38,10 @@ class Relay:
         self._writers.clear()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        task.add_done_callback(self._handlers.discard)
         self.connections += 1
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from rich.console import Console
 
 from claude_agent_client.api import AgentClient
 from claude_agent_client.turn import TurnRunner
+from client.relay import Relay
 from servers import ServerProcess
 
 
@@ -103,3 +105,29 @@ async def test_always_applies_the_suggested_rule(client: AgentClient, workdir: P
     assert len(ui.questions) == 1, "the second write was asked about again"
     assert "a = always: switch to acceptEdits mode" in console.file.getvalue()  # type: ignore[attr-defined]
     assert (workdir / "one.txt").exists() and (workdir / "two.txt").exists()
+
+
+async def test_dropped_connections_lose_and_repeat_nothing(server: ServerProcess, workdir: Path) -> None:
+    async with Relay(server.port) as relay, AgentClient(relay.url) as client:
+        session = await client.create_session(cwd=str(workdir))
+        out = io.StringIO()
+        runner = TurnRunner(client, session.session_id, ScriptedInput(), Console(file=out, width=1000, no_color=True))
+
+        async def cut_twice() -> None:
+            for _ in range(2):
+                while out.getvalue().count(" ") < 12 * (relay.connections // 2 + 1):  # some words have streamed
+                    await asyncio.sleep(0.05)
+                relay.cut()
+                await asyncio.sleep(1)
+
+        cutter = asyncio.create_task(cut_twice())
+        outcome = await runner.run("count slowly")
+        await cutter
+        await client.close_session(session.session_id)
+    notice = "\n(reconnected to the event stream)\n"
+    text = out.getvalue()
+    assert outcome.status == "done"
+    assert text.count(notice) == 2
+    text = text.replace(notice, "")
+    counted = "Counting slowly: " + " ".join(str(n) for n in range(1, 41))
+    assert text.count("Counting slowly") == 1 and counted in text, text  # streamed raw: any lost or repeated delta shows
