@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 from httpx_sse import SSEError, aconnect_sse
 
-from .errors import ServerUnavailable, error_for_status
+from .errors import APIError, ServerUnavailable, error_for_status
 from .models import (
     AvailableSession,
     CreatedSession,
@@ -84,7 +84,10 @@ class AgentClient:
             raise self._unavailable(exc) from exc
         if response.status_code >= 400:
             raise error_for_status(response.status_code, _detail(response))
-        return response.json()
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise APIError(response.status_code, f"{method} {path} did not answer JSON (is this an agent server?)") from exc
 
     # -- server -----------------------------------------------------------
 

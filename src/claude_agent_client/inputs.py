@@ -17,7 +17,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TextIO
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import Completer, Completion
@@ -121,7 +121,7 @@ class PlainInput:
     """Line input from a non-terminal stdin (pipes, files, CI). Lines are echoed after the
     prompt so a transcript of the session reads naturally."""
 
-    def __init__(self, stream=None, echo: bool = True) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, stream: TextIO | None = None, echo: bool = True) -> None:
         self._stream = stream or sys.stdin
         self._echo = echo
         self._lines: asyncio.Queue[str | None] | None = None

@@ -16,7 +16,7 @@ from claude_agent_client.api import AgentClient
 from claude_agent_client.chat import Chat
 from claude_agent_client.inputs import PlainInput
 from claude_agent_client.config import history_file, parse_args
-from claude_agent_client.errors import Conflict, InvalidRequest, ServerError, error_for_status
+from claude_agent_client.errors import APIError, Conflict, InvalidRequest, ServerError, error_for_status
 from claude_agent_client.live import TurnView
 from claude_agent_client.models import Event
 from claude_agent_client.permissions import Answer, parse_answer
@@ -160,3 +160,11 @@ async def test_flags_reach_the_create_request() -> None:
         await chat.start_new()
     assert seen == [{"model": "m", "cwd": "/w", "permission_mode": "plan", "enable_proxy": True}]
     assert chat.session is not None and (chat.session.session_id, chat.session.owned) == ("s1", True)
+
+
+async def test_a_server_that_is_not_an_agent_server() -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, text="<html>hello</html>"))
+    async with AgentClient("http://test", transport=transport) as client:
+        with pytest.raises(APIError) as wrong:
+            await client.health()
+    assert wrong.value.status_code == 200 and "did not answer JSON" in wrong.value.message
