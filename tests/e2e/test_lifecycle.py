@@ -116,3 +116,15 @@ def test_idle_sessions_are_closed_and_stay_resumable(tmp_path: Path) -> None:
         assert http.post("/sessions", json={"resume_session_id": session_id}).status_code == 201
         recall = http.post(f"/sessions/{session_id}/messages", json={"message": "what did I ask you to remember?"})
         assert "idle closing works" in reply_text(recall.json())
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the CLI refuses bypassPermissions only for root")
+def test_a_refused_mode_switch_is_409_with_the_reason(tmp_path: Path) -> None:
+    with running_server(tmp_path, "--demo", env={"IS_SANDBOX": ""}) as server, server.client() as http:
+        session_id = http.post("/sessions", json={}).json()["session_id"]
+        refused = http.post(f"/sessions/{session_id}/permission_mode", json={"mode": "bypassPermissions"})
+        assert refused.status_code == 409
+        assert "refused set_permission_mode" in refused.json()["detail"]
+        assert "dangerously-skip-permissions" in refused.json()["detail"]
+        assert http.get(f"/sessions/{session_id}/status").json()["permission_mode"] == "default"
+        assert "Traceback" not in server.log.read_text()

@@ -128,3 +128,18 @@ async def test_model_mode_and_server_info_go_through_the_owner(manager: SessionM
     assert clients.last.models == ["other"] and clients.last.modes == ["plan"]
     assert session.model == "other" and session.permission_mode == "plan"
     assert (await session.server_info())["commands"] == [{"name": "help"}]
+
+
+async def test_a_refused_control_request_is_command_rejected(manager: SessionManager, clients: FakeClients) -> None:
+    from claude_agent_server.sessions import CommandRejected
+
+    session = await manager.create()
+
+    async def refuse(mode: object) -> None:
+        raise Exception("Cannot set permission mode to bypassPermissions")
+
+    clients.last.set_permission_mode = refuse  # type: ignore[method-assign]
+    with pytest.raises(CommandRejected) as caught:
+        await session.set_permission_mode("bypassPermissions")
+    assert "refused set_permission_mode: Cannot set" in caught.value.detail
+    assert session.permission_mode == "default" and session.status == "connected"

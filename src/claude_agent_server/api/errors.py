@@ -18,6 +18,7 @@ STATUS: dict[type[errors.SessionError], int] = {
     errors.InvalidSessionRequest: 400,
     errors.SessionConflict: 409,
     errors.TurnInProgress: 409,
+    errors.CommandRejected: 409,
     errors.TooManySessions: 503,
     errors.SessionStartError: 502,
 }

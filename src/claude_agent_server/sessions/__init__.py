@@ -1,6 +1,7 @@
 """Domain layer: live sessions, their events and permission requests. No HTTP here."""
 
 from .errors import (
+    CommandRejected,
     InvalidSessionRequest,
     PermissionNotFound,
     SessionConflict,
@@ -18,6 +19,7 @@ from .permissions import PermissionDecision, PermissionRequest
 from .session import Session
 
 __all__ = [
+    "CommandRejected",
     "PERMISSION_MODES",
     "TURN_END",
     "Event",

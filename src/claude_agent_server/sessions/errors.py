@@ -9,6 +9,7 @@ Hierarchy::
     ├── InvalidSessionRequest    a malformed id, a cwd outside the workspace, ... (400)
     ├── SessionConflict          the session is already live (409)
     ├── TurnInProgress           a turn is already running in the session (409)
+    ├── CommandRejected          the CLI refused a control request, e.g. a mode (409)
     ├── TooManySessions          the live-session limit is reached (503)
     └── SessionStartError        the Claude Code CLI failed to start (502)
 """
@@ -56,6 +57,15 @@ class TurnInProgress(SessionError):
     def __init__(self, session_id: str) -> None:
         super().__init__(f"session {session_id} is already running a turn; wait for it or interrupt it")
         self.session_id = session_id
+
+
+class CommandRejected(SessionError):
+    """Claude Code refused a control request; ``reason`` is its own words."""
+
+    def __init__(self, command: str, reason: str) -> None:
+        super().__init__(f"Claude Code refused {command}: {reason}")
+        self.command = command
+        self.reason = reason
 
 
 class TooManySessions(SessionError):

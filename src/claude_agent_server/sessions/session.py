@@ -27,7 +27,7 @@ from typing import Any, Literal, Protocol
 from claude_agent_sdk import ClaudeAgentOptions, ProcessError, SystemMessage
 
 from .convert import events_for
-from .errors import SessionNotFound, SessionStartError, TurnInProgress
+from .errors import CommandRejected, SessionError, SessionNotFound, SessionStartError, TurnInProgress
 from .events import Event, EventLog, EventType
 from .permissions import PermissionBroker, PermissionDecision
 
@@ -253,9 +253,14 @@ class Session:
         owner = self._owner
         assert owner is not None
         done, _ = await asyncio.wait({command.future, owner}, return_when=asyncio.FIRST_COMPLETED)
-        if command.future in done:
+        if command.future not in done:
+            raise SessionNotFound(self.id)
+        try:
             return command.future.result()
-        raise SessionNotFound(self.id)
+        except SessionError:
+            raise
+        except Exception as exc:  # the CLI answered the control request with an error
+            raise CommandRejected(name, str(exc) or type(exc).__name__) from exc
 
     def _publish(self, type: EventType, /, **data: Any) -> Event:
         self.last_activity = _now()
