@@ -28,12 +28,14 @@ demo() {
     local port="${AGENT_SERVER_PORT:-$(run python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
     local log="$data/demo-server.log"
     mkdir -p "$workspace"
-    run claude-agent-server --demo --port "$port" --workspace "$workspace" "$@" >"$log" 2>&1 &
-    local server=$!
-    trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT INT TERM
+    # Its own session: the Ctrl-C that interrupts a turn in the client must not reach the server.
+    setsid "${UV[@]}" run --locked --quiet --project "$ROOT" claude-agent-server --demo --port "$port" \
+        --workspace "$workspace" "$@" >"$log" 2>&1 < /dev/null &
+    DEMO_SERVER=$!
+    trap 'kill "$DEMO_SERVER" 2>/dev/null; wait "$DEMO_SERVER" 2>/dev/null || true' EXIT
     for _ in $(seq 1 150); do
         if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then break; fi
-        if ! kill -0 "$server" 2>/dev/null; then cat "$log" >&2; exit 1; fi
+        if ! kill -0 "$DEMO_SERVER" 2>/dev/null; then cat "$log" >&2; exit 1; fi
         sleep 0.2
     done
     head -6 "$log" >&2

@@ -2,8 +2,7 @@
 
 Each dataclass keeps the documented fields as attributes and the whole JSON
 object in ``raw``, so fields a newer server adds are not lost. Times are as the
-server sends them: UTC ISO-8601 strings, except ``Event.created_at`` (Unix
-seconds for most events).
+server sends them: UTC ISO-8601 strings.
 """
 
 from __future__ import annotations

@@ -76,3 +76,31 @@ def test_slow_reply_is_marked_slow() -> None:
 def test_odd_bodies_do_not_raise() -> None:
     assert reply_to({}).text == "OK."
     assert reply_to({"messages": ["junk", {"role": "user", "content": None}]}).text == "OK."
+
+
+def test_cli_additions_after_a_tool_result_do_not_hide_it() -> None:
+    # After an "always" answer the CLI appends a system-role environment update; after
+    # others a user message holding only reminders.
+    base = [
+        {"role": "user", "content": "run `echo hi > f.txt`"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "Bash", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "hi"}]},
+    ]
+    for tail in (
+        {"role": "system", "content": [{"type": "text", "text": "# Environment update\n - Additional working directories added"}]},
+        {"role": "user", "content": [{"type": "text", "text": "<system-reminder>permissions changed</system-reminder>"}]},
+    ):
+        reply = reply_to({"model": "m", "messages": [*base, tail], "tools": TOOLS})
+        assert reply.stop_reason == "end_turn" and "hi" in reply.text, tail
+
+
+def test_a_new_prompt_next_to_a_leftover_tool_result_is_answered() -> None:
+    messages = [
+        {"role": "user", "content": "create a file a.txt"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "Write", "input": {}}]},
+        {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "t1", "content": "interrupted", "is_error": True},
+            {"type": "text", "text": "remember that the sky is green"},
+        ]},
+    ]
+    assert reply_to({"model": "m", "messages": messages, "tools": TOOLS}).text == "Got it, I'll remember: the sky is green."

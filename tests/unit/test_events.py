@@ -17,6 +17,7 @@ async def test_ids_increase_and_replay_after_an_id() -> None:
     event = log.since(4)[0]
     assert event.to_dict()["type"] == "text_delta"
     assert event.to_dict() | {"created_at": 0} == {"id": 5, "type": "text_delta", "session_id": "s1", "created_at": 0, "text": "4"}
+    assert event.to_dict()["created_at"].endswith("+00:00")
 
 
 async def test_buffer_is_bounded_and_replay_starts_at_the_oldest_kept() -> None:

@@ -143,3 +143,19 @@ async def test_a_refused_control_request_is_command_rejected(manager: SessionMan
         await session.set_permission_mode("bypassPermissions")
     assert "refused set_permission_mode: Cannot set" in caught.value.detail
     assert session.permission_mode == "default" and session.status == "connected"
+
+
+async def test_a_control_call_cut_short_by_close_is_not_found(manager: SessionManager, clients: FakeClients) -> None:
+    session = await manager.create()
+    entered = asyncio.Event()
+
+    async def slow_model(model: object) -> None:
+        entered.set()
+        await asyncio.sleep(60)
+
+    clients.last.set_model = slow_model  # type: ignore[method-assign]
+    switching = asyncio.create_task(session.set_model("x"))
+    await entered.wait()
+    await manager.close(session.id)
+    with pytest.raises(SessionNotFound):
+        await switching

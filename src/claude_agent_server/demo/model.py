@@ -84,6 +84,30 @@ def human_texts(messages: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def _latest_input(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """What the model must answer: ``(human text, [])`` or ``("", tool results)``.
+
+    Walks back over the conversation's tail, skipping what the CLI adds on its
+    own (``system``-role environment updates, reminder-only user messages): a
+    user message with human text is a new request; one with tool results asks
+    for a summary of them.
+    """
+    for message in reversed(messages):
+        role = message.get("role")
+        if role == "assistant":
+            break
+        if role != "user":
+            continue
+        blocks = _blocks(message)
+        texts = [b["text"].strip() for b in blocks if _is_human_text(b)]
+        if texts:
+            return texts[-1], []
+        results = [b for b in blocks if b.get("type") == "tool_result"]
+        if results:
+            return "", results
+    return "", []
+
+
 def _tool_text(content: Any) -> str:
     if isinstance(content, list):
         return "\n".join(str(c.get("text", "")) for c in content if isinstance(c, dict))
@@ -143,13 +167,10 @@ def reply_to(body: dict[str, Any]) -> Reply:
         The reply's content blocks and stop reason; never raises on odd input.
     """
     messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
-    last = messages[-1] if messages else {"role": "user", "content": ""}
-    results = [b for b in _blocks(last) if b.get("type") == "tool_result"]
-    if last.get("role") == "user" and results:
+    text, results = _latest_input(messages)
+    if results:
         return _summarise_results(results)
-
     texts = human_texts(messages)
-    text = texts[-1] if texts else ""
     tools = _tool_names(body)
     prefix = f"{len(messages):04d}"
 

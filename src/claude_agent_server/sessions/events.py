@@ -26,7 +26,7 @@ and ``created_at`` in their JSON form):
 from __future__ import annotations
 
 import asyncio
-import time
+from datetime import UTC, datetime
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -49,16 +49,19 @@ TURN_END: frozenset[str] = frozenset({"result", "error"})
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One session event; ``created_at`` is Unix time in seconds."""
+    """One session event; ``created_at`` is UTC ISO-8601, as every time in the API."""
 
     id: int
     type: EventType
     session_id: str
     data: dict[str, Any] = field(default_factory=dict)
-    created_at: float = field(default_factory=time.time)
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
     def to_dict(self) -> dict[str, Any]:
-        """The event's JSON form: ``{id, type, session_id, created_at, **data}``."""
+        """The event's JSON form: ``{id, type, session_id, created_at, **data}``.
+
+        A ``permission_request``'s ``created_at`` is the request's own (also UTC ISO-8601).
+        """
         return {"id": self.id, "type": self.type, "session_id": self.session_id, "created_at": self.created_at, **self.data}
 
 

@@ -317,11 +317,13 @@ class Session:
                 result = await client.get_server_info()
             else:  # pragma: no cover - programming error
                 raise ValueError(f"unknown command {command.name}")
-        except BaseException as exc:
+        except asyncio.CancelledError:  # the session is closing under this call
+            if not command.future.done():
+                command.future.set_exception(SessionNotFound(self.id))
+            raise
+        except Exception as exc:
             if not command.future.done():
                 command.future.set_exception(exc)
-            if isinstance(exc, asyncio.CancelledError):
-                raise
         else:
             if not command.future.done():
                 command.future.set_result(result)
