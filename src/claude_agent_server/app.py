@@ -20,7 +20,7 @@ from .api import errors, events, health, invocations, messages, permissions, pro
 from .api.auth import require_api_key
 from .demo import router as demo_router
 from .sessions import ManagerConfig, SessionManager
-from .sessions.session import ClientFactory
+from .sessions.owner import ClientFactory
 from .settings import Settings
 
 log = logging.getLogger(__name__)

@@ -110,8 +110,8 @@ async def test_idle_sessions_are_closed_busy_ones_are_not(tmp_path: Path, client
     idle, busy = await manager.create(), await manager.create()
     clients.enqueue(Hold())
     await busy.send("working")
-    later = idle.idle_since + 61
-    busy.idle_since = idle.idle_since  # as old, but running a turn
+    later = idle.last_activity + 61
+    busy.last_activity = idle.last_activity  # as old, but running a turn
     assert await manager.close_idle(now=later) == [idle.id]
     assert idle.closed and not busy.closed and [s.id for s in manager.sessions()] == [busy.id]
     assert await make(tmp_path, clients).close_idle(now=later + 10**6) == []  # 0: never

@@ -68,7 +68,7 @@ async def test_permission_round_trip_and_interrupt(manager: SessionManager, clie
     await asyncio.sleep(0.05)
     [pending] = session.permissions.pending()
     assert session.status == "waiting_permission"
-    session.respond(pending.request_id, PermissionDecision(allowed=True))
+    session.permissions.respond(pending.request_id, PermissionDecision(allowed=True))
     reply = build_reply(session.id, [e async for e in turn_events(session, started)])
     assert [m["type"] for m in reply["messages"]] == ["tool_use", "tool_result"]
     assert reply["messages"][1] == {"type": "tool_result", "tool_use_id": "toolu_1", "content": "ran", "is_error": False}

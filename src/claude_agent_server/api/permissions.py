@@ -26,5 +26,5 @@ async def respond(body: PermissionAnswer, session: SessionDep) -> dict[str, Any]
         message=body.message,
         updated_input=body.updated_input,
     )
-    session.respond(body.request_id, decision)
+    session.permissions.respond(body.request_id, decision)
     return {"status": "ok", "request_id": body.request_id, "allowed": body.allowed}

@@ -35,12 +35,7 @@ async def create_session(body: CreateSession, request: Request, manager: Manager
     502 the CLI failed to start (with its reason), 503 too many sessions.
     """
     fields = body.model_dump(exclude={"enable_proxy", "background_model"})
-    session = await manager.create(
-        **fields,
-        enable_proxy=body.enable_proxy,
-        background_model=body.background_model,
-        route=model_route(request, body.enable_proxy, body.background_model),
-    )
+    session = await manager.create(**fields, route=model_route(request, body.enable_proxy, body.background_model))
     return {
         "session_id": session.id,
         "created_at": session.created_at,

@@ -11,7 +11,6 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,8 @@ from .errors import (
     TranscriptNotFound,
 )
 from .options import PERMISSION_MODES, ModelRoute, SessionSpec, build_options
-from .session import ClientFactory, Session
+from .owner import ClientFactory
+from .session import Session
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,6 @@ class SessionManager:
         self._busy = False
         self.busy_since = time.time()
         """Unix time (seconds) of the last change of :attr:`busy` (AgentCore ``time_of_last_update``)."""
-        self._listeners: list[Callable[[Session], None]] = []
 
     # -- queries --------------------------------------------------------------
 
@@ -102,10 +101,6 @@ class SessionManager:
         if session is None or session.closed:
             raise SessionNotFound(session_id)
         return session
-
-    def add_listener(self, listener: Callable[[Session], None]) -> None:
-        """Call ``listener(session)`` on every status change of every session."""
-        self._listeners.append(listener)
 
     def resolve_cwd(self, cwd: str | None) -> Path:
         """``cwd`` resolved (symlinks followed) and checked to lie inside the workspace.
@@ -139,8 +134,6 @@ class SessionManager:
         allowed_tools: list[str] | None = None,
         disallowed_tools: list[str] | None = None,
         max_turns: int | None = None,
-        enable_proxy: bool = False,
-        background_model: str | None = None,
         route: ModelRoute | None = None,
     ) -> Session:
         """Start a new session, or resume one from its transcript.
@@ -148,7 +141,8 @@ class SessionManager:
         Args:
             resume_session_id: Resume this transcript (same id, same history).
             session_id: Use this id for a new session (default: a fresh UUID).
-            route: Redirect the CLI's model requests (demo model or proxy).
+            route: Redirect the CLI's model requests (the demo model, or this server's
+                proxy with its background model).
             Other arguments: as in ``POST /sessions``.
 
         Raises:
@@ -184,8 +178,6 @@ class SessionManager:
             allowed_tools=allowed_tools or [],
             disallowed_tools=disallowed_tools or [],
             max_turns=max_turns,
-            enable_proxy=enable_proxy,
-            background_model=background_model,
         )
         session = Session(
             sid,
@@ -229,10 +221,10 @@ class SessionManager:
         """
         if self.config.idle_timeout <= 0:
             return []
-        now = time.monotonic() if now is None else now
+        now = time.time() if now is None else now
         idle = [
             s for s in self._sessions.values()
-            if s.status == "connected" and now - s.idle_since > self.config.idle_timeout
+            if s.status == "connected" and now - s.last_activity > self.config.idle_timeout
         ]
         for session in idle:
             log.info("closing session %s: idle for more than %g s", session.id, self.config.idle_timeout)
@@ -288,5 +280,3 @@ class SessionManager:
         if busy != self._busy:
             self._busy = busy
             self.busy_since = time.time()
-        for listener in self._listeners:
-            listener(session)

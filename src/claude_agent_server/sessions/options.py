@@ -27,8 +27,6 @@ class SessionSpec:
     allowed_tools: list[str] = field(default_factory=list)
     disallowed_tools: list[str] = field(default_factory=list)
     max_turns: int | None = None
-    enable_proxy: bool = False
-    background_model: str | None = None
 
 
 @dataclass(slots=True)

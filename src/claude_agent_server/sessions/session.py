@@ -1,74 +1,36 @@
-"""One live session: the task that owns its Claude Agent SDK client, and its handle.
+"""One live session: its state, its turns, its events and permissions.
 
-The SDK requires that one task connects, uses and disconnects a
-``ClaudeSDKClient`` (its task group lives from ``connect()`` to
-``disconnect()``). So each :class:`Session` runs an *owner task* that connects
-the client, then loops over three things at once: commands from request
-handlers (through a queue, answered through futures), the next SDK message,
-and control calls in flight. Control calls (``query``, ``interrupt``,
-``set_model``, ...) run as children of the owner while it keeps reading
-messages: the SDK buffers only 100 messages, so a control call waiting for its
-reply while nobody reads would deadlock. The owner disconnects the client in
-its ``finally``, on every path, so no CLI process is left behind.
+A :class:`Session` is addressed by Claude Code's own session id. Its SDK
+client lives in a :class:`~.owner.ClientOwner` task; every operation here
+reaches the client only through that owner.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
-from claude_agent_sdk import ClaudeAgentOptions, ProcessError, SystemMessage
+from claude_agent_sdk import ClaudeAgentOptions, SystemMessage
 
 from .convert import events_for
 from .errors import CommandRejected, SessionError, SessionNotFound, SessionStartError, TurnInProgress
 from .events import Event, EventLog, EventType
-from .permissions import PermissionBroker, PermissionDecision
+from .owner import ClientClosed, ClientFactory, ClientOwner, Operation
+from .permissions import PermissionBroker
 
 log = logging.getLogger(__name__)
 
 SessionStatus = Literal["connecting", "connected", "running", "waiting_permission", "closed"]
-DISCONNECT_TIMEOUT = 10.0
-"""Seconds the owner waits for the CLI to exit on close."""
-
-
-class SDKClient(Protocol):
-    """What the server uses of ``claude_agent_sdk.ClaudeSDKClient`` (fakes implement this)."""
-
-    async def connect(self, prompt: Any = None) -> None: ...
-    async def disconnect(self) -> None: ...
-    async def query(self, prompt: str, session_id: str = "default") -> None: ...
-    def receive_messages(self) -> AsyncIterator[Any]: ...
-    async def interrupt(self) -> None: ...
-    async def set_model(self, model: str | None = None) -> None: ...
-    async def set_permission_mode(self, mode: Any) -> None: ...
-    async def get_server_info(self) -> dict[str, Any] | None: ...
-
-
-ClientFactory = Callable[[ClaudeAgentOptions], SDKClient]
 OptionsFactory = Callable[[Callable[..., Any], Callable[[str], None]], ClaudeAgentOptions]
 """``options_factory(can_use_tool, stderr) -> ClaudeAgentOptions``."""
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
-
-
-@dataclass(slots=True)
-class _Command:
-    name: str
-    args: tuple[Any, ...] = ()
-    future: asyncio.Future[Any] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
-
-
-async def _next(messages: AsyncIterator[Any]) -> Any:
-    return await anext(messages)
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat()
 
 
 class Session:
@@ -103,19 +65,16 @@ class Session:
         self.cwd = cwd
         self.model = model
         self.permission_mode = permission_mode
-        self.created_at = _now()
-        self.last_activity = self.created_at
-        self.idle_since = time.monotonic()
-        """Monotonic seconds of the last event (for idle closing)."""
+        self.created_at = _iso(time.time())
+        self.last_activity = time.time()
+        """Unix time (seconds) of the session's last event."""
         self.message_count = 0
         self.events = EventLog(session_id, event_buffer_size)
         self.permissions = PermissionBroker(self._publish, permission_timeout)
         self._options_factory = options_factory
         self._client_factory = client_factory
         self._on_status = on_status
-        self._commands: asyncio.Queue[_Command] = asyncio.Queue()
-        self._owner: asyncio.Task[None] | None = None
-        self._ready: asyncio.Future[None] | None = None
+        self._owner: ClientOwner | None = None
         self._turn_active = False
         self._closed = False
         self._reported_status: SessionStatus = "connecting"
@@ -127,7 +86,7 @@ class Session:
     def status(self) -> SessionStatus:
         if self._closed:
             return "closed"
-        if self._ready is None or not self._ready.done():
+        if self._owner is None or not self._owner.connected:
             return "connecting"
         if self.permissions.pending():
             return "waiting_permission"
@@ -147,7 +106,7 @@ class Session:
         return {
             "session_id": self.id,
             "created_at": self.created_at,
-            "last_activity": self.last_activity,
+            "last_activity": _iso(self.last_activity),
             "status": self.status,
             "message_count": self.message_count,
             "cwd": self.cwd,
@@ -163,27 +122,24 @@ class Session:
         Raises:
             SessionStartError: The CLI could not start; its stderr is in the error.
         """
-        self._ready = asyncio.get_running_loop().create_future()
-        self._owner = asyncio.create_task(self._own(), name=f"session-owner-{self.id}")
+        options = self._options_factory(self.permissions.can_use_tool, self._stderr.append)
+        self._owner = ClientOwner(self._client_factory(options), on_message=self._on_message, on_stop=self._on_stop)
         try:
-            await asyncio.shield(self._ready)
-        except asyncio.CancelledError:
+            await self._owner.start()
+        except Exception as exc:
+            self._on_stop(None)
+            stderr = self._stderr_text() or getattr(exc, "stderr", None)
+            raise SessionStartError(str(exc).split("\n")[0], stderr, getattr(exc, "exit_code", None)) from exc
+        except BaseException:
             await self.close()
             raise
         self._status_changed()
 
     async def close(self) -> None:
         """Deny pending permissions, disconnect the CLI and end the event log. Idempotent."""
-        owner = self._owner
-        if owner is None or owner.done():
-            self._mark_closed()
-            return
-        await self._commands.put(_Command("close"))
-        done, _ = await asyncio.wait({owner}, timeout=DISCONNECT_TIMEOUT + 5)
-        if not done:
-            owner.cancel()
-            with contextlib.suppress(BaseException):
-                await owner
+        if self._owner is not None:
+            await self._owner.close()
+        self._on_stop(None)
 
     # -- operations (called by request handlers) -----------------------------
 
@@ -204,9 +160,9 @@ class Session:
         self.message_count += 1
         started = self._publish("turn_started", message=message)
         try:
-            await self._call("query", message)
-        except Exception as exc:
-            self._end_turn("error", message=f"could not send the message: {exc}")
+            await self._call("query", lambda client: client.query(message))
+        except SessionError as exc:
+            self._end_turn("error", message=f"could not send the message: {exc.detail}")
             if isinstance(exc, SessionNotFound):
                 raise
         return started
@@ -218,53 +174,52 @@ class Session:
             True if a turn was running.
         """
         self._ensure_open()
-        return bool(await self._call("interrupt"))
+        if not self._turn_active:
+            return False
+        self.permissions.deny_all("interrupted", "The user interrupted the turn")
+        await self._call("interrupt", lambda client: client.interrupt())
+        return True
 
     async def set_model(self, model: str | None) -> None:
         """Switch the model for the next requests (None: the CLI's default)."""
         self._ensure_open()
-        await self._call("set_model", model)
+        await self._call("set_model", lambda client: client.set_model(model))
         self.model = model
 
     async def set_permission_mode(self, mode: str) -> None:
         """Switch the permission mode (one of the SDK's ``PermissionMode`` values)."""
         self._ensure_open()
-        await self._call("set_permission_mode", mode)
+        await self._call("set_permission_mode", lambda client: client.set_permission_mode(mode))
         self.permission_mode = mode
 
     async def server_info(self) -> dict[str, Any]:
         """The CLI's initialization info (commands, output styles, models, ...)."""
         self._ensure_open()
-        return dict(await self._call("server_info") or {})
-
-    def respond(self, request_id: str, decision: PermissionDecision) -> None:
-        """Answer a pending permission request (raises ``PermissionNotFound``)."""
-        self.permissions.respond(request_id, decision)
+        return dict(await self._call("server_info", lambda client: client.get_server_info()) or {})
 
     # -- internals ------------------------------------------------------------
 
     def _ensure_open(self) -> None:
-        if self._closed or self._owner is None or self._owner.done():
+        if self._closed:
             raise SessionNotFound(self.id)
 
-    async def _call(self, name: str, *args: Any) -> Any:
-        command = _Command(name, args)
-        await self._commands.put(command)
-        owner = self._owner
-        assert owner is not None
-        done, _ = await asyncio.wait({command.future, owner}, return_when=asyncio.FIRST_COMPLETED)
-        if command.future not in done:
-            raise SessionNotFound(self.id)
+    async def _call(self, name: str, operation: Operation) -> Any:
+        """Run an operation through the owner, in domain errors.
+
+        Raises:
+            SessionNotFound: The session closed first.
+            CommandRejected: The CLI answered the control request with an error.
+        """
+        assert self._owner is not None
         try:
-            return command.future.result()
-        except SessionError:
-            raise
-        except Exception as exc:  # the CLI answered the control request with an error
+            return await self._owner.call(operation)
+        except ClientClosed:
+            raise SessionNotFound(self.id) from None
+        except Exception as exc:
             raise CommandRejected(name, str(exc) or type(exc).__name__) from exc
 
     def _publish(self, type: EventType, /, **data: Any) -> Event:
-        self.last_activity = _now()
-        self.idle_since = time.monotonic()
+        self.last_activity = time.time()
         event = self.events.append(type, **data)
         self._status_changed()
         return event
@@ -300,114 +255,17 @@ class Session:
                     self.message_count += 1
                 self._publish(type, **data)  # type: ignore[arg-type]
 
-    async def _execute(self, client: SDKClient, command: _Command) -> None:
-        try:
-            if command.name == "query":
-                result: Any = await client.query(command.args[0])
-            elif command.name == "interrupt":
-                result = self._turn_active
-                if result:
-                    self.permissions.deny_all("interrupted", "The user interrupted the turn")
-                    await client.interrupt()
-            elif command.name == "set_model":
-                result = await client.set_model(command.args[0])
-            elif command.name == "set_permission_mode":
-                result = await client.set_permission_mode(command.args[0])
-            elif command.name == "server_info":
-                result = await client.get_server_info()
-            else:  # pragma: no cover - programming error
-                raise ValueError(f"unknown command {command.name}")
-        except asyncio.CancelledError:  # the session is closing under this call
-            if not command.future.done():
-                command.future.set_exception(SessionNotFound(self.id))
-            raise
-        except Exception as exc:
-            if not command.future.done():
-                command.future.set_exception(exc)
-        else:
-            if not command.future.done():
-                command.future.set_result(result)
-
-    async def _own(self) -> None:
-        """The owner task: connect, serve commands while pumping messages, disconnect."""
-        assert self._ready is not None
-        options = self._options_factory(self.permissions.can_use_tool, self._stderr.append)
-        client = self._client_factory(options)
-        try:
-            await client.connect()
-        except Exception as exc:
-            stderr = self._stderr_text() or getattr(exc, "stderr", None)
-            error = SessionStartError(str(exc).split("\n")[0], stderr, getattr(exc, "exit_code", None))
-            self._ready.set_exception(error)
-            self._mark_closed()
-            return
-        except asyncio.CancelledError:
-            self._ready.cancel()
-            self._mark_closed()
-            raise
-        self._ready.set_result(None)
-        messages = client.receive_messages().__aiter__()
-        next_message: asyncio.Task[Any] | None = None
-        next_command: asyncio.Task[_Command] | None = None
-        in_flight: set[asyncio.Task[None]] = set()
-        try:
-            while True:
-                if next_message is None:
-                    next_message = asyncio.create_task(_next(messages))
-                if next_command is None:
-                    next_command = asyncio.create_task(self._commands.get())
-                done, _ = await asyncio.wait(
-                    {next_message, next_command, *in_flight}, return_when=asyncio.FIRST_COMPLETED
-                )
-                in_flight -= done
-                if next_message in done:
-                    task, next_message = next_message, None
-                    try:
-                        self._on_message(task.result())
-                    except StopAsyncIteration:
-                        self._cli_gone("Claude Code exited")
-                        break
-                    except ProcessError as exc:
-                        self._cli_gone(f"Claude Code failed: {exc}")
-                        break
-                    except Exception as exc:
-                        log.exception("session %s: bad message from the CLI", self.id)
-                        self._cli_gone(f"Claude Code stream failed: {exc}")
-                        break
-                if next_command in done:
-                    command, next_command = next_command.result(), None
-                    if command.name == "close":
-                        break
-                    in_flight.add(asyncio.create_task(self._execute(client, command)))
-        finally:
-            self._closed = True
-            self.permissions.deny_all("session_closed", "The session was closed")
-            for task in (next_message, next_command, *in_flight):
-                if task is not None:
-                    task.cancel()
-            if self._turn_active:
-                self._end_turn("error", message="the session was closed during the turn")
-            try:
-                async with asyncio.timeout(DISCONNECT_TIMEOUT):
-                    await client.disconnect()
-            except BaseException:
-                log.warning("session %s: disconnect failed", self.id, exc_info=True)
-            self._mark_closed()
-            while not self._commands.empty():
-                pending = self._commands.get_nowait()
-                if not pending.future.done():
-                    pending.future.set_exception(SessionNotFound(self.id))
-
-    def _cli_gone(self, reason: str) -> None:
-        stderr = self._stderr_text()
-        message = f"{reason}: {stderr}" if stderr else reason
-        log.warning("session %s: %s", self.id, message)
-        if self._turn_active:
-            self._end_turn("error", message=message)
-
-    def _mark_closed(self) -> None:
-        if self._closed and self.events.closed:
+    def _on_stop(self, reason: str | None) -> None:
+        """The session ends: deny what waits, end a running turn, close the event log. Once."""
+        if self._closed:
             return
         self._closed = True
+        self.permissions.deny_all("session_closed", "The session was closed")
+        if reason is not None:
+            stderr = self._stderr_text()
+            reason = f"{reason}: {stderr}" if stderr else reason
+            log.warning("session %s: %s", self.id, reason)
+        if self._turn_active:
+            self._end_turn("error", message=reason or "the session was closed during the turn")
         self._status_changed()
         self.events.close()
