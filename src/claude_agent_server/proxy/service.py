@@ -61,10 +61,6 @@ class ProxyService:
                     self._litellm = litellm
         return self._litellm, self._router
 
-    async def warm_up(self) -> None:
-        """Import LiteLLM now instead of on the first request."""
-        await self._ready()
-
     async def messages(self, body: Any, headers: Mapping[str, str] | None = None) -> dict[str, Any] | AsyncIterator[bytes]:
         """Answer one Messages request.
 
