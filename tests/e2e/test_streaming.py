@@ -107,4 +107,5 @@ def test_event_stream_ends_when_the_session_closes(http: httpx.Client, session: 
         assert next(events).event == "status"
         http.delete(f"/sessions/{session}")
         rest = [(sse.event, json.loads(sse.data)) for sse in events]
-    assert rest[-1] == ("status", rest[-1][1]) and rest[-1][1]["status"] == "closed"
+    last_event, last_data = rest[-1]
+    assert last_event == "status" and last_data["status"] == "closed"

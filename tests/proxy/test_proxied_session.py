@@ -75,7 +75,7 @@ def test_proxied_session_runs_a_permitted_bash_call(proxy_server: ServerProcess,
     assert all("anthropic-beta" not in c.headers for c in calls)
     assert all(c.body["max_tokens"] <= 8192 for c in calls)  # Claude Code asked for far more
     last = calls[-1].body["messages"]
-    assert last[-1]["role"] == "tool" or any(m["role"] == "tool" for m in last)
+    assert any(m["role"] == "tool" for m in last)
 
     # The conversation goes on in the same session, with its history.
     upstream.requests.clear()
