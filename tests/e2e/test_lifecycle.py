@@ -104,7 +104,7 @@ def test_transcripts_outside_the_workspace_stay_hidden(server: ServerProcess, ht
     (project / f"{outside_id}.jsonl").write_text(json.dumps(line) + "\n")
     assert http.get(f"/sessions/{outside_id}/history").status_code == 404
     assert outside_id not in {s["session_id"] for s in http.get("/sessions/available").json()["sessions"]}
-    assert http.post("/sessions", json={"resume_session_id": outside_id}).status_code == 400
+    assert http.post("/sessions", json={"resume_session_id": outside_id}).status_code == 404  # not even its existence shows
 
 
 def test_idle_sessions_are_closed_and_stay_resumable(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from claude_agent_sdk import ClaudeSDKClient
+from claude_agent_sdk import ClaudeSDKClient, SDKSessionInfo
 
 from . import transcripts
 from .errors import (
@@ -147,7 +147,8 @@ class SessionManager:
 
         Raises:
             InvalidSessionRequest: Bad id, cwd or permission mode.
-            TranscriptNotFound: ``resume_session_id`` has no transcript.
+            TranscriptNotFound: ``resume_session_id`` has no transcript of a session
+                run inside the workspace.
             SessionConflict: That session is already live.
             TooManySessions: The live-session limit is reached.
             SessionStartError: The CLI failed to start.
@@ -162,10 +163,7 @@ class SessionManager:
         if len(self._sessions) + len(self._starting) >= self.config.max_sessions:
             raise TooManySessions(self.config.max_sessions)
         if resume:
-            info = await transcripts.find(sid)
-            if info is None:
-                raise TranscriptNotFound(sid)
-            cwd = cwd or info.cwd
+            cwd = cwd or (await self._transcript(sid)).cwd
         directory = self.resolve_cwd(cwd)
         spec = SessionSpec(
             session_id=sid,
@@ -266,12 +264,22 @@ class SessionManager:
         sid = parse_session_id(session_id)
         live = self._sessions.get(sid)
         if live is None:
-            info = await transcripts.find(sid)
-            if info is None or not transcripts.inside(info.cwd, self.config.workspace):
-                raise TranscriptNotFound(sid)
+            await self._transcript(sid)
         return await transcripts.messages(sid, live.cwd if live else None)
 
     # -- internals ------------------------------------------------------------
+
+    async def _transcript(self, session_id: str) -> SDKSessionInfo:
+        """A transcript this server may show: one of a session run inside the workspace.
+
+        Raises:
+            TranscriptNotFound: None has that id; one outside the workspace does not
+                exist as far as this server's clients can tell.
+        """
+        info = await transcripts.find(session_id)
+        if info is None or not transcripts.inside(info.cwd, self.config.workspace):
+            raise TranscriptNotFound(session_id)
+        return info
 
     def _status_changed(self, session: Session) -> None:
         if session.closed:
