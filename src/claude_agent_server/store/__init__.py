@@ -1,0 +1,22 @@
+"""The durable registry: session records and the event log, in SQLite or PostgreSQL.
+
+The session layer sees :class:`Registry` (the interface), the records it
+carries, and :class:`SqlRegistry` (the implementation), opened with
+``await SqlRegistry.open(default_database_url(data_dir))`` and closed with
+``await registry.close()``. SQL, SQLAlchemy and Alembic stay inside this package.
+"""
+
+from .engine import default_database_url
+from .interface import Registry
+from .records import EventRecord, SessionRecord, SessionState, utcnow
+from .registry import SqlRegistry
+
+__all__ = [
+    "EventRecord",
+    "Registry",
+    "SessionRecord",
+    "SessionState",
+    "SqlRegistry",
+    "default_database_url",
+    "utcnow",
+]

@@ -1,0 +1,83 @@
+"""The async engine for a registry URL: SQLite (aiosqlite) or PostgreSQL (asyncpg).
+
+SQLite gets WAL, foreign keys, ``synchronous=NORMAL`` and a 5 s busy timeout on
+every connection. pysqlite's own implicit BEGIN is turned off and SQLAlchemy's
+``begin`` event emits ours instead: ``BEGIN IMMEDIATE`` on the engine returned by
+:func:`writing` (the single writer takes the write lock up front, so it never
+meets ``database is locked`` half-way through), plain deferred ``BEGIN`` elsewhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, make_url
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+_BEGIN_OPTION = "registry_sqlite_begin"
+_PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=5000")
+
+
+def default_database_url(data_dir: Path) -> str:
+    """The registry URL for a server whose data lives in ``data_dir``.
+
+    Args:
+        data_dir: The server's data directory.
+
+    Returns:
+        ``sqlite+aiosqlite:///<data_dir>/registry.db``.
+    """
+    return f"sqlite+aiosqlite:///{data_dir / 'registry.db'}"
+
+
+def make_engine(url: str) -> AsyncEngine:
+    """Create the engine for ``url``; the caller disposes of it.
+
+    Args:
+        url: ``sqlite+aiosqlite:///<path>`` (``:memory:`` allowed) or
+            ``postgresql+asyncpg://user@host:port/db``; plain ``sqlite://`` and
+            ``postgresql://`` get those async drivers.
+
+    Returns:
+        An engine whose transactions are deferred; use :func:`writing` for writes.
+
+    Raises:
+        sqlalchemy.exc.ArgumentError: The URL cannot be parsed.
+        sqlalchemy.exc.NoSuchModuleError: The URL names a driver that is not installed.
+    """
+    parsed = make_url(url)
+    parsed = parsed.set(drivername=_ASYNC_DRIVERS.get(parsed.drivername, parsed.drivername))
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(parsed, pool_pre_ping=True)
+    kwargs: dict[str, Any] = {"paramstyle": "named"}  # aiosqlite once bound qmark params out of order (Prefect #6702)
+    if parsed.database in (None, "", ":memory:"):
+        # One connection (a memory database dies with it), handed to one user at a time.
+        kwargs.update(poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0, pool_recycle=-1)
+    else:
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(parsed, **kwargs)
+    event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+    event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
+    return engine
+
+
+def writing(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine (same pool) whose SQLite transactions start with ``BEGIN IMMEDIATE``."""
+    return engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # pysqlite emits no BEGIN; _on_sqlite_begin does
+    cursor = dbapi_connection.cursor()
+    for pragma in _PRAGMAS:
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _on_sqlite_begin(connection: Connection) -> None:
+    mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")

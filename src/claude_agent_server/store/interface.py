@@ -1,0 +1,76 @@
+"""The one small interface the session layer uses to reach the registry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from .records import EventRecord, SessionRecord, SessionState
+
+
+class Registry(Protocol):
+    """The durable registry of sessions and their event log.
+
+    Reads are awaited; writes of events and record updates are *enqueued*
+    (never block, never await) and written in batches by one writer task, in
+    the order they were enqueued. :meth:`flush` waits for what was enqueued so far.
+    """
+
+    async def close(self) -> None:
+        """Flush what is queued, stop the writer, dispose of the engine."""
+
+    # -- sessions ------------------------------------------------------------
+
+    async def get(self, session_id: str) -> SessionRecord | None:
+        """The record with this id (any state), or None."""
+
+    async def put(self, record: SessionRecord) -> None:
+        """Insert or replace a record now (awaited; used when a session is created or revived)."""
+
+    def update(self, record: SessionRecord) -> None:
+        """Enqueue the record's current values for the writer; the newest enqueued
+        snapshot of a session wins within a batch. Never blocks."""
+
+    async def list(
+        self,
+        *,
+        states: Sequence[SessionState] = ("live", "hibernated"),
+        status: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[SessionRecord]:
+        """Records in ``states`` (and with ``status``, if given), newest ``last_activity`` first."""
+
+    async def count_by_state(self) -> dict[str, int]:
+        """``{"live": n, "hibernated": n, "closed": n}`` (every state present, 0 if none)."""
+
+    async def recover(self) -> list[SessionRecord]:
+        """At start-up: every record left ``live`` by a previous server becomes
+        ``hibernated`` (status ``hibernated``); returns those records as they
+        were before (their ``status`` tells whether a turn was running)."""
+
+    # -- events --------------------------------------------------------------
+
+    def append(self, event: EventRecord) -> None:
+        """Enqueue an event; dropped (and counted in :attr:`dropped`) when the
+        queue is full. Never blocks. Writing an id twice is a no-op."""
+
+    async def events(self, *, session_id: str | None, after: int, limit: int = 10_000) -> list[EventRecord]:
+        """Persisted events with ``id > after``, oldest first, at most ``limit``.
+
+        ``session_id`` given: that session's own events (``server`` False);
+        None: every event, lifecycle ones included (the global stream)."""
+
+    async def last_event_id(self) -> int:
+        """The greatest persisted event id (0 when there is none)."""
+
+    async def flush(self) -> None:
+        """Wait until everything enqueued before this call is written."""
+
+    @property
+    def persisted(self) -> int:
+        """Events written since the registry opened."""
+
+    @property
+    def dropped(self) -> int:
+        """Events dropped because the queue was full, since the registry opened."""

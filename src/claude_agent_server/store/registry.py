@@ -1,0 +1,190 @@
+"""``SqlRegistry``: the :class:`~.interface.Registry` over SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import get_args
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from . import migrate
+from .dialects import upsert
+from .engine import make_engine, writing
+from .records import EventRecord, SessionRecord, SessionState
+from .tables import events, sessions
+from .writer import Writer
+
+STATES: tuple[SessionState, ...] = get_args(SessionState)
+
+
+class SqlRegistry:
+    """Session records and the event log in one database.
+
+    Open with :meth:`open` and always :meth:`close`. Reads and :meth:`put` are
+    awaited; :meth:`append` and :meth:`update` enqueue for the single
+    :class:`~.writer.Writer` and return at once.
+    """
+
+    def __init__(self, engine: AsyncEngine, writer: Writer) -> None:
+        self._engine = engine
+        self._writes = writing(engine)  # BEGIN IMMEDIATE on SQLite
+        self._writer = writer
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        *,
+        batch_size: int = 500,
+        flush_interval: float = 0.05,
+        queue_limit: int = 100_000,
+    ) -> SqlRegistry:
+        """Connect, migrate the schema to the newest revision and start the writer.
+
+        Args:
+            url: A SQLAlchemy URL, ``sqlite+aiosqlite:///<path>`` or
+                ``postgresql+asyncpg://...`` (see :func:`~.engine.default_database_url`).
+            batch_size: Events per write transaction, at most.
+            flush_interval: Seconds a queued item may wait for its batch.
+            queue_limit: Events the write queue holds before it drops new ones.
+
+        Raises:
+            sqlalchemy.exc.DBAPIError: The database cannot be reached or migrated.
+        """
+        engine = make_engine(url)
+        try:
+            await migrate.upgrade(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
+        writer = Writer(engine, batch_size=batch_size, flush_interval=flush_interval, queue_limit=queue_limit)
+        return cls(engine, writer)
+
+    async def close(self) -> None:
+        """Write what is queued, stop the writer and dispose of the engine."""
+        try:
+            await self._writer.close()
+        finally:
+            await self._engine.dispose()
+
+    # -- sessions ------------------------------------------------------------
+
+    async def get(self, session_id: str) -> SessionRecord | None:
+        """The record with this id (any state), or None."""
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(sessions).where(sessions.c.session_id == session_id))).first()
+        return None if row is None else SessionRecord(**row._mapping)
+
+    async def put(self, record: SessionRecord) -> None:
+        """Insert or replace a record now, after every update queued before the call.
+
+        Raises:
+            sqlalchemy.exc.StatementError: A datetime of the record is naive.
+            sqlalchemy.exc.IntegrityError: Another record has its ``agentcore_session_id``.
+        """
+        await self._writer.flush()
+        async with self._writes.begin() as conn:
+            await conn.execute(upsert(conn.dialect, sessions, ["session_id"]), asdict(record))
+
+    def update(self, record: SessionRecord) -> None:
+        """Enqueue the record's current values (the newest snapshot of a session wins).
+
+        Raises:
+            ValueError: A datetime of the record is naive.
+        """
+        self._writer.update(record)
+
+    async def list(
+        self,
+        *,
+        states: Sequence[SessionState] = ("live", "hibernated"),
+        status: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[SessionRecord]:
+        """Records in ``states`` (and with ``status``, if given), newest ``last_activity`` first."""
+        query = select(sessions).where(sessions.c.state.in_(states))
+        if status is not None:
+            query = query.where(sessions.c.status == status)
+        query = query.order_by(sessions.c.last_activity.desc(), sessions.c.session_id).limit(limit).offset(offset)
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(query)
+        return [SessionRecord(**row._mapping) for row in rows]
+
+    async def count_by_state(self) -> dict[str, int]:
+        """``{"live": n, "hibernated": n, "closed": n}``, 0 for a state with no record."""
+        query = select(sessions.c.state, func.count()).group_by(sessions.c.state)
+        async with self._engine.connect() as conn:
+            counts = dict((await conn.execute(query)).all())
+        return {state: counts.get(state, 0) for state in STATES}
+
+    async def recover(self) -> list[SessionRecord]:
+        """Make every ``live`` record ``hibernated`` (status too), in one transaction.
+
+        Returns:
+            Those records as they were before, oldest ``last_activity`` first.
+        """
+        await self._writer.flush()
+        live = sessions.c.state == "live"
+        async with self._writes.begin() as conn:
+            rows = await conn.execute(select(sessions).where(live).order_by(sessions.c.last_activity))
+            before = [SessionRecord(**row._mapping) for row in rows]
+            await conn.execute(update(sessions).where(live).values(state="hibernated", status="hibernated"))
+        return before
+
+    # -- events --------------------------------------------------------------
+
+    def append(self, event: EventRecord) -> None:
+        """Enqueue an event; counted in :attr:`dropped` when the queue is full."""
+        self._writer.append(event)
+
+    async def events(self, *, session_id: str | None, after: int, limit: int = 10_000) -> list[EventRecord]:
+        """Persisted events with ``id > after``, oldest first, at most ``limit``.
+
+        Args:
+            session_id: That session's own events (``server`` False), or None
+                for every event, lifecycle ones included.
+            after: An event id; 0 for the start.
+            limit: Events returned, at most.
+        """
+        query = select(events).where(events.c.id > after)
+        if session_id is not None:
+            query = query.where(events.c.session_id == session_id, events.c.server.is_(False))
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(query.order_by(events.c.id).limit(limit))
+        return [EventRecord(**row._mapping) for row in rows]
+
+    async def last_event_id(self) -> int:
+        """The greatest persisted event id (0 when there is none)."""
+        async with self._engine.connect() as conn:
+            return await conn.scalar(select(func.coalesce(func.max(events.c.id), 0)))
+
+    async def flush(self) -> None:
+        """Wait until everything enqueued before this call is written.
+
+        Raises:
+            RuntimeError: The writer task has stopped.
+        """
+        await self._writer.flush()
+
+    @property
+    def persisted(self) -> int:
+        """Events written since the registry opened."""
+        return self._writer.persisted
+
+    @property
+    def dropped(self) -> int:
+        """Events refused because the queue was full (and anything enqueued after :meth:`close`), since open."""
+        return self._writer.dropped
+
+    @property
+    def failed(self) -> int:
+        """Events lost with write batches that failed every retry, since the registry opened."""
+        return self._writer.failed
+
+    @property
+    def batches(self) -> int:
+        """Write transactions the writer committed since the registry opened."""
+        return self._writer.batches
