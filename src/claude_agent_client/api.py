@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 from httpx_sse import SSEError, aconnect_sse
 
-from .errors import APIError, ServerUnavailable, error_for_status
+from .errors import APIError, ServerUnavailable, error_for_status, parse_retry_after
 from .models import (
     AvailableSession,
     CreatedSession,
@@ -83,7 +83,7 @@ class AgentClient:
         except httpx.TransportError as exc:
             raise self._unavailable(exc) from exc
         if response.status_code >= 400:
-            raise error_for_status(response.status_code, _detail(response))
+            raise _error(response)
         try:
             return response.json()
         except ValueError as exc:
@@ -114,7 +114,8 @@ class AgentClient:
 
         Raises:
             NotFound: no transcript to resume. Conflict: that session is already live.
-            InvalidRequest: bad id or cwd. ServerError: the CLI failed to start (502).
+            InvalidRequest: bad id or cwd. ServerError: the CLI failed to start (502), or
+            every live session is busy (503, with ``retry_after`` when the server hints).
         """
         body: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
         for key, value in (("resume_session_id", resume_session_id), ("model", model), ("cwd", cwd), ("permission_mode", permission_mode)):
@@ -124,21 +125,30 @@ class AgentClient:
             body["enable_proxy"] = True
         return CreatedSession.from_json(await self._request("POST", "/sessions", json=body, timeout=CREATE_TIMEOUT))
 
-    async def list_sessions(self) -> list[LiveSession]:
-        """``GET /sessions``: the live sessions."""
-        data = await self._request("GET", "/sessions")
+    async def list_sessions(self, status: str | None = None, limit: int = 50, offset: int = 0) -> list[LiveSession]:
+        """``GET /sessions``: the server's sessions, live and hibernated (never closed ones),
+        newest activity first. Older servers list only the live ones and ignore the filters.
+
+        Args:
+            status: Only sessions with this status (``running``, ``hibernated``, ...).
+            limit: At most this many.
+            offset: Skip this many first.
+        """
+        data = await self._request("GET", "/sessions", params=_page(limit, offset, status=status))
         return [LiveSession.from_json(s) for s in data.get("sessions", [])]
 
     async def available_sessions(self, cwd: str | None = None, limit: int = 50, offset: int = 0) -> list[AvailableSession]:
-        """``GET /sessions/available``: resumable transcripts, newest first."""
-        params: dict[str, Any] = {"limit": limit, "offset": offset}
-        if cwd is not None:
-            params["cwd"] = cwd
-        data = await self._request("GET", "/sessions/available", params=params)
+        """``GET /sessions/available``: resumable transcripts, newest first (each with the
+        server's ``state`` for it: live, hibernated, closed, or None when unknown)."""
+        data = await self._request("GET", "/sessions/available", params=_page(limit, offset, cwd=cwd))
         return [AvailableSession.from_json(s) for s in data.get("sessions", [])]
 
     async def status(self, session_id: str) -> SessionStatus:
-        """``GET /sessions/{id}/status``. Raises NotFound for a session that is not live."""
+        """``GET /sessions/{id}/status`` (also for a hibernated session: status ``hibernated``).
+
+        Raises:
+            NotFound: the session is closed or unknown.
+        """
         return SessionStatus.from_json(await self._request("GET", f"/sessions/{session_id}/status"))
 
     async def history(self, session_id: str) -> list[HistoryMessage]:
@@ -150,13 +160,25 @@ class AgentClient:
         """``DELETE /sessions/{id}``: stop it; the transcript stays resumable."""
         await self._request("DELETE", f"/sessions/{session_id}")
 
+    async def hibernate(self, session_id: str) -> None:
+        """``POST /sessions/{id}/hibernate``: stop the session's Claude Code process but keep
+        the session; the next message (or model, mode, info call) wakes it.
+
+        Raises:
+            Conflict: a turn is running. NotFound: the session is closed or unknown.
+        """
+        await self._request("POST", f"/sessions/{session_id}/hibernate")
+
     # -- turns ------------------------------------------------------------
 
     async def send_message(self, session_id: str, message: str) -> TurnReply:
         """Run one turn and wait for its end (no time limit: permissions may wait for a human).
+        A hibernated session wakes first.
 
         Raises:
             Conflict: a turn is already running in the session.
+            ServerError: 503 when every live session is busy and none can be woken
+                (``retry_after`` then holds the server's hint).
         """
         data = await self._request(
             "POST", f"/sessions/{session_id}/messages", json={"message": message}, timeout=httpx.Timeout(CALL_TIMEOUT, read=None)
@@ -173,8 +195,9 @@ class AgentClient:
 
         Yields first a ``status`` snapshot (``Event.id is None``; data as :meth:`status`),
         then the buffered events with an id above ``last_event_id`` (none when it
-        is ``None``), then live events. Ends when the session closes. For automatic
-        reconnection see :class:`claude_agent_client.stream.EventFollower`.
+        is ``None``), then live events. Ids increase but are not contiguous (gaps are
+        normal). The stream outlives hibernation and ends when the session is closed.
+        For automatic reconnection see :class:`claude_agent_client.stream.EventFollower`.
         """
         headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
         async for event in self._sse("GET", f"/sessions/{session_id}/events", headers=headers):
@@ -186,7 +209,7 @@ class AgentClient:
             async with aconnect_sse(self._http, method, path, timeout=timeout, **kwargs) as source:
                 if source.response.status_code >= 400:
                     await source.response.aread()
-                    raise error_for_status(source.response.status_code, _detail(source.response))
+                    raise _error(source.response)
                 try:
                     async for sse in source.aiter_sse():
                         try:
@@ -248,6 +271,15 @@ class AgentClient:
     async def server_info(self, session_id: str) -> dict[str, Any]:
         """The CLI's initialization info: ``commands``, ``output_style``, ``models``, ..."""
         return await self._request("GET", f"/sessions/{session_id}/server_info")
+
+
+def _page(limit: int, offset: int, **filters: str | None) -> dict[str, Any]:
+    """Query parameters of a paged list: ``limit``, ``offset`` and the filters that are set."""
+    return {"limit": limit, "offset": offset, **{k: v for k, v in filters.items() if v is not None}}
+
+
+def _error(response: httpx.Response) -> APIError:
+    return error_for_status(response.status_code, _detail(response), parse_retry_after(response.headers.get("Retry-After")))
 
 
 def _detail(response: httpx.Response) -> Any:

@@ -23,7 +23,7 @@ from .chat import Chat, ServerGone
 from .config import MODES, Options, history_file, parse_args
 from .errors import APIError, AuthenticationError, ClientError, ServerUnavailable
 from .inputs import CommandCompleter, PlainInput, TerminalInput
-from .picker import choose_session
+from .picker import choose_session, recent_sessions
 
 __all__ = ["main", "run"]
 
@@ -62,9 +62,9 @@ async def _open_first_session(chat: Chat) -> None:
         await chat.open(options.session)
         return
     if not options.new:
-        available = await chat.client.available_sessions(cwd=options.cwd, limit=PICKER_SIZE)
-        if available:
-            choice = await choose_session(available, chat.ui, chat.console)
+        choices = await recent_sessions(chat.client, options.cwd, PICKER_SIZE)
+        if choices:
+            choice = await choose_session(choices, chat.ui, chat.console)
             if choice is not None:
                 await chat.open(choice.session_id)
                 return

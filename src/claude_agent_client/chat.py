@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,9 @@ class ServerGone(ClientError):
 @dataclass(slots=True)
 class CurrentSession:
     """The session the chat talks to. ``owned``: this client started or resumed it (and
-    closes it on exit); ``live``: False after the server closed it (the next message resumes)."""
+    closes it on exit); ``live``: False after the server closed it (the next message resumes);
+    ``status``: the last status the client saw (``hibernated`` between turns means the
+    server stopped its process: the next message wakes it)."""
 
     session_id: str
     cwd: str
@@ -42,6 +45,7 @@ class CurrentSession:
     mode: str
     owned: bool
     live: bool = True
+    status: str = "connected"
 
 
 class Chat:
@@ -82,10 +86,14 @@ class Chat:
         self.banner("New session")
 
     async def open(self, session_id: str) -> None:
-        """Attach to ``session_id`` if it is live, else resume its transcript.
+        """Attach to ``session_id`` if the server holds it, else resume its transcript.
+
+        A session the server holds answers ``/status``: a live one, or a hibernated one
+        (no Claude Code process; the server wakes it on the first message, so attaching
+        needs no resume). A closed or unknown one answers 404: its transcript is resumed.
 
         Raises:
-            NotFound: no live session and no transcript with that id.
+            NotFound: the server holds no such session and has no transcript with that id.
         """
         try:
             status = await self.client.status(session_id)
@@ -101,12 +109,19 @@ class Chat:
             self.banner("Resumed session")
             await self.show_history(RECENT_HISTORY)
             return
-        self._use(CurrentSession(session_id, status.cwd, status.current_model, status.permission_mode or "default", owned=False))
+        current = CurrentSession(
+            session_id, status.cwd, status.current_model, status.permission_mode or "default", owned=False, status=status.status
+        )
+        self._use(current)
         if self.options.model:
             await self.set_model(self.options.model)
         if self.options.mode:
             await self.set_mode(self.options.mode)
-        self.banner("Attached to live session")
+        if current.status == "hibernated":
+            self.banner("Attached to hibernated session")
+            self.console.print(Text(f"◌ {render.describe_status('hibernated')}.", style="dim"))
+        else:
+            self.banner("Attached to live session")
         await self.show_history(RECENT_HISTORY)
         if status.busy:
             self.console.print(Text("A turn is running in this session; following it.", style="dim"))
@@ -122,6 +137,18 @@ class Chat:
         except NotFound:
             pass
         session.live = False
+
+    async def hibernate(self) -> None:
+        """Hibernate the current session: the server stops its Claude Code process and keeps
+        the session; the next message wakes it.
+
+        Raises:
+            Conflict: a turn is running. NotFound: the server closed the session.
+        """
+        session = self.session
+        assert session is not None
+        await self.client.hibernate(session.session_id)
+        session.status = "hibernated"
 
     def _use(self, session: CurrentSession) -> None:
         self.session = session
@@ -144,7 +171,7 @@ class Chat:
         assert session is not None
         if session.live:
             try:
-                await self.client.status(session.session_id)
+                session.status = (await self.client.status(session.session_id)).status
             except NotFound:
                 session.live = False
                 self.console.print(Text("The session was closed on the server; resuming it.", style="yellow"))
@@ -165,12 +192,14 @@ class Chat:
     def _report(self, outcome: TurnOutcome) -> None:
         session = self.session
         assert session is not None
-        if outcome.status == "busy":
+        if outcome.status in ("done", "interrupted"):
+            session.status = "connected"  # awake (woken, if it was hibernated) and idle
+        elif outcome.status == "busy":
             self.console.print(Text(f"Busy: {outcome.detail}. Wait for it, or type /interrupt.", style="yellow"))
         elif outcome.status == "failed":
             self.console.print(Text(f"The server refused the message: {outcome.detail}", style="red"))
         elif outcome.status == "closed":
-            session.live = False
+            session.live, session.status = False, "closed"
             self.console.print(Text(
                 f"The session was closed on the server ({outcome.detail}). Your next message resumes it.", style="yellow"
             ))
@@ -187,20 +216,34 @@ class Chat:
 
     # -- settings -------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _waking(self) -> Iterator[None]:
+        """Around a call that wakes a hibernated session: a spinner while it starts again."""
+        session = self.session
+        if session is None or session.status != "hibernated":
+            yield
+            return
+        with self.console.status("Waking the hibernated session…", spinner="dots"):
+            yield
+        session.status = "connected"
+
     async def set_model(self, model: str | None) -> None:
-        await self.client.set_model(self.session_id, model)
+        with self._waking():
+            await self.client.set_model(self.session_id, model)
         assert self.session is not None
         self.session.model = model
 
     async def set_mode(self, mode: str) -> None:
-        await self.client.set_permission_mode(self.session_id, mode)
+        with self._waking():
+            await self.client.set_permission_mode(self.session_id, mode)
         assert self.session is not None
         self.session.mode = mode
 
     async def server_info(self) -> dict[str, Any]:
-        """The CLI's init info for the current session (cached per session)."""
+        """The CLI's init info for the current session (cached per session; wakes a hibernated one)."""
         if self._server_info is None:
-            self._server_info = await self.client.server_info(self.session_id)
+            with self._waking():
+                self._server_info = await self.client.server_info(self.session_id)
         return self._server_info
 
     def cached_commands(self) -> list[str]:
@@ -223,8 +266,12 @@ class Chat:
             self.console.print(Text("─" * 3, style="dim"))
 
     def toolbar_text(self) -> str:
-        """The bottom toolbar: short session id, model, permission mode, cwd."""
+        """The bottom toolbar: short session id, model, permission mode, cwd, and the
+        session's status when it is not simply ready (``hibernated — the next message wakes it``)."""
         session = self.session
         if session is None:
             return ""
-        return f" {session.session_id[:8]} · {session.model or 'default model'} · {session.mode} · {session.cwd} "
+        text = f" {session.session_id[:8]} · {session.model or 'default model'} · {session.mode} · {session.cwd} "
+        if session.status != "connected":
+            text += f"· {render.describe_status(session.status)} "
+        return text

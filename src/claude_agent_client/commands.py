@@ -16,8 +16,10 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from . import render
 from .chat import Chat
 from .config import MODES
+from .errors import Conflict, NotFound
 
 __all__ = ["COMMANDS", "Command", "ExitRequested", "UnknownCommand", "find", "parse"]
 
@@ -64,12 +66,11 @@ async def _clear(chat: Chat, arg: str) -> None:
 
 
 async def _sessions(chat: Chat, arg: str) -> None:
-    from .picker import choose_session
+    from .picker import choose_session, recent_sessions
 
     current = chat.session
-    cwd = chat.options.cwd
-    available = await chat.client.available_sessions(cwd=cwd, limit=15)
-    choice = await choose_session(available, chat.ui, chat.console)
+    choices = await recent_sessions(chat.client, chat.options.cwd, limit=15)
+    choice = await choose_session(choices, chat.ui, chat.console)
     if choice is not None and current is not None and choice.session_id == current.session_id:
         chat.console.print(Text("That is the current session.", style="dim"))
         return
@@ -107,6 +108,20 @@ async def _interrupt(chat: Chat, arg: str) -> None:
     chat.console.print("Interrupted the running turn." if was_running else "Nothing was running.")
 
 
+async def _hibernate(chat: Chat, arg: str) -> None:
+    assert chat.session is not None
+    try:
+        await chat.hibernate()
+    except Conflict:
+        chat.console.print(Text("A turn is running; wait for it to end (or /interrupt it), then hibernate.", style="yellow"))
+        return
+    except NotFound:
+        chat.session.live, chat.session.status = False, "closed"
+        chat.console.print(Text("The session is closed on the server; the next message resumes it.", style="yellow"))
+        return
+    chat.console.print(Text("Session hibernated: its Claude Code process stopped. The next message wakes it.", style="green"))
+
+
 async def _info(chat: Chat, arg: str) -> None:
     info = await chat.server_info()
     session = chat.session
@@ -115,6 +130,7 @@ async def _info(chat: Chat, arg: str) -> None:
     table.add_column(style="bold")
     table.add_column()
     table.add_row("session", session.session_id)
+    table.add_row("status", render.describe_status(session.status))
     table.add_row("server", chat.client.base_url)
     table.add_row("model", session.model or "default")
     table.add_row("mode", session.mode)
@@ -158,6 +174,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("model", "show the model, or switch it ('default' resets)", _model, "optional_word", "[NAME|default]"),
     Command("mode", "show or set the permission mode", _mode, "optional_word", f"[{'|'.join(MODES[:4])}]", choices=MODES),
     Command("interrupt", "stop the running turn", _interrupt),
+    Command("hibernate", "stop the session's Claude Code process; the next message wakes it", _hibernate),
     Command("info", "server info: model, commands, output style", _info),
     Command("history", "show the conversation so far", _history),
 )

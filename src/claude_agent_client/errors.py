@@ -9,11 +9,15 @@ Hierarchy::
         ├── NotFound             404: unknown session, transcript or permission request
         ├── Conflict             409: a turn is already running / session already live
         ├── InvalidRequest       400 or 422: bad id, cwd, mode, ...
-        └── ServerError          5xx: the server or its Claude Code CLI failed
+        └── ServerError          5xx: the server or its Claude Code CLI failed (503: every
+                                 live session is busy; ``retry_after`` then says when to retry)
 """
 
 from __future__ import annotations
 
+import math
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 __all__ = [
@@ -26,6 +30,7 @@ __all__ = [
     "ServerError",
     "ServerUnavailable",
     "error_for_status",
+    "parse_retry_after",
 ]
 
 
@@ -53,17 +58,23 @@ class APIError(ClientError):
     Attributes:
         status_code: The HTTP status code.
         detail: The server's ``detail`` (a string, or FastAPI's list of validation errors).
+        retry_after: Seconds the server asked to wait before retrying (its ``Retry-After``
+            header), or None when it sent none.
     """
 
-    def __init__(self, status_code: int, detail: Any) -> None:
-        super().__init__(f"HTTP {status_code}: {describe_detail(detail)}")
+    def __init__(self, status_code: int, detail: Any, retry_after: float | None = None) -> None:
         self.status_code = status_code
         self.detail = detail
+        self.retry_after = retry_after
+        super().__init__(f"HTTP {status_code}: {self.message}")
 
     @property
     def message(self) -> str:
-        """``detail`` as one human-readable line."""
-        return describe_detail(self.detail)
+        """``detail`` as one human-readable line, with the server's retry hint when it gave one."""
+        text = describe_detail(self.detail)
+        if self.retry_after is None:
+            return text
+        return f"{text} (the server asks to retry in {self.retry_after:g} s)"
 
 
 class AuthenticationError(APIError):
@@ -109,8 +120,36 @@ _BY_STATUS: dict[int, type[APIError]] = {
 }
 
 
-def error_for_status(status_code: int, detail: Any) -> APIError:
-    """The :class:`APIError` subclass instance for an HTTP error status."""
-    if status_code >= 500:
-        return ServerError(status_code, detail)
-    return _BY_STATUS.get(status_code, APIError)(status_code, detail)
+def error_for_status(status_code: int, detail: Any, retry_after: float | None = None) -> APIError:
+    """The :class:`APIError` subclass instance for an HTTP error status.
+
+    Args:
+        status_code: The HTTP status.
+        detail: The server's ``detail``.
+        retry_after: Seconds from the response's ``Retry-After`` header (see :func:`parse_retry_after`).
+    """
+    kind = ServerError if status_code >= 500 else _BY_STATUS.get(status_code, APIError)
+    return kind(status_code, detail, retry_after)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delay-seconds or an HTTP date.
+
+    Returns None for a missing or unparsable header; a date in the past gives 0.
+    """
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return max(seconds, 0.0)

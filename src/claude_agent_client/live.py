@@ -107,7 +107,7 @@ class TurnView:
 
     def show(self, event: Event) -> None:
         """Render one display event (``text_delta``, ``assistant_message``, ``tool_result``,
-        ``permission_resolved``, ``result``, ``error``); other types are ignored."""
+        ``permission_resolved``, ``result``, ``error``, ``status``); other types are ignored."""
         handler = getattr(self, f"_on_{event.type}", None)
         if handler is not None:
             handler(event.data)
@@ -158,6 +158,18 @@ class TurnView:
     def _on_result(self, data: dict[str, Any]) -> None:
         self._commit_text()
         self.print(render.footer(data))
+
+    def _on_status(self, data: dict[str, Any]) -> None:
+        """A status change: waking (a hibernated session starting again) and hibernated are
+        told in a dim line; the others only steer the spinner's label."""
+        status = data.get("status")
+        notice = render.status_notice(status)
+        if notice is not None:
+            self.print(notice)
+        if status == "waking":
+            self.set_label("Waking the session")
+        elif self._working.label == "Waking the session":
+            self.set_label("Working")
 
     def _on_error(self, data: dict[str, Any]) -> None:
         self._commit_text()

@@ -2,12 +2,17 @@
 
 Each dataclass keeps the documented fields as attributes and the whole JSON
 object in ``raw``, so fields a newer server adds are not lost. Times are as the
-server sends them: UTC ISO-8601 strings.
+server sends them: UTC ISO-8601 strings (:func:`parse_time` reads them).
+
+A session the server knows is ``live`` (a Claude Code process serves it) or
+``hibernated`` (no process; the next message wakes it); ``closed`` sessions are
+gone from the server's list but their transcripts stay resumable.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
@@ -18,13 +23,29 @@ __all__ = [
     "HistoryMessage",
     "LiveSession",
     "PermissionRequest",
+    "SessionChoice",
     "SessionStatus",
     "TurnReply",
     "TURN_END",
+    "parse_time",
 ]
 
 TURN_END = frozenset({"result", "error"})
 """Event types that end a turn."""
+
+
+def parse_time(iso: str | None) -> datetime | None:
+    """A server time (UTC ISO-8601, ``Z`` or offset; naive means UTC) as an aware datetime;
+    None when missing or unparsable."""
+    try:
+        then = datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return then if then.tzinfo is not None else then.replace(tzinfo=UTC)
+
+
+def _int(value: Any) -> int:
+    return int(value or 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +83,18 @@ class CreatedSession:
 
 @dataclass(frozen=True, slots=True)
 class LiveSession:
-    """One entry of ``GET /sessions``."""
+    """One entry of ``GET /sessions``: a session the server knows, live or hibernated.
+
+    Older servers list only live sessions and send neither ``state``, ``title`` nor
+    the usage totals; those then default to ``live``, None and 0.
+
+    Attributes:
+        status: connecting, waking, connected, running, waiting_permission or hibernated.
+        state: ``live`` (a Claude Code process serves it) or ``hibernated``.
+        title: The first user message, trimmed (None before the first one).
+        turns: Turns run so far. cost_usd: Their cost in USD.
+        input_tokens, output_tokens: Tokens summed over those turns.
+    """
 
     session_id: str
     status: str
@@ -72,18 +104,34 @@ class LiveSession:
     cwd: str
     model: str | None
     permission_mode: str | None
+    state: str = "live"
+    title: str | None = None
+    turns: int = 0
+    cost_usd: float | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LiveSession:
+        status = data.get("status") or ""
+        state = data.get("state") or ("hibernated" if status == "hibernated" else "live")
+        cost = data.get("cost_usd")
         return cls(
-            data["session_id"], data.get("status", ""), data.get("created_at", ""), data.get("last_activity", ""),
-            int(data.get("message_count") or 0), data.get("cwd", ""), data.get("model"), data.get("permission_mode"),
+            data["session_id"], status, data.get("created_at") or "", data.get("last_activity") or "",
+            _int(data.get("message_count")), data.get("cwd") or "", data.get("model"), data.get("permission_mode"),
+            state, data.get("title") or None, _int(data.get("turns")), float(cost) if cost is not None else None,
+            _int(data.get("input_tokens")), _int(data.get("output_tokens")),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class AvailableSession:
-    """One entry of ``GET /sessions/available``: a transcript on disk that can be resumed."""
+    """One entry of ``GET /sessions/available``: a transcript on disk that can be resumed.
+
+    ``live`` is True while a Claude Code process serves the session; ``state`` is the
+    server's registry state (``live``, ``hibernated``, ``closed``), or None for a
+    transcript the registry does not know (and on older servers).
+    """
 
     session_id: str
     modified: str
@@ -94,14 +142,67 @@ class AvailableSession:
     created_at: str | None = None
     git_branch: str | None = None
     file_size: int | None = None
+    state: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AvailableSession:
         return cls(
             data["session_id"], data.get("modified", ""), data.get("preview") or "", data.get("project") or "",
             data.get("cwd") or "", bool(data.get("live")), data.get("created_at"), data.get("git_branch"),
-            data.get("file_size"),
+            data.get("file_size"), data.get("state"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class SessionChoice:
+    """One row of the session picker: a session the server knows, a transcript on disk, or both.
+
+    Attributes:
+        session_id: The session.
+        when: Its newest activity (UTC ISO-8601): the later of the registry's
+            ``last_activity`` and the transcript's ``modified``.
+        preview: The transcript's preview, else the registry's ``title``, else "".
+        project: The project directory's name.
+        cwd: The session's working directory.
+        state: ``live`` or ``hibernated`` for a session the server holds (choosing it
+            attaches); None for a transcript only, or a closed session (choosing it
+            resumes the transcript).
+    """
+
+    session_id: str
+    when: str
+    preview: str
+    project: str
+    cwd: str
+    state: str | None
+
+    @property
+    def moment(self) -> datetime:
+        """``when`` as an aware datetime (the epoch when it is unparsable), for sorting."""
+        return parse_time(self.when) or datetime(1970, 1, 1, tzinfo=UTC)
+
+    @classmethod
+    def from_registry(cls, session: LiveSession) -> SessionChoice:
+        return cls(session.session_id, session.last_activity or session.created_at, session.title or "",
+                   _basename(session.cwd), session.cwd, session.state)
+
+    @classmethod
+    def from_transcript(cls, transcript: AvailableSession) -> SessionChoice:
+        state = transcript.state if transcript.state in ("live", "hibernated") else None
+        if state is None and transcript.state is None and transcript.live:
+            state = "live"  # an older server: no registry state, only the live flag
+        return cls(transcript.session_id, transcript.modified, transcript.preview,
+                   transcript.project or _basename(transcript.cwd), transcript.cwd, state)
+
+    def merged(self, transcript: SessionChoice) -> SessionChoice:
+        """This registry row completed by the same session's transcript row."""
+        newest = max(self, transcript, key=lambda row: row.moment).when
+        return SessionChoice(self.session_id, newest, transcript.preview or self.preview,
+                             transcript.project or self.project, self.cwd or transcript.cwd, self.state)
+
+
+def _basename(path: str) -> str:
+    return path.rstrip("/").rpartition("/")[2]
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +233,9 @@ class PermissionRequest:
 class SessionStatus:
     """``GET /sessions/{id}/status`` (also the first frame of ``/events``).
 
-    ``status`` is one of connecting, connected, running, waiting_permission, closed.
+    ``status`` is one of connecting, waking (a hibernated session is starting its
+    Claude Code process again), connected, running, waiting_permission, hibernated
+    (no process; the next message wakes it) or closed.
     """
 
     session_id: str
@@ -147,6 +250,11 @@ class SessionStatus:
     def busy(self) -> bool:
         """True while a turn runs or waits for a permission."""
         return self.status in ("running", "waiting_permission")
+
+    @property
+    def hibernated(self) -> bool:
+        """True when no Claude Code process serves the session (the next message wakes it)."""
+        return self.status == "hibernated"
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SessionStatus:
@@ -219,8 +327,8 @@ class Event:
     Attributes:
         type: ``turn_started``, ``text_delta``, ``assistant_message``, ``tool_result``,
             ``permission_request``, ``permission_resolved``, ``result``, ``error`` or ``status``.
-        id: The per-session event id; ``None`` for the ``status`` snapshot that opens
-            every ``/events`` stream.
+        id: The event id: increasing within a stream but not contiguous (gaps are
+            normal); ``None`` for the ``status`` snapshot that opens every ``/events`` stream.
         data: The whole JSON payload (``{id, type, session_id, created_at, ...}``).
     """
 

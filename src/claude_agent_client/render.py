@@ -18,16 +18,19 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from .models import AvailableSession, HistoryMessage, PermissionRequest
+from .models import HistoryMessage, PermissionRequest, SessionChoice, parse_time
 
 __all__ = [
     "age",
+    "describe_status",
     "describe_suggestion",
     "footer",
     "history",
     "markdown",
     "permission_panel",
+    "session_state",
     "sessions_table",
+    "status_notice",
     "thinking",
     "tool_call",
     "tool_result",
@@ -201,12 +204,9 @@ def describe_suggestion(suggestion: dict[str, Any]) -> str:
 
 def age(iso: str | None, now: datetime | None = None) -> str:
     """``'5 min ago'`` for a UTC ISO-8601 time (``'?'`` when unparsable)."""
-    try:
-        then = datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
-    except ValueError:
+    then = parse_time(iso)
+    if then is None:
         return "?"
-    if then.tzinfo is None:
-        then = then.replace(tzinfo=UTC)
     seconds = max(((now or datetime.now(UTC)) - then).total_seconds(), 0)
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size:
@@ -214,19 +214,55 @@ def age(iso: str | None, now: datetime | None = None) -> str:
     return "just now"
 
 
-def sessions_table(sessions: Iterable[AvailableSession]) -> Table:
-    """The picker's table: number, age, preview, project; live sessions marked."""
+STATUS_WORDS: dict[str, str] = {
+    "connecting": "starting…",
+    "waking": "waking…",
+    "connected": "ready",
+    "running": "running a turn",
+    "waiting_permission": "waiting for a permission answer",
+    "hibernated": "hibernated — the next message wakes it",
+    "closed": "closed — the next message resumes it",
+}
+"""A session status (``GET /sessions/{id}/status``) in words."""
+
+_STATE_MARKS = {"live": ("● live", "green"), "hibernated": ("◌ hibernated", "blue")}
+
+
+def describe_status(status: str | None) -> str:
+    """A session status in words, e.g. ``hibernated — the next message wakes it``
+    (an unknown status is shown as it is)."""
+    return STATUS_WORDS.get(status or "", status or "unknown")
+
+
+def status_notice(status: str | None) -> Text | None:
+    """The dim line shown when a turn's stream reports a status change worth telling
+    (waking, woken, hibernated); None for the ordinary ones."""
+    if status == "waking":
+        return Text("◌ waking the hibernated session…", style="dim")
+    if status == "hibernated":
+        return Text("◌ the session hibernated; the next message wakes it", style="dim")
+    return None
+
+
+def session_state(state: str | None) -> Text:
+    """A picker mark: ``● live``, ``◌ hibernated`` (in words, not only color), or nothing."""
+    mark, style = _STATE_MARKS.get(state or "", ("", ""))
+    return Text(mark, style=style)
+
+
+def sessions_table(sessions: Iterable[SessionChoice]) -> Table:
+    """The picker's table: number, age, preview, project and state (live or hibernated)."""
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("#", justify="right", style="bold")
     table.add_column("age", style="dim", no_wrap=True)
     table.add_column("preview", overflow="ellipsis", no_wrap=True, max_width=60)
     table.add_column("project", style="cyan", no_wrap=True)
+    table.add_column("state", no_wrap=True)
     table.add_column("id", style="dim", no_wrap=True)
     for number, session in enumerate(sessions, 1):
         preview = " ".join(session.preview.split()) or "(empty)"
-        project = session.project + ("  [green]● live[/]" if session.live else "")
-        table.add_row(str(number), age(session.modified), preview, project, session.session_id[:8])
-    table.add_row("n", "", "[bold]new session[/]", "", "")
+        table.add_row(str(number), age(session.when), Text(preview), Text(session.project), session_state(session.state), session.session_id[:8])
+    table.add_row("n", "", "[bold]new session[/]", "", "", "")
     return table
 
 

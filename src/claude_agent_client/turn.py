@@ -40,8 +40,10 @@ class TurnOutcome:
     """How a turn ended.
 
     ``status``: ``done`` (result or error event), ``interrupted``, ``busy`` (409:
-    another turn runs), ``closed`` (the session closed), ``lost`` (the server
-    cannot be reached), ``failed`` (the server refused the message).
+    another turn runs), ``closed`` (the session was closed for good; hibernating
+    is not closing: a hibernated session wakes for the message), ``lost`` (the
+    server cannot be reached), ``failed`` (the server refused the message, e.g.
+    503 when every live session is busy).
     """
 
     status: OutcomeStatus

@@ -13,28 +13,9 @@ from rich.console import Console
 
 from claude_agent_client.api import AgentClient
 from claude_agent_client.turn import TurnRunner
+from client.fake_server import ScriptedInput
 from client.relay import Relay
 from servers import ServerProcess
-
-
-class ScriptedInput:
-    """A UserInput that answers questions from a list and records them."""
-
-    def __init__(self, *answers: str) -> None:
-        self.answers = list(answers)
-        self.questions: list[str] = []
-
-    async def read_message(self, prompt: str) -> str:
-        raise EOFError
-
-    async def ask(self, question: str) -> str:
-        self.questions.append(question)
-        if not self.answers:
-            raise EOFError
-        return self.answers.pop(0)
-
-    def cancel(self) -> bool:
-        return False
 
 
 class WithoutEvents(httpx.AsyncBaseTransport):
