@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import httpx
+from httpx_sse import connect_sse
 
 from servers import ServerProcess
 
@@ -63,3 +65,20 @@ def reply_text(reply: dict[str, Any]) -> str:
 
 def tool_results(reply: dict[str, Any]) -> list[dict[str, Any]]:
     return [m for m in reply["messages"] if m["type"] == "tool_result"]
+
+
+def read_events(
+    http: httpx.Client, method: str, url: str, until: str | Callable[[dict[str, Any]], bool] | None = "result", limit: int = 500, **kwargs: Any
+) -> list[dict[str, Any]]:
+    """SSE frames as ``{id, event, data}`` dicts, up to the first frame that is an
+    ``until`` event (or satisfies ``until(frame)``), or the stream's end."""
+    frames = []
+    with connect_sse(http, method, url, **kwargs) as source:
+        assert source.response.status_code == 200, source.response.read()
+        assert source.response.headers["content-type"].startswith("text/event-stream")
+        for sse in source.iter_sse():
+            frame = {"id": sse.id, "event": sse.event, "data": json.loads(sse.data)}
+            frames.append(frame)
+            if (until(frame) if callable(until) else sse.event == until) or len(frames) >= limit:
+                break
+    return frames

@@ -40,6 +40,8 @@ class ServerProcess:
     """A live server on 127.0.0.1 with ``url``, ``workspace``, ``home`` and ``log``."""
 
     def __init__(self, root: Path, *args: str, api_key: str | None = None, env: dict[str, str] | None = None) -> None:
+        """A server whose HOME, workspace, data dir and log live under ``root``; a second
+        one on the same ``root`` is the same server restarted (on another port)."""
         self.home = root / "home"
         self.workspace = root / "workspace"
         self.home.mkdir(parents=True, exist_ok=True)
@@ -47,7 +49,7 @@ class ServerProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.api_key = api_key
-        self.log = root / "server.log"
+        self.log = root / f"server-{self.port}.log"
         extra = dict(env or {})
         if api_key:
             extra["AGENT_SERVER_API_KEY"] = api_key
@@ -81,15 +83,22 @@ class ServerProcess:
         self.stop()
         raise RuntimeError(f"server did not answer /health within {timeout} s:\n{self.log.read_text()}")
 
-    def stop(self) -> None:
+    def stop(self, sig: signal.Signals = signal.SIGINT, timeout: float = 60) -> int | None:
+        """Send ``sig`` and wait for the exit (SIGKILL to the group after ``timeout`` s); the exit code."""
         if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
+            return None if self.process is None else self.process.returncode
+        self.process.send_signal(sig)
         try:
-            self.process.wait(timeout=30)
+            return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+            return self.process.wait()
+
+    def kill(self) -> None:
+        """``kill -9`` the server process alone (its CLIs are left to fend for themselves)."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
 
     def cli_processes(self) -> list[int]:
         """Pids of Claude Code CLI processes whose HOME is this server's (to find orphans)."""

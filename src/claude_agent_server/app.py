@@ -1,8 +1,9 @@
 """The application factory. Nothing is built at import time; the lifespan owns the state.
 
-``create_app(settings)`` returns a FastAPI app whose lifespan creates the
-:class:`SessionManager` (on ``app.state.manager``) and closes every session on
-shutdown, so no Claude Code CLI process outlives the server.
+``create_app(settings)`` returns a FastAPI app whose lifespan opens the registry,
+recovers what a previous server left, creates the :class:`SessionManager` (on
+``app.state.manager``) and, on shutdown, drains turns and hibernates every
+session, so no Claude Code CLI process outlives the server and nothing is lost.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -18,25 +20,29 @@ from fastapi.middleware.cors import CORSMiddleware
 from . import __version__
 from .api import errors, events, health, invocations, messages, permissions, proxy, sessions
 from .api.auth import require_api_key
+from .api.deps import remember_self_url, route_resolver
 from .demo import router as demo_router
 from .sessions import ManagerConfig, SessionManager
+from .sessions.launcher import write_launcher
 from .sessions.owner import ClientFactory
 from .settings import Settings
+from .store import SqlRegistry, default_database_url
 
 log = logging.getLogger(__name__)
 
 
-def manager_config(settings: Settings) -> ManagerConfig:
+def manager_config(settings: Settings, app: FastAPI, cli_path: Path | None) -> ManagerConfig:
     """The session layer's view of the settings."""
     return ManagerConfig(
         workspace=settings.workspace,
         permission_timeout=settings.permission_timeout,
-        max_sessions=settings.max_sessions,
+        max_live_sessions=settings.max_live_sessions,
         idle_timeout=settings.idle_timeout,
         event_buffer_size=settings.event_buffer_size,
         default_model=settings.default_model,
         default_permission_mode=settings.default_permission_mode,
-        cli_path=settings.cli_path,
+        cli_path=cli_path,
+        route_for=route_resolver(app, settings),
     )
 
 
@@ -52,16 +58,26 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        manager = SessionManager(manager_config(settings), **({"client_factory": client_factory} if client_factory else {}))
+        registry = await SqlRegistry.open(settings.database_url or default_database_url(settings.data_dir))
+        launcher = None if client_factory else write_launcher(settings.data_dir / "bin", settings.cli_path)
+        manager = SessionManager(
+            manager_config(settings, app, launcher or settings.cli_path),
+            registry,
+            **({"client_factory": client_factory} if client_factory else {}),
+        )
         app.state.manager = manager
         app.state.proxy = proxy.make_service(settings)
-        closer = asyncio.create_task(manager.run_idle_closer()) if settings.idle_timeout > 0 else None
+        hibernator = None
         try:
+            await manager.start()
+            if settings.idle_timeout > 0:
+                hibernator = asyncio.create_task(manager.run_idle_hibernation())
             yield
         finally:
-            if closer is not None:
-                closer.cancel()
-            await manager.close_all()
+            if hibernator is not None:
+                hibernator.cancel()
+            await manager.shutdown(settings.shutdown_grace)
+            await registry.close()
             await proxy.close_service(app.state.proxy)
 
     app = FastAPI(
@@ -81,7 +97,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
             allow_headers=["*"],
         )
     app.include_router(health.router)
-    protected = [Depends(require_api_key)]
+    protected = [Depends(require_api_key), Depends(remember_self_url)]
     for module in (sessions, messages, events, permissions, invocations):
         app.include_router(module.router, dependencies=protected)
     proxy.install(app)  # /v1/messages*: its own Anthropic-shaped auth and errors

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from types import FrameType
 
 import uvicorn
+from fastapi import FastAPI
 from pydantic import ValidationError
 
 from .settings import Settings
@@ -16,6 +19,24 @@ DEMO_BANNER = """\
  Try: "run `date > now.txt`", "create a file notes.txt",
  "remember that ...", "count slowly" (then Ctrl-C).
 ──────────────────────────────────────────────────────────────────────"""
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn that, on SIGTERM or Ctrl-C, first tells the session manager to drain:
+    no new turns (503), pending permissions denied (``server_shutdown``), running
+    turns given ``grace`` seconds; uvicorn meanwhile waits for in-flight requests."""
+
+    def __init__(self, config: uvicorn.Config, app: FastAPI, grace: float) -> None:
+        super().__init__(config)
+        self._app = app
+        self._grace = grace
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        manager = getattr(self._app.state, "manager", None)
+        loop = getattr(manager, "loop", None)
+        if manager is not None and loop is not None and sig in (signal.SIGINT, signal.SIGTERM):
+            loop.call_soon_threadsafe(manager.begin_shutdown, self._grace)
+        super().handle_exit(sig, frame)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,13 +68,15 @@ def main(argv: list[str] | None = None) -> int:
         print(DEMO_BANNER, file=sys.stderr)
     from .app import create_app
 
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
-        timeout_graceful_shutdown=15,
+        timeout_graceful_shutdown=settings.shutdown_grace + 15,
     )
+    DrainingServer(config, app, settings.shutdown_grace).run()
     return 0
 
 

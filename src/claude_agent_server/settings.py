@@ -47,8 +47,13 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(
         default_factory=_default_data_dir,
-        description="Directory reserved for the server's own state (nothing is stored there yet; "
-        "transcripts stay in Claude Code's ~/.claude).",
+        description="Directory for the server's own state: the default SQLite registry and the CLI "
+        "launcher (transcripts stay in Claude Code's ~/.claude).",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy async URL of the session registry, e.g. postgresql+asyncpg://host/db "
+        "(default: a SQLite file registry.db in the data dir).",
     )
     demo: bool = Field(False, description="Serve the offline scripted demo model and use it.")
     default_model: str | None = Field(
@@ -62,12 +67,23 @@ class Settings(BaseSettings):
     permission_timeout: float = Field(
         300.0, gt=0, description="Seconds a permission request waits before it is denied."
     )
-    max_sessions: int = Field(32, ge=1, description="Live sessions at most (each CLI holds ~225 MB).")
+    max_live_sessions: int = Field(
+        32,
+        ge=1,
+        validation_alias=AliasChoices(
+            "max_live_sessions", "max_sessions", "AGENT_SERVER_MAX_LIVE_SESSIONS", "AGENT_SERVER_MAX_SESSIONS"
+        ),
+        description="Claude Code processes at most (each holds ~200 MB); at the cap the least recently used "
+        "idle session is hibernated to make room (--max-sessions is an alias).",
+    )
     idle_timeout: float = Field(
-        0.0,
+        600.0,
         ge=0,
-        description="Seconds an idle session (no turn, no pending permission) stays live before it is "
-        "closed to free its CLI; it stays resumable. 0: never.",
+        description="Seconds a session may sit idle (no turn, no pending permission) before it is hibernated "
+        "(its CLI stops; the next message wakes it). 0: never.",
+    )
+    shutdown_grace: float = Field(
+        20.0, ge=0, description="Seconds running turns may take to finish on SIGTERM before they are interrupted."
     )
     event_buffer_size: int = Field(
         2000, ge=10, description="Events kept per session for Last-Event-ID replay."

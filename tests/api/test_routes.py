@@ -88,18 +88,59 @@ def test_domain_errors_map_to_status_codes(http: TestClient, clients: FakeClient
     assert http.post(f"/sessions/{session_id}/permission_mode", json={"mode": "nope"}).status_code == 422
 
 
-def test_session_limit_is_503(tmp_path: Path, clients: FakeClients) -> None:
-    with make_client(tmp_path, clients, max_sessions=1) as http:
-        assert http.post("/sessions", json={}).status_code == 201
-        full = http.post("/sessions", json={})
-        assert full.status_code == 503 and "close one first" in full.json()["detail"]
+def test_at_the_live_cap_an_idle_session_makes_room(tmp_path: Path, clients: FakeClients) -> None:
+    with make_client(tmp_path, clients, max_sessions=1) as http:  # --max-sessions: the old name of the cap
+        first = http.post("/sessions", json={}).json()["session_id"]
+        second = http.post("/sessions", json={}).json()["session_id"]
+        listed = {s["session_id"]: s["status"] for s in http.get("/sessions").json()["sessions"]}
+        assert listed == {first: "hibernated", second: "connected"}
+        assert http.post(f"/sessions/{first}/messages", json={"message": "wake"}).status_code == 200
+        listed = {s["session_id"]: s["status"] for s in http.get("/sessions").json()["sessions"]}
+        assert listed == {first: "connected", second: "hibernated"}
+        assert sum(not c.disconnected for c in clients.clients) == 1
 
 
-def test_shutdown_closes_every_session(tmp_path: Path, clients: FakeClients) -> None:
+def test_hibernate_and_wake_through_the_api(http: TestClient, clients: FakeClients) -> None:
+    session_id = http.post("/sessions", json={"model": "m1"}).json()["session_id"]
+    http.post(f"/sessions/{session_id}/permission_mode", json={"mode": "plan"})
+    assert http.post(f"/sessions/{session_id}/hibernate").json() == {"status": "hibernated", "session_id": session_id, "was_live": True}
+    assert clients.last.disconnected and http.get("/health").json()["active_sessions"] == 0
+    status = http.get(f"/sessions/{session_id}/status").json()
+    assert status["status"] == "hibernated" and status["permission_mode"] == "plan"
+    assert http.post(f"/sessions/{session_id}/interrupt").json()["was_running"] is False  # does not wake it
+    assert len(clients.clients) == 1
+    reply = http.post(f"/sessions/{session_id}/messages", json={"message": "again"})
+    assert reply.status_code == 200 and reply.json()["result"] == "echo: again"
+    woken = clients.last.options
+    assert len(clients.clients) == 2 and woken.session_id == session_id  # no transcript here: same id, new CLI
+    assert woken.model == "m1" and woken.permission_mode == "plan"
+    kinds = [(e["type"], e.get("status")) for e in http.get(f"/sessions/{session_id}/status").json()["pending_permissions"]]
+    assert kinds == []
+    [entry] = http.get("/sessions").json()["sessions"]
+    assert entry["title"] == "again" and entry["turns"] == 1 and entry["state"] == "live"
+    assert http.get("/sessions", params={"status": "hibernated"}).json()["sessions"] == []
+    assert http.get("/sessions", params={"status": "nonsense"}).status_code == 422
+
+
+def test_delete_closes_for_good(http: TestClient, clients: FakeClients) -> None:
+    session_id = http.post("/sessions", json={}).json()["session_id"]
+    assert http.delete(f"/sessions/{session_id}").json()["status"] == "closed"
+    assert http.get("/sessions").json()["sessions"] == []
+    for call in (http.get(f"/sessions/{session_id}/status"), http.post(f"/sessions/{session_id}/hibernate"), http.delete(f"/sessions/{session_id}")):
+        assert call.status_code == 404
+
+
+def test_shutdown_hibernates_every_session_and_a_restart_lists_them(tmp_path: Path, clients: FakeClients) -> None:
     with make_client(tmp_path, clients) as http:
-        for _ in range(3):
-            http.post("/sessions", json={})
+        ids = [http.post("/sessions", json={"model": f"m{n}"}).json()["session_id"] for n in range(3)]
+        http.post(f"/sessions/{ids[0]}/messages", json={"message": "first words"})
     assert len(clients.clients) == 3 and all(c.disconnected for c in clients.clients)
+    with make_client(tmp_path, clients) as http:
+        listed = {s["session_id"]: s for s in http.get("/sessions").json()["sessions"]}
+        assert set(listed) == set(ids) and {s["status"] for s in listed.values()} == {"hibernated"}
+        assert listed[ids[0]]["title"] == "first words" and listed[ids[0]]["turns"] == 1
+        assert [listed[i]["model"] for i in ids] == ["m0", "m1", "m2"]
+        assert http.get("/health").json()["active_sessions"] == 0
 
 
 def test_no_cors_by_default_and_configured_origins(tmp_path: Path, clients: FakeClients) -> None:
@@ -139,5 +180,5 @@ def test_api_key_guards_every_route_but_health(tmp_path: Path, clients: FakeClie
 
 def test_openapi_documents_the_api(http: TestClient) -> None:
     paths = http.get("/openapi.json").json()["paths"]
-    for path in ("/sessions", "/sessions/{session_id}/messages", "/sessions/{session_id}/events", "/invocations", "/ping"):
+    for path in ("/sessions", "/sessions/{session_id}/messages", "/sessions/{session_id}/events", "/events", "/invocations", "/ping"):
         assert path in paths

@@ -9,23 +9,10 @@ import httpx
 import pytest
 from httpx_sse import connect_sse
 
-from e2e_support import answer, send_in_background
+from e2e_support import answer, read_events, send_in_background
 from servers import ServerProcess
 
 pytestmark = pytest.mark.e2e
-
-
-def read_events(http: httpx.Client, method: str, url: str, until: str | None = "result", limit: int = 500, **kwargs: Any) -> list[dict[str, Any]]:
-    """SSE frames as ``{id, event, data}`` dicts, up to the first ``until`` event (or the stream's end)."""
-    frames = []
-    with connect_sse(http, method, url, **kwargs) as source:
-        assert source.response.status_code == 200, source.response.read()
-        assert source.response.headers["content-type"].startswith("text/event-stream")
-        for sse in source.iter_sse():
-            frames.append({"id": sse.id, "event": sse.event, "data": json.loads(sse.data)})
-            if sse.event == until or len(frames) >= limit:
-                break
-    return frames
 
 
 def test_streamed_turn(http: httpx.Client, session: str) -> None:

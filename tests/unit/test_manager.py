@@ -1,15 +1,17 @@
-"""The session manager: ids, cwd confinement, limits, conflicts, options."""
+"""The session manager: ids, cwd confinement, the live cap, hibernation, races, recovery, options."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from claude_agent_server.sessions import (
     InvalidSessionRequest,
-    ManagerConfig,
     ModelRoute,
+    ServerShuttingDown,
     SessionConflict,
     SessionManager,
     SessionNotFound,
@@ -17,16 +19,10 @@ from claude_agent_server.sessions import (
     TranscriptNotFound,
     parse_session_id,
 )
-from fakes import FakeClients
+from claude_agent_server.sessions.turns import turn_events
+from fakes import FakeClients, Hold, result
 
-
-@pytest.fixture
-def clients() -> FakeClients:
-    return FakeClients()
-
-
-def make(tmp_path: Path, clients: FakeClients, **config: object) -> SessionManager:
-    return SessionManager(ManagerConfig(workspace=tmp_path, **config), client_factory=clients)  # type: ignore[arg-type]
+MakeManager = Callable[..., Awaitable[SessionManager]]
 
 
 @pytest.mark.parametrize("bad", ["../../etc/passwd", "", "x" * 36, "12345678-1234-1234-1234-1234567890123"])
@@ -39,8 +35,7 @@ def test_session_ids_are_canonicalised() -> None:
     assert parse_session_id("6F1C3C8E6A534F0E9F3E0C5B8F2D7A11") == "6f1c3c8e-6a53-4f0e-9f3e-0c5b8f2d7a11"
 
 
-def test_cwd_is_confined_to_the_workspace(tmp_path: Path, clients: FakeClients) -> None:
-    manager = make(tmp_path, clients)
+async def test_cwd_is_confined_to_the_workspace(tmp_path: Path, manager: SessionManager) -> None:
     (tmp_path / "project").mkdir()
     (tmp_path / "link-out").symlink_to("/")
     assert manager.resolve_cwd(None) == tmp_path
@@ -51,29 +46,65 @@ def test_cwd_is_confined_to_the_workspace(tmp_path: Path, clients: FakeClients) 
             manager.resolve_cwd(bad)
 
 
-async def test_limit_conflict_and_unknown(tmp_path: Path, clients: FakeClients) -> None:
-    manager = make(tmp_path, clients, max_sessions=1)
-    session = await manager.create()
-    with pytest.raises(TooManySessions):
-        await manager.create()
+async def test_the_least_recently_used_idle_session_makes_room(make_manager: MakeManager, clients: FakeClients) -> None:
+    manager = await make_manager(max_live_sessions=2)
+    first, second = await manager.create(), await manager.create()
+    await second.send("touch")  # first is now the least recently used
+    await asyncio.sleep(0.01)
+    third = await manager.create()
+    assert (first.status, second.status, third.status) == ("hibernated", "connected", "connected")
+    assert manager.live_count == 2 and clients.clients[0].disconnected
+    started = await first.send("wake up")  # wakes it; second is now the least recently used
+    assert [e.data["status"] for e in first.events.since(0) if e.type == "status"][:3] == ["waking", "connected", "running"]
+    await consume(first, started)
+    assert second.status == "hibernated" and manager.live_count == 2
     with pytest.raises(SessionConflict):
-        await manager.create(session_id=session.id)
+        await manager.create(session_id=second.id)  # hibernated is still in the registry
     with pytest.raises(SessionNotFound):
         await manager.close("00000000-0000-4000-8000-000000000000")
-    await manager.close(session.id)
-    assert len(manager) == 0
-    await manager.create()  # the slot is free again
 
 
-async def test_resume_needs_a_transcript(tmp_path: Path, clients: FakeClients) -> None:
-    manager = make(tmp_path, clients)
+async def test_when_every_live_session_is_busy_the_answer_is_too_many(make_manager: MakeManager, clients: FakeClients) -> None:
+    manager = await make_manager(max_live_sessions=1)
+    busy = await manager.create()
+    hold = Hold()
+    clients.enqueue(hold, result())
+    started = await busy.send("working")
+    with pytest.raises(TooManySessions) as caught:
+        await manager.create()
+    assert caught.value.retry_after == 5 and manager.live_count == 1 and len(clients.clients) == 1
+    hold.release.set()
+    await consume(busy, started)
+    await manager.create()  # idle again: it makes room
+
+
+async def test_concurrent_creates_of_one_id_start_one_process(make_manager: MakeManager, clients: FakeClients) -> None:
+    manager = await make_manager(max_live_sessions=3)
+    sid = "6f1c3c8e-6a53-4f0e-9f3e-0c5b8f2d7a11"
+    outcomes = await asyncio.gather(*(manager.create(session_id=sid) for _ in range(8)), return_exceptions=True)
+    assert sum(not isinstance(o, BaseException) for o in outcomes) == 1
+    assert all(isinstance(o, SessionConflict) for o in outcomes if isinstance(o, BaseException))
+    assert len(clients.clients) == 1 and manager.live_count == 1
+
+
+async def test_concurrent_agentcore_calls_share_one_session(manager: SessionManager, clients: FakeClients) -> None:
+    sid = "6f1c3c8e-6a53-4f0e-9f3e-0c5b8f2d7a11"
+    sessions = await asyncio.gather(*(manager.open_agentcore(sid, "h" * 40) for _ in range(5)))
+    assert {s.id for s in sessions} == {sid} and len({id(s) for s in sessions}) == 1 and len(clients.clients) == 1
+    assert sessions[0].record.agentcore_session_id == "h" * 40
+    await sessions[0].hibernate()
+    again = await manager.open_agentcore(sid, "h" * 40)
+    assert again is sessions[0] and again.status == "hibernated"  # woken by its next turn, not by the lookup
+
+
+async def test_resume_needs_a_transcript(manager: SessionManager, clients: FakeClients) -> None:
     with pytest.raises(TranscriptNotFound):
         await manager.create(resume_session_id="00000000-0000-4000-8000-000000000000")
     assert clients.clients == []
 
 
-async def test_options_carry_the_request(tmp_path: Path, clients: FakeClients) -> None:
-    manager = make(tmp_path, clients, default_model="default-model")
+async def test_options_carry_the_request(tmp_path: Path, make_manager: MakeManager, clients: FakeClients) -> None:
+    manager = await make_manager(default_model="default-model")
     await manager.create(
         system_prompt="be brief", allowed_tools=["Read"], disallowed_tools=["WebFetch"], max_turns=3,
         permission_mode="acceptEdits",
@@ -87,31 +118,84 @@ async def test_options_carry_the_request(tmp_path: Path, clients: FakeClients) -
     assert clients.last.options.system_prompt == {"type": "preset", "preset": "claude_code", "append": "also this"}
 
 
-async def test_proxied_session_environment(tmp_path: Path, clients: FakeClients) -> None:
-    manager = make(tmp_path, clients)
-    await manager.create(model="gpt-x", route=ModelRoute("http://127.0.0.1:9999", "key"))
+async def test_proxied_session_environment(make_manager: MakeManager, clients: FakeClients) -> None:
+    def route_for(spec):  # type: ignore[no-untyped-def]
+        return ModelRoute("http://127.0.0.1:9999", "key", spec.background_model) if spec.enable_proxy else None
+
+    manager = await make_manager(route_for=route_for)
+    await manager.create(model="gpt-x", enable_proxy=True)
     env = clients.last.options.env
     assert env["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:9999" and env["ANTHROPIC_API_KEY"] == "key"
     assert env["CLAUDE_CODE_USE_BEDROCK"] == "0"
     assert env["ANTHROPIC_SMALL_FAST_MODEL"] == "gpt-x" and env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "gpt-x"
-    await manager.create(model="gpt-x", route=ModelRoute("http://127.0.0.1:9999", "key", background_model="small"))
+    session = await manager.create(model="gpt-x", enable_proxy=True, background_model="small")
+    assert clients.last.options.env["ANTHROPIC_SMALL_FAST_MODEL"] == "small"
+    await session.hibernate()
+    await session.server_info()  # the woken CLI keeps the route
     assert clients.last.options.env["ANTHROPIC_SMALL_FAST_MODEL"] == "small"
 
 
-async def test_unknown_permission_mode(tmp_path: Path, clients: FakeClients) -> None:
+async def test_unknown_permission_mode(manager: SessionManager) -> None:
     with pytest.raises(InvalidSessionRequest):
-        await make(tmp_path, clients).create(permission_mode="yolo")
+        await manager.create(permission_mode="yolo")
 
 
-async def test_idle_sessions_are_closed_busy_ones_are_not(tmp_path: Path, clients: FakeClients) -> None:
-    from fakes import Hold
-
-    manager = make(tmp_path, clients, idle_timeout=60)
+async def test_idle_sessions_are_hibernated_busy_ones_are_not(make_manager: MakeManager, clients: FakeClients) -> None:
+    manager = await make_manager(idle_timeout=60)
     idle, busy = await manager.create(), await manager.create()
     clients.enqueue(Hold())
     await busy.send("working")
     later = idle.last_activity + 61
-    busy.last_activity = idle.last_activity  # as old, but running a turn
-    assert await manager.close_idle(now=later) == [idle.id]
-    assert idle.closed and not busy.closed and [s.id for s in manager.sessions()] == [busy.id]
-    assert await make(tmp_path, clients).close_idle(now=later + 10**6) == []  # 0: never
+    busy.record.last_activity = idle.record.last_activity  # as old, but running a turn
+    assert await manager.hibernate_idle(now=later) == [idle.id]
+    assert idle.status == "hibernated" and busy.status == "running" and manager.live_count == 1
+    assert {e["session_id"] for e in await manager.list()} == {idle.id, busy.id}
+    assert await (await make_manager()).hibernate_idle(now=later + 10**6) == []  # 0: never
+
+
+async def test_a_restart_recovers_the_registry(make_manager: MakeManager, clients: FakeClients) -> None:
+    before = await make_manager()
+    session = await before.create(model="m1")
+    clients.enqueue(Hold())
+    started = await session.send("a turn the server will not finish")
+    await before.registry.flush()  # what a killed server had written
+    after = await make_manager()  # same database, as after kill -9
+    [entry] = await after.list()
+    assert entry["session_id"] == session.id and entry["status"] == "hibernated" and entry["model"] == "m1"
+    assert after.clock.last > started.id
+    recovered = await after.get(session.id)
+    events = []
+    async for event in recovered.events.subscribe(after=started.id - 1):  # replayed from the registry
+        events.append(event)
+        if event.type == "status" and event.data["status"] == "hibernated":
+            break
+    assert [e.type for e in events] == ["turn_started", "status", "error", "status"]
+    assert events[1].data["status"] == "running" and events[2].data["reason"] == "server_restart"
+    clients.enqueue()  # the next turn, in a new process
+    started = await recovered.send("again")
+    assert started.id > events[-1].id and recovered.status in ("running", "connected")
+
+
+async def test_shutdown_refuses_new_work_and_hibernates(make_manager: MakeManager, clients: FakeClients) -> None:
+    from fakes import Ask
+
+    manager = await make_manager()
+    session = await manager.create()
+    clients.enqueue(Ask("Bash", {"command": "ls"}), result())
+    started = await session.send("ask")
+    await asyncio.sleep(0.05)
+    drain = manager.begin_shutdown(grace=5)
+    with pytest.raises(ServerShuttingDown):
+        await manager.create()
+    with pytest.raises(ServerShuttingDown):
+        await session.send("more")
+    events = await consume(session, started)
+    [resolved] = [e.data for e in events if e.type == "permission_resolved"]
+    assert resolved["reason"] == "server_shutdown" and events[-1].type == "result"
+    await drain
+    await manager.shutdown(5)
+    assert session.status == "hibernated" and clients.last.disconnected and manager.live_count == 0
+
+
+async def consume(session, started):  # type: ignore[no-untyped-def]
+    return [e async for e in turn_events(session, started)]

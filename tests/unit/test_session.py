@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from claude_agent_server.sessions import (
-    ManagerConfig,
     PermissionDecision,
     SessionManager,
     SessionNotFound,
@@ -16,16 +15,6 @@ from claude_agent_server.sessions import (
 )
 from claude_agent_server.sessions.turns import build_reply, turn_events
 from fakes import Ask, FakeClients, Hold, result, text
-
-
-@pytest.fixture
-def clients() -> FakeClients:
-    return FakeClients()
-
-
-@pytest.fixture
-def manager(clients: FakeClients, tmp_path: Path) -> SessionManager:
-    return SessionManager(ManagerConfig(workspace=tmp_path, permission_timeout=5), client_factory=clients)
 
 
 async def run(session, message: str) -> dict:
@@ -42,10 +31,13 @@ async def test_turn_events_and_reply(manager: SessionManager, clients: FakeClien
     assert reply["messages"] == [{"type": "text", "content": "hello"}]
     assert reply["result"] == "hello" and reply["cost_usd"] == 0.0012 and reply["is_error"] is False
     kinds = [e.type for e in session.events.since(0)]
-    assert kinds == ["status", "turn_started", "status", "text_delta", "assistant_message", "result", "status"]
-    assert session.status == "connected" and session.message_count == 2
-    await manager.close_all()
-    assert clients.last.disconnected
+    assert kinds == ["status", "status", "turn_started", "status", "text_delta", "assistant_message", "result", "status"]
+    assert session.status == "connected"
+    entry = session.snapshot()
+    assert entry["title"] == "hi" and entry["turns"] == 1 and entry["cost_usd"] == 0.0012
+    assert entry["input_tokens"] == 3 and entry["output_tokens"] == 4 and entry["state"] == "live"
+    await manager.shutdown(0)
+    assert clients.last.disconnected and session.status == "hibernated"
 
 
 async def test_second_turn_while_running_is_refused(manager: SessionManager, clients: FakeClients) -> None:
@@ -98,7 +90,7 @@ async def test_close_denies_pending_and_disconnects(manager: SessionManager, cli
     assert resolved["allowed"] is False and resolved["reason"] == "session_closed"
     assert clients.last.disconnected and session.status == "closed"
     with pytest.raises(SessionNotFound):
-        manager.get(session.id)
+        await manager.get(session.id)
     with pytest.raises(SessionNotFound):
         await session.send("more")
 
@@ -109,8 +101,11 @@ async def test_cli_death_mid_turn_ends_the_turn_with_an_error(manager: SessionMa
     started = await session.send("hang")
     clients.last.crash()
     events = [e async for e in turn_events(session, started)]
-    assert events[-1].type == "error" and "Claude Code exited" in events[-1].data["message"]
-    assert session.closed and len(manager) == 0
+    assert events[-1].type == "error" and "agent process died (Claude Code exited" in events[-1].data["message"]
+    assert events[-1].data["reason"] == "process_exited"
+    assert session.status == "hibernated" and len(manager) == 0  # the next message wakes it
+    reply = await run(session, "again")
+    assert reply["result"] == "echo: again" and len(clients.clients) == 2 and len(manager) == 1
 
 
 async def test_connect_failure_is_a_start_error_with_stderr(manager: SessionManager, clients: FakeClients) -> None:

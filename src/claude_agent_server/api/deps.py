@@ -1,12 +1,14 @@
-"""Dependency aliases: the manager, the settings and the session named in the path."""
+"""Dependency aliases: the manager, the settings and the session named in the path;
+where sessions' CLIs send their model requests."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, FastAPI, Path, Request
 
-from ..sessions import ModelRoute, Session, SessionManager
+from ..sessions import ModelRoute, Session, SessionManager, SessionSpec
 from ..settings import Settings
 
 
@@ -18,8 +20,9 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_session(manager: Annotated[SessionManager, Depends(get_manager)], session_id: Annotated[str, Path()]) -> Session:
-    return manager.get(session_id)
+async def get_session(manager: Annotated[SessionManager, Depends(get_manager)], session_id: Annotated[str, Path()]) -> Session:
+    """The session in the path, live or hibernated (404 when closed or unknown, 400 for a bad id)."""
+    return await manager.get(session_id)
 
 
 ManagerDep = Annotated[SessionManager, Depends(get_manager)]
@@ -38,12 +41,23 @@ def self_url(request: Request) -> str:
     return f"http://{host}:{port}"
 
 
-def model_route(request: Request, enable_proxy: bool, background_model: str | None) -> ModelRoute | None:
-    """Where a new session's CLI should send model requests: the proxy, the demo model, or nowhere special."""
-    settings: Settings = request.app.state.settings
-    key = settings.api_key_value()
-    if enable_proxy:
-        return ModelRoute(self_url(request), key or "no-key-needed", background_model)
-    if settings.demo:
-        return ModelRoute(f"{self_url(request)}/demo", key or "demo-key")
-    return None
+async def remember_self_url(request: Request) -> None:
+    """Dependency: note the server's own address, for the model routes of sessions
+    started or woken later (the port is known only once requests arrive)."""
+    request.app.state.self_url = self_url(request)
+
+
+def route_resolver(app: FastAPI, settings: Settings) -> Callable[[SessionSpec], ModelRoute | None]:
+    """``route_for(spec)``: where a session's CLI sends model requests — this server's
+    proxy (``enable_proxy``), the demo model (``--demo``), or None (as Claude Code is configured)."""
+
+    def route_for(spec: SessionSpec) -> ModelRoute | None:
+        base = getattr(app.state, "self_url", None) or f"http://127.0.0.1:{settings.port}"
+        key = settings.api_key_value()
+        if spec.enable_proxy:
+            return ModelRoute(base, key or "no-key-needed", spec.background_model)
+        if settings.demo:
+            return ModelRoute(f"{base}/demo", key or "demo-key")
+        return None
+
+    return route_for

@@ -20,6 +20,7 @@ STATUS: dict[type[errors.SessionError], int] = {
     errors.TurnInProgress: 409,
     errors.CommandRejected: 409,
     errors.TooManySessions: 503,
+    errors.ServerShuttingDown: 503,
     errors.SessionStartError: 502,
 }
 
@@ -27,7 +28,9 @@ STATUS: dict[type[errors.SessionError], int] = {
 async def _session_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.SessionError)
     code = next((c for t, c in STATUS.items() if isinstance(exc, t)), 400)
-    return JSONResponse({"detail": exc.detail}, status_code=code)
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return JSONResponse({"detail": exc.detail}, status_code=code, headers=headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -14,8 +14,9 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health")
 async def health(manager: ManagerDep) -> dict[str, Any]:
-    """``{status:"healthy", active_sessions, timestamp}`` (UTC ISO-8601)."""
-    return {"status": "healthy", "active_sessions": len(manager), "timestamp": datetime.now(UTC).isoformat()}
+    """``{status:"healthy", active_sessions, timestamp}``: ``active_sessions`` counts
+    live sessions (Claude Code processes); ``timestamp`` is UTC ISO-8601."""
+    return {"status": "healthy", "active_sessions": manager.live_count, "timestamp": datetime.now(UTC).isoformat()}
 
 
 @router.get("/ping")

@@ -8,8 +8,11 @@ Two request shapes:
 2. AgentCore ``{"prompt": "..."}`` with the header
    ``X-Amzn-Bedrock-AgentCore-Runtime-Session-Id`` (33+ characters): one turn in
    the session mapped to that header, created (or resumed from its transcript)
-   on first use. The mapping is a UUIDv5 of the header, so it survives restarts.
-   ``Accept: text/event-stream`` streams the turn.
+   on first use, woken when hibernated. The mapping is a UUIDv5 of the header,
+   so it survives restarts; the registry keeps the header with the session.
+   ``Accept: text/event-stream`` streams the turn. Without the header, the turn
+   runs in a new session that is hibernated as soon as the turn ends (its id
+   comes back in the header), so such calls never pile up live processes.
 """
 
 from __future__ import annotations
@@ -24,8 +27,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from ..sessions import SessionNotFound, TranscriptNotFound
-from .deps import ManagerDep, SettingsDep, model_route
+from .deps import ManagerDep, SettingsDep
 from .messages import run_turn, wants_stream
 
 router = APIRouter(tags=["invocations"])
@@ -125,17 +127,12 @@ async def _agentcore(request: Request, body: dict[str, Any], manager: ManagerDep
     header = request.headers.get(SESSION_HEADER)
     if header is not None and len(header) < MIN_SESSION_HEADER_LENGTH:
         raise _bad(f"{SESSION_HEADER} must be at least {MIN_SESSION_HEADER_LENGTH} characters")
+    one_off = header is None
     header = header or str(uuid.uuid4())
-    session_id = agentcore_session_id(header)
-    try:
-        session = manager.get(session_id)
-    except SessionNotFound:
-        route = model_route(request, False, None)
-        try:
-            session = await manager.create(resume_session_id=session_id, route=route)
-        except TranscriptNotFound:
-            session = await manager.create(session_id=session_id, route=route)
+    session = await manager.open_agentcore(agentcore_session_id(header), header)
     result = await run_turn(session, prompt, wants_stream(request, False), settings.heartbeat_interval)
+    if one_off:
+        manager.hibernate_after_turn(session)
     if isinstance(result, Response):
         result.headers[SESSION_HEADER] = header
         return result

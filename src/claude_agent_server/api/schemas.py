@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 PermissionModeName = Literal["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto"]
+SessionStatusName = Literal["connecting", "waking", "connected", "running", "waiting_permission", "hibernated"]
 
 
 class _Body(BaseModel):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 
 from ..sessions import Session
-from .deps import ManagerDep, SessionDep, model_route
-from .schemas import CreateSession, SetModel, SetPermissionMode
+from .deps import ManagerDep, SessionDep
+from .schemas import CreateSession, SessionStatusName, SetModel, SetPermissionMode
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
@@ -28,17 +28,21 @@ def status_view(session: Session) -> dict[str, Any]:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_session(body: CreateSession, request: Request, manager: ManagerDep) -> dict[str, Any]:
-    """Start a session (or resume one with ``resume_session_id``); waits until its CLI is connected.
+async def create_session(body: CreateSession, manager: ManagerDep) -> dict[str, Any]:
+    """Start a session (or resume one with ``resume_session_id``, also a closed one);
+    waits until its CLI is connected. At the live cap the least recently used idle
+    session is hibernated to make room.
 
-    Errors: 400 bad id or cwd, 404 no such transcript, 409 already live,
-    502 the CLI failed to start (with its reason), 503 too many sessions.
+    Errors: 400 bad id or cwd, 404 no such transcript, 409 the registry already
+    holds it (live or hibernated: send messages to it directly), 502 the CLI failed
+    to start (with its reason), 503 + ``Retry-After`` every live session is busy
+    or the server is shutting down.
     """
-    fields = body.model_dump(exclude={"enable_proxy", "background_model"})
-    session = await manager.create(**fields, route=model_route(request, body.enable_proxy, body.background_model))
+    session = await manager.create(**body.model_dump())
+    entry = session.snapshot()
     return {
         "session_id": session.id,
-        "created_at": session.created_at,
+        "created_at": entry["created_at"],
         "status": "connected",
         "model": session.model,
         "cwd": session.cwd,
@@ -48,9 +52,17 @@ async def create_session(body: CreateSession, request: Request, manager: Manager
 
 
 @router.get("")
-async def list_sessions(manager: ManagerDep) -> dict[str, Any]:
-    """Live sessions: ``{sessions:[{session_id, created_at, last_activity, status, message_count, cwd, model}]}``."""
-    return {"sessions": [s.snapshot() for s in manager.sessions()]}
+async def list_sessions(
+    manager: ManagerDep,
+    status: Annotated[SessionStatusName | None, Query(description="Only sessions with this status.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """The registry: live and hibernated sessions, newest activity first:
+    ``{sessions:[{session_id, created_at, last_activity, title, status, state, turns,
+    cost_usd, input_tokens, output_tokens, cwd, model, permission_mode}], counts:{live, hibernated}}``.
+    Closed sessions are not listed (their transcripts are, in ``/sessions/available``)."""
+    return {"sessions": await manager.list(status, limit, offset), "counts": await manager.counts()}
 
 
 @router.get("/available")
@@ -60,14 +72,25 @@ async def available_sessions(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    """Transcripts on disk inside the workspace, newest first: ``{sessions:[{session_id, modified, preview, project, cwd, live}]}``."""
+    """Transcripts on disk inside the workspace, newest first:
+    ``{sessions:[{session_id, modified, preview, project, cwd, live, state}]}`` (``state``:
+    the registry's live/hibernated/closed, or null for a transcript it does not know)."""
     return {"sessions": await manager.available(cwd, limit, offset)}
 
 
 @router.get("/{session_id}/status")
 async def session_status(session: SessionDep) -> dict[str, Any]:
-    """Status, pending permission requests (oldest first), model and permission mode."""
+    """Status (``hibernated`` for a session without a process; asking does not wake it),
+    pending permission requests (oldest first), model and permission mode."""
     return status_view(session)
+
+
+@router.post("/{session_id}/hibernate")
+async def hibernate_session(session: SessionDep) -> dict[str, Any]:
+    """Stop the session's CLI now; the session stays listed and its next message wakes it.
+    409 while a turn runs or a permission request waits."""
+    was_live = await session.hibernate()
+    return {"status": "hibernated", "session_id": session.id, "was_live": was_live}
 
 
 @router.get("/{session_id}/history")
@@ -78,33 +101,35 @@ async def session_history(session_id: str, manager: ManagerDep) -> dict[str, Any
 
 @router.post("/{session_id}/interrupt")
 async def interrupt_session(session: SessionDep) -> dict[str, Any]:
-    """Stop the running turn (pending permissions are denied); the session stays usable."""
+    """Stop the running turn (pending permissions are denied); the session stays usable.
+    A hibernated session has no turn to stop (``was_running: false``)."""
     was_running = await session.interrupt()
     return {"status": "interrupted", "was_running": was_running}
 
 
 @router.post("/{session_id}/model")
 async def set_model(body: SetModel, session: SessionDep) -> dict[str, Any]:
-    """Switch the model for the following requests (null: the default)."""
+    """Switch the model for the following requests (null: the default); wakes a hibernated session."""
     await session.set_model(body.model)
     return {"status": "ok", "model": body.model}
 
 
 @router.post("/{session_id}/permission_mode")
 async def set_permission_mode(body: SetPermissionMode, session: SessionDep) -> dict[str, Any]:
-    """Switch the permission mode; 422 for a mode the SDK does not know."""
+    """Switch the permission mode (wakes a hibernated session); 422 for a mode the SDK does not know."""
     await session.set_permission_mode(body.mode)
     return {"status": "ok", "mode": body.mode}
 
 
 @router.get("/{session_id}/server_info")
 async def server_info(session: SessionDep) -> dict[str, Any]:
-    """The CLI's initialization info: commands, output styles, models, ..."""
+    """The CLI's initialization info: commands, output styles, models, ... (wakes a hibernated session)."""
     return await session.server_info()
 
 
 @router.delete("/{session_id}")
 async def close_session(session_id: str, manager: ManagerDep) -> dict[str, Any]:
-    """Close a live session; its transcript stays, listed by ``/sessions/available`` for resume."""
+    """Close a session for good: its CLI stops and it leaves ``GET /sessions``; its transcript
+    stays, listed by ``/sessions/available``, and ``resume_session_id`` revives it."""
     await manager.close(session_id)
     return {"status": "closed", "session_id": session_id}

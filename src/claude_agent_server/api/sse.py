@@ -16,9 +16,9 @@ def frame(event: Event) -> ServerSentEvent:
     return ServerSentEvent(id=str(event.id), event=event.type, data=json.dumps(event.to_dict()))
 
 
-def snapshot_frame(data: dict[str, Any]) -> ServerSentEvent:
-    """A ``status`` frame without an id (it does not move the client's Last-Event-ID)."""
-    return ServerSentEvent(event="status", data=json.dumps({"type": "status", **data}))
+def snapshot_frame(data: dict[str, Any], event: str = "status") -> ServerSentEvent:
+    """A frame without an id (it does not move the client's Last-Event-ID)."""
+    return ServerSentEvent(event=event, data=json.dumps({"type": event, **data}))
 
 
 def event_stream(frames: AsyncIterator[ServerSentEvent], heartbeat: float) -> EventSourceResponse:

@@ -1,9 +1,11 @@
-"""Domain layer: live sessions, their events and permission requests. No HTTP here."""
+"""Domain layer: sessions (durable records whose CLI processes come and go), their
+events and permission requests. No HTTP here."""
 
 from .errors import (
     CommandRejected,
     InvalidSessionRequest,
     PermissionNotFound,
+    ServerShuttingDown,
     SessionConflict,
     SessionError,
     SessionNotFound,
@@ -12,9 +14,9 @@ from .errors import (
     TranscriptNotFound,
     TurnInProgress,
 )
-from .events import TURN_END, Event, EventLog
+from .events import TURN_END, Event, EventClock, EventLog
 from .manager import ManagerConfig, SessionManager, parse_session_id
-from .options import PERMISSION_MODES, ModelRoute
+from .options import PERMISSION_MODES, ModelRoute, SessionSpec
 from .permissions import PermissionDecision, PermissionRequest
 from .session import Session
 
@@ -23,6 +25,7 @@ __all__ = [
     "PERMISSION_MODES",
     "TURN_END",
     "Event",
+    "EventClock",
     "EventLog",
     "InvalidSessionRequest",
     "ManagerConfig",
@@ -30,11 +33,13 @@ __all__ = [
     "PermissionDecision",
     "PermissionNotFound",
     "PermissionRequest",
+    "ServerShuttingDown",
     "Session",
     "SessionConflict",
     "SessionError",
     "SessionManager",
     "SessionNotFound",
+    "SessionSpec",
     "SessionStartError",
     "TooManySessions",
     "TranscriptNotFound",

@@ -10,7 +10,8 @@ Hierarchy::
     ├── SessionConflict          the session is already live (409)
     ├── TurnInProgress           a turn is already running in the session (409)
     ├── CommandRejected          the CLI refused a control request, e.g. a mode (409)
-    ├── TooManySessions          the live-session limit is reached (503)
+    ├── TooManySessions          every live slot is held by a busy session (503, Retry-After)
+    ├── ServerShuttingDown       the server is stopping and takes no new work (503)
     └── SessionStartError        the Claude Code CLI failed to start (502)
 """
 
@@ -69,9 +70,21 @@ class CommandRejected(SessionError):
 
 
 class TooManySessions(SessionError):
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"the server already holds {limit} live sessions; close one first")
+    """Every one of the ``limit`` live sessions is busy, so none can be hibernated to make room."""
+
+    def __init__(self, limit: int, retry_after: int = 5) -> None:
+        super().__init__(
+            f"all {limit} live sessions are busy (a turn running or a permission pending); retry in {retry_after} s"
+        )
         self.limit = limit
+        self.retry_after = retry_after
+        """Seconds a client should wait before retrying (the ``Retry-After`` header)."""
+
+
+class ServerShuttingDown(SessionError):
+    def __init__(self) -> None:
+        super().__init__("the server is shutting down and takes no new turns or sessions")
+        self.retry_after = 5
 
 
 class SessionStartError(SessionError):

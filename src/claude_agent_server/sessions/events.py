@@ -1,35 +1,49 @@
-"""Typed session events and the per-session event log.
+"""Typed events, their ids, and the event logs that replay and stream them.
 
-Every session produces one ordered stream of :class:`Event` objects with ids
-1, 2, 3, ... This single stream feeds the blocking reply, SSE subscribers, the
-``/status`` view and the permission flow.
+Every session produces one ordered stream of :class:`Event` objects. This
+single stream feeds the blocking reply, SSE subscribers, the ``/status`` view,
+the permission flow and the registry (every event but ``text_delta`` is
+persisted). The server's global stream (``GET /events``) carries every
+session's events except ``status`` plus lifecycle events.
 
-Event types and their ``data`` (all also carry ``type``, ``session_id``, ``id``
-and ``created_at`` in their JSON form):
+Event ids come from one :class:`EventClock` per server: integers that increase
+across sessions, hibernation and restarts (microseconds since the epoch, or one
+more than the last id when that is larger), so a ``Last-Event-ID`` is valid on
+either stream and across restarts. Ids are not contiguous.
+
+Session event types and their ``data`` (all also carry ``type``,
+``session_id``, ``id`` and ``created_at`` in their JSON form):
 
 ==================== ==============================================================
 ``turn_started``     ``message`` (the prompt)
-``text_delta``       ``text``, ``parent_tool_use_id``
+``text_delta``       ``text``, ``parent_tool_use_id`` (not persisted)
 ``assistant_message`` ``model``, ``content`` (items as in the blocking reply),
                      ``parent_tool_use_id``, ``error``
 ``tool_result``      ``tool_use_id``, ``content`` (str), ``is_error``
 ``permission_request`` see :meth:`PermissionRequest.to_dict`
 ``permission_resolved`` ``request_id``, ``allowed``, ``reason`` (user, timeout,
-                     interrupted, session_closed, cancelled), ``message``
+                     interrupted, session_closed, server_shutdown, cancelled), ``message``
 ``result``           ``result``, ``cost_usd``, ``num_turns``, ``duration_ms``,
                      ``usage``, ``is_error``, ``stop_reason``, ``terminal_reason``
-``error``            ``message``; ends a turn that cannot produce a result
+``error``            ``message``, ``reason`` (``process_exited``, ``server_restart``,
+                     ``session_closed``, ``send_failed``); ends a turn that cannot
+                     produce a result
 ``status``           ``status`` (see :data:`SessionStatus`)
 ==================== ==============================================================
+
+Lifecycle events (global stream only): ``session_created`` (``session``: the
+session's list entry), ``session_status`` (``status``, ``state``), ``session_deleted``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+import bisect
+import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 EventType = Literal[
@@ -42,6 +56,9 @@ EventType = Literal[
     "result",
     "error",
     "status",
+    "session_created",
+    "session_status",
+    "session_deleted",
 ]
 TURN_END: frozenset[str] = frozenset({"result", "error"})
 """Event types that end a turn."""
@@ -49,11 +66,11 @@ TURN_END: frozenset[str] = frozenset({"result", "error"})
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One session event; ``created_at`` is UTC ISO-8601, as every time in the API."""
+    """One event; ``created_at`` is UTC ISO-8601, as every time in the API."""
 
     id: int
     type: EventType
-    session_id: str
+    session_id: str | None
     data: dict[str, Any] = field(default_factory=dict)
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
@@ -65,35 +82,78 @@ class Event:
         return {"id": self.id, "type": self.type, "session_id": self.session_id, "created_at": self.created_at, **self.data}
 
 
-class EventLog:
-    """An append-only event sequence with a bounded replay buffer and live subscribers.
+class EventClock:
+    """Hands out event ids that only increase, also across restarts.
 
     Args:
-        session_id: Stamped on every event.
-        maxlen: Events kept for replay; older ones are dropped.
+        last: The greatest id already used (e.g. the registry's last persisted id).
     """
 
-    def __init__(self, session_id: str, maxlen: int = 2000) -> None:
+    def __init__(self, last: int = 0) -> None:
+        self.last = last
+
+    def next(self) -> int:
+        """A new id: microseconds since the epoch, or ``last + 1`` if that is larger."""
+        self.last = max(self.last + 1, time.time_ns() // 1000)
+        return self.last
+
+
+History = Callable[[int], Awaitable[list[Event]]]
+"""``history(after)``: persisted events with ``id > after``, oldest first (a page)."""
+Sink = Callable[[Event], None]
+"""Called with every event appended to a log (persist it, forward it)."""
+
+
+class EventLog:
+    """An ordered event sequence: a bounded replay buffer, live subscribers, and the
+    registry behind it for what the buffer no longer (or never) held.
+
+    Args:
+        session_id: Stamped on events built by :meth:`append` (None for the global log).
+        clock: Where ids come from.
+        maxlen: Events kept in memory for replay.
+        history: Loads older events from the registry; None: memory only.
+        sink: Called with every event appended.
+    """
+
+    def __init__(
+        self,
+        session_id: str | None,
+        clock: EventClock,
+        maxlen: int = 2000,
+        history: History | None = None,
+        sink: Sink | None = None,
+    ) -> None:
         self.session_id = session_id
+        self._clock = clock
         self._buffer: deque[Event] = deque(maxlen=maxlen)
-        self._last_id = 0
+        self._history = history
+        self._sink = sink
+        self._floor = clock.last
+        """Every event with an id up to this is not in the buffer (it may be in the registry)."""
         self._changed = asyncio.Event()
         self._closed = False
 
     @property
     def last_id(self) -> int:
-        """Id of the newest event (0 before the first)."""
-        return self._last_id
+        """Id of the newest event (or a lower bound of "now" before the first)."""
+        return self._buffer[-1].id if self._buffer else self._floor
 
     @property
     def closed(self) -> bool:
         return self._closed
 
     def append(self, type: EventType, /, **data: Any) -> Event:
-        """Record an event and wake every subscriber. Returns the event."""
-        self._last_id += 1
-        event = Event(self._last_id, type, self.session_id, data)
+        """Record a new event, hand it to the sink and wake every subscriber. Returns it."""
+        return self.publish(Event(self._clock.next(), type, self.session_id, data))
+
+    def publish(self, event: Event) -> Event:
+        """Record an event built elsewhere (its id from the same clock)."""
+        if len(self._buffer) == self._buffer.maxlen:
+            self._floor = self._buffer[0].id
         self._buffer.append(event)
+        if self._sink is not None:
+            self._sink(event)
         self._wake()
         return event
 
@@ -104,20 +164,27 @@ class EventLog:
 
     def since(self, after: int) -> list[Event]:
         """Buffered events with an id greater than ``after``, oldest first."""
-        if not self._buffer or after >= self._last_id:
-            return []
-        first = self._buffer[0].id
-        start = max(after + 1 - first, 0)
+        start = bisect.bisect_right(self._buffer, after, key=lambda event: event.id)
         return [self._buffer[i] for i in range(start, len(self._buffer))]
 
     async def subscribe(self, after: int = 0) -> AsyncIterator[Event]:
-        """Yield buffered events with id > ``after``, then live ones until the log closes.
+        """Yield events with id > ``after`` (from the registry, then the buffer), then
+        live ones until the log closes.
 
-        A subscriber that falls further behind than the buffer misses the
-        dropped events; it can tell from a gap in the ids.
+        A subscriber that falls further behind than the buffer continues from the
+        registry; ``text_delta`` events are only ever replayed from memory.
         """
         cursor = after
         while True:
+            if self._history is not None and cursor < self._floor:
+                floor = self._floor
+                page = [event for event in await self._history(cursor) if event.id <= floor]
+                for event in page:
+                    cursor = event.id
+                    yield event
+                if not page:
+                    cursor = floor  # nothing else up to the floor was persisted
+                continue
             waiter = self._changed
             events = self.since(cursor)
             for event in events:
@@ -127,6 +194,12 @@ class EventLog:
                 if self._closed:
                     return
                 await waiter.wait()
+
+    def trim(self) -> None:
+        """Drop the buffer (a hibernating session); replay then comes from the registry."""
+        if self._history is not None and self._buffer:
+            self._floor = self._buffer[-1].id
+            self._buffer.clear()
 
     def _wake(self) -> None:
         waiter, self._changed = self._changed, asyncio.Event()

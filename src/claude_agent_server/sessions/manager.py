@@ -1,7 +1,17 @@
-"""The session manager: creates, finds, lists and closes live sessions.
+"""The session manager: the registry of sessions and the cap on their processes.
 
-Ids are Claude Code's own session ids (UUIDs): a new session gets a fresh
-UUID passed to the SDK as ``session_id``; a resumed one keeps its id.
+Every session the server knows is a record in the registry (``live``,
+``hibernated`` or ``closed``); a :class:`Session` object is loaded for the ones
+in use. At most ``max_live_sessions`` Claude Code processes run: a session that
+needs one when the cap is reached takes the slot of the least recently used
+idle live session, which is hibernated; only when every live session is busy is
+the answer :class:`TooManySessions`.
+
+Ids are Claude Code's own session ids (UUIDs): a new session gets a fresh UUID
+passed to the SDK as ``session_id``; a resumed or woken one keeps its id.
+
+Every check that guards a reservation (the id is free, a slot is free) is made
+in the same step as the reservation, with no ``await`` between them.
 """
 
 from __future__ import annotations
@@ -11,25 +21,34 @@ import contextlib
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from claude_agent_sdk import ClaudeSDKClient, SDKSessionInfo
+from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, SDKSessionInfo
 
+from ..store import EventRecord, Registry, SessionRecord
 from . import transcripts
 from .errors import (
     InvalidSessionRequest,
+    ServerShuttingDown,
     SessionConflict,
+    SessionError,
     SessionNotFound,
     TooManySessions,
     TranscriptNotFound,
 )
+from .events import Event, EventClock, EventLog
 from .options import PERMISSION_MODES, ModelRoute, SessionSpec, build_options
-from .owner import ClientFactory
-from .session import Session
+from .owner import ClientFactory, SDKClient
+from .session import Session, record_entry
 
 log = logging.getLogger(__name__)
+
+LIVE_STATUSES = ("running", "waiting_permission")
+GLOBAL_BUFFER = 10_000
+"""Events of the global stream kept in memory for replay (older ones come from the registry)."""
 
 
 @dataclass(slots=True)
@@ -38,13 +57,17 @@ class ManagerConfig:
 
     workspace: Path
     permission_timeout: float = 300.0
-    max_sessions: int = 32
+    max_live_sessions: int = 32
     idle_timeout: float = 0.0
-    """Seconds a session may sit idle (no turn, no pending permission) before it is closed; 0: never."""
+    """Seconds a session may sit idle (no turn, no pending permission) before it is hibernated; 0: never."""
     event_buffer_size: int = 2000
     default_model: str | None = None
     default_permission_mode: str = "default"
     cli_path: Path | None = None
+    route_for: Callable[[SessionSpec], ModelRoute | None] = field(default=lambda spec: None)
+    """Where a session's CLI sends model requests (the demo model, the proxy, or None: as configured)."""
+    retry_after: int = 5
+    """Seconds a client is told to wait when every live session is busy."""
 
 
 def parse_session_id(value: str) -> str:
@@ -59,22 +82,64 @@ def parse_session_id(value: str) -> str:
         raise InvalidSessionRequest(f"session id {str(value)[:80]!r} is not a UUID") from None
 
 
+def _to_record(event: Event, server: bool = False) -> EventRecord:
+    return EventRecord(event.id, event.session_id, event.type, event.data, event.created_at, server)
+
+
+def _to_event(record: EventRecord) -> Event:
+    return Event(record.id, record.type, record.session_id, record.data, record.created_at)  # type: ignore[arg-type]
+
+
 class SessionManager:
-    """Owns every live session of one server.
+    """Owns every session of one server: the registry records, the loaded sessions,
+    their processes under the live cap, and the global event stream.
 
     Args:
         config: Workspace root, limits and defaults.
+        registry: Where sessions and events are kept (see :mod:`claude_agent_server.store`).
         client_factory: Makes SDK clients; defaults to ``ClaudeSDKClient``.
+
+    Call :meth:`start` once before use and :meth:`shutdown` at the end.
     """
 
-    def __init__(self, config: ManagerConfig, client_factory: ClientFactory = ClaudeSDKClient) -> None:
+    def __init__(self, config: ManagerConfig, registry: Registry, client_factory: ClientFactory = ClaudeSDKClient) -> None:
         self.config = config
+        self.registry = registry
+        self.clock = EventClock()
+        self.events = EventLog(None, self.clock, GLOBAL_BUFFER, history=self._global_history)
+        """The global stream: every session's events (``status`` excepted) and lifecycle events."""
         self._client_factory = client_factory
         self._sessions: dict[str, Session] = {}
-        self._starting: set[str] = set()
+        """Loaded sessions (live or hibernated), by id; closed ones leave."""
+        self._claims: dict[str, asyncio.Event] = {}
+        """Ids being created or loaded; set when done."""
+        self._live: set[str] = set()
+        """Ids of sessions holding a process slot (starting, live, or stopping)."""
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._draining: asyncio.Task[None] | None = None
         self._busy = False
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """The event loop the manager runs on (set by :meth:`start`; signal handlers use it)."""
         self.busy_since = time.time()
         """Unix time (seconds) of the last change of :attr:`busy` (AgentCore ``time_of_last_update``)."""
+
+    async def start(self) -> list[str]:
+        """Recover the registry left by a previous server: sessions that were live
+        are hibernated, and a turn that was running is ended in its event log with an
+        ``error`` event (reason ``server_restart``). Returns the recovered ids."""
+        self.loop = asyncio.get_running_loop()
+        self.clock.last = max(self.clock.last, await self.registry.last_event_id())
+        self.events = EventLog(None, self.clock, GLOBAL_BUFFER, history=self._global_history)
+        recovered = await self.registry.recover()
+        for record in recovered:
+            if record.status in LIVE_STATUSES:
+                message = "the server stopped during the turn"
+                self._persist(Event(self.clock.next(), "error", record.session_id, {"message": message, "reason": "server_restart"}))
+            self._persist(Event(self.clock.next(), "status", record.session_id, {"status": "hibernated"}))
+        if recovered:
+            log.info("recovered %d session(s) left live by the previous server; they are hibernated", len(recovered))
+        await self.registry.flush()
+        return [r.session_id for r in recovered]
 
     # -- queries --------------------------------------------------------------
 
@@ -83,24 +148,51 @@ class SessionManager:
         """True while any session runs a turn or waits for a permission."""
         return self._busy
 
-    def __len__(self) -> int:
-        return len(self._sessions)
+    @property
+    def live_count(self) -> int:
+        """Claude Code processes held (starting, live or stopping)."""
+        return len(self._live)
 
-    def sessions(self) -> list[Session]:
-        """Live sessions, oldest first."""
+    def __len__(self) -> int:
+        return len(self._live)
+
+    def loaded(self) -> list[Session]:
+        """Sessions loaded in memory (live or hibernated), oldest first."""
         return list(self._sessions.values())
 
-    def get(self, session_id: str) -> Session:
-        """The live session with this id.
+    async def get(self, session_id: str) -> Session:
+        """The session with this id, live or hibernated (loaded from the registry).
 
         Raises:
             InvalidSessionRequest: The id is not a UUID.
-            SessionNotFound: No live session has it.
+            SessionNotFound: No session has it, or it is closed.
         """
-        session = self._sessions.get(parse_session_id(session_id))
-        if session is None or session.closed:
-            raise SessionNotFound(session_id)
-        return session
+        sid = parse_session_id(session_id)
+        while (claim := self._claims.get(sid)) is not None:
+            await claim.wait()
+        session = self._sessions.get(sid)
+        if session is not None:
+            return session
+        record = await self._record(sid)
+        if record is None or record.state == "closed":
+            raise SessionNotFound(sid)
+        return self._sessions.get(sid) or self._load(record, SessionSpec.from_json(sid, record.spec))
+
+    async def list(self, status: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        """Registry sessions (live and hibernated), newest activity first, as list entries."""
+        await self.registry.flush()
+        records = await self.registry.list(status=status, limit=limit, offset=offset)
+        entries = []
+        for record in records:
+            session = self._sessions.get(record.session_id)
+            entries.append(session.snapshot() if session else record_entry(record, record.status, record.spec.get("model")))
+        return entries
+
+    async def counts(self) -> dict[str, int]:
+        """``{"live": n, "hibernated": n}``: registry sessions by state (processes for live)."""
+        await self.registry.flush()
+        counts = await self.registry.count_by_state()
+        return {"live": self.live_count, "hibernated": counts.get("hibernated", 0)}
 
     def resolve_cwd(self, cwd: str | None) -> Path:
         """``cwd`` resolved (symlinks followed) and checked to lie inside the workspace.
@@ -134,140 +226,319 @@ class SessionManager:
         allowed_tools: list[str] | None = None,
         disallowed_tools: list[str] | None = None,
         max_turns: int | None = None,
-        route: ModelRoute | None = None,
+        enable_proxy: bool = False,
+        background_model: str | None = None,
+        agentcore_session_id: str | None = None,
     ) -> Session:
-        """Start a new session, or resume one from its transcript.
+        """Start a new session, or resume one from its transcript (also a closed one).
 
         Args:
             resume_session_id: Resume this transcript (same id, same history).
             session_id: Use this id for a new session (default: a fresh UUID).
-            route: Redirect the CLI's model requests (the demo model, or this server's
-                proxy with its background model).
+            enable_proxy: Route the CLI's model calls through this server's proxy.
+            agentcore_session_id: The AgentCore runtime-session header it serves.
             Other arguments: as in ``POST /sessions``.
 
         Raises:
             InvalidSessionRequest: Bad id, cwd or permission mode.
             TranscriptNotFound: ``resume_session_id`` has no transcript of a session
                 run inside the workspace.
-            SessionConflict: That session is already live.
-            TooManySessions: The live-session limit is reached.
+            SessionConflict: The registry already holds that session (live or hibernated).
+            TooManySessions: Every live session is busy.
+            ServerShuttingDown: The server is stopping.
             SessionStartError: The CLI failed to start.
         """
+        self._admit()
         mode = permission_mode or self.config.default_permission_mode
         if mode not in PERMISSION_MODES:
             raise InvalidSessionRequest(f"unknown permission mode {mode!r}; one of {', '.join(PERMISSION_MODES)}")
         resume = resume_session_id is not None
         sid = parse_session_id(resume_session_id if resume else session_id or str(uuid.uuid4()))
-        if sid in self._sessions or sid in self._starting:
+        if sid in self._sessions or sid in self._claims:
             raise SessionConflict(sid)
-        if len(self._sessions) + len(self._starting) >= self.config.max_sessions:
-            raise TooManySessions(self.config.max_sessions)
-        if resume:
-            cwd = cwd or (await self._transcript(sid)).cwd
-        directory = self.resolve_cwd(cwd)
-        spec = SessionSpec(
-            session_id=sid,
-            cwd=directory,
-            resume=resume,
-            model=model or self.config.default_model,
-            permission_mode=mode,
-            system_prompt=system_prompt,
-            append_system_prompt=append_system_prompt,
-            allowed_tools=allowed_tools or [],
-            disallowed_tools=disallowed_tools or [],
-            max_turns=max_turns,
-        )
-        session = Session(
-            sid,
-            options_factory=lambda can_use_tool, stderr: build_options(
-                spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=self.config.cli_path
-            ),
-            client_factory=self._client_factory,
-            cwd=str(directory),
-            model=spec.model,
-            permission_mode=mode,
-            permission_timeout=self.config.permission_timeout,
-            event_buffer_size=self.config.event_buffer_size,
-            on_status=self._status_changed,
-        )
-        self._starting.add(sid)
+        claim = self._claims[sid] = asyncio.Event()  # reserved in the same step as the check
         try:
-            await session.start()
+            record = await self._record(sid)
+            if record is not None and (record.state != "closed" or not resume):
+                raise SessionConflict(sid)
+            if resume:
+                cwd = cwd or (await self._transcript(sid)).cwd
+            spec = SessionSpec(
+                session_id=sid,
+                cwd=self.resolve_cwd(cwd),
+                resume=resume,
+                model=model or self.config.default_model,
+                permission_mode=mode,
+                system_prompt=system_prompt,
+                append_system_prompt=append_system_prompt,
+                allowed_tools=allowed_tools or [],
+                disallowed_tools=disallowed_tools or [],
+                max_turns=max_turns,
+                enable_proxy=enable_proxy,
+                background_model=background_model,
+            )
+            if record is None:
+                record = SessionRecord(sid, spec.to_json(), agentcore_session_id=agentcore_session_id)
+            record.spec, record.state, record.status = spec.to_json(), "live", "connecting"
+            session = Session(spec, record, self._event_log(sid), self, self.config.permission_timeout)
+            try:
+                await session.start()
+            except BaseException:
+                await session.close()  # a caller cancelled mid-start: no process may outlive this
+                raise
             self._sessions[sid] = session
+            await self.registry.put(record)
+            self.registry.update(record)  # anything that changed while it was written
+            self._announce("session_created", sid, session=session.snapshot())
+            return session
         finally:
-            self._starting.discard(sid)
-        return session
+            del self._claims[sid]
+            claim.set()
 
-    async def close(self, session_id: str) -> None:
-        """Close a live session; its transcript stays on disk, ready to resume.
+    async def open_agentcore(self, session_id: str, header: str) -> Session:
+        """The session serving an AgentCore runtime session: the registry's (woken on
+        use), else one resumed from its transcript, else a new one with that id.
+        Concurrent calls for one header share one session.
 
         Raises:
-            SessionNotFound: No live session has that id.
+            As :meth:`create`.
         """
-        session = self.get(session_id)
-        try:
-            await session.close()
-        finally:
-            self._sessions.pop(session.id, None)
-            self._status_changed(session)
+        while True:
+            with contextlib.suppress(SessionNotFound):
+                return await self.get(session_id)
+            try:
+                try:
+                    return await self.create(resume_session_id=session_id, agentcore_session_id=header)
+                except TranscriptNotFound:
+                    return await self.create(session_id=session_id, agentcore_session_id=header)
+            except SessionConflict:
+                continue  # another request made it first: use that one
 
-    async def close_idle(self, now: float | None = None) -> list[str]:
-        """Close sessions idle for longer than ``idle_timeout`` (their transcripts stay, resumable).
+    async def close(self, session_id: str) -> None:
+        """Close a session for good: its CLI stops, its record is ``closed`` and it
+        leaves ``GET /sessions``; its transcript stays (``resume_session_id`` revives it).
+
+        Raises:
+            SessionNotFound: No open session has that id.
+        """
+        session = await self.get(session_id)
+        await session.close()
+        self._announce("session_deleted", session.id)
+
+    async def hibernate(self, session_id: str) -> bool:
+        """Stop a session's CLI now; it wakes on its next use.
 
         Returns:
-            The ids closed.
+            False if it was already hibernated.
+
+        Raises:
+            SessionNotFound: No open session has that id.
+            TurnInProgress: A turn runs or a permission request waits.
+        """
+        return await (await self.get(session_id)).hibernate()
+
+    def hibernate_after_turn(self, session: Session) -> None:
+        """Hibernate ``session`` as soon as its running turn ends (in the background)."""
+
+        async def wait_then_hibernate() -> None:
+            await session.wait_turn_end()
+            with contextlib.suppress(SessionError):
+                await session.hibernate()
+
+        self._spawn(wait_then_hibernate())
+
+    async def hibernate_idle(self, now: float | None = None) -> list[str]:
+        """Hibernate live sessions idle for longer than ``idle_timeout``.
+
+        Returns:
+            The ids hibernated.
         """
         if self.config.idle_timeout <= 0:
             return []
         now = time.time() if now is None else now
         idle = [
-            s for s in self._sessions.values()
-            if s.status == "connected" and now - s.last_activity > self.config.idle_timeout
+            s for s in self._live_sessions()
+            if s.idle and now - s.last_activity > self.config.idle_timeout
         ]
         for session in idle:
-            log.info("closing session %s: idle for more than %g s", session.id, self.config.idle_timeout)
-            with contextlib.suppress(SessionNotFound):
-                await self.close(session.id)
+            log.info("hibernating session %s: idle for more than %g s", session.id, self.config.idle_timeout)
+        await asyncio.gather(*(session.begin_hibernate() for session in idle), return_exceptions=True)
         return [s.id for s in idle]
 
-    async def run_idle_closer(self, interval: float = 30.0) -> None:
-        """Call :meth:`close_idle` every ``interval`` seconds, forever (a lifespan task)."""
+    async def run_idle_hibernation(self, interval: float = 30.0) -> None:
+        """Call :meth:`hibernate_idle` every ``interval`` seconds, forever (a lifespan task)."""
         while True:
             await asyncio.sleep(min(interval, max(self.config.idle_timeout / 4, 0.5)))
             try:
-                await self.close_idle()
+                await self.hibernate_idle()
             except Exception:
-                log.exception("closing idle sessions failed")
+                log.exception("hibernating idle sessions failed")
 
-    async def close_all(self) -> None:
-        """Close every live session concurrently (server shutdown)."""
-        sessions = list(self._sessions.values())
-        await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
-        self._sessions.clear()
+    def begin_shutdown(self, grace: float) -> asyncio.Task[None]:
+        """Stop taking new turns and sessions (:class:`ServerShuttingDown`), deny
+        pending and new permission requests (reason ``server_shutdown``), let running
+        turns finish for up to ``grace`` seconds, then interrupt them. Idempotent;
+        returns the draining task."""
+        if self._draining is None:
+            self._draining = asyncio.create_task(self._drain(grace), name="drain-sessions")
+        return self._draining
+
+    async def shutdown(self, grace: float) -> None:
+        """Drain (:meth:`begin_shutdown`), then hibernate every live session (every CLI
+        exits) and write everything to the registry."""
+        with contextlib.suppress(Exception):
+            await self.begin_shutdown(grace)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*(s.suspend("server_shutdown", "The server is shutting down") for s in self._live_sessions()), return_exceptions=True)
+        await self.registry.flush()
+
+    # -- the session host (called by sessions) ---------------------------------
+
+    def options(self, session: Session, can_use_tool: Callable[..., Any], stderr: Callable[[str], None]) -> ClaudeAgentOptions:
+        spec = session.spec
+        route = self.config.route_for(spec)
+        return build_options(spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=self.config.cli_path)
+
+    def make_client(self, options: ClaudeAgentOptions) -> SDKClient:
+        return self._client_factory(options)
+
+    def admit(self, session: Session) -> None:
+        self._admit()
+
+    async def acquire(self, session: Session) -> None:
+        self._admit()
+        if session.id in self._live:
+            return
+        victim: Session | None = None
+        if len(self._live) >= self.config.max_live_sessions:
+            victim = min((s for s in self._live_sessions() if s.idle), key=lambda s: s.last_activity, default=None)
+            if victim is None:
+                raise TooManySessions(self.config.max_live_sessions, self.config.retry_after)
+            stopping = victim.begin_hibernate()  # claimed now: nobody else picks or uses it
+        self._live.add(session.id)
+        if victim is not None:
+            log.info("hibernating session %s (least recently used) to make room for %s", victim.id, session.id)
+            with contextlib.suppress(Exception):
+                await asyncio.shield(stopping)
+
+    def release(self, session: Session) -> None:
+        self._live.discard(session.id)
+
+    async def has_transcript(self, session: Session) -> bool:
+        return await transcripts.find(session.id, session.cwd) is not None
+
+    def changed(self, session: Session, status_changed: bool) -> None:
+        if self._sessions.get(session.id) is not session:
+            return  # not registered yet (starting) or already gone
+        self.registry.update(session.record)
+        if not status_changed:
+            return
+        status = session.status
+        self._announce("session_status", session.id, status=status, state=session.record.state)
+        if status == "hibernated":
+            session.events.trim()
+        elif status == "closed":
+            del self._sessions[session.id]
+        busy = any(s.busy for s in self._live_sessions())
+        if busy != self._busy:
+            self._busy = busy
+            self.busy_since = time.time()
 
     # -- transcripts ----------------------------------------------------------
 
     async def available(self, cwd: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-        """Resumable transcripts inside the workspace, newest first, with a ``live`` flag."""
+        """Resumable transcripts inside the workspace, newest first, with ``live`` (a CLI
+        runs it) and ``state`` (the registry's: live, hibernated, closed, or None)."""
         directory = self.resolve_cwd(cwd) if cwd else None
         found = await transcripts.list_available(self.config.workspace, directory, limit, offset)
-        return [{**transcripts.available_entry(info), "live": info.session_id in self._sessions} for info in found]
+        await self.registry.flush()
+        records = [await self.registry.get(info.session_id) for info in found]
+        return [
+            {**transcripts.available_entry(info), "live": info.session_id in self._live, "state": record.state if record else None}
+            for info, record in zip(found, records, strict=True)
+        ]
 
     async def history(self, session_id: str) -> list[dict[str, Any]]:
-        """A session's transcript messages, live or closed.
+        """A session's transcript messages, open or closed.
 
         Raises:
             InvalidSessionRequest: The id is not a UUID.
-            TranscriptNotFound: No live session has that id, and no transcript of a
-                session run inside the workspace does.
+            TranscriptNotFound: No transcript of a session run inside the workspace has that id.
         """
         sid = parse_session_id(session_id)
-        live = self._sessions.get(sid)
-        if live is None:
+        session = self._sessions.get(sid)
+        if session is None:
             await self._transcript(sid)
-        return await transcripts.messages(sid, live.cwd if live else None)
+        return await transcripts.messages(sid, session.cwd if session else None)
 
     # -- internals ------------------------------------------------------------
+
+    def _admit(self) -> None:
+        if self._draining is not None:
+            raise ServerShuttingDown()
+
+    async def _record(self, session_id: str) -> SessionRecord | None:
+        """The registry's record, with every update enqueued so far written."""
+        await self.registry.flush()
+        return await self.registry.get(session_id)
+
+    def _live_sessions(self) -> list[Session]:
+        return [s for sid in self._live if (s := self._sessions.get(sid)) is not None]
+
+    def _load(self, record: SessionRecord, spec: SessionSpec) -> Session:
+        session = Session(spec, record, self._event_log(record.session_id), self, self.config.permission_timeout)
+        self._sessions[record.session_id] = session
+        return session
+
+    def _event_log(self, session_id: str) -> EventLog:
+        async def history(after: int) -> list[Event]:
+            await self.registry.flush()
+            return [_to_event(r) for r in await self.registry.events(session_id=session_id, after=after)]
+
+        return EventLog(session_id, self.clock, self.config.event_buffer_size, history=history, sink=self._on_event)
+
+    def _on_event(self, event: Event) -> None:
+        """Every session event: persisted (deltas excepted) and forwarded to the global stream."""
+        if event.type != "text_delta":
+            self._persist(event)
+        if event.type != "status":
+            self.events.publish(event)
+
+    def _persist(self, event: Event, server: bool = False) -> None:
+        self.registry.append(_to_record(event, server))
+
+    def _announce(self, type: str, session_id: str, **data: Any) -> None:
+        """A lifecycle event on the global stream (persisted)."""
+        event = Event(self.clock.next(), type, session_id, data)  # type: ignore[arg-type]
+        self._persist(event, server=True)
+        self.events.publish(event)
+
+    async def _global_history(self, after: int) -> list[Event]:
+        await self.registry.flush()
+        found = await self.registry.events(session_id=None, after=after)
+        return [_to_event(r) for r in found if r.server or r.type != "status"]
+
+    async def _drain(self, grace: float) -> None:
+        for session in self._live_sessions():
+            session.refuse_permissions("server_shutdown", "The server is shutting down")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while any(s.busy for s in self._live_sessions()) and loop.time() < deadline:
+            await asyncio.sleep(0.1)
+        running = [s for s in self._live_sessions() if s.busy]
+        for session in running:
+            log.warning("interrupting the turn of session %s: the server is shutting down", session.id)
+            with contextlib.suppress(SessionError):
+                await session.interrupt()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(10):
+                await asyncio.gather(*(s.wait_turn_end() for s in running))
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _transcript(self, session_id: str) -> SDKSessionInfo:
         """A transcript this server may show: one of a session run inside the workspace.
@@ -280,11 +551,3 @@ class SessionManager:
         if info is None or not transcripts.inside(info.cwd, self.config.workspace):
             raise TranscriptNotFound(session_id)
         return info
-
-    def _status_changed(self, session: Session) -> None:
-        if session.closed:
-            self._sessions.pop(session.id, None)
-        busy = any(s.busy for s in self._sessions.values())
-        if busy != self._busy:
-            self._busy = busy
-            self.busy_since = time.time()

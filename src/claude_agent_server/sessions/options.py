@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +15,14 @@ PERMISSION_MODES = ("default", "acceptEdits", "plan", "bypassPermissions", "dont
 
 @dataclass(slots=True)
 class SessionSpec:
-    """A validated request for a new or resumed session."""
+    """What a session runs with: validated at creation; ``model`` and
+    ``permission_mode`` follow later switches. Stored in the registry
+    (:meth:`to_json`), so a woken session runs exactly as it was left."""
 
     session_id: str
     cwd: Path
     resume: bool = False
+    """Start the CLI from the session's transcript (same id, same history)."""
     model: str | None = None
     permission_mode: str = "default"
     system_prompt: str | None = None
@@ -27,6 +30,20 @@ class SessionSpec:
     allowed_tools: list[str] = field(default_factory=list)
     disallowed_tools: list[str] = field(default_factory=list)
     max_turns: int | None = None
+    enable_proxy: bool = False
+    """Route the CLI's model calls through this server's ``/v1/messages``."""
+    background_model: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form: every field but ``session_id`` and ``resume``; ``cwd`` as text."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("session_id", "resume")}
+        return {**data, "cwd": str(self.cwd), "allowed_tools": list(self.allowed_tools), "disallowed_tools": list(self.disallowed_tools)}
+
+    @classmethod
+    def from_json(cls, session_id: str, data: dict[str, Any], *, resume: bool = True) -> SessionSpec:
+        """The spec a stored session wakes with (unknown keys are ignored)."""
+        known = {f.name for f in fields(cls)} - {"session_id", "resume", "cwd"}
+        return cls(session_id, Path(data["cwd"]), resume, **{k: v for k, v in data.items() if k in known})
 
 
 @dataclass(slots=True)

@@ -100,6 +100,7 @@ class PermissionBroker:
         self._sink = sink
         self._timeout = timeout
         self._pending: dict[str, PermissionRequest] = {}
+        self._refusal: PermissionDecision | None = None
 
     def pending(self) -> list[PermissionRequest]:
         """Pending requests, oldest first."""
@@ -124,6 +125,8 @@ class PermissionBroker:
         )
         self._pending[request.request_id] = request
         self._sink("permission_request", **request.to_dict())
+        if self._refusal is not None:
+            self._resolve(request, self._refusal)
         try:
             async with asyncio.timeout(self._timeout):
                 decision = await request.future
@@ -153,6 +156,11 @@ class PermissionBroker:
         """Deny every pending request (interrupt, session close). Returns how many."""
         decision = PermissionDecision(allowed=False, message=message, reason=reason)
         return sum(self._resolve(request, decision) for request in list(self._pending.values()))
+
+    def refuse(self, reason: str, message: str) -> None:
+        """Deny every pending request and, from now on, every new one at once (server shutdown)."""
+        self._refusal = PermissionDecision(allowed=False, message=message, reason=reason)
+        self.deny_all(reason, message)
 
     def _resolve(self, request: PermissionRequest, decision: PermissionDecision) -> bool:
         if request.resolved:

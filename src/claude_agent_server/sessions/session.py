@@ -1,83 +1,130 @@
-"""One live session: its state, its turns, its events and permissions.
+"""One session: a durable record whose Claude Code process comes and goes.
 
-A :class:`Session` is addressed by Claude Code's own session id. Its SDK
-client lives in a :class:`~.owner.ClientOwner` task; every operation here
-reaches the client only through that owner.
+A :class:`Session` is addressed by Claude Code's own session id. Its record
+(registry), spec and event log outlive its CLI process: a session is *live*
+while a :class:`~.owner.ClientOwner` task holds an SDK client, and
+*hibernated* when none does. Anything that needs the CLI (a turn, a model or
+mode switch, ``server_info``) wakes it first by resuming its transcript with
+its stored spec; clients see ``status`` events ``waking`` then ``connected``.
+
+Transitions (start, wake, hibernate, close) run one at a time as the session's
+``_transition`` task; callers wait on it, so concurrent requests share one wake.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from claude_agent_sdk import ClaudeAgentOptions, SystemMessage
 
+from ..store import SessionRecord
 from .convert import events_for
 from .errors import CommandRejected, SessionError, SessionNotFound, SessionStartError, TurnInProgress
 from .events import Event, EventLog, EventType
-from .owner import ClientClosed, ClientFactory, ClientOwner, Operation
+from .options import SessionSpec
+from .owner import ClientClosed, ClientOwner, Operation, SDKClient
 from .permissions import PermissionBroker
 
 log = logging.getLogger(__name__)
 
-SessionStatus = Literal["connecting", "connected", "running", "waiting_permission", "closed"]
-OptionsFactory = Callable[[Callable[..., Any], Callable[[str], None]], ClaudeAgentOptions]
-"""``options_factory(can_use_tool, stderr) -> ClaudeAgentOptions``."""
+SessionStatus = Literal["connecting", "waking", "connected", "running", "waiting_permission", "hibernated", "closed"]
+TITLE_LENGTH = 80
+"""Characters of the first user message kept as the session's title."""
 
 
-def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat()
+class SessionHost(Protocol):
+    """What a session needs from its manager (the live cap, options, the registry)."""
+
+    def options(self, session: Session, can_use_tool: Callable[..., Any], stderr: Callable[[str], None]) -> ClaudeAgentOptions:
+        """SDK options for the session's next process (its spec, route and launcher)."""
+
+    def make_client(self, options: ClaudeAgentOptions) -> SDKClient: ...
+
+    def admit(self, session: Session) -> None:
+        """Refuse new work while the server stops.
+
+        Raises:
+            ServerShuttingDown: It does.
+        """
+
+    async def acquire(self, session: Session) -> None:
+        """Reserve a live slot for the session's process (may hibernate another session).
+
+        Raises:
+            TooManySessions: Every live session is busy.
+            ServerShuttingDown: The server is stopping.
+        """
+
+    def release(self, session: Session) -> None:
+        """The session's process is gone; its slot is free. Idempotent."""
+
+    async def has_transcript(self, session: Session) -> bool:
+        """Whether Claude Code wrote a transcript for the session (then a wake resumes it)."""
+
+    def changed(self, session: Session, status_changed: bool) -> None:
+        """The session's record changed (persist it; announce a new status)."""
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def record_entry(record: SessionRecord, status: str, model: str | None) -> dict[str, Any]:
+    """A session's list entry: ids, times (UTC ISO-8601), status, state, title, totals
+    (turns, cost in USD, tokens), cwd, model and permission mode."""
+    return {
+        "session_id": record.session_id,
+        "created_at": _iso(record.created_at),
+        "last_activity": _iso(record.last_activity),
+        "title": record.title,
+        "status": status,
+        "state": record.state,
+        "turns": record.turns,
+        "cost_usd": round(record.cost_usd, 6),
+        "input_tokens": record.input_tokens,
+        "output_tokens": record.output_tokens,
+        "cwd": record.spec.get("cwd"),
+        "model": model,
+        "permission_mode": record.spec.get("permission_mode"),
+    }
 
 
 class Session:
-    """A live Claude Code session, addressed by Claude Code's own session id.
+    """A Claude Code session: record, spec, events and permissions, and a process when live.
 
     Args:
-        session_id: The UUID the CLI uses (new or resumed).
-        options_factory: Builds the SDK options given the broker's callback and a stderr sink.
-        client_factory: Makes the SDK client (``ClaudeSDKClient``, or a fake in tests).
-        cwd: The session's working directory.
-        model: The requested model, or None for the CLI's default.
-        permission_mode: The initial permission mode.
+        spec: What it runs with (``resume`` tells whether a transcript exists).
+        record: Its registry record (mutated in place; the host persists it).
+        events: Its event log.
+        host: The manager.
         permission_timeout: Seconds a permission request waits.
-        event_buffer_size: Events kept for replay.
-        on_status: Called with the session whenever its status changes.
     """
 
-    def __init__(
-        self,
-        session_id: str,
-        *,
-        options_factory: OptionsFactory,
-        client_factory: ClientFactory,
-        cwd: str,
-        model: str | None,
-        permission_mode: str,
-        permission_timeout: float,
-        event_buffer_size: int = 2000,
-        on_status: Callable[[Session], None] = lambda session: None,
-    ) -> None:
-        self.id = session_id
-        self.cwd = cwd
-        self.model = model
-        self.permission_mode = permission_mode
-        self.created_at = _iso(time.time())
-        self.last_activity = time.time()
-        """Unix time (seconds) of the session's last event."""
-        self.message_count = 0
-        self.events = EventLog(session_id, event_buffer_size)
+    def __init__(self, spec: SessionSpec, record: SessionRecord, events: EventLog, host: SessionHost, permission_timeout: float) -> None:
+        self.id = spec.session_id
+        self.spec = spec
+        self.record = record
+        self.events = events
+        self.model: str | None = spec.model
+        """The model in use (the CLI's answer when it names one)."""
         self.permissions = PermissionBroker(self._publish, permission_timeout)
-        self._options_factory = options_factory
-        self._client_factory = client_factory
-        self._on_status = on_status
+        self._host = host
         self._owner: ClientOwner | None = None
+        self._transition: asyncio.Task[None] | None = None
+        self._starting: Literal["connecting", "waking"] | None = None
+        self._stopping: tuple[str, str] | None = None
         self._turn_active = False
+        self._closing = False
         self._closed = False
-        self._reported_status: SessionStatus = "connecting"
+        self._uses = 0
+        self._process_cost = 0.0
+        self._reported_status: SessionStatus = self.status
         self._stderr: deque[str] = deque(maxlen=40)
 
     # -- state ---------------------------------------------------------------
@@ -86,7 +133,11 @@ class Session:
     def status(self) -> SessionStatus:
         if self._closed:
             return "closed"
-        if self._owner is None or not self._owner.connected:
+        if self._starting is not None:
+            return self._starting
+        if self._owner is None:
+            return "hibernated"
+        if not self._owner.connected:
             return "connecting"
         if self.permissions.pending():
             return "waiting_permission"
@@ -95,76 +146,133 @@ class Session:
     @property
     def busy(self) -> bool:
         """True while a turn runs or a permission request waits (AgentCore ``HealthyBusy``)."""
-        return self.status in ("running", "waiting_permission")
+        return self._turn_active or bool(self.permissions.pending())
 
     @property
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def live(self) -> bool:
+        """True while the session holds (or is starting) a CLI process."""
+        return self._owner is not None
+
+    @property
+    def idle(self) -> bool:
+        """True when its process could be stopped now: connected, no turn, no caller inside."""
+        return self.status == "connected" and self._uses == 0 and self._transition is None
+
+    @property
+    def cwd(self) -> str:
+        return str(self.spec.cwd)
+
+    @property
+    def permission_mode(self) -> str:
+        return self.spec.permission_mode
+
+    @property
+    def last_activity(self) -> float:
+        """Unix time (seconds) of the session's last event."""
+        return self.record.last_activity.timestamp()
+
     def snapshot(self) -> dict[str, Any]:
-        """The session's list entry: ids, times (UTC ISO-8601), status, counts, cwd, model."""
-        return {
-            "session_id": self.id,
-            "created_at": self.created_at,
-            "last_activity": _iso(self.last_activity),
-            "status": self.status,
-            "message_count": self.message_count,
-            "cwd": self.cwd,
-            "model": self.model,
-            "permission_mode": self.permission_mode,
-        }
+        """The session's list entry (see :func:`record_entry`)."""
+        return record_entry(self.record, self.status, self.model)
 
     # -- lifecycle -----------------------------------------------------------
 
     async def start(self) -> None:
-        """Start the owner task and wait until the CLI is connected.
+        """Start a process for a session that has none (new, revived): its status
+        goes ``connecting`` → ``connected``.
 
         Raises:
+            TooManySessions: No live slot can be had.
             SessionStartError: The CLI could not start; its stderr is in the error.
         """
-        options = self._options_factory(self.permissions.can_use_tool, self._stderr.append)
-        self._owner = ClientOwner(self._client_factory(options), on_message=self._on_message, on_stop=self._on_stop)
-        try:
-            await self._owner.start()
-        except Exception as exc:
-            self._on_stop(None)
-            stderr = self._stderr_text() or getattr(exc, "stderr", None)
-            raise SessionStartError(str(exc).split("\n")[0], stderr, getattr(exc, "exit_code", None)) from exc
-        except BaseException:
-            await self.close()
-            raise
-        self._status_changed()
+        await self._run(self._start_process("connecting"))
+
+    async def hibernate(self) -> bool:
+        """Stop the CLI process; the session stays, and the next use wakes it.
+
+        Returns:
+            False if it was already hibernated.
+
+        Raises:
+            TurnInProgress: A turn runs or a permission request waits.
+            SessionNotFound: The session is closed.
+        """
+        while self._transition is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._transition)
+        self._ensure_open()
+        if self.busy:
+            raise TurnInProgress(self.id)
+        if self._owner is None:
+            return False
+        await self._run(self._stop_process("session_closed", "The session was hibernated"))
+        return True
+
+    def begin_hibernate(self, reason: str = "session_closed", message: str = "The session was hibernated") -> asyncio.Task[None]:
+        """Start hibernating now (no await before the transition is claimed); the
+        caller has checked :attr:`idle` or accepts that a running turn ends."""
+        return self._begin(self._stop_process(reason, message))
 
     async def close(self) -> None:
-        """Deny pending permissions, disconnect the CLI and end the event log. Idempotent."""
+        """Close for good: deny pending permissions, stop the CLI, end the event log. Idempotent."""
+        if self._closed:
+            return
+        self._closing = True
+        while self._transition is not None:
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(self._transition)
         if self._owner is not None:
-            await self._owner.close()
-        self._on_stop(None)
+            await self._run(self._stop_process("session_closed", "The session was closed"))
+        if not self._closed:
+            self._finish_close()
+
+    async def suspend(self, reason: str, message: str) -> None:
+        """Stop the process whatever it is doing (server shutdown): pending permissions
+        are denied with ``reason`` and a running turn ends; the session is hibernated."""
+        while self._transition is not None:
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(self._transition)
+        if self._owner is not None:
+            await self._run(self._stop_process(reason, message))
+
+    def refuse_permissions(self, reason: str, message: str) -> None:
+        """Deny pending and future permission requests (server shutdown)."""
+        self.permissions.refuse(reason, message)
 
     # -- operations (called by request handlers) -----------------------------
 
     async def send(self, message: str) -> Event:
-        """Start a turn with ``message``; returns its ``turn_started`` event.
-
-        The turn's events follow that event in :attr:`events`; it ends with a
-        ``result`` or ``error`` event.
+        """Start a turn with ``message`` (waking the session first); returns its
+        ``turn_started`` event. The turn's events follow it in :attr:`events`; it
+        ends with a ``result`` or ``error`` event.
 
         Raises:
             TurnInProgress: A turn is already running.
             SessionNotFound: The session is closed.
+            TooManySessions: It is hibernated and no live slot can be had.
         """
         self._ensure_open()
+        self._host.admit(self)
         if self._turn_active:
             raise TurnInProgress(self.id)
-        self._turn_active = True
-        self.message_count += 1
-        started = self._publish("turn_started", message=message)
-        try:
-            await self._call("query", lambda client: client.query(message))
-        except SessionError as exc:
-            self._end_turn("error", message=f"could not send the message: {exc.detail}")
-            if isinstance(exc, SessionNotFound):
-                raise
+        async with self._use():
+            if self._turn_active:
+                raise TurnInProgress(self.id)
+            self._turn_active = True
+            if self.record.title is None:
+                self.record.title = " ".join(message.split())[:TITLE_LENGTH] or None
+            started = self._publish("turn_started", message=message)
+            self._host.changed(self, False)
+            try:
+                await self._call("query", lambda client: client.query(message))
+            except SessionError as exc:
+                self._end_turn("error", message=f"could not send the message: {exc.detail}", reason="send_failed")
+                if isinstance(exc, SessionNotFound):
+                    raise
         return started
 
     async def interrupt(self) -> bool:
@@ -181,46 +289,171 @@ class Session:
         return True
 
     async def set_model(self, model: str | None) -> None:
-        """Switch the model for the next requests (None: the CLI's default)."""
-        self._ensure_open()
-        await self._call("set_model", lambda client: client.set_model(model))
-        self.model = model
+        """Switch the model for the next requests (None: the CLI's default); wakes the session."""
+        async with self._use():
+            await self._call("set_model", lambda client: client.set_model(model))
+        self.spec.model = self.model = model
+        self._host.changed(self, False)
 
     async def set_permission_mode(self, mode: str) -> None:
-        """Switch the permission mode (one of the SDK's ``PermissionMode`` values)."""
-        self._ensure_open()
-        await self._call("set_permission_mode", lambda client: client.set_permission_mode(mode))
-        self.permission_mode = mode
+        """Switch the permission mode (one of the SDK's ``PermissionMode`` values); wakes the session."""
+        async with self._use():
+            await self._call("set_permission_mode", lambda client: client.set_permission_mode(mode))
+        self.spec.permission_mode = mode
+        self._host.changed(self, False)
 
     async def server_info(self) -> dict[str, Any]:
-        """The CLI's initialization info (commands, output styles, models, ...)."""
-        self._ensure_open()
-        return dict(await self._call("server_info", lambda client: client.get_server_info()) or {})
+        """The CLI's initialization info (commands, output styles, models, ...); wakes the session."""
+        async with self._use():
+            return dict(await self._call("server_info", lambda client: client.get_server_info()) or {})
+
+    async def wait_turn_end(self) -> None:
+        """Return once no turn runs (at once if none does)."""
+        if not self._turn_active:
+            return
+        async for event in self.events.subscribe(after=self.events.last_id):
+            if event.type in ("result", "error") or not self._turn_active:
+                return
+
+    # -- transitions ----------------------------------------------------------
+
+    def _begin(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(work, name=f"session-{self.id[:8]}")
+        self._transition = task
+
+        def done(finished: asyncio.Task[None]) -> None:
+            if self._transition is finished:
+                self._transition = None
+            if not finished.cancelled():
+                finished.exception()  # retrieved: the waiters get it; no "never retrieved" warning
+
+        task.add_done_callback(done)
+        return task
+
+    async def _run(self, work: Coroutine[Any, Any, None]) -> None:
+        await asyncio.shield(self._begin(work))
+
+    async def _ensure_live(self) -> None:
+        """Wake the session unless its process is up; share a wake already under way."""
+        while True:
+            self._ensure_open()
+            transition = self._transition
+            if transition is None:
+                if self._owner is not None and self._owner.running and self._owner.connected:
+                    return
+                await self._run(self._start_process("waking"))
+                continue
+            with contextlib.suppress(Exception):
+                await asyncio.shield(transition)
+
+    @contextlib.asynccontextmanager
+    async def _use(self) -> AsyncIterator[None]:
+        """Hold the session live for one operation (it is not hibernated meanwhile)."""
+        self._uses += 1
+        try:
+            await self._ensure_live()
+            yield
+        finally:
+            self._uses -= 1
+
+    async def _start_process(self, phase: Literal["connecting", "waking"]) -> None:
+        self._starting = phase
+        self._status_changed()
+        try:
+            await self._host.acquire(self)
+        except BaseException:
+            self._starting = None
+            self._status_changed()
+            raise
+        try:
+            if phase == "waking":
+                self.spec.resume = await self._host.has_transcript(self)
+            self._stderr.clear()
+            options = self._host.options(self, self.permissions.can_use_tool, self._stderr.append)
+            owner = ClientOwner(
+                self._host.make_client(options),
+                on_message=self._on_message,
+                on_stop=lambda reason: self._process_gone(owner, reason),
+            )
+            self._owner = owner
+            await owner.start()
+        except Exception as exc:
+            self._owner = None
+            self._host.release(self)
+            stderr = self._stderr_text() or getattr(exc, "stderr", None)
+            raise SessionStartError(str(exc).split("\n")[0], stderr, getattr(exc, "exit_code", None)) from exc
+        except BaseException:
+            if self._owner is not None:
+                await self._owner.close()
+            self._owner = None
+            self._host.release(self)
+            raise
+        finally:
+            self._starting = None
+        self._process_cost = 0.0
+        self._status_changed()
+
+    async def _stop_process(self, reason: str, message: str) -> None:
+        owner = self._owner
+        if owner is None:
+            return
+        self._stopping = (reason, message)
+        await owner.close()
+        self._process_gone(owner, None)
+
+    def _process_gone(self, owner: ClientOwner, crash: str | None) -> None:
+        """The process ended, asked to (``crash`` None) or not: deny what waits, end a
+        running turn, free the slot; the session is hibernated (or closed)."""
+        if self._owner is not owner:
+            return
+        reason, message = self._stopping or ("session_closed", "The session's process stopped")
+        self._stopping = None
+        if crash is not None:
+            stderr = self._stderr_text()
+            message = f"the agent process died ({crash}{': ' + stderr if stderr else ''})"
+            reason = "process_exited"
+            log.warning("session %s: %s", self.id, message)
+        self.permissions.deny_all("session_closed" if crash else reason, message)
+        if self._turn_active:
+            self._end_turn("error", message=message, reason=reason)
+        self._owner = None
+        self._host.release(self)
+        if self._closing:
+            self._finish_close()
+        else:
+            self._status_changed()
+
+    def _finish_close(self) -> None:
+        self._closed = True
+        self._status_changed()
+        self.events.close()
 
     # -- internals ------------------------------------------------------------
 
     def _ensure_open(self) -> None:
-        if self._closed:
+        if self._closed or self._closing:
             raise SessionNotFound(self.id)
 
     async def _call(self, name: str, operation: Operation) -> Any:
         """Run an operation through the owner, in domain errors.
 
         Raises:
-            SessionNotFound: The session closed first.
+            SessionNotFound: The process stopped first.
             CommandRejected: The CLI answered the control request with an error.
         """
-        assert self._owner is not None
+        owner = self._owner
+        if owner is None:
+            raise SessionNotFound(self.id)
         try:
-            return await self._owner.call(operation)
+            return await owner.call(operation)
         except ClientClosed:
             raise SessionNotFound(self.id) from None
         except Exception as exc:
             raise CommandRejected(name, str(exc) or type(exc).__name__) from exc
 
     def _publish(self, type: EventType, /, **data: Any) -> Event:
-        self.last_activity = time.time()
         event = self.events.append(type, **data)
+        self.record.last_activity = datetime.now(UTC)
         self._status_changed()
         return event
 
@@ -229,15 +462,32 @@ class Session:
         if status == self._reported_status:
             return
         self._reported_status = status
+        self.record.status = status
+        self.record.state = "closed" if status == "closed" else "hibernated" if status == "hibernated" else "live"
         self.events.append("status", status=status)
         try:
-            self._on_status(self)
+            self._host.changed(self, True)
         except Exception:  # a listener must never break the session
             log.exception("status listener failed")
 
     def _end_turn(self, type: EventType, /, **data: Any) -> None:
         self._turn_active = False
+        if type == "result":
+            self._count(data)
         self._publish(type, **data)
+        self._host.changed(self, False)
+
+    def _count(self, result: dict[str, Any]) -> None:
+        """Add a result to the totals; the CLI reports its process's cost so far."""
+        record = self.record
+        record.turns += 1
+        total = float(result.get("cost_usd") or 0.0)
+        record.cost_usd += max(total - self._process_cost, 0.0)
+        self._process_cost = total
+        usage = result.get("usage") or {}
+        prompt = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+        record.input_tokens += sum(int(usage.get(k) or 0) for k in prompt)
+        record.output_tokens += int(usage.get("output_tokens") or 0)
 
     def _stderr_text(self) -> str:
         return "\n".join(self._stderr)
@@ -245,27 +495,9 @@ class Session:
     def _on_message(self, message: Any) -> None:
         if isinstance(message, SystemMessage) and message.subtype == "init":
             self.model = message.data.get("model") or self.model
-            self.permission_mode = message.data.get("permissionMode") or self.permission_mode
             return
         for type, data in events_for(message):
             if type == "result":
                 self._end_turn("result", **data)
             else:
-                if type == "assistant_message" and data.get("parent_tool_use_id") is None:
-                    self.message_count += 1
                 self._publish(type, **data)  # type: ignore[arg-type]
-
-    def _on_stop(self, reason: str | None) -> None:
-        """The session ends: deny what waits, end a running turn, close the event log. Once."""
-        if self._closed:
-            return
-        self._closed = True
-        self.permissions.deny_all("session_closed", "The session was closed")
-        if reason is not None:
-            stderr = self._stderr_text()
-            reason = f"{reason}: {stderr}" if stderr else reason
-            log.warning("session %s: %s", self.id, reason)
-        if self._turn_active:
-            self._end_turn("error", message=reason or "the session was closed during the turn")
-        self._status_changed()
-        self.events.close()

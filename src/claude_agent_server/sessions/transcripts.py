@@ -66,9 +66,9 @@ async def list_available(workspace: Path, cwd: Path | None, limit: int, offset: 
     return await asyncio.to_thread(scan)
 
 
-async def find(session_id: str) -> SDKSessionInfo | None:
-    """The transcript's metadata, or None when no transcript has that id."""
-    return await asyncio.to_thread(get_session_info, session_id)
+async def find(session_id: str, directory: str | None = None) -> SDKSessionInfo | None:
+    """The transcript's metadata, or None when no transcript has that id (in ``directory``'s project, if given)."""
+    return await asyncio.to_thread(get_session_info, session_id, directory)
 
 
 async def messages(session_id: str, directory: str | None = None) -> list[dict[str, Any]]:
