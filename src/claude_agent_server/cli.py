@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import sys
 from types import FrameType
@@ -19,6 +20,24 @@ DEMO_BANNER = """\
  Try: "run `date > now.txt`", "create a file notes.txt",
  "remember that ...", "count slowly" (then Ctrl-C).
 ──────────────────────────────────────────────────────────────────────"""
+
+
+def registry_problem(settings: Settings) -> str | None:
+    """Why the registry cannot be opened (and migrated), in one line; None when it can."""
+    from .store import SqlRegistry, default_database_url, redacted
+
+    url = settings.database_url or default_database_url(settings.data_dir)
+
+    async def check() -> None:
+        registry = await SqlRegistry.open(url)
+        await registry.close()
+
+    try:
+        asyncio.run(check())
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"{redacted(url)}: {reason}"
+    return None
 
 
 class DrainingServer(uvicorn.Server):
@@ -64,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         except ProxyConfigError as exc:
             print(f"claude-agent-server: bad LiteLLM config: {exc}", file=sys.stderr)
             return 2
+    if (problem := registry_problem(settings)) is not None:
+        print(f"claude-agent-server: cannot open the session registry: {problem}", file=sys.stderr)
+        return 2
     if settings.demo:
         print(DEMO_BANNER, file=sys.stderr)
     from .app import create_app

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import httpx
 import pytest
 
 from e2e_support import reply_text, wait_until
-from servers import ServerProcess, running_server
+from servers import ServerProcess, clean_env, running_server
 
 pytestmark = pytest.mark.e2e
 
@@ -107,17 +109,6 @@ def test_transcripts_outside_the_workspace_stay_hidden(server: ServerProcess, ht
     assert http.post("/sessions", json={"resume_session_id": outside_id}).status_code == 404  # not even its existence shows
 
 
-def test_idle_sessions_are_closed_and_stay_resumable(tmp_path: Path) -> None:
-    with running_server(tmp_path, "--demo", "--idle-timeout", "1") as server, server.client() as http:
-        session_id = http.post("/sessions", json={}).json()["session_id"]
-        http.post(f"/sessions/{session_id}/messages", json={"message": "remember that idle closing works"})
-        wait_until(lambda: http.get("/sessions").json()["sessions"] == [], timeout=30, what="the idle session to close")
-        assert http.get(f"/sessions/{session_id}/status").status_code == 404
-        assert http.post("/sessions", json={"resume_session_id": session_id}).status_code == 201
-        recall = http.post(f"/sessions/{session_id}/messages", json={"message": "what did I ask you to remember?"})
-        assert "idle closing works" in reply_text(recall.json())
-
-
 @pytest.mark.skipif(os.geteuid() != 0, reason="the CLI refuses bypassPermissions only for root")
 def test_a_refused_mode_switch_is_409_with_the_reason(tmp_path: Path) -> None:
     with running_server(tmp_path, "--demo", env={"IS_SANDBOX": ""}) as server, server.client() as http:
@@ -128,3 +119,14 @@ def test_a_refused_mode_switch_is_409_with_the_reason(tmp_path: Path) -> None:
         assert "dangerously-skip-permissions" in refused.json()["detail"]
         assert http.get(f"/sessions/{session_id}/status").json()["permission_mode"] == "default"
         assert "Traceback" not in server.log.read_text()
+
+
+@pytest.mark.parametrize("url", ["postgresql+asyncpg://nobody:secret@127.0.0.1:1/registry", "nonsense://"])
+def test_an_unusable_registry_stops_the_server_with_one_line(tmp_path: Path, url: str) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "claude_agent_server.cli", "--port", "0", "--workspace", str(tmp_path), "--database-url", url],
+        env=clean_env(tmp_path), capture_output=True, text=True, timeout=60,
+    )
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    [line] = run.stderr.strip().splitlines()
+    assert line.startswith("claude-agent-server: cannot open the session registry: ") and "secret" not in line

@@ -25,7 +25,8 @@ def test_create_message_reply(http: httpx.Client, session: str) -> None:
     assert body["usage"]["output_tokens"] > 0
     listed = {s["session_id"]: s for s in http.get("/sessions").json()["sessions"]}
     assert listed[session]["status"] == "connected"
-    assert listed[session]["message_count"] == 2  # the prompt and the assistant's message
+    assert listed[session]["turns"] == 1 and listed[session]["title"] == "hello there"
+    assert listed[session]["cost_usd"] == round(body["cost_usd"], 6) and listed[session]["output_tokens"] == body["usage"]["output_tokens"]
 
 
 def test_multi_turn_recall(http: httpx.Client, session: str) -> None:
@@ -33,6 +34,9 @@ def test_multi_turn_recall(http: httpx.Client, session: str) -> None:
     assert "4217" in reply_text(first.json())
     second = http.post(f"/sessions/{session}/messages", json={"message": "what did I ask you to remember?"})
     assert "the launch code is 4217" in reply_text(second.json())
+    totals = {s["session_id"]: s for s in http.get("/sessions").json()["sessions"]}[session]
+    assert totals["turns"] == 2  # the CLI reports its process's running cost; the registry adds the turns' shares
+    assert totals["cost_usd"] == round(second.json()["cost_usd"], 6) > round(first.json()["cost_usd"], 6)
 
 
 def test_interrupt_slow_turn_keeps_session_usable(server: ServerProcess, http: httpx.Client, session: str) -> None:

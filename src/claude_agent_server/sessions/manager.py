@@ -185,7 +185,7 @@ class SessionManager:
         entries = []
         for record in records:
             session = self._sessions.get(record.session_id)
-            entries.append(session.snapshot() if session else record_entry(record, record.status, record.spec.get("model")))
+            entries.append(session.snapshot() if session else record_entry(record, record.status))
         return entries
 
     async def counts(self) -> dict[str, int]:

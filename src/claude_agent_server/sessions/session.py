@@ -75,9 +75,10 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def record_entry(record: SessionRecord, status: str, model: str | None) -> dict[str, Any]:
+def record_entry(record: SessionRecord, status: str) -> dict[str, Any]:
     """A session's list entry: ids, times (UTC ISO-8601), status, state, title, totals
-    (turns, cost in USD, tokens), cwd, model and permission mode."""
+    (turns, cost in USD, tokens), cwd, and the model (None: the default) and permission
+    mode it runs with."""
     return {
         "session_id": record.session_id,
         "created_at": _iso(record.created_at),
@@ -90,7 +91,7 @@ def record_entry(record: SessionRecord, status: str, model: str | None) -> dict[
         "input_tokens": record.input_tokens,
         "output_tokens": record.output_tokens,
         "cwd": record.spec.get("cwd"),
-        "model": model,
+        "model": record.spec.get("model"),
         "permission_mode": record.spec.get("permission_mode"),
     }
 
@@ -177,7 +178,7 @@ class Session:
 
     def snapshot(self) -> dict[str, Any]:
         """The session's list entry (see :func:`record_entry`)."""
-        return record_entry(self.record, self.status, self.model)
+        return record_entry(self.record, self.status)
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -293,6 +294,7 @@ class Session:
         async with self._use():
             await self._call("set_model", lambda client: client.set_model(model))
         self.spec.model = self.model = model
+        self.record.spec = self.spec.to_json()
         self._host.changed(self, False)
 
     async def set_permission_mode(self, mode: str) -> None:
@@ -300,6 +302,7 @@ class Session:
         async with self._use():
             await self._call("set_permission_mode", lambda client: client.set_permission_mode(mode))
         self.spec.permission_mode = mode
+        self.record.spec = self.spec.to_json()
         self._host.changed(self, False)
 
     async def server_info(self) -> dict[str, Any]:
@@ -390,7 +393,8 @@ class Session:
             raise
         finally:
             self._starting = None
-        self._process_cost = 0.0
+        # A resumed CLI reports the transcript's cost so far in its running total.
+        self._process_cost = self.record.cost_usd if self.spec.resume else 0.0
         self._status_changed()
 
     async def _stop_process(self, reason: str, message: str) -> None:
@@ -478,7 +482,8 @@ class Session:
         self._host.changed(self, False)
 
     def _count(self, result: dict[str, Any]) -> None:
-        """Add a result to the totals; the CLI reports its process's cost so far."""
+        """Add a result to the totals. The CLI reports a running total: of its process,
+        plus the transcript's earlier cost when it was started by resume."""
         record = self.record
         record.turns += 1
         total = float(result.get("cost_usd") or 0.0)

@@ -6,7 +6,7 @@ carries, and :class:`SqlRegistry` (the implementation), opened with
 ``await registry.close()``. SQL, SQLAlchemy and Alembic stay inside this package.
 """
 
-from .engine import default_database_url
+from .engine import default_database_url, redacted
 from .interface import Registry
 from .records import EventRecord, SessionRecord, SessionState, utcnow
 from .registry import SqlRegistry
@@ -18,5 +18,6 @@ __all__ = [
     "SessionState",
     "SqlRegistry",
     "default_database_url",
+    "redacted",
     "utcnow",
 ]

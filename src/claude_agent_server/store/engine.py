@@ -34,6 +34,14 @@ def default_database_url(data_dir: Path) -> str:
     return f"sqlite+aiosqlite:///{data_dir / 'registry.db'}"
 
 
+def redacted(url: str) -> str:
+    """The URL with its password hidden (for messages and logs); the text itself if it does not parse."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparsable URL>"
+
+
 def make_engine(url: str) -> AsyncEngine:
     """Create the engine for ``url``; the caller disposes of it.
 
