@@ -42,14 +42,19 @@ def wait_for_permissions(http: httpx.Client, session_id: str, count: int = 1, ti
     )
 
 
-def send_in_background(server: ServerProcess, session_id: str, message: str, **body: Any) -> Future[httpx.Response]:
-    """POST a message from another thread; the future holds the HTTP response."""
+def post_in_background(server: ServerProcess, path: str, body: dict[str, Any]) -> Future[httpx.Response]:
+    """POST ``body`` to ``path`` from another thread; the future holds the HTTP response."""
 
     def post() -> httpx.Response:
         with server.client(timeout=120) as client:
-            return client.post(f"/sessions/{session_id}/messages", json={"message": message, **body})
+            return client.post(path, json=body)
 
     return _pool.submit(post)
+
+
+def send_in_background(server: ServerProcess, session_id: str, message: str, **body: Any) -> Future[httpx.Response]:
+    """POST a message from another thread; the future holds the HTTP response."""
+    return post_in_background(server, f"/sessions/{session_id}/messages", {"message": message, **body})
 
 
 def answer(http: httpx.Client, session_id: str, request_id: str, allowed: bool, **extra: Any) -> httpx.Response:

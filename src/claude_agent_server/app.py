@@ -19,7 +19,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from . import __version__
 from .api import errors, events, health, invocations, messages, permissions, proxy, sessions
-from .api.auth import require_api_key
+from .api.auth import require_api_key, require_model_key
 from .api.deps import remember_self_url, route_resolver
 from .demo import router as demo_router
 from .sessions import ManagerConfig, SessionManager
@@ -102,5 +102,5 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
         app.include_router(module.router, dependencies=protected)
     proxy.install(app)  # /v1/messages*: its own Anthropic-shaped auth and errors
     if settings.demo:
-        app.include_router(demo_router, dependencies=protected)
+        app.include_router(demo_router, dependencies=[Depends(require_model_key)])
     return app

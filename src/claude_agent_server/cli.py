@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from types import FrameType
@@ -11,6 +12,7 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import ValidationError
 
+from .sessions.options import SERVER_SETTINGS_PREFIX
 from .settings import Settings
 
 DEMO_BANNER = """\
@@ -65,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"claude-agent-server: invalid settings:\n{exc}", file=sys.stderr)
         return 2
+    for name in [name for name in os.environ if name.startswith(SERVER_SETTINGS_PREFIX)]:
+        del os.environ[name]  # read once; never inherited by a CLI or the tools it runs
     if not settings.is_loopback and settings.api_key is None:
         print(
             f"claude-agent-server: refusing to bind {settings.host} without an API key: anyone who can reach it "

@@ -103,9 +103,10 @@ class Settings(BaseSettings):
     )
     proxy_timeout: float = Field(600.0, gt=0, description="Seconds an upstream model call through /v1/messages may take.")
     proxy_allow_unlisted_models: bool = Field(
-        True,
-        description="Let /v1/messages serve models missing from the LiteLLM config as provider/model "
-        "(with the provider's usual environment variables); off: only the configured models.",
+        False,
+        description="Let /v1/messages also serve models missing from the LiteLLM config as provider/model, "
+        "for hosted providers only (openai, anthropic, gemini, bedrock, ...; with their usual environment "
+        "variables); off: only the configured models.",
     )
     cli_path: Path | None = Field(
         None, description="Claude Code CLI to run (default: the one bundled with the SDK)."

@@ -182,3 +182,12 @@ def test_openapi_documents_the_api(http: TestClient) -> None:
     paths = http.get("/openapi.json").json()["paths"]
     for path in ("/sessions", "/sessions/{session_id}/messages", "/sessions/{session_id}/events", "/events", "/invocations", "/ping"):
         assert path in paths
+
+
+def test_a_cursor_ahead_of_the_stream_is_400(http: TestClient) -> None:
+    session_id = http.post("/sessions", json={}).json()["session_id"]
+    last = http.get(f"/sessions/{session_id}/status").json()["last_event_id"]
+    for url in (f"/sessions/{session_id}/events", "/events"):
+        ahead = http.get(url, headers={"Last-Event-ID": str(last + 10**9)})
+        assert ahead.status_code == 400 and "ahead of the newest event" in ahead.json()["detail"]
+        assert http.get(url, params={"after": 10**15 * 9}).status_code == 400

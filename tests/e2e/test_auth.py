@@ -63,3 +63,29 @@ def test_non_loopback_bind_without_key_is_refused(tmp_path: Path) -> None:
     assert run.returncode == 2
     assert "refusing to bind 0.0.0.0 without an API key" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_session_cli_holds_its_own_model_key_never_the_server_key(keyed: ServerProcess) -> None:
+    from e2e_support import answer, send_in_background, wait_for_permissions
+
+    with keyed.client() as http:
+        session_id = http.post("/sessions", json={}).json()["session_id"]
+        out = keyed.workspace / f"env-{session_id}.txt"
+        turn = send_in_background(keyed, session_id, f"run `printenv ANTHROPIC_API_KEY AGENT_SERVER_API_KEY > {out.name}; echo done`")
+        [request] = wait_for_permissions(http, session_id)
+        answer(http, session_id, request["request_id"], True)
+        assert turn.result().status_code == 200
+        seen = out.read_text()
+        assert KEY not in seen and "AGENT_SERVER" not in seen
+        [model_key] = seen.split()  # ANTHROPIC_API_KEY only: the server's settings are blank
+        history = http.get(f"/sessions/{session_id}/history").text
+        assert KEY not in history
+
+        as_tool = {"x-api-key": model_key}
+        count = {"model": "demo", "messages": [{"role": "user", "content": "hi"}]}
+        assert httpx.post(f"{keyed.url}/demo/v1/messages/count_tokens", json=count, headers=as_tool).status_code == 200
+        for method, path in (("GET", "/sessions"), ("POST", "/sessions"), ("GET", f"/sessions/{session_id}/status"),
+                             ("POST", f"/sessions/{session_id}/permissions/respond"), ("POST", "/invocations"), ("GET", "/events")):
+            assert httpx.request(method, keyed.url + path, headers=as_tool, json={}).status_code == 401, (method, path)
+        http.delete(f"/sessions/{session_id}")
+        assert httpx.post(f"{keyed.url}/demo/v1/messages/count_tokens", json=count, headers=as_tool).status_code == 401

@@ -17,7 +17,7 @@ from httpx_sse import connect_sse
 
 from claude_agent_server.api.invocations import SESSION_HEADER, agentcore_session_id
 from databases import postgres_database_sync
-from e2e_support import answer, read_events, reply_text, send_in_background, status, wait_for_permissions, wait_until
+from e2e_support import answer, post_in_background, read_events, reply_text, send_in_background, status, wait_for_permissions, wait_until
 from servers import ServerProcess, running_server
 
 pytestmark = pytest.mark.e2e
@@ -234,3 +234,17 @@ def test_a_postgresql_registry_survives_a_restart(tmp_path: Path) -> None:
             entry = listed(http)[session_id]
             assert entry["status"] == "hibernated" and entry["turns"] == 1
             assert "PostgreSQL keeps the registry" in reply_text(say(http, session_id, "what did I ask you to remember?"))
+
+
+def test_concurrent_resumes_of_one_closed_session_start_one_cli(tmp_path: Path) -> None:
+    with running_server(tmp_path, "--demo", "--max-live-sessions", "3") as server, server.client() as http:
+        session_id = create(http)
+        say(http, session_id, "remember that only one CLI may resume me")
+        assert http.delete(f"/sessions/{session_id}").status_code == 200
+        wait_until(lambda: not server.cli_processes(), 15, what="the CLI to exit")
+        replies = [f.result() for f in [post_in_background(server, "/sessions", {"resume_session_id": session_id}) for _ in range(8)]]
+        assert sorted(r.status_code for r in replies) == [201] + [409] * 7
+        assert len(server.cli_processes()) == 1 and http.get("/health").json()["active_sessions"] == 1
+        assert http.delete(f"/sessions/{session_id}").status_code == 200
+        wait_until(lambda: not server.cli_processes(), 15, what="the resumed CLI to exit")
+

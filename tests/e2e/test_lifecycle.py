@@ -107,6 +107,8 @@ def test_transcripts_outside_the_workspace_stay_hidden(server: ServerProcess, ht
     assert http.get(f"/sessions/{outside_id}/history").status_code == 404
     assert outside_id not in {s["session_id"] for s in http.get("/sessions/available").json()["sessions"]}
     assert http.post("/sessions", json={"resume_session_id": outside_id}).status_code == 404  # not even its existence shows
+    explicit = http.post("/sessions", json={"resume_session_id": outside_id, "cwd": "."})
+    assert explicit.status_code == 404  # an explicit cwd does not lift the rule
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the CLI refuses bypassPermissions only for root")

@@ -279,6 +279,14 @@ async def test_router_targets_and_caps(litellm: ModuleType) -> None:
         await router.resolve("their-model")
 
 
+
+@pytest.mark.parametrize("model", ["ollama/llama3", "ollama_chat/llama3", "hosted_vllm/m", "lm_studio/m", "llamafile/m", "azure/gpt-4o"])
+async def test_an_unlisted_model_never_chooses_a_local_or_configurable_address(litellm: ModuleType, model: str) -> None:
+    router = ModelRouter(litellm, None, default_max_tokens=10, allow_unlisted=True)
+    with pytest.raises(ModelNotFound, match="hosted providers"):
+        await router.resolve(model)
+
+
 async def test_router_without_unlisted_models(litellm: ModuleType) -> None:
     router = ModelRouter(litellm, None, default_max_tokens=10, allow_unlisted=False)
     with pytest.raises(ModelNotFound, match="not in the LiteLLM config"):

@@ -119,20 +119,29 @@ async def test_options_carry_the_request(tmp_path: Path, make_manager: MakeManag
 
 
 async def test_proxied_session_environment(make_manager: MakeManager, clients: FakeClients) -> None:
-    def route_for(spec):  # type: ignore[no-untyped-def]
-        return ModelRoute("http://127.0.0.1:9999", "key", spec.background_model) if spec.enable_proxy else None
+    def route_for(spec, model_key):  # type: ignore[no-untyped-def]
+        return ModelRoute("http://127.0.0.1:9999", model_key, spec.background_model) if spec.enable_proxy else None
 
     manager = await make_manager(route_for=route_for)
     await manager.create(model="gpt-x", enable_proxy=True)
     env = clients.last.options.env
-    assert env["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:9999" and env["ANTHROPIC_API_KEY"] == "key"
+    assert env["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:9999" and manager.model_key_valid(env["ANTHROPIC_API_KEY"])
     assert env["CLAUDE_CODE_USE_BEDROCK"] == "0"
     assert env["ANTHROPIC_SMALL_FAST_MODEL"] == "gpt-x" and env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "gpt-x"
     session = await manager.create(model="gpt-x", enable_proxy=True, background_model="small")
     assert clients.last.options.env["ANTHROPIC_SMALL_FAST_MODEL"] == "small"
+    first_key = clients.last.options.env["ANTHROPIC_API_KEY"]
     await session.hibernate()
-    await session.server_info()  # the woken CLI keeps the route
+    assert not manager.model_key_valid(first_key)  # a model key lives as long as its process
+    await session.server_info()  # the woken CLI keeps the route, with a new key
     assert clients.last.options.env["ANTHROPIC_SMALL_FAST_MODEL"] == "small"
+    assert manager.model_key_valid(clients.last.options.env["ANTHROPIC_API_KEY"]) and not manager.model_key_valid("")
+
+
+async def test_the_server_settings_never_reach_a_session(manager: SessionManager, clients: FakeClients, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENT_SERVER_API_KEY", "master-key")
+    await manager.create()
+    assert clients.last.options.env == {"AGENT_SERVER_API_KEY": ""}
 
 
 async def test_unknown_permission_mode(manager: SessionManager) -> None:

@@ -31,3 +31,16 @@ def test_empty_api_key_means_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGENT_SERVER_API_KEY", "k1")
     assert Settings().api_key_value() == "k1"
     assert "k1" not in repr(Settings())
+
+
+def test_live_cap_aliases_and_safe_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = Settings()
+    assert defaults.max_live_sessions == 32 and defaults.idle_timeout == 600 and defaults.shutdown_grace == 20
+    assert defaults.proxy_allow_unlisted_models is False and defaults.database_url is None
+    assert Settings(_cli_parse_args=["--max-sessions", "3"]).max_live_sessions == 3
+    assert Settings(_cli_parse_args=["--max-live-sessions", "4"]).max_live_sessions == 4
+    monkeypatch.setenv("AGENT_SERVER_MAX_SESSIONS", "5")
+    assert Settings().max_live_sessions == 5
+    monkeypatch.setenv("AGENT_SERVER_MAX_LIVE_SESSIONS", "6")
+    monkeypatch.delenv("AGENT_SERVER_MAX_SESSIONS")
+    assert Settings().max_live_sessions == 6

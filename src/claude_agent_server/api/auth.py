@@ -1,4 +1,10 @@
-"""API-key authentication: ``Authorization: Bearer <key>`` or ``x-api-key: <key>``."""
+"""API-key authentication: ``Authorization: Bearer <key>`` or ``x-api-key: <key>``.
+
+Two kinds of key: the server's own key (``--api-key``), which opens every route, and
+the model key each live session's CLI is given, which opens only the model
+endpoints (``/v1/messages*``, ``/demo/v1/...``) and only while that session's
+process runs. The server's own key never leaves the server process.
+"""
 
 from __future__ import annotations
 
@@ -15,15 +21,29 @@ def presented_key(request: Request) -> str | None:
     return credentials.strip() if scheme.lower() == "bearer" and credentials else None
 
 
+def _unauthorized() -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        detail="missing or wrong API key (send Authorization: Bearer <key> or x-api-key)",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def _is_server_key(request: Request, key: str | None) -> bool:
+    expected: str | None = request.app.state.settings.api_key_value()
+    return expected is None or (key is not None and secrets.compare_digest(key.encode(), expected.encode()))
+
+
 async def require_api_key(request: Request) -> None:
     """Dependency: 401 unless the server has no key or the request carries it (constant-time compare)."""
-    expected: str | None = request.app.state.settings.api_key_value()
-    if expected is None:
-        return
+    if not _is_server_key(request, presented_key(request)):
+        raise _unauthorized()
+
+
+async def require_model_key(request: Request) -> None:
+    """Dependency of the model endpoints: the server's key, or the model key of a live session."""
     key = presented_key(request)
-    if key is None or not secrets.compare_digest(key.encode(), expected.encode()):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail="missing or wrong API key (send Authorization: Bearer <key> or x-api-key)",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    if _is_server_key(request, key):
+        return
+    if key is None or not request.app.state.manager.model_key_valid(key):
+        raise _unauthorized()

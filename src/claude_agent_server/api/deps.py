@@ -47,17 +47,17 @@ async def remember_self_url(request: Request) -> None:
     request.app.state.self_url = self_url(request)
 
 
-def route_resolver(app: FastAPI, settings: Settings) -> Callable[[SessionSpec], ModelRoute | None]:
-    """``route_for(spec)``: where a session's CLI sends model requests — this server's
-    proxy (``enable_proxy``), the demo model (``--demo``), or None (as Claude Code is configured)."""
+def route_resolver(app: FastAPI, settings: Settings) -> Callable[[SessionSpec, str], ModelRoute | None]:
+    """``route_for(spec, model_key)``: where a session's CLI sends model requests — this
+    server's proxy (``enable_proxy``), the demo model (``--demo``), or None (as Claude Code
+    is configured) — presenting the session's own model key, never the server's key."""
 
-    def route_for(spec: SessionSpec) -> ModelRoute | None:
+    def route_for(spec: SessionSpec, model_key: str) -> ModelRoute | None:
         base = getattr(app.state, "self_url", None) or f"http://127.0.0.1:{settings.port}"
-        key = settings.api_key_value()
         if spec.enable_proxy:
-            return ModelRoute(base, key or "no-key-needed", spec.background_model)
+            return ModelRoute(base, model_key, spec.background_model)
         if settings.demo:
-            return ModelRoute(f"{base}/demo", key or "demo-key")
+            return ModelRoute(f"{base}/demo", model_key)
         return None
 
     return route_for

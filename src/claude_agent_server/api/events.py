@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, HTTPException, Query, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from ..sessions import EventLog
 from .deps import ManagerDep, SessionDep, SettingsDep
 from .sessions import status_view
 from .sse import event_stream, frame, snapshot_frame
@@ -19,14 +20,29 @@ LastEventId = Annotated[int | None, Header(ge=0)]
 After = Annotated[int | None, Query(ge=0, description="Same as Last-Event-ID, for clients that cannot set headers.")]
 
 
+def start_after(log: EventLog, last_event_id: int | None, after: int | None) -> int:
+    """Where a subscription starts: after the client's cursor, or after the newest event.
+
+    Raises:
+        HTTPException: 400 for a cursor ahead of the newest event (ids only increase, so
+            it names no event this server has sent; waiting for it would skip events).
+    """
+    cursor = last_event_id if last_event_id is not None else after
+    if cursor is None:
+        return log.last_id
+    if cursor > log.last_id:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"event id {cursor} is ahead of the newest event ({log.last_id})")
+    return cursor
+
+
 @router.get("/sessions/{session_id}/events", response_class=EventSourceResponse)
 async def session_events(session: SessionDep, settings: SettingsDep, last_event_id: LastEventId = None, after: After = None) -> EventSourceResponse:
     """Subscribe to one session: first a ``status`` snapshot (no id), then the events
     with an id greater than ``Last-Event-ID`` (without it: none), then live events, with
     heartbeat comments. Hibernation does not end the stream; closing the session does.
+    A cursor ahead of the newest event is 400.
     """
-    cursor = last_event_id if last_event_id is not None else after
-    start = session.events.last_id if cursor is None else cursor
+    start = start_after(session.events, last_event_id, after)
 
     async def frames() -> AsyncIterator[ServerSentEvent]:
         yield snapshot_frame(status_view(session))
@@ -42,10 +58,10 @@ async def server_events(manager: ManagerDep, settings: SettingsDep, last_event_i
     ``{live, hibernated}`` session counts, then every session's events (each with its
     ``session_id``; ``status`` excepted) and the lifecycle events ``session_created``,
     ``session_status`` (``status``, ``state``) and ``session_deleted``, with ids that
-    increase across restarts; ``Last-Event-ID`` replays what followed that id.
+    increase across restarts; ``Last-Event-ID`` replays what followed that id (a
+    cursor ahead of the newest event is 400).
     """
-    cursor = last_event_id if last_event_id is not None else after
-    start = manager.events.last_id if cursor is None else cursor
+    start = start_after(manager.events, last_event_id, after)
     counts = await manager.counts()
 
     async def frames() -> AsyncIterator[ServerSentEvent]:

@@ -14,13 +14,13 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from ..proxy import AuthenticationFailed, InvalidRequest, ProxyError, ProxyService, load_config
 from ..settings import Settings
-from .auth import require_api_key
+from .auth import require_model_key
 
 
 async def require_proxy_key(request: Request) -> None:
-    """The server's API-key check, failing with an Anthropic-shaped 401."""
+    """The model-key check (the server's key or a live session's), failing with an Anthropic-shaped 401."""
     try:
-        await require_api_key(request)
+        await require_model_key(request)
     except HTTPException as exc:
         raise AuthenticationFailed(str(exc.detail)) from None
 

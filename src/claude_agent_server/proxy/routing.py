@@ -4,10 +4,13 @@ Names in the config's ``model_list`` go through a ``litellm.Router``, which
 picks one of the name's deployments (load balancing, ``rpm``/``tpm``,
 ``os.environ/NAME`` secrets). Other names, when allowed, are handed to LiteLLM
 as they are (``provider/model``, or a bare name LiteLLM knows such as
-``gpt-4o``), with the provider's usual environment variables.
+``gpt-4o``), with the provider's usual environment variables, but only for
+:data:`HOSTED_PROVIDERS`: a model name must never pick a local address
+(``ollama/...`` would reach 127.0.0.1:11434).
 
 Only the config decides the destination: a :class:`Target`'s ``params`` come
-from the config file or the model name, never from a request body.
+from the config file or, for a hosted provider, the model name; never from a
+request body.
 """
 
 from __future__ import annotations
@@ -18,6 +21,16 @@ from typing import Any
 
 from .config import ProxyConfig, configured_cap
 from .errors import ModelNotFound, ProxyConfigError
+
+
+HOSTED_PROVIDERS = frozenset({
+    "anthropic", "openai", "gemini", "vertex_ai", "bedrock", "mistral", "groq", "deepseek", "cohere", "cohere_chat",
+    "together_ai", "fireworks_ai", "xai", "perplexity", "openrouter", "deepinfra", "cerebras", "ai21",
+})
+"""LiteLLM providers an unlisted model name may use: each is reached at its public API,
+with credentials from the server's environment. Providers whose default address is local
+(``ollama``, ``lm_studio``, ``hosted_vllm``, ``llamafile``, ...) or set per deployment
+(``azure``, ``openai_like``, ...) need an entry in the LiteLLM config."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,11 @@ class ModelRouter:
                 f"model {model!r} is not in the LiteLLM config and LiteLLM does not know its provider; "
                 f"name it provider/model (e.g. openai/gpt-4o).{configured}"
             ) from None
+        if provider not in HOSTED_PROVIDERS:
+            raise ModelNotFound(
+                f"model {model!r} is not in the LiteLLM config, and unlisted models may only use hosted providers "
+                f"({', '.join(sorted(HOSTED_PROVIDERS))}); add {provider!r} models to the config.{configured}"
+            )
         return Target(params, provider, self._known_cap(model))
 
     def _provider(self, params: dict[str, Any]) -> str:

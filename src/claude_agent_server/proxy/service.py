@@ -39,7 +39,7 @@ class ProxyService:
         *,
         default_max_tokens: int = 8192,
         timeout: float = 600.0,
-        allow_unlisted: bool = True,
+        allow_unlisted: bool = False,
     ) -> None:
         self.config = config
         self.default_max_tokens = default_max_tokens

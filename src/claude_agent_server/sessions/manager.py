@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -64,8 +65,9 @@ class ManagerConfig:
     default_model: str | None = None
     default_permission_mode: str = "default"
     cli_path: Path | None = None
-    route_for: Callable[[SessionSpec], ModelRoute | None] = field(default=lambda spec: None)
-    """Where a session's CLI sends model requests (the demo model, the proxy, or None: as configured)."""
+    route_for: Callable[[SessionSpec, str], ModelRoute | None] = field(default=lambda spec, model_key: None)
+    """``route_for(spec, model_key)``: where a session's CLI sends model requests (the demo
+    model, the proxy, or None: as configured), and with which key."""
     retry_after: int = 5
     """Seconds a client is told to wait when every live session is busy."""
 
@@ -115,6 +117,8 @@ class SessionManager:
         """Ids being created or loaded; set when done."""
         self._live: set[str] = set()
         """Ids of sessions holding a process slot (starting, live, or stopping)."""
+        self._model_keys: dict[str, str] = {}
+        """Model key → id of the session whose CLI holds it (valid while its process runs)."""
         self._tasks: set[asyncio.Task[Any]] = set()
         self._draining: asyncio.Task[None] | None = None
         self._busy = False
@@ -261,8 +265,9 @@ class SessionManager:
             record = await self._record(sid)
             if record is not None and (record.state != "closed" or not resume):
                 raise SessionConflict(sid)
-            if resume:
-                cwd = cwd or (await self._transcript(sid)).cwd
+            if resume:  # checked even with an explicit cwd: a transcript outside the workspace does not exist here
+                transcript = await self._transcript(sid)
+                cwd = cwd or transcript.cwd
             spec = SessionSpec(
                 session_id=sid,
                 cwd=self.resolve_cwd(cwd),
@@ -396,9 +401,15 @@ class SessionManager:
     # -- the session host (called by sessions) ---------------------------------
 
     def options(self, session: Session, can_use_tool: Callable[..., Any], stderr: Callable[[str], None]) -> ClaudeAgentOptions:
-        spec = session.spec
-        route = self.config.route_for(spec)
-        return build_options(spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=self.config.cli_path)
+        self._revoke_model_key(session.id)
+        model_key = secrets.token_urlsafe(32)
+        self._model_keys[model_key] = session.id
+        route = self.config.route_for(session.spec, model_key)
+        return build_options(session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=self.config.cli_path)
+
+    def model_key_valid(self, key: str) -> bool:
+        """Whether ``key`` is the model key of a session whose CLI runs (it opens the model endpoints only)."""
+        return key in self._model_keys
 
     def make_client(self, options: ClaudeAgentOptions) -> SDKClient:
         return self._client_factory(options)
@@ -424,6 +435,7 @@ class SessionManager:
 
     def release(self, session: Session) -> None:
         self._live.discard(session.id)
+        self._revoke_model_key(session.id)
 
     async def has_transcript(self, session: Session) -> bool:
         return await transcripts.find(session.id, session.cwd) is not None
@@ -473,6 +485,10 @@ class SessionManager:
         return await transcripts.messages(sid, session.cwd if session else None)
 
     # -- internals ------------------------------------------------------------
+
+    def _revoke_model_key(self, session_id: str) -> None:
+        for key in [k for k, sid in self._model_keys.items() if sid == session_id]:
+            del self._model_keys[key]
 
     def _admit(self) -> None:
         if self._draining is not None:

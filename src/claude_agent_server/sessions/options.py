@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -51,7 +52,8 @@ class ModelRoute:
     """Where a session's CLI sends model requests when the server redirects it.
 
     ``base_url`` is the demo model or this server's own ``/v1/messages`` proxy;
-    ``api_key`` is what the CLI sends as ``x-api-key``.
+    ``api_key`` is what the CLI sends as ``x-api-key``: the session's own model key,
+    which opens the model endpoints only.
     """
 
     base_url: str
@@ -59,16 +61,21 @@ class ModelRoute:
     background_model: str | None = None
 
 
+SERVER_SETTINGS_PREFIX = "AGENT_SERVER_"
+
+
 def session_env(route: ModelRoute | None, model: str | None) -> dict[str, str]:
-    """Environment overrides for a session's CLI.
+    """Environment overrides for a session's CLI (and so for every tool it runs).
 
     Without a route the CLI inherits the server's environment, so
     ``ANTHROPIC_API_KEY``, ``ANTHROPIC_BASE_URL``, ``CLAUDE_CODE_USE_BEDROCK``, ...
-    configure it exactly as they configure Claude Code itself.
+    configure it exactly as they configure Claude Code itself. The server's own
+    settings (``AGENT_SERVER_*``, its API key among them) are blanked in every case.
     """
+    env = {name: "" for name in os.environ if name.startswith(SERVER_SETTINGS_PREFIX)}
     if route is None:
-        return {}
-    env = {
+        return env
+    env |= {
         "ANTHROPIC_BASE_URL": route.base_url,
         "ANTHROPIC_API_KEY": route.api_key,
         "ANTHROPIC_AUTH_TOKEN": "",

@@ -199,14 +199,14 @@ class Session:
             False if it was already hibernated.
 
         Raises:
-            TurnInProgress: A turn runs or a permission request waits.
+            TurnInProgress: A turn runs, a permission request waits, or a call is using the CLI.
             SessionNotFound: The session is closed.
         """
         while self._transition is not None:
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._transition)
         self._ensure_open()
-        if self.busy:
+        if self.busy or self._uses:
             raise TurnInProgress(self.id)
         if self._owner is None:
             return False
