@@ -21,6 +21,7 @@ from . import __version__
 from .api import errors, events, health, invocations, messages, permissions, proxy, sessions
 from .api.auth import require_api_key, require_model_key
 from .api.deps import remember_self_url, route_resolver
+from .api.limits import BodyLimit
 from .demo import router as demo_router
 from .sessions import ManagerConfig, SessionManager
 from .sessions.launcher import write_launcher
@@ -39,6 +40,7 @@ def manager_config(settings: Settings, app: FastAPI, cli_path: Path | None) -> M
         max_live_sessions=settings.max_live_sessions,
         idle_timeout=settings.idle_timeout,
         event_buffer_size=settings.event_buffer_size,
+        event_buffer_bytes=settings.event_buffer_bytes,
         default_model=settings.default_model,
         default_permission_mode=settings.default_permission_mode,
         cli_path=cli_path,
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
     )
     app.state.settings = settings
     errors.install(app)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, model_limit=settings.max_model_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -86,7 +86,17 @@ class Settings(BaseSettings):
         20.0, ge=0, description="Seconds running turns may take to finish on SIGTERM before they are interrupted."
     )
     event_buffer_size: int = Field(
-        2000, ge=10, description="Events kept per session for Last-Event-ID replay."
+        2000, ge=10, description="Events kept in memory per live session (older ones replay from the registry)."
+    )
+    event_buffer_bytes: int = Field(
+        8 * 1024 * 1024, ge=1024, description="Bytes of events kept in memory per live session, at most."
+    )
+    max_body_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024, description="Bytes a request body may have (413 beyond); the model routes allow "
+        "max_model_body_bytes."
+    )
+    max_model_body_bytes: int = Field(
+        32 * 1024 * 1024, ge=1024, description="Bytes a /v1/messages or /demo request body may have (images)."
     )
     heartbeat_interval: float = Field(15.0, gt=0, description="Seconds between SSE heartbeat comments.")
     cors_origins: list[str] = Field(

@@ -191,3 +191,46 @@ def test_a_cursor_ahead_of_the_stream_is_400(http: TestClient) -> None:
         ahead = http.get(url, headers={"Last-Event-ID": str(last + 10**9)})
         assert ahead.status_code == 400 and "ahead of the newest event" in ahead.json()["detail"]
         assert http.get(url, params={"after": 10**15 * 9}).status_code == 400
+
+
+def test_bad_input_is_a_clear_4xx_and_the_connection_stays_usable(tmp_path: Path, clients: FakeClients) -> None:
+    with make_client(tmp_path, clients, max_body_bytes=10_000) as http:
+        session_id = http.post("/sessions", json={"user_id": "ignored, as the original API did"}).json()["session_id"]
+        too_big = http.post(f"/sessions/{session_id}/messages", json={"message": "x" * 20_000})
+        assert too_big.status_code == 413 and "larger than 10000 bytes" in too_big.json()["detail"]
+        anthropic = http.post("/v1/messages", content=b"{" + b" " * 20_000 + b"}", headers={"content-type": "application/json"})
+        assert anthropic.status_code != 413  # the model routes have their own, larger limit
+        surrogate = b'{"message": "\\ud800"}'
+        for path in (f"/sessions/{session_id}/messages", f"/sessions/{session_id}/permissions/respond", "/invocations"):
+            reply = http.post(path, content=surrogate, headers={"content-type": "application/json"})
+            assert reply.status_code in (400, 422) and "surrogate" in reply.text, (path, reply.text)
+        deep = b"[" * 100_000 + b"]" * 100_000
+        with make_client(tmp_path, clients) as roomy:
+            for path in ("/invocations", "/v1/messages", "/v1/messages/count_tokens"):
+                reply = roomy.post(path, content=deep, headers={"content-type": "application/json"})
+                assert reply.status_code == 400, (path, reply.status_code, reply.text[:200])
+            assert roomy.post("/v1/messages", content=deep).json()["type"] == "error"  # Anthropic's shape
+            for body in ({"cwd": "a\x00b"}, {"cwd": "x" * 5000}, {"model": "m\x00"}, {"system_prompt": "s" * 200_000},
+                         {"allowed_tools": ["Bash\x00"]}, {"model": "m" * 300}):
+                reply = roomy.post("/sessions", json=body)
+                assert reply.status_code in (400, 422), (body.keys(), reply.status_code)
+            assert len(clients.clients) == 1  # none of those reached a CLI
+        assert http.get("/sessions/available", params={"cwd": "a\x00b"}).status_code == 400
+        assert http.get("/health").status_code == 200  # the same connection, still usable
+
+
+def test_invocations_accepts_message_and_query_params(http: TestClient, clients: FakeClients) -> None:
+    reply = http.post("/invocations", json={"message": "hi from the starter toolkit"})
+    assert reply.status_code == 200 and reply.json()["result"] == "echo: hi from the starter toolkit"
+    listed = http.post("/invocations", json={"path": "/sessions", "method": "GET", "query_params": {"limit": 1}})
+    assert listed.status_code == 200 and len(listed.json()["sessions"]) == 1
+    assert http.post("/invocations", json={"path": "/sessions", "method": "GET", "query_params": {"limit": 0}}).status_code == 422
+
+
+def test_sessions_list_filters_by_cwd(tmp_path: Path, http: TestClient) -> None:
+    (tmp_path / "one").mkdir()
+    inside = http.post("/sessions", json={"cwd": "one"}).json()["session_id"]
+    http.post("/sessions", json={})
+    assert [s["session_id"] for s in http.get("/sessions", params={"cwd": "one"}).json()["sessions"]] == [inside]
+    assert [s["session_id"] for s in http.get("/sessions", params={"cwd": str(tmp_path / "one")}).json()["sessions"]] == [inside]
+    assert http.get("/sessions", params={"cwd": "/etc"}).status_code == 400

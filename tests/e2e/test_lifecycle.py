@@ -82,7 +82,7 @@ def test_cwd_must_stay_inside_the_workspace(server: ServerProcess, http: httpx.C
 
 def test_bad_bodies_are_422(http: httpx.Client, session: str) -> None:
     assert http.post("/sessions", json={"permission_mode": "everything"}).status_code == 422
-    assert http.post("/sessions", json={"surprise": True}).status_code == 422
+    assert http.post("/sessions", json={"max_turns": 0}).status_code == 422
     assert http.post(f"/sessions/{session}/messages", json={"message": ""}).status_code == 422
     assert http.post(f"/sessions/{session}/messages", content=b"not json").status_code == 422
 

@@ -139,3 +139,11 @@ async def test_recover_hibernates_live_records_and_returns_them_as_they_were(reg
         "gone": ("closed", "closed"),
     }
     assert await registry.recover() == []
+
+
+async def test_list_filters_by_the_spec_cwd(registry: SqlRegistry) -> None:
+    for sid, cwd in (("a", "/w/one"), ("b", "/w/two"), ("c", "/w/one"), ("d", "/w/one ✓")):
+        await registry.put(SessionRecord(sid, spec={"cwd": cwd, "model": None}, created_at=T0, last_activity=T0 + timedelta(minutes=ord(sid))))
+    assert [r.session_id for r in await registry.list(cwd="/w/one")] == ["c", "a"]
+    assert [r.session_id for r in await registry.list(cwd="/w/one ✓")] == ["d"]
+    assert await registry.list(cwd="/w") == []

@@ -88,3 +88,11 @@ async def test_replay_continues_from_the_registry_after_a_trim() -> None:
     replayed = [e.id async for e in log.subscribe(after=0)]
     assert replayed == [made[0], made[2], made[3], later]  # the delta was never persisted
     assert [e.id async for e in log.subscribe(after=made[2])] == [made[3], later]
+
+
+async def test_the_buffer_is_bounded_in_bytes_too() -> None:
+    log = EventLog("s1", EventClock(), maxlen=100, max_bytes=10_000)
+    made = [log.append("turn_started", message="x" * 3000).id for _ in range(5)]
+    assert ids(log) == made[-3:]  # three of ~3.1 KB fit in 10 KB
+    huge = log.append("turn_started", message="y" * 50_000).id
+    assert ids(log) == [huge]  # the newest is kept whatever its size

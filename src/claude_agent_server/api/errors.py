@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 
+import json
+
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 
 from ..sessions import errors
 
@@ -38,7 +42,15 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": f"internal error: {type(exc).__name__}"}, status_code=500)
 
 
+async def _invalid(request: Request, exc: Exception) -> Response:
+    """FastAPI's 422 body, as ASCII JSON: it echoes the input, which may hold text no UTF-8 can carry."""
+    assert isinstance(exc, RequestValidationError)
+    body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True)
+    return Response(body, status_code=422, media_type="application/json")
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
+    app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(errors.SessionError, _session_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -2,7 +2,7 @@
 
 Two request shapes:
 
-1. The envelope ``{path, method, path_params, payload}``: forwarded inside this
+1. The envelope ``{path, method, path_params, query_params, payload}``: forwarded inside this
    app to the REST route it names, so the handler, the auth check, the status
    code and the body are exactly those of the REST call (streaming included).
 2. AgentCore ``{"prompt": "..."}`` with the header
@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from .deps import ManagerDep, SettingsDep
+from .schemas import lone_surrogate
 from .messages import run_turn, wants_stream
 
 router = APIRouter(tags=["invocations"])
@@ -97,6 +98,12 @@ def _envelope_target(body: dict[str, Any]) -> tuple[str, str, str]:
 def _forward(request: Request, body: dict[str, Any]) -> Forwarded:
     method, path, query = _envelope_target(body)
     payload = body.get("payload")
+    extra_query = body.get("query_params") or {}
+    if not isinstance(extra_query, dict):
+        raise _bad("'query_params' must be an object", status.HTTP_422_UNPROCESSABLE_CONTENT)
+    if extra_query:
+        extra = urlencode({k: v for k, v in extra_query.items() if v is not None}, doseq=True)
+        query = f"{query}&{extra}" if query else extra
     if method in ("GET", "DELETE"):
         if isinstance(payload, dict) and payload:
             extra = urlencode({k: v for k, v in payload.items() if v is not None})
@@ -121,9 +128,9 @@ def _forward(request: Request, body: dict[str, Any]) -> Forwarded:
 
 
 async def _agentcore(request: Request, body: dict[str, Any], manager: ManagerDep, settings: SettingsDep) -> Any:
-    prompt = body.get("prompt")
+    prompt = body.get("prompt", body.get("message"))
     if not isinstance(prompt, str) or not prompt.strip():
-        raise _bad("'prompt' must be a non-empty string", status.HTTP_422_UNPROCESSABLE_CONTENT)
+        raise _bad("'prompt' (or 'message') must be a non-empty string", status.HTTP_422_UNPROCESSABLE_CONTENT)
     header = request.headers.get(SESSION_HEADER)
     if header is not None and len(header) < MIN_SESSION_HEADER_LENGTH:
         raise _bad(f"{SESSION_HEADER} must be at least {MIN_SESSION_HEADER_LENGTH} characters")
@@ -141,16 +148,19 @@ async def _agentcore(request: Request, body: dict[str, Any], manager: ManagerDep
 
 @router.post("/invocations")
 async def invocations(request: Request, manager: ManagerDep, settings: SettingsDep) -> Any:
-    """Single entry point: a REST envelope ``{path, method, path_params, payload}``,
-    or an AgentCore ``{"prompt"}`` turn keyed by the runtime session header.
-    A missing path is 400, an unknown path 404, a bad payload 422, as for REST.
+    """Single entry point: a REST envelope ``{path, method, path_params, query_params,
+    payload}``, or an AgentCore ``{"prompt"}`` (or ``{"message"}``, the starter toolkit's
+    example) turn keyed by the runtime session header. Invalid JSON and a missing path
+    are 400, an unknown path 404, a bad payload 422, as for REST.
     """
     try:
         body = await request.json()
-    except ValueError:
-        raise _bad("the body must be JSON", status.HTTP_422_UNPROCESSABLE_CONTENT) from None
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to parse
+        raise _bad("the body must be JSON") from None
     if not isinstance(body, dict):
         raise _bad("the body must be a JSON object", status.HTTP_422_UNPROCESSABLE_CONTENT)
-    if "prompt" in body and "path" not in body:
+    if lone_surrogate(body):
+        raise _bad("strings must be valid Unicode text (an unpaired surrogate such as \\ud800 is not)")
+    if ("prompt" in body or "message" in body) and "path" not in body:
         return await _agentcore(request, body, manager, settings)
     return _forward(request, body)

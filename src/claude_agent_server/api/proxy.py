@@ -37,7 +37,7 @@ router = APIRouter(tags=["proxy"], dependencies=[Depends(require_proxy_key)])
 async def _json(request: Request) -> Any:
     try:
         return await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to parse
         raise InvalidRequest("the request body must be JSON") from None
 
 

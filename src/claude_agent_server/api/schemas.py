@@ -2,32 +2,74 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 PermissionModeName = Literal["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto"]
 SessionStatusName = Literal["connecting", "waking", "connected", "running", "waiting_permission", "hibernated"]
+
+ARGUMENT_BYTES = 100_000
+"""Bytes (UTF-8) at most in one value that becomes a CLI argument (Linux refuses one over 128 KiB)."""
+
+
+def lone_surrogate(value: Any) -> bool:
+    """True when a string anywhere in a JSON value holds an unpaired UTF-16 surrogate
+    (``"\\ud800"`` in JSON), which no UTF-8 text (a transcript, a reply, the CLI's input) can carry."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(lone_surrogate(k) or lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(lone_surrogate(v) for v in value)
+    return False
+
+
+def _argument(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    if len(value.encode("utf-8", "surrogatepass")) > ARGUMENT_BYTES:
+        raise ValueError(f"must be at most {ARGUMENT_BYTES} bytes")
+    return value
+
+
+Argument = Annotated[str, AfterValidator(_argument)]
+"""A string that becomes a command-line argument of the CLI."""
+Name = Annotated[Argument, Field(max_length=256)]
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_lone_surrogates(cls, data: Any) -> Any:
+        if lone_surrogate(data):
+            raise ValueError("strings must be valid Unicode text (an unpaired surrogate such as \\ud800 is not)")
+        return data
+
 
 class CreateSession(_Body):
-    """``POST /sessions``: every field optional."""
+    """``POST /sessions``: every field optional; unknown fields are ignored (as other
+    servers of this API accept, e.g. ``user_id``)."""
 
-    resume_session_id: str | None = Field(None, description="Resume this transcript (same id, same history).")
-    system_prompt: str | None = Field(None, description="Replaces Claude Code's system prompt.")
-    append_system_prompt: str | None = Field(None, description="Appended to Claude Code's system prompt.")
-    model: str | None = Field(None, description="Model name (default: the server's default model).")
-    cwd: str | None = Field(None, description="Working directory inside the workspace (default: the workspace).")
+    model_config = ConfigDict(extra="ignore")
+
+    resume_session_id: str | None = Field(None, max_length=100, description="Resume this transcript (same id, same history).")
+    system_prompt: Argument | None = Field(None, description="Replaces Claude Code's system prompt.")
+    append_system_prompt: Argument | None = Field(None, description="Appended to Claude Code's system prompt.")
+    model: Name | None = Field(None, description="Model name (default: the server's default model).")
+    cwd: Argument | None = Field(None, description="Working directory inside the workspace (default: the workspace).")
     permission_mode: PermissionModeName | None = None
-    allowed_tools: list[str] | None = Field(None, description="Tools that run without asking.")
-    disallowed_tools: list[str] | None = Field(None, description="Tools the model may not use.")
-    max_turns: int | None = Field(None, ge=1)
+    allowed_tools: list[Name] | None = Field(None, max_length=500, description="Tools that run without asking.")
+    disallowed_tools: list[Name] | None = Field(None, max_length=500, description="Tools the model may not use.")
+    max_turns: int | None = Field(None, ge=1, le=1_000_000)
     enable_proxy: bool = Field(False, description="Route the CLI's model calls through this server's /v1/messages.")
-    background_model: str | None = Field(None, description="Proxied sessions: model for the CLI's background calls.")
+    background_model: Name | None = Field(None, description="Proxied sessions: model for the CLI's background calls.")
 
 
 class SendMessage(_Body):
@@ -48,7 +90,7 @@ class PermissionAnswer(_Body):
 
 
 class SetModel(_Body):
-    model: str | None = Field(description="Model name, or null for the default.")
+    model: Name | None = Field(description="Model name, or null for the default.")
 
 
 class SetPermissionMode(_Body):

@@ -55,6 +55,7 @@ async def create_session(body: CreateSession, manager: ManagerDep) -> dict[str, 
 async def list_sessions(
     manager: ManagerDep,
     status: Annotated[SessionStatusName | None, Query(description="Only sessions with this status.")] = None,
+    cwd: Annotated[str | None, Query(description="Only sessions of this directory (inside the workspace).")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
@@ -62,7 +63,7 @@ async def list_sessions(
     ``{sessions:[{session_id, created_at, last_activity, title, status, state, turns,
     cost_usd, input_tokens, output_tokens, cwd, model, permission_mode}], counts:{live, hibernated}}``.
     Closed sessions are not listed (their transcripts are, in ``/sessions/available``)."""
-    return {"sessions": await manager.list(status, limit, offset), "counts": await manager.counts()}
+    return {"sessions": await manager.list(status, cwd, limit, offset), "counts": await manager.counts()}
 
 
 @router.get("/available")

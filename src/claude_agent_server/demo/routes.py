@@ -76,7 +76,7 @@ async def create_message(request: Request) -> Any:
     """Anthropic Messages API: the scripted reply, streamed when ``stream`` is true."""
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to parse
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
         error = {"type": "invalid_request_error", "message": "body must be a JSON object with messages"}
@@ -92,6 +92,6 @@ async def count_message_tokens(request: Request) -> dict[str, int]:
     """Anthropic ``count_tokens``: a rough deterministic count."""
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to parse
         body = {}
     return {"input_tokens": count_tokens(body if isinstance(body, dict) else {})}

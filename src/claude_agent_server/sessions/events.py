@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import json
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -98,6 +99,14 @@ class EventClock:
         return self.last
 
 
+def _size(event: Event) -> int:
+    """About how many bytes an event holds in memory (its data's JSON length, plus a little)."""
+    text = event.data.get("text") if event.type == "text_delta" else None
+    if isinstance(text, str):
+        return len(text) + 128
+    return len(json.dumps(event.data, default=str)) + 128
+
+
 History = Callable[[int], Awaitable[list[Event]]]
 """``history(after)``: persisted events with ``id > after``, oldest first (a page)."""
 Sink = Callable[[Event], None]
@@ -114,6 +123,8 @@ class EventLog:
         maxlen: Events kept in memory for replay.
         history: Loads older events from the registry; None: memory only.
         sink: Called with every event appended.
+        max_bytes: Bytes of events (their JSON data, roughly) kept in memory; the
+            newest event is kept whatever its size.
     """
 
     def __init__(
@@ -123,10 +134,15 @@ class EventLog:
         maxlen: int = 2000,
         history: History | None = None,
         sink: Sink | None = None,
+        max_bytes: int = 8 * 1024 * 1024,
     ) -> None:
         self.session_id = session_id
         self._clock = clock
-        self._buffer: deque[Event] = deque(maxlen=maxlen)
+        self._buffer: deque[Event] = deque()
+        self._sizes: deque[int] = deque()
+        self._bytes = 0
+        self._maxlen = maxlen
+        self._max_bytes = max_bytes
         self._history = history
         self._sink = sink
         self._floor = clock.last
@@ -149,9 +165,13 @@ class EventLog:
 
     def publish(self, event: Event) -> Event:
         """Record an event built elsewhere (its id from the same clock)."""
-        if len(self._buffer) == self._buffer.maxlen:
-            self._floor = self._buffer[0].id
+        size = _size(event)
         self._buffer.append(event)
+        self._sizes.append(size)
+        self._bytes += size
+        while len(self._buffer) > 1 and (len(self._buffer) > self._maxlen or self._bytes > self._max_bytes):
+            self._floor = self._buffer.popleft().id
+            self._bytes -= self._sizes.popleft()
         if self._sink is not None:
             self._sink(event)
         self._wake()
@@ -200,6 +220,8 @@ class EventLog:
         if self._history is not None and self._buffer:
             self._floor = self._buffer[-1].id
             self._buffer.clear()
+            self._sizes.clear()
+            self._bytes = 0
 
     def _wake(self) -> None:
         waiter, self._changed = self._changed, asyncio.Event()

@@ -62,6 +62,8 @@ class ManagerConfig:
     idle_timeout: float = 0.0
     """Seconds a session may sit idle (no turn, no pending permission) before it is hibernated; 0: never."""
     event_buffer_size: int = 2000
+    event_buffer_bytes: int = 8 * 1024 * 1024
+    """Bytes of events kept in memory per session (older ones replay from the registry)."""
     default_model: str | None = None
     default_permission_mode: str = "default"
     cli_path: Path | None = None
@@ -182,10 +184,15 @@ class SessionManager:
             raise SessionNotFound(sid)
         return self._sessions.get(sid) or self._load(record, SessionSpec.from_json(sid, record.spec))
 
-    async def list(self, status: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-        """Registry sessions (live and hibernated), newest activity first, as list entries."""
+    async def list(self, status: str | None = None, cwd: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        """Registry sessions (live and hibernated; with ``status``, in ``cwd``), newest activity first, as list entries.
+
+        Raises:
+            InvalidSessionRequest: ``cwd`` lies outside the workspace or is not a directory.
+        """
+        directory = str(self.resolve_cwd(cwd)) if cwd else None
         await self.registry.flush()
-        records = await self.registry.list(status=status, limit=limit, offset=offset)
+        records = await self.registry.list(status=status, cwd=directory, limit=limit, offset=offset)
         entries = []
         for record in records:
             session = self._sessions.get(record.session_id)
@@ -207,12 +214,16 @@ class SessionManager:
         root = self.config.workspace
         if cwd is None or cwd == "":
             return root
-        candidate = Path(cwd)
-        resolved = (candidate if candidate.is_absolute() else root / candidate).resolve()
-        if not resolved.is_relative_to(root):
-            raise InvalidSessionRequest(f"cwd {cwd!r} is outside the workspace {root}")
-        if not resolved.is_dir():
-            raise InvalidSessionRequest(f"cwd {cwd!r} is not a directory")
+        shown = repr(cwd[:200])
+        try:
+            candidate = Path(cwd)
+            resolved = (candidate if candidate.is_absolute() else root / candidate).resolve()
+            if not resolved.is_relative_to(root):
+                raise InvalidSessionRequest(f"cwd {shown} is outside the workspace {root}")
+            if not resolved.is_dir():
+                raise InvalidSessionRequest(f"cwd {shown} is not a directory")
+        except (OSError, ValueError) as exc:  # a NUL, a name too long for the file system, ...
+            raise InvalidSessionRequest(f"cwd {shown} is not a usable path: {exc}") from None
         return resolved
 
     # -- lifecycle ------------------------------------------------------------
@@ -512,7 +523,10 @@ class SessionManager:
             await self.registry.flush()
             return [_to_event(r) for r in await self.registry.events(session_id=session_id, after=after)]
 
-        return EventLog(session_id, self.clock, self.config.event_buffer_size, history=history, sink=self._on_event)
+        return EventLog(
+            session_id, self.clock, self.config.event_buffer_size, history=history, sink=self._on_event,
+            max_bytes=self.config.event_buffer_bytes,
+        )
 
     def _on_event(self, event: Event) -> None:
         """Every session event: persisted (deltas excepted) and forwarded to the global stream."""

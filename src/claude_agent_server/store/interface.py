@@ -36,10 +36,11 @@ class Registry(Protocol):
         *,
         states: Sequence[SessionState] = ("live", "hibernated"),
         status: str | None = None,
+        cwd: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> list[SessionRecord]:
-        """Records in ``states`` (and with ``status``, if given), newest ``last_activity`` first."""
+        """Records in ``states`` (and with ``status``, and ``spec["cwd"]``, if given), newest ``last_activity`` first."""
 
     async def count_by_state(self) -> dict[str, int]:
         """``{"live": n, "hibernated": n, "closed": n}`` (every state present, 0 if none)."""

@@ -101,13 +101,16 @@ class SqlRegistry:
         *,
         states: Sequence[SessionState] = ("live", "hibernated"),
         status: str | None = None,
+        cwd: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> list[SessionRecord]:
-        """Records in ``states`` (and with ``status``, if given), newest ``last_activity`` first."""
+        """Records in ``states`` (and with ``status``, and ``spec["cwd"]``, if given), newest ``last_activity`` first."""
         query = select(sessions).where(sessions.c.state.in_(states))
         if status is not None:
             query = query.where(sessions.c.status == status)
+        if cwd is not None:
+            query = query.where(sessions.c.spec["cwd"].as_string() == cwd)
         query = query.order_by(sessions.c.last_activity.desc(), sessions.c.session_id).limit(limit).offset(offset)
         async with self._engine.connect() as conn:
             rows = await conn.execute(query)
