@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -248,3 +249,25 @@ def test_concurrent_resumes_of_one_closed_session_start_one_cli(tmp_path: Path) 
         assert http.delete(f"/sessions/{session_id}").status_code == 200
         wait_until(lambda: not server.cli_processes(), 15, what="the resumed CLI to exit")
 
+
+
+def test_delete_during_a_streamed_turn_answers_at_once(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with running_server(tmp_path, "--demo") as server, server.client() as http, ThreadPoolExecutor(1) as pool:
+        session_id = create(http)
+
+        def stream() -> list[dict[str, Any]]:
+            with server.client(timeout=120) as client:
+                return read_events(client, "POST", f"/sessions/{session_id}/messages", until=lambda f: f["event"] in ("result", "error"),
+                                   json={"message": "count slowly", "stream": True})
+
+        streamed = pool.submit(stream)
+        wait_until(lambda: status(http, session_id)["status"] == "running", 30, what="the slow turn")
+        started = time.monotonic()
+        assert http.delete(f"/sessions/{session_id}").status_code == 200
+        assert time.monotonic() - started < 2.5  # the CLI stops in the background
+        assert http.get(f"/sessions/{session_id}/status").status_code == 404
+        ended = streamed.result(timeout=60)[-1]
+        assert ended["event"] == "error" and ended["data"]["reason"] == "session_closed"
+        wait_until(lambda: not server.cli_processes(), 15, what="the CLI to exit")

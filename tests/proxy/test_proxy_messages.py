@@ -32,6 +32,8 @@ def test_plain_message(client: anthropic.Anthropic, upstream: ScriptedUpstream) 
     assert message.content[0].text == "scripted reply from scripted-model"
     assert message.stop_reason == "end_turn"
     assert message.usage.output_tokens == 7 and message.usage.input_tokens > 0
+    assert message.id.startswith("msg_") and message.model == "scripted"  # what Anthropic clients expect
+    assert message.usage.cache_creation_input_tokens == 0 and message.usage.cache_read_input_tokens == 0
     [sent] = upstream.chat_requests()
     assert sent.body["model"] == "scripted-model"  # the config's model, not the public name
     assert sent.body["messages"][0] == {"role": "system", "content": "be brief"}

@@ -297,3 +297,10 @@ def test_router_rejects_a_config_litellm_refuses(litellm: ModuleType) -> None:
     config = parse_config({"model_list": [{"model_name": "a", "litellm_params": {"model": "openai/x"}}], "router_settings": {"no_such_setting": 1}})
     with pytest.raises(ProxyConfigError, match="LiteLLM rejected"):
         ModelRouter(litellm, config, default_max_tokens=10, allow_unlisted=True)
+
+
+async def test_without_a_config_the_error_says_how_to_configure(litellm: ModuleType) -> None:
+    router = ModelRouter(litellm, None, default_max_tokens=10, allow_unlisted=False)
+    with pytest.raises(ModelNotFound, match="--litellm-config FILE") as caught:
+        await router.resolve("claude-sonnet-4-5")
+    assert "claude-sonnet-4-5" in str(caught.value) and "0x" not in str(caught.value)

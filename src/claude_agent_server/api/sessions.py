@@ -130,7 +130,8 @@ async def server_info(session: SessionDep) -> dict[str, Any]:
 
 @router.delete("/{session_id}")
 async def close_session(session_id: str, manager: ManagerDep) -> dict[str, Any]:
-    """Close a session for good: its CLI stops and it leaves ``GET /sessions``; its transcript
+    """Close a session for good: it leaves ``GET /sessions`` and answers 404 at once; its
+    CLI stops in the background (a running turn ends with an ``error`` event). Its transcript
     stays, listed by ``/sessions/available``, and ``resume_session_id`` revives it."""
-    await manager.close(session_id)
+    await manager.close(session_id, wait=False)
     return {"status": "closed", "session_id": session_id}

@@ -91,7 +91,12 @@ class ModelRouter:
             cap = configured_cap(deployment) or self._known_cap(params["model"])
             provider = self._provider(params)
             return Target({**params, "litellm_router": self._router}, provider, cap)
-        configured = f" Configured models: {', '.join(self.names)}." if self.names else ""
+        configured = (
+            f" Configured models: {', '.join(self.names)}."
+            if self.names
+            else " No LiteLLM config is loaded: start the server with --litellm-config FILE, a LiteLLM "
+            "proxy config whose model_list names this model."
+        )
         if not self._allow_unlisted:
             raise ModelNotFound(f"model {model!r} is not in the LiteLLM config.{configured}")
         if "://" in model:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from types import ModuleType
 from typing import Any
@@ -21,6 +22,20 @@ from .runtime import import_litellm
 from .stream import open_stream
 
 log = logging.getLogger(__name__)
+
+
+USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+
+
+def anthropic_message(result: dict[str, Any], model: str) -> dict[str, Any]:
+    """An upstream's message as Anthropic clients expect it: a ``msg_`` id, the model name
+    the client asked for, and every usage field (0 when the upstream gave none)."""
+    message = {key: value for key, value in result.items() if not key.startswith("_")}
+    if not str(message.get("id", "")).startswith("msg_"):
+        message["id"] = f"msg_{uuid.uuid4().hex[:24]}"
+    usage = dict(message.get("usage") or {})
+    usage.update({field: usage.get(field) or 0 for field in USAGE_FIELDS})
+    return {**message, "type": "message", "role": "assistant", "model": model, "usage": usage}
 
 
 class ProxyService:
@@ -91,7 +106,7 @@ class ProxyService:
             return await open_stream(result)
         if not isinstance(result, dict):
             raise from_exception(RuntimeError(f"unexpected LiteLLM result {type(result).__name__}"))
-        return {key: value for key, value in result.items() if not key.startswith("_")}
+        return anthropic_message(result, request["model"])
 
     def _call_kwargs(self, request: dict[str, Any], target: Target, headers: Mapping[str, str]) -> dict[str, Any]:
         """LiteLLM keyword arguments: the cleaned body, then the target's params on top (they win)."""

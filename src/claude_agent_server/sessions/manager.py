@@ -178,6 +178,8 @@ class SessionManager:
             await claim.wait()
         session = self._sessions.get(sid)
         if session is not None:
+            if session.closing:
+                raise SessionNotFound(sid)
             return session
         record = await self._record(sid)
         if record is None or record.state == "closed":
@@ -269,6 +271,8 @@ class SessionManager:
             raise InvalidSessionRequest(f"unknown permission mode {mode!r}; one of {', '.join(PERMISSION_MODES)}")
         resume = resume_session_id is not None
         sid = parse_session_id(resume_session_id if resume else session_id or str(uuid.uuid4()))
+        while (closing := self._sessions.get(sid)) is not None and closing.closing:
+            await asyncio.shield(closing.begin_close())  # a DELETE still finishing: its CLI must be gone first
         if sid in self._sessions or sid in self._claims:
             raise SessionConflict(sid)
         claim = self._claims[sid] = asyncio.Event()  # reserved in the same step as the check
@@ -330,16 +334,22 @@ class SessionManager:
             except SessionConflict:
                 continue  # another request made it first: use that one
 
-    async def close(self, session_id: str) -> None:
+    async def close(self, session_id: str, *, wait: bool = True) -> None:
         """Close a session for good: its CLI stops, its record is ``closed`` and it
         leaves ``GET /sessions``; its transcript stays (``resume_session_id`` revives it).
+
+        Args:
+            wait: Return only once the CLI has exited; False: at once, the session
+                already unreachable, its CLI stopping in the background.
 
         Raises:
             SessionNotFound: No open session has that id.
         """
         session = await self.get(session_id)
-        await session.close()
+        closing = session.begin_close()
         self._announce("session_deleted", session.id)
+        if wait:
+            await asyncio.shield(closing)
 
     async def hibernate(self, session_id: str) -> bool:
         """Stop a session's CLI now; it wakes on its next use.

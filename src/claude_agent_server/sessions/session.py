@@ -118,6 +118,7 @@ class Session:
         self._host = host
         self._owner: ClientOwner | None = None
         self._transition: asyncio.Task[None] | None = None
+        self._close_task: asyncio.Task[None] | None = None
         self._starting: Literal["connecting", "waking"] | None = None
         self._stopping: tuple[str, str] | None = None
         self._turn_active = False
@@ -217,6 +218,19 @@ class Session:
         """Start hibernating now (no await before the transition is claimed); the
         caller has checked :attr:`idle` or accepts that a running turn ends."""
         return self._begin(self._stop_process(reason, message))
+
+    @property
+    def closing(self) -> bool:
+        """True from :meth:`begin_close` until the session is closed."""
+        return self._closing and not self._closed
+
+    def begin_close(self) -> asyncio.Task[None]:
+        """Close for good in the background (see :meth:`close`); from now on the session
+        takes no calls (SessionNotFound). Returns the closing task."""
+        if self._close_task is None:
+            self._closing = True
+            self._close_task = asyncio.create_task(self.close(), name=f"close-{self.id[:8]}")
+        return self._close_task
 
     async def close(self) -> None:
         """Close for good: deny pending permissions, stop the CLI, end the event log. Idempotent."""
