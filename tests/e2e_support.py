@@ -42,6 +42,11 @@ def wait_for_permissions(http: httpx.Client, session_id: str, count: int = 1, ti
     )
 
 
+def in_background(work: Callable[[], Any]) -> Future[Any]:
+    """Run ``work`` in a worker thread (up to eight at once); the future holds its result."""
+    return _pool.submit(work)
+
+
 def post_in_background(server: ServerProcess, path: str, body: dict[str, Any]) -> Future[httpx.Response]:
     """POST ``body`` to ``path`` from another thread; the future holds the HTTP response."""
 

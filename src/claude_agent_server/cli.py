@@ -43,21 +43,34 @@ def registry_problem(settings: Settings) -> str | None:
 
 
 class DrainingServer(uvicorn.Server):
-    """uvicorn that, on SIGTERM or Ctrl-C, first tells the session manager to drain:
-    no new turns (503), pending permissions denied (``server_shutdown``), running
-    turns given ``grace`` seconds; uvicorn meanwhile waits for in-flight requests."""
+    """uvicorn that, on SIGTERM or Ctrl-C, drains the sessions before it stops serving.
+
+    The first signal starts the manager's drain (new turns and sessions get 503,
+    pending permissions are denied with ``server_shutdown``, running turns get
+    ``grace`` seconds, then are interrupted) while the server keeps answering — the
+    demo model and the proxy included, which the draining turns still need. When the
+    drain is done, uvicorn's own shutdown begins. A second signal stops at once.
+    """
 
     def __init__(self, config: uvicorn.Config, app: FastAPI, grace: float) -> None:
         super().__init__(config)
         self._app = app
         self._grace = grace
+        self._draining = False
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         manager = getattr(self._app.state, "manager", None)
         loop = getattr(manager, "loop", None)
-        if manager is not None and loop is not None and sig in (signal.SIGINT, signal.SIGTERM):
-            loop.call_soon_threadsafe(manager.begin_shutdown, self._grace)
-        super().handle_exit(sig, frame)
+        if self._draining or manager is None or loop is None or sig not in (signal.SIGINT, signal.SIGTERM):
+            super().handle_exit(sig, frame)
+            return
+        self._draining = True
+
+        def drain() -> None:
+            task = manager.begin_shutdown(self._grace)
+            task.add_done_callback(lambda _: uvicorn.Server.handle_exit(self, sig, None))
+
+        loop.call_soon_threadsafe(drain)
 
 
 def main(argv: list[str] | None = None) -> int:

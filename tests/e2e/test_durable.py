@@ -18,10 +18,21 @@ from httpx_sse import connect_sse
 
 from claude_agent_server.api.invocations import SESSION_HEADER, agentcore_session_id
 from databases import postgres_database_sync
-from e2e_support import answer, post_in_background, read_events, reply_text, send_in_background, status, wait_for_permissions, wait_until
+from e2e_support import answer, in_background, post_in_background, read_events, reply_text, send_in_background, status, wait_for_permissions, wait_until
 from servers import ServerProcess, running_server
 
 pytestmark = pytest.mark.e2e
+
+
+def stream_in_background(server: ServerProcess, session_id: str, message: str) -> Any:
+    """A streamed turn read from another thread; the future holds its frames up to ``result`` or ``error``."""
+
+    def stream() -> list[dict[str, Any]]:
+        with server.client(timeout=120) as client:
+            return read_events(client, "POST", f"/sessions/{session_id}/messages", until=lambda f: f["event"] in ("result", "error"),
+                               json={"message": message, "stream": True})
+
+    return in_background(stream)
 
 
 def create(http: httpx.Client, **body: Any) -> str:
@@ -104,14 +115,20 @@ def test_sigterm_drains_and_a_restart_continues_every_session(tmp_path: Path) ->
         calm = create(http, cwd=str(work), model="claude-demo-calm", permission_mode="acceptEdits")
         say(http, calm, "remember that the cat is called Tom")
         slow, asking = create(http), create(http, cwd=str(work))
-        counting = send_in_background(server, slow, "count slowly")
+        counting = stream_in_background(server, slow, "count slowly")
         waiting = send_in_background(server, asking, "run `echo late > late.txt`")
         wait_for_permissions(http, asking)
         wait_until(lambda: status(http, slow)["status"] == "running", 30, what="the slow turn")
         before = listed(http)
-    assert server.stop(signal.SIGTERM) == -signal.SIGTERM  # uvicorn re-raises the signal once it has shut down
-    interrupted, denied = counting.result().json(), waiting.result().json()
-    assert interrupted["terminal_reason"].startswith("aborted")  # the 5 s grace ran out (the reply takes 10 s)
+        assert server.process is not None
+        server.process.send_signal(signal.SIGTERM)
+        refused = wait_until(lambda: (r := http.post("/sessions", json={})).status_code == 503 and r, 10, what="503 while draining")
+        assert "shutting down" in refused.json()["detail"] and refused.headers["Retry-After"].isdigit()
+        assert http.post(f"/sessions/{calm}/messages", json={"message": "one more?"}).status_code == 503
+    assert server.process.wait(timeout=60) == -signal.SIGTERM  # uvicorn re-raises the signal once it has shut down
+    streamed, denied = counting.result(), waiting.result().json()
+    assert streamed[-1]["event"] == "result"  # the stream outlived the signal and carried the turn's end
+    assert streamed[-1]["data"]["terminal_reason"].startswith("aborted")  # the 5 s grace ran out (the reply takes 10 s)
     assert not denied["is_error"] and not (work / "late.txt").exists(), denied
     wait_until(lambda: not server.cli_processes(), 15, what="every CLI to exit")
 
@@ -252,17 +269,9 @@ def test_concurrent_resumes_of_one_closed_session_start_one_cli(tmp_path: Path) 
 
 
 def test_delete_during_a_streamed_turn_answers_at_once(tmp_path: Path) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
-    with running_server(tmp_path, "--demo") as server, server.client() as http, ThreadPoolExecutor(1) as pool:
+    with running_server(tmp_path, "--demo") as server, server.client() as http:
         session_id = create(http)
-
-        def stream() -> list[dict[str, Any]]:
-            with server.client(timeout=120) as client:
-                return read_events(client, "POST", f"/sessions/{session_id}/messages", until=lambda f: f["event"] in ("result", "error"),
-                                   json={"message": "count slowly", "stream": True})
-
-        streamed = pool.submit(stream)
+        streamed = stream_in_background(server, session_id, "count slowly")
         wait_until(lambda: status(http, session_id)["status"] == "running", 30, what="the slow turn")
         started = time.monotonic()
         assert http.delete(f"/sessions/{session_id}").status_code == 200

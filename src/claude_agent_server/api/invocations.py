@@ -137,7 +137,7 @@ async def _agentcore(request: Request, body: dict[str, Any], manager: ManagerDep
     one_off = header is None
     header = header or str(uuid.uuid4())
     session = await manager.open_agentcore(agentcore_session_id(header), header)
-    result = await run_turn(session, prompt, wants_stream(request, False), settings.heartbeat_interval)
+    result = await run_turn(session, prompt, wants_stream(request, False), settings)
     if one_off:
         manager.hibernate_after_turn(session)
     if isinstance(result, Response):

@@ -10,6 +10,7 @@ from sse_starlette import ServerSentEvent
 
 from ..sessions import Event, Session
 from ..sessions.turns import build_reply, turn_events
+from ..settings import Settings
 from .deps import SessionDep, SettingsDep
 from .schemas import SendMessage
 from .sse import event_stream, frame
@@ -21,8 +22,12 @@ def wants_stream(request: Request, stream: bool) -> bool:
     return stream or "text/event-stream" in request.headers.get("accept", "")
 
 
-async def run_turn(session: Session, message: str, stream: bool, heartbeat: float) -> Any:
-    """Start a turn (409 if one runs) and answer with its reply or its event stream."""
+async def run_turn(session: Session, message: str, stream: bool, settings: Settings) -> Any:
+    """Start a turn (409 if one runs) and answer with its reply or its event stream.
+
+    A streamed turn outlives the start of a shutdown: the drain ends the turn (at
+    most ``shutdown_grace`` seconds, then an interrupt), and its last event reaches the client.
+    """
     started = await session.send(message)
     if stream:
 
@@ -30,7 +35,7 @@ async def run_turn(session: Session, message: str, stream: bool, heartbeat: floa
             async for event in turn_events(session, started):
                 yield frame(event)
 
-        return event_stream(frames(), heartbeat)
+        return event_stream(frames(), settings.heartbeat_interval, shutdown_grace=settings.shutdown_grace + 10)
     events: list[Event] = [event async for event in turn_events(session, started)]
     return build_reply(session.id, events)
 
@@ -42,4 +47,4 @@ async def send_message(body: SendMessage, request: Request, session: SessionDep,
     ``Accept: text/event-stream``: the turn's events as SSE, ending with ``result``
     or ``error``. 409 while another turn runs in the session.
     """
-    return await run_turn(session, body.message, wants_stream(request, body.stream), settings.heartbeat_interval)
+    return await run_turn(session, body.message, wants_stream(request, body.stream), settings)

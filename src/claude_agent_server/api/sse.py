@@ -21,10 +21,17 @@ def snapshot_frame(data: dict[str, Any], event: str = "status") -> ServerSentEve
     return ServerSentEvent(event=event, data=json.dumps({"type": event, **data}))
 
 
-def event_stream(frames: AsyncIterator[ServerSentEvent], heartbeat: float) -> EventSourceResponse:
-    """An SSE response with heartbeat comments every ``heartbeat`` seconds and no proxy buffering."""
+def event_stream(frames: AsyncIterator[ServerSentEvent], heartbeat: float, shutdown_grace: float = 0) -> EventSourceResponse:
+    """An SSE response with heartbeat comments every ``heartbeat`` seconds and no proxy buffering.
+
+    Args:
+        shutdown_grace: Seconds the stream may go on after the server begins to stop
+            (a turn's stream: until the drained turn ends with its last event); 0 ends
+            it at once (subscriptions).
+    """
     return EventSourceResponse(
         frames,
         ping=max(1, round(heartbeat)),
         headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"},
+        shutdown_grace_period=shutdown_grace,
     )
