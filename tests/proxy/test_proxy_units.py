@@ -209,6 +209,13 @@ def test_unexpected_exception_is_502_without_traceback() -> None:
     assert error.sse_frame().startswith(b"event: error\ndata: {")
 
 
+def test_error_messages_name_the_server_key_and_hide_object_reprs() -> None:
+    leaky = from_exception(OSError("Cannot connect to host x ssl:<ssl.SSLContext object at 0x7f3a2b1c9d80> [refused]"))
+    assert "0x" not in leaky.message and "ssl:<ssl.SSLContext>" in leaky.message
+    missing = from_exception(ValueError("litellm.AuthenticationError: Missing Anthropic API Key - A call is being made to anthropic"))
+    assert "this server has no API key for the model's provider" in missing.message
+
+
 # --- stream relay -------------------------------------------------------------------------------
 
 

@@ -86,11 +86,20 @@ class ProxyConfigError(ValueError):
 
 
 _PREFIX = re.compile(r"^(?:litellm\.\w+:\s*)+(?:\w+Error:\s*)?")
+_REPR = re.compile(r"<([\w.]+) object at 0x[0-9a-fA-F]+>")
+_MISSING_KEY = re.compile(r"missing \w+ api key", re.I)
 
 
 def _clean(message: str) -> str:
-    """LiteLLM's message without its ``litellm.BadRequestError: BadRequestError:`` prefixes."""
-    return _PREFIX.sub("", message.strip()).strip() or message
+    """LiteLLM's message without its ``litellm.BadRequestError: BadRequestError:`` prefixes
+    and Python object reprs; a missing provider key is said to be the server's."""
+    cleaned = _REPR.sub(r"<\1>", _PREFIX.sub("", message.strip()).strip() or message)
+    if _MISSING_KEY.search(cleaned):
+        return (
+            "this server has no API key for the model's provider: set it in the server's environment "
+            f"or as api_key in the LiteLLM config (a key sent by the client is not used upstream). {cleaned}"
+        )
+    return cleaned
 
 
 def from_exception(exc: BaseException) -> ProxyError:
