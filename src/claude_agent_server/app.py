@@ -45,6 +45,7 @@ def manager_config(settings: Settings, app: FastAPI, cli_path: Path | None) -> M
         default_permission_mode=settings.default_permission_mode,
         cli_path=cli_path,
         route_for=route_resolver(app, settings),
+        warm_sessions=settings.warm_sessions,
     )
 
 
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         registry = await SqlRegistry.open(settings.database_url or default_database_url(settings.data_dir))
-        launcher = None if client_factory else write_launcher(settings.data_dir / "bin", settings.cli_path)
+        launcher = None if client_factory else write_launcher(settings.data_dir / "bin", settings.cli_path, settings.cli_nice)
         manager = SessionManager(
             manager_config(settings, app, launcher or settings.cli_path),
             registry,

@@ -82,6 +82,15 @@ class Settings(BaseSettings):
         description="Seconds a session may sit idle (no turn, no pending permission) before it is hibernated "
         "(its CLI stops; the next message wakes it). 0: never.",
     )
+    warm_sessions: int = Field(
+        1, ge=0, description="Pre-connected Claude Code clients kept for the default spec, so POST /sessions "
+        "answers at once; they fill free live slots only and go first when the cap needs room. 0: none."
+    )
+    cli_nice: int = Field(
+        10, ge=0, le=19, description="Scheduling niceness of the Claude Code processes, so the server stays "
+        "responsive while they use the CPU (0: the server's own priority)."
+    )
+    metrics_public: bool = Field(False, description="Serve GET /metrics without the API key.")
     shutdown_grace: float = Field(
         20.0, ge=0, description="Seconds running turns may take to finish on SIGTERM before they are interrupted."
     )

@@ -22,6 +22,8 @@ from e2e_support import answer, in_background, post_in_background, read_events, 
 from servers import ServerProcess, running_server
 
 pytestmark = pytest.mark.e2e
+COLD = ("--demo", "--warm-sessions", "0")
+"""These tests count CLI processes: no warm pool (tests/e2e/test_warm_pool.py covers it)."""
 
 
 def stream_in_background(server: ServerProcess, session_id: str, message: str) -> Any:
@@ -58,7 +60,7 @@ def replay(http: httpx.Client, url: str, after: int, until: Any = "result") -> l
 
 
 def test_an_idle_session_hibernates_and_wakes_with_its_history(tmp_path: Path) -> None:
-    with running_server(tmp_path, "--demo", "--idle-timeout", "1") as server, server.client() as http:
+    with running_server(tmp_path, *COLD, "--idle-timeout", "1") as server, server.client() as http:
         session_id = create(http, model="claude-demo-idle", permission_mode="acceptEdits")
         say(http, session_id, "remember that idle hibernation works")
         wait_until(lambda: status(http, session_id)["status"] == "hibernated", 30, what="idle hibernation")
@@ -77,7 +79,7 @@ def test_an_idle_session_hibernates_and_wakes_with_its_history(tmp_path: Path) -
 
 
 def test_the_live_cap_hibernates_the_least_recently_used_session(tmp_path: Path) -> None:
-    with running_server(tmp_path, "--demo", "--max-live-sessions", "2") as server, server.client() as http:
+    with running_server(tmp_path, *COLD, "--max-live-sessions", "2") as server, server.client() as http:
         first, second = create(http), create(http)
         say(http, first, "remember that I am the first session")
         say(http, second, "hello")
@@ -94,7 +96,7 @@ def test_the_live_cap_hibernates_the_least_recently_used_session(tmp_path: Path)
 
 
 def test_when_every_live_session_is_busy_the_answer_is_503_with_retry_after(tmp_path: Path) -> None:
-    with running_server(tmp_path, "--demo", "--max-live-sessions", "1") as server, server.client() as http:
+    with running_server(tmp_path, *COLD, "--max-live-sessions", "1") as server, server.client() as http:
         busy = create(http)
         turn = send_in_background(server, busy, "run `echo busy > busy.txt`")
         [request] = wait_for_permissions(http, busy)
@@ -107,7 +109,7 @@ def test_when_every_live_session_is_busy_the_answer_is_503_with_retry_after(tmp_
 
 
 def test_sigterm_drains_and_a_restart_continues_every_session(tmp_path: Path) -> None:
-    server = ServerProcess(tmp_path, "--demo", "--shutdown-grace", "5")
+    server = ServerProcess(tmp_path, *COLD, "--shutdown-grace", "5")
     server.start()
     with server.client() as http:
         work = server.workspace / "project"
@@ -132,7 +134,7 @@ def test_sigterm_drains_and_a_restart_continues_every_session(tmp_path: Path) ->
     assert not denied["is_error"] and not (work / "late.txt").exists(), denied
     wait_until(lambda: not server.cli_processes(), 15, what="every CLI to exit")
 
-    with running_server(tmp_path, "--demo") as restarted, restarted.client() as http:
+    with running_server(tmp_path, *COLD) as restarted, restarted.client() as http:
         after = listed(http)
         assert set(after) == {calm, slow, asking} and {e["status"] for e in after.values()} == {"hibernated"}
         for session_id in after:
@@ -146,7 +148,7 @@ def test_sigterm_drains_and_a_restart_continues_every_session(tmp_path: Path) ->
 
 
 def test_kill_9_of_the_server_leaves_no_cli_and_a_restart_recovers(tmp_path: Path) -> None:
-    server = ServerProcess(tmp_path, "--demo")
+    server = ServerProcess(tmp_path, *COLD)
     server.start()
     with server.client() as http:
         calm = create(http)
@@ -158,7 +160,7 @@ def test_kill_9_of_the_server_leaves_no_cli_and_a_restart_recovers(tmp_path: Pat
     server.kill()
     wait_until(lambda: not server.cli_processes(), 15, what="the orphaned CLIs to exit")
 
-    with running_server(tmp_path, "--demo") as restarted, restarted.client() as http:
+    with running_server(tmp_path, *COLD) as restarted, restarted.client() as http:
         entries = listed(http)
         assert {entries[calm]["status"], entries[slow]["status"]} == {"hibernated"}
         ended = replay(http, f"/sessions/{slow}/events", 0, until="error")[-1]["data"]
@@ -167,7 +169,7 @@ def test_kill_9_of_the_server_leaves_no_cli_and_a_restart_recovers(tmp_path: Pat
 
 
 def test_kill_9_of_a_cli_mid_turn_hibernates_the_session(tmp_path: Path) -> None:
-    with running_server(tmp_path, "--demo") as server, server.client() as http:
+    with running_server(tmp_path, *COLD) as server, server.client() as http:
         session_id = create(http)
         say(http, session_id, "remember that the CLI will die")
         turn = send_in_background(server, session_id, "run `echo never > never.txt`")
@@ -184,14 +186,14 @@ def test_kill_9_of_a_cli_mid_turn_hibernates_the_session(tmp_path: Path) -> None
 
 
 def test_last_event_id_replay_across_a_restart_on_both_streams(tmp_path: Path) -> None:
-    with running_server(tmp_path, "--demo") as server, server.client() as http:
+    with running_server(tmp_path, *COLD) as server, server.client() as http:
         session_id = create(http)
         say(http, session_id, "hello")
         mark = status(http, session_id)["last_event_id"]
         live = read_events(http, "POST", f"/sessions/{session_id}/messages", json={"message": "remember that replay works", "stream": True})
         persisted = [int(f["id"]) for f in live if f["event"] != "text_delta"]
 
-    with running_server(tmp_path, "--demo") as restarted, restarted.client() as http:
+    with running_server(tmp_path, *COLD) as restarted, restarted.client() as http:
         session_frames = replay(http, f"/sessions/{session_id}/events", mark)
         assert [int(f["id"]) for f in session_frames] == persisted
         global_frames = replay(http, "/events", mark)
@@ -203,7 +205,7 @@ def test_last_event_id_replay_across_a_restart_on_both_streams(tmp_path: Path) -
 
 
 def test_the_global_stream_sees_a_session_created_by_another_request(tmp_path: Path) -> None:
-    with running_server(tmp_path, "--demo") as server, server.client() as http:
+    with running_server(tmp_path, *COLD) as server, server.client() as http:
         subscribed, seen = threading.Event(), []
 
         def watch() -> None:
@@ -231,7 +233,7 @@ def test_the_global_stream_sees_a_session_created_by_another_request(tmp_path: P
 
 
 def test_a_one_off_agentcore_prompt_leaves_no_live_process(tmp_path: Path) -> None:
-    with running_server(tmp_path, "--demo") as server, server.client() as http:
+    with running_server(tmp_path, *COLD) as server, server.client() as http:
         reply = http.post("/invocations", json={"prompt": "remember that one-off calls are cheap"})
         assert reply.status_code == 200 and reply.json()["is_error"] is False
         session_id = agentcore_session_id(reply.headers[SESSION_HEADER])
@@ -245,17 +247,17 @@ def test_a_one_off_agentcore_prompt_leaves_no_live_process(tmp_path: Path) -> No
 def test_a_postgresql_registry_survives_a_restart(tmp_path: Path) -> None:
     with postgres_database_sync() as url:
         env = {"AGENT_SERVER_DATABASE_URL": url}
-        with running_server(tmp_path, "--demo", env=env) as server, server.client() as http:
+        with running_server(tmp_path, *COLD, env=env) as server, server.client() as http:
             session_id = create(http)
             say(http, session_id, "remember that PostgreSQL keeps the registry")
-        with running_server(tmp_path, "--demo", env=env) as server, server.client() as http:
+        with running_server(tmp_path, *COLD, env=env) as server, server.client() as http:
             entry = listed(http)[session_id]
             assert entry["status"] == "hibernated" and entry["turns"] == 1
             assert "PostgreSQL keeps the registry" in reply_text(say(http, session_id, "what did I ask you to remember?"))
 
 
 def test_concurrent_resumes_of_one_closed_session_start_one_cli(tmp_path: Path) -> None:
-    with running_server(tmp_path, "--demo", "--max-live-sessions", "3") as server, server.client() as http:
+    with running_server(tmp_path, *COLD, "--max-live-sessions", "3") as server, server.client() as http:
         session_id = create(http)
         say(http, session_id, "remember that only one CLI may resume me")
         assert http.delete(f"/sessions/{session_id}").status_code == 200
@@ -269,7 +271,7 @@ def test_concurrent_resumes_of_one_closed_session_start_one_cli(tmp_path: Path) 
 
 
 def test_delete_during_a_streamed_turn_answers_at_once(tmp_path: Path) -> None:
-    with running_server(tmp_path, "--demo") as server, server.client() as http:
+    with running_server(tmp_path, *COLD) as server, server.client() as http:
         session_id = create(http)
         streamed = stream_in_background(server, session_id, "count slowly")
         wait_until(lambda: status(http, session_id)["status"] == "running", 30, what="the slow turn")

@@ -14,9 +14,15 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health")
 async def health(manager: ManagerDep) -> dict[str, Any]:
-    """``{status:"healthy", active_sessions, timestamp}``: ``active_sessions`` counts
-    live sessions (Claude Code processes); ``timestamp`` is UTC ISO-8601."""
-    return {"status": "healthy", "active_sessions": manager.live_count, "timestamp": datetime.now(UTC).isoformat()}
+    """``{status:"healthy", active_sessions, warm_sessions, timestamp}``: ``active_sessions``
+    counts Claude Code processes (warm ones included), ``warm_sessions`` those ready in the
+    warm pool; ``timestamp`` is UTC ISO-8601."""
+    return {
+        "status": "healthy",
+        "active_sessions": manager.live_count,
+        "warm_sessions": manager.warm_count,
+        "timestamp": datetime.now(UTC).isoformat(),
+    }
 
 
 @router.get("/ping")

@@ -5,12 +5,15 @@ its CLIs: they and their tools are reparented and live on. The launcher is a
 two-line script the SDK runs as ``cli_path``; it ``exec``\\ s the real CLI under
 ``setpriv --pdeathsig TERM`` (util-linux), so the kernel sends the CLI SIGTERM
 when the server's process dies, and the CLI stops its tools and exits within
-seconds. Without ``setpriv`` (not Linux), the real CLI runs directly.
+seconds. It also runs the CLI ``nice``\ d, so that CLIs busy with the CPU do not
+starve the server (measured: ``/health`` p99 218 ms → 13 ms with 16 turns running
+on two cores). Without ``setpriv`` (not Linux), the real CLI runs directly.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 import shutil
 from pathlib import Path
@@ -25,9 +28,9 @@ def bundled_cli() -> Path:
     return Path(claude_agent_sdk.__file__).parent / "_bundled" / "claude"
 
 
-def write_launcher(directory: Path, cli: Path | None = None) -> Path | None:
+def write_launcher(directory: Path, cli: Path | None = None, niceness: int = 10) -> Path | None:
     """Write ``directory/claude-launcher`` (mode 0700) running ``cli`` (default: the
-    bundled CLI) under ``setpriv --pdeathsig TERM``; returns its path.
+    bundled CLI) under ``setpriv --pdeathsig TERM`` and ``nice -n niceness``; returns its path.
 
     Returns:
         None when ``setpriv`` is not installed (then the CLI runs unwrapped and
@@ -40,8 +43,9 @@ def write_launcher(directory: Path, cli: Path | None = None) -> Path | None:
     target = cli or bundled_cli()
     directory.mkdir(parents=True, exist_ok=True)
     launcher = directory / "claude-launcher"
-    script = f'#!/bin/sh\nexec {shlex.quote(setpriv)} --pdeathsig TERM -- {shlex.quote(str(target))} "$@"\n'
-    temporary = launcher.with_suffix(".tmp")
+    nice = f"{shlex.quote(shutil.which('nice') or 'nice')} -n {int(niceness)} " if niceness else ""
+    script = f'#!/bin/sh\nexec {shlex.quote(setpriv)} --pdeathsig TERM -- {nice}{shlex.quote(str(target))} "$@"\n'
+    temporary = launcher.with_suffix(f".{os.getpid()}.tmp")
     temporary.write_text(script)
     temporary.chmod(0o700)
     temporary.replace(launcher)

@@ -43,6 +43,7 @@ from .errors import (
 from .events import Event, EventClock, EventLog
 from .options import PERMISSION_MODES, ModelRoute, SessionSpec, build_options
 from .owner import ClientFactory, SDKClient
+from .pool import WarmPool
 from .session import Session, record_entry
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ class ManagerConfig:
     model, the proxy, or None: as configured), and with which key."""
     retry_after: int = 5
     """Seconds a client is told to wait when every live session is busy."""
+    warm_sessions: int = 0
+    """Pre-connected sessions kept for the default spec (they fill free live slots only)."""
 
 
 def parse_session_id(value: str) -> str:
@@ -121,6 +124,11 @@ class SessionManager:
         """Ids of sessions holding a process slot (starting, live, or stopping)."""
         self._model_keys: dict[str, str] = {}
         """Model key → id of the session whose CLI holds it (valid while its process runs)."""
+        self._warm: set[str] = set()
+        """Ids of warm sessions: started for the pool, not yet taken."""
+        self._pool = WarmPool(config.warm_sessions, self._start_warm, self._has_room)
+        self.observers: list[Callable[[Event], None]] = []
+        """Called with every event (session and lifecycle events), synchronously: keep them cheap."""
         self._tasks: set[asyncio.Task[Any]] = set()
         self._draining: asyncio.Task[None] | None = None
         self._busy = False
@@ -145,6 +153,7 @@ class SessionManager:
         if recovered:
             log.info("recovered %d session(s) left live by the previous server; they are hibernated", len(recovered))
         await self.registry.flush()
+        self._pool.refill()
         return [r.session_id for r in recovered]
 
     # -- queries --------------------------------------------------------------
@@ -156,8 +165,13 @@ class SessionManager:
 
     @property
     def live_count(self) -> int:
-        """Claude Code processes held (starting, live or stopping)."""
+        """Claude Code processes held (starting, live or stopping), warm ones included."""
         return len(self._live)
+
+    @property
+    def warm_count(self) -> int:
+        """Warm sessions ready to be taken by ``POST /sessions``."""
+        return len(self._pool)
 
     def __len__(self) -> int:
         return len(self._live)
@@ -270,6 +284,12 @@ class SessionManager:
         if mode not in PERMISSION_MODES:
             raise InvalidSessionRequest(f"unknown permission mode {mode!r}; one of {', '.join(PERMISSION_MODES)}")
         resume = resume_session_id is not None
+        poolable = not (resume or session_id or system_prompt or append_system_prompt or allowed_tools or disallowed_tools)
+        poolable = poolable and max_turns is None and not enable_proxy and background_model is None and agentcore_session_id is None
+        if poolable and self.resolve_cwd(cwd) == self.config.workspace and (warm := self._pool.take()) is not None:
+            adopted = await self._adopt(warm, model or self.config.default_model, mode)
+            if adopted is not None:
+                return adopted
         sid = parse_session_id(resume_session_id if resume else session_id or str(uuid.uuid4()))
         while (closing := self._sessions.get(sid)) is not None and closing.closing:
             await asyncio.shield(closing.begin_close())  # a DELETE still finishing: its CLI must be gone first
@@ -416,6 +436,7 @@ class SessionManager:
             await self.begin_shutdown(grace)
         for task in list(self._tasks):
             task.cancel()
+        await self._pool.close()
         await asyncio.gather(*(s.suspend("server_shutdown", "The server is shutting down") for s in self._live_sessions()), return_exceptions=True)
         await self.registry.flush()
 
@@ -442,21 +463,28 @@ class SessionManager:
         self._admit()
         if session.id in self._live:
             return
-        victim: Session | None = None
+        stopping: asyncio.Task[None] | None = None
         if len(self._live) >= self.config.max_live_sessions:
-            victim = min((s for s in self._live_sessions() if s.idle), key=lambda s: s.last_activity, default=None)
-            if victim is None:
-                raise TooManySessions(self.config.max_live_sessions, self.config.retry_after)
-            stopping = victim.begin_hibernate()  # claimed now: nobody else picks or uses it
+            if session.id in self._warm:
+                raise TooManySessions(self.config.max_live_sessions, self.config.retry_after)  # warm ones never make room
+            if (warm := self._pool.evict()) is not None:
+                stopping = warm.begin_close()  # a warm session is the first to go
+            else:
+                victim = min((s for s in self._live_sessions() if s.idle), key=lambda s: s.last_activity, default=None)
+                if victim is None:
+                    raise TooManySessions(self.config.max_live_sessions, self.config.retry_after)
+                log.info("hibernating session %s (least recently used) to make room for %s", victim.id, session.id)
+                stopping = victim.begin_hibernate()  # claimed now: nobody else picks or uses it
         self._live.add(session.id)
-        if victim is not None:
-            log.info("hibernating session %s (least recently used) to make room for %s", victim.id, session.id)
+        if stopping is not None:
             with contextlib.suppress(Exception):
                 await asyncio.shield(stopping)
 
     def release(self, session: Session) -> None:
         self._live.discard(session.id)
+        self._warm.discard(session.id)
         self._revoke_model_key(session.id)
+        self._pool.refill()
 
     async def has_transcript(self, session: Session) -> bool:
         return await transcripts.find(session.id, session.cwd) is not None
@@ -511,6 +539,44 @@ class SessionManager:
         for key in [k for k, sid in self._model_keys.items() if sid == session_id]:
             del self._model_keys[key]
 
+    def _has_room(self) -> bool:
+        return self._draining is None and len(self._live) < self.config.max_live_sessions
+
+    async def _start_warm(self) -> Session:
+        sid = str(uuid.uuid4())
+        spec = SessionSpec(
+            sid, self.config.workspace, model=self.config.default_model, permission_mode=self.config.default_permission_mode
+        )
+        session = Session(spec, SessionRecord(sid, spec.to_json()), self._event_log(sid), self, self.config.permission_timeout)
+        self._warm.add(sid)
+        try:
+            await session.start()
+        except BaseException:
+            self._warm.discard(sid)
+            raise
+        return session
+
+    async def _adopt(self, session: Session, model: str | None, mode: str) -> Session | None:
+        """Register a warm session as a new one, with ``model`` and ``mode`` applied; None
+        (and the warm session closed) when the CLI refuses either."""
+        self._warm.discard(session.id)
+        try:
+            if model != session.spec.model:
+                await session.set_model(model)
+            if mode != session.spec.permission_mode:
+                await session.set_permission_mode(mode)
+        except SessionError as exc:
+            log.info("a warm session could not take model %r / mode %r (%s); starting a new one", model, mode, exc.detail)
+            session.begin_close()
+            return None
+        record = session.record
+        record.spec, record.state, record.status = session.spec.to_json(), "live", session.status
+        self._sessions[session.id] = session
+        await self.registry.put(record)
+        self.registry.update(record)
+        self._announce("session_created", session.id, session=session.snapshot())
+        return session
+
     def _admit(self) -> None:
         if self._draining is not None:
             raise ServerShuttingDown()
@@ -539,11 +605,22 @@ class SessionManager:
         )
 
     def _on_event(self, event: Event) -> None:
-        """Every session event: persisted (deltas excepted) and forwarded to the global stream."""
+        """Every session event goes to the observers; once the session is registered, it is
+        also persisted (deltas excepted) and forwarded to the global stream."""
+        self._observe(event)
+        if event.session_id not in self._sessions:
+            return  # starting, or warm: nothing of it is kept until it is registered
         if event.type != "text_delta":
             self._persist(event)
         if event.type != "status":
             self.events.publish(event)
+
+    def _observe(self, event: Event) -> None:
+        for observer in self.observers:
+            try:
+                observer(event)
+            except Exception:  # an observer must never break a session
+                log.exception("event observer failed")
 
     def _persist(self, event: Event, server: bool = False) -> None:
         self.registry.append(_to_record(event, server))
@@ -553,6 +630,7 @@ class SessionManager:
         event = Event(self.clock.next(), type, session_id, data)  # type: ignore[arg-type]
         self._persist(event, server=True)
         self.events.publish(event)
+        self._observe(event)
 
     async def _global_history(self, after: int) -> list[Event]:
         await self.registry.flush()
