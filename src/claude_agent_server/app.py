@@ -18,7 +18,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from . import __version__
-from .api import errors, events, health, invocations, messages, permissions, proxy, sessions
+from .api import errors, events, health, invocations, messages, metrics, permissions, proxy, sessions
 from .api.auth import require_api_key, require_model_key
 from .api.deps import remember_self_url, route_resolver
 from .api.limits import BodyLimit
@@ -27,6 +27,7 @@ from .sessions import ManagerConfig, SessionManager
 from .sessions.launcher import write_launcher
 from .sessions.owner import ClientFactory
 from .settings import Settings
+from .observability import ServerMetrics
 from .store import SqlRegistry, default_database_url
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,8 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
             **({"client_factory": client_factory} if client_factory else {}),
         )
         app.state.manager = manager
+        app.state.metrics = ServerMetrics()
+        manager.observers.append(app.state.metrics.observe)
         app.state.proxy = proxy.make_service(settings)
         hibernator = None
         try:
@@ -105,6 +108,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
     for module in (sessions, messages, events, permissions, invocations):
         app.include_router(module.router, dependencies=protected)
     proxy.install(app)  # /v1/messages*: its own Anthropic-shaped auth and errors
+    metrics.install(app, public=settings.metrics_public)
     if settings.demo:
         app.include_router(demo_router, dependencies=[Depends(require_model_key)])
     return app

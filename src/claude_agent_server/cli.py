@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -103,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     if (problem := registry_problem(settings)) is not None:
         print(f"claude-agent-server: cannot open the session registry: {problem}", file=sys.stderr)
         return 2
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.demo:
         print(DEMO_BANNER, file=sys.stderr)
     from .app import create_app

@@ -19,6 +19,8 @@ def clients() -> FakeClients:
 
 
 def make_client(tmp_path: Path, clients: FakeClients, **settings: object) -> TestClient:
+    """An app over the scripted clients; no warm pool unless asked (these tests count clients)."""
+    settings.setdefault("warm_sessions", 0)
     app = create_app(Settings(workspace=tmp_path, data_dir=tmp_path / "data", **settings), client_factory=clients)  # type: ignore[arg-type]
     return TestClient(app, raise_server_exceptions=False)
 
@@ -234,3 +236,16 @@ def test_sessions_list_filters_by_cwd(tmp_path: Path, http: TestClient) -> None:
     assert [s["session_id"] for s in http.get("/sessions", params={"cwd": "one"}).json()["sessions"]] == [inside]
     assert [s["session_id"] for s in http.get("/sessions", params={"cwd": str(tmp_path / "one")}).json()["sessions"]] == [inside]
     assert http.get("/sessions", params={"cwd": "/etc"}).status_code == 400
+
+
+def test_metrics_need_the_key_and_move_with_a_turn(tmp_path: Path, clients: FakeClients) -> None:
+    key = {"x-api-key": "k" * 20}
+    with make_client(tmp_path, clients, api_key="k" * 20) as http:
+        assert http.get("/metrics").status_code == 401
+        session_id = http.post("/sessions", json={}, headers=key).json()["session_id"]
+        assert http.post(f"/sessions/{session_id}/messages", json={"message": "hi"}, headers=key).status_code == 200
+        text = http.get("/metrics", headers=key).text
+        assert 'claude_agent_server_turns_total{outcome="completed"} 1.0' in text
+        assert 'claude_agent_server_sessions{state="live"} 1.0' in text and "claude_agent_server_cli_processes 1.0" in text
+    with make_client(tmp_path, clients, api_key="k" * 20, metrics_public=True) as http:
+        assert http.get("/metrics").status_code == 200

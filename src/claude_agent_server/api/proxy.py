@@ -2,19 +2,25 @@
 
 Claude Code calls ``/v1/messages?beta=true`` (the query is accepted and
 ignored). Every error on these routes, the 401 included, has Anthropic's shape
-``{"type": "error", "error": {"type", "message"}}``.
+``{"type": "error", "error": {"type", "message"}}``. Each request that passes the
+key check is timed and counted in the app's metrics, if it has them.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from ..observability import ProxyTimer
 from ..proxy import AuthenticationFailed, InvalidRequest, ProxyError, ProxyService, load_config
 from ..settings import Settings
 from .auth import require_model_key
+from .metrics import app_metrics
+
+T = TypeVar("T")
 
 
 async def require_proxy_key(request: Request) -> None:
@@ -41,6 +47,15 @@ async def _json(request: Request) -> Any:
         raise InvalidRequest("the request body must be JSON") from None
 
 
+async def _timed(request: Request, serve: Callable[[Any], Awaitable[T]]) -> tuple[T, ProxyTimer]:
+    """Serve the request's JSON body, timed; a failure is recorded with its status and raised on."""
+    timer = ProxyTimer(app_metrics(request.app))
+    with timer.failures():
+        body = await _json(request)
+        timer.requested(body)
+        return await serve(body), timer
+
+
 @router.post("/v1/messages", response_model=None)
 async def create_message(request: Request, proxy: ProxyDep) -> Response:
     """Anthropic Messages API through LiteLLM: a message as JSON, or with ``stream: true`` its SSE events.
@@ -48,18 +63,21 @@ async def create_message(request: Request, proxy: ProxyDep) -> Response:
     Errors: 400 bad body, 401 missing key, 404 unknown model; upstream 4xx kept,
     5xx → 502; a failure after streaming began is an ``event: error`` frame.
     """
-    result = await proxy.messages(await _json(request), request.headers)
+    result, timer = await _timed(request, lambda body: proxy.messages(body, request.headers))
     if isinstance(result, dict):
+        timer.done(200)
         return JSONResponse(result)
     return StreamingResponse(
-        result, media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        timer.stream(result), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     )
 
 
 @router.post("/v1/messages/count_tokens")
 async def count_tokens(request: Request, proxy: ProxyDep) -> dict[str, int]:
     """Anthropic ``count_tokens``: ``{"input_tokens": n}`` (the provider's count, or LiteLLM's tokenizer)."""
-    return await proxy.count_tokens(await _json(request))
+    counted, timer = await _timed(request, proxy.count_tokens)
+    timer.done(200)
+    return counted
 
 
 @router.post("/api/event_logging/batch", include_in_schema=False)
