@@ -223,7 +223,7 @@ def test_the_global_stream_sees_a_session_created_by_another_request(tmp_path: P
         say(http, session_id, "hello")
         thread.join(60)
         kinds = [kind for kind, _ in seen]
-        assert kinds[0] == "snapshot" and seen[0][1]["sessions"] == {"live": 0, "hibernated": 0}
+        assert kinds[0] == "snapshot" and seen[0][1]["sessions"] == {"live": 0, "hibernated": 0, "warm": 0}
         assert ("session_created", session_id) in [(k, d.get("session_id")) for k, d in seen]
         [created] = [d for k, d in seen if k == "session_created"]
         assert created["session"]["status"] == "connected" and created["session"]["session_id"] == session_id

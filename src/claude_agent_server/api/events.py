@@ -55,7 +55,7 @@ async def session_events(session: SessionDep, settings: SettingsDep, last_event_
 @router.get("/events", response_class=EventSourceResponse)
 async def server_events(manager: ManagerDep, settings: SettingsDep, last_event_id: LastEventId = None, after: After = None) -> EventSourceResponse:
     """Subscribe to the whole server: first a ``snapshot`` frame (no id) with
-    ``{live, hibernated}`` session counts, then every session's events (each with its
+    ``{live, hibernated, warm}`` session counts, then every session's events (each with its
     ``session_id``; ``status`` excepted) and the lifecycle events ``session_created``,
     ``session_status`` (``status``, ``state``) and ``session_deleted``, with ids that
     increase across restarts; ``Last-Event-ID`` replays what followed that id (a

@@ -61,7 +61,7 @@ async def list_sessions(
 ) -> dict[str, Any]:
     """The registry: live and hibernated sessions, newest activity first:
     ``{sessions:[{session_id, created_at, last_activity, title, status, state, turns,
-    cost_usd, input_tokens, output_tokens, cwd, model, permission_mode}], counts:{live, hibernated}}``.
+    cost_usd, input_tokens, output_tokens, cwd, model, permission_mode}], counts:{live, hibernated, warm}}``.
     Closed sessions are not listed (their transcripts are, in ``/sessions/available``)."""
     return {"sessions": await manager.list(status, cwd, limit, offset), "counts": await manager.counts()}
 

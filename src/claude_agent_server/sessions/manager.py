@@ -176,10 +176,6 @@ class SessionManager:
     def __len__(self) -> int:
         return len(self._live)
 
-    def loaded(self) -> list[Session]:
-        """Sessions loaded in memory (live or hibernated), oldest first."""
-        return list(self._sessions.values())
-
     async def get(self, session_id: str) -> Session:
         """The session with this id, live or hibernated (loaded from the registry).
 
@@ -216,10 +212,12 @@ class SessionManager:
         return entries
 
     async def counts(self) -> dict[str, int]:
-        """``{"live": n, "hibernated": n}``: registry sessions by state (processes for live)."""
+        """``{"live": n, "hibernated": n, "warm": n}``: sessions with a CLI process, registry
+        sessions without one, and warm clients waiting in the pool."""
         await self.registry.flush()
         counts = await self.registry.count_by_state()
-        return {"live": self.live_count, "hibernated": counts.get("hibernated", 0)}
+        warm = self.warm_count
+        return {"live": self.live_count - warm, "hibernated": counts.get("hibernated", 0), "warm": warm}
 
     def resolve_cwd(self, cwd: str | None) -> Path:
         """``cwd`` resolved (symlinks followed) and checked to lie inside the workspace.
