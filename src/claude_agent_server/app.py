@@ -20,7 +20,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from . import __version__
 from .api import errors, events, health, invocations, messages, metrics, permissions, proxy, sessions
 from .api.auth import require_api_key, require_model_key
-from .api.deps import remember_self_url, route_resolver
+from .api.deps import remember_self_url, route_resolver, routes_known
 from .api.limits import BodyLimit
 from .demo import router as demo_router
 from .sessions import ManagerConfig, SessionManager
@@ -47,6 +47,7 @@ def manager_config(settings: Settings, app: FastAPI, cli_path: Path | None) -> M
         cli_path=cli_path,
         route_for=route_resolver(app, settings),
         warm_sessions=settings.warm_sessions,
+        routes_known=routes_known(app, settings),
     )
 
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import sys
 from types import FrameType
 
@@ -13,6 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import ValidationError
 
+from .api.deps import base_url
 from .sessions.options import SERVER_SETTINGS_PREFIX
 from .settings import Settings
 
@@ -58,6 +60,16 @@ class DrainingServer(uvicorn.Server):
         self._app = app
         self._grace = grace
         self._draining = False
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Start serving, then note the address actually bound (``--port 0``) for the CLIs'
+        model routes, and let the warm pool fill now that they can reach this server."""
+        await super().startup(sockets)
+        bound = [sock.getsockname() for server in self.servers for sock in server.sockets]
+        manager = getattr(self._app.state, "manager", None)
+        if bound and manager is not None:
+            self._app.state.self_url = base_url(bound[0][0], bound[0][1])
+            manager.refill_pool()
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         manager = getattr(self._app.state, "manager", None)

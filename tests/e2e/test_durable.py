@@ -282,3 +282,18 @@ def test_delete_during_a_streamed_turn_answers_at_once(tmp_path: Path) -> None:
         ended = streamed.result(timeout=60)[-1]
         assert ended["event"] == "error" and ended["data"]["reason"] == "session_closed"
         wait_until(lambda: not server.cli_processes(), 15, what="the CLI to exit")
+
+
+def test_ctrl_c_to_the_server_group_lets_a_running_turn_finish(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path, *COLD, "--shutdown-grace", "30")
+    server.start()
+    with server.client() as http:
+        session_id = create(http)
+        streamed = stream_in_background(server, session_id, "count slowly")
+        wait_until(lambda: status(http, session_id)["status"] == "running", 30, what="the slow turn")
+    assert server.process is not None
+    os.killpg(server.process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole foreground group
+    ended = streamed.result(timeout=60)[-1]
+    assert ended["event"] == "result" and ended["data"]["terminal_reason"] == "completed"  # the CLI was not hit
+    assert server.process.wait(timeout=60) == -signal.SIGINT
+    wait_until(lambda: not server.cli_processes(), 15, what="the CLI to exit")

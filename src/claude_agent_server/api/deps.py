@@ -30,15 +30,19 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def self_url(request: Request) -> str:
-    """This server's own base URL as reached by the request (its real address and port)."""
-    server = request.scope.get("server") or ("127.0.0.1", request.app.state.settings.port)
-    host, port = server[0], server[1]
+def base_url(host: str, port: int) -> str:
+    """``http://host:port`` for a bound address (a wildcard address becomes 127.0.0.1)."""
     if host in ("0.0.0.0", "::", ""):
         host = "127.0.0.1"
     if ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{port}"
+
+
+def self_url(request: Request) -> str:
+    """This server's own base URL as reached by the request (its real address and port)."""
+    server = request.scope.get("server") or ("127.0.0.1", request.app.state.settings.port)
+    return base_url(server[0], server[1])
 
 
 async def remember_self_url(request: Request) -> None:
@@ -53,7 +57,7 @@ def route_resolver(app: FastAPI, settings: Settings) -> Callable[[SessionSpec, s
     is configured) — presenting the session's own model key, never the server's key."""
 
     def route_for(spec: SessionSpec, model_key: str) -> ModelRoute | None:
-        base = getattr(app.state, "self_url", None) or f"http://127.0.0.1:{settings.port}"
+        base = getattr(app.state, "self_url", None) or base_url(settings.host, settings.port)
         if spec.enable_proxy:
             return ModelRoute(base, model_key, spec.background_model)
         if settings.demo:
@@ -61,3 +65,9 @@ def route_resolver(app: FastAPI, settings: Settings) -> Callable[[SessionSpec, s
         return None
 
     return route_for
+
+
+def routes_known(app: FastAPI, settings: Settings) -> Callable[[], bool]:
+    """Whether the server's own address is known (with ``--port 0`` only once it is bound),
+    so that a CLI started now can reach the demo model or the proxy."""
+    return lambda: settings.port != 0 or getattr(app.state, "self_url", None) is not None

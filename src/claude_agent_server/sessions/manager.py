@@ -75,6 +75,8 @@ class ManagerConfig:
     """Seconds a client is told to wait when every live session is busy."""
     warm_sessions: int = 0
     """Pre-connected sessions kept for the default spec (they fill free live slots only)."""
+    routes_known: Callable[[], bool] = field(default=lambda: True)
+    """Whether ``route_for`` can give a CLI started now its final address (warm sessions wait for it)."""
 
 
 def parse_session_id(value: str) -> str:
@@ -538,7 +540,11 @@ class SessionManager:
             del self._model_keys[key]
 
     def _has_room(self) -> bool:
-        return self._draining is None and len(self._live) < self.config.max_live_sessions
+        return self._draining is None and len(self._live) < self.config.max_live_sessions and self.config.routes_known()
+
+    def refill_pool(self) -> None:
+        """Top up the warm pool now (e.g. once the server's own address is known)."""
+        self._pool.refill()
 
     async def _start_warm(self) -> Session:
         sid = str(uuid.uuid4())

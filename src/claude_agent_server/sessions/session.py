@@ -238,7 +238,7 @@ class Session:
             return
         self._closing = True
         while self._transition is not None:
-            with contextlib.suppress(BaseException):
+            with contextlib.suppress(Exception):  # its own caller reports it; a cancel of ours propagates
                 await asyncio.shield(self._transition)
         if self._owner is not None:
             await self._run(self._stop_process("session_closed", "The session was closed"))
@@ -249,7 +249,7 @@ class Session:
         """Stop the process whatever it is doing (server shutdown): pending permissions
         are denied with ``reason`` and a running turn ends; the session is hibernated."""
         while self._transition is not None:
-            with contextlib.suppress(BaseException):
+            with contextlib.suppress(Exception):  # its own caller reports it; a cancel of ours propagates
                 await asyncio.shield(self._transition)
         if self._owner is not None:
             await self._run(self._stop_process(reason, message))
