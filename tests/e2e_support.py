@@ -87,6 +87,8 @@ def read_events(
         assert source.response.status_code == 200, source.response.read()
         assert source.response.headers["content-type"].startswith("text/event-stream")
         for sse in source.iter_sse():
+            if not sse.data:
+                continue  # httpx-sse dispatches the blank line after a heartbeat comment as an empty event
             frame = {"id": sse.id, "event": sse.event, "data": json.loads(sse.data)}
             frames.append(frame)
             if (until(frame) if callable(until) else sse.event == until) or len(frames) >= limit:

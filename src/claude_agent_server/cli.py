@@ -129,7 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         log_level=settings.log_level,
         timeout_graceful_shutdown=settings.shutdown_grace + 15,
     )
-    DrainingServer(config, app, settings.shutdown_grace).run()
+    try:
+        DrainingServer(config, app, settings.shutdown_grace).run()
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it drained for: exit as interrupted, without a traceback
+        return 130
     return 0
 
 
