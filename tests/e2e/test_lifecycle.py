@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from e2e_support import reply_text, wait_until
+from e2e_support import reply_text
 from servers import ServerProcess, clean_env, running_server
 
 pytestmark = pytest.mark.e2e

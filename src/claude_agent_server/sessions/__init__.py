@@ -15,10 +15,11 @@ from .errors import (
     TurnInProgress,
 )
 from .events import TURN_END, Event, EventClock, EventLog
-from .manager import ManagerConfig, SessionManager, parse_session_id
+from .manager import ManagerConfig, SessionManager
 from .options import PERMISSION_MODES, ModelRoute, SessionSpec
 from .permissions import PermissionDecision, PermissionRequest
 from .session import Session
+from .workspace import parse_session_id
 
 __all__ = [
     "CommandRejected",
@@ -44,4 +45,5 @@ __all__ = [
     "TooManySessions",
     "TranscriptNotFound",
     "TurnInProgress",
+    "parse_session_id",
 ]

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -27,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, SDKSessionInfo
+from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient
 
-from ..store import EventRecord, Registry, SessionRecord
+from ..store import Registry, SessionRecord
 from . import transcripts
 from .errors import (
     InvalidSessionRequest,
@@ -37,20 +36,22 @@ from .errors import (
     SessionConflict,
     SessionError,
     SessionNotFound,
-    TooManySessions,
     TranscriptNotFound,
 )
 from .events import Event, EventClock, EventLog
+from .journal import EventJournal
+from .model_keys import ModelKeys
 from .options import PERMISSION_MODES, ModelRoute, SessionSpec, build_options
 from .owner import ClientFactory, SDKClient
 from .pool import WarmPool
-from .session import Session, record_entry
+from .record import record_entry
+from .session import Session
+from .slots import LiveSlots
+from .workspace import parse_session_id, resolve_cwd, visible_transcript
 
 log = logging.getLogger(__name__)
 
 LIVE_STATUSES = ("running", "waiting_permission")
-GLOBAL_BUFFER = 10_000
-"""Events of the global stream kept in memory for replay (older ones come from the registry)."""
 
 
 @dataclass(slots=True)
@@ -79,26 +80,6 @@ class ManagerConfig:
     """Whether ``route_for`` can give a CLI started now its final address (warm sessions wait for it)."""
 
 
-def parse_session_id(value: str) -> str:
-    """The canonical form of a session id.
-
-    Raises:
-        InvalidSessionRequest: ``value`` is not a UUID (e.g. ``../../etc/passwd``).
-    """
-    try:
-        return str(uuid.UUID(str(value)))
-    except (ValueError, AttributeError, TypeError):
-        raise InvalidSessionRequest(f"session id {str(value)[:80]!r} is not a UUID") from None
-
-
-def _to_record(event: Event, server: bool = False) -> EventRecord:
-    return EventRecord(event.id, event.session_id, event.type, event.data, event.created_at, server)
-
-
-def _to_event(record: EventRecord) -> Event:
-    return Event(record.id, record.type, record.session_id, record.data, record.created_at)  # type: ignore[arg-type]
-
-
 class SessionManager:
     """Owns every session of one server: the registry records, the loaded sessions,
     their processes under the live cap, and the global event stream.
@@ -114,23 +95,18 @@ class SessionManager:
     def __init__(self, config: ManagerConfig, registry: Registry, client_factory: ClientFactory = ClaudeSDKClient) -> None:
         self.config = config
         self.registry = registry
-        self.clock = EventClock()
-        self.events = EventLog(None, self.clock, GLOBAL_BUFFER, history=self._global_history)
-        """The global stream: every session's events (``status`` excepted) and lifecycle events."""
+        self.journal = EventJournal(
+            registry, lambda session_id: session_id in self._sessions,
+            buffer_size=config.event_buffer_size, buffer_bytes=config.event_buffer_bytes,
+        )
         self._client_factory = client_factory
         self._sessions: dict[str, Session] = {}
         """Loaded sessions (live or hibernated), by id; closed ones leave."""
         self._claims: dict[str, asyncio.Event] = {}
         """Ids being created or loaded; set when done."""
-        self._live: set[str] = set()
-        """Ids of sessions holding a process slot (starting, live, or stopping)."""
-        self._model_keys: dict[str, str] = {}
-        """Model key → id of the session whose CLI holds it (valid while its process runs)."""
-        self._warm: set[str] = set()
-        """Ids of warm sessions: started for the pool, not yet taken."""
+        self._model_keys = ModelKeys()
         self._pool = WarmPool(config.warm_sessions, self._start_warm, self._has_room)
-        self.observers: list[Callable[[Event], None]] = []
-        """Called with every event (session and lifecycle events), synchronously: keep them cheap."""
+        self._slots = LiveSlots(config.max_live_sessions, config.retry_after, self._pool, self._live_sessions)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._draining: asyncio.Task[None] | None = None
         self._busy = False
@@ -144,14 +120,12 @@ class SessionManager:
         are hibernated, and a turn that was running is ended in its event log with an
         ``error`` event (reason ``server_restart``). Returns the recovered ids."""
         self.loop = asyncio.get_running_loop()
-        self.clock.last = max(self.clock.last, await self.registry.last_event_id())
-        self.events = EventLog(None, self.clock, GLOBAL_BUFFER, history=self._global_history)
+        await self.journal.resume()
         recovered = await self.registry.recover()
         for record in recovered:
             if record.status in LIVE_STATUSES:
-                message = "the server stopped during the turn"
-                self._persist(Event(self.clock.next(), "error", record.session_id, {"message": message, "reason": "server_restart"}))
-            self._persist(Event(self.clock.next(), "status", record.session_id, {"status": "hibernated"}))
+                self.journal.record(record.session_id, "error", message="the server stopped during the turn", reason="server_restart")
+            self.journal.record(record.session_id, "status", status="hibernated")
         if recovered:
             log.info("recovered %d session(s) left live by the previous server; they are hibernated", len(recovered))
         await self.registry.flush()
@@ -161,6 +135,20 @@ class SessionManager:
     # -- queries --------------------------------------------------------------
 
     @property
+    def events(self) -> EventLog:
+        """The global stream: every session's events (``status`` excepted) and lifecycle events."""
+        return self.journal.events
+
+    @property
+    def observers(self) -> list[Callable[[Event], None]]:
+        """Called with every event (session and lifecycle events), synchronously: keep them cheap."""
+        return self.journal.observers
+
+    @property
+    def clock(self) -> EventClock:
+        return self.journal.clock
+
+    @property
     def busy(self) -> bool:
         """True while any session runs a turn or waits for a permission."""
         return self._busy
@@ -168,7 +156,7 @@ class SessionManager:
     @property
     def live_count(self) -> int:
         """Claude Code processes held (starting, live or stopping), warm ones included."""
-        return len(self._live)
+        return len(self._slots)
 
     @property
     def warm_count(self) -> int:
@@ -176,7 +164,7 @@ class SessionManager:
         return len(self._pool)
 
     def __len__(self) -> int:
-        return len(self._live)
+        return len(self._slots)
 
     async def get(self, session_id: str) -> Session:
         """The session with this id, live or hibernated (loaded from the registry).
@@ -222,25 +210,8 @@ class SessionManager:
         return {"live": self.live_count - warm, "hibernated": counts.get("hibernated", 0), "warm": warm}
 
     def resolve_cwd(self, cwd: str | None) -> Path:
-        """``cwd`` resolved (symlinks followed) and checked to lie inside the workspace.
-
-        Raises:
-            InvalidSessionRequest: It escapes the workspace or is not a directory.
-        """
-        root = self.config.workspace
-        if cwd is None or cwd == "":
-            return root
-        shown = repr(cwd[:200])
-        try:
-            candidate = Path(cwd)
-            resolved = (candidate if candidate.is_absolute() else root / candidate).resolve()
-            if not resolved.is_relative_to(root):
-                raise InvalidSessionRequest(f"cwd {shown} is outside the workspace {root}")
-            if not resolved.is_dir():
-                raise InvalidSessionRequest(f"cwd {shown} is not a directory")
-        except (OSError, ValueError) as exc:  # a NUL, a name too long for the file system, ...
-            raise InvalidSessionRequest(f"cwd {shown} is not a usable path: {exc}") from None
-        return resolved
+        """``cwd`` inside the workspace (see :func:`~.workspace.resolve_cwd`)."""
+        return resolve_cwd(self.config.workspace, cwd)
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -301,7 +272,7 @@ class SessionManager:
             if record is not None and (record.state != "closed" or not resume):
                 raise SessionConflict(sid)
             if resume:  # checked even with an explicit cwd: a transcript outside the workspace does not exist here
-                transcript = await self._transcript(sid)
+                transcript = await visible_transcript(sid, self.config.workspace)
                 cwd = cwd or transcript.cwd
             spec = SessionSpec(
                 session_id=sid,
@@ -320,7 +291,7 @@ class SessionManager:
             if record is None:
                 record = SessionRecord(sid, spec.to_json(), agentcore_session_id=agentcore_session_id)
             record.spec, record.state, record.status = spec.to_json(), "live", "connecting"
-            session = Session(spec, record, self._event_log(sid), self, self.config.permission_timeout)
+            session = Session(spec, record, self.journal.session_log(sid), self, self.config.permission_timeout)
             try:
                 await session.start()
             except BaseException:
@@ -329,7 +300,7 @@ class SessionManager:
             self._sessions[sid] = session
             await self.registry.put(record)
             self.registry.update(record)  # anything that changed while it was written
-            self._announce("session_created", sid, session=session.snapshot())
+            self.journal.announce("session_created", sid, session=session.snapshot())
             return session
         finally:
             del self._claims[sid]
@@ -367,7 +338,7 @@ class SessionManager:
         """
         session = await self.get(session_id)
         closing = session.begin_close()
-        self._announce("session_deleted", session.id)
+        self.journal.announce("session_deleted", session.id)
         if wait:
             await asyncio.shield(closing)
 
@@ -443,15 +414,12 @@ class SessionManager:
     # -- the session host (called by sessions) ---------------------------------
 
     def options(self, session: Session, can_use_tool: Callable[..., Any], stderr: Callable[[str], None]) -> ClaudeAgentOptions:
-        self._revoke_model_key(session.id)
-        model_key = secrets.token_urlsafe(32)
-        self._model_keys[model_key] = session.id
-        route = self.config.route_for(session.spec, model_key)
+        route = self.config.route_for(session.spec, self._model_keys.issue(session.id))
         return build_options(session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=self.config.cli_path)
 
     def model_key_valid(self, key: str) -> bool:
         """Whether ``key`` is the model key of a session whose CLI runs (it opens the model endpoints only)."""
-        return key in self._model_keys
+        return self._model_keys.valid(key)
 
     def make_client(self, options: ClaudeAgentOptions) -> SDKClient:
         return self._client_factory(options)
@@ -461,29 +429,11 @@ class SessionManager:
 
     async def acquire(self, session: Session) -> None:
         self._admit()
-        if session.id in self._live:
-            return
-        stopping: asyncio.Task[None] | None = None
-        if len(self._live) >= self.config.max_live_sessions:
-            if session.id in self._warm:
-                raise TooManySessions(self.config.max_live_sessions, self.config.retry_after)  # warm ones never make room
-            if (warm := self._pool.evict()) is not None:
-                stopping = warm.begin_close()  # a warm session is the first to go
-            else:
-                victim = min((s for s in self._live_sessions() if s.idle), key=lambda s: s.last_activity, default=None)
-                if victim is None:
-                    raise TooManySessions(self.config.max_live_sessions, self.config.retry_after)
-                log.info("hibernating session %s (least recently used) to make room for %s", victim.id, session.id)
-                stopping = victim.begin_hibernate()  # claimed now: nobody else picks or uses it
-        self._live.add(session.id)
-        if stopping is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(stopping)
+        await self._slots.acquire(session)
 
     def release(self, session: Session) -> None:
-        self._live.discard(session.id)
-        self._warm.discard(session.id)
-        self._revoke_model_key(session.id)
+        self._slots.release(session.id)
+        self._model_keys.revoke(session.id)
         self._pool.refill()
 
     async def has_transcript(self, session: Session) -> bool:
@@ -496,7 +446,7 @@ class SessionManager:
         if not status_changed:
             return
         status = session.status
-        self._announce("session_status", session.id, status=status, state=session.record.state)
+        self.journal.announce("session_status", session.id, status=status, state=session.record.state)
         if status == "hibernated":
             session.events.trim()
         elif status == "closed":
@@ -516,7 +466,7 @@ class SessionManager:
         await self.registry.flush()
         records = [await self.registry.get(info.session_id) for info in found]
         return [
-            {**transcripts.available_entry(info), "live": info.session_id in self._live, "state": record.state if record else None}
+            {**transcripts.available_entry(info), "live": info.session_id in self._slots, "state": record.state if record else None}
             for info, record in zip(found, records, strict=True)
         ]
 
@@ -530,17 +480,13 @@ class SessionManager:
         sid = parse_session_id(session_id)
         session = self._sessions.get(sid)
         if session is None:
-            await self._transcript(sid)
+            await visible_transcript(sid, self.config.workspace)
         return await transcripts.messages(sid, session.cwd if session else None)
 
     # -- internals ------------------------------------------------------------
 
-    def _revoke_model_key(self, session_id: str) -> None:
-        for key in [k for k, sid in self._model_keys.items() if sid == session_id]:
-            del self._model_keys[key]
-
     def _has_room(self) -> bool:
-        return self._draining is None and len(self._live) < self.config.max_live_sessions and self.config.routes_known()
+        return self._draining is None and self._slots.has_room() and self.config.routes_known()
 
     def refill_pool(self) -> None:
         """Top up the warm pool now (e.g. once the server's own address is known)."""
@@ -551,19 +497,19 @@ class SessionManager:
         spec = SessionSpec(
             sid, self.config.workspace, model=self.config.default_model, permission_mode=self.config.default_permission_mode
         )
-        session = Session(spec, SessionRecord(sid, spec.to_json()), self._event_log(sid), self, self.config.permission_timeout)
-        self._warm.add(sid)
+        session = Session(spec, SessionRecord(sid, spec.to_json()), self.journal.session_log(sid), self, self.config.permission_timeout)
+        self._slots.warm(sid)
         try:
             await session.start()
         except BaseException:
-            self._warm.discard(sid)
+            self._slots.warm(sid, False)
             raise
         return session
 
     async def _adopt(self, session: Session, model: str | None, mode: str) -> Session | None:
         """Register a warm session as a new one, with ``model`` and ``mode`` applied; None
         (and the warm session closed) when the CLI refuses either."""
-        self._warm.discard(session.id)
+        self._slots.warm(session.id, False)
         try:
             if model != session.spec.model:
                 await session.set_model(model)
@@ -578,7 +524,7 @@ class SessionManager:
         self._sessions[session.id] = session
         await self.registry.put(record)
         self.registry.update(record)
-        self._announce("session_created", session.id, session=session.snapshot())
+        self.journal.announce("session_created", session.id, session=session.snapshot())
         return session
 
     def _admit(self) -> None:
@@ -591,55 +537,12 @@ class SessionManager:
         return await self.registry.get(session_id)
 
     def _live_sessions(self) -> list[Session]:
-        return [s for sid in self._live if (s := self._sessions.get(sid)) is not None]
+        return [s for sid in self._slots if (s := self._sessions.get(sid)) is not None]
 
     def _load(self, record: SessionRecord, spec: SessionSpec) -> Session:
-        session = Session(spec, record, self._event_log(record.session_id), self, self.config.permission_timeout)
+        session = Session(spec, record, self.journal.session_log(record.session_id), self, self.config.permission_timeout)
         self._sessions[record.session_id] = session
         return session
-
-    def _event_log(self, session_id: str) -> EventLog:
-        async def history(after: int) -> list[Event]:
-            await self.registry.flush()
-            return [_to_event(r) for r in await self.registry.events(session_id=session_id, after=after)]
-
-        return EventLog(
-            session_id, self.clock, self.config.event_buffer_size, history=history, sink=self._on_event,
-            max_bytes=self.config.event_buffer_bytes,
-        )
-
-    def _on_event(self, event: Event) -> None:
-        """Every session event goes to the observers; once the session is registered, it is
-        also persisted (deltas excepted) and forwarded to the global stream."""
-        self._observe(event)
-        if event.session_id not in self._sessions:
-            return  # starting, or warm: nothing of it is kept until it is registered
-        if event.type != "text_delta":
-            self._persist(event)
-        if event.type != "status":
-            self.events.publish(event)
-
-    def _observe(self, event: Event) -> None:
-        for observer in self.observers:
-            try:
-                observer(event)
-            except Exception:  # an observer must never break a session
-                log.exception("event observer failed")
-
-    def _persist(self, event: Event, server: bool = False) -> None:
-        self.registry.append(_to_record(event, server))
-
-    def _announce(self, type: str, session_id: str, **data: Any) -> None:
-        """A lifecycle event on the global stream (persisted)."""
-        event = Event(self.clock.next(), type, session_id, data)  # type: ignore[arg-type]
-        self._persist(event, server=True)
-        self.events.publish(event)
-        self._observe(event)
-
-    async def _global_history(self, after: int) -> list[Event]:
-        await self.registry.flush()
-        found = await self.registry.events(session_id=None, after=after)
-        return [_to_event(r) for r in found if r.server or r.type != "status"]
 
     async def _drain(self, grace: float) -> None:
         for session in self._live_sessions():
@@ -661,15 +564,3 @@ class SessionManager:
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    async def _transcript(self, session_id: str) -> SDKSessionInfo:
-        """A transcript this server may show: one of a session run inside the workspace.
-
-        Raises:
-            TranscriptNotFound: None has that id; one outside the workspace does not
-                exist as far as this server's clients can tell.
-        """
-        info = await transcripts.find(session_id)
-        if info is None or not transcripts.inside(info.cwd, self.config.workspace):
-            raise TranscriptNotFound(session_id)
-        return info

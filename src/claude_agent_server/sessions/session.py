@@ -17,83 +17,27 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
-from claude_agent_sdk import ClaudeAgentOptions, SystemMessage
+from claude_agent_sdk import SystemMessage
 
 from ..store import SessionRecord
 from .convert import events_for
 from .errors import CommandRejected, SessionError, SessionNotFound, SessionStartError, TurnInProgress
 from .events import Event, EventLog, EventType
+from .host import SessionHost
 from .options import SessionSpec
-from .owner import ClientClosed, ClientOwner, Operation, SDKClient
+from .owner import ClientClosed, ClientOwner, Operation
 from .permissions import PermissionBroker
+from .record import add_result, record_entry
 
 log = logging.getLogger(__name__)
 
 SessionStatus = Literal["connecting", "waking", "connected", "running", "waiting_permission", "hibernated", "closed"]
 TITLE_LENGTH = 80
 """Characters of the first user message kept as the session's title."""
-
-
-class SessionHost(Protocol):
-    """What a session needs from its manager (the live cap, options, the registry)."""
-
-    def options(self, session: Session, can_use_tool: Callable[..., Any], stderr: Callable[[str], None]) -> ClaudeAgentOptions:
-        """SDK options for the session's next process (its spec, route and launcher)."""
-
-    def make_client(self, options: ClaudeAgentOptions) -> SDKClient: ...
-
-    def admit(self, session: Session) -> None:
-        """Refuse new work while the server stops.
-
-        Raises:
-            ServerShuttingDown: It does.
-        """
-
-    async def acquire(self, session: Session) -> None:
-        """Reserve a live slot for the session's process (may hibernate another session).
-
-        Raises:
-            TooManySessions: Every live session is busy.
-            ServerShuttingDown: The server is stopping.
-        """
-
-    def release(self, session: Session) -> None:
-        """The session's process is gone; its slot is free. Idempotent."""
-
-    async def has_transcript(self, session: Session) -> bool:
-        """Whether Claude Code wrote a transcript for the session (then a wake resumes it)."""
-
-    def changed(self, session: Session, status_changed: bool) -> None:
-        """The session's record changed (persist it; announce a new status)."""
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
-
-
-def record_entry(record: SessionRecord, status: str) -> dict[str, Any]:
-    """A session's list entry: ids, times (UTC ISO-8601), status, state, title, totals
-    (turns, cost in USD, tokens), cwd, and the model (None: the default) and permission
-    mode it runs with."""
-    return {
-        "session_id": record.session_id,
-        "created_at": _iso(record.created_at),
-        "last_activity": _iso(record.last_activity),
-        "title": record.title,
-        "status": status,
-        "state": record.state,
-        "turns": record.turns,
-        "cost_usd": round(record.cost_usd, 6),
-        "input_tokens": record.input_tokens,
-        "output_tokens": record.output_tokens,
-        "cwd": record.spec.get("cwd"),
-        "model": record.spec.get("model"),
-        "permission_mode": record.spec.get("permission_mode"),
-    }
 
 
 class Session:
@@ -491,22 +435,9 @@ class Session:
     def _end_turn(self, type: EventType, /, **data: Any) -> None:
         self._turn_active = False
         if type == "result":
-            self._count(data)
+            self._process_cost = add_result(self.record, data, self._process_cost)
         self._publish(type, **data)
         self._host.changed(self, False)
-
-    def _count(self, result: dict[str, Any]) -> None:
-        """Add a result to the totals. The CLI reports a running total: of its process,
-        plus the transcript's earlier cost when it was started by resume."""
-        record = self.record
-        record.turns += 1
-        total = float(result.get("cost_usd") or 0.0)
-        record.cost_usd += max(total - self._process_cost, 0.0)
-        self._process_cost = total
-        usage = result.get("usage") or {}
-        prompt = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
-        record.input_tokens += sum(int(usage.get(k) or 0) for k in prompt)
-        record.output_tokens += int(usage.get("output_tokens") or 0)
 
     def _stderr_text(self) -> str:
         return "\n".join(self._stderr)

@@ -1,0 +1,46 @@
+"""What a :class:`~.session.Session` needs from its manager: the live cap, SDK options, the registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from claude_agent_sdk import ClaudeAgentOptions
+
+from .owner import SDKClient
+
+if TYPE_CHECKING:
+    from .session import Session
+
+
+class SessionHost(Protocol):
+    """What a session needs from its manager (the live cap, options, the registry)."""
+
+    def options(self, session: Session, can_use_tool: Callable[..., Any], stderr: Callable[[str], None]) -> ClaudeAgentOptions:
+        """SDK options for the session's next process (its spec, route and launcher)."""
+
+    def make_client(self, options: ClaudeAgentOptions) -> SDKClient: ...
+
+    def admit(self, session: Session) -> None:
+        """Refuse new work while the server stops.
+
+        Raises:
+            ServerShuttingDown: It does.
+        """
+
+    async def acquire(self, session: Session) -> None:
+        """Reserve a live slot for the session's process (may hibernate another session).
+
+        Raises:
+            TooManySessions: Every live session is busy.
+            ServerShuttingDown: The server is stopping.
+        """
+
+    def release(self, session: Session) -> None:
+        """The session's process is gone; its slot is free. Idempotent."""
+
+    async def has_transcript(self, session: Session) -> bool:
+        """Whether Claude Code wrote a transcript for the session (then a wake resumes it)."""
+
+    def changed(self, session: Session, status_changed: bool) -> None:
+        """The session's record changed (persist it; announce a new status)."""

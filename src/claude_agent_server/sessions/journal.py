@@ -1,0 +1,99 @@
+"""The event journal: where every event goes — its id, the registry, the global stream, observers.
+
+One per server. It hands each session an :class:`~.events.EventLog` whose events
+go to the observers at once and, once the session is registered, to the registry
+(every type but ``text_delta``) and to the global stream (every type but
+``status``). Lifecycle events (``session_created``, ``session_status``,
+``session_deleted``) exist on the global stream only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from ..store import EventRecord, Registry
+from .events import Event, EventClock, EventLog
+
+log = logging.getLogger(__name__)
+
+GLOBAL_BUFFER = 10_000
+"""Events of the global stream kept in memory for replay (older ones come from the registry)."""
+
+
+def _to_record(event: Event, server: bool = False) -> EventRecord:
+    return EventRecord(event.id, event.session_id, event.type, event.data, event.created_at, server)
+
+
+def _to_event(record: EventRecord) -> Event:
+    return Event(record.id, record.type, record.session_id, record.data, record.created_at)  # type: ignore[arg-type]
+
+
+class EventJournal:
+    """Event ids, persistence, the global stream and observers for one server.
+
+    Args:
+        registry: Where events are persisted.
+        registered: Whether a session's events are kept yet (a starting or warm
+            session's are not, until it is registered).
+        buffer_size: Events kept in memory per session.
+        buffer_bytes: Bytes of events kept in memory per session.
+    """
+
+    def __init__(self, registry: Registry, registered: Callable[[str | None], bool], *, buffer_size: int, buffer_bytes: int) -> None:
+        self._registry = registry
+        self._registered = registered
+        self._buffer_size = buffer_size
+        self._buffer_bytes = buffer_bytes
+        self.clock = EventClock()
+        self.events = EventLog(None, self.clock, GLOBAL_BUFFER, history=self._global_history)
+        """The global stream: every session's events (``status`` excepted) and lifecycle events."""
+        self.observers: list[Callable[[Event], None]] = []
+        """Called with every event (session and lifecycle events), synchronously: keep them cheap."""
+
+    async def resume(self) -> None:
+        """Continue the ids where the registry left them (a server restart)."""
+        self.clock.last = max(self.clock.last, await self._registry.last_event_id())
+        self.events = EventLog(None, self.clock, GLOBAL_BUFFER, history=self._global_history)
+
+    def session_log(self, session_id: str) -> EventLog:
+        """A new event log for one session, replaying from the registry what it no longer holds."""
+
+        async def history(after: int) -> list[Event]:
+            await self._registry.flush()
+            return [_to_event(r) for r in await self._registry.events(session_id=session_id, after=after)]
+
+        return EventLog(session_id, self.clock, self._buffer_size, history=history, sink=self._on_event, max_bytes=self._buffer_bytes)
+
+    def record(self, session_id: str, type: str, **data: Any) -> None:
+        """Persist an event of a session that is not loaded (recovery after a restart)."""
+        self._registry.append(_to_record(Event(self.clock.next(), type, session_id, data)))  # type: ignore[arg-type]
+
+    def announce(self, type: str, session_id: str, **data: Any) -> None:
+        """A lifecycle event on the global stream (persisted)."""
+        event = Event(self.clock.next(), type, session_id, data)  # type: ignore[arg-type]
+        self._registry.append(_to_record(event, server=True))
+        self.events.publish(event)
+        self._observe(event)
+
+    def _on_event(self, event: Event) -> None:
+        self._observe(event)
+        if not self._registered(event.session_id):
+            return  # starting, or warm: nothing of it is kept until it is registered
+        if event.type != "text_delta":
+            self._registry.append(_to_record(event))
+        if event.type != "status":
+            self.events.publish(event)
+
+    def _observe(self, event: Event) -> None:
+        for observer in self.observers:
+            try:
+                observer(event)
+            except Exception:  # an observer must never break a session
+                log.exception("event observer failed")
+
+    async def _global_history(self, after: int) -> list[Event]:
+        await self._registry.flush()
+        found = await self._registry.events(session_id=None, after=after)
+        return [_to_event(r) for r in found if r.server or r.type != "status"]

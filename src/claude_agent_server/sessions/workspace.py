@@ -1,0 +1,58 @@
+"""What the server's clients may name: session ids, directories inside the workspace,
+and transcripts of sessions run there."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from claude_agent_sdk import SDKSessionInfo
+
+from . import transcripts
+from .errors import InvalidSessionRequest, TranscriptNotFound
+
+
+def parse_session_id(value: str) -> str:
+    """The canonical form of a session id.
+
+    Raises:
+        InvalidSessionRequest: ``value`` is not a UUID (e.g. ``../../etc/passwd``).
+    """
+    try:
+        return str(uuid.UUID(str(value)))
+    except (ValueError, AttributeError, TypeError):
+        raise InvalidSessionRequest(f"session id {str(value)[:80]!r} is not a UUID") from None
+
+
+def resolve_cwd(root: Path, cwd: str | None) -> Path:
+    """``cwd`` resolved (symlinks followed) and checked to lie inside ``root`` (None: ``root``).
+
+    Raises:
+        InvalidSessionRequest: It escapes the workspace, is not a directory, or is no usable path.
+    """
+    if cwd is None or cwd == "":
+        return root
+    shown = repr(cwd[:200])
+    try:
+        candidate = Path(cwd)
+        resolved = (candidate if candidate.is_absolute() else root / candidate).resolve()
+        if not resolved.is_relative_to(root):
+            raise InvalidSessionRequest(f"cwd {shown} is outside the workspace {root}")
+        if not resolved.is_dir():
+            raise InvalidSessionRequest(f"cwd {shown} is not a directory")
+    except (OSError, ValueError) as exc:  # a NUL, a name too long for the file system, ...
+        raise InvalidSessionRequest(f"cwd {shown} is not a usable path: {exc}") from None
+    return resolved
+
+
+async def visible_transcript(session_id: str, root: Path) -> SDKSessionInfo:
+    """A transcript this server may show: one of a session run inside ``root``.
+
+    Raises:
+        TranscriptNotFound: None has that id; one outside the workspace does not
+            exist as far as this server's clients can tell.
+    """
+    info = await transcripts.find(session_id)
+    if info is None or not transcripts.inside(info.cwd, root):
+        raise TranscriptNotFound(session_id)
+    return info
