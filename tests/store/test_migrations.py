@@ -63,7 +63,7 @@ async def test_upgrade_from_the_first_revision_keeps_rows(engine: AsyncEngine, o
     await upgrade(engine)
 
     registry = await open_registry()
-    assert await registry.get("s-old") == SessionRecord(**OLD)
+    assert await registry.get("s-old") == SessionRecord(**OLD)  # origin: the default, "rest"
 
 
 async def test_downgrade_to_base_then_upgrade_to_head(engine: AsyncEngine) -> None:
@@ -71,7 +71,7 @@ async def test_downgrade_to_base_then_upgrade_to_head(engine: AsyncEngine) -> No
     await downgrade(engine, "base")
     assert await _tables(engine) == {"alembic_version"}
     await upgrade(engine)
-    assert await _tables(engine) == {"alembic_version", "sessions", "events"}
+    assert await _tables(engine) == {"alembic_version", "sessions", "events", "session_aliases"}
 
 
 async def test_models_match_the_migrations(engine: AsyncEngine) -> None:

@@ -231,6 +231,7 @@ class SessionManager:
         enable_proxy: bool = False,
         background_model: str | None = None,
         agentcore_session_id: str | None = None,
+        origin: str = "rest",
     ) -> Session:
         """Start a new session, or resume one from its transcript (also a closed one).
 
@@ -239,6 +240,8 @@ class SessionManager:
             session_id: Use this id for a new session (default: a fresh UUID).
             enable_proxy: Route the CLI's model calls through this server's proxy.
             agentcore_session_id: The AgentCore runtime-session header it serves.
+            origin: The API creating it (``rest``, ``agentcore``, ``opencode``, ``gateway``,
+                ``dashboard``); kept in the record and its list entry.
             Other arguments: as in ``POST /sessions``.
 
         Raises:
@@ -258,7 +261,7 @@ class SessionManager:
         poolable = not (resume or session_id or system_prompt or append_system_prompt or allowed_tools or disallowed_tools)
         poolable = poolable and max_turns is None and not enable_proxy and background_model is None and agentcore_session_id is None
         if poolable and self.resolve_cwd(cwd) == self.config.workspace and (warm := self._pool.take()) is not None:
-            adopted = await self._adopt(warm, model or self.config.default_model, mode)
+            adopted = await self._adopt(warm, model or self.config.default_model, mode, origin)
             if adopted is not None:
                 return adopted
         sid = parse_session_id(resume_session_id if resume else session_id or str(uuid.uuid4()))
@@ -289,7 +292,7 @@ class SessionManager:
                 background_model=background_model,
             )
             if record is None:
-                record = SessionRecord(sid, spec.to_json(), agentcore_session_id=agentcore_session_id)
+                record = SessionRecord(sid, spec.to_json(), agentcore_session_id=agentcore_session_id, origin=origin)
             record.spec, record.state, record.status = spec.to_json(), "live", "connecting"
             session = Session(spec, record, self.journal.session_log(sid), self, self.config.permission_timeout)
             try:
@@ -319,9 +322,9 @@ class SessionManager:
                 return await self.get(session_id)
             try:
                 try:
-                    return await self.create(resume_session_id=session_id, agentcore_session_id=header)
+                    return await self.create(resume_session_id=session_id, agentcore_session_id=header, origin="agentcore")
                 except TranscriptNotFound:
-                    return await self.create(session_id=session_id, agentcore_session_id=header)
+                    return await self.create(session_id=session_id, agentcore_session_id=header, origin="agentcore")
             except SessionConflict:
                 continue  # another request made it first: use that one
 
@@ -506,7 +509,7 @@ class SessionManager:
             raise
         return session
 
-    async def _adopt(self, session: Session, model: str | None, mode: str) -> Session | None:
+    async def _adopt(self, session: Session, model: str | None, mode: str, origin: str) -> Session | None:
         """Register a warm session as a new one, with ``model`` and ``mode`` applied; None
         (and the warm session closed) when the CLI refuses either."""
         self._slots.warm(session.id, False)
@@ -521,6 +524,7 @@ class SessionManager:
             return None
         record = session.record
         record.spec, record.state, record.status = session.spec.to_json(), "live", session.status
+        record.origin = origin
         self._sessions[session.id] = session
         await self.registry.put(record)
         self.registry.update(record)

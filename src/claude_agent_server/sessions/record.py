@@ -16,8 +16,8 @@ def _iso(moment: datetime) -> str:
 
 def record_entry(record: SessionRecord, status: str) -> dict[str, Any]:
     """A session's list entry: ids, times (UTC ISO-8601), status, state, title, totals
-    (turns, cost in USD, tokens), cwd, and the model (None: the default) and permission
-    mode it runs with."""
+    (turns, cost in USD, tokens), cwd, the model (None: the default) and permission
+    mode it runs with, and its origin (the API that created it)."""
     return {
         "session_id": record.session_id,
         "created_at": _iso(record.created_at),
@@ -32,18 +32,25 @@ def record_entry(record: SessionRecord, status: str) -> dict[str, Any]:
         "cwd": record.spec.get("cwd"),
         "model": record.spec.get("model"),
         "permission_mode": record.spec.get("permission_mode"),
+        "origin": record.origin,
     }
 
 
-def add_result(record: SessionRecord, result: dict[str, Any], process_cost: float) -> float:
-    """Add one turn's ``result`` event data to the record's totals; returns the new
-    ``process_cost``. The CLI reports a running total in USD: of its process, plus the
-    transcript's earlier cost when it was started by resume, so only the growth since
-    ``process_cost`` (the last total it reported) is this turn's."""
+def add_result(record: SessionRecord, result: dict[str, Any], process_cost: float) -> tuple[float, float]:
+    """Add one turn's ``result`` event data to the record's totals.
+
+    The CLI reports a running total in USD: of its process, plus the transcript's
+    earlier cost when it was started by resume, so only the growth since
+    ``process_cost`` (the last total it reported) is this turn's.
+
+    Returns:
+        ``(process_cost, turn_cost)``: the new running total and this turn's cost, in USD.
+    """
     record.turns += 1
     total = float(result.get("cost_usd") or 0.0)
-    record.cost_usd += max(total - process_cost, 0.0)
+    turn_cost = max(total - process_cost, 0.0)
+    record.cost_usd += turn_cost
     usage = result.get("usage") or {}
     record.input_tokens += sum(int(usage.get(k) or 0) for k in PROMPT_TOKENS)
     record.output_tokens += int(usage.get("output_tokens") or 0)
-    return total
+    return total, turn_cost

@@ -435,7 +435,7 @@ class Session:
     def _end_turn(self, type: EventType, /, **data: Any) -> None:
         self._turn_active = False
         if type == "result":
-            self._process_cost = add_result(self.record, data, self._process_cost)
+            self._process_cost, data["turn_cost_usd"] = add_result(self.record, data, self._process_cost)
         self._publish(type, **data)
         self._host.changed(self, False)
 

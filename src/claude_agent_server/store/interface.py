@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from .records import EventRecord, SessionRecord, SessionState
@@ -50,6 +51,20 @@ class Registry(Protocol):
         ``hibernated`` (status ``hibernated``); returns those records as they
         were before (their ``status`` tells whether a turn was running)."""
 
+    # -- aliases (adapters' names for sessions) ----------------------------------
+
+    async def find_alias(self, namespace: str, alias: str) -> str | None:
+        """The session id filed under ``alias`` in ``namespace``, or None."""
+
+    async def aliases_of(self, namespace: str, session_id: str) -> list[str]:
+        """The aliases of a session in ``namespace``, oldest first."""
+
+    async def put_alias(self, namespace: str, alias: str, session_id: str, *, replace: bool = False) -> None:
+        """File a session under ``alias`` now (awaited); ``replace`` drops its other aliases in ``namespace``."""
+
+    async def drop_alias(self, namespace: str, alias: str) -> None:
+        """Remove an alias (nothing happens when there is none)."""
+
     # -- events --------------------------------------------------------------
 
     def append(self, event: EventRecord) -> None:
@@ -61,6 +76,9 @@ class Registry(Protocol):
 
         ``session_id`` given: that session's own events (``server`` False);
         None: every event, lifecycle ones included (the global stream)."""
+
+    async def cost_since(self, since: datetime) -> float:
+        """USD spent on turns whose ``result`` event was persisted at or after ``since``."""
 
     async def last_event_id(self) -> int:
         """The greatest persisted event id (0 when there is none)."""

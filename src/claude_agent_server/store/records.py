@@ -40,6 +40,8 @@ class SessionRecord:
     output_tokens: int = 0
     agentcore_session_id: str | None = None
     """The AWS AgentCore runtime-session header this session serves, if any."""
+    origin: str = "rest"
+    """The API that created the session: ``rest``, ``agentcore``, ``opencode``, ``gateway``, ``dashboard``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import get_args
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from . import migrate
 from .dialects import upsert
 from .engine import make_engine, writing
-from .records import EventRecord, SessionRecord, SessionState
-from .tables import events, sessions
+from .records import EventRecord, SessionRecord, SessionState, utcnow
+from .tables import aliases, events, sessions
 from .writer import Writer
 
 STATES: tuple[SessionState, ...] = get_args(SessionState)
@@ -137,6 +138,43 @@ class SqlRegistry:
             await conn.execute(update(sessions).where(live).values(state="hibernated", status="hibernated"))
         return before
 
+    # -- aliases -------------------------------------------------------------
+
+    async def find_alias(self, namespace: str, alias: str) -> str | None:
+        """The session id filed under ``alias`` in ``namespace``, or None."""
+        query = select(aliases.c.session_id).where(aliases.c.namespace == namespace, aliases.c.alias == alias)
+        async with self._engine.connect() as conn:
+            return await conn.scalar(query)
+
+    async def aliases_of(self, namespace: str, session_id: str) -> list[str]:
+        """The aliases of a session in ``namespace``, oldest first."""
+        query = (
+            select(aliases.c.alias)
+            .where(aliases.c.namespace == namespace, aliases.c.session_id == session_id)
+            .order_by(aliases.c.created_at, aliases.c.alias)
+        )
+        async with self._engine.connect() as conn:
+            return list((await conn.scalars(query)).all())
+
+    async def put_alias(self, namespace: str, alias: str, session_id: str, *, replace: bool = False) -> None:
+        """File a session under ``alias`` (moving the alias if another session had it).
+
+        Args:
+            replace: Also drop the session's other aliases in ``namespace``, in the same transaction.
+        """
+        row = {"namespace": namespace, "alias": alias, "session_id": session_id, "created_at": utcnow()}
+        async with self._writes.begin() as conn:
+            if replace:
+                await conn.execute(
+                    delete(aliases).where(aliases.c.namespace == namespace, aliases.c.session_id == session_id)
+                )
+            await conn.execute(upsert(conn.dialect, aliases, ["namespace", "alias"]), row)
+
+    async def drop_alias(self, namespace: str, alias: str) -> None:
+        """Remove an alias (nothing happens when there is none)."""
+        async with self._writes.begin() as conn:
+            await conn.execute(delete(aliases).where(aliases.c.namespace == namespace, aliases.c.alias == alias))
+
     # -- events --------------------------------------------------------------
 
     def append(self, event: EventRecord) -> None:
@@ -158,6 +196,15 @@ class SqlRegistry:
         async with self._engine.connect() as conn:
             rows = await conn.execute(query.order_by(events.c.id).limit(limit))
         return [EventRecord(**row._mapping) for row in rows]
+
+    async def cost_since(self, since: datetime) -> float:
+        """USD spent on turns that ended at or after ``since`` (summed ``turn_cost_usd`` of persisted ``result`` events)."""
+        cost = events.c.data["turn_cost_usd"].as_float()
+        query = select(func.coalesce(func.sum(cost), 0.0)).where(
+            events.c.type == "result", events.c.server.is_(False), events.c.created_at >= since.astimezone(UTC).isoformat()
+        )
+        async with self._engine.connect() as conn:
+            return float(await conn.scalar(query) or 0.0)
 
     async def last_event_id(self) -> int:
         """The greatest persisted event id (0 when there is none)."""

@@ -1,4 +1,5 @@
-"""The registry's tables: ``sessions`` (one row per record) and ``events`` (the event log).
+"""The registry's tables: ``sessions`` (one row per record), ``events`` (the event log)
+and ``session_aliases`` (adapters' names for sessions).
 
 Constraint and index names follow ``NAMING_CONVENTION`` so that Alembic's
 batch mode (SQLite table rebuilds) can find and recreate them.
@@ -45,6 +46,20 @@ class SessionRow(Base):
     input_tokens: Mapped[int] = mapped_column(BigInteger)
     output_tokens: Mapped[int] = mapped_column(BigInteger)
     agentcore_session_id: Mapped[str | None] = mapped_column(String(256), unique=True, index=True)
+    origin: Mapped[str] = mapped_column(String(32), server_default="rest")
+
+
+class AliasRow(Base):
+    """Another name of a session, unique within its ``namespace``: an adapter's own id
+    for it (``opencode``: ``ses_...``) or a key it is found by (``gateway``: a
+    conversation-history hash)."""
+
+    __tablename__ = "session_aliases"
+
+    namespace: Mapped[str] = mapped_column(String(32), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(256), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(36), index=True)
+    created_at: Mapped[datetime]
 
 
 class EventRow(Base):
@@ -63,3 +78,4 @@ class EventRow(Base):
 
 sessions = SessionRow.__table__
 events = EventRow.__table__
+aliases = AliasRow.__table__
