@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
         app.include_router(module.router, dependencies=protected)
     proxy.install(app)  # /v1/messages*: its own Anthropic-shaped auth and errors
     metrics.install(app, public=settings.metrics_public)
+    # Adapters: each maps an outside vocabulary (its routes, models, auth and error shapes) onto sessions.
     if settings.demo:
         app.include_router(demo_router, dependencies=[Depends(require_model_key)])
     return app
