@@ -23,6 +23,7 @@ from .api.auth import require_api_key, require_model_key
 from .api.deps import remember_self_url, route_resolver, routes_known
 from .api.limits import BodyLimit
 from .demo import router as demo_router
+from . import opencode
 from .sessions import ManagerConfig, SessionManager
 from .sessions.launcher import write_launcher
 from .sessions.owner import ClientFactory
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
     proxy.install(app)  # /v1/messages*: its own Anthropic-shaped auth and errors
     metrics.install(app, public=settings.metrics_public)
     # Adapters: each maps an outside vocabulary (its routes, models, auth and error shapes) onto sessions.
+    opencode.install(app)  # /session, /event, /permission, ...: OpenCode's API, Basic or Bearer with the server key
     if settings.demo:
         app.include_router(demo_router, dependencies=[Depends(require_model_key)])
     return app

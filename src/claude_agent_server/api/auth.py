@@ -34,6 +34,12 @@ def _is_server_key(request: Request, key: str | None) -> bool:
     return expected is None or (key is not None and secrets.compare_digest(key.encode(), expected.encode()))
 
 
+def is_server_key(request: Request, key: str | None) -> bool:
+    """Whether ``key`` is the server's own key (constant-time compare); True when the server has none.
+    For adapters that take the key in other headers (e.g. HTTP Basic)."""
+    return _is_server_key(request, key)
+
+
 async def require_api_key(request: Request) -> None:
     """Dependency: 401 unless the server has no key or the request carries it (constant-time compare)."""
     if not _is_server_key(request, presented_key(request)):

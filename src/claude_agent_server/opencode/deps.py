@@ -1,0 +1,41 @@
+"""Dependencies of the OpenCode routes: the hub, the session named by a ``ses_`` id, the directory."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import unquote
+
+from fastapi import Depends, Header, Path, Query, Request
+
+from ..api.deps import ManagerDep, SettingsDep
+from ..sessions import Session
+from .hub import Hub, hub_of
+
+
+def get_hub(request: Request) -> Hub:
+    return hub_of(request.app)
+
+
+HubDep = Annotated[Hub, Depends(get_hub)]
+
+
+async def get_session(hub: HubDep, manager: ManagerDep, session_id: Annotated[str, Path(max_length=200)]) -> Session:
+    """The session behind the ``ses_`` id in the path (404 ``NotFoundError`` when unknown or closed)."""
+    return await manager.get(await hub.ids.claude_of(session_id))
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_directory(
+    directory: Annotated[str | None, Query(max_length=4096)] = None,
+    header: Annotated[str | None, Header(alias="x-opencode-directory", max_length=4096)] = None,
+) -> str | None:
+    """The client's directory: ``?directory=`` or ``x-opencode-directory`` (URI-decoded), if any."""
+    value = directory or header
+    return unquote(value) if value else None
+
+
+DirectoryDep = Annotated[str | None, Depends(get_directory)]
+
+__all__ = ["DirectoryDep", "HubDep", "ManagerDep", "SessionDep", "SettingsDep"]

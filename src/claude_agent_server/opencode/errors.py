@@ -1,0 +1,110 @@
+"""OpenCode's error shape and auth on the adapter's routes only.
+
+Errors are ``{"name": "NotFoundError"|"BadRequestError"|..., "data": {"message"}}``
+(OpenCode ``server/error.ts``). :class:`OpenCodeRoute` (FastAPI's documented way
+to handle exceptions per router: a custom ``APIRoute``) turns domain errors,
+validation errors and HTTP errors raised by these routes into that shape; the rest
+of the server keeps its own.
+
+Auth (:func:`require_key`): with a server API key, HTTP Basic with the key as
+password (any user name; ``opencode attach -p <key>`` sends ``opencode:<key>``),
+or the usual ``Authorization: Bearer`` / ``x-api-key``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+
+from ..api.auth import is_server_key, presented_key
+from ..api.errors import STATUS
+from ..sessions import SessionError
+
+log = logging.getLogger(__name__)
+
+NAMES = {400: "BadRequestError", 401: "UnauthorizedError", 404: "NotFoundError", 409: "BusyError", 422: "BadRequestError"}
+
+
+class OpenCodeError(Exception):
+    """An error of the adapter itself, with its HTTP status."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(OpenCodeError):
+    status = 404
+
+
+class BadRequest(OpenCodeError):
+    status = 400
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """``{"name", "data": {"message"}}`` with ``status``."""
+    body = {"name": NAMES.get(status, "UnknownError"), "data": {"message": message}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:5]:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+        parts.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
+    return "invalid request: " + "; ".join(parts)
+
+
+class OpenCodeRoute(APIRoute):
+    """A route whose errors have OpenCode's shape."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except OpenCodeError as exc:
+                return error_response(exc.status, exc.message)
+            except SessionError as exc:
+                status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+                retry = getattr(exc, "retry_after", None)
+                return error_response(status, exc.detail, {"Retry-After": str(retry)} if retry is not None else None)
+            except RequestValidationError as exc:
+                return error_response(400, _validation_message(exc))
+            except HTTPException as exc:
+                return error_response(exc.status_code, str(exc.detail), dict(exc.headers or {}))
+
+        return handle
+
+
+def basic_password(request: Request) -> str | None:
+    """The password of an ``Authorization: Basic`` header, if any (any user name)."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic" or not credentials:
+        return None
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded.partition(":")[2] if ":" in decoded else None
+
+
+async def require_key(request: Request) -> None:
+    """Dependency: 401 (``WWW-Authenticate: Basic``) unless the server has no key or the
+    request carries it as Basic password, Bearer token or ``x-api-key``."""
+    if request.app.state.settings.api_key_value() is None:
+        return
+    if is_server_key(request, presented_key(request)) or is_server_key(request, basic_password(request)):
+        return
+    raise HTTPException(401, "missing or wrong key (HTTP Basic with the server's API key as password)", {"WWW-Authenticate": 'Basic realm="claude-agent-server"'})

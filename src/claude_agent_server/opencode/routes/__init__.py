@@ -1,0 +1,1 @@
+"""The OpenCode routers, one per resource."""

@@ -1,0 +1,125 @@
+"""What OpenCode's clients read at start-up: config, providers, agents, paths, the project,
+and empty answers for features this server does not have (commands, MCP, LSP, ...).
+
+The TUI does not draw until ``/config/providers``, ``/provider``, ``/agent``,
+``/config``, ``/path``, ``/project/current``, ``/project/{id}/directories`` and
+``/experimental/console|capabilities`` have answered (``OPENCODE.md``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from .. import catalog
+from ..deps import DirectoryDep, ManagerDep, SettingsDep
+from ..errors import OpenCodeRoute
+from ..views import project_id
+
+router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"])
+
+AGENTS = [
+    {
+        "name": "build",
+        "description": "Claude Code (this server's sessions)",
+        "mode": "primary",
+        "native": True,
+        "hidden": False,
+        "permission": [],
+        "options": {},
+    }
+]
+
+
+def _providers(request: Request) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    settings = request.app.state.settings
+    proxy = getattr(getattr(request.app.state, "proxy", None), "config", None)
+    return catalog.providers(settings, proxy), catalog.default(settings)
+
+
+@router.get("/config")
+async def config(request: Request) -> dict[str, Any]:
+    """The configuration clients may read: the default model."""
+    _, default = _providers(request)
+    provider, model = next(iter(default.items()))
+    return {"model": f"{provider}/{model}", "share": "disabled", "autoupdate": False}
+
+
+@router.get("/config/providers")
+async def config_providers(request: Request) -> dict[str, Any]:
+    providers, default = _providers(request)
+    return {"providers": providers, "default": default}
+
+
+@router.get("/provider")
+async def provider(request: Request) -> dict[str, Any]:
+    providers, default = _providers(request)
+    return {"all": providers, "default": default, "connected": [p["id"] for p in providers]}
+
+
+@router.get("/agent")
+async def agent() -> list[dict[str, Any]]:
+    return AGENTS
+
+
+@router.get("/path")
+async def path(manager: ManagerDep, directory: DirectoryDep) -> dict[str, str]:
+    """``{home, state, config, worktree, directory}``: the workspace, or the client's
+    directory when it lies inside it."""
+    workspace = manager.config.workspace
+    chosen = workspace
+    if directory:
+        try:
+            chosen = manager.resolve_cwd(directory)
+        except Exception:  # a directory outside the workspace: the workspace is what this server has
+            chosen = workspace
+    return {"home": str(Path.home()), "state": str(workspace), "config": str(workspace), "worktree": str(workspace), "directory": str(chosen)}
+
+
+@router.get("/project/current")
+async def project_current(settings: SettingsDep) -> dict[str, Any]:
+    """The one project: the workspace."""
+    return {"id": project_id(settings), "worktree": str(settings.workspace), "vcs": None, "time": {"created": 0}, "sandboxes": []}
+
+
+@router.get("/project")
+async def projects(settings: SettingsDep) -> list[dict[str, Any]]:
+    return [await project_current(settings)]
+
+
+@router.get("/project/{project}/directories")
+async def project_directories(project: str) -> list[Any]:
+    return []
+
+
+@router.get("/experimental/console")
+async def console() -> dict[str, Any]:
+    return {}
+
+
+@router.get("/experimental/capabilities")
+async def capabilities() -> dict[str, Any]:
+    return {}
+
+
+def _empty(path: str, value: Any) -> None:
+    async def empty() -> Any:
+        return value
+
+    router.add_api_route(path, empty, methods=["GET"], name=f"empty {path}")
+
+
+for _path, _value in (
+    ("/command", []),
+    ("/lsp", []),
+    ("/formatter", []),
+    ("/mcp", {}),
+    ("/vcs", {}),
+    ("/provider/auth", {}),
+    ("/experimental/resource", {}),
+    ("/experimental/workspace", []),
+    ("/experimental/workspace/status", {}),
+):
+    _empty(_path, _value)

@@ -1,0 +1,73 @@
+"""Permissions: ``GET /permission`` (pending), ``POST /permission/{id}/reply`` and the older
+``POST /session/{id}/permissions/{permissionID}``.
+
+``once`` allows the tool call, ``always`` allows it and applies the CLI's suggested
+rules (the same call is not asked again), ``reject`` denies it (with ``message``,
+if given, as the reason the agent sees). Permission ids are derived from the
+request (:func:`~..mapping.permission_id`), so no table is kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from ...sessions import PermissionDecision, PermissionRequest, Session
+from .. import ids
+from ..deps import HubDep, ManagerDep, SessionDep
+from ..errors import NotFound, OpenCodeRoute
+from ..hub import Hub
+from ..mapping import permission_id, permission_request
+from ..protocol import LegacyPermissionReply, PermissionReply, Reply
+
+router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"])
+
+
+async def _waiting(manager: Any) -> list[Session]:
+    entries = await manager.list(status="waiting_permission", limit=1000)
+    return [await manager.get(entry["session_id"]) for entry in entries]
+
+
+def _find(session: Session, permission: str) -> PermissionRequest | None:
+    return next((r for r in session.permissions.pending() if permission_id(r.to_dict()) == permission), None)
+
+
+def _answer(session: Session, request: PermissionRequest, reply: Reply, message: str | None = None) -> bool:
+    decision = PermissionDecision(
+        allowed=reply != "reject",
+        apply_suggestions=reply == "always",
+        message=message if reply == "reject" else None,
+    )
+    session.permissions.respond(request.request_id, decision)
+    return True
+
+
+async def _asked(hub: Hub, session: Session, request: PermissionRequest) -> dict[str, Any]:
+    ses_id = await hub.ids.ses_of(session.id, session.snapshot()["created_at"])
+    return permission_request(request.to_dict(), ses_id, None)
+
+
+@router.get("/permission")
+async def pending(manager: ManagerDep, hub: HubDep) -> list[dict[str, Any]]:
+    """Pending permission requests of every session, as in ``permission.asked``."""
+    return [await _asked(hub, session, request) for session in await _waiting(manager) for request in session.permissions.pending()]
+
+
+@router.post("/permission/{permission_id}/reply")
+async def reply(permission_id: str, body: PermissionReply, manager: ManagerDep) -> bool:
+    """Answer a pending request (404 ``NotFoundError`` when it is not pending)."""
+    if ids.is_valid(permission_id, "per"):
+        for session in await _waiting(manager):
+            if (request := _find(session, permission_id)) is not None:
+                return _answer(session, request, body.reply, body.message)
+    raise NotFound(f"permission {permission_id[:100]!r} is not pending (unknown, answered or expired)")
+
+
+@router.post("/session/{session_id}/permissions/{permission_id}")
+async def legacy_reply(permission_id: str, body: LegacyPermissionReply, session: SessionDep) -> bool:
+    """The older form of :func:`reply`, for one session."""
+    request = _find(session, permission_id) if ids.is_valid(permission_id, "per") else None
+    if request is None:
+        raise NotFound(f"permission {permission_id[:100]!r} is not pending in this session")
+    return _answer(session, request, body.response)

@@ -1,0 +1,170 @@
+"""``/session``: sessions, their messages, prompts, abort, status, todo and diff.
+
+A prompt is one turn of the Claude Code session. ``POST /session/{id}/message``
+answers when the turn ends, and only after every ``/event`` subscriber has sent
+the turn's events (OpenCode's ``run`` prints only what it received before the
+reply), with ``{...assistant info, info, parts}``: 1.x clients read ``{info,
+parts}``, the Python SDK reads the assistant message itself.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from ...sessions import Session
+from ...sessions.turns import turn_events
+from .. import catalog
+from ..conversation import Conversation
+from ..deps import DirectoryDep, HubDep, ManagerDep, SessionDep, SettingsDep
+from ..errors import BadRequest, OpenCodeRoute
+from ..hub import Hub
+from ..protocol import PromptBody, SessionCreate, SessionUpdate, dump
+from ..views import context_of, conversation, entry_of, session_info
+
+router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"])
+
+DELIVERY_TIMEOUT = 3.0
+"""Seconds a reply waits for event subscribers to send the turn's events."""
+
+
+def _proxy_config(request: Request) -> Any:
+    proxy = getattr(request.app.state, "proxy", None)
+    return getattr(proxy, "config", None)
+
+
+@router.post("/session")
+async def create_session(request: Request, manager: ManagerDep, hub: HubDep, settings: SettingsDep, directory: DirectoryDep, body: SessionCreate | None = None) -> dict[str, Any]:
+    """A new session (origin ``opencode``) in ``directory`` (inside the workspace; 400 outside)."""
+    body = body or SessionCreate()
+    model, enable_proxy = None, False
+    if body.model is not None:
+        model, enable_proxy = catalog.choose(settings, _proxy_config(request), body.model.provider_id, body.model.model)
+    session = await manager.create(cwd=directory, model=model, enable_proxy=enable_proxy, origin="opencode")
+    entry = session.snapshot()
+    if body.title:
+        session.record.title = body.title
+        manager.registry.update(session.record)
+        entry["title"] = body.title
+    return await session_info(hub, settings, entry)
+
+
+@router.get("/session")
+async def list_sessions(manager: ManagerDep, hub: HubDep, settings: SettingsDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
+    """Live and hibernated sessions (every origin), newest activity first."""
+    return [await session_info(hub, settings, entry) for entry in await manager.list(limit=limit)]
+
+
+@router.get("/session/status")
+async def session_status(manager: ManagerDep, hub: HubDep) -> dict[str, Any]:
+    """``{sessionID: {type: "busy"}}`` for sessions running a turn (idle ones are left out)."""
+    found: dict[str, Any] = {}
+    for state in ("running", "waiting_permission"):
+        for entry in await manager.list(status=state, limit=1000):
+            found[await hub.ids.ses_of(entry["session_id"], entry["created_at"])] = {"type": "busy"}
+    return found
+
+
+@router.get("/session/{session_id}")
+async def get_session(session: SessionDep, hub: HubDep, settings: SettingsDep) -> dict[str, Any]:
+    return await session_info(hub, settings, session.snapshot())
+
+
+@router.patch("/session/{session_id}")
+async def update_session(body: SessionUpdate, session: SessionDep, manager: ManagerDep, hub: HubDep, settings: SettingsDep) -> dict[str, Any]:
+    """Rename a session (``title``)."""
+    if body.title:
+        session.record.title = body.title
+        manager.registry.update(session.record)
+    return await session_info(hub, settings, session.snapshot())
+
+
+@router.delete("/session/{session_id}")
+async def delete_session(session: SessionDep, manager: ManagerDep) -> bool:
+    """Close the session for good (its transcript stays); ``true``."""
+    await manager.close(session.id, wait=False)
+    return True
+
+
+@router.post("/session/{session_id}/abort")
+async def abort(session: SessionDep) -> bool:
+    """Interrupt the running turn (pending permissions are rejected); ``true``."""
+    await session.interrupt()
+    return True
+
+
+@router.get("/session/{session_id}/message")
+async def list_messages(session: SessionDep, hub: HubDep, settings: SettingsDep, limit: Annotated[int | None, Query(ge=1, le=10_000)] = None) -> list[dict[str, Any]]:
+    """``[{info, parts}]``, oldest first (the last ``limit``), built from the session's events."""
+    found = await conversation(hub, settings, await entry_of(hub, session.id))
+    messages = [message.to_dict() for message in found.messages.values()]
+    return messages[-limit:] if limit else messages
+
+
+def _prompt_text(body: PromptBody) -> str:
+    """The prompt: the text parts; other parts are named (files by name or URL)."""
+    texts = []
+    for part in body.parts:
+        if part.type == "text" and part.text:
+            texts.append(part.text)
+        elif part.type == "file":
+            texts.append(f"[attached file: {part.filename or (part.url or '')[:200]}]")
+    text = "\n\n".join(texts).strip()
+    if not text:
+        raise BadRequest("the prompt has no text")
+    if "\x00" in text:
+        raise BadRequest("the prompt contains a NUL character")
+    return text
+
+
+async def _start(request: Request, body: PromptBody, session: Session, hub: Hub) -> Any:
+    """Apply the chosen model, then start the turn (409 ``BusyError`` if one runs)."""
+    settings = request.app.state.settings
+    text = _prompt_text(body)
+    ref = body.model_ref()
+    if ref is not None:
+        model, enable_proxy = catalog.choose(settings, _proxy_config(request), ref.provider_id, ref.model)
+        if enable_proxy != bool(session.spec.enable_proxy):
+            raise BadRequest(f"model {ref.provider_id}/{ref.model} needs a new session (it runs through another route)")
+        if model != session.model and model != session.spec.model:
+            await session.set_model(model)
+    part_id = next((p.id for p in body.parts if p.type == "text" and p.id), None)
+    hub.expect(session.id, body.message_id, part_id)
+    try:
+        return await session.send(text)
+    finally:
+        hub.forget(session.id)
+
+
+@router.post("/session/{session_id}/message")
+async def prompt(request: Request, body: PromptBody, session: SessionDep, hub: HubDep, settings: SettingsDep) -> dict[str, Any]:
+    """Run one turn; answers at its end with ``{...info, info, parts}`` (the assistant message)."""
+    started = await _start(request, body, session, hub)
+    found = Conversation(await context_of(hub, settings, session.snapshot()))
+    last = started.id
+    async for event in turn_events(session, started):
+        found.feed(event)
+        last = event.id
+    await hub.wait_delivered(last, DELIVERY_TIMEOUT)
+    assistant = found.assistant
+    assert assistant is not None
+    info = dump(assistant.info)
+    return {**info, "info": info, "parts": assistant.to_dict()["parts"]}
+
+
+@router.post("/session/{session_id}/prompt_async", status_code=status.HTTP_204_NO_CONTENT)
+async def prompt_async(request: Request, body: PromptBody, session: SessionDep, hub: HubDep) -> Response:
+    """Start one turn and answer 204 at once; its events follow on ``/event``."""
+    await _start(request, body, session, hub)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/session/{session_id}/todo")
+async def todo(session: SessionDep) -> list[Any]:
+    return []
+
+
+@router.get("/session/{session_id}/diff")
+async def diff(session: SessionDep) -> list[Any]:
+    return []

@@ -1,0 +1,149 @@
+"""OpenCode's Python SDK (``opencode-ai`` 0.1.0a36) and raw OpenCode calls against the real
+server, the real Claude Code CLI and the demo model."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from opencode_ai import NotFoundError, Opencode
+
+from e2e_support import in_background, wait_until
+from servers import ServerProcess
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def client(server: ServerProcess) -> Iterator[Opencode]:
+    with Opencode(base_url=server.url, timeout=120, max_retries=0) as sdk:
+        yield sdk
+
+
+@pytest.fixture
+def http(server: ServerProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=120) as raw:
+        yield raw
+
+
+def new_session(http: httpx.Client, workdir: Path) -> str:
+    reply = http.post("/session", json={}, headers={"x-opencode-directory": quote(str(workdir))})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["directory"] == str(workdir)
+    return reply.json()["id"]
+
+
+def text_of(parts: list[Any]) -> str:
+    return "".join(getattr(p, "text", "") or "" for p in parts if getattr(p, "type", "") == "text")
+
+
+def pending_permission(http: httpx.Client, session_id: str) -> dict[str, Any]:
+    return wait_until(lambda: next((p for p in http.get("/permission").json() if p["sessionID"] == session_id), None), 60, what="a permission.asked")
+
+
+def chat(client: Opencode, session_id: str, text: str) -> Any:
+    return client.session.chat(session_id, provider_id="demo", model_id="demo", parts=[{"type": "text", "text": text}])
+
+
+def test_create_chat_list_delete(client: Opencode, http: httpx.Client, workdir: Path) -> None:
+    session = client.session.create()
+    assert session.id.startswith("ses_") and session.title
+    assert session.id in [s.id for s in client.session.list()]
+    reply = chat(client, session.id, "remember that my name is Ada")
+    assert reply.role == "assistant" and reply.session_id == session.id and reply.time.completed
+    messages = client.session.messages(session.id)
+    assert [m.info.role for m in messages] == ["user", "assistant"]
+    assert messages[1].info.id == reply.id
+    assert "Ada" in text_of(messages[1].parts)
+    second = chat(client, session.id, "what is my name?")
+    assert second.id > reply.id
+    assert "Ada" in text_of(client.session.messages(session.id)[-1].parts)
+    assert client.session.delete(session.id) is True
+    with pytest.raises(NotFoundError):
+        client.session.delete(session.id)
+
+
+def answer_bash(client: Opencode, http: httpx.Client, workdir: Path, name: str, response: str) -> Any:
+    session_id = new_session(http, workdir)
+    pending = in_background(lambda: chat(client, session_id, f"run `echo hi > {name}`"))
+    asked = pending_permission(http, session_id)
+    assert asked["permission"] == "bash" and asked["patterns"] == [f"echo hi > {name}"]
+    assert asked["id"].startswith("per_")
+    answered = client.post(f"/session/{session_id}/permissions/{asked['id']}", body={"response": response}, cast_to=object)
+    assert answered is True
+    return pending.result(timeout=120)
+
+
+def test_bash_permission_once(client: Opencode, http: httpx.Client, workdir: Path) -> None:
+    reply = answer_bash(client, http, workdir, "f.txt", "once")
+    assert reply.error is None
+    assert (workdir / "f.txt").read_text() == "hi\n"
+
+
+def test_bash_permission_reject(client: Opencode, http: httpx.Client, workdir: Path) -> None:
+    answer_bash(client, http, workdir, "g.txt", "reject")
+    assert not (workdir / "g.txt").exists()
+
+
+def test_abort_a_slow_turn(client: Opencode, http: httpx.Client, workdir: Path) -> None:
+    session_id = new_session(http, workdir)
+    pending = in_background(lambda: chat(client, session_id, "count slowly"))
+    wait_until(lambda: http.get("/session/status").json().get(session_id), 60, what="a busy session")
+    assert client.session.abort(session_id) is True
+    reply = pending.result(timeout=60)
+    assert reply.time.completed
+    assert session_id not in http.get("/session/status").json()
+
+
+def test_event_stream_and_late_subscriber(server: ServerProcess, http: httpx.Client, workdir: Path) -> None:
+    """The turn's events are on /event before the reply, and a subscriber connecting just
+    after the POST still gets them (with ids that match GET /message)."""
+    session_id = new_session(http, workdir)
+    reply = http.post(f"/session/{session_id}/message", json={"parts": [{"type": "text", "text": "which model are you?"}]})
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["info"] == {k: v for k, v in body.items() if k not in ("info", "parts")}
+    frames: list[dict[str, Any]] = []
+
+    def listen() -> None:
+        with httpx.Client(timeout=30) as raw, raw.stream("GET", f"{server.url}/global/event") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("data: "):
+                    frames.append(json.loads(line[6:]))
+                    payload = frames[-1]["payload"]
+                    if payload["type"] == "session.idle" and payload["properties"]["sessionID"] == session_id:
+                        return
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    listener.join(30)
+    assert frames[0] == {"directory": "global", "payload": {"type": "server.connected", "properties": {}}}
+    mine = [f["payload"] for f in frames if f["payload"]["properties"].get("sessionID") == session_id]
+    assert all(f["directory"] == str(workdir) for f in frames[1:] if f["payload"]["properties"].get("sessionID") == session_id)
+    parts = {p["properties"]["part"]["id"]: p["properties"]["part"] for p in mine if p["type"] == "message.part.updated"}
+    listed = http.get(f"/session/{session_id}/message").json()
+    assert {p["id"] for m in listed for p in m["parts"]} == set(parts)
+    assert [p["id"] for p in body["parts"]] == [p["id"] for p in listed[1]["parts"]]
+    assert parts[body["parts"][0]["id"]]["text"] == body["parts"][0]["text"]
+    types = [p["type"] for p in mine]
+    assert types.index("session.status") < types.index("session.idle")
+    assert any(p["type"] == "message.part.updated" and p["properties"].get("delta") for p in mine)
+
+
+def test_errors_have_opencode_shape(http: httpx.Client, server: ServerProcess) -> None:
+    missing = http.get("/session/ses_000000000000AAAAAAAAAAAAAA")
+    assert missing.status_code == 404
+    assert missing.json()["name"] == "NotFoundError" and missing.json()["data"]["message"]
+    outside = http.post("/session", json={}, params={"directory": "/etc"})
+    assert outside.status_code == 400 and outside.json()["name"] == "BadRequestError"
+    invalid = http.post("/permission/per_x/reply", json={"reply": "maybe"})
+    assert invalid.status_code == 400 and invalid.json()["name"] == "BadRequestError"
+    gone = http.post("/permission/per_000000000000AAAAAAAAAAAAAA/reply", json={"reply": "once"})
+    assert gone.status_code == 404
+    assert "detail" in http.get("/sessions/nope/status").json()  # the server's own shape elsewhere
