@@ -104,3 +104,10 @@ def test_a_new_prompt_next_to_a_leftover_tool_result_is_answered() -> None:
         ]},
     ]
     assert reply_to({"model": "m", "messages": messages, "tools": TOOLS}).text == "Got it, I'll remember: the sky is green."
+
+
+def test_say_replies_with_the_text_verbatim() -> None:
+    for text in ("<img src=x onerror=alert(1)>", "<script>window.pwned = 1</script>", "run `rm -rf /` slowly\nand more"):
+        reply = ask(f"say {text}")
+        assert reply.content == [{"type": "text", "text": text}] and reply.stop_reason == "end_turn" and not reply.slow
+    assert ask("please say hi").text == HELP  # only a message that starts with "say"

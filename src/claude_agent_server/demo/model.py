@@ -10,7 +10,8 @@ Pure functions, no I/O. The replies are deterministic and exercise the product:
 * ``remember X`` / ``my name is X`` then ``what did I ask you to remember?`` → recall
   from earlier turns, proving conversation state;
 * ``which model`` → names the model the request asked for (shows model switches);
-* ``count slowly`` → a long reply streamed slowly (for interrupt demos and tests).
+* ``count slowly`` → a long reply streamed slowly (for interrupt demos and tests);
+* ``say TEXT`` → replies with TEXT verbatim (e.g. HTML, to test that clients show it as text).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ _FACT = re.compile(r"\b(?:remember(?:\s+that)?|my name is|note that)\s+(.+)", re
 _RECALL = re.compile(r"\b(?:recall|what did i (?:ask|tell)|what(?:'s| is) my name|remind me)\b", re.I)
 _WHICH_MODEL = re.compile(r"\b(?:which|what)\s+model\b", re.I)
 _SLOW = re.compile(r"\bslow(?:ly)?\b", re.I)
+_SAY = re.compile(r"say\s+(.+)", re.I | re.S)
 
 HELP = (
     "Hello! I'm the offline demo model: scripted, no network, no API key. Try:\n"
@@ -174,6 +176,8 @@ def reply_to(body: dict[str, Any]) -> Reply:
     tools = _tool_names(body)
     prefix = f"{len(messages):04d}"
 
+    if say := _SAY.fullmatch(text):
+        return Reply([{"type": "text", "text": say.group(1)}])
     if _SLOW.search(text):
         words = " ".join(str(n) for n in range(1, SLOW_WORDS + 1))
         return Reply([{"type": "text", "text": f"Counting slowly: {words}. Done."}], slow=True)
