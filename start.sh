@@ -40,6 +40,7 @@ demo() {
     done
     head -6 "$log" >&2
     echo "Demo server: http://127.0.0.1:$port · workspace: $workspace · log: $log" >&2
+    echo "Dashboard:   http://127.0.0.1:$port/ui (open it in a browser: sessions, chat, permissions)" >&2
     run claude-agent-client --server "http://127.0.0.1:$port" --new --cwd "$workspace"
 }
 

@@ -18,12 +18,12 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from . import __version__
-from .api import errors, events, health, invocations, messages, metrics, permissions, proxy, sessions
+from .api import errors, events, health, invocations, messages, metrics, permissions, proxy, sessions, stats
 from .api.auth import require_api_key, require_model_key
 from .api.deps import remember_self_url, route_resolver, routes_known
 from .api.limits import BodyLimit
 from .demo import router as demo_router
-from . import opencode
+from . import opencode, ui
 from .sessions import ManagerConfig, SessionManager
 from .sessions.launcher import write_launcher
 from .sessions.owner import ClientFactory
@@ -107,12 +107,13 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
         )
     app.include_router(health.router)
     protected = [Depends(require_api_key), Depends(remember_self_url)]
-    for module in (sessions, messages, events, permissions, invocations):
+    for module in (sessions, messages, events, permissions, invocations, stats):
         app.include_router(module.router, dependencies=protected)
     proxy.install(app)  # /v1/messages*: its own Anthropic-shaped auth and errors
     metrics.install(app, public=settings.metrics_public)
     # Adapters: each maps an outside vocabulary (its routes, models, auth and error shapes) onto sessions.
     opencode.install(app)  # /session, /event, /permission, ...: OpenCode's API, Basic or Bearer with the server key
+    ui.install(app)  # the dashboard: GET / and /ui, its static files, POST /ui/sessions
     if settings.demo:
         app.include_router(demo_router, dependencies=[Depends(require_model_key)])
     return app

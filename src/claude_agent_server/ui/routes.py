@@ -1,0 +1,81 @@
+"""The dashboard's routes: the page, the redirect to it, its static files, and the one
+API route of its own, ``POST /ui/sessions`` (a session created with origin ``dashboard``)."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, status
+from fastapi.responses import FileResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..api.auth import require_api_key
+from ..api.deps import ManagerDep, remember_self_url
+from ..api.schemas import Argument, Name, PermissionModeName, lone_surrogate
+from .security import SecureStaticFiles, secure
+
+PACKAGE = "claude_agent_server.ui"
+STATIC = "static"
+PAGE = "index.html"
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/ui", tags=["dashboard"])
+
+
+@pages.get("/")
+async def root() -> RedirectResponse:
+    """The server's root is the dashboard."""
+    return RedirectResponse("/ui", status.HTTP_307_TEMPORARY_REDIRECT)
+
+
+@pages.get("/ui")
+async def page() -> FileResponse:
+    """The dashboard's page (no secrets in it: it asks for the API key itself)."""
+    response = FileResponse(str(files(PACKAGE) / STATIC / PAGE), media_type="text/html")
+    return secure(response)  # type: ignore[return-value]
+
+
+class DashboardSession(BaseModel):
+    """``POST /ui/sessions``: what the dashboard's New session form sends."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cwd: Argument | None = Field(None, description="Working directory inside the workspace (default: the workspace).")
+    model: Name | None = Field(None, description="Model name (default: the server's default model).")
+    permission_mode: PermissionModeName | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_lone_surrogates(cls, data: Any) -> Any:
+        if lone_surrogate(data):
+            raise ValueError("strings must be valid Unicode text")
+        return data
+
+
+@api.post("/sessions", status_code=status.HTTP_201_CREATED)
+async def create_session(body: DashboardSession, manager: ManagerDep) -> dict[str, Any]:
+    """Start a session as ``POST /sessions`` does, recorded with origin ``dashboard``:
+    201 ``{session_id, created_at, status, model, cwd, permission_mode, origin}``; errors as
+    ``POST /sessions`` (400 cwd outside the workspace, 422 bad body, 502, 503)."""
+    session = await manager.create(
+        cwd=body.cwd or None, model=body.model or None, permission_mode=body.permission_mode, origin="dashboard"
+    )
+    entry = session.snapshot()
+    return {
+        "session_id": session.id,
+        "created_at": entry["created_at"],
+        "status": "connected",
+        "model": session.model,
+        "cwd": session.cwd,
+        "permission_mode": session.permission_mode,
+        "origin": entry["origin"],
+    }
+
+
+def install(app: FastAPI) -> None:
+    """Serve the dashboard on ``app``: ``GET /`` → ``/ui``, the page, ``/ui/static/*``
+    (no auth: nothing secret) and ``POST /ui/sessions`` (behind the server's API key)."""
+    app.include_router(pages)
+    app.include_router(api, dependencies=[Depends(require_api_key), Depends(remember_self_url)])
+    app.mount("/ui/static", SecureStaticFiles(packages=[(PACKAGE, STATIC)]), name="ui-static")

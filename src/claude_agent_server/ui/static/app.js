@@ -1,0 +1,197 @@
+// The dashboard: sign-in, then the stats strip, the pending permissions, the sessions
+// table (live from GET /events), the New session form and a session's view.
+
+import { $, ago, setText, waited } from './dom.js';
+import { Api, forgetKey, storeKey, storedKey } from './api.js';
+import { Store } from './store.js';
+import { renderPending } from './permissions.js';
+import { onRowClick, renderSessions } from './sessions-table.js';
+import { renderStats } from './stats.js';
+import { SessionView } from './session-view.js';
+
+const INVALID_KEY = 'Invalid API key';
+const STATS_EVERY = 5000;
+const SESSION_HASH = /^#session=([0-9a-fA-F-]{36})$/;
+
+class Dashboard {
+  constructor() {
+    this.api = new Api(storedKey());
+    this.store = new Store();
+    this.events = null;
+    this.timers = [];
+    this.statsQueued = null;
+    this.view = new SessionView($('#session-view'), this.api, this.store, {
+      onUnauthorized: () => this.signOut(INVALID_KEY),
+      onClosed: () => { window.location.hash = ''; },
+    });
+    this.wire();
+  }
+
+  wire() {
+    $('#signin-form').addEventListener('submit', (event) => { event.preventDefault(); this.signIn($('#api-key').value); });
+    $('#sign-out').addEventListener('click', () => this.signOut(''));
+    $('#status-filter').addEventListener('change', () => this.render());
+    $('#new-session').addEventListener('submit', (event) => { event.preventDefault(); this.create(); });
+    onRowClick($('#sessions tbody'), (id) => { window.location.hash = `session=${id}`; });
+    window.addEventListener('hashchange', () => this.route());
+    this.store.addEventListener('change', () => { this.render(); this.queueStats(); });
+  }
+
+  async boot() {
+    try {
+      await this.api.get('/stats');
+    } catch (error) {
+      if (error.status === 401) {
+        const stale = Boolean(this.api.key);
+        forgetKey();
+        this.api.key = null;
+        return this.showSignIn(stale ? INVALID_KEY : '');
+      }
+      return this.showSignIn(`The server did not answer: ${error.message}`);
+    }
+    return this.start();
+  }
+
+  async signIn(key) {
+    const candidate = new Api(key.trim());
+    try {
+      await candidate.get('/stats');
+    } catch (error) {
+      return this.showSignIn(error.status === 401 ? INVALID_KEY : `The server did not answer: ${error.message}`);
+    }
+    storeKey(candidate.key);
+    this.api.key = candidate.key;
+    $('#api-key').value = '';
+    return this.start();
+  }
+
+  signOut(message) {
+    forgetKey();
+    this.api.key = null;
+    this.stop();
+    this.showSignIn(message);
+  }
+
+  showSignIn(message) {
+    $('#dashboard').hidden = true;
+    $('#sign-out').hidden = true;
+    $('#signin').hidden = false;
+    setText($('#signin-error'), message);
+    $('#api-key').focus();
+  }
+
+  start() {
+    $('#signin').hidden = true;
+    $('#dashboard').hidden = false;
+    $('#sign-out').hidden = !this.api.key;
+    this.follow();
+    this.refreshStats();
+    this.timers.push(setInterval(() => this.refreshStats(), STATS_EVERY));
+    this.timers.push(setInterval(() => this.tick(), 1000));
+    this.route();
+  }
+
+  stop() {
+    this.events?.stop();
+    this.events = null;
+    this.view.close();
+    this.timers.forEach(clearInterval);
+    this.timers = [];
+  }
+
+  // The global stream: each connection starts with a snapshot, on which the state is
+  // read afresh; then every event updates it.
+  follow() {
+    const connection = $('#connection');
+    this.events = this.api.stream('/events', {
+      onMessage: (message) => {
+        const event = JSON.parse(message.data);
+        if (event.type === 'snapshot') {
+          this.events.resumeFrom(event.last_event_id);
+          this.reload();
+        }
+        else if (!this.store.apply(event)) this.reload();
+        return false;
+      },
+      onState: (state, seconds) => setText(connection,
+        state === 'open' ? 'live' : state === 'retrying' ? `disconnected; retrying in ${seconds} s` : 'stopped'),
+      onError: (error) => {
+        if (error.status === 401) this.signOut(INVALID_KEY);
+        else setText(connection, `stopped: ${error.detail}`);
+      },
+    });
+    this.events.run();
+  }
+
+  async reload() {
+    if (this.store.replay) return;  // one in flight already; the events since it began are replayed on it
+    this.store.beginReload();
+    try {
+      const { sessions } = await this.api.get('/sessions?limit=1000');
+      const busy = sessions.filter((s) => s.status === 'waiting_permission' || s.status === 'running');
+      const statuses = await Promise.all(busy.map((s) => this.api.get(`${this.api.session(s.session_id)}/status`).catch(() => null)));
+      const pending = statuses.filter(Boolean).flatMap((s) => s.pending_permissions.map((p) => ({ ...p, session_id: s.session_id })));
+      this.store.finishReload(sessions, pending);
+    } catch (error) {
+      this.store.abortReload();
+      if (error.status === 401) this.signOut(INVALID_KEY);
+    }
+  }
+
+  render() {
+    renderSessions($('#sessions tbody'), $('#sessions-empty'), this.store, $('#status-filter').value);
+    renderPending($('#pending'), $('#pending-empty'), this.store, (request, allowed, always) =>
+      this.api.respond(request.session_id, request.request_id, allowed, always));
+  }
+
+  tick() {
+    const now = Date.now();
+    document.querySelectorAll('.waited[data-since]').forEach((node) => setText(node, waited(node.dataset.since, now)));
+    document.querySelectorAll('.ago[data-since]').forEach((node) => setText(node, ago(node.dataset.since, now)));
+  }
+
+  queueStats() {
+    if (this.statsQueued) return;
+    this.statsQueued = setTimeout(() => { this.statsQueued = null; this.refreshStats(); }, 500);
+  }
+
+  async refreshStats() {
+    try {
+      renderStats($('#stats-list'), await this.api.get('/stats'));
+    } catch (error) {
+      if (error.status === 401) this.signOut(INVALID_KEY);
+    }
+  }
+
+  async create() {
+    const form = $('#new-session');
+    const button = $('button[type=submit]', form);
+    const body = {
+      cwd: $('#new-cwd').value.trim() || null,
+      model: $('#new-model').value.trim() || null,
+      permission_mode: $('#new-mode').value || null,
+    };
+    setText($('#new-error'), '');
+    button.disabled = true;
+    setText($('#new-state'), 'Starting…');
+    try {
+      const created = await this.api.post('/ui/sessions', body);
+      window.location.hash = `session=${created.session_id}`;
+    } catch (error) {
+      if (error.status === 401) this.signOut(INVALID_KEY);
+      else setText($('#new-error'), error.detail || error.message);
+    } finally {
+      button.disabled = false;
+      setText($('#new-state'), '');
+    }
+  }
+
+  route() {
+    if ($('#dashboard').hidden) return;
+    const match = SESSION_HASH.exec(window.location.hash);
+    if (match) this.view.open(match[1].toLowerCase());
+    else this.view.close();
+  }
+}
+
+new Dashboard().boot();

@@ -1,0 +1,160 @@
+// One session's view: its conversation (history, then its own event stream), the
+// message box, Interrupt, model and permission-mode selectors, Hibernate and Close.
+
+import { $, setText, shortId, statusLabel } from './dom.js';
+import { Conversation } from './conversation.js';
+
+export class SessionView {
+  constructor(root, api, store, { onUnauthorized, onClosed }) {
+    this.root = root;
+    this.api = api;
+    this.store = store;
+    this.onUnauthorized = onUnauthorized;
+    this.onClosed = onClosed;
+    this.id = null;
+    this.stream = null;
+    this.conversation = new Conversation($('#conversation', root), (request, allowed, always) =>
+      api.respond(request.session_id, request.request_id, allowed, always));
+    this.title = $('#view-title', root);
+    this.status = $('#view-status', root);
+    this.error = $('#view-error', root);
+    this.model = $('#view-model', root);
+    this.mode = $('#view-mode', root);
+    this.message = $('#message', root);
+    this.wire();
+    store.addEventListener('change', () => this.retitle());
+  }
+
+  retitle() {
+    if (!this.id) return;
+    const entry = this.store.sessions.get(this.id);
+    setText(this.title, `Session ${shortId(this.id)}${entry?.title ? ` — ${entry.title}` : ''}`);
+  }
+
+  wire() {
+    const root = this.root;
+    $('#send-form', root).addEventListener('submit', (event) => { event.preventDefault(); this.send(); });
+    this.message.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) { event.preventDefault(); this.send(); }
+    });
+    $('#view-interrupt', root).addEventListener('click', () => this.call('POST', 'interrupt'));
+    $('#view-hibernate', root).addEventListener('click', () => this.call('POST', 'hibernate'));
+    $('#view-close', root).addEventListener('click', async () => {
+      if (await this.call('DELETE', '')) this.onClosed(this.id);
+    });
+    $('#view-set-model', root).addEventListener('click', () => this.call('POST', 'model', { model: this.model.value.trim() || null }));
+    this.mode.addEventListener('change', () => this.call('POST', 'permission_mode', { mode: this.mode.value }));
+  }
+
+  path(suffix) {
+    return `${this.api.session(this.id)}${suffix ? `/${suffix}` : ''}`;
+  }
+
+  // A control request; shows its error (409 busy, 404 closed, ...) and returns whether it worked.
+  async call(method, suffix, body) {
+    if (!this.id) return false;
+    setText(this.error, '');
+    try {
+      await this.api.request(method, this.path(suffix), body);
+      return true;
+    } catch (error) {
+      this.fail(error);
+      return false;
+    }
+  }
+
+  fail(error) {
+    if (error.status === 401) this.onUnauthorized();
+    else setText(this.error, error.detail || error.message);
+  }
+
+  async send() {
+    const text = this.message.value;
+    if (!this.id || !text.trim()) return;
+    this.message.value = '';
+    setText(this.error, '');
+    try {
+      await this.api.post(this.path('messages'), { message: text });
+    } catch (error) {
+      if (!this.message.value) this.message.value = text;  // nothing is lost
+      this.fail(error);
+    }
+  }
+
+  setStatus(status) {
+    setText(this.status, statusLabel(status));
+    this.root.dataset.status = status;
+  }
+
+  open(id) {
+    if (this.id === id) return;
+    this.close();
+    this.id = id;
+    this.root.hidden = false;
+    const entry = this.store.sessions.get(id);
+    this.retitle();
+    this.setStatus(entry?.status || '');
+    this.model.value = entry?.model || '';
+    if (entry?.permission_mode) this.mode.value = entry.permission_mode;
+    setText(this.error, '');
+    this.conversation.clear();
+    this.load(id);
+  }
+
+  // Open the stream first and hold its events until the history is shown, so no event
+  // falls between the two.
+  async load(id) {
+    const held = [];
+    let ready = false;
+    const stream = this.api.stream(this.api.session(id) + '/events', {
+      onMessage: (message) => {
+        const event = JSON.parse(message.data);
+        if (ready) return this.event(event);
+        held.push(event);
+        return false;
+      },
+      onState: (state) => { if (state === 'retrying' && this.id === id) setText(this.error, 'Connection lost; reconnecting…'); },
+      onError: (error) => { if (this.id === id) this.fail(error); },
+    });
+    this.stream = stream;
+    stream.run();
+    try {
+      const history = await this.api.get(this.path('history'));
+      if (this.id === id) this.conversation.history(history.messages);
+    } catch (error) {
+      if (error.status === 401) this.onUnauthorized();
+      // 404: no transcript yet (a session without messages)
+    }
+    if (this.id !== id) return;
+    ready = true;
+    for (const event of held) {
+      if (this.event(event)) { stream.stop(); break; }
+    }
+  }
+
+  // Returns true when the stream is over (the session was closed).
+  event(event) {
+    if (event.type === 'status') {
+      this.stream?.resumeFrom(event.last_event_id);
+      this.setStatus(event.status);
+      if (event.current_model !== undefined) this.model.value = event.current_model || '';
+      if (event.permission_mode) this.mode.value = event.permission_mode;
+      for (const request of event.pending_permissions || []) this.conversation.permission({ ...request, session_id: this.id });
+      if (event.status === 'closed') {
+        this.conversation.note('The session was closed.', 'error');
+        return true;
+      }
+      return false;
+    }
+    if (event.type === 'permission_request') event.session_id = event.session_id || this.id;
+    this.conversation.event(event);
+    return false;
+  }
+
+  close() {
+    this.stream?.stop();
+    this.stream = null;
+    this.id = null;
+    this.root.hidden = true;
+  }
+}
