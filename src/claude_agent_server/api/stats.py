@@ -46,7 +46,7 @@ async def stats(manager: ManagerDep) -> dict[str, Any]:
           "cost_since": "…T00:00:00+00:00",
           "cli_processes": n,           # Claude Code processes held, warm ones included
           "cli_memory_bytes": n | null, # resident memory of the server's child processes (the
-                                        # CLIs and the tools they run); null where /proc is missing
+                                        # CLIs and the tools they run); null when it cannot be read
           "uptime_seconds": x | null,   # since the server process started
           "version": "0.1.0",
           "timestamp": "…"              # UTC ISO-8601, when this was read
