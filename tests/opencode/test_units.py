@@ -113,6 +113,20 @@ def test_interrupted_turn_closes_parts() -> None:
     assert "session.error" not in [e["type"] for e in stream]
 
 
+def test_permission_replies_name_once_always_and_reject() -> None:
+    found = Conversation(context())
+    for event in events()[:5]:
+        found.feed(event)
+    at = "2026-11-22T04:00:01+00:00"
+    replies = []
+    for n, (allowed, applied) in enumerate([(True, False), (True, True), (False, False)]):
+        asked = {"request_id": f"r{n}", "tool_use_id": "t1", "tool_name": "Bash", "tool_input": {"command": "ls"}, "created_at": at}
+        found.feed(Event(T0 + 10 + 2 * n, "permission_request", "c", asked, at))
+        data = {"request_id": f"r{n}", "tool_use_id": "t1", "allowed": allowed, "applied_suggestions": applied}
+        replies += [e["properties"]["reply"] for e in found.feed(Event(T0 + 11 + 2 * n, "permission_resolved", "c", data, at))]
+    assert replies == ["once", "always", "reject"]
+
+
 def basic(value: str) -> Request:
     return Request({"type": "http", "headers": [(b"authorization", value.encode())]})
 

@@ -54,7 +54,8 @@ async def test_request_is_published_and_allowed() -> None:
     assert isinstance(result, PermissionResultAllow) and result.updated_permissions is None
     assert broker.pending() == []
     assert sink.of("permission_resolved")[0] | {"request_id": None} == {
-        "request_id": None, "tool_use_id": "t1", "allowed": True, "reason": "user", "message": None,
+        "request_id": None, "tool_use_id": "t1", "allowed": True, "applied_suggestions": False, "reason": "user",
+        "message": None,
     }
 
 
@@ -66,6 +67,7 @@ async def test_apply_suggestions_sends_permission_updates_with_rules() -> None:
     result = await task
     assert result.updated_permissions == [ADD_RULE]
     assert result.updated_permissions[0].to_dict()["rules"] == [{"toolName": "Bash", "ruleContent": "echo x *"}]
+    assert sink.of("permission_resolved")[0]["applied_suggestions"] is True
 
 
 async def test_deny_with_message_and_updated_input() -> None:

@@ -257,7 +257,7 @@ class Conversation:
         permission = self._permissions.pop(str(event.data.get("request_id")), None)
         if permission is None:
             return []
-        reply = "once" if event.data.get("allowed") else "reject"
+        reply = ("always" if event.data.get("applied_suggestions") else "once") if event.data.get("allowed") else "reject"
         return [_event("permission.replied", sessionID=self.context.session_id, requestID=permission, reply=reply)]
 
     def _turn_end(self, event: Event) -> list[OcEvent]:

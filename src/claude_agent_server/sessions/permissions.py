@@ -174,6 +174,7 @@ class PermissionBroker:
             request_id=request.request_id,
             tool_use_id=request.tool_use_id,
             allowed=decision.allowed,
+            applied_suggestions=decision.allowed and decision.apply_suggestions,
             reason=decision.reason,
             message=decision.message,
         )
