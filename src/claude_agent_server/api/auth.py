@@ -29,27 +29,23 @@ def _unauthorized() -> HTTPException:
     )
 
 
-def _is_server_key(request: Request, key: str | None) -> bool:
+def is_server_key(request: Request, key: str | None) -> bool:
+    """Whether ``key`` is the server's own key (constant-time compare); True when the server has none.
+    Adapters that take the key in other headers (e.g. HTTP Basic) check it with this too."""
     expected: str | None = request.app.state.settings.api_key_value()
     return expected is None or (key is not None and secrets.compare_digest(key.encode(), expected.encode()))
 
 
-def is_server_key(request: Request, key: str | None) -> bool:
-    """Whether ``key`` is the server's own key (constant-time compare); True when the server has none.
-    For adapters that take the key in other headers (e.g. HTTP Basic)."""
-    return _is_server_key(request, key)
-
-
 async def require_api_key(request: Request) -> None:
     """Dependency: 401 unless the server has no key or the request carries it (constant-time compare)."""
-    if not _is_server_key(request, presented_key(request)):
+    if not is_server_key(request, presented_key(request)):
         raise _unauthorized()
 
 
 async def require_model_key(request: Request) -> None:
     """Dependency of the model endpoints: the server's key, or the model key of a live session."""
     key = presented_key(request)
-    if _is_server_key(request, key):
+    if is_server_key(request, key):
         return
     if key is None or not request.app.state.manager.model_key_valid(key):
         raise _unauthorized()
