@@ -21,8 +21,10 @@ Session event types and their ``data`` (all also carry ``type``,
                      ``parent_tool_use_id``, ``error``
 ``tool_result``      ``tool_use_id``, ``content`` (str), ``is_error``
 ``permission_request`` see :meth:`PermissionRequest.to_dict`
-``permission_resolved`` ``request_id``, ``allowed``, ``reason`` (user, timeout,
-                     interrupted, session_closed, server_shutdown, cancelled), ``message``
+``permission_resolved`` ``request_id``, ``tool_use_id``, ``allowed``, ``applied_suggestions``
+                     (the suggested rules were applied: "always allow"), ``reason`` (user, timeout,
+                     interrupted, session_closed, server_shutdown, cancelled,
+                     policy: the session's permission policy denied it), ``message``
 ``result``           ``result``, ``cost_usd``, ``num_turns``, ``duration_ms``,
                      ``usage``, ``is_error``, ``stop_reason``, ``terminal_reason``
 ``error``            ``message``, ``reason`` (``process_exited``, ``server_restart``,

@@ -41,7 +41,7 @@ from .errors import (
 from .events import Event, EventClock, EventLog
 from .journal import EventJournal
 from .model_keys import ModelKeys
-from .options import PERMISSION_MODES, ModelRoute, SessionSpec, build_options
+from .options import PERMISSION_MODES, PERMISSION_POLICIES, ModelRoute, SessionSpec, build_options
 from .owner import ClientFactory, SDKClient
 from .pool import WarmPool
 from .record import record_entry
@@ -78,6 +78,8 @@ class ManagerConfig:
     """Pre-connected sessions kept for the default spec (they fill free live slots only)."""
     routes_known: Callable[[], bool] = field(default=lambda: True)
     """Whether ``route_for`` can give a CLI started now its final address (warm sessions wait for it)."""
+    scratch_root: Path | None = None
+    """Where sessions created with ``scratch_cwd`` get their own empty working directory (None: not offered)."""
 
 
 class SessionManager:
@@ -213,6 +215,20 @@ class SessionManager:
         """``cwd`` inside the workspace (see :func:`~.workspace.resolve_cwd`)."""
         return resolve_cwd(self.config.workspace, cwd)
 
+    def scratch_directory(self, session_id: str) -> Path:
+        """The session's own working directory under ``scratch_root`` (created, empty
+        at first), for sessions created with ``scratch_cwd``.
+
+        Raises:
+            InvalidSessionRequest: The id is not a UUID, or the server has no scratch root.
+        """
+        sid = parse_session_id(session_id)
+        if self.config.scratch_root is None:
+            raise InvalidSessionRequest("this server offers no scratch working directories")
+        directory = self.config.scratch_root / sid
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory.resolve()
+
     # -- lifecycle ------------------------------------------------------------
 
     async def create(
@@ -232,6 +248,10 @@ class SessionManager:
         background_model: str | None = None,
         agentcore_session_id: str | None = None,
         origin: str = "rest",
+        tools: list[str] | None = None,
+        setting_sources: list[str] | None = None,
+        permission_policy: str | None = None,
+        scratch_cwd: bool = False,
     ) -> Session:
         """Start a new session, or resume one from its transcript (also a closed one).
 
@@ -242,6 +262,10 @@ class SessionManager:
             agentcore_session_id: The AgentCore runtime-session header it serves.
             origin: The API creating it (``rest``, ``agentcore``, ``opencode``, ``gateway``,
                 ``dashboard``); kept in the record and its list entry.
+            tools, setting_sources, permission_policy: As in :class:`SessionSpec`.
+            scratch_cwd: Run in the session's own directory under ``scratch_root``
+                (:meth:`scratch_directory`) instead of ``cwd``; for the server's own
+                callers, never a client's choice.
             Other arguments: as in ``POST /sessions``.
 
         Raises:
@@ -257,8 +281,11 @@ class SessionManager:
         mode = permission_mode or self.config.default_permission_mode
         if mode not in PERMISSION_MODES:
             raise InvalidSessionRequest(f"unknown permission mode {mode!r}; one of {', '.join(PERMISSION_MODES)}")
+        if permission_policy is not None and permission_policy not in PERMISSION_POLICIES:
+            raise InvalidSessionRequest(f"unknown permission policy {permission_policy!r}; one of {', '.join(PERMISSION_POLICIES)}")
         resume = resume_session_id is not None
         poolable = not (resume or session_id or system_prompt or append_system_prompt or allowed_tools or disallowed_tools)
+        poolable = poolable and tools is None and setting_sources is None and permission_policy is None and not scratch_cwd
         poolable = poolable and max_turns is None and not enable_proxy and background_model is None and agentcore_session_id is None
         if poolable and self.resolve_cwd(cwd) == self.config.workspace and (warm := self._pool.take()) is not None:
             adopted = await self._adopt(warm, model or self.config.default_model, mode, origin)
@@ -274,12 +301,16 @@ class SessionManager:
             record = await self._record(sid)
             if record is not None and (record.state != "closed" or not resume):
                 raise SessionConflict(sid)
-            if resume:  # checked even with an explicit cwd: a transcript outside the workspace does not exist here
+            if scratch_cwd:
+                directory = self.scratch_directory(sid)
+                if resume and await transcripts.find(sid, str(directory)) is None:
+                    raise TranscriptNotFound(sid)
+            elif resume:  # checked even with an explicit cwd: a transcript outside the workspace does not exist here
                 transcript = await visible_transcript(sid, self.config.workspace)
                 cwd = cwd or transcript.cwd
             spec = SessionSpec(
                 session_id=sid,
-                cwd=self.resolve_cwd(cwd),
+                cwd=directory if scratch_cwd else self.resolve_cwd(cwd),
                 resume=resume,
                 model=model or self.config.default_model,
                 permission_mode=mode,
@@ -290,6 +321,9 @@ class SessionManager:
                 max_turns=max_turns,
                 enable_proxy=enable_proxy,
                 background_model=background_model,
+                tools=tools,
+                setting_sources=setting_sources,
+                permission_policy=permission_policy,
             )
             if record is None:
                 record = SessionRecord(sid, spec.to_json(), agentcore_session_id=agentcore_session_id, origin=origin)

@@ -12,6 +12,12 @@ from claude_agent_sdk import ClaudeAgentOptions
 
 PERMISSION_MODES = ("default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto")
 """The modes the SDK knows (``claude_agent_sdk.types.PermissionMode``)."""
+PERMISSION_POLICIES = ("deny",)
+"""``SessionSpec.permission_policy`` values: ``deny`` — no human answers; requests that would prompt are denied."""
+NO_HUMAN_MESSAGE = (
+    "No human is available to approve this tool call: this session denies every request that would need "
+    "one (its permission policy); only the tools its allow-list or permission mode permits can run"
+)
 
 
 @dataclass(slots=True)
@@ -34,6 +40,12 @@ class SessionSpec:
     enable_proxy: bool = False
     """Route the CLI's model calls through this server's ``/v1/messages``."""
     background_model: str | None = None
+    tools: list[str] | None = None
+    """The built-in tools the model is offered (SDK ``tools``): None, Claude Code's usual set; ``[]``, none."""
+    setting_sources: list[str] | None = None
+    """Settings files the CLI loads (SDK ``setting_sources``: ``user``, ``project``, ``local``); None, the SDK's default."""
+    permission_policy: str | None = None
+    """Who answers permission requests: None, a human over HTTP; ``"deny"``, nobody (each is denied at once, with the reason)."""
 
     def to_json(self) -> dict[str, Any]:
         """The stored form: every field but ``session_id`` and ``resume``; ``cwd`` as text."""
@@ -113,6 +125,8 @@ def build_options(
         system_prompt=system_prompt,
         allowed_tools=list(spec.allowed_tools),
         disallowed_tools=list(spec.disallowed_tools),
+        tools=None if spec.tools is None else list(spec.tools),
+        setting_sources=None if spec.setting_sources is None else list(spec.setting_sources),  # type: ignore[arg-type]
         max_turns=spec.max_turns,
         can_use_tool=can_use_tool,
         include_partial_messages=True,

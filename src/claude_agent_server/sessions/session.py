@@ -28,7 +28,7 @@ from .convert import events_for
 from .errors import CommandRejected, SessionError, SessionNotFound, SessionStartError, TurnInProgress
 from .events import Event, EventLog, EventType
 from .host import SessionHost
-from .options import SessionSpec
+from .options import NO_HUMAN_MESSAGE, SessionSpec
 from .owner import ClientClosed, ClientOwner, Operation
 from .permissions import PermissionBroker
 from .record import add_result, record_entry
@@ -38,6 +38,11 @@ log = logging.getLogger(__name__)
 SessionStatus = Literal["connecting", "waking", "connected", "running", "waiting_permission", "hibernated", "closed"]
 TITLE_LENGTH = 80
 """Characters of the first user message kept as the session's title."""
+
+
+async def _user_message(content: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    """One user message with ``content`` blocks, as the SDK's streaming prompt."""
+    yield {"type": "user", "message": {"role": "user", "content": content}, "parent_tool_use_id": None}
 
 
 class Session:
@@ -59,6 +64,8 @@ class Session:
         self.model: str | None = spec.model
         """The model in use (the CLI's answer when it names one)."""
         self.permissions = PermissionBroker(self._publish, permission_timeout)
+        if spec.permission_policy == "deny":
+            self.permissions.refuse("policy", NO_HUMAN_MESSAGE)
         self._host = host
         self._owner: ClientOwner | None = None
         self._transition: asyncio.Task[None] | None = None
@@ -204,10 +211,15 @@ class Session:
 
     # -- operations (called by request handlers) -----------------------------
 
-    async def send(self, message: str) -> Event:
+    async def send(self, message: str, content: list[dict[str, Any]] | None = None) -> Event:
         """Start a turn with ``message`` (waking the session first); returns its
         ``turn_started`` event. The turn's events follow it in :attr:`events`; it
         ends with a ``result`` or ``error`` event.
+
+        Args:
+            message: The prompt (also the title and the ``turn_started`` message).
+            content: Send these Anthropic content blocks (text, image, tool_result)
+                as the user message instead of ``message`` alone.
 
         Raises:
             TurnInProgress: A turn is already running.
@@ -227,7 +239,8 @@ class Session:
             started = self._publish("turn_started", message=message)
             self._host.changed(self, False)
             try:
-                await self._call("query", lambda client: client.query(message))
+                prompt: Any = message if content is None else _user_message(content)
+                await self._call("query", lambda client: client.query(prompt))
             except SessionError as exc:
                 self._end_turn("error", message=f"could not send the message: {exc.detail}", reason="send_failed")
                 if isinstance(exc, SessionNotFound):
