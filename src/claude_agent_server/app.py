@@ -17,13 +17,12 @@ from pathlib import Path
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from . import __version__
+from . import __version__, gateway, opencode, ui
 from .api import errors, events, health, invocations, messages, metrics, permissions, proxy, sessions, stats
 from .api.auth import require_api_key, require_model_key
 from .api.deps import remember_self_url, route_resolver, routes_known
 from .api.limits import BodyLimit
 from .demo import router as demo_router
-from . import opencode, ui
 from .sessions import ManagerConfig, SessionManager
 from .sessions.launcher import write_launcher
 from .sessions.owner import ClientFactory
@@ -49,6 +48,7 @@ def manager_config(settings: Settings, app: FastAPI, cli_path: Path | None) -> M
         route_for=route_resolver(app, settings),
         warm_sessions=settings.warm_sessions,
         routes_known=routes_known(app, settings),
+        scratch_root=settings.data_dir / "scratch",
     )
 
 
@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
     # Adapters: each maps an outside vocabulary (its routes, models, auth and error shapes) onto sessions.
     opencode.install(app)  # /session, /event, /permission, ...: OpenCode's API, Basic or Bearer with the server key
     ui.install(app)  # the dashboard: GET / and /ui, its static files, POST /ui/sessions
+    gateway.install(app)  # /v1/models, /v1/chat/completions: OpenAI's shapes, the server key as Bearer
     if settings.demo:
         app.include_router(demo_router, dependencies=[Depends(require_model_key)])
     return app

@@ -130,6 +130,19 @@ class Settings(BaseSettings):
     cli_path: Path | None = Field(
         None, description="Claude Code CLI to run (default: the one bundled with the SDK)."
     )
+    gateway_profile: Literal["chat", "agent"] = Field(
+        "chat",
+        description="Profile of /v1/chat/completions sessions whose model name has no +chat/+agent suffix: chat "
+        "(no tools, no settings files, an empty working directory of its own) or agent (tools in the workspace).",
+    )
+    gateway_allowed_tools: list[str] = Field(
+        default_factory=list,
+        description="Tools agent-profile gateway sessions may use without asking (e.g. Read, Grep); any other "
+        "request that would need a human is denied.",
+    )
+    gateway_permission_mode: PermissionMode = Field(
+        "default", description="Permission mode of agent-profile gateway sessions."
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         "info", description="Server log level."
     )

@@ -1,0 +1,25 @@
+"""Adapter: the OpenAI Chat Completions API onto agent sessions.
+
+Stateless callers send the whole conversation on every call; each is served by
+a stateful Claude Code session found by a hash of the history (reused, woken or
+seeded from a native transcript). Modules: :mod:`.protocol` (wire models),
+:mod:`.history` (normalisation and hashing), :mod:`.seed` (transcripts),
+:mod:`.pool` (lookup and filing), :mod:`.mapping` (events → completions),
+:mod:`.models` (served models and profiles), :mod:`.errors` (OpenAI's error shape),
+:mod:`.routes`. Nothing in ``sessions/`` knows these names.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from . import errors, routes
+
+
+def install(app: FastAPI) -> None:
+    """Add ``/v1/models``, ``/v1/models/{id}`` and ``/v1/chat/completions`` and their error shape to ``app``."""
+    errors.install(app)
+    app.include_router(routes.router)
+
+
+__all__ = ["install"]

@@ -1,0 +1,234 @@
+"""Finding the session for a stateless call, and filing it under its new history.
+
+Lookup order for a call whose history has key ``k`` (see :mod:`.history`):
+
+1. ``X-Session-Id`` given: that session, no matching (409 while it runs a turn).
+2. The session filed under ``k`` (registry alias table, namespace ``gateway``):
+   idle and live → reused; hibernated → woken; busy (a turn of another call, or
+   one started through the REST API) → not used: a new session is seeded from the
+   history (two conversations are never interleaved in one session).
+3. No session filed under ``k`` → a new session, seeded natively from the history
+   (a Claude Code transcript it resumes; see :mod:`.seed`), or a plain new one for
+   an empty history. Only if native seeding fails is the history sent in
+   bracketed annotations in the prompt instead.
+
+A session is filed under exactly one key: that of the history it holds. After a
+successful turn it is re-filed under the history that now ends with the reply as
+returned; the key it was found under is dropped, so an edited or regenerated
+conversation (a strict prefix of a known one) never continues the old session.
+A failed turn leaves the session filed under nothing.
+
+Races: a matched session is claimed in the same step as the check that no other
+call holds it (no ``await`` between them), so concurrent calls with the same
+history get different sessions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..sessions import (
+    Event,
+    ServerShuttingDown,
+    Session,
+    SessionError,
+    SessionManager,
+    TooManySessions,
+    TranscriptNotFound,
+    TurnInProgress,
+)
+from ..sessions.errors import SessionStartError
+from ..sessions.turns import turn_events
+from ..settings import Settings
+from .errors import GatewayError, from_session_error
+from .history import Conversation, history_key, reply_message
+from .mapping import End, Failure, Piece, TurnMapper
+from .models import ModelChoice
+from .seed import annotated_prompt, write_transcript
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "gateway"
+"""The registry alias namespace: history key → session id."""
+How = Literal["continued", "reused", "woken", "seeded", "new", "annotated"]
+_END = object()
+
+
+@dataclass(slots=True)
+class Call:
+    """One chat-completions call, resolved.
+
+    Attributes:
+        conversation: System prompt, history and new input.
+        choice: Model and profile.
+        scope: The start of the history's hash chain (key digest, model, system, profile).
+    """
+
+    conversation: Conversation
+    choice: ModelChoice
+    scope: str
+
+    @property
+    def key(self) -> str | None:
+        return history_key(self.scope, self.conversation.history)
+
+
+@dataclass(slots=True)
+class Turn:
+    """A turn started in a session; :meth:`pieces` yields what it says, as it says it.
+
+    The turn is driven by its own task, so it finishes (and its session is filed)
+    even when the caller goes away mid-stream.
+    """
+
+    session: Session
+    how: How
+    _queue: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
+
+    async def pieces(self) -> AsyncIterator[Piece]:
+        while (piece := await self._queue.get()) is not _END:
+            yield piece
+
+
+class GatewayPool:
+    """The gateway's sessions: lookup, claims (one call per session at a time) and filing.
+
+    Args:
+        manager: The session manager (sessions are ordinary sessions, origin ``gateway``).
+        settings: Allow-list and permission mode of the agent profile.
+    """
+
+    def __init__(self, manager: SessionManager, settings: Settings) -> None:
+        self.manager = self._manager = manager
+        self._settings = settings
+        self._claimed: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        """Turn drivers (held so they are not collected; each ends with its turn)."""
+
+    async def start(self, call: Call, session_id: str | None = None) -> Turn:
+        """Find or make the call's session and start its turn.
+
+        Args:
+            session_id: The ``X-Session-Id`` header: continue that session, skip matching.
+
+        Raises:
+            GatewayError: 400 bad id, 404 unknown session, 409 that session is busy,
+                429 no session can be made live, 502 the CLI failed to start.
+        """
+        try:
+            if session_id is not None:
+                session = await self._manager.get(session_id)
+                if session.id in self._claimed or session.busy:
+                    raise TurnInProgress(session.id)
+                self._claimed.add(session.id)
+                return await self._begin(call, session, "continued", call.conversation.input_blocks())
+            key = call.key
+            matched = await self._matched(call, key) if key is not None else None
+            return matched or await self._seed(call)
+        except SessionError as exc:
+            raise from_session_error(exc) from None
+
+    async def _matched(self, call: Call, key: str) -> Turn | None:
+        """The turn started in the idle session filed under ``key``; None when there is none
+        or it is busy (then the caller seeds a new one).
+
+        Raises:
+            TooManySessions, ServerShuttingDown: It is hibernated and cannot be woken now.
+        """
+        found = await self._manager.registry.find_alias(NAMESPACE, key)
+        if found is None or found in self._claimed:
+            return None
+        self._claimed.add(found)  # claimed in the same step as the check: no await between them
+        try:
+            session = await self._manager.get(found)
+            if session.busy:
+                raise TurnInProgress(found)
+            how: How = "reused" if session.live else "woken"
+            return await self._begin(call, session, how, call.conversation.input_blocks())
+        except (TooManySessions, ServerShuttingDown):
+            self._claimed.discard(found)
+            raise
+        except SessionError as exc:
+            self._claimed.discard(found)
+            if not isinstance(exc, TurnInProgress):
+                log.info("gateway: session %s filed for a history is gone (%s); seeding a new one", found, exc.detail)
+            return None
+
+    async def _seed(self, call: Call) -> Turn:
+        conversation = call.conversation
+        kwargs = call.choice.create_kwargs(self._settings, conversation.system)
+        blocks = conversation.input_blocks()
+        if not conversation.history:
+            return await self._begin(call, await self._manager.create(**kwargs), "new", blocks)
+        session_id = str(uuid.uuid4())
+        transcript = None
+        try:
+            cwd = self._manager.scratch_directory(session_id) if kwargs.get("scratch_cwd") else self._manager.config.workspace
+            transcript = await write_transcript(session_id, cwd, conversation.history)
+            session = await self._manager.create(resume_session_id=session_id, **kwargs)
+        except (TooManySessions, ServerShuttingDown):
+            if transcript is not None:
+                transcript.unlink(missing_ok=True)  # no session will ever resume it
+            raise
+        except (OSError, TranscriptNotFound, SessionStartError) as exc:
+            log.warning("gateway: seeding session %s natively failed (%s); sending the history in the prompt", session_id, exc)
+            session = await self._manager.create(**kwargs)
+            if len(blocks) == 1 and blocks[0]["type"] == "text":
+                annotated = [{"type": "text", "text": annotated_prompt(conversation.history, blocks[0]["text"])}]
+            else:
+                annotated = [{"type": "text", "text": annotated_prompt(conversation.history, "").rstrip()}, *blocks]
+            return await self._begin(call, session, "annotated", annotated)
+        return await self._begin(call, session, "seeded", blocks)
+
+    async def _begin(self, call: Call, session: Session, how: How, blocks: list[dict[str, Any]]) -> Turn:
+        """Send the input (the session is claimed by this call) and start driving the turn."""
+        self._claimed.add(session.id)
+        try:
+            plain = len(blocks) == 1 and blocks[0]["type"] == "text"
+            started = await session.send(blocks[0]["text"] if plain else call.conversation.input_text(), None if plain else blocks)
+        except BaseException:
+            self._claimed.discard(session.id)
+            raise
+        turn = Turn(session, how)
+        task = asyncio.create_task(self._drive(call, turn, started), name=f"gateway-{session.id[:8]}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return turn
+
+    async def _drive(self, call: Call, turn: Turn, started: Event) -> None:
+        session, mapper = turn.session, TurnMapper()
+        ok = False
+        try:
+            async for event in turn_events(session, started):
+                for piece in mapper.feed(event):
+                    turn._queue.put_nowait(piece)
+                    ok = ok or isinstance(piece, End)
+            if not mapper.done:
+                closed = GatewayError(502, "the session closed during the turn", type="server_error", code="session_closed")
+                turn._queue.put_nowait(Failure(closed))
+            await self._file(call, session.id, mapper.reply if ok else None)
+        except Exception:
+            log.exception("gateway: driving the turn of session %s failed", session.id)
+        finally:
+            self._claimed.discard(session.id)
+            turn._queue.put_nowait(_END)
+
+    async def _file(self, call: Call, session_id: str, reply: str | None) -> None:
+        """File the session under its new history (``reply`` None: the turn failed, under nothing)."""
+        registry = self._manager.registry
+        if reply is not None:
+            conversation = call.conversation
+            new_key = history_key(call.scope, [*conversation.history, *conversation.input, reply_message(reply)])
+            assert new_key is not None
+            await registry.put_alias(NAMESPACE, new_key, session_id, replace=True)
+            return
+        for alias in await registry.aliases_of(NAMESPACE, session_id):
+            await registry.drop_alias(NAMESPACE, alias)
+
+
+__all__ = ["NAMESPACE", "Call", "GatewayPool", "Turn"]

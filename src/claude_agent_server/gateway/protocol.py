@@ -1,0 +1,163 @@
+"""OpenAI Chat Completions wire models, in the order and shapes of OpenAI's reference.
+
+Contract: https://platform.openai.com/docs/api-reference/chat/create (request),
+``/chat/object`` (``chat.completion``), ``/chat/streaming`` (``chat.completion.chunk``)
+and ``/models``. Every model allows unknown fields (``extra="allow"``) and ignores
+them, so newer clients keep working; the request converts to the gateway's own
+terms with :meth:`ChatCompletionRequest.to_domain`.
+
+Extension: ``usage.cost_usd`` — the turn's cost in USD, as the session reports it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .history import Conversation, split
+
+
+class OpenAIModel(BaseModel):
+    """Base: unknown fields are kept and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+# -- request ---------------------------------------------------------------------
+
+
+class ImageURL(OpenAIModel):
+    url: str
+    detail: str | None = None
+
+
+class ContentPart(OpenAIModel):
+    """``{"type": "text", "text"}`` or ``{"type": "image_url", "image_url": {"url"}}``."""
+
+    type: str
+    text: str | None = None
+    image_url: ImageURL | str | None = None
+
+
+class FunctionCall(OpenAIModel):
+    name: str = ""
+    arguments: str | dict[str, Any] = "{}"
+
+
+class ToolCall(OpenAIModel):
+    id: str = ""
+    type: str = "function"
+    function: FunctionCall = Field(default_factory=FunctionCall)
+
+
+class ChatMessage(OpenAIModel):
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+    name: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
+
+
+class StreamOptions(OpenAIModel):
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(OpenAIModel):
+    """``POST /v1/chat/completions``. ``max_tokens``/``max_completion_tokens``, ``temperature``,
+    ``tools`` and the like are accepted and not applied: the agent session decides."""
+
+    model: str = Field(min_length=1, max_length=256)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=10_000)
+    stream: bool | None = False
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = Field(None, ge=1)
+    max_completion_tokens: int | None = Field(None, ge=1)
+    n: int | None = Field(None, ge=1, le=1)
+    user: str | None = Field(None, max_length=512)
+
+    @property
+    def include_usage(self) -> bool:
+        return bool(self.stream_options and self.stream_options.include_usage)
+
+    def to_domain(self) -> Conversation:
+        """The conversation: system prompt, normalised history and new input.
+
+        Raises:
+            GatewayError: 400 for messages that cannot be represented.
+        """
+        return split([m.model_dump(exclude_none=True) for m in self.messages])
+
+
+# -- responses -------------------------------------------------------------------
+
+
+class PromptTokensDetails(OpenAIModel):
+    cached_tokens: int = 0
+
+
+class Usage(OpenAIModel):
+    """Tokens of the whole turn (every model call it made); ``prompt_tokens`` includes
+    cache reads and writes; ``cost_usd`` is this extension's turn cost in USD."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    prompt_tokens_details: PromptTokensDetails
+    cost_usd: float | None = None
+
+
+class AssistantMessage(OpenAIModel):
+    role: Literal["assistant"] = "assistant"
+    content: str | None
+    refusal: None = None
+
+
+class Choice(OpenAIModel):
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: str
+    logprobs: None = None
+
+
+class ChatCompletion(OpenAIModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: Usage | None = None
+    system_fingerprint: None = None
+
+
+class Delta(OpenAIModel):
+    role: Literal["assistant"] | None = None
+    content: str | None = None
+
+
+class ChunkChoice(OpenAIModel):
+    index: int = 0
+    delta: Delta
+    finish_reason: str | None = None
+    logprobs: None = None
+
+
+class ChatCompletionChunk(OpenAIModel):
+    id: str
+    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    usage: Usage | None = None
+
+
+class ModelCard(OpenAIModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
+
+
+class ModelList(OpenAIModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]

@@ -1,0 +1,130 @@
+"""The OpenAI-compatible routes: ``GET /v1/models``, ``GET /v1/models/{id}``, ``POST /v1/chat/completions``.
+
+Auth: the server's API key as ``Authorization: Bearer <key>`` (or ``x-api-key``),
+compared in constant time; 401 in OpenAI's shape. Every chat-completions answer
+that got as far as a session carries ``X-Session-Id``; a request that sends it
+continues that session (see :mod:`.pool`).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from ..api.auth import presented_key
+from ..api.deps import remember_self_url
+from ..api.schemas import lone_surrogate
+from ..settings import Settings
+from .errors import SESSION_HEADER, GatewayError, bad_request, unauthorized
+from .history import key_digest, scope
+from .mapping import Envelope, Failure, Piece, chunks, completion, role_chunk
+from .models import Catalog, card
+from .pool import Call, GatewayPool
+from .protocol import ChatCompletionRequest, ModelCard, ModelList
+
+
+async def require_key(request: Request) -> str:
+    """Dependency: 401 (OpenAI shape) unless the request carries the server's key; returns the key's digest."""
+    expected: str | None = request.app.state.settings.api_key_value()
+    key = presented_key(request)
+    if expected is not None and (key is None or not secrets.compare_digest(key.encode(), expected.encode())):
+        raise unauthorized()
+    return key_digest(key if expected is not None else None)
+
+
+router = APIRouter(prefix="/v1", tags=["openai gateway"], dependencies=[Depends(remember_self_url)])
+KeyDep = Annotated[str, Depends(require_key)]
+
+
+def catalog(request: Request) -> Catalog:
+    settings: Settings = request.app.state.settings
+    proxy = getattr(request.app.state, "proxy", None)
+    names = proxy.config.model_names if settings.litellm_config and proxy is not None and proxy.config else []
+    return Catalog(settings, names)
+
+
+def gateway_pool(request: Request) -> GatewayPool:
+    """The app's pool, made on first use for the manager of the running lifespan."""
+    state = request.app.state
+    pool = getattr(state, "gateway_pool", None)
+    if pool is None or pool.manager is not state.manager:
+        pool = state.gateway_pool = GatewayPool(state.manager, state.settings)
+    return pool
+
+
+@router.get("/models")
+async def list_models(request: Request, _: KeyDep) -> dict[str, Any]:
+    """``{object: "list", data: [{id, object: "model", created, owned_by}]}``."""
+    return ModelList(data=[ModelCard.model_validate(c) for c in catalog(request).cards()]).model_dump()
+
+
+@router.get("/models/{model_id:path}")
+async def get_model(model_id: str, request: Request, _: KeyDep) -> dict[str, Any]:
+    """One model card (any name a completion would take, suffixed or not); 404 ``model_not_found`` otherwise."""
+    catalog(request).resolve(model_id)
+    return ModelCard.model_validate(card(model_id)).model_dump()
+
+
+async def _parse(request: Request) -> ChatCompletionRequest:
+    try:
+        body = await request.json()
+    except (ValueError, RecursionError):
+        raise bad_request("the body must be JSON") from None
+    if not isinstance(body, dict):
+        raise bad_request("the body must be a JSON object")
+    if lone_surrogate(body):
+        raise bad_request("strings must be valid Unicode text (an unpaired surrogate such as \\ud800 is not)")
+    try:
+        return ChatCompletionRequest.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise bad_request(f"{where}: {first['msg']}", param=str(first["loc"][0]) if first["loc"] else None) from None
+
+
+@router.post("/chat/completions", response_model=None)
+async def chat_completions(request: Request, digest: KeyDep) -> Any:
+    """A chat completion from an agent session: ``chat.completion``, or with ``stream: true``
+    ``chat.completion.chunk`` SSE frames ending in ``data: [DONE]``.
+
+    Errors: 400 bad request, 401, 404 unknown model or ``X-Session-Id``, 409 that session
+    is busy, 429 (``Retry-After``) no session can be made live, 502 the agent failed.
+    """
+    body = await _parse(request)
+    choice = catalog(request).resolve(body.model)
+    conversation = body.to_domain()
+    call = Call(conversation, choice, scope(digest, choice.name, conversation.system, choice.profile))
+    turn = await gateway_pool(request).start(call, request.headers.get(SESSION_HEADER))
+    headers = {SESSION_HEADER: turn.session.id}
+    envelope = Envelope(body.model)
+    if body.stream:
+        return EventSourceResponse(
+            _frames(envelope, turn.pieces(), body.include_usage),
+            ping=15,
+            headers={**headers, "X-Accel-Buffering": "no", "Cache-Control": "no-cache"},
+        )
+    pieces = [piece async for piece in turn.pieces()]
+    try:
+        reply = completion(envelope, pieces)
+    except GatewayError as exc:
+        exc.session_id = turn.session.id
+        raise
+    return JSONResponse(reply.model_dump(), headers=headers)
+
+
+async def _frames(envelope: Envelope, pieces: AsyncIterator[Piece], include_usage: bool) -> AsyncIterator[ServerSentEvent]:
+    """Role chunk, text chunks, finish chunk, usage chunk (when asked), ``[DONE]``; an error frame instead of the end."""
+    yield ServerSentEvent(data=json.dumps(role_chunk(envelope)))
+    async for piece in pieces:
+        for frame in chunks(envelope, piece, include_usage):
+            yield ServerSentEvent(data=json.dumps(frame, ensure_ascii=False))
+        if isinstance(piece, Failure):
+            break
+    yield ServerSentEvent(data="[DONE]")

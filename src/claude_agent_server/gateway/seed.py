@@ -1,0 +1,111 @@
+"""Seeding a new session with a conversation it never saw, as a native Claude Code transcript.
+
+Claude Code resumes any transcript at
+``$CLAUDE_CONFIG_DIR`` (default ``~/.claude``) ``/projects/<project key of the cwd>/<session id>.jsonl``
+whose lines are ``user``/``assistant`` entries chained by ``uuid``/``parentUuid``
+(verified: the turns reach the model as real messages; see the team's NOTES,
+"Seeding a session from plain messages works natively"). Tool results are ``user``
+entries holding ``tool_result`` blocks; images pass as base64 blocks; thinking
+blocks cannot be forged and are never written. The system prompt is never part of
+the transcript (it is the session's own option).
+
+When native seeding fails, :func:`annotated_prompt` is the fallback: the history
+in clearly bracketed annotations ahead of the new input, in one prompt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from claude_agent_sdk import project_key_for_directory
+from claude_agent_sdk._cli_version import __cli_version__
+
+from .history import Message
+
+
+def projects_dir() -> Path:
+    """Where Claude Code keeps transcripts: ``$CLAUDE_CONFIG_DIR/projects`` or ``~/.claude/projects``."""
+    config = os.environ.get("CLAUDE_CONFIG_DIR")
+    return (Path(config) if config else Path.home() / ".claude") / "projects"
+
+
+def transcript_path(session_id: str, cwd: Path) -> Path:
+    """The transcript file a session run in ``cwd`` is resumed from."""
+    return projects_dir() / project_key_for_directory(cwd) / f"{session_id}.jsonl"
+
+
+def transcript_entries(session_id: str, cwd: Path, messages: Sequence[Message], now: datetime | None = None) -> list[dict[str, Any]]:
+    """The transcript lines of ``messages`` (normalised, see :mod:`.history`): one entry
+    each, chained by ``parentUuid``, a millisecond apart; messages without content are skipped."""
+    start = now or datetime.now(UTC)
+    entries: list[dict[str, Any]] = []
+    parent: str | None = None
+    for message in messages:
+        if not message["content"]:
+            continue
+        entry_id = str(uuid.uuid4())
+        moment = start + timedelta(milliseconds=len(entries))
+        entries.append({
+            "type": message["role"],
+            "uuid": entry_id,
+            "parentUuid": parent,
+            "sessionId": session_id,
+            "timestamp": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "cwd": str(cwd),
+            "version": __cli_version__,
+            "isSidechain": False,
+            "userType": "external",
+            "message": {"role": message["role"], "content": message["content"]},
+        })
+        parent = entry_id
+    return entries
+
+
+async def write_transcript(session_id: str, cwd: Path, messages: Sequence[Message]) -> Path:
+    """Write the transcript a new session ``session_id`` in ``cwd`` resumes (in a worker thread).
+
+    Raises:
+        OSError: It could not be written.
+    """
+    path = transcript_path(session_id, cwd)
+    lines = "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in transcript_entries(session_id, cwd, messages))
+
+    def write() -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8") as file:  # a fresh id: never overwrite
+            file.write(lines)
+
+    await asyncio.to_thread(write)
+    return path
+
+
+def _annotate(block: dict[str, Any]) -> str:
+    kind = block["type"]
+    if kind == "text":
+        return block["text"]
+    if kind == "tool_use":
+        return f"[tool call {block['id']}: {block['name']} {json.dumps(block['input'], ensure_ascii=False)}]"
+    if kind == "tool_result":
+        return f"[tool result for {block['tool_use_id']}: {block['content']}]"
+    return f"[{kind}]"
+
+
+def annotated_prompt(history: Sequence[Message], new_text: str) -> str:
+    """The fallback prompt: the earlier conversation in bracketed annotations, then the new input.
+
+    Images in the history are named (``[image]``), not repeated.
+    """
+    lines = ["[Earlier conversation, for context. Do not repeat this format in your answer.]"]
+    for message in history:
+        text = "\n".join(_annotate(block) for block in message["content"])
+        if text:
+            lines.append(f"[{message['role']}]\n{text}")
+    lines.append("[End of earlier conversation]")
+    return "\n\n".join(lines) + "\n\n" + new_text

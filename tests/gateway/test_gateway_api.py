@@ -1,0 +1,150 @@
+"""The gateway in-process over scripted SDK clients: the options its profiles give a
+session, 429 at the live cap, a failure after streaming began, bad input."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import openai
+import pytest
+from fastapi.testclient import TestClient
+
+from claude_agent_server.app import create_app
+from claude_agent_server.gateway import pool
+from claude_agent_server.settings import Settings
+from fakes import FakeClients, Hold, result, text
+
+KEY = "in-process-key"
+
+
+@pytest.fixture
+def clients() -> FakeClients:
+    return FakeClients()
+
+
+def make_app(tmp_path: Path, clients: FakeClients, **settings: object) -> TestClient:
+    settings.setdefault("warm_sessions", 0)
+    app = create_app(Settings(workspace=tmp_path, data_dir=tmp_path / "data", api_key=KEY, **settings), client_factory=clients)  # type: ignore[arg-type]
+    return TestClient(app, raise_server_exceptions=False, headers={"Authorization": f"Bearer {KEY}"})
+
+
+@pytest.fixture
+def http(tmp_path: Path, clients: FakeClients) -> Iterator[TestClient]:
+    with make_app(tmp_path, clients) as client:
+        yield client
+
+
+def sdk(http: TestClient) -> openai.OpenAI:
+    return openai.OpenAI(base_url="http://testserver/v1", api_key=KEY, http_client=http, max_retries=0)
+
+
+def test_profiles_shape_the_session_options(tmp_path: Path, clients: FakeClients) -> None:
+    with make_app(tmp_path, clients, gateway_allowed_tools=["Read"], gateway_permission_mode="acceptEdits") as http:
+        client = sdk(http)
+        client.chat.completions.create(model="sonnet", messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}])
+        chat = clients.last.options
+        assert chat.tools == [] and chat.setting_sources == [] and chat.system_prompt == "Be brief." and chat.model == "sonnet"
+        assert Path(chat.cwd).is_relative_to(tmp_path / "data" / "scratch") and not any(Path(chat.cwd).iterdir())
+        client.chat.completions.create(model="opus+agent", messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}])
+        agent = clients.last.options
+        assert agent.tools is None and agent.allowed_tools == ["Read"] and agent.permission_mode == "acceptEdits"
+        assert agent.cwd == str(tmp_path) and agent.system_prompt == {"type": "preset", "preset": "claude_code", "append": "Be brief."}
+        sessions = http.get("/sessions").json()["sessions"]
+        assert {s["origin"] for s in sessions} == {"gateway"} and len(sessions) == 2
+
+
+def test_no_live_slot_is_429_with_retry_after(tmp_path: Path, clients: FakeClients) -> None:
+    with make_app(tmp_path, clients, max_live_sessions=1) as http:
+        session = http.post("/sessions", json={}).json()["session_id"]
+        hold = Hold()
+        clients.enqueue(*text("busy"), hold, result("busy"))
+        with http.stream("POST", f"/sessions/{session}/messages", json={"message": "work", "stream": True}) as busy:
+            assert busy.status_code == 200
+            with pytest.raises(openai.RateLimitError) as limited:
+                sdk(http).chat.completions.create(model="sonnet", messages=[{"role": "user", "content": "hi"}])
+            assert limited.value.response.headers["retry-after"] == "5"
+            assert limited.value.body["type"] == "rate_limit_error"  # type: ignore[index]
+            http.post(f"/sessions/{session}/interrupt")
+
+
+def test_a_failure_after_streaming_began_is_an_error_chunk(http: TestClient, clients: FakeClients) -> None:
+    clients.enqueue(*text("partial answer"), result("the model endpoint failed", is_error=True))
+    stream = sdk(http).chat.completions.create(model="sonnet", messages=[{"role": "user", "content": "hi"}], stream=True)
+    seen = []
+    with pytest.raises(openai.APIError) as failed:
+        for chunk in stream:
+            seen.extend(c.delta.content for c in chunk.choices if c.delta.content)
+    assert seen == ["partial answer"] and "the model endpoint failed" in str(failed.value)
+    # The failed turn's session is filed under nothing: the same call again gets a new session.
+    clients.enqueue(*text("fine"), result("fine"))
+    again = sdk(http).chat.completions.with_raw_response.create(model="sonnet", messages=[{"role": "user", "content": "hi"}])
+    assert again.parse().choices[0].message.content == "fine"
+
+
+def test_bad_requests_are_400_in_openai_shape(http: TestClient) -> None:
+    for body in (
+        {"model": "sonnet"},
+        {"model": "sonnet", "messages": []},
+        {"model": "sonnet", "messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]},
+        {"model": "sonnet", "messages": [{"role": "wizard", "content": "a"}]},
+        {"model": "sonnet", "messages": [{"role": "user", "content": [{"type": "input_audio"}]}]},
+        {"model": "sonnet", "messages": [{"role": "user", "content": "a"}], "n": 2},
+    ):
+        reply = http.post("/v1/chat/completions", json=body)
+        assert reply.status_code == 400, (body, reply.text)
+        assert set(reply.json()["error"]) == {"message", "type", "param", "code"}
+    unknown = http.post("/v1/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": "a"}]}, headers={"X-Session-Id": "../etc"})
+    assert unknown.status_code == 404  # the model is checked first
+    bad_id = http.post("/v1/chat/completions", json={"model": "sonnet", "messages": [{"role": "user", "content": "a"}]}, headers={"X-Session-Id": "../etc"})
+    assert bad_id.status_code == 400 and bad_id.json()["error"]["type"] == "invalid_request_error"
+    gone = http.post("/v1/chat/completions", json={"model": "sonnet", "messages": [{"role": "user", "content": "a"}]},
+                     headers={"X-Session-Id": "0b6f0a36-2f6e-4d44-8a3f-9fb5f3b4b0a1"})
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "session_not_found"
+    assert http.get("/v1/models", headers={"Authorization": "Bearer nope"}).json()["error"]["code"] == "invalid_api_key"
+
+
+def test_demo_serves_any_model_name(tmp_path: Path, clients: FakeClients) -> None:
+    with make_app(tmp_path, clients, demo=True) as http:
+        reply = sdk(http).chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+        assert reply.model == "gpt-4o-mini" and clients.last.options.model == "gpt-4o-mini"
+
+
+def test_an_unseen_history_resumes_a_written_transcript(http: TestClient, clients: FakeClients, hermetic: Path) -> None:
+    messages = [
+        {"role": "user", "content": "first"},
+        {"role": "assistant", "content": "reply"},
+        {"role": "user", "content": "second"},
+    ]
+    raw = sdk(http).chat.completions.with_raw_response.create(model="sonnet", messages=messages)  # type: ignore[arg-type]
+    session_id = raw.headers["x-session-id"]
+    assert clients.last.options.resume == session_id and clients.last.queries == ["second"]
+    [transcript] = (hermetic / ".claude" / "projects").glob(f"*/{session_id}.jsonl")
+    entries = [json.loads(line) for line in transcript.read_text().splitlines()]
+    assert [(e["type"], e["message"]["content"][0]["text"]) for e in entries] == [("user", "first"), ("assistant", "reply")]
+
+
+def test_when_native_seeding_fails_the_history_goes_in_the_prompt(http: TestClient, clients: FakeClients, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def unwritable(*args: object) -> None:
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(pool, "write_transcript", unwritable)
+    messages = [{"role": "user", "content": "first"}, {"role": "assistant", "content": "reply"}, {"role": "user", "content": "second"}]
+    sdk(http).chat.completions.create(model="sonnet", messages=messages)  # type: ignore[arg-type]
+    [prompt] = clients.last.queries
+    assert clients.last.options.resume is None
+    assert prompt.startswith("[Earlier conversation") and "[user]\nfirst" in prompt and "[assistant]\nreply" in prompt and prompt.endswith("second")
+
+
+def test_litellm_models_are_served_through_the_proxy(tmp_path: Path, clients: FakeClients) -> None:
+    config = tmp_path / "litellm.yaml"
+    config.write_text("model_list:\n  - model_name: local-llama\n    litellm_params: {model: hosted_vllm/llama, api_base: 'http://127.0.0.1:9/v1'}\n")
+    with make_app(tmp_path, clients, litellm_config=config) as http:
+        client = sdk(http)
+        ids = [m.id for m in client.models.list()]
+        assert "local-llama" in ids and "local-llama+agent" in ids and "sonnet" in ids
+        client.chat.completions.create(model="local-llama", messages=[{"role": "user", "content": "hi"}])
+        options = clients.last.options
+        assert options.model == "local-llama" and options.env["ANTHROPIC_BASE_URL"].startswith("http://testserver")
+        assert options.env["ANTHROPIC_API_KEY"] != KEY  # the session's own model key, never the server's
