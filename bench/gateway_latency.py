@@ -1,0 +1,96 @@
+"""Benchmark: the OpenAI-compatible gateway's three ways to serve a call, in one run.
+
+Starts a demo server (scripted model, real Claude Code CLI) and, round after
+round, sends through ``POST /v1/chat/completions`` with the official ``openai`` SDK:
+
+* **continued**: the next turn of a conversation the server already holds (its
+  live session is found by the history's hash and reused);
+* **seeded**: a two-turn conversation the server never saw (a new session
+  resumes a native transcript written from the history);
+* **cold**: a first message (a new session, no history).
+
+Prints median and p95 latency (ms) of each and the ratios to the continued turn.
+The seeded and cold sessions are closed after each round (untimed), so every
+round runs at the same number of live CLIs.
+
+    uv run python bench/gateway_latency.py [--rounds 15]
+
+Only 127.0.0.1 is contacted; the run is bounded by ``--rounds``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import openai
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from servers import running_server  # noqa: E402
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def timed(client: openai.OpenAI, messages: list[dict[str, Any]]) -> tuple[float, str, str]:
+    """``(ms, reply, session id)`` of one non-streaming call."""
+    start = time.perf_counter()
+    raw = client.chat.completions.with_raw_response.create(model="sonnet", messages=messages)  # type: ignore[arg-type]
+    elapsed = (time.perf_counter() - start) * 1000
+    return elapsed, raw.parse().choices[0].message.content or "", raw.headers["x-session-id"]
+
+
+def main(rounds: int, warmup: int) -> None:
+    samples: dict[str, list[float]] = {"continued": [], "seeded": [], "cold": []}
+    with tempfile.TemporaryDirectory() as root, running_server(Path(root), "--demo", env={"AGENT_SERVER_WARM_SESSIONS": "0"}) as server:
+        client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", timeout=120, max_retries=0)
+        http = server.client()
+        conversation: list[dict[str, Any]] = [{"role": "user", "content": "remember that benchmarks are fun"}]
+        _, reply, held = timed(client, conversation)
+        for n in range(warmup + rounds):
+            nonce = uuid.uuid4().hex[:8]
+            conversation += [{"role": "assistant", "content": reply}, {"role": "user", "content": f"remember that round {n} is {nonce}"}]
+            continued_ms, reply, session_id = timed(client, conversation)
+            assert session_id == held, "the continued turn did not reuse its session"
+
+            unseen = [
+                {"role": "user", "content": f"remember that the seed is {nonce}"},
+                {"role": "assistant", "content": f"Got it, I'll remember: the seed is {nonce}."},
+                {"role": "user", "content": "what did I ask you to remember?"},
+            ]
+            seeded_ms, seeded_reply, seeded_id = timed(client, unseen)
+            assert nonce in seeded_reply, "the seeded session did not see its history"
+
+            cold_ms, _, cold_id = timed(client, [{"role": "user", "content": f"remember that cold is {nonce}"}])
+            for closing in (seeded_id, cold_id):
+                http.delete(f"/sessions/{closing}")
+            if n >= warmup:
+                samples["continued"].append(continued_ms)
+                samples["seeded"].append(seeded_ms)
+                samples["cold"].append(cold_ms)
+        http.close()
+
+    base = statistics.median(samples["continued"])
+    print(f"rounds measured: {rounds} (after {warmup} warm-up), demo model, real CLI, openai SDK")
+    print(f"{'':12}{'median ms':>12}{'p95 ms':>10}{'vs continued':>15}")
+    for name, values in samples.items():
+        median = statistics.median(values)
+        print(f"{name:12}{median:12.1f}{percentile(values, 0.95):10.1f}{median / base:14.1f}x")
+    print(f"seeding adds {statistics.median(samples['seeded']) - base:+.1f} ms over a continued turn; "
+          f"a cold start {statistics.median(samples['cold']) - base:+.1f} ms")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=2)
+    args = parser.parse_args()
+    main(args.rounds, args.warmup)
