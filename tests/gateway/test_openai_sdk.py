@@ -171,6 +171,18 @@ def test_three_stateless_turns_run_in_one_session(client: openai.OpenAI, server:
     assert same == session_id and "4217" in named
 
 
+def test_a_session_continued_through_rest_is_not_matched_again(client: openai.OpenAI, server: ServerProcess) -> None:
+    messages: list[dict[str, Any]] = [{"role": "user", "content": "remember that detours count"}]
+    first, session_id = ask(client, messages)
+    with server.client() as http:  # another client continues the session: its history moves on
+        turn = http.post(f"/sessions/{session_id}/messages", json={"message": "remember that REST was here"}, timeout=120)
+        assert turn.status_code == 200, turn.text
+    messages += [{"role": "assistant", "content": first}, {"role": "user", "content": "what did I ask you to remember?"}]
+    reply, other = ask(client, messages)
+    assert other != session_id  # seeded anew from the caller's history, which has no REST turn
+    assert reply == "You asked me to remember: detours count."
+
+
 def test_an_unseen_conversation_is_seeded_as_real_messages(client: openai.OpenAI, model: RecordingModel) -> None:
     history = [
         {"role": "system", "content": "You are terse."},

@@ -16,7 +16,10 @@ A session is filed under exactly one key: that of the history it holds. After a
 successful turn it is re-filed under the history that now ends with the reply as
 returned; the key it was found under is dropped, so an edited or regenerated
 conversation (a strict prefix of a known one) never continues the old session.
-A failed turn leaves the session filed under nothing.
+A failed turn leaves the session filed under nothing. A session that ran a turn
+the gateway did not send (through REST, the dashboard, ...) since it was filed no
+longer holds that history: it is unfiled when next matched and a new one is seeded
+(known for the sessions filed since this server started).
 
 Races: a matched session is claimed in the same step as the check that no other
 call holds it (no ``await`` between them), so concurrent calls with the same
@@ -107,6 +110,8 @@ class GatewayPool:
         self.manager = self._manager = manager
         self._settings = settings
         self._claimed: set[str] = set()
+        self._filed_turns: dict[str, int] = {}
+        """Session id → its turn count when it was last filed (a different count: another client used it)."""
         self._tasks: set[asyncio.Task[None]] = set()
         """Turn drivers (held so they are not collected; each ends with its turn)."""
 
@@ -148,6 +153,10 @@ class GatewayPool:
             session = await self._manager.get(found)
             if session.busy:
                 raise TurnInProgress(found)
+            if self._filed_turns.get(found, session.record.turns) != session.record.turns:
+                self._claimed.discard(found)
+                await self._file(call, found, None)  # its history moved on outside the gateway
+                return None
             how: How = "reused" if session.live else "woken"
             return await self._begin(call, session, how, call.conversation.input_blocks())
         except (TooManySessions, ServerShuttingDown):
@@ -212,6 +221,7 @@ class GatewayPool:
                 closed = GatewayError(502, "the session closed during the turn", type="server_error", code="session_closed")
                 turn._queue.put_nowait(Failure(closed))
             await self._file(call, session.id, mapper.reply if ok else None)
+            self._filed_turns[session.id] = session.record.turns
         except Exception:
             log.exception("gateway: driving the turn of session %s failed", session.id)
         finally:
