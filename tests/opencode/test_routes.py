@@ -63,7 +63,10 @@ def test_directory_and_errors(app_client: TestClient) -> None:
     assert info["directory"].endswith("/ws/sub") and info["title"] == "mine"
     assert app_client.get(f"/session/{info['id']}").json()["id"] == info["id"]
     [entry] = app_client.get("/sessions").json()["sessions"]
-    assert entry["origin"] == "opencode"
+    assert entry["origin"] == "opencode" and entry["title"] == "mine"
+    renamed = app_client.patch(f"/session/{info['id']}", json={"title": "  yours \n now "})
+    assert renamed.status_code == 200 and renamed.json()["title"] == "yours now"
+    assert app_client.get("/sessions").json()["sessions"][0]["title"] == "yours now"
     bad_model = app_client.post(f"/session/{info['id']}/message", json={"parts": [{"type": "text", "text": "x"}], "model": {"providerID": "nope", "modelID": "x"}})
     assert bad_model.status_code == 400 and "not served" in bad_model.json()["data"]["message"]
     reply = app_client.post(f"/session/{info['id']}/message", json={"parts": [{"type": "text", "text": "echo me", "id": "prt_client1"}], "messageID": "msg_client1"})

@@ -268,6 +268,11 @@ class Session:
         self.record.spec = self.spec.to_json()
         self._host.changed(self, False)
 
+    def set_title(self, title: str) -> None:
+        """Rename the session (the registry keeps it; no wake needed)."""
+        self.record.title = " ".join(title.split())[:1000] or None
+        self._host.changed(self, False)
+
     async def set_permission_mode(self, mode: str) -> None:
         """Switch the permission mode (one of the SDK's ``PermissionMode`` values); wakes the session."""
         async with self._use():

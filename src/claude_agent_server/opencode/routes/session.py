@@ -44,9 +44,8 @@ async def create_session(request: Request, manager: ManagerDep, hub: HubDep, set
     session = await manager.create(cwd=directory, model=model, enable_proxy=enable_proxy, origin="opencode")
     entry = session.snapshot()
     if body.title:
-        session.record.title = body.title
-        manager.registry.update(session.record)
-        entry["title"] = body.title
+        session.set_title(body.title)
+        entry = session.snapshot()
     return await session_info(hub, settings, entry)
 
 
@@ -72,11 +71,10 @@ async def get_session(session: SessionDep, hub: HubDep, settings: SettingsDep) -
 
 
 @router.patch("/session/{session_id}")
-async def update_session(body: SessionUpdate, session: SessionDep, manager: ManagerDep, hub: HubDep, settings: SettingsDep) -> dict[str, Any]:
+async def update_session(body: SessionUpdate, session: SessionDep, hub: HubDep, settings: SettingsDep) -> dict[str, Any]:
     """Rename a session (``title``)."""
     if body.title:
-        session.record.title = body.title
-        manager.registry.update(session.record)
+        session.set_title(body.title)
     return await session_info(hub, settings, session.snapshot())
 
 
