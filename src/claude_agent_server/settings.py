@@ -105,7 +105,7 @@ class Settings(BaseSettings):
         "max_model_body_bytes."
     )
     max_model_body_bytes: int = Field(
-        32 * 1024 * 1024, ge=1024, description="Bytes a /v1/messages or /demo request body may have (images)."
+        32 * 1024 * 1024, ge=1024, description="Bytes a /v1/messages, /v1/chat/completions or /demo request body may have (images)."
     )
     heartbeat_interval: float = Field(15.0, gt=0, description="Seconds between SSE heartbeat comments.")
     cors_origins: list[str] = Field(

@@ -203,6 +203,8 @@ def test_bad_input_is_a_clear_4xx_and_the_connection_stays_usable(tmp_path: Path
         assert too_big.status_code == 413 and "larger than 10000 bytes" in too_big.json()["detail"]
         anthropic = http.post("/v1/messages", content=b"{" + b" " * 20_000 + b"}", headers={"content-type": "application/json"})
         assert anthropic.status_code != 413  # the model routes have their own, larger limit
+        chat = http.post("/v1/chat/completions", content=b"{" + b" " * 20_000 + b"}", headers={"content-type": "application/json"})
+        assert chat.status_code != 413  # so has OpenAI's chat route (images)
         surrogate = b'{"message": "\\ud800"}'
         for path in (f"/sessions/{session_id}/messages", f"/sessions/{session_id}/permissions/respond", "/invocations"):
             reply = http.post(path, content=surrogate, headers={"content-type": "application/json"})
@@ -220,6 +222,15 @@ def test_bad_input_is_a_clear_4xx_and_the_connection_stays_usable(tmp_path: Path
             assert len(clients.clients) == 1  # none of those reached a CLI
         assert http.get("/sessions/available", params={"cwd": "a\x00b"}).status_code == 400
         assert http.get("/health").status_code == 200  # the same connection, still usable
+
+
+def test_model_routes_413_in_their_own_shapes(tmp_path: Path, clients: FakeClients) -> None:
+    huge = b"{" + b" " * 20_000 + b"}"
+    with make_client(tmp_path, clients, max_body_bytes=10_000, max_model_body_bytes=15_000) as http:
+        chat = http.post("/v1/chat/completions", content=huge, headers={"content-type": "application/json"})
+        assert chat.status_code == 413 and chat.json()["error"]["code"] == "request_too_large"  # OpenAI's shape
+        anthropic = http.post("/v1/messages", content=huge, headers={"content-type": "application/json"})
+        assert anthropic.status_code == 413 and anthropic.json()["error"]["type"] == "request_too_large"
 
 
 def test_invocations_accepts_message_and_query_params(http: TestClient, clients: FakeClients) -> None:

@@ -18,9 +18,9 @@ class BodyLimit:
     Args:
         app: The ASGI app.
         limit: Bytes a request body may have.
-        model_limit: Bytes for the Anthropic Messages routes (``/v1/messages*``,
-            ``/demo/v1/...``), whose image-bearing requests are larger; their 413 has
-            Anthropic's error shape.
+        model_limit: Bytes for the model routes, whose image-bearing requests are
+            larger: the Anthropic Messages routes (``/v1/messages*``, ``/demo/v1/...``) and
+            OpenAI's ``/v1/chat/completions``; their 413 has the matching error shape.
     """
 
     def __init__(self, app: ASGIApp, limit: int, model_limit: int) -> None:
@@ -32,11 +32,11 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        model_route = scope["path"].startswith(("/v1/messages", "/demo/v1/"))
-        limit = self.model_limit if model_route else self.limit
+        shape = _shape(scope["path"])
+        limit = self.limit if shape is None else self.model_limit
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
-            await _refuse(send, limit, model_route)
+            await _refuse(send, limit, shape)
             return
         received = 0
         started = False
@@ -59,12 +59,23 @@ class BodyLimit:
             await self.app(scope, counted, tracked)
         except _TooLarge:
             if not started:
-                await _refuse(send, limit, model_route)
+                await _refuse(send, limit, shape)
 
 
-async def _refuse(send: Send, limit: int, model_route: bool) -> None:
+def _shape(path: str) -> str | None:
+    """Whose error shape a model route's 413 takes; None for the server's own routes."""
+    if path.startswith(("/v1/messages", "/demo/v1/")):
+        return "anthropic"
+    return "openai" if path.startswith("/v1/chat/completions") else None
+
+
+async def _refuse(send: Send, limit: int, shape: str | None) -> None:
     message = f"the request body is larger than {limit} bytes"
-    body = {"type": "error", "error": {"type": "request_too_large", "message": message}} if model_route else {"detail": message}
+    body: dict[str, object] = {"detail": message}
+    if shape == "anthropic":
+        body = {"type": "error", "error": {"type": "request_too_large", "message": message}}
+    elif shape == "openai":
+        body = {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": "request_too_large"}}
     payload = json.dumps(body).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
