@@ -42,7 +42,9 @@ Argument = Annotated[str, AfterValidator(_argument)]
 Name = Annotated[Argument, Field(max_length=256)]
 
 
-class _Body(BaseModel):
+class StrictBody(BaseModel):
+    """A request body: unknown fields refused (422), lone surrogates refused."""
+
     model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
@@ -53,7 +55,7 @@ class _Body(BaseModel):
         return data
 
 
-class CreateSession(_Body):
+class CreateSession(StrictBody):
     """``POST /sessions``: every field optional; unknown fields are ignored (as other
     servers of this API accept, e.g. ``user_id``)."""
 
@@ -72,14 +74,14 @@ class CreateSession(_Body):
     background_model: Name | None = Field(None, description="Proxied sessions: model for the CLI's background calls.")
 
 
-class SendMessage(_Body):
+class SendMessage(StrictBody):
     """``POST /sessions/{id}/messages``."""
 
     message: str = Field(min_length=1, description="The prompt.")
     stream: bool = Field(False, description="Reply as Server-Sent Events instead of one JSON object.")
 
 
-class PermissionAnswer(_Body):
+class PermissionAnswer(StrictBody):
     """``POST /sessions/{id}/permissions/respond``."""
 
     request_id: str
@@ -89,9 +91,9 @@ class PermissionAnswer(_Body):
     updated_input: dict[str, Any] | None = Field(None, description="Run the tool with this input instead.")
 
 
-class SetModel(_Body):
+class SetModel(StrictBody):
     model: Name | None = Field(description="Model name, or null for the default.")
 
 
-class SetPermissionMode(_Body):
+class SetPermissionMode(StrictBody):
     mode: PermissionModeName

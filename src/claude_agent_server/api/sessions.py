@@ -39,6 +39,11 @@ async def create_session(body: CreateSession, manager: ManagerDep) -> dict[str, 
     or the server is shutting down.
     """
     session = await manager.create(**body.model_dump())
+    return {**created(session), "resumed": body.resume_session_id is not None}
+
+
+def created(session: Session) -> dict[str, Any]:
+    """The reply to a create: ``{session_id, created_at, status, model, cwd, permission_mode, origin}``."""
     entry = session.snapshot()
     return {
         "session_id": session.id,
@@ -47,7 +52,7 @@ async def create_session(body: CreateSession, manager: ManagerDep) -> dict[str, 
         "model": session.model,
         "cwd": session.cwd,
         "permission_mode": session.permission_mode,
-        "resumed": body.resume_session_id is not None,
+        "origin": entry["origin"],
     }
 
 

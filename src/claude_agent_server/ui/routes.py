@@ -8,11 +8,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, status
 from fastapi.responses import FileResponse, RedirectResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
 
 from ..api.auth import require_api_key
 from ..api.deps import ManagerDep, remember_self_url
-from ..api.schemas import Argument, Name, PermissionModeName, lone_surrogate
+from ..api.schemas import Argument, Name, PermissionModeName, StrictBody
+from ..api.sessions import created
 from .security import SecureStaticFiles, secure
 
 PACKAGE = "claude_agent_server.ui"
@@ -36,21 +37,12 @@ async def page() -> FileResponse:
     return secure(response)  # type: ignore[return-value]
 
 
-class DashboardSession(BaseModel):
-    """``POST /ui/sessions``: what the dashboard's New session form sends."""
-
-    model_config = ConfigDict(extra="forbid")
+class DashboardSession(StrictBody):
+    """``POST /ui/sessions``: what the dashboard's New session form sends (other fields: 422)."""
 
     cwd: Argument | None = Field(None, description="Working directory inside the workspace (default: the workspace).")
     model: Name | None = Field(None, description="Model name (default: the server's default model).")
     permission_mode: PermissionModeName | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_lone_surrogates(cls, data: Any) -> Any:
-        if lone_surrogate(data):
-            raise ValueError("strings must be valid Unicode text")
-        return data
 
 
 @api.post("/sessions", status_code=status.HTTP_201_CREATED)
@@ -61,16 +53,7 @@ async def create_session(body: DashboardSession, manager: ManagerDep) -> dict[st
     session = await manager.create(
         cwd=body.cwd or None, model=body.model or None, permission_mode=body.permission_mode, origin="dashboard"
     )
-    entry = session.snapshot()
-    return {
-        "session_id": session.id,
-        "created_at": entry["created_at"],
-        "status": "connected",
-        "model": session.model,
-        "cwd": session.cwd,
-        "permission_mode": session.permission_mode,
-        "origin": entry["origin"],
-    }
+    return created(session)
 
 
 def install(app: FastAPI) -> None:
