@@ -9,7 +9,6 @@ continues that session (see :mod:`.pool`).
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -18,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from ..api.auth import presented_key
+from ..api.auth import is_server_key, presented_key
 from ..api.deps import remember_self_url
 from ..api.schemas import lone_surrogate
 from ..settings import Settings
@@ -32,11 +31,10 @@ from .protocol import ChatCompletionRequest, ModelCard, ModelList
 
 async def require_key(request: Request) -> str:
     """Dependency: 401 (OpenAI shape) unless the request carries the server's key; returns the key's digest."""
-    expected: str | None = request.app.state.settings.api_key_value()
     key = presented_key(request)
-    if expected is not None and (key is None or not secrets.compare_digest(key.encode(), expected.encode())):
+    if not is_server_key(request, key):
         raise unauthorized()
-    return key_digest(key if expected is not None else None)
+    return key_digest(key if request.app.state.settings.api_key_value() is not None else None)
 
 
 router = APIRouter(prefix="/v1", tags=["openai gateway"], dependencies=[Depends(remember_self_url)])
