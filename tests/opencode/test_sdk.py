@@ -147,3 +147,42 @@ def test_errors_have_opencode_shape(http: httpx.Client, server: ServerProcess) -
     gone = http.post("/permission/per_000000000000AAAAAAAAAAAAAA/reply", json={"reply": "once"})
     assert gone.status_code == 404
     assert "detail" in http.get("/sessions/nope/status").json()  # the server's own shape elsewhere
+
+
+def read_frames(url: str, headers: dict[str, str], session_id: str, idle_turns: int) -> list[tuple[str | None, dict[str, Any]]]:
+    """``(id, frame)`` pairs from an OpenCode event stream, until ``idle_turns`` of the session have ended."""
+    found: list[tuple[str | None, dict[str, Any]]] = []
+    with httpx.Client(timeout=30) as raw, raw.stream("GET", url, headers=headers) as stream:
+        assert stream.status_code == 200
+        event_id = None
+        for line in stream.iter_lines():
+            if line.startswith("id: "):
+                event_id = line[4:]
+            elif line.startswith("data: "):
+                found.append((event_id, json.loads(line[6:])))
+                event_id = None
+                frame = found[-1][1]
+                if frame["type"] == "session.idle" and frame["properties"]["sessionID"] == session_id:
+                    idle_turns -= 1
+                    if idle_turns == 0:
+                        return found
+    return found
+
+
+def test_last_event_id_resumes_after_the_last_frame_seen(server: ServerProcess, http: httpx.Client, workdir: Path) -> None:
+    session_id = new_session(http, workdir)
+    first = http.post(f"/session/{session_id}/message", json={"parts": [{"type": "text", "text": "remember that turn one happened"}]})
+    assert first.status_code == 200, first.text
+    seen = read_frames(f"{server.url}/event", {}, session_id, 1)  # the turn that just ended is replayed to a new subscriber
+    ids = [event_id for event_id, _ in seen if event_id is not None]
+    assert ids and ids == sorted(ids, key=int)
+    assert seen[-1][0] == ids[-1]  # session.idle, where clients stop reading, carries the turn's last id
+    second = http.post(f"/session/{session_id}/message", json={"parts": [{"type": "text", "text": "remember that turn two happened"}]})
+    assert second.status_code == 200, second.text
+    resumed = read_frames(f"{server.url}/event", {"Last-Event-ID": ids[-1]}, session_id, 1)
+    assert resumed[0][1]["type"] == "server.connected"
+    texts = [f["properties"]["part"].get("text", "") for _, f in resumed if f["type"] == "message.part.updated"]
+    assert any("turn two" in text for text in texts) and not any("turn one" in text for text in texts)
+    assert all(int(event_id) > int(ids[-1]) for event_id, _ in resumed if event_id is not None)
+    ahead = http.get("/event", headers={"Last-Event-ID": str(int(ids[-1]) + 10**12)})
+    assert ahead.status_code == 400 and ahead.json()["name"] == "BadRequestError"

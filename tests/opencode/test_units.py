@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+from typing import Any
 
 from claude_agent_server.opencode import ids, mapping
 from claude_agent_server.opencode.conversation import Context, Conversation
 from claude_agent_server.opencode.errors import basic_password
 from claude_agent_server.opencode.hub import derive_session_id
+from claude_agent_server.opencode.routes.event import _with_heartbeats
 from claude_agent_server.sessions import Event
 from starlette.requests import Request
 
@@ -135,3 +138,13 @@ def test_basic_password() -> None:
     assert basic_password(basic("Basic " + base64.b64encode(b"opencode:k:ey").decode())) == "k:ey"
     assert basic_password(basic("Basic !!!")) is None
     assert basic_password(basic("Bearer abc")) is None
+
+
+async def test_heartbeats_fill_the_silences_of_a_stream() -> None:
+    async def slow() -> Any:
+        yield "a"
+        await asyncio.sleep(0.35)
+        yield "b"
+
+    got = [item async for item in _with_heartbeats(slow(), 0.1)]
+    assert got[0] == "a" and got[-1] == "b" and 2 <= got.count(None) <= 4

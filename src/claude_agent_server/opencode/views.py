@@ -122,8 +122,12 @@ class Translator:
                 )
                 self._conversations[sid] = found_conversation
             out = found_conversation.feed(event)
-            if event.type in ("turn_started", "result", "error"):
+            if event.type == "turn_started":
                 out.append(await self._session_event("session.updated", await entry_of(self._hub, sid)))
+            elif event.type in ("result", "error"):
+                # Before the turn's end, so ``session.idle`` is the event's last frame and carries
+                # its id: a client that stops reading at ``session.idle`` resumes after the turn.
+                out.insert(0, await self._session_event("session.updated", await entry_of(self._hub, sid)))
             return out
         except NotFound:
             return []
