@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from claude_agent_server.app import create_app
 from claude_agent_server.gateway import pool
+from claude_agent_server.gateway.seed import CONTINUE
 from claude_agent_server.settings import Settings
 from fakes import FakeClients, Hold, result, text
 
@@ -139,7 +140,10 @@ def test_when_native_seeding_fails_the_history_goes_in_the_prompt(http: TestClie
 
 def test_litellm_models_are_served_through_the_proxy(tmp_path: Path, clients: FakeClients) -> None:
     config = tmp_path / "litellm.yaml"
-    config.write_text("model_list:\n  - model_name: local-llama\n    litellm_params: {model: hosted_vllm/llama, api_base: 'http://127.0.0.1:9/v1'}\n")
+    config.write_text(
+        "model_list:\n  - model_name: local-llama\n    litellm_params: {model: hosted_vllm/llama, api_base: 'http://127.0.0.1:9/v1'}\n"
+        "  - model_name: openai/gpt-4o\n    litellm_params: {model: openai/gpt-4o, api_base: 'http://127.0.0.1:9/v1'}\n"
+    )
     with make_app(tmp_path, clients, litellm_config=config) as http:
         client = sdk(http)
         ids = [m.id for m in client.models.list()]
@@ -148,3 +152,70 @@ def test_litellm_models_are_served_through_the_proxy(tmp_path: Path, clients: Fa
         options = clients.last.options
         assert options.model == "local-llama" and options.env["ANTHROPIC_BASE_URL"].startswith("http://testserver")
         assert options.env["ANTHROPIC_API_KEY"] != KEY  # the session's own model key, never the server's
+        assert client.models.retrieve("openai/gpt-4o").id == "openai/gpt-4o"  # names with slashes, as LiteLLM gives them
+        assert client.models.retrieve("openai/gpt-4o+agent").id == "openai/gpt-4o+agent"
+        with pytest.raises(openai.NotFoundError) as unknown:
+            client.models.retrieve("openai/gpt-5")
+        assert unknown.value.code == "model_not_found"
+        client.chat.completions.create(model="openai/gpt-4o", messages=[{"role": "user", "content": "hi"}])
+        assert clients.last.options.model == "openai/gpt-4o"
+
+
+def test_what_real_apps_send_is_served_or_refused_clearly(http: TestClient, clients: FakeClients) -> None:
+    client = sdk(http)
+    hi = [{"role": "user", "content": "hi"}]
+    with pytest.raises(openai.BadRequestError) as several:
+        client.chat.completions.create(model="sonnet", messages=hi, n=2)  # type: ignore[arg-type]
+    assert several.value.param == "n" and "n=1" in several.value.message
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {}}}}]
+    for forced in ("required", {"type": "function", "function": {"name": "get_weather"}}):
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.chat.completions.create(model="sonnet", messages=hi, tools=tools, tool_choice=forced)  # type: ignore[arg-type]
+        assert refused.value.param == "tool_choice" and "never returns tool_calls" in refused.value.message
+    clients.enqueue(*text("fine"), result("fine"))
+    served = client.chat.completions.create(
+        model="sonnet", messages=hi, tools=tools, tool_choice="auto", stop=["\n\n"], response_format={"type": "text"},  # type: ignore[arg-type]
+        max_completion_tokens=50, max_tokens=50, user="ada", temperature=0.2, seed=7, extra_body={"some_future_field": {"x": 1}},
+    )
+    assert served.choices[0].message.content == "fine" and served.choices[0].message.tool_calls is None
+
+
+def test_stream_chunks_carry_finish_reason_and_no_usage_unless_asked(http: TestClient, clients: FakeClients) -> None:
+    clients.enqueue(*text("ab"), result("ab"))
+    with http.stream("POST", "/v1/chat/completions", json={"model": "sonnet", "messages": [{"role": "user", "content": "hi"}], "stream": True}) as stream:
+        frames = [line[5:].strip() for line in stream.iter_lines() if line.startswith("data:")]
+    assert frames[-1] == "[DONE]"
+    chunks = [json.loads(f) for f in frames[:-1]]
+    assert all(len(c["choices"]) == 1 and "finish_reason" in c["choices"][0] and "usage" not in c for c in chunks)
+    assert [c["choices"][0]["finish_reason"] for c in chunks] == [None, None, "stop"]
+
+
+def test_a_busy_named_session_is_409_naming_it(http: TestClient, clients: FakeClients) -> None:
+    clients.enqueue(*text("first"), result("first"))
+    session = sdk(http).chat.completions.with_raw_response.create(model="sonnet", messages=[{"role": "user", "content": "hi"}]).headers["x-session-id"]
+    clients.enqueue(*text("busy"), Hold(), result("busy"))
+    with http.stream("POST", f"/sessions/{session}/messages", json={"message": "work", "stream": True}) as busy:
+        assert busy.status_code == 200
+        with pytest.raises(openai.ConflictError) as conflict:
+            sdk(http).chat.completions.create(model="sonnet", messages=[{"role": "user", "content": "more"}], extra_headers={"X-Session-Id": session})
+        assert conflict.value.response.headers["x-session-id"] == session and conflict.value.code == "session_busy"
+        http.post(f"/sessions/{session}/interrupt")
+
+
+def test_tool_results_as_input_go_in_the_transcript_or_as_text(http: TestClient, clients: FakeClients, hermetic: Path) -> None:
+    call = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+    messages = [
+        {"role": "user", "content": "weather?"},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
+    ]
+    raw = sdk(http).chat.completions.with_raw_response.create(model="sonnet", messages=messages)  # type: ignore[arg-type]
+    session_id = raw.headers["x-session-id"]
+    assert clients.last.queries == [CONTINUE]  # the results answer the open call in the transcript
+    [transcript] = (hermetic / ".claude" / "projects").glob(f"*/{session_id}.jsonl")
+    entries = [json.loads(line)["message"] for line in transcript.read_text().splitlines()]
+    assert entries[-2]["content"] == [{"type": "tool_use", "id": "call_1", "name": "get_weather", "input": {}}]
+    assert entries[-1] == {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "call_1", "content": "sunny"}]}
+    # A named session holds no open call: tool results reach it as bracketed text, not dropped.
+    sdk(http).chat.completions.create(model="sonnet", messages=[{"role": "tool", "tool_call_id": "call_9", "content": "42"}], extra_headers={"X-Session-Id": session_id})
+    assert clients.last.queries[-1] == "[tool result for call_9: 42]"

@@ -144,3 +144,44 @@ def test_mapper_turns_failures_into_errors() -> None:
     assert json.dumps(chunks(Envelope("m"), failed[0], False)[0]).startswith('{"error"')
     length = TurnMapper().feed(_event("result", stop_reason="max_tokens", is_error=False, usage={}))
     assert isinstance(length[0], End) and length[0].finish_reason == "length"
+
+
+def test_a_client_tools_conversation_resent_as_sdk_dumps_keeps_its_chain() -> None:
+    call = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+    other = {"id": "call_2", "type": "function", "function": {"name": "get_time", "arguments": ""}}
+    sent = [
+        {"role": "developer", "content": "Use the tools."},
+        {"role": "user", "content": [{"type": "text", "text": "weather"}, {"type": "text", "text": "in Paris?"}]},
+        {"role": "assistant", "content": None, "tool_calls": [call, other]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
+        {"role": "tool", "tool_call_id": "call_2", "content": [{"type": "text", "text": "14:05"}]},
+        {"role": "assistant", "content": "Sunny at 14:05."},
+        {"role": "user", "content": "thanks"},
+    ]
+    # The same conversation as an app re-sends it: names, SDK dump fields, unknown extras.
+    resent = [
+        {**sent[0], "name": "ops"},
+        {**sent[1], "name": "ada", "x_client_id": 7},
+        {**sent[2], "refusal": None, "annotations": [], "audio": None, "function_call": None},
+        *sent[3:5],
+        {**sent[5], "refusal": None, "annotations": []},
+        {**sent[6], "name": "ada"},
+    ]
+    first, again = split(sent), split(resent)
+    assert first == again and first.system == "Use the tools."
+    results = first.history[2]  # the two tool messages are one user message, as the Anthropic API takes them
+    assert results == {"role": "user", "content": [
+        {"type": "tool_result", "tool_use_id": "call_1", "content": "sunny"},
+        {"type": "tool_result", "tool_use_id": "call_2", "content": "14:05"},
+    ]}
+    assert [m["role"] for m in first.history] == ["user", "assistant", "user", "assistant"]
+    assert history_key(SCOPE, first.history) == history_key(SCOPE, again.history)
+    # Tool results as the new input (the history ends with the calls): one user message.
+    pending = split(sent[:5])
+    assert pending.history[-1]["content"][0]["type"] == "tool_use" and [b["tool_use_id"] for b in pending.input_blocks()] == ["call_1", "call_2"]
+
+
+def test_a_refusal_is_what_the_assistant_said() -> None:
+    refused = normalise({"role": "assistant", "content": None, "refusal": "I can't help with that."})
+    assert refused == {"role": "assistant", "content": [{"type": "text", "text": "I can't help with that."}]}
+    assert normalise({"role": "assistant", "content": "Sure.", "refusal": None}) == reply_message("Sure.")

@@ -17,6 +17,7 @@ import openai
 import pytest
 
 from e2e_support import in_background, wait_until
+from claude_agent_server.gateway.seed import CONTINUE
 from gateway.recording_model import RecordingModel, recording_model
 from servers import ServerProcess, running_server
 
@@ -131,6 +132,21 @@ def test_completion_is_a_chat_session_with_real_usage(client: openai.OpenAI, ser
         listed = {s["session_id"]: s for s in http.get("/sessions").json()["sessions"]}
     assert listed[session_id]["origin"] == "gateway" and listed[session_id]["turns"] == 1
     assert not listed[session_id]["cwd"].startswith(str(server.workspace))  # its own empty directory
+    # The numbers are the turn's result event's, not an estimate.
+    result = turn_result(server, session_id)
+    tokens = result["usage"]
+    fresh, written, read = (tokens.get(k) or 0 for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"))
+    assert (usage.prompt_tokens, usage.completion_tokens) == (fresh + written + read, tokens["output_tokens"])
+    assert usage.prompt_tokens_details.cached_tokens == read and (usage.model_extra or {})["cost_usd"] == pytest.approx(result["turn_cost_usd"])
+
+
+def turn_result(server: ServerProcess, session_id: str) -> dict[str, Any]:
+    """The session's first ``result`` event, replayed from its event stream."""
+    with server.client(timeout=60) as http, http.stream("GET", f"/sessions/{session_id}/events", params={"after": 0}) as events:
+        for line in events.iter_lines():
+            if line.startswith("data:") and (event := json.loads(line[5:]))["type"] == "result":
+                return event
+    raise AssertionError("no result event")
 
 
 def test_streaming_sends_role_text_finish_and_usage_chunks(client: openai.OpenAI, model: RecordingModel) -> None:
@@ -261,3 +277,28 @@ def test_agent_profile_denies_what_would_need_a_human(client: openai.OpenAI, ser
     with server.client() as http:
         listed = {s["session_id"]: s for s in http.get("/sessions").json()["sessions"]}
     assert listed[session_id]["cwd"] == str(server.workspace) and listed[session_id]["origin"] == "gateway"
+
+
+def test_a_client_tools_history_is_seeded_as_paired_tool_blocks(client: openai.OpenAI, server: ServerProcess, model: RecordingModel) -> None:
+    # History from an app whose earlier model called the app's own tools, re-sent the way
+    # apps keep it (SDK message dumps: refusal/annotations/name fields, a developer message).
+    messages: list[dict[str, Any]] = [
+        {"role": "developer", "content": [{"type": "text", "text": "Use the tools."}, {"type": "text", "text": "Be brief."}]},
+        {"role": "user", "name": "ada", "content": [{"type": "text", "text": "what is the weather"}, {"type": "text", "text": "in Paris?"}]},
+        {"role": "assistant", "content": None, "refusal": None, "annotations": [], "audio": None, "function_call": None,
+         "tool_calls": [{"id": "call_w1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}},
+                        {"id": "call_w2", "type": "function", "function": {"name": "get_time", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "call_w1", "content": "sunny, 21 C"},
+        {"role": "tool", "tool_call_id": "call_w2", "content": [{"type": "text", "text": "14:05"}]},
+    ]
+    reply, session_id = ask(client, messages, user="ada", max_completion_tokens=200)
+    request = last_request_with(model, "in Paris?")
+    calls = [b for m in request["messages"] if m["role"] == "assistant" and isinstance(m["content"], list) for b in m["content"] if b.get("type") == "tool_use"]
+    assert [(c["id"], c["name"], c["input"]) for c in calls] == [("call_w1", "get_weather", {"city": "Paris"}), ("call_w2", "get_time", {})]
+    results = [b for m in request["messages"] if m["role"] == "user" and isinstance(m["content"], list) for b in m["content"] if b.get("type") == "tool_result"]
+    assert [(r["tool_use_id"], r["content"]) for r in results] == [("call_w1", "sunny, 21 C"), ("call_w2", "14:05")]  # once each, by the caller
+    assert human_messages(request)[-1] == ("user", CONTINUE) and {"type": "text", "text": "Use the tools.\nBe brief."} in [{k: b[k] for k in ("type", "text")} for b in request["system"]]
+    # The same conversation re-sent (with the reply) continues that session.
+    messages += [{"role": "assistant", "content": reply, "refusal": None}, {"role": "user", "name": "ada", "content": "remember that tools were used"}]
+    _, same = ask(client, messages)
+    assert same == session_id

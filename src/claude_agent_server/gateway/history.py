@@ -13,8 +13,12 @@ the model hold::
 
 A string and ``[{"type": "text", "text": ...}]`` normalise alike; ``cache_control``
 and any other extra field are dropped; a ``tool`` message becomes a user message
-holding one ``tool_result``. ``system`` and ``developer`` messages are not part of
-the history: they form the system prompt.
+holding one ``tool_result``, and consecutive ``tool`` messages become one user
+message (the results of one assistant message's calls, as the Anthropic API takes
+them). An assistant message with no content but a ``refusal`` holds that text.
+``name`` and any other extra field are ignored.
+``system`` and ``developer`` messages are not part of the history: they form the
+system prompt.
 
 The *history* is every message up to and including the last assistant message;
 the *input* is what follows (user messages or tool results). Each history message
@@ -148,6 +152,8 @@ def normalise(message: dict[str, Any], where: str = "message") -> Message:
         raise bad_request(f"{where}: role {str(role)[:40]!r} is not part of a conversation's history", "messages")
     blocks = _content_blocks(message.get("content"), where)
     if role == "assistant":
+        if not blocks and isinstance(refusal := message.get("refusal"), str) and refusal:
+            blocks.append({"type": "text", "text": refusal})  # what another model said instead of answering
         for index, call in enumerate(message.get("tool_calls") or []):
             function = call.get("function") or {}
             arguments = function.get("arguments") or "{}"
@@ -159,6 +165,10 @@ def normalise(message: dict[str, Any], where: str = "message") -> Message:
                 raise bad_request(f"{where}.tool_calls[{index}]: arguments must be a JSON object", "messages")
             blocks.append({"type": "tool_use", "id": _tool_id(call.get("id")), "name": str(function.get("name") or ""), "input": parsed})
     return {"role": role, "content": blocks}
+
+
+def _all_results(message: Message) -> bool:
+    return bool(message["content"]) and all(block["type"] == "tool_result" for block in message["content"])
 
 
 def split(messages: Sequence[dict[str, Any]]) -> Conversation:
@@ -177,7 +187,11 @@ def split(messages: Sequence[dict[str, Any]]) -> Conversation:
             if text := _text_of(message.get("content"), where):
                 system_parts.append(text)
             continue
-        conversation.append(normalise(message, where))
+        normalised = normalise(message, where)
+        if message.get("role") == "tool" and conversation and _all_results(conversation[-1]):
+            conversation[-1] = {"role": "user", "content": [*conversation[-1]["content"], *normalised["content"]]}
+        else:
+            conversation.append(normalised)
         if message.get("role") == "assistant":
             last_assistant = len(conversation) - 1
     history, new_input = conversation[: last_assistant + 1], conversation[last_assistant + 1 :]

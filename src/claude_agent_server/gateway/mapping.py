@@ -133,21 +133,31 @@ class Envelope:
         return ChatCompletionChunk(id=self.id, created=self.created, model=self.model, choices=choices, usage=usage)
 
 
+def _frame(chunk: ChatCompletionChunk) -> dict[str, Any]:
+    """A chunk as JSON-ready dict: unset fields left out, except each choice's ``finish_reason``
+    and ``logprobs``, which OpenAI always sends (null until the end)."""
+    frame = chunk.model_dump(exclude_none=True)
+    for choice in frame["choices"]:
+        choice.setdefault("finish_reason", None)
+        choice.setdefault("logprobs", None)
+    return frame
+
+
 def chunks(envelope: Envelope, piece: Piece, include_usage: bool) -> list[dict[str, Any]]:
     """The ``chat.completion.chunk`` frames (or the error frame) one piece becomes, as JSON-ready dicts."""
     if isinstance(piece, Text):
-        return [envelope.chunk(Delta(content=piece.text)).model_dump(exclude_none=True)]
+        return [_frame(envelope.chunk(Delta(content=piece.text)))]
     if isinstance(piece, End):
-        frames = [envelope.chunk(Delta(), piece.finish_reason).model_dump(exclude_none=True)]
+        frames = [_frame(envelope.chunk(Delta(), piece.finish_reason))]
         if include_usage:
-            frames.append(envelope.chunk(usage=piece.usage).model_dump(exclude_none=True))
+            frames.append(_frame(envelope.chunk(usage=piece.usage)))
         return frames
     return [piece.error.body()]
 
 
 def role_chunk(envelope: Envelope) -> dict[str, Any]:
     """The first frame: the assistant role and empty content."""
-    return envelope.chunk(Delta(role="assistant", content="")).model_dump(exclude_none=True)
+    return _frame(envelope.chunk(Delta(role="assistant", content="")))
 
 
 def completion(envelope: Envelope, pieces: list[Piece]) -> ChatCompletion:

@@ -9,8 +9,10 @@ Lookup order for a call whose history has key ``k`` (see :mod:`.history`):
    history (two conversations are never interleaved in one session).
 3. No session filed under ``k`` → a new session, seeded natively from the history
    (a Claude Code transcript it resumes; see :mod:`.seed`), or a plain new one for
-   an empty history. Only if native seeding fails is the history sent in
-   bracketed annotations in the prompt instead.
+   an empty history. New input that is tool results (answering the history's
+   last tool calls, made by the caller's own tools) is written into that
+   transcript too, and the prompt is :data:`.seed.CONTINUE`. Only if native
+   seeding fails is the history sent in bracketed annotations in the prompt instead.
 
 A session is filed under exactly one key: that of the history it holds. After a
 successful turn it is re-filed under the history that now ends with the reply as
@@ -52,7 +54,7 @@ from .errors import GatewayError, from_session_error
 from .history import Conversation, history_key, reply_message
 from .mapping import End, Failure, Piece, TurnMapper
 from .models import ModelChoice
-from .seed import annotated_prompt, write_transcript
+from .seed import CONTINUE, annotate, annotated_prompt, write_transcript
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +138,10 @@ class GatewayPool:
             matched = await self._matched(call, key) if key is not None else None
             return matched or await self._seed(call)
         except SessionError as exc:
-            raise from_session_error(exc) from None
+            error = from_session_error(exc)
+            if isinstance(exc, TurnInProgress):  # the named session exists: say which one is busy
+                error.session_id = exc.session_id
+            raise error from None
 
     async def _matched(self, call: Call, key: str) -> Turn | None:
         """The turn started in the idle session filed under ``key``; None when there is none
@@ -171,14 +176,20 @@ class GatewayPool:
     async def _seed(self, call: Call) -> Turn:
         conversation = call.conversation
         kwargs = call.choice.create_kwargs(self._settings, conversation.system)
-        blocks = conversation.input_blocks()
-        if not conversation.history:
+        history, blocks = conversation.history, conversation.input_blocks()
+        if not history:
             return await self._begin(call, await self._manager.create(**kwargs), "new", blocks)
+        if results := [b for b in blocks if b["type"] == "tool_result"]:
+            # They answer the history's last tool calls, so they belong in the transcript: a
+            # resumed CLI answers calls left open with "interrupted" results of its own, and
+            # drops tool results sent as a prompt.
+            history = (*history, {"role": "user", "content": results})
+            blocks = [b for b in blocks if b["type"] != "tool_result"] or [{"type": "text", "text": CONTINUE}]
         session_id = str(uuid.uuid4())
         transcript = None
         try:
             cwd = self._manager.scratch_directory(session_id) if kwargs.get("scratch_cwd") else self._manager.config.workspace
-            transcript = await write_transcript(session_id, cwd, conversation.history)
+            transcript = await write_transcript(session_id, cwd, history)
             session = await self._manager.create(resume_session_id=session_id, **kwargs)
         except (TooManySessions, ServerShuttingDown):
             if transcript is not None:
@@ -188,16 +199,21 @@ class GatewayPool:
             log.warning("gateway: seeding session %s natively failed (%s); sending the history in the prompt", session_id, exc)
             session = await self._manager.create(**kwargs)
             if len(blocks) == 1 and blocks[0]["type"] == "text":
-                annotated = [{"type": "text", "text": annotated_prompt(conversation.history, blocks[0]["text"])}]
+                annotated = [{"type": "text", "text": annotated_prompt(history, blocks[0]["text"])}]
             else:
-                annotated = [{"type": "text", "text": annotated_prompt(conversation.history, "").rstrip()}, *blocks]
+                annotated = [{"type": "text", "text": annotated_prompt(history, "").rstrip()}, *blocks]
             return await self._begin(call, session, "annotated", annotated)
         return await self._begin(call, session, "seeded", blocks)
 
     async def _begin(self, call: Call, session: Session, how: How, blocks: list[dict[str, Any]]) -> Turn:
-        """Send the input (the session is claimed by this call) and start driving the turn."""
+        """Send the input (the session is claimed by this call) and start driving the turn.
+
+        Tool results that no open tool call of the session awaits (it holds none: the
+        gateway never ends a turn on one) go as bracketed text; the CLI drops them otherwise.
+        """
         self._claimed.add(session.id)
         try:
+            blocks = [{"type": "text", "text": annotate(b)} if b["type"] == "tool_result" else b for b in blocks]
             plain = len(blocks) == 1 and blocks[0]["type"] == "text"
             started = await session.send(blocks[0]["text"] if plain else call.conversation.input_text(), None if plain else blocks)
         except BaseException:
@@ -217,15 +233,15 @@ class GatewayPool:
                 for piece in mapper.feed(event):
                     turn._queue.put_nowait(piece)
                     ok = ok or isinstance(piece, End)
-            if not mapper.done:
-                closed = GatewayError(502, "the session closed during the turn", type="server_error", code="session_closed")
-                turn._queue.put_nowait(Failure(closed))
             await self._file(call, session.id, mapper.reply if ok else None)
             self._filed_turns[session.id] = session.record.turns
         except Exception:
             log.exception("gateway: driving the turn of session %s failed", session.id)
         finally:
             self._claimed.discard(session.id)
+            if not mapper.done:  # no result came (the session closed, or driving failed): the caller hears why
+                closed = GatewayError(502, "the session closed during the turn", type="server_error", code="session_closed")
+                turn._queue.put_nowait(Failure(closed))
             turn._queue.put_nowait(_END)
 
     async def _file(self, call: Call, session_id: str, reply: str | None) -> None:

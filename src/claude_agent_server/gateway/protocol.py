@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .errors import bad_request
 from .history import Conversation, split
 
 
@@ -64,8 +65,15 @@ class StreamOptions(OpenAIModel):
 
 
 class ChatCompletionRequest(OpenAIModel):
-    """``POST /v1/chat/completions``. ``max_tokens``/``max_completion_tokens``, ``temperature``,
-    ``tools`` and the like are accepted and not applied: the agent session decides."""
+    """``POST /v1/chat/completions``.
+
+    Accepted and not applied (the agent session decides): ``max_tokens``,
+    ``max_completion_tokens``, ``temperature``, ``top_p``, ``stop``, ``seed``,
+    ``response_format``, ``user``, and ``tools`` with ``tool_choice`` ``auto`` or
+    ``none`` (the caller's tools are never called: no ``tool_calls`` are returned).
+    Refused with 400: ``n`` > 1, and a ``tool_choice`` that demands a tool call
+    (``required`` or a named function), which this server can never honour.
+    """
 
     model: str = Field(min_length=1, max_length=256)
     messages: list[ChatMessage] = Field(min_length=1, max_length=10_000)
@@ -73,8 +81,9 @@ class ChatCompletionRequest(OpenAIModel):
     stream_options: StreamOptions | None = None
     max_tokens: int | None = Field(None, ge=1)
     max_completion_tokens: int | None = Field(None, ge=1)
-    n: int | None = Field(None, ge=1, le=1)
+    n: int | None = Field(None, ge=1)
     user: str | None = Field(None, max_length=512)
+    tool_choice: str | dict[str, Any] | None = None
 
     @property
     def include_usage(self) -> bool:
@@ -84,8 +93,17 @@ class ChatCompletionRequest(OpenAIModel):
         """The conversation: system prompt, normalised history and new input.
 
         Raises:
-            GatewayError: 400 for messages that cannot be represented.
+            GatewayError: 400 for messages that cannot be represented, ``n`` > 1, or a
+                ``tool_choice`` that demands a call of the caller's tools.
         """
+        if self.n is not None and self.n > 1:
+            raise bad_request(f"n: one agent turn gives one reply; send n=1 (or leave it out), not {self.n}", "n")
+        if self.tool_choice not in (None, "auto", "none"):
+            raise bad_request(
+                "tool_choice: this server never returns tool_calls (its agent runs its own tools and answers in text), "
+                "so it cannot force a call of your tools; send tool_choice \"auto\" or \"none\", or leave it out",
+                "tool_choice",
+            )
         return split([m.model_dump(exclude_none=True) for m in self.messages])
 
 

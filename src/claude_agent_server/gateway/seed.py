@@ -86,7 +86,8 @@ async def write_transcript(session_id: str, cwd: Path, messages: Sequence[Messag
     return path
 
 
-def _annotate(block: dict[str, Any]) -> str:
+def annotate(block: dict[str, Any]) -> str:
+    """One content block as prompt text: text as is, tool calls and results in brackets."""
     kind = block["type"]
     if kind == "text":
         return block["text"]
@@ -97,6 +98,10 @@ def _annotate(block: dict[str, Any]) -> str:
     return f"[{kind}]"
 
 
+CONTINUE = "Continue with the tool results above."
+"""The prompt of a seeded turn whose new input is tool results alone (they go in the transcript)."""
+
+
 def annotated_prompt(history: Sequence[Message], new_text: str) -> str:
     """The fallback prompt: the earlier conversation in bracketed annotations, then the new input.
 
@@ -104,7 +109,7 @@ def annotated_prompt(history: Sequence[Message], new_text: str) -> str:
     """
     lines = ["[Earlier conversation, for context. Do not repeat this format in your answer.]"]
     for message in history:
-        text = "\n".join(_annotate(block) for block in message["content"])
+        text = "\n".join(annotate(block) for block in message["content"])
         if text:
             lines.append(f"[{message['role']}]\n{text}")
     lines.append("[End of earlier conversation]")
