@@ -11,6 +11,8 @@ import { SessionView } from './session-view.js';
 
 const INVALID_KEY = 'Invalid API key';
 const STATS_EVERY = 5000;
+const TABLE_LIMIT = 1000;  // the most GET /sessions gives at once: the table shows the newest this many
+const RELOAD_STALE = 1000;
 const SESSION_HASH = /^#session=([0-9a-fA-F-]{36})$/;
 
 class Dashboard {
@@ -20,6 +22,8 @@ class Dashboard {
     this.events = null;
     this.timers = [];
     this.statsQueued = null;
+    this.reloading = false;
+    this.reloadAgain = false;
     this.view = new SessionView($('#session-view'), this.api, this.store, {
       onUnauthorized: () => this.signOut(INVALID_KEY),
       onClosed: () => { window.location.hash = ''; },
@@ -97,6 +101,8 @@ class Dashboard {
     this.view.close();
     this.timers.forEach(clearInterval);
     this.timers = [];
+    clearTimeout(this.statsQueued);  // else it would ask without a key and report "Invalid API key"
+    this.statsQueued = null;
   }
 
   // The global stream: each connection starts with a snapshot, on which the state is
@@ -105,12 +111,17 @@ class Dashboard {
     const connection = $('#connection');
     this.events = this.api.stream('/events', {
       onMessage: (message) => {
-        const event = JSON.parse(message.data);
-        if (event.type === 'snapshot') {
-          this.events.resumeFrom(event.last_event_id);
-          this.reload();
+        let event;
+        try {
+          event = JSON.parse(message.data);
+        } catch {
+          return false;  // not an event this page can read (heartbeats carry no data)
         }
-        else if (!this.store.apply(event)) this.reload();
+        if (event?.type === 'snapshot') {
+          this.events.resumeFrom(event.last_event_id);
+          this.store.since(event.last_event_id);
+          this.reload();
+        } else if (!this.store.apply(event)) this.reload();
         return false;
       },
       onState: (state, seconds) => setText(connection,
@@ -123,23 +134,46 @@ class Dashboard {
     this.events.run();
   }
 
+  // Read the sessions and the pending requests afresh. Asked again while one is in flight
+  // (a reconnection's snapshot), it reads once more when that one ends, so the reading
+  // always starts after the snapshot that asked for it.
   async reload() {
-    if (this.store.replay) return;  // one in flight already; the events since it began are replayed on it
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return;
+    }
+    this.reloading = true;
+    try {
+      do {
+        this.reloadAgain = false;
+        this.store.stale = false;
+        if (!await this.readAll()) return;
+      } while (this.reloadAgain && this.events);
+      if (this.store.stale) setTimeout(() => { if (this.events) this.reload(); }, RELOAD_STALE);  // a result came during the reading
+    } finally {
+      this.reloading = false;
+    }
+  }
+
+  async readAll() {
     this.store.beginReload();
     try {
-      const { sessions } = await this.api.get('/sessions?limit=1000');
+      const { sessions } = await this.api.get(`/sessions?limit=${TABLE_LIMIT}`);
       const busy = sessions.filter((s) => s.status === 'waiting_permission' || s.status === 'running');
       const statuses = await Promise.all(busy.map((s) => this.api.get(`${this.api.session(s.session_id)}/status`).catch(() => null)));
       const pending = statuses.filter(Boolean).flatMap((s) => s.pending_permissions.map((p) => ({ ...p, session_id: s.session_id })));
       this.store.finishReload(sessions, pending);
+      return true;
     } catch (error) {
       this.store.abortReload();
       if (error.status === 401) this.signOut(INVALID_KEY);
+      return false;
     }
   }
 
   render() {
     renderSessions($('#sessions tbody'), $('#sessions-empty'), this.store, $('#status-filter').value);
+    $('#sessions-more').hidden = this.store.sessions.size < TABLE_LIMIT;
     renderPending($('#pending'), $('#pending-empty'), this.store, (request, allowed, always) =>
       this.api.respond(request.session_id, request.request_id, allowed, always));
   }

@@ -11,7 +11,8 @@ const CLI_MADE = /^<(system-reminder|command-|local-command|user-prompt-submit-h
 
 function resultText(content) {
   if (Array.isArray(content)) return content.map((c) => (c && typeof c === 'object' ? c.text ?? '' : String(c))).join('\n');
-  return content === null || content === undefined ? '' : String(content);
+  if (content === null || content === undefined) return '';
+  return typeof content === 'object' ? JSON.stringify(content, null, 2) : String(content);
 }
 
 export class Conversation {
@@ -50,7 +51,7 @@ export class Conversation {
   toolUse(name, input) {
     const preview = toolPreview(name, input);
     this.add(el('li', { class: 'tool-use' },
-      el('span', { class: 'who' }, `Tool: ${name}`),
+      el('span', { class: 'who' }, `Tool: ${name ?? 'unknown'}`),
       preview.subject ? el('code', { class: 'subject' }, preview.subject) : null,
       preview.body ? el('pre', { class: 'preview' }, preview.body) : null,
       el('details', {}, el('summary', {}, 'Input'), el('pre', {}, JSON.stringify(input ?? {}, null, 2)))));
@@ -162,7 +163,7 @@ export class Conversation {
   }
 
   permission(request) {
-    if (this.permissions.has(request.request_id)) return;
+    if (!request?.request_id || this.permissions.has(request.request_id)) return;
     const item = permissionItem(request, { answer: this.answer, showSession: false });
     this.permissions.set(request.request_id, this.add(item));
   }

@@ -24,8 +24,21 @@ export function append(node, ...children) {
 }
 
 export function setText(node, text) {
-  node.textContent = text ?? '';
+  const value = text ?? '';
+  if (node.textContent !== value) node.textContent = value;
   return node;
+}
+
+// Make `parent`'s children exactly `nodes`, in order, moving only the ones out of place:
+// a node that stays keeps its focus and state (a redraw must not take the keyboard's
+// place away, nor a click in flight).
+export function reconcile(parent, nodes) {
+  const wanted = new Set(nodes);
+  for (const child of [...parent.children]) if (!wanted.has(child)) child.remove();
+  nodes.forEach((node, index) => {
+    const current = parent.children[index];
+    if (current !== node) parent.insertBefore(node, current ?? null);
+  });
 }
 
 export const $ = (selector, root = document) => root.querySelector(selector);

@@ -1,7 +1,7 @@
 // A pending permission request as a list item with Allow, Deny and Always allow: used
 // by the panel of every session's requests and inline in a session's conversation.
 
-import { el, shortId, waited } from './dom.js';
+import { el, reconcile, shortId, waited } from './dom.js';
 import { suggestionLines, toolPreview } from './preview.js';
 
 // answer(request, allowed, applySuggestions) -> Promise; rejects with an HttpError.
@@ -45,12 +45,13 @@ export function permissionItem(request, { sessionTitle = null, answer, showSessi
     error);
 }
 
-// Bring the panel up to date, oldest request first; items already shown are kept (with
-// their state: a click in flight, an error), so a redraw never loses an answer.
+// Bring the panel up to date, oldest request first; items already shown are kept in place
+// (with their state: a click in flight, an error, the keyboard's focus), so a redraw never
+// loses an answer.
 export function renderPending(list, empty, store, answer) {
   const shown = new Map([...list.children].map((item) => [item.dataset.requestId, item]));
   const requests = [...store.pending.values()].sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)));
-  list.replaceChildren(...requests.map((request) => shown.get(request.request_id) || permissionItem(request, {
+  reconcile(list, requests.map((request) => shown.get(request.request_id) || permissionItem(request, {
     sessionTitle: store.sessions.get(request.session_id)?.title || null,
     answer,
   })));

@@ -4,6 +4,8 @@
 import { $, setText, shortId, statusLabel } from './dom.js';
 import { Conversation } from './conversation.js';
 
+const RECONNECTING = 'Connection lost; reconnecting…';
+
 export class SessionView {
   constructor(root, api, store, { onUnauthorized, onClosed }) {
     this.root = root;
@@ -98,6 +100,7 @@ export class SessionView {
     if (entry?.permission_mode) this.mode.value = entry.permission_mode;
     setText(this.error, '');
     this.conversation.clear();
+    this.title.focus();  // keyboard and screen reader users land in the view they opened
     this.load(id);
   }
 
@@ -108,12 +111,22 @@ export class SessionView {
     let ready = false;
     const stream = this.api.stream(this.api.session(id) + '/events', {
       onMessage: (message) => {
-        const event = JSON.parse(message.data);
+        let event;
+        try {
+          event = JSON.parse(message.data);
+        } catch {
+          return false;  // not an event this page can read
+        }
+        if (!event || typeof event !== 'object') return false;
         if (ready) return this.event(event);
         held.push(event);
         return false;
       },
-      onState: (state) => { if (state === 'retrying' && this.id === id) setText(this.error, 'Connection lost; reconnecting…'); },
+      onState: (state) => {
+        if (this.id !== id) return;
+        if (state === 'retrying') setText(this.error, RECONNECTING);
+        else if (state === 'open' && this.error.textContent === RECONNECTING) setText(this.error, '');
+      },
       onError: (error) => { if (this.id === id) this.fail(error); },
     });
     this.stream = stream;
@@ -139,7 +152,8 @@ export class SessionView {
       this.setStatus(event.status);
       if (event.current_model !== undefined) this.model.value = event.current_model || '';
       if (event.permission_mode) this.mode.value = event.permission_mode;
-      for (const request of event.pending_permissions || []) this.conversation.permission({ ...request, session_id: this.id });
+      const requests = Array.isArray(event.pending_permissions) ? event.pending_permissions : [];
+      for (const request of requests) this.conversation.permission({ ...request, session_id: this.id });
       if (event.status === 'closed') {
         this.conversation.note('The session was closed.', 'error');
         return true;

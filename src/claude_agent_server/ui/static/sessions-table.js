@@ -1,22 +1,46 @@
 // The sessions table: one row per session, newest activity first, filtered by status;
-// a row (or its short id, a link) opens the session's view.
+// a row (or its short id, a link) opens the session's view. Rows are kept and updated in
+// place, so a redraw (on every event) keeps the keyboard's focus on a short id.
 
-import { ago, el, shortId, shortPath, statusLabel, usd } from './dom.js';
+import { ago, el, reconcile, setText, shortId, shortPath, statusLabel, usd } from './dom.js';
+
+function newRow(id) {
+  return el('tr', { 'data-session-id': id },
+    el('td', { class: 'title' }),
+    el('td', {}, el('a', { href: `#session=${id}`, class: 'short-id', title: id }, shortId(id))),
+    el('td', { class: 'status' }, el('span', { class: 'badge' })),
+    el('td', {}),
+    el('td', { class: 'cwd' }),
+    el('td', { class: 'number' }),
+    el('td', { class: 'number' }),
+    el('td', { class: 'ago' }));
+}
+
+function update(row, s) {
+  const [title, , status, model, cwd, turns, cost, activity] = row.children;
+  row.className = `status-${s.status}`;
+  setText(title, s.title || '(no messages yet)');
+  const badge = status.firstElementChild;
+  badge.className = `badge ${s.status}`;
+  setText(badge, statusLabel(s.status));
+  setText(model, s.model || 'default');
+  cwd.title = s.cwd || '';
+  setText(cwd, shortPath(s.cwd));
+  setText(turns, String(s.turns ?? 0));
+  setText(cost, usd(s.cost_usd));
+  activity.dataset.since = s.last_activity || '';
+  activity.title = s.last_activity || '';
+  setText(activity, ago(s.last_activity));
+  return row;
+}
 
 export function renderSessions(tbody, empty, store, filter) {
+  const shown = new Map([...tbody.children].map((row) => [row.dataset.sessionId, row]));
   const sessions = [...store.sessions.values()]
     .filter((s) => !filter || s.status === filter)
     .sort((a, b) => String(b.last_activity).localeCompare(String(a.last_activity)));
-  tbody.replaceChildren(...sessions.map((s) => el('tr', { 'data-session-id': s.session_id, class: `status-${s.status}` },
-    el('td', { class: 'title' }, s.title || '(no messages yet)'),
-    el('td', {}, el('a', { href: `#session=${s.session_id}`, class: 'short-id', title: s.session_id }, shortId(s.session_id))),
-    el('td', { class: 'status' }, el('span', { class: `badge ${s.status}` }, statusLabel(s.status))),
-    el('td', {}, s.model || 'default'),
-    el('td', { class: 'cwd', title: s.cwd || '' }, shortPath(s.cwd)),
-    el('td', { class: 'number' }, String(s.turns ?? 0)),
-    el('td', { class: 'number' }, usd(s.cost_usd)),
-    el('td', { class: 'ago', 'data-since': s.last_activity, title: s.last_activity || '' }, ago(s.last_activity)),
-  )));
+  reconcile(tbody, sessions.map((s) => update(shown.get(s.session_id) || newRow(s.session_id), s)));
+  setText(empty, store.sessions.size ? 'No session has this status.' : 'No sessions yet.');
   empty.hidden = sessions.length > 0;
 }
 

@@ -7,6 +7,16 @@ export class Store extends EventTarget {
     this.sessions = new Map();
     this.pending = new Map();
     this.replay = null;  // events seen while a reload is in flight, applied again after it
+    this.covered = null;  // events with an id up to this one are in the reading a reload takes
+    this.stale = false;  // a reload's reading may already hold a turn's result: read again
+  }
+
+  // A (re)connection's snapshot: every event up to `lastEventId` happened before the
+  // reload that follows reads the server, so a replay of them (Last-Event-ID) is skipped
+  // instead of being counted twice.
+  since(lastEventId) {
+    const id = Number(lastEventId);
+    this.covered = Number.isFinite(id) ? id : null;
   }
 
   changed() {
@@ -24,7 +34,7 @@ export class Store extends EventTarget {
     this.replay = null;
     this.sessions = new Map(sessions.map((s) => [s.session_id, s]));
     this.pending = new Map(pending.map((p) => [p.request_id, p]));
-    for (const event of replay) this.apply(event, false);
+    for (const event of replay) this.apply(event, false, true);
     this.changed();
   }
 
@@ -32,16 +42,22 @@ export class Store extends EventTarget {
     this.replay = null;
   }
 
-  // Apply one event of the global stream; returns false when it names a session this
-  // store does not know (the caller reloads).
-  apply(event, notify = true) {
+  // Apply one event of the global stream; returns false when the store cannot follow it
+  // (a session it does not know, a session_created without its entry): the caller
+  // reloads. `replayed`: an event that arrived during a reload, whose reading may already
+  // count it; a result among them sets `stale` (the caller reads once more) instead.
+  apply(event, notify = true, replayed = false) {
+    if (!event || typeof event !== 'object' || typeof event.type !== 'string') return true;
+    if (this.covered !== null && Number(event.id) <= this.covered) return true;
     if (this.replay) this.replay.push(event);
     const id = event.session_id;
     const session = id ? this.sessions.get(id) : undefined;
     let known = true;
     switch (event.type) {
       case 'session_created':
-        this.sessions.set(id, event.session);
+        if (event.session && typeof event.session === 'object' && event.session.session_id) {
+          this.sessions.set(event.session.session_id, event.session);
+        } else known = false;
         break;
       case 'session_deleted':
         this.forget(id);
@@ -58,14 +74,15 @@ export class Store extends EventTarget {
         }
         break;
       case 'result':
-        if (session) {
+        if (replayed) this.stale = true;  // the reading may or may not count it: read again
+        else if (session) {
           session.turns = (session.turns || 0) + 1;
           session.cost_usd = (session.cost_usd || 0) + (Number(event.turn_cost_usd) || 0);
           session.last_activity = event.created_at;
         }
         break;
       case 'permission_request':
-        this.pending.set(event.request_id, event);
+        if (event.request_id && id) this.pending.set(event.request_id, event);
         break;
       case 'permission_resolved':
         this.pending.delete(event.request_id);
