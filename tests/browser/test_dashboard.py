@@ -6,57 +6,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
+from browser.pages import Shot, conversation, idle, open_from_table, pending, rest_session, row, send, session_status
 from e2e_support import answer, send_in_background, status, wait_for_permissions, wait_until
 from servers import ServerProcess
 
 pytestmark = pytest.mark.e2e
-
-Shot = Callable[[Page, str], Path]
-
-
-def conversation(page: Page) -> Locator:
-    return page.get_by_role("list", name="Conversation")
-
-
-def pending(page: Page) -> Locator:
-    return page.get_by_role("list", name="Pending permissions")
-
-
-def row(page: Page, session_id: str) -> Locator:
-    return page.get_by_role("table").get_by_role("row").filter(has_text=session_id[:8])
-
-
-def session_status(page: Page) -> Locator:
-    return page.get_by_role("status", name="Session status")
-
-
-def send(page: Page, text: str) -> None:
-    page.get_by_label("Message").fill(text)
-    page.get_by_role("button", name="Send").click()
-
-
-def rest_session(http: httpx.Client, workdir: Path) -> str:
-    reply = http.post("/sessions", json={"cwd": str(workdir)})
-    assert reply.status_code == 201, reply.text
-    return str(reply.json()["session_id"])
-
-
-def open_from_table(page: Page, session_id: str) -> None:
-    row(page, session_id).get_by_role("link", name=session_id[:8]).click()
-    expect(page.get_by_role("heading", name=re.compile(f"^Session {session_id[:8]}"))).to_be_visible()
-
-
-def idle(page: Page) -> None:
-    """Wait until the open session's turn is over."""
-    expect(session_status(page)).to_have_text("connected")
 
 
 def test_sign_in_refuses_a_wrong_key_and_keeps_the_key_out_of_urls(watched: Any, server: ServerProcess, api_key: str, shot: Shot) -> None:

@@ -7,20 +7,20 @@ from __future__ import annotations
 
 import re
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
+from browser.pages import Shot, conversation, heading, pending, rest_session, row, send, session_status
 from e2e_support import answer, send_in_background, status, wait_for_permissions, wait_until
 from servers import ServerProcess, running_server
 
 pytestmark = pytest.mark.e2e
 
-Shot = Callable[[Page, str], Path]
 API_KEY = "dashboard-test-key"  # the key the conftest's `dashboard` fixture signs in with
 
 
@@ -29,41 +29,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """This module's own server (its last test restarts it), without warm sessions."""
     with running_server(tmp_path_factory.mktemp("server"), "--demo", "--warm-sessions", "0", api_key=API_KEY) as live:
         yield live
-
-
-def conversation(page: Page) -> Locator:
-    return page.get_by_role("list", name="Conversation")
-
-
-def pending(page: Page) -> Locator:
-    return page.get_by_role("list", name="Pending permissions")
-
-
-def rows(page: Page) -> Locator:
-    return page.get_by_role("table").locator("tbody").get_by_role("row")
-
-
-def row(page: Page, session_id: str) -> Locator:
-    return rows(page).filter(has_text=session_id[:8])
-
-
-def session_status(page: Page) -> Locator:
-    return page.get_by_role("status", name="Session status")
-
-
-def heading(page: Page, session_id: str) -> Locator:
-    return page.get_by_role("heading", name=re.compile(f"^Session {session_id[:8]}"))
-
-
-def send(page: Page, text: str) -> None:
-    page.get_by_label("Message").fill(text)
-    page.get_by_role("button", name="Send").click()
-
-
-def rest_session(http: httpx.Client, workdir: Path) -> str:
-    reply = http.post("/sessions", json={"cwd": str(workdir)})
-    assert reply.status_code == 201, reply.text
-    return str(reply.json()["session_id"])
 
 
 def say(http: httpx.Client, session_id: str, text: str) -> dict[str, Any]:
