@@ -24,13 +24,6 @@ def http(server: ServerProcess) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture
-def workdir(server: ServerProcess, request: pytest.FixtureRequest) -> Path:
-    """A fresh directory inside the server's workspace for one test."""
-    path = server.workspace / request.node.name.replace("[", "_").replace("]", "")
-    path.mkdir()
-    return path
-
 
 @pytest.fixture
 def session(http: httpx.Client, workdir: Path) -> Iterator[str]:

@@ -1,4 +1,5 @@
-"""OpenCode fixtures: a demo server shared per module, and the ``opencode`` binary (1.18.x).
+"""OpenCode fixtures: the ``opencode`` binary (1.18.x) and its environment (the demo server and
+workdir: tests/conftest.py).
 
 The binary is the one on PATH, else ``opencode-ai@1.18`` installed with npm into
 ``~/.cache/claude-agent-server-tests/opencode`` (the real HOME's, kept between runs);
@@ -10,12 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from servers import ServerProcess, running_server
 
 REAL_HOME = Path(os.path.expanduser("~"))
 CACHE = REAL_HOME / ".cache" / "claude-agent-server-tests" / "opencode"
@@ -73,17 +72,3 @@ def oc_env(tmp_path: Path) -> dict[str, str]:
     home.mkdir()
     return opencode_env(home)
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One demo server per test module."""
-    with running_server(tmp_path_factory.mktemp("server"), "--demo") as live:
-        yield live
-
-
-@pytest.fixture
-def workdir(server: ServerProcess, request: pytest.FixtureRequest) -> Path:
-    """A fresh directory inside the server's workspace for one test."""
-    path = server.workspace / request.node.name.replace("[", "_").replace("]", "")
-    path.mkdir()
-    return path
