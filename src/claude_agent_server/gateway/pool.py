@@ -109,7 +109,7 @@ class GatewayPool:
     """
 
     def __init__(self, manager: SessionManager, settings: Settings) -> None:
-        self.manager = self._manager = manager
+        self.manager = manager
         self._settings = settings
         self._claimed: set[str] = set()
         self._filed_turns: dict[str, int] = {}
@@ -129,7 +129,7 @@ class GatewayPool:
         """
         try:
             if session_id is not None:
-                session = await self._manager.get(session_id)
+                session = await self.manager.get(session_id)
                 if session.id in self._claimed or session.busy:
                     raise TurnInProgress(session.id)
                 self._claimed.add(session.id)
@@ -150,12 +150,12 @@ class GatewayPool:
         Raises:
             TooManySessions, ServerShuttingDown: It is hibernated and cannot be woken now.
         """
-        found = await self._manager.registry.find_alias(NAMESPACE, key)
+        found = await self.manager.registry.find_alias(NAMESPACE, key)
         if found is None or found in self._claimed:
             return None
         self._claimed.add(found)  # claimed in the same step as the check: no await between them
         try:
-            session = await self._manager.get(found)
+            session = await self.manager.get(found)
             if session.busy:
                 raise TurnInProgress(found)
             if self._filed_turns.get(found, session.record.turns) != session.record.turns:
@@ -178,7 +178,7 @@ class GatewayPool:
         kwargs = call.choice.create_kwargs(self._settings, conversation.system)
         history, blocks = conversation.history, conversation.input_blocks()
         if not history:
-            return await self._begin(call, await self._manager.create(**kwargs), "new", blocks)
+            return await self._begin(call, await self.manager.create(**kwargs), "new", blocks)
         if results := [b for b in blocks if b["type"] == "tool_result"]:
             # They answer the history's last tool calls, so they belong in the transcript: a
             # resumed CLI answers calls left open with "interrupted" results of its own, and
@@ -188,16 +188,16 @@ class GatewayPool:
         session_id = str(uuid.uuid4())
         transcript = None
         try:
-            cwd = self._manager.scratch_directory(session_id) if kwargs.get("scratch_cwd") else self._manager.config.workspace
+            cwd = self.manager.scratch_directory(session_id) if kwargs.get("scratch_cwd") else self.manager.config.workspace
             transcript = await write_transcript(session_id, cwd, history)
-            session = await self._manager.create(resume_session_id=session_id, **kwargs)
+            session = await self.manager.create(resume_session_id=session_id, **kwargs)
         except (TooManySessions, ServerShuttingDown):
             if transcript is not None:
                 transcript.unlink(missing_ok=True)  # no session will ever resume it
             raise
         except (OSError, TranscriptNotFound, SessionStartError) as exc:
             log.warning("gateway: seeding session %s natively failed (%s); sending the history in the prompt", session_id, exc)
-            session = await self._manager.create(**kwargs)
+            session = await self.manager.create(**kwargs)
             if len(blocks) == 1 and blocks[0]["type"] == "text":
                 annotated = [{"type": "text", "text": annotated_prompt(history, blocks[0]["text"])}]
             else:
@@ -246,7 +246,7 @@ class GatewayPool:
 
     async def _file(self, call: Call, session_id: str, reply: str | None) -> None:
         """File the session under its new history (``reply`` None: the turn failed, under nothing)."""
-        registry = self._manager.registry
+        registry = self.manager.registry
         if reply is not None:
             conversation = call.conversation
             new_key = history_key(call.scope, [*conversation.history, *conversation.input, reply_message(reply)])
