@@ -21,6 +21,7 @@ from . import __version__, gateway, opencode, ui
 from .api import errors, events, health, invocations, messages, metrics, permissions, proxy, sessions, stats
 from .api.auth import require_api_key, require_model_key
 from .api.deps import remember_self_url, route_resolver, routes_known
+from .api.guards import BrowserGuard, JsonBodies
 from .api.limits import BodyLimit
 from .demo import router as demo_router
 from .sessions import ManagerConfig, SessionManager
@@ -96,7 +97,9 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
     )
     app.state.settings = settings
     errors.install(app)
+    # Middlewares, innermost first; each refuses from the headers alone, before the body is read.
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, model_limit=settings.max_model_body_bytes)
+    app.add_middleware(JsonBodies)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -105,6 +108,14 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    app.add_middleware(
+        BrowserGuard,
+        check_host=settings.api_key is None or settings.allowed_hosts is not None,
+        check_origin=settings.api_key is None,
+        bound_host=settings.host,
+        allowed_hosts=settings.allowed_hosts,
+        cors_origins=settings.cors_origins,
+    )
     app.include_router(health.router)
     protected = [Depends(require_api_key), Depends(remember_self_url)]
     for module in (sessions, messages, events, permissions, invocations, stats):

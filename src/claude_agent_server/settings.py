@@ -111,6 +111,12 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed by CORS (none by default)."
     )
+    allowed_hosts: list[str] | None = Field(
+        None,
+        description="Host names (JSON list; port-agnostic; *.example.com for subdomains, * for any) served besides "
+        "loopback names and the bound address; other Host headers are 400 (DNS rebinding). With an API key the "
+        "Host is checked only when this is given.",
+    )
     litellm_config: Path | None = Field(
         None, description="LiteLLM proxy-config YAML (model_list) for /v1/messages."
     )

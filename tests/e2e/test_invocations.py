@@ -51,8 +51,8 @@ def test_envelope_errors_are_4xx(http: httpx.Client, session: str) -> None:
     assert invoke(http, {"path": "/sessions", "method": "TRACE"}).status_code == 400
     traversal = {"path": "/sessions/{id}/status", "method": "GET", "path_params": {"id": "../../health"}}
     assert invoke(http, traversal).status_code in (400, 404)
-    assert http.post("/invocations", content=b"[1, 2]").status_code == 422
-    assert http.post("/invocations", content=b"{nope").status_code == 400  # as the AgentCore reference app
+    assert http.post("/invocations", content=b"[1, 2]", headers={"content-type": "application/json"}).status_code == 422
+    assert http.post("/invocations", content=b"{nope", headers={"content-type": "application/json"}).status_code == 400  # as the AgentCore reference app
 
 
 def test_envelope_streams(http: httpx.Client, session: str) -> None:

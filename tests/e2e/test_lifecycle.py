@@ -84,7 +84,7 @@ def test_bad_bodies_are_422(http: httpx.Client, session: str) -> None:
     assert http.post("/sessions", json={"permission_mode": "everything"}).status_code == 422
     assert http.post("/sessions", json={"max_turns": 0}).status_code == 422
     assert http.post(f"/sessions/{session}/messages", json={"message": ""}).status_code == 422
-    assert http.post(f"/sessions/{session}/messages", content=b"not json").status_code == 422
+    assert http.post(f"/sessions/{session}/messages", content=b"not json", headers={"content-type": "application/json"}).status_code == 422
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the CLI refuses bypassPermissions only for root")

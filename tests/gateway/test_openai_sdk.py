@@ -110,7 +110,7 @@ def test_wrong_key_is_an_authentication_error(server: ServerProcess) -> None:
         assert denied.value.body["type"] == "authentication_error"  # type: ignore[index]
         with pytest.raises(openai.AuthenticationError):
             wrong.chat.completions.create(model="sonnet", messages=[{"role": "user", "content": "hi"}])
-    bad = httpx.post(f"{server.url}/v1/chat/completions", headers=server.headers, content=b"{not json")
+    bad = httpx.post(f"{server.url}/v1/chat/completions", headers={**server.headers, "content-type": "application/json"}, content=b"{not json")
     assert bad.status_code == 400 and bad.json()["error"]["type"] == "invalid_request_error"
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .surfaces import Surface, error_response, surface_of
 
 
 class _TooLarge(Exception):
@@ -20,7 +20,8 @@ class BodyLimit:
         limit: Bytes a request body may have.
         model_limit: Bytes for the model routes, whose image-bearing requests are
             larger: the Anthropic Messages routes (``/v1/messages*``, ``/demo/v1/...``) and
-            OpenAI's ``/v1/chat/completions``; their 413 has the matching error shape.
+            OpenAI's (``/v1/chat/completions``). Every 413 has its surface's error shape
+            (:mod:`.surfaces`).
     """
 
     def __init__(self, app: ASGIApp, limit: int, model_limit: int) -> None:
@@ -32,11 +33,11 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        shape = _shape(scope["path"])
-        limit = self.limit if shape is None else self.model_limit
+        shape = surface_of(scope["path"])
+        limit = self.model_limit if shape in ("anthropic", "openai") else self.limit
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
-            await _refuse(send, limit, shape)
+            await _refuse(scope, receive, send, limit, shape)
             return
         received = 0
         started = False
@@ -59,24 +60,9 @@ class BodyLimit:
             await self.app(scope, counted, tracked)
         except _TooLarge:
             if not started:
-                await _refuse(send, limit, shape)
+                await _refuse(scope, receive, send, limit, shape)
 
 
-def _shape(path: str) -> str | None:
-    """Whose error shape a model route's 413 takes; None for the server's own routes."""
-    if path.startswith(("/v1/messages", "/demo/v1/")):
-        return "anthropic"
-    return "openai" if path.startswith("/v1/chat/completions") else None
-
-
-async def _refuse(send: Send, limit: int, shape: str | None) -> None:
-    message = f"the request body is larger than {limit} bytes"
-    body: dict[str, object] = {"detail": message}
-    if shape == "anthropic":
-        body = {"type": "error", "error": {"type": "request_too_large", "message": message}}
-    elif shape == "openai":
-        body = {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": "request_too_large"}}
-    payload = json.dumps(body).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
+async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int, shape: Surface) -> None:
+    response = error_response(shape, 413, f"the request body is larger than {limit} bytes", code="request_too_large")
+    await response(scope, receive, send)
