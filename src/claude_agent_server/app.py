@@ -19,7 +19,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from . import __version__, gateway, opencode, ui
 from .api import errors, events, health, invocations, messages, metrics, permissions, proxy, sessions, stats
-from .api.auth import require_api_key, require_model_key
+from .api.auth import AuthGate, public_paths, require_api_key, require_model_key
 from .api.deps import remember_self_url, route_resolver, routes_known
 from .api.guards import BrowserGuard, JsonBodies
 from .api.limits import BodyLimit
@@ -100,6 +100,8 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
     # Middlewares, innermost first; each refuses from the headers alone, before the body is read.
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, model_limit=settings.max_model_body_bytes)
     app.add_middleware(JsonBodies)
+    public, public_prefixes = public_paths(app, settings)
+    app.add_middleware(AuthGate, public=public, public_prefixes=public_prefixes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

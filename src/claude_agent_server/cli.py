@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from .api.deps import base_url
+from .http_protocol import guarded_http
 from .sessions.options import SERVER_SETTINGS_PREFIX
 from .settings import Settings
 
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         port=settings.port,
         log_level=settings.log_level,
         timeout_graceful_shutdown=settings.shutdown_grace + 15,
+        http=guarded_http(header_timeout=settings.header_timeout, body_timeout=settings.body_timeout),
     )
     try:
         DrainingServer(config, app, settings.shutdown_grace).run()

@@ -117,6 +117,13 @@ class Settings(BaseSettings):
         "loopback names and the bound address; other Host headers are 400 (DNS rebinding). With an API key the "
         "Host is checked only when this is given.",
     )
+    header_timeout: float = Field(
+        10.0, gt=0, description="Seconds a connection may take to send a request's headers (from the first byte, "
+        "or from connecting); then it is closed (408)."
+    )
+    body_timeout: float = Field(
+        60.0, gt=0, description="Seconds a request body may pause between two pieces before the connection is closed."
+    )
     litellm_config: Path | None = Field(
         None, description="LiteLLM proxy-config YAML (model_list) for /v1/messages."
     )

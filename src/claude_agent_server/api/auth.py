@@ -4,13 +4,26 @@ Two kinds of key: the server's own key (``--api-key``), which opens every route,
 the model key each live session's CLI is given, which opens only the model
 endpoints (``/v1/messages*``, ``/demo/v1/...``) and only while that session's
 process runs. The server's own key never leaves the server process.
+
+The decision is made twice: by :class:`AuthGate`, a middleware that answers 401
+from the headers alone, before a byte of the body is read (so a client without a
+key cannot make the server wait for, or hold, a large body), and by the routes'
+dependencies (:func:`require_api_key`, :func:`require_model_key`, the adapters'
+``require_key``), which stay as the authority on each route.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
+from collections.abc import Iterable
 
-from fastapi import HTTPException, Request, status
+from fastapi import FastAPI, HTTPException, Request, status
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..settings import Settings
+from .surfaces import MODEL_KEY_PREFIXES, error_response, surface_of
 
 
 def presented_key(request: Request) -> str | None:
@@ -19,6 +32,18 @@ def presented_key(request: Request) -> str | None:
         return key
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     return credentials.strip() if scheme.lower() == "bearer" and credentials else None
+
+
+def basic_password(request: Request) -> str | None:
+    """The password of an ``Authorization: Basic`` header, if any (any user name; OpenCode's clients)."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic" or not credentials:
+        return None
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded.partition(":")[2] if ":" in decoded else None
 
 
 def _unauthorized() -> HTTPException:
@@ -49,3 +74,67 @@ async def require_model_key(request: Request) -> None:
         return
     if key is None or not request.app.state.manager.model_key_valid(key):
         raise _unauthorized()
+
+
+def public_paths(app: FastAPI, settings: Settings) -> tuple[frozenset[str], tuple[str, ...]]:
+    """``(paths, prefixes)`` served without a key: ``/health``, ``/ping``, the docs, the
+    dashboard's page and files (``/``, ``/ui``, ``/ui/static/...``), and ``/metrics``
+    with ``--metrics-public``. Every other path needs a key when the server has one."""
+    paths = {"/health", "/ping", "/", "/ui", app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
+    if settings.metrics_public:
+        paths.add("/metrics")
+    return frozenset(p for p in paths if p), ("/ui/static/",)
+
+
+UNAUTHORIZED = {
+    "server": ("missing or wrong API key (send Authorization: Bearer <key> or x-api-key)", "Bearer"),
+    "anthropic": ("missing or wrong API key (send x-api-key: <key> or Authorization: Bearer <key>)", "Bearer"),
+    "openai": ("missing or wrong API key: send the server's key as Authorization: Bearer <key>", "Bearer"),
+    "opencode": ("missing or wrong key (HTTP Basic with the server's API key as password)", 'Basic realm="claude-agent-server"'),
+}
+"""Per surface: the 401 message and ``WWW-Authenticate`` challenge."""
+
+
+def credential_accepted(request: Request) -> bool:
+    """Whether the request carries a key its route accepts, judged from the path alone:
+    the server's key (``Authorization: Bearer``, ``x-api-key``; on OpenCode's routes also
+    the Basic password), or on the model routes a live session's model key. True when
+    the server has no key."""
+    key = presented_key(request)
+    if is_server_key(request, key):
+        return True
+    path = request.scope["path"]
+    if surface_of(path) == "opencode" and is_server_key(request, basic_password(request)):
+        return True
+    manager = getattr(request.app.state, "manager", None)
+    return key is not None and path.startswith(MODEL_KEY_PREFIXES) and manager is not None and manager.model_key_valid(key)
+
+
+class AuthGate:
+    """401 (in the surface's error shape, with ``WWW-Authenticate``) for a request to a
+    non-public path that carries no accepted key, before its body is read.
+
+    Args:
+        app: The ASGI app.
+        public: Paths served without a key.
+        public_prefixes: Path prefixes served without a key (static files).
+    """
+
+    def __init__(self, app: ASGIApp, public: Iterable[str], public_prefixes: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.public = frozenset(public)
+        self.public_prefixes = public_prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path in self.public or path.startswith(self.public_prefixes):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if credential_accepted(request):
+            await self.app(scope, receive, send)
+            return
+        surface = surface_of(path)
+        message, challenge = UNAUTHORIZED[surface]
+        response = error_response(surface, 401, message, code="invalid_api_key", headers={"WWW-Authenticate": challenge})
+        await response(scope, receive, send)

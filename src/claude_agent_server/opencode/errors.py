@@ -13,8 +13,6 @@ or the usual ``Authorization: Bearer`` / ``x-api-key``.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -24,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from ..api.auth import is_server_key, presented_key
+from ..api.auth import basic_password, is_server_key, presented_key
 from ..api.errors import STATUS
 from ..sessions import SessionError
 
@@ -86,18 +84,6 @@ class OpenCodeRoute(APIRoute):
                 return error_response(exc.status_code, str(exc.detail), dict(exc.headers or {}))
 
         return handle
-
-
-def basic_password(request: Request) -> str | None:
-    """The password of an ``Authorization: Basic`` header, if any (any user name)."""
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "basic" or not credentials:
-        return None
-    try:
-        decoded = base64.b64decode(credentials.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return decoded.partition(":")[2] if ":" in decoded else None
 
 
 async def require_key(request: Request) -> None:
