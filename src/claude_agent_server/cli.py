@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from .api.deps import base_url
 from .http_protocol import guarded_http
+from .observability.access_log import redact_access_log
 from .sessions.options import SERVER_SETTINGS_PREFIX
 from .settings import Settings
 
@@ -131,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         timeout_graceful_shutdown=settings.shutdown_grace + 15,
         http=guarded_http(header_timeout=settings.header_timeout, body_timeout=settings.body_timeout),
     )
+    redact_access_log()
     try:
         DrainingServer(config, app, settings.shutdown_grace).run()
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it drained for: exit as interrupted, without a traceback

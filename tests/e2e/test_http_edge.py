@@ -1,5 +1,5 @@
-"""The HTTP edge of a real server process (issue 16, item 5): header size and time limits,
-a body that stalls, 401 before a body is read,.
+"""The HTTP edge of a real server process (issue 16, items 5 and 16): header size and time limits,
+a body that stalls, 401 before a body is read, and an access log without secrets.
 
 Raw sockets, because an HTTP client library would not send what an attacker sends. No Claude
 Code CLI is started (``--warm-sessions 0``)."""
@@ -23,7 +23,7 @@ BODY_TIMEOUT = 2.0
 
 @pytest.fixture(scope="module")
 def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    args = ("--warm-sessions", "0", "--header-timeout", str(HEADER_TIMEOUT), "--body-timeout", str(BODY_TIMEOUT))
+    args = ("--warm-sessions", "0", "--header-timeout", str(HEADER_TIMEOUT), "--body-timeout", str(BODY_TIMEOUT), "--log-level", "info")
     with running_server(tmp_path_factory.mktemp("edge"), *args, api_key=KEY) as live:
         yield live
 
@@ -140,3 +140,14 @@ def test_pipelined_requests_are_still_answered_in_order(edge: ServerProcess) -> 
         sock.sendall(b"GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         reply, _ = read_until_closed(sock)
     assert reply.count(b"HTTP/1.1 200 OK") == 2 and reply.index(b"time_of_last_update") < reply.index(b"active_sessions")
+
+
+def test_the_access_log_hides_key_like_query_values(edge: ServerProcess) -> None:
+    query = {"api_key": "s3cret-one", "Token": "s3cret-two", "X-Amz-Signature": "s3cret-three", "limit": "1"}
+    assert httpx.get(f"{edge.url}/health", params=query).status_code == 200
+    deadline = time.monotonic() + 5
+    while "GET /health?" not in edge.log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    line = next(line for line in edge.log.read_text().splitlines() if "GET /health?" in line)
+    assert "api_key=***" in line and "Token=***" in line and "X-Amz-Signature=***" in line and "limit=1" in line, line
+    assert "s3cret" not in edge.log.read_text()
