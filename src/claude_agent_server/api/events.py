@@ -11,13 +11,14 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from ..sessions import EventLog
 from .deps import ManagerDep, SessionDep, SettingsDep
+from .schemas import MAX_EVENT_ID
 from .sessions import status_view
 from .sse import event_stream, frame, snapshot_frame
 
 router = APIRouter(tags=["events"])
 
-LastEventId = Annotated[int | None, Header(ge=0)]
-After = Annotated[int | None, Query(ge=0, description="Same as Last-Event-ID, for clients that cannot set headers.")]
+LastEventId = Annotated[int | None, Header(ge=0, le=MAX_EVENT_ID)]
+After = Annotated[int | None, Query(ge=0, le=MAX_EVENT_ID, description="Same as Last-Event-ID, for clients that cannot set headers.")]
 
 
 def start_after(log: EventLog, last_event_id: int | None, after: int | None) -> int:

@@ -9,6 +9,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 PermissionModeName = Literal["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto"]
 SessionStatusName = Literal["connecting", "waking", "connected", "running", "waiting_permission", "hibernated"]
 
+MAX_EVENT_ID = 2**63 - 1
+"""The largest event id (``Last-Event-ID``, ``after``): the databases' signed 64-bit integer."""
+MAX_OFFSET = 2**31 - 1
+"""The largest ``offset`` of a listing (a larger integer is 422, never an overflow at the database)."""
+
 ARGUMENT_BYTES = 100_000
 """Bytes (UTF-8) at most in one value that becomes a CLI argument (Linux refuses one over 128 KiB)."""
 

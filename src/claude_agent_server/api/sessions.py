@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from ..sessions import Session
 from .deps import ManagerDep, SessionDep
-from .schemas import CreateSession, SessionStatusName, SetModel, SetPermissionMode
+from .schemas import MAX_OFFSET, CreateSession, SessionStatusName, SetModel, SetPermissionMode
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
@@ -62,7 +62,7 @@ async def list_sessions(
     status: Annotated[SessionStatusName | None, Query(description="Only sessions with this status.")] = None,
     cwd: Annotated[str | None, Query(description="Only sessions of this directory (inside the workspace).")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     """The registry: live and hibernated sessions, newest activity first:
     ``{sessions:[{session_id, created_at, last_activity, title, status, state, turns,
@@ -76,7 +76,7 @@ async def available_sessions(
     manager: ManagerDep,
     cwd: Annotated[str | None, Query(description="Only this project directory.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     """Transcripts on disk inside the workspace, newest first:
     ``{sessions:[{session_id, modified, preview, project, cwd, live, state}]}`` (``state``:

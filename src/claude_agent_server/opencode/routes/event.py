@@ -22,6 +22,7 @@ from fastapi import APIRouter, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from ...api.events import start_after
+from ...api.schemas import MAX_EVENT_ID
 from ...api.sse import CountedEventSource
 from ...sessions import Event
 from ..deps import HubDep, ManagerDep, SettingsDep
@@ -88,7 +89,7 @@ def _start(hub: Hub, manager: Any, last_event_id: int | None) -> int:
     return manager.events.last_id if replay is None else min(replay, manager.events.last_id)
 
 
-LastEventId = Annotated[int | None, Header(ge=0)]
+LastEventId = Annotated[int | None, Header(ge=0, le=MAX_EVENT_ID)]
 
 
 @router.get("/event", response_class=EventSourceResponse)
