@@ -51,6 +51,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._in_headers = True
+        self._begun = False
         self._header_bytes = 0
         self._header_timer: asyncio.TimerHandle | None = None
         self._body_timer: asyncio.TimerHandle | None = None
@@ -85,6 +86,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self._begun = True
         if self._header_timer is None:
             self._arm_header_timer()
 
@@ -92,12 +94,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._in_headers = False
         self._cancel_header_timer()
         super().on_headers_complete()
+        if self.parser.should_upgrade() and self._should_upgrade():
+            return  # a WebSocket protocol takes the connection over
         self._body_seen = self.loop.time()
         self._body_timer = self.loop.call_later(self.body_timeout, self._body_timeout_check)
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._in_headers = True
+        self._begun = False
         self._header_bytes = 0
         if self._body_timer is not None:
             self._body_timer.cancel()
@@ -123,8 +128,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._header_timer = None
         if self.transport.is_closing() or not self._in_headers:
             return
-        if self._header_bytes == 0 or (self.cycle is not None and not self.cycle.response_complete):
-            self.transport.close()  # nothing asked yet, or an answer is still going out: no 408 to send
+        if not self._begun:
+            self.transport.close()  # a connection that never sent a request: nothing to answer
             return
         log.debug("request headers not complete after %s s from %s: 408", self.header_timeout, self.client)
         self._refuse(408, f"request headers not complete within {self.header_timeout:g} seconds")
@@ -144,7 +149,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.transport.close()
 
     def _refuse(self, status: int, message: str) -> None:
-        """Answer ``status`` with a plain-text ``message`` and close (no request is running)."""
+        """Answer ``status`` with a plain-text ``message`` and close; only close while an earlier
+        (pipelined) request's answer is still going out, which these bytes would corrupt."""
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.transport.close()
+            return
         body = message.encode()
         content = [STATUS_LINE[status]]
         for name, value in self.server_state.default_headers:

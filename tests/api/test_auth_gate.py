@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from claude_agent_server.api.auth import AuthGate, public_paths
 from claude_agent_server.app import create_app
@@ -132,3 +133,21 @@ def test_without_a_key_nothing_is_gated(tmp_path: Path) -> None:
     app = create_app(Settings(workspace=tmp_path, data_dir=tmp_path / "data", warm_sessions=0), client_factory=FakeClients())  # type: ignore[arg-type]
     with TestClient(app) as http:
         assert http.get("/sessions").status_code == 200 and http.get("/session").status_code == 200
+
+
+def test_a_websocket_without_the_key_is_closed_before_it_is_accepted(tmp_path: Path) -> None:
+    """No route takes a WebSocket today; one added later gets the same gate."""
+
+    async def hello(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("hi")
+        await websocket.close()
+
+    app = make_app(tmp_path)
+    app.add_api_websocket_route("/ws-probe", hello)
+    with TestClient(app) as http:
+        with http.websocket_connect("/ws-probe", headers={"authorization": f"Bearer {KEY}"}) as websocket:
+            assert websocket.receive_text() == "hi"
+        with pytest.raises(WebSocketDisconnect) as closed, http.websocket_connect("/ws-probe", headers={"authorization": "Bearer wrong"}):
+            pass
+        assert closed.value.code == 1008

@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from claude_agent_server.api.guards import host_name, is_json_media_type, is_loopback_name
+from claude_agent_server.api.guards import BrowserGuard, host_name, is_json_media_type, is_loopback_name
 from claude_agent_server.api.surfaces import error_body, surface_of
 from claude_agent_server.app import create_app
 from claude_agent_server.settings import Settings
@@ -172,3 +175,21 @@ def test_with_a_key_origin_is_not_checked_and_host_only_when_asked(tmp_path: Pat
     with make(tmp_path, clients, api_key=KEY, allowed_hosts=["agents.example"]) as http:
         assert http.get("/sessions", headers={**auth, "host": "agents.example"}).status_code == 200
         assert http.get("/sessions", headers={**auth, "host": "evil.example"}).status_code == 400
+
+
+def test_websockets_get_the_same_checks() -> None:
+    """No route takes a WebSocket today; one added later is not open to other sites."""
+
+    async def hello(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("hi")
+        await websocket.close()
+
+    app = BrowserGuard(Starlette(routes=[WebSocketRoute("/ws", hello)]), check_host=True, check_origin=True, bound_host="127.0.0.1")
+    with TestClient(app) as http:
+        with http.websocket_connect("/ws", headers={"origin": "http://testserver"}) as websocket:
+            assert websocket.receive_text() == "hi"
+        for refused in ({"origin": "http://evil.example"}, {"host": "evil.example"}):
+            with pytest.raises(WebSocketDisconnect) as closed, http.websocket_connect("/ws", headers=refused):
+                pass
+            assert closed.value.code == 1008

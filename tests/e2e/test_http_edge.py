@@ -151,3 +151,15 @@ def test_the_access_log_hides_key_like_query_values(edge: ServerProcess) -> None
     line = next(line for line in edge.log.read_text().splitlines() if "GET /health?" in line)
     assert "api_key=***" in line and "Token=***" in line and "X-Amz-Signature=***" in line and "limit=1" in line, line
     assert "s3cret" not in edge.log.read_text()
+
+
+def test_a_websocket_upgrade_is_refused_cleanly(edge: ServerProcess) -> None:
+    """No route takes a WebSocket: the upgrade is answered (403) and the server carries on."""
+    with connect(edge) as sock:
+        sock.sendall(
+            b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        reply, _ = read_until_closed(sock)
+    assert reply.startswith(b"HTTP/1.1 403 "), reply[:80]
+    assert health_seconds(edge) < 1

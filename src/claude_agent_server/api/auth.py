@@ -20,13 +20,14 @@ import secrets
 from collections.abc import Iterable
 
 from fastapi import FastAPI, HTTPException, Request, status
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..settings import Settings
 from .surfaces import MODEL_KEY_PREFIXES, error_response, surface_of
 
 
-def presented_key(request: Request) -> str | None:
+def presented_key(request: HTTPConnection) -> str | None:
     """The key a request carries, if any."""
     if key := request.headers.get("x-api-key"):
         return key
@@ -34,7 +35,7 @@ def presented_key(request: Request) -> str | None:
     return credentials.strip() if scheme.lower() == "bearer" and credentials else None
 
 
-def basic_password(request: Request) -> str | None:
+def basic_password(request: HTTPConnection) -> str | None:
     """The password of an ``Authorization: Basic`` header, if any (any user name; OpenCode's clients)."""
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "basic" or not credentials:
@@ -54,7 +55,7 @@ def _unauthorized() -> HTTPException:
     )
 
 
-def is_server_key(request: Request, key: str | None) -> bool:
+def is_server_key(request: HTTPConnection, key: str | None) -> bool:
     """Whether ``key`` is the server's own key (constant-time compare); True when the server has none.
     Adapters that take the key in other headers (e.g. HTTP Basic) check it with this too."""
     expected: str | None = request.app.state.settings.api_key_value()
@@ -95,7 +96,7 @@ UNAUTHORIZED = {
 """Per surface: the 401 message and ``WWW-Authenticate`` challenge."""
 
 
-def credential_accepted(request: Request) -> bool:
+def credential_accepted(request: HTTPConnection) -> bool:
     """Whether the request carries a key its route accepts, judged from the path alone:
     the server's key (``Authorization: Bearer``, ``x-api-key``; on OpenCode's routes also
     the Basic password), or on the model routes a live session's model key. True when
@@ -127,12 +128,14 @@ class AuthGate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or path in self.public or path.startswith(self.public_prefixes):
+        if scope["type"] not in ("http", "websocket") or path in self.public or path.startswith(self.public_prefixes):
             await self.app(scope, receive, send)
             return
-        request = Request(scope)
-        if credential_accepted(request):
+        if credential_accepted(HTTPConnection(scope)):
             await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})  # before accepting: an HTTP 403
             return
         surface = surface_of(path)
         message, challenge = UNAUTHORIZED[surface]

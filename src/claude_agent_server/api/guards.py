@@ -150,10 +150,11 @@ class BrowserGuard:
             return False  # "null" (sandboxed frames, file: pages) or garbage
         if parsed in self.origins:
             return True
-        return bool(host) and parsed == _origin(f"{scope.get('scheme', 'http')}://{host}")
+        scheme = {"ws": "http", "wss": "https"}.get(scope.get("scheme", "http"), scope.get("scheme", "http"))
+        return bool(host) and parsed == _origin(f"{scheme}://{host}")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not (self.check_host or self.check_origin):
+        if scope["type"] not in ("http", "websocket") or not (self.check_host or self.check_origin):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
@@ -167,6 +168,9 @@ class BrowserGuard:
                        "pages and the origins in --cors-origins may (requests without Origin, such as curl's, pass)")
         if refusal is None:
             await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":  # a page's WebSocket carries Origin too
+            await send({"type": "websocket.close", "code": 1008})  # before accepting: an HTTP 403
             return
         status, message = refusal
         code = "invalid_host" if status == 400 else "cross_origin_refused"
