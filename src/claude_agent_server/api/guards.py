@@ -12,6 +12,7 @@ Every refusal has the error shape of the path's surface (:mod:`.surfaces`).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from urllib.parse import urlsplit
 
@@ -69,6 +70,7 @@ def host_name(host: str) -> str:
     return host.rstrip(".")
 
 
+@functools.lru_cache(maxsize=256)
 def is_loopback_name(name: str) -> bool:
     """``localhost``, ``*.localhost`` (RFC 6761: always loopback), ``127.0.0.0/8`` or ``::1``."""
     if name == "localhost" or name.endswith(".localhost"):
