@@ -364,12 +364,12 @@ class Writer:
                     await self._spill_memory()  # while down without a spill file: drops beyond the bound
                 elif catching_up and self._waiting():
                     await self._spill_memory()  # a flush need not wait for the whole backlog
-            batch = await self._next_batch()
             try:
+                batch = await self._next_batch()
                 inserted = await self._write(batch)
             except Exception as exc:
-                if not is_unreachable(exc):
-                    raise
+                if not is_unreachable(exc):  # a bug, or the spill file unreadable: keep everything, retry
+                    log.exception("registry: writing a batch failed unexpectedly; retrying")
                 self._went_down(exc)
                 await self._pause()
                 continue
@@ -397,13 +397,15 @@ class Writer:
         loop = asyncio.get_running_loop()
         self._retry_at = loop.time() + self._delay
         self._delay = min(self._delay * 2, self._max_delay)
-        while (left := self._retry_at - loop.time()) > 0:
-            self._wake.clear()
+        while True:
+            self._wake.clear()  # before the check: a flush during the spill wakes the wait below
+            if (self._waiting() or self._bytes > self._limit) and (self._events or self._records):
+                await self._spill_memory()
+            if (left := self._retry_at - loop.time()) <= 0:
+                return
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(left):
                     await self._wake.wait()
-            if (self._waiting() or self._bytes > self._limit) and (self._events or self._records):
-                await self._spill_memory()
 
     async def _next_batch(self) -> _Batch:
         """The oldest rows: from the spill file while it has any, else from memory (not
