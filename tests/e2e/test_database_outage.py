@@ -119,3 +119,33 @@ def test_a_database_outage_loses_no_event(tmp_path: Path) -> None:
             assert metric(http, "events_dropped_total") == 0 and metric(http, "registry_database_up") == 1
         log = server.log.read_text()
         assert "Traceback" not in log and "the database answers again" in log
+
+
+def test_a_server_stopped_during_an_outage_writes_its_spill_file_at_the_next_start(tmp_path: Path) -> None:
+    with postgres_database_sync() as url, forwarding((PG_HOST, PG_PORT)) as forwarder:
+        via = make_url(url).set(port=forwarder.port).render_as_string(hide_password=False)
+        args = ("--demo", "--warm-sessions", "0", "--database-url", via)
+        server = ServerProcess(tmp_path, *args)
+        server.start()
+        with server.client() as http:
+            session_id = http.post("/sessions", json={}).json()["session_id"]
+            streamed_turn(http, session_id, "hello")
+            forwarder.cut()
+            received = streamed_turn(http, session_id, "remember that the spill file keeps this")
+        stopping = time.monotonic()
+        server.stop()
+        assert time.monotonic() - stopping < 30  # the shutdown did not wait for the database
+        log = server.log.read_text()
+        assert "wait in" in log and "written when the server next starts" in log, log
+
+        forwarder.restore()
+        with running_server(tmp_path, *args) as again, again.client() as http:
+            stored = [f for f in received if f["event"] != "text_delta"]
+            replayed = read_events(http, "GET", f"/sessions/{session_id}/events", until=lambda f: f["id"] == stored[-1]["id"],
+                                   headers={"Last-Event-ID": "0"})
+            assert {f["id"] for f in stored} <= {f["id"] for f in replayed}
+            [entry] = http.get("/sessions").json()["sessions"]
+            assert entry["turns"] == 2 and entry["status"] == "hibernated"
+            recall = http.post(f"/sessions/{session_id}/messages", json={"message": "what did I ask you to remember?"}).json()
+            assert "the spill file keeps this" in " ".join(m["content"] for m in recall["messages"] if m["type"] == "text")
+            assert http.get("/health").json()["database"]["status"] == "ok"

@@ -105,5 +105,9 @@ class Registry(Protocol):
         """Events written since the registry opened."""
 
     @property
+    def spilled(self) -> int:
+        """Events moved to the spill file since the registry opened (written later)."""
+
+    @property
     def dropped(self) -> int:
         """Events lost (neither written nor spilled) since the registry opened; should stay 0."""
