@@ -326,10 +326,7 @@ class Writer:
 
     def _update_durable(self) -> None:
         """Every item still in memory is not durable; everything numbered below the oldest is."""
-        oldest = min(
-            [self._events[0].seq] if self._events else [],
-            default=self._seq + 1,
-        )
+        oldest = self._events[0].seq if self._events else self._seq + 1
         if self._records:
             oldest = min(oldest, min(item.seq for item in self._records.values()))
         self._durable = oldest - 1
