@@ -29,7 +29,7 @@ from .sessions.launcher import write_launcher
 from .sessions.owner import ClientFactory
 from .settings import Settings
 from .observability import ServerMetrics
-from .store import SqlRegistry, default_database_url
+from .store import SqlRegistry, default_database_url, spill_path
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,10 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        registry = await SqlRegistry.open(settings.database_url or default_database_url(settings.data_dir))
+        url = settings.database_url or default_database_url(settings.data_dir)
+        registry = await SqlRegistry.open(
+            url, buffer_bytes=settings.registry_buffer_bytes, spill_path=spill_path(settings.data_dir, url)
+        )
         launcher = None if client_factory else write_launcher(settings.data_dir / "bin", settings.cli_path, settings.cli_nice)
         manager = SessionManager(
             manager_config(settings, app, launcher or settings.cli_path),

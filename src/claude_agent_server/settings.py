@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     event_buffer_bytes: int = Field(
         8 * 1024 * 1024, ge=1024, description="Bytes of events kept in memory per live session, at most."
     )
+    registry_buffer_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, description="Bytes of events and records waiting to be written to the registry "
+        "kept in memory; beyond (and whenever the database cannot be reached) they go to a spill file in the "
+        "data dir, written to the database when it answers again."
+    )
     max_body_bytes: int = Field(
         4 * 1024 * 1024, ge=1024, description="Bytes a request body may have (413 beyond); the model routes allow "
         "max_model_body_bytes."

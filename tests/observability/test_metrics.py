@@ -11,6 +11,7 @@ import pytest
 
 from claude_agent_server.observability import ProxyTimer, ServerMetrics
 from claude_agent_server.sessions.events import Event
+from claude_agent_server.store import WriterHealth
 
 P = "claude_agent_server_"
 SID = "11111111-1111-4111-8111-111111111111"
@@ -44,6 +45,10 @@ class Feed:
 class FakeRegistry:
     persisted = 42
     dropped = 3
+    spilled = 0
+
+    def health(self) -> WriterHealth:
+        return WriterHealth("ok", None, None, 0, 0)
 
 
 class FakeManager:

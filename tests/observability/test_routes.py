@@ -18,6 +18,7 @@ from claude_agent_server.api import proxy as proxy_routes
 from claude_agent_server.api.sse import event_stream
 from claude_agent_server.observability import ServerMetrics
 from claude_agent_server.proxy import ModelNotFound
+from claude_agent_server.store import WriterHealth
 
 KEY = "metrics-test-key"
 P = "claude_agent_server_"
@@ -26,7 +27,7 @@ P = "claude_agent_server_"
 class FakeManager:
     live_count = 3  # warm ones included
     warm_count = 2
-    registry = SimpleNamespace(persisted=7, dropped=0)
+    registry = SimpleNamespace(persisted=7, dropped=0, spilled=0, health=lambda: WriterHealth("ok", None, None, 0, 0))
 
     async def counts(self) -> dict[str, int]:
         return {"live": 3, "hibernated": 4}

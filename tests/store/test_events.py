@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from claude_agent_server.store import EventRecord, SessionRecord, SqlRegistry
@@ -67,18 +68,22 @@ async def test_events_are_written_in_batches(registry: SqlRegistry) -> None:
     assert registry.batches - batches == 3  # batch_size 500
 
 
-async def test_a_full_queue_drops_without_blocking(open_registry) -> None:
-    registry = await open_registry(queue_limit=10, flush_interval=60)
+async def test_a_full_buffer_spills_to_disk_without_blocking(open_registry, tmp_path) -> None:
+    spill = tmp_path / "spill" / "registry.jsonl"
+    registry = await open_registry(buffer_bytes=2000, flush_interval=60, spill_path=spill)
     started = time.perf_counter()
     for n in range(1, 26):
         registry.append(event(n))
     assert time.perf_counter() - started < 0.5
-    assert registry.dropped == 15
 
     await registry.flush()
+    while registry.health().status != "ok":  # catching up: writing the spill file
+        await asyncio.sleep(0.01)
 
-    assert [e.id - BASE for e in await registry.events(session_id="s1", after=0)] == list(range(1, 11))
-    assert (registry.persisted, registry.dropped) == (10, 15)
+    assert [e.id - BASE for e in await registry.events(session_id="s1", after=0)] == list(range(1, 26))
+    assert registry.spilled > 0 and registry.dropped == 0
+    assert (registry.persisted, registry.health().pending_events) == (25, 0)
+    assert not spill.exists()  # written, then removed
 
 
 async def test_close_writes_what_is_queued_and_a_reopened_registry_sees_it(open_registry) -> None:

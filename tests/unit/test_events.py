@@ -96,3 +96,15 @@ async def test_the_buffer_is_bounded_in_bytes_too() -> None:
     assert ids(log) == made[-3:]  # three of ~3.1 KB fit in 10 KB
     huge = log.append("turn_started", message="y" * 50_000).id
     assert ids(log) == [huge]  # the newest is kept whatever its size
+
+
+async def test_a_cursor_up_to_the_clocks_bound_resumes_and_later_ids_exceed_it() -> None:
+    clock = EventClock(last=1_000)  # a restarted server: the registry's newest id is old
+    log = EventLog(None, clock)
+    unstored = time.time_ns() // 1000 - 5  # e.g. a text_delta sent just before a crash
+    assert unstored > log.last_id and clock.admit(unstored)
+    assert log.append("session_status").id > unstored
+    ahead = clock.bound() + 10**9  # 1000 s in the future: no server on this clock sent it
+    assert not clock.admit(ahead) and clock.last < ahead
+    clock.last = 10**17  # a registry whose newest id is ahead of the wall clock
+    assert clock.admit(10**17) and not clock.admit(10**17 + 1)

@@ -20,6 +20,7 @@ from claude_agent_server.sessions import (
     parse_session_id,
 )
 from claude_agent_server.sessions.turns import turn_events
+from claude_agent_server.observability import ServerMetrics
 from fakes import FakeClients, Hold, result
 
 MakeManager = Callable[..., Awaitable[SessionManager]]
@@ -208,3 +209,64 @@ async def test_shutdown_refuses_new_work_and_hibernates(make_manager: MakeManage
 
 async def consume(session, started):  # type: ignore[no-untyped-def]
     return [e async for e in turn_events(session, started)]
+
+
+async def test_a_refused_wake_announces_nothing_and_counts_no_wake(make_manager: MakeManager, clients: FakeClients) -> None:
+    manager = await make_manager(max_live_sessions=1)
+    metrics = ServerMetrics()
+    manager.observers.append(metrics.observe)
+    sleeper = await manager.create()
+    await sleeper.hibernate()
+    busy = await manager.create()
+    hold = Hold()
+    clients.enqueue(hold, result())
+    started = await busy.send("working")
+    mark, own_mark = manager.events.last_id, sleeper.events.last_id
+
+    for _ in range(3):
+        with pytest.raises(TooManySessions):
+            await sleeper.send("wake up")
+
+    assert sleeper.status == "hibernated" and sleeper.events.since(own_mark) == []
+    assert [e for e in manager.events.since(mark) if e.session_id == sleeper.id] == []
+    await manager.registry.flush()
+    assert await manager.registry.events(session_id=sleeper.id, after=own_mark) == []
+    assert metrics.registry.get_sample_value("claude_agent_server_wakes_total") == 0
+    hold.release.set()
+    await consume(busy, started)
+    await consume(sleeper, await sleeper.send("wake up"))  # room now: one real wake
+    assert metrics.registry.get_sample_value("claude_agent_server_wakes_total") == 1
+
+
+async def test_recovery_events_reach_the_global_stream(make_manager: MakeManager, clients: FakeClients) -> None:
+    before = await make_manager()
+    session = await before.create()
+    clients.enqueue(Hold())
+    started = await session.send("a turn the server will not finish")
+    await before.registry.flush()  # what a killed server had written
+    after = await make_manager()
+    seen = []
+
+    async def follow() -> None:
+        async for event in after.events.subscribe(after=started.id):
+            seen.append(event)
+            if event.type == "session_status" and event.data["status"] == "hibernated":
+                return
+
+    await asyncio.wait_for(follow(), 5)  # the previous server's session_status running, then recovery's
+    assert [(e.type, e.session_id) for e in seen][-2:] == [("error", session.id), ("session_status", session.id)]
+    assert seen[-2].data["reason"] == "server_restart"
+    assert seen[-1].data == {"status": "hibernated", "state": "hibernated"}
+
+
+async def test_a_turns_end_is_durable_when_the_caller_gets_it(make_manager: MakeManager) -> None:
+    manager = await make_manager()
+    session = await manager.create()
+    started = await session.send("hello")
+    ended = (await consume(session, started))[-1]
+    assert ended.type == "result"
+    # Read without a flush: the writer had it before the caller did.
+    stored = await manager.registry.events(session_id=session.id, after=started.id - 1)
+    assert [e.type for e in stored if e.type in ("turn_started", "result")] == ["turn_started", "result"]
+    assert (await manager.registry.get(session.id)).turns == 1
+

@@ -1,4 +1,8 @@
-"""Domain errors → HTTP status codes, mapped once for the whole app."""
+"""Domain errors → HTTP status codes, mapped once for the whole app.
+
+:class:`~claude_agent_server.store.RegistryUnavailable` (the registry's database cannot
+be reached) is 503 with ``Retry-After`` on every route that reads the registry.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from ..sessions import errors
+from ..store import RegistryUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,13 @@ async def _session_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": exc.detail}, status_code=code, headers=headers)
 
 
+async def _registry_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RegistryUnavailable)
+    since = f" since {exc.since.isoformat()}" if exc.since else ""
+    detail = f"the session registry's database is unavailable{since}; retry later"  # the reason is in the server's log
+    return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": str(exc.retry_after)})
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return JSONResponse({"detail": f"internal error: {type(exc).__name__}"}, status_code=500)
@@ -53,4 +65,5 @@ def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(errors.SessionError, _session_error)
+    app.add_exception_handler(RegistryUnavailable, _registry_unavailable)
     app.add_exception_handler(Exception, _unexpected)

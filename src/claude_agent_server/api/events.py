@@ -1,5 +1,11 @@
 """Event streams (SSE) with ``Last-Event-ID`` replay, across hibernation and restarts:
-``GET /sessions/{id}/events`` (one session) and ``GET /events`` (the whole server)."""
+``GET /sessions/{id}/events`` (one session) and ``GET /events`` (the whole server).
+
+A cursor resumes when it is no greater than the server's event clock (see
+:mod:`claude_agent_server.sessions.events`, "the cursor rule"): any id a server on
+this data has sent, stored or not, before a crash or not. A replay that must read
+the registry while its database is unavailable is 503 with ``Retry-After``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from ..sessions import EventLog
+from ..store import Registry
 from .deps import ManagerDep, SessionDep, SettingsDep
 from .schemas import MAX_EVENT_ID
 from .sessions import status_view
@@ -21,29 +28,36 @@ LastEventId = Annotated[int | None, Header(ge=0, le=MAX_EVENT_ID)]
 After = Annotated[int | None, Query(ge=0, le=MAX_EVENT_ID, description="Same as Last-Event-ID, for clients that cannot set headers.")]
 
 
-def start_after(log: EventLog, last_event_id: int | None, after: int | None) -> int:
+def start_after(log: EventLog, last_event_id: int | None, after: int | None, registry: Registry | None = None) -> int:
     """Where a subscription starts: after the client's cursor, or after the newest event.
 
     Raises:
-        HTTPException: 400 for a cursor ahead of the newest event (ids only increase, so
-            it names no event this server has sent; waiting for it would skip events).
+        HTTPException: 400 for a cursor beyond the event clock's bound (from the future:
+            no server on this registry has sent it, and later ids might not exceed it).
+        RegistryUnavailable: ``registry`` given, the replay needs it and its database is unavailable (503).
     """
     cursor = last_event_id if last_event_id is not None else after
     if cursor is None:
         return log.last_id
-    if cursor > log.last_id:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"event id {cursor} is ahead of the newest event ({log.last_id})")
+    if not log.clock.admit(cursor):
+        detail = f"event id {cursor} is ahead of every id this server has sent (its clock is at {log.clock.bound()})"
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail)
+    if registry is not None and not log.replays_from_memory(cursor):
+        registry.check()
     return cursor
 
 
 @router.get("/sessions/{session_id}/events", response_class=EventSourceResponse)
-async def session_events(session: SessionDep, settings: SettingsDep, last_event_id: LastEventId = None, after: After = None) -> EventSourceResponse:
+async def session_events(
+    session: SessionDep, manager: ManagerDep, settings: SettingsDep, last_event_id: LastEventId = None, after: After = None
+) -> EventSourceResponse:
     """Subscribe to one session: first a ``status`` snapshot (no id), then the events
     with an id greater than ``Last-Event-ID`` (without it: none), then live events, with
     heartbeat comments. Hibernation does not end the stream; closing the session does.
-    A cursor ahead of the newest event is 400.
+    A cursor from the future is 400; a replay from the registry while its database is
+    unavailable is 503.
     """
-    start = start_after(session.events, last_event_id, after)
+    start = start_after(session.events, last_event_id, after, manager.registry)
 
     async def frames() -> AsyncIterator[ServerSentEvent]:
         yield snapshot_frame(status_view(session))
@@ -60,9 +74,10 @@ async def server_events(manager: ManagerDep, settings: SettingsDep, last_event_i
     ``session_id``; ``status`` excepted) and the lifecycle events ``session_created``,
     ``session_status`` (``status``, ``state``) and ``session_deleted``, with ids that
     increase across restarts; ``Last-Event-ID`` replays what followed that id (a
-    cursor ahead of the newest event is 400).
+    cursor from the future is 400; a replay from the registry while its database is
+    unavailable is 503).
     """
-    start = start_after(manager.events, last_event_id, after)
+    start = start_after(manager.events, last_event_id, after, manager.registry)
     counts = await manager.counts()
 
     async def frames() -> AsyncIterator[ServerSentEvent]:

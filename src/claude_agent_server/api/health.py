@@ -14,13 +14,29 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health")
 async def health(manager: ManagerDep) -> dict[str, Any]:
-    """``{status:"healthy", active_sessions, warm_sessions, timestamp}``: ``active_sessions``
-    counts Claude Code processes (warm ones included), ``warm_sessions`` those ready in the
-    warm pool; ``timestamp`` is UTC ISO-8601."""
+    """Always 200 (it reads no database)::
+
+        {
+          "status": "healthy" | "degraded",     # degraded: the registry's database is not "ok"
+          "active_sessions": n,                 # Claude Code processes, warm ones included
+          "warm_sessions": n,                   # ready in the warm pool
+          "database": {
+            "status": "ok" | "unavailable" | "catching_up",   # catching_up: it answers again and
+                                                # is being written what was spilled meanwhile
+            "since": "…" | null,                # when writes began to fail (UTC ISO-8601)
+            "pending_events": n,                # accepted events not yet in the database
+            "spilled_bytes": n                  # of them, bytes waiting in the local spill file
+          },
+          "timestamp": "…"                      # UTC ISO-8601
+        }
+    """
+    database = manager.registry.health().to_dict()
+    del database["error"]  # the server's log has it; /health needs no key
     return {
-        "status": "healthy",
+        "status": "healthy" if database["status"] == "ok" else "degraded",
         "active_sessions": manager.live_count,
         "warm_sessions": manager.warm_count,
+        "database": database,
         "timestamp": datetime.now(UTC).isoformat(),
     }
 

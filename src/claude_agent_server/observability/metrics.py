@@ -5,14 +5,17 @@ global registry, so several apps can share a process). The session layer knows
 nothing of it: the manager calls :meth:`ServerMetrics.observe` with every event
 (a cheap, synchronous call on the turn's path: no I/O, O(1) per event), the
 ``/metrics`` route awaits :meth:`ServerMetrics.refresh` for the values read from
-the manager, the SSE responses hold :meth:`ServerMetrics.sse_subscribed`, and the
+the manager (it answers during a database outage too, so the registry's gauges
+can be watched then), the SSE responses hold :meth:`ServerMetrics.sse_subscribed`, and the
 proxy routes time each request with a :class:`~.proxy.ProxyTimer`.
 
 Every name starts with ``claude_agent_server_``; times are seconds, measured with
 ``time.monotonic`` when the events are observed:
 
 =========================================== ========== ====================================================
-``sessions{state}``                          gauge      ``live``, ``hibernated``, ``warm`` (ready in the pool)
+``sessions{state}``                          gauge      ``live``, ``hibernated``, ``warm`` (ready in the pool);
+                                                        no ``hibernated`` sample while the registry's database
+                                                        is unavailable (it is read there)
 ``cli_processes``                            gauge      Claude Code processes, warm ones included
 ``turns_total{outcome}``                     counter    ``completed``, ``error``, ``interrupted``
 ``turn_duration_seconds{outcome}``           histogram  ``turn_started`` → ``result``/``error``
@@ -28,7 +31,14 @@ Every name starts with ``claude_agent_server_``; times are seconds, measured wit
                                                         whose process ran (a failed start is not counted)
 ``sse_subscribers``                          gauge      SSE responses being sent
 ``events_persisted_total``                   counter    events the registry's writer stored
-``events_dropped_total``                     counter    events dropped (its queue was full)
+``events_dropped_total``                     counter    events lost: neither written to the registry nor kept in
+                                                        its spill file (should stay 0)
+``events_spilled_total``                     counter    events moved to the spill file (memory over its bound,
+                                                        or the database unreachable); written later
+``registry_pending_events``                  gauge      accepted events not yet in the database (memory + spill)
+``registry_spilled_bytes``                   gauge      bytes of the spill file not yet written
+``registry_database_up``                     gauge      1 when the database answers and nothing spilled waits
+                                                        (``/health`` ``database.status`` ``ok``), else 0
 ``proxy_requests_total{model,status}``       counter    ``/v1/messages`` and ``count_tokens``
 ``proxy_request_duration_seconds{model}``    histogram  until the reply (a stream: its end) is sent
 =========================================== ========== ====================================================
@@ -46,6 +56,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from ..sessions.events import Event
+from ..store import RegistryUnavailable, WriterHealth
 from . import logs
 
 PREFIX = "claude_agent_server_"
@@ -87,12 +98,17 @@ class _Totals(Protocol):
     @property
     def dropped(self) -> int: ...
 
+    @property
+    def spilled(self) -> int: ...
+
+    def health(self) -> WriterHealth: ...
+
 
 class MetricsSource(Protocol):
     """What :meth:`ServerMetrics.refresh` reads, the :class:`SessionManager`'s
     ``live_count`` (CLI processes, warm ones included), ``warm_count`` (warm sessions
-    ready in the pool), ``registry`` (its ``persisted`` and ``dropped`` event totals)
-    and ``counts()``."""
+    ready in the pool), ``registry`` (its ``persisted``, ``dropped`` and ``spilled`` event
+    totals and ``health()``) and ``counts()``."""
 
     @property
     def live_count(self) -> int: ...
@@ -122,23 +138,41 @@ class _ReadAtScrape:
     """A collector for values kept elsewhere: the last :meth:`ServerMetrics.refresh`'s reading."""
 
     def __init__(self) -> None:
-        self.sessions = dict.fromkeys(SESSION_STATES, 0)
+        self.sessions: dict[str, int | None] = dict.fromkeys(SESSION_STATES, 0)
         self.cli_processes = 0
         self.persisted = 0
         self.dropped = 0
+        self.spilled = 0
+        self.pending = 0
+        self.spilled_bytes = 0
+        self.database_up = 1
 
     def collect(self) -> Iterable[Metric]:
         sessions = GaugeMetricFamily(
             f"{PREFIX}sessions", "Sessions by state (warm: pre-started CLIs waiting in the pool).", labels=["state"]
         )
         for state, count in self.sessions.items():
-            sessions.add_metric([state], count)
+            if count is not None:
+                sessions.add_metric([state], count)
         yield sessions
         yield GaugeMetricFamily(
             f"{PREFIX}cli_processes", "Claude Code CLI processes held (warm ones included).", value=self.cli_processes
         )
         yield CounterMetricFamily(f"{PREFIX}events_persisted", "Events written to the registry.", value=self.persisted)
-        yield CounterMetricFamily(f"{PREFIX}events_dropped", "Events dropped: the registry's queue was full.", value=self.dropped)
+        yield CounterMetricFamily(
+            f"{PREFIX}events_dropped", "Events lost: neither written to the registry nor spilled (should stay 0).", value=self.dropped
+        )
+        yield CounterMetricFamily(f"{PREFIX}events_spilled", "Events moved to the registry's spill file.", value=self.spilled)
+        yield GaugeMetricFamily(
+            f"{PREFIX}registry_pending_events", "Accepted events not yet in the registry's database.", value=self.pending
+        )
+        yield GaugeMetricFamily(
+            f"{PREFIX}registry_spilled_bytes", "Bytes of the registry's spill file not yet written.", value=self.spilled_bytes
+        )
+        yield GaugeMetricFamily(
+            f"{PREFIX}registry_database_up", "1 when the registry's database answers and nothing spilled waits.",
+            value=self.database_up,
+        )
 
     describe = collect
 
@@ -219,14 +253,24 @@ class ServerMetrics:
     async def refresh(self, manager: MetricsSource) -> None:
         """Read the values kept by the manager for the next rendering: sessions by state
         (``live``: those holding a CLI process, ready warm ones excepted), CLI processes
-        (warm ones included) and the registry's event totals."""
-        hibernated = (await manager.counts()).get("hibernated", 0)
+        (warm ones included), the registry's event totals and its database's state.
+        While the database is unavailable there is no ``hibernated`` reading."""
+        hibernated: int | None
+        try:
+            hibernated = (await manager.counts()).get("hibernated", 0)
+        except RegistryUnavailable:
+            hibernated = None
         processes, warm = manager.live_count, manager.warm_count
-        read = self._read
+        registry, read = manager.registry, self._read
+        health = registry.health()
         read.sessions = {"live": max(processes - warm, 0), "hibernated": hibernated, "warm": warm}
         read.cli_processes = processes
-        read.persisted = manager.registry.persisted
-        read.dropped = manager.registry.dropped
+        read.persisted = registry.persisted
+        read.dropped = registry.dropped
+        read.spilled = registry.spilled
+        read.pending = health.pending_events
+        read.spilled_bytes = health.spilled_bytes
+        read.database_up = int(health.status == "ok")
 
     def sse_subscribed(self) -> AbstractContextManager[Any]:
         """Counts one SSE subscriber while entered."""

@@ -11,6 +11,14 @@ across sessions, hibernation and restarts (microseconds since the epoch, or one
 more than the last id when that is larger), so a ``Last-Event-ID`` is valid on
 either stream and across restarts. Ids are not contiguous.
 
+**The cursor rule.** A stream resumes after any cursor up to the clock's bound,
+``max(last id handed out, now in microseconds)`` (:meth:`EventClock.admit`), and
+the clock then moves past the cursor, so every later event has a larger id. A
+cursor from before a crash therefore always resumes, even the id of a frame that
+was never stored (a ``text_delta``, or an event the crash caught in the writer's
+queue): the client gets what was stored after it, then live events. Only a cursor
+beyond the bound (from the future: no server on this clock issued it) is refused.
+
 Session event types and their ``data`` (all also carry ``type``,
 ``session_id``, ``id`` and ``created_at`` in their JSON form):
 
@@ -100,6 +108,19 @@ class EventClock:
         self.last = max(self.last + 1, time.time_ns() // 1000)
         return self.last
 
+    def bound(self) -> int:
+        """The greatest id this clock (or one before a restart, on the same wall clock)
+        can have handed out by now: ``max(last, now in microseconds)``."""
+        return max(self.last, time.time_ns() // 1000)
+
+    def admit(self, cursor: int) -> bool:
+        """Whether a client's cursor may be resumed after (``cursor <= bound()``); if so the
+        clock moves past it, so every id handed out later is larger than ``cursor``."""
+        if cursor > self.bound():
+            return False
+        self.last = max(self.last, cursor)
+        return True
+
 
 def _size(event: Event) -> int:
     """About how many bytes an event holds in memory (its data's JSON length, plus a little)."""
@@ -113,6 +134,8 @@ History = Callable[[int], Awaitable[list[Event]]]
 """``history(after)``: persisted events with ``id > after``, oldest first (a page)."""
 Sink = Callable[[Event], None]
 """Called with every event appended to a log (persist it, forward it)."""
+Durable = Callable[[], Awaitable[None]]
+"""``await durable()``: returns once every event handed to the sink so far is durable."""
 
 
 class EventLog:
@@ -127,6 +150,7 @@ class EventLog:
         sink: Called with every event appended.
         max_bytes: Bytes of events (their JSON data, roughly) kept in memory; the
             newest event is kept whatever its size.
+        durable: Waits until what the sink was given is durable (the registry's flush).
     """
 
     def __init__(
@@ -137,6 +161,7 @@ class EventLog:
         history: History | None = None,
         sink: Sink | None = None,
         max_bytes: int = 8 * 1024 * 1024,
+        durable: Durable | None = None,
     ) -> None:
         self.session_id = session_id
         self._clock = clock
@@ -147,6 +172,7 @@ class EventLog:
         self._max_bytes = max_bytes
         self._history = history
         self._sink = sink
+        self._durable = durable
         self._floor = clock.last
         """Every event with an id up to this is not in the buffer (it may be in the registry)."""
         self._changed = asyncio.Event()
@@ -160,6 +186,15 @@ class EventLog:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def clock(self) -> EventClock:
+        """Where the log's ids come from."""
+        return self._clock
+
+    def replays_from_memory(self, after: int) -> bool:
+        """Whether :meth:`subscribe` from ``after`` starts without reading the registry."""
+        return self._history is None or after >= self._floor
 
     def append(self, type: EventType, /, **data: Any) -> Event:
         """Record a new event, hand it to the sink and wake every subscriber. Returns it."""
@@ -178,6 +213,17 @@ class EventLog:
             self._sink(event)
         self._wake()
         return event
+
+    async def wait_durable(self) -> None:
+        """Return once every event appended so far is durable (at once for a log that
+        persists nothing).
+
+        Raises:
+            claude_agent_server.store.StoreError: Not within the registry's flush timeout.
+            RuntimeError: The registry's writer has stopped.
+        """
+        if self._durable is not None:
+            await self._durable()
 
     def close(self) -> None:
         """End the log: subscribers finish after the events already recorded."""

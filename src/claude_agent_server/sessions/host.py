@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -28,11 +29,16 @@ class SessionHost(Protocol):
             ServerShuttingDown: It does.
         """
 
-    async def acquire(self, session: Session) -> None:
-        """Reserve a live slot for the session's process (may hibernate another session).
+    def reserve(self, session: Session) -> asyncio.Task[None] | None:
+        """Reserve a live slot for the session's process now, with no ``await`` between the
+        check and the reservation (it may begin hibernating another session).
+
+        Returns:
+            The other session's stop, to await (shielded) before the process starts; None
+            when a slot was free.
 
         Raises:
-            TooManySessions: Every live session is busy.
+            TooManySessions: Every live session is busy (nothing reserved).
             ServerShuttingDown: The server is stopping.
         """
 

@@ -64,11 +64,20 @@ class EventJournal:
             await self._registry.flush()
             return [_to_event(r) for r in await self._registry.events(session_id=session_id, after=after)]
 
-        return EventLog(session_id, self.clock, self._buffer_size, history=history, sink=self._on_event, max_bytes=self._buffer_bytes)
+        return EventLog(
+            session_id, self.clock, self._buffer_size, history=history, sink=self._on_event,
+            max_bytes=self._buffer_bytes, durable=self._registry.flush,
+        )
 
-    def record(self, session_id: str, type: str, **data: Any) -> None:
-        """Persist an event of a session that is not loaded (recovery after a restart)."""
-        self._registry.append(_to_record(Event(self.clock.next(), type, session_id, data)))  # type: ignore[arg-type]
+    def record(self, session_id: str, type: str, **data: Any) -> Event:
+        """Persist an event of a session that is not loaded (recovery after a restart) and
+        put it on the global stream as a loaded session's would be (a ``status`` event is
+        not; announce its ``session_status`` instead). Returns it."""
+        event = Event(self.clock.next(), type, session_id, data)  # type: ignore[arg-type]
+        self._registry.append(_to_record(event))
+        if type != "status":
+            self.events.publish(event)
+        return event
 
     def announce(self, type: str, session_id: str, **data: Any) -> None:
         """A lifecycle event on the global stream (persisted)."""

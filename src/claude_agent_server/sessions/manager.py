@@ -28,7 +28,7 @@ from typing import Any
 
 from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient
 
-from ..store import Registry, SessionRecord
+from ..store import Registry, SessionRecord, StoreError
 from . import transcripts
 from .errors import (
     InvalidSessionRequest,
@@ -120,14 +120,18 @@ class SessionManager:
     async def start(self) -> list[str]:
         """Recover the registry left by a previous server: sessions that were live
         are hibernated, and a turn that was running is ended in its event log with an
-        ``error`` event (reason ``server_restart``). Returns the recovered ids."""
+        ``error`` event (reason ``server_restart``). Both streams carry what recovery
+        records: the session's own gets ``error`` and ``status`` hibernated, the global
+        one ``error`` and ``session_status`` hibernated. Returns the recovered ids."""
         self.loop = asyncio.get_running_loop()
         await self.journal.resume()
         recovered = await self.registry.recover()
         for record in recovered:
+            sid = record.session_id
             if record.status in LIVE_STATUSES:
-                self.journal.record(record.session_id, "error", message="the server stopped during the turn", reason="server_restart")
-            self.journal.record(record.session_id, "status", status="hibernated")
+                self.journal.record(sid, "error", message="the server stopped during the turn", reason="server_restart")
+            self.journal.record(sid, "status", status="hibernated")
+            self.journal.announce("session_status", sid, status="hibernated", state="hibernated")
         if recovered:
             log.info("recovered %d session(s) left live by the previous server; they are hibernated", len(recovered))
         await self.registry.flush()
@@ -335,7 +339,12 @@ class SessionManager:
                 await session.close()  # a caller cancelled mid-start: no process may outlive this
                 raise
             self._sessions[sid] = session
-            await self.registry.put(record)
+            try:
+                await self.registry.put(record)
+            except BaseException:  # e.g. RegistryUnavailable: no session the registry does not know
+                del self._sessions[sid]
+                await session.close()
+                raise
             self.registry.update(record)  # anything that changed while it was written
             self.journal.announce("session_created", sid, session=session.snapshot())
             return session
@@ -446,7 +455,10 @@ class SessionManager:
             task.cancel()
         await self._pool.close()
         await asyncio.gather(*(s.suspend("server_shutdown", "The server is shutting down") for s in self._live_sessions()), return_exceptions=True)
-        await self.registry.flush()
+        try:
+            await self.registry.flush()
+        except (StoreError, RuntimeError) as exc:  # the registry's close reports what it could not keep
+            log.error("the registry could not make the last events durable: %s", exc)
 
     # -- the session host (called by sessions) ---------------------------------
 
@@ -464,9 +476,9 @@ class SessionManager:
     def admit(self, session: Session) -> None:
         self._admit()
 
-    async def acquire(self, session: Session) -> None:
+    def reserve(self, session: Session) -> asyncio.Task[None] | None:
         self._admit()
-        await self._slots.acquire(session)
+        return self._slots.reserve(session)
 
     def release(self, session: Session) -> None:
         self._slots.release(session.id)

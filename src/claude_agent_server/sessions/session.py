@@ -336,12 +336,17 @@ class Session:
             self._uses -= 1
 
     async def _start_process(self, phase: Literal["connecting", "waking"]) -> None:
+        # The slot first: a refused start (TooManySessions) announces nothing and counts no wake.
+        stopping = self._host.reserve(self)
         self._starting = phase
         self._status_changed()
         try:
-            await self._host.acquire(self)
-        except BaseException:
+            if stopping is not None:
+                with contextlib.suppress(Exception):  # the other session's failure is its caller's to report
+                    await asyncio.shield(stopping)
+        except BaseException:  # cancelled while the other session stopped: give the slot back
             self._starting = None
+            self._host.release(self)
             self._status_changed()
             raise
         try:

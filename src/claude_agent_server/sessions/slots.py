@@ -10,7 +10,6 @@ reservation it guards happen in one step, with no ``await`` between them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
 
@@ -56,14 +55,20 @@ class LiveSlots:
         """Mark a session as warm (or as taken from the pool)."""
         (self._warm.add if warm else self._warm.discard)(session_id)
 
-    async def acquire(self, session: Session) -> None:
-        """A slot for ``session``, making room if the cap is reached.
+    def reserve(self, session: Session) -> asyncio.Task[None] | None:
+        """Take a slot for ``session`` now, making room if the cap is reached; the check and
+        the reservation happen in this call, with no ``await`` between them.
+
+        Returns:
+            The stop of the session whose slot it took, to await (shielded) before the
+            session's CLI starts; None when a slot was free.
 
         Raises:
-            TooManySessions: Every slot is held by a busy session (or ``session`` is warm).
+            TooManySessions: Every slot is held by a busy session (or ``session`` is warm);
+                nothing is reserved.
         """
         if session.id in self._held:
-            return
+            return None
         stopping: asyncio.Task[None] | None = None
         if len(self._held) >= self.cap:
             if session.id in self._warm:
@@ -77,11 +82,10 @@ class LiveSlots:
                 log.info("hibernating session %s (least recently used) to make room for %s", victim.id, session.id)
                 stopping = victim.begin_hibernate()  # claimed now: nobody else picks or uses it
         self._held.add(session.id)
-        if stopping is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(stopping)
+        return stopping
 
     def release(self, session_id: str) -> None:
         """The session's CLI is gone. Idempotent."""
         self._held.discard(session_id)
         self._warm.discard(session_id)
+

@@ -3,11 +3,15 @@ and the blocking reply assembled from them."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
+from ..store import StoreError
 from .events import TURN_END, Event
 from .session import Session
+
+log = logging.getLogger(__name__)
 
 
 async def turn_events(session: Session, started: Event) -> AsyncIterator[Event]:
@@ -15,12 +19,21 @@ async def turn_events(session: Session, started: Event) -> AsyncIterator[Event]:
 
     Events of other types interleaved in the session (status, permissions) are
     included; the iterator ends after the turn's ``result`` or ``error`` event,
-    or when the session closes.
+    or when the session closes. The ending event is yielded only once the turn's
+    events (and the session's totals) are durable — in the registry, or in its spill
+    file while the database is away — so an acknowledged turn survives a crash of the
+    server (one flush, one commit, per turn). If they cannot be made durable within
+    the registry's flush timeout the ending event is yielded anyway (and logged).
     """
     async for event in session.events.subscribe(after=started.id - 1):
-        yield event
         if event.type in TURN_END:
+            try:
+                await session.events.wait_durable()
+            except (StoreError, RuntimeError) as exc:
+                log.warning("session %s: the end of the turn is not durable yet: %s", session.id, exc)
+            yield event
             return
+        yield event
 
 
 def build_reply(session_id: str, events: Iterable[Event]) -> dict[str, Any]:

@@ -5,6 +5,8 @@ every connection. pysqlite's own implicit BEGIN is turned off and SQLAlchemy's
 ``begin`` event emits ours instead: ``BEGIN IMMEDIATE`` on the engine returned by
 :func:`writing` (the single writer takes the write lock up front, so it never
 meets ``database is locked`` half-way through), plain deferred ``BEGIN`` elsewhere.
+PostgreSQL connections get a connect and a statement timeout, so an outage is
+noticed in bounded time even when the network drops packets instead of refusing.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 _BEGIN_OPTION = "registry_sqlite_begin"
 _PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=5000")
+CONNECT_TIMEOUT = 10.0
+"""Seconds a PostgreSQL connection attempt (or a wait for a pooled connection) may take."""
+COMMAND_TIMEOUT = 60.0
+"""Seconds a PostgreSQL statement may take."""
 
 
 def default_database_url(data_dir: Path) -> str:
@@ -60,7 +66,9 @@ def make_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     parsed = parsed.set(drivername=_ASYNC_DRIVERS.get(parsed.drivername, parsed.drivername))
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(parsed, pool_pre_ping=True)
+        # A database that stops answering fails a connection attempt or a statement in bounded time.
+        connect_args = {"timeout": CONNECT_TIMEOUT, "command_timeout": COMMAND_TIMEOUT}
+        return create_async_engine(parsed, pool_pre_ping=True, pool_timeout=CONNECT_TIMEOUT, connect_args=connect_args)
     kwargs: dict[str, Any] = {"paramstyle": "named"}  # aiosqlite once bound qmark params out of order (Prefect #6702)
     if parsed.database in (None, "", ":memory:"):
         # One connection (a memory database dies with it), handed to one user at a time.

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from .records import EventRecord, SessionRecord, SessionState
+from .writer import WriterHealth
 
 
 class Registry(Protocol):
@@ -14,7 +15,10 @@ class Registry(Protocol):
 
     Reads are awaited; writes of events and record updates are *enqueued*
     (never block, never await) and written in batches by one writer task, in
-    the order they were enqueued. :meth:`flush` waits for what was enqueued so far.
+    the order they were enqueued, and kept through a database outage (in memory,
+    then in a local spill file). :meth:`flush` waits until what was enqueued so far
+    is durable. Every awaited call raises :class:`~.errors.RegistryUnavailable`
+    (``retry_after`` seconds) while the database cannot be reached.
     """
 
     async def close(self) -> None:
@@ -68,8 +72,7 @@ class Registry(Protocol):
     # -- events --------------------------------------------------------------
 
     def append(self, event: EventRecord) -> None:
-        """Enqueue an event; dropped (and counted in :attr:`dropped`) when the
-        queue is full. Never blocks. Writing an id twice is a no-op."""
+        """Enqueue an event. Never blocks. Writing an id twice is a no-op."""
 
     async def events(self, *, session_id: str | None, after: int, limit: int = 10_000) -> list[EventRecord]:
         """Persisted events with ``id > after``, oldest first, at most ``limit``.
@@ -84,12 +87,27 @@ class Registry(Protocol):
         """The greatest persisted event id (0 when there is none)."""
 
     async def flush(self) -> None:
-        """Wait until everything enqueued before this call is written."""
+        """Wait until everything enqueued before this call is durable: in the database or,
+        while it cannot be reached, fsync'd to the spill file.
+
+        Raises:
+            RegistryUnavailable: Neither happened within the registry's flush timeout.
+        """
+
+    def health(self) -> WriterHealth:
+        """The database's state as the writer sees it, and what waits to be written."""
+
+    def check(self) -> None:
+        """Raise :class:`~.errors.RegistryUnavailable` if reads would now (no I/O)."""
 
     @property
     def persisted(self) -> int:
         """Events written since the registry opened."""
 
     @property
+    def spilled(self) -> int:
+        """Events moved to the spill file since the registry opened (written later)."""
+
+    @property
     def dropped(self) -> int:
-        """Events dropped because the queue was full, since the registry opened."""
+        """Events lost (neither written nor spilled) since the registry opened; should stay 0."""

@@ -2,22 +2,50 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import get_args
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import delete, func, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from . import migrate
-from .dialects import upsert
+from . import migrate, tables
+from .dialects import insert_ignoring, upsert
 from .engine import make_engine, writing
+from .errors import is_unreachable
 from .records import EventRecord, SessionRecord, SessionState, utcnow
+from .spill import Row, SpillFile
 from .tables import aliases, events, sessions
-from .writer import Writer
+from .writer import Commit, Writer, WriterHealth
 
 STATES: tuple[SessionState, ...] = get_args(SessionState)
+CATCH_UP_TIMEOUT = 300.0
+"""Seconds :meth:`SqlRegistry.open` waits for rows a previous run spilled to be written."""
+
+
+def _committer(engine: AsyncEngine) -> Commit:
+    """The writer's transaction: new events (ids already present skipped), then the
+    newest snapshot of each session; ``SELECT 1`` when there is nothing to write (a probe)."""
+    writes = writing(engine)  # BEGIN IMMEDIATE on SQLite
+
+    async def commit(event_rows: list[Row], record_rows: list[Row]) -> int:
+        async with writes.begin() as conn:
+            if not event_rows and not record_rows:
+                await conn.execute(select(literal(1)))
+                return 0
+            inserted = 0
+            if event_rows:  # insertmanyvalues splits the rows under the driver's bind-parameter limit
+                result = await conn.execute(insert_ignoring(conn.dialect, tables.events), event_rows)
+                inserted = len(result.all())
+            if record_rows:
+                await conn.execute(upsert(conn.dialect, tables.sessions, ["session_id"]), record_rows)
+        return inserted
+
+    return commit
 
 
 class SqlRegistry:
@@ -25,7 +53,10 @@ class SqlRegistry:
 
     Open with :meth:`open` and always :meth:`close`. Reads and :meth:`put` are
     awaited; :meth:`append` and :meth:`update` enqueue for the single
-    :class:`~.writer.Writer` and return at once.
+    :class:`~.writer.Writer` and return at once; it keeps them through a database
+    outage (see :mod:`.writer`). Every awaited call raises
+    :class:`~.errors.RegistryUnavailable` while the database cannot be reached or
+    the writer is still writing what it spilled meanwhile.
     """
 
     def __init__(self, engine: AsyncEngine, writer: Writer) -> None:
@@ -40,41 +71,79 @@ class SqlRegistry:
         *,
         batch_size: int = 500,
         flush_interval: float = 0.05,
-        queue_limit: int = 100_000,
+        buffer_bytes: int = 64 * 1024 * 1024,
+        spill_path: Path | None = None,
+        max_retry_delay: float = 5.0,
+        flush_timeout: float = 30.0,
     ) -> SqlRegistry:
-        """Connect, migrate the schema to the newest revision and start the writer.
+        """Connect, migrate the schema to the newest revision, start the writer and let it
+        write what a previous run left in the spill file.
 
         Args:
             url: A SQLAlchemy URL, ``sqlite+aiosqlite:///<path>`` or
                 ``postgresql+asyncpg://...`` (see :func:`~.engine.default_database_url`).
             batch_size: Events per write transaction, at most.
             flush_interval: Seconds a queued item may wait for its batch.
-            queue_limit: Events the write queue holds before it drops new ones.
+            buffer_bytes: Bytes of events and records waiting in memory; beyond, they go to
+                the spill file (without one, the oldest events are dropped).
+            spill_path: The spill file (see :func:`~.spill.spill_path`); None: none.
+            max_retry_delay: Seconds between retries of a failed write, at most.
+            flush_timeout: Seconds :meth:`flush` waits at most.
 
         Raises:
             sqlalchemy.exc.DBAPIError: The database cannot be reached or migrated.
+            RegistryUnavailable: What a previous run spilled could not be written within
+                ``CATCH_UP_TIMEOUT`` seconds.
         """
         engine = make_engine(url)
         try:
             await migrate.upgrade(engine)
+            spill = await asyncio.to_thread(SpillFile, spill_path) if spill_path is not None else None
         except BaseException:
             await engine.dispose()
             raise
-        writer = Writer(engine, batch_size=batch_size, flush_interval=flush_interval, queue_limit=queue_limit)
-        return cls(engine, writer)
+        writer = Writer(
+            _committer(engine), batch_size=batch_size, flush_interval=flush_interval, buffer_bytes=buffer_bytes,
+            spill=spill, max_retry_delay=max_retry_delay, flush_timeout=flush_timeout,
+        )
+        registry = cls(engine, writer)
+        try:
+            await writer.caught_up(CATCH_UP_TIMEOUT)
+        except BaseException:
+            await registry.close()
+            raise
+        return registry
 
     async def close(self) -> None:
-        """Write what is queued, stop the writer and dispose of the engine."""
+        """Make what is queued durable (written, or spilled while the database is away: the
+        next registry opened with the same spill file writes it), stop the writer, dispose
+        of the engine."""
         try:
             await self._writer.close()
         finally:
             await self._engine.dispose()
 
+    @contextlib.asynccontextmanager
+    async def _connect(self, *, write: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A connection (a ``BEGIN IMMEDIATE`` transaction when ``write``) once the registry is available.
+
+        Raises:
+            RegistryUnavailable: It is not, or the database cannot be reached now.
+        """
+        self._writer.check()
+        try:
+            async with self._writes.begin() if write else self._engine.connect() as conn:
+                yield conn
+        except Exception as exc:
+            if is_unreachable(exc):
+                raise self._writer.unreachable(exc) from exc
+            raise
+
     # -- sessions ------------------------------------------------------------
 
     async def get(self, session_id: str) -> SessionRecord | None:
         """The record with this id (any state), or None."""
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             row = (await conn.execute(select(sessions).where(sessions.c.session_id == session_id))).first()
         return None if row is None else SessionRecord(**row._mapping)
 
@@ -86,7 +155,7 @@ class SqlRegistry:
             sqlalchemy.exc.IntegrityError: Another record has its ``agentcore_session_id``.
         """
         await self._writer.flush()
-        async with self._writes.begin() as conn:
+        async with self._connect(write=True) as conn:
             await conn.execute(upsert(conn.dialect, sessions, ["session_id"]), asdict(record))
 
     def update(self, record: SessionRecord) -> None:
@@ -113,14 +182,14 @@ class SqlRegistry:
         if cwd is not None:
             query = query.where(sessions.c.spec["cwd"].as_string() == cwd)
         query = query.order_by(sessions.c.last_activity.desc(), sessions.c.session_id).limit(limit).offset(offset)
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             rows = await conn.execute(query)
         return [SessionRecord(**row._mapping) for row in rows]
 
     async def count_by_state(self) -> dict[str, int]:
         """``{"live": n, "hibernated": n, "closed": n}``, 0 for a state with no record."""
         query = select(sessions.c.state, func.count()).group_by(sessions.c.state)
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             counts = dict((await conn.execute(query)).all())
         return {state: counts.get(state, 0) for state in STATES}
 
@@ -132,7 +201,7 @@ class SqlRegistry:
         """
         await self._writer.flush()
         live = sessions.c.state == "live"
-        async with self._writes.begin() as conn:
+        async with self._connect(write=True) as conn:
             rows = await conn.execute(select(sessions).where(live).order_by(sessions.c.last_activity))
             before = [SessionRecord(**row._mapping) for row in rows]
             await conn.execute(update(sessions).where(live).values(state="hibernated", status="hibernated"))
@@ -143,7 +212,7 @@ class SqlRegistry:
     async def find_alias(self, namespace: str, alias: str) -> str | None:
         """The session id filed under ``alias`` in ``namespace``, or None."""
         query = select(aliases.c.session_id).where(aliases.c.namespace == namespace, aliases.c.alias == alias)
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             return await conn.scalar(query)
 
     async def aliases_of(self, namespace: str, session_id: str) -> list[str]:
@@ -153,7 +222,7 @@ class SqlRegistry:
             .where(aliases.c.namespace == namespace, aliases.c.session_id == session_id)
             .order_by(aliases.c.created_at, aliases.c.alias)
         )
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             return list((await conn.scalars(query)).all())
 
     async def put_alias(self, namespace: str, alias: str, session_id: str, *, replace: bool = False) -> None:
@@ -163,7 +232,7 @@ class SqlRegistry:
             replace: Also drop the session's other aliases in ``namespace``, in the same transaction.
         """
         row = {"namespace": namespace, "alias": alias, "session_id": session_id, "created_at": utcnow()}
-        async with self._writes.begin() as conn:
+        async with self._connect(write=True) as conn:
             if replace:
                 await conn.execute(
                     delete(aliases).where(aliases.c.namespace == namespace, aliases.c.session_id == session_id)
@@ -172,13 +241,13 @@ class SqlRegistry:
 
     async def drop_alias(self, namespace: str, alias: str) -> None:
         """Remove an alias (nothing happens when there is none)."""
-        async with self._writes.begin() as conn:
+        async with self._connect(write=True) as conn:
             await conn.execute(delete(aliases).where(aliases.c.namespace == namespace, aliases.c.alias == alias))
 
     # -- events --------------------------------------------------------------
 
     def append(self, event: EventRecord) -> None:
-        """Enqueue an event; counted in :attr:`dropped` when the queue is full."""
+        """Enqueue an event (kept through an outage; see :mod:`.writer`)."""
         self._writer.append(event)
 
     async def events(self, *, session_id: str | None, after: int, limit: int = 10_000) -> list[EventRecord]:
@@ -193,7 +262,7 @@ class SqlRegistry:
         query = select(events).where(events.c.id > after)
         if session_id is not None:
             query = query.where(events.c.session_id == session_id, events.c.server.is_(False))
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             rows = await conn.execute(query.order_by(events.c.id).limit(limit))
         return [EventRecord(**row._mapping) for row in rows]
 
@@ -203,21 +272,31 @@ class SqlRegistry:
         query = select(func.coalesce(func.sum(cost), 0.0)).where(
             events.c.type == "result", events.c.server.is_(False), events.c.created_at >= since.astimezone(UTC).isoformat()
         )
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             return float(await conn.scalar(query) or 0.0)
 
     async def last_event_id(self) -> int:
         """The greatest persisted event id (0 when there is none)."""
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             return await conn.scalar(select(func.coalesce(func.max(events.c.id), 0)))
 
     async def flush(self) -> None:
-        """Wait until everything enqueued before this call is written.
+        """Wait until everything enqueued before this call is durable: in the database, or,
+        while it cannot be reached, fsync'd to the spill file.
 
         Raises:
+            RegistryUnavailable: Neither within ``flush_timeout`` seconds.
             RuntimeError: The writer task has stopped.
         """
         await self._writer.flush()
+
+    def health(self) -> WriterHealth:
+        """The database as the writer sees it (``ok``, ``unavailable``, ``catching_up``) and what waits."""
+        return self._writer.health()
+
+    def check(self) -> None:
+        """Raise :class:`~.errors.RegistryUnavailable` now if a read would (no I/O)."""
+        self._writer.check()
 
     @property
     def persisted(self) -> int:
@@ -225,14 +304,14 @@ class SqlRegistry:
         return self._writer.persisted
 
     @property
-    def dropped(self) -> int:
-        """Events refused because the queue was full (and anything enqueued after :meth:`close`), since open."""
-        return self._writer.dropped
+    def spilled(self) -> int:
+        """Events moved to the spill file since open (written to the database later)."""
+        return self._writer.spilled
 
     @property
-    def failed(self) -> int:
-        """Events lost with write batches that failed every retry, since the registry opened."""
-        return self._writer.failed
+    def dropped(self) -> int:
+        """Events lost since open: never written nor spilled (see :mod:`.writer`); should stay 0."""
+        return self._writer.dropped
 
     @property
     def batches(self) -> int:

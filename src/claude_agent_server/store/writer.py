@@ -1,92 +1,192 @@
-"""The registry's single writer: one task writes queued events and record snapshots in batches.
+"""The registry's single writer: one task writes queued events and record snapshots in batches,
+and keeps them through a database outage.
 
 Callers never wait: :meth:`Writer.append` and :meth:`Writer.update` only enqueue.
 The task writes a batch when ``batch_size`` events are waiting, when
 :meth:`Writer.flush` asks, or ``flush_interval`` seconds after the first item
 arrived, one transaction per batch (``BEGIN IMMEDIATE`` on SQLite): the events
-(ids already present are skipped), then the newest snapshot of each session.
+(ids already present are skipped: an id is an idempotency key), then the newest
+snapshot of each session.
 
-Every accepted item gets a sequence number; after each batch the writer
-publishes the highest number below which everything is written, and
-:meth:`Writer.flush` waits for the number current when it was called.
+**Durable** means in the database, or appended to the spill file and fsync'd.
+Every accepted item gets a sequence number; :meth:`Writer.flush` returns once
+every item numbered before the call is durable.
+
+**Nothing accepted is dropped while the database is away.** A write that fails
+because the database cannot be reached (:func:`~.errors.is_unreachable`) is
+retried with exponential backoff (``retry_delay`` doubling up to
+``max_retry_delay`` seconds) until it succeeds. Meanwhile, at each retry and at
+once when :meth:`Writer.flush` waits, everything in memory moves to the spill
+file (:mod:`.spill`), so flushing costs one fsync and a running turn goes on.
+More than ``buffer_bytes`` waiting in memory also moves there, whatever the
+database's state. Once the database answers, the spill file is written first,
+oldest rows first, then memory: events exactly once, each session's newest
+snapshot last. Until the spill file is empty the registry is *unavailable*
+(*catching up*): readers get :class:`~.errors.RegistryUnavailable` (their answer
+would be stale), and a flush is served by the spill file too.
+
+Items are lost only when they can be neither written nor spilled: a batch the
+database refuses for its data (not its reachability) is retried row by row and
+the rows refused again are dropped; without a usable spill file, events beyond
+``buffer_bytes`` are dropped oldest first; :meth:`Writer.close` gives up after
+``flush_timeout``. Each is logged and counted in :attr:`Writer.dropped`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections import deque
-from dataclasses import asdict
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from . import tables
-from .dialects import insert_ignoring, upsert
-from .engine import writing
+from .errors import RegistryUnavailable, is_unreachable, one_line
 from .records import EventRecord, SessionRecord
+from .spill import Chunk, Row, SpillFile
 
 log = logging.getLogger(__name__)
 
+Commit = Callable[[list[Row], list[Row]], Awaitable[int]]
+"""``commit(events, records)``: write event rows (skipping ids already present) and
+upsert session rows in one transaction; returns how many events were new. With both
+lists empty it still makes a round trip (a probe)."""
+
 LOG_DROPS_EVERY = 1000
-"""A full queue logs a warning on the first drop and then once per this many drops."""
+"""Drops log a warning on the first and then once per this many."""
+
+DatabaseStatus = Literal["ok", "unavailable", "catching_up"]
+
+
+@dataclass(slots=True)
+class _Item:
+    seq: int
+    row: Row
+    size: int
+
+
+@dataclass(slots=True)
+class _Batch:
+    events: list[Row]
+    records: list[Row]
+    taken: int = 0
+    """Events taken from the front of memory (a memory batch)."""
+    record_seqs: dict[str, int] = field(default_factory=dict)
+    chunk: Chunk | None = None
+    """Where the rows came from in the spill file (a spill batch)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WriterHealth:
+    """The writer's view of the database, for ``/health`` and the metrics.
+
+    ``status``: ``ok``; ``unavailable`` (writes fail; ``since`` when they began to,
+    ``error`` the last failure); ``catching_up`` (it answers again, the spill file
+    is being written). ``pending_events``: accepted, not yet in the database (in
+    memory or spilled); ``spilled_bytes``: bytes of the spill file not yet written.
+    """
+
+    status: DatabaseStatus
+    since: datetime | None
+    error: str | None
+    pending_events: int
+    spilled_bytes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "since": self.since.isoformat() if self.since else None,
+            "error": self.error,
+            "pending_events": self.pending_events,
+            "spilled_bytes": self.spilled_bytes,
+        }
+
+
+def _size(row: Row) -> int:
+    return len(json.dumps(row, default=str)) + 200
 
 
 class Writer:
-    """The writer task and its queue; create it inside a running event loop.
+    """The writer task and what waits for it; create it inside a running event loop.
 
     Args:
-        engine: The registry's engine (the writer uses its ``BEGIN IMMEDIATE`` form).
+        commit: Writes one batch (see :data:`Commit`).
         batch_size: Events per transaction, at most.
         flush_interval: Seconds an item may wait for a batch to fill.
-        queue_limit: Events the queue holds; more are dropped and counted.
-        retries: Further attempts at a failed batch before it is dropped.
-        retry_delay: Seconds before the first retry, doubling each time.
+        buffer_bytes: Bytes of rows (their JSON, roughly) kept in memory; beyond, they spill.
+        spill: The spill file; None: none (beyond ``buffer_bytes`` events are dropped).
+        retry_delay: Seconds before the first retry of a failed write, doubling each time...
+        max_retry_delay: ...up to this many.
+        write_timeout: Seconds one transaction may take before it counts as failed.
+        flush_timeout: Seconds :meth:`flush` waits at most.
     """
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        commit: Commit,
         *,
         batch_size: int = 500,
         flush_interval: float = 0.05,
-        queue_limit: int = 100_000,
-        retries: int = 3,
+        buffer_bytes: int = 64 * 1024 * 1024,
+        spill: SpillFile | None = None,
         retry_delay: float = 0.05,
+        max_retry_delay: float = 5.0,
+        write_timeout: float = 10.0,
+        flush_timeout: float = 30.0,
     ) -> None:
-        self._engine = writing(engine)
+        self._commit = commit
         self._batch_size = batch_size
         self._interval = flush_interval
-        self._limit = queue_limit
-        self._retries = retries
-        self._retry_delay = retry_delay
-        self._events: deque[tuple[int, dict[str, Any]]] = deque()  # (seq, events row)
-        self._snapshots: dict[str, dict[str, Any]] = {}  # session_id -> newest sessions row
+        self._limit = buffer_bytes
+        self._spill = spill
+        self._first_delay = retry_delay
+        self._max_delay = max_retry_delay
+        self._delay = retry_delay
+        self._write_timeout = write_timeout
+        self._flush_timeout = flush_timeout
+        self._events: deque[_Item] = deque()
+        self._records: dict[str, _Item] = {}  # session_id -> newest snapshot
+        self._bytes = 0
         self._seq = 0  # the last sequence number handed out
-        self._done = 0  # every item numbered up to this is written (or given up)
+        self._durable = 0  # every item numbered up to this is durable
         self._waiters: deque[tuple[int, asyncio.Future[None]]] = deque()
         self._wake = asyncio.Event()
+        self._caught_up = asyncio.Event()
         self._closed = False
+        self._down_since: datetime | None = None
+        self._error: str | None = None
+        self._retry_at = 0.0  # loop time of the next attempt while down
+        self._spill_failing = False
         self.persisted = 0
         """Events inserted (ids already present not counted)."""
         self.dropped = 0
-        """Events and snapshots refused because the queue was full or the writer closed."""
-        self.failed = 0
-        """Events lost with batches that failed every attempt."""
+        """Events lost: refused for their data twice, beyond ``buffer_bytes`` with no spill
+        file, left when :meth:`close` gave up, or enqueued after it."""
+        self.spilled = 0
+        """Events moved to the spill file."""
         self.batches = 0
         """Transactions committed."""
+        if spill is not None and spill.pending:
+            log.warning("registry: %d events (%d bytes) spilled by a previous run wait in %s; writing them first",
+                        spill.events, spill.pending_bytes, spill.path)
+        self._update_caught_up()
         self._task = asyncio.create_task(self._run(), name="registry-writer")
         self._task.add_done_callback(self._on_stopped)
 
     # -- callers' side (never awaits) -----------------------------------------
 
     def append(self, event: EventRecord) -> None:
-        """Enqueue an event, or count it in :attr:`dropped` if the queue is full."""
-        if self._closed or len(self._events) >= self._limit:
-            self._drop(f"event {event.id}")
+        """Enqueue an event (counted in :attr:`dropped` after :meth:`close`)."""
+        if self._closed:
+            self._drop(f"event {event.id}", "the registry is closed")
             return
-        self._events.append((self._next_seq(), asdict(event)))
+        row = asdict(event)
+        item = _Item(self._next_seq(), row, _size(row))
+        self._events.append(item)
+        self._add_bytes(item.size)
         if len(self._events) == self._batch_size:
             self._wake.set()
 
@@ -99,94 +199,324 @@ class Writer:
         if record.created_at.tzinfo is None or record.last_activity.tzinfo is None:
             raise ValueError(f"session {record.session_id}: registry times must be timezone-aware")
         if self._closed:
-            self._drop(f"record {record.session_id}")
+            log.warning("registry: record %s enqueued after close; not written", record.session_id)
             return
-        self._snapshots[record.session_id] = asdict(record)
-        self._next_seq()
+        row = asdict(record)
+        item = _Item(self._next_seq(), row, _size(row))
+        old = self._records.pop(record.session_id, None)
+        if old is not None:
+            self._bytes -= old.size
+        self._records[record.session_id] = item
+        self._add_bytes(item.size)
 
     async def flush(self) -> None:
-        """Wait until everything enqueued before this call is written (or given up).
+        """Wait until everything enqueued before this call is durable (see the module docstring).
 
         Raises:
+            RegistryUnavailable: Not durable after ``flush_timeout`` seconds (the database
+                cannot be reached and the spill file cannot be written).
             RuntimeError: The writer task stopped before it got there.
         """
-        if self._done >= self._seq:
+        target = self._seq
+        if self._durable >= target:
             return
         if self._task.done():
             raise RuntimeError("the registry writer has stopped")
         waiter = asyncio.get_running_loop().create_future()
-        self._waiters.append((self._seq, waiter))
+        self._waiters.append((target, waiter))
         self._wake.set()
-        await waiter
+        try:
+            async with asyncio.timeout(self._flush_timeout):
+                await waiter
+        except TimeoutError:
+            raise self.unavailable(f"nothing could be written or spilled for {self._flush_timeout:g} s") from None
+
+    async def caught_up(self, timeout: float) -> None:
+        """Wait until the registry is available (nothing spilled waits, the database answers).
+
+        Raises:
+            RegistryUnavailable: Not within ``timeout`` seconds.
+        """
+        try:
+            async with asyncio.timeout(timeout):
+                await self._caught_up.wait()
+        except TimeoutError:
+            raise self.unavailable() from None
 
     async def close(self) -> None:
-        """Refuse new items, write what is queued, stop the task."""
+        """Refuse new items, make what is queued durable (bounded by ``flush_timeout``), stop the task.
+
+        Whatever could be spilled but not written stays in the spill file for the next
+        registry opened on the same database (a warning says so); what could not even be
+        spilled is counted in :attr:`dropped` (an error says so).
+        """
         self._closed = True
         try:
             await self.flush()
+        except (RegistryUnavailable, RuntimeError) as exc:
+            lost = len(self._events)
+            self.dropped += lost
+            log.error("registry: closing with %d events and %d records neither written nor spilled: %s",
+                      lost, len(self._records), exc)
         finally:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._spill is not None and self._spill.pending:
+            log.warning(
+                "registry: the database could not be written (%s); %d events (%d bytes) wait in %s and are "
+                "written when the server next starts with the database reachable",
+                self._error or "it was still catching up", self._spill.events, self._spill.pending_bytes, self._spill.path,
+            )
+
+    # -- state -----------------------------------------------------------------
+
+    @property
+    def available(self) -> bool:
+        """True when reads see everything written: the database answers and nothing spilled waits."""
+        return self._down_since is None and not (self._spill is not None and self._spill.pending)
+
+    def health(self) -> WriterHealth:
+        spill = self._spill
+        status: DatabaseStatus = "unavailable" if self._down_since else "catching_up" if not self.available else "ok"
+        return WriterHealth(
+            status,
+            self._down_since,
+            self._error if status != "ok" else None,
+            len(self._events) + (spill.events if spill else 0),
+            spill.pending_bytes if spill else 0,
+        )
+
+    def check(self) -> None:
+        """Raise :class:`RegistryUnavailable` unless :attr:`available`."""
+        if not self.available:
+            raise self.unavailable()
+
+    def unavailable(self, reason: str | None = None) -> RegistryUnavailable:
+        """The error for a caller refused now, with the seconds until the next attempt."""
+        if self._down_since is not None:
+            wait = self._retry_at - asyncio.get_running_loop().time()
+            return RegistryUnavailable(reason or self._error or "unreachable", since=self._down_since, retry_after=wait)
+        return RegistryUnavailable(reason or "catching up with what was written while it was unreachable", retry_after=1)
+
+    def unreachable(self, exc: BaseException) -> RegistryUnavailable:
+        """A reader met ``exc`` (see :func:`~.errors.is_unreachable`): the writer probes the
+        database until it answers. Returns the error for that reader."""
+        self._went_down(exc)
+        self._wake.set()
+        return self.unavailable()
+
+    # -- internals: bookkeeping --------------------------------------------------
 
     def _next_seq(self) -> int:
-        if self._seq == self._done:
+        if self._seq == self._durable:
             self._wake.set()  # the first pending item starts the flush_interval clock
         self._seq += 1
         return self._seq
 
-    def _drop(self, what: str) -> None:
-        self.dropped += 1
-        if self.dropped % LOG_DROPS_EVERY == 1:
-            queued = f"{len(self._events)}/{self._limit}"
-            log.warning("registry: dropped %s (%d dropped so far; queue %s)", what, self.dropped, queued)
+    def _add_bytes(self, size: int) -> None:
+        self._bytes += size
+        if self._bytes > self._limit:
+            self._wake.set()
 
-    # -- the task --------------------------------------------------------------
+    def _drop(self, what: str, why: str, count: int = 1) -> None:
+        self.dropped += count
+        if count > 1 or self.dropped % LOG_DROPS_EVERY == 1:
+            log.error("registry: dropped %s: %s (%d dropped so far)", what, why, self.dropped)
 
-    async def _run(self) -> None:
-        while True:
-            if self._done == self._seq:
-                self._wake.clear()
-                await self._wake.wait()
-            if len(self._events) < self._batch_size and not self._waiters:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._interval):
-                        await self._wake.wait()
-            await self._write_batch()
-
-    async def _write_batch(self) -> None:
-        events = [self._events.popleft()[1] for _ in range(min(self._batch_size, len(self._events)))]
-        records, self._snapshots = list(self._snapshots.values()), {}
-        done = self._events[0][0] - 1 if self._events else self._seq
-        for attempt in range(self._retries + 1):
-            try:
-                self.persisted += await self._commit(events, records)
-                self.batches += 1
-                break
-            except Exception:
-                if attempt == self._retries:
-                    log.exception("registry: dropping a batch of %d events and %d records", len(events), len(records))
-                    self.failed += len(events)
-                    break
-                log.warning("registry: batch failed (attempt %d), retrying", attempt + 1, exc_info=True)
-                await asyncio.sleep(self._retry_delay * 2**attempt)
-        self._done = done
-        while self._waiters and self._waiters[0][0] <= done:
+    def _update_durable(self) -> None:
+        """Every item still in memory is not durable; everything numbered below the oldest is."""
+        oldest = self._events[0].seq if self._events else self._seq + 1
+        if self._records:
+            oldest = min(oldest, min(item.seq for item in self._records.values()))
+        self._durable = oldest - 1
+        while self._waiters and self._waiters[0][0] <= self._durable:
             _, waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)
 
-    async def _commit(self, events: list[dict[str, Any]], records: list[dict[str, Any]]) -> int:
-        """Write one batch in one transaction; returns how many events were new."""
-        async with self._engine.begin() as conn:
-            inserted = 0
-            if events:  # insertmanyvalues splits the rows under the driver's bind-parameter limit
-                result = await conn.execute(insert_ignoring(conn.dialect, tables.events), events)
-                inserted = len(result.all())
-            if records:
-                await conn.execute(upsert(conn.dialect, tables.sessions, ["session_id"]), records)
+    def _update_caught_up(self) -> None:
+        (self._caught_up.set if self.available else self._caught_up.clear)()
+
+    def _waiting(self) -> bool:
+        return any(not waiter.done() for _, waiter in self._waiters)
+
+    def _went_down(self, exc: BaseException) -> None:
+        self._error = one_line(exc)
+        if self._down_since is None:
+            self._down_since = datetime.now(UTC)
+            self._retry_at = asyncio.get_running_loop().time()
+            log.error("registry: the database cannot be reached (%s); keeping what waits and retrying", self._error)
+        self._update_caught_up()
+
+    # -- internals: the task -----------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            if self._down_since is None:
+                await self._wait_for_work()
+            if self._events or self._records:
+                catching_up = self._spill is not None and self._spill.pending
+                if self._down_since is not None or (self._spill is not None and self._bytes > self._limit):
+                    await self._spill_memory()  # while down without a spill file: drops beyond the bound
+                elif catching_up and self._waiting():
+                    await self._spill_memory()  # a flush need not wait for the whole backlog
+            try:
+                batch = await self._next_batch()
+                inserted = await self._write(batch)
+            except Exception as exc:
+                if not is_unreachable(exc):  # a bug, or the spill file unreadable: keep everything, retry
+                    log.exception("registry: writing a batch failed unexpectedly; retrying")
+                self._went_down(exc)
+                await self._pause()
+                continue
+            self._written(batch, inserted)
+
+    async def _wait_for_work(self) -> None:
+        """Return when there is something to write (soon enough: a full batch, a flush, a
+        full buffer, or ``flush_interval`` after the first item)."""
+        while not (self._events or self._records or (self._spill is not None and self._spill.pending)):
+            if self._down_since is not None:
+                return
+            self._wake.clear()
+            await self._wake.wait()
+        if self._spill is not None and self._spill.pending:
+            return
+        if len(self._events) < self._batch_size and not self._waiters and self._bytes <= self._limit:
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._interval):
+                    await self._wake.wait()
+
+    async def _pause(self) -> None:
+        """Wait before the next attempt (the delay doubles up to ``max_retry_delay``); spill
+        meanwhile whenever a flush waits or memory is over its bound."""
+        loop = asyncio.get_running_loop()
+        self._retry_at = loop.time() + self._delay
+        self._delay = min(self._delay * 2, self._max_delay)
+        while True:
+            self._wake.clear()  # before the check: a flush during the spill wakes the wait below
+            if (self._waiting() or self._bytes > self._limit) and (self._events or self._records):
+                await self._spill_memory()
+            if (left := self._retry_at - loop.time()) <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(left):
+                    await self._wake.wait()
+
+    async def _next_batch(self) -> _Batch:
+        """The oldest rows: from the spill file while it has any, else from memory (not
+        removed until written); an empty batch (a probe) when nothing waits."""
+        spill = self._spill
+        if spill is not None and spill.pending:
+            chunk = await asyncio.to_thread(spill.read, self._batch_size)
+            return _Batch(chunk.events, chunk.records, chunk=chunk)
+        taken = min(self._batch_size, len(self._events))
+        events = [self._events[i].row for i in range(taken)]
+        records = {sid: item for sid, item in self._records.items()}
+        return _Batch(events, [item.row for item in records.values()], taken, {sid: item.seq for sid, item in records.items()})
+
+    async def _write(self, batch: _Batch) -> int:
+        """Commit a batch; if the database refuses it for its data, row by row, dropping the
+        rows it refuses again. Returns how many events were new.
+
+        Raises:
+            Exception: The database cannot be reached (:func:`~.errors.is_unreachable`).
+        """
+        try:
+            return await self._commit_within(batch.events, batch.records)
+        except Exception as exc:
+            if is_unreachable(exc):
+                raise
+            refused = exc
+        if len(batch.events) + len(batch.records) <= 1:
+            self._refused(batch.events, batch.records, refused)
+            return 0
+        log.warning("registry: a batch of %d events and %d records was refused (%s); writing it row by row",
+                    len(batch.events), len(batch.records), one_line(refused))
+        inserted = 0
+        for events, records in [([row], []) for row in batch.events] + [([], [row]) for row in batch.records]:
+            try:
+                inserted += await self._commit_within(events, records)
+            except Exception as exc:
+                if is_unreachable(exc):
+                    raise
+                self._refused(events, records, exc)
         return inserted
+
+    def _refused(self, events: list[Row], records: list[Row], exc: Exception) -> None:
+        why = f"the database refused it: {one_line(exc)}"
+        if events:
+            self._drop(f"event {events[0].get('id')}", why)
+        for row in records:
+            log.error("registry: dropped the snapshot of session %s: %s", row.get("session_id"), why)
+
+    async def _commit_within(self, events: list[Row], records: list[Row]) -> int:
+        async with asyncio.timeout(self._write_timeout):
+            return await self._commit(events, records)
+
+    def _written(self, batch: _Batch, inserted: int) -> None:
+        self.persisted += inserted
+        self.batches += 1
+        if batch.chunk is not None:
+            assert self._spill is not None
+            self._spill.consumed(batch.chunk)
+        else:
+            for _ in range(batch.taken):
+                self._bytes -= self._events.popleft().size
+            for sid, seq in batch.record_seqs.items():
+                item = self._records.get(sid)
+                if item is not None and item.seq == seq:
+                    self._bytes -= self._records.pop(sid).size
+        if self._down_since is not None:
+            downtime = (datetime.now(UTC) - self._down_since).total_seconds()
+            spilled = self._spill.events if self._spill is not None else 0
+            log.warning("registry: the database answers again after %.1f s; writing %d spilled events", downtime, spilled)
+            self._down_since = None
+            self._error = None
+        self._delay = self._first_delay
+        self._update_durable()
+        was_available = self._caught_up.is_set()
+        self._update_caught_up()
+        if self.available and not was_available and batch.chunk is not None:
+            log.warning("registry: caught up: everything spilled is in the database")
+
+    async def _spill_memory(self) -> None:
+        """Move everything in memory to the spill file (after what it holds), or, without a
+        usable one, drop the oldest events beyond ``buffer_bytes``."""
+        spill = self._spill
+        if spill is None or not (self._events or self._records):
+            self._shed("there is no spill file")
+            return
+        events, records = list(self._events), list(self._records.values())
+        try:
+            await asyncio.to_thread(spill.append, [i.row for i in events], [i.row for i in records])
+        except OSError as exc:
+            if not self._spill_failing:
+                log.error("registry: cannot write the spill file %s: %s", spill.path, exc)
+            self._spill_failing = True
+            self._shed(f"the spill file cannot be written ({exc})")
+            return
+        if self._spill_failing:
+            log.warning("registry: the spill file %s can be written again", spill.path)
+            self._spill_failing = False
+        for _ in events:
+            self._bytes -= self._events.popleft().size
+        for item in records:
+            if self._records.get(item.row["session_id"]) is item:
+                self._bytes -= self._records.pop(item.row["session_id"]).size
+        self.spilled += len(events)
+        self._update_durable()
+        self._update_caught_up()
+
+    def _shed(self, why: str) -> None:
+        count = 0
+        while self._bytes > self._limit and self._events:
+            self._bytes -= self._events.popleft().size
+            count += 1
+        if count:
+            self._drop(f"{count} events beyond the {self._limit} bytes kept in memory", why, count)
+            self._update_durable()
 
     def _on_stopped(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
