@@ -12,6 +12,7 @@ connect meanwhile get it from its start (:mod:`..hub`).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
@@ -33,7 +34,11 @@ DELIVERY_TIMEOUT = 3.0
 READER_AGENTS = ("opencode/",)
 """``User-Agent`` prefixes of clients that show a turn from the event stream and stop at
 the reply (OpenCode's app: ``opencode run``, the TUI): their reply also waits for a
-subscriber to exist."""
+subscriber to exist, and then :data:`READER_SETTLE` seconds."""
+READER_SETTLE = 0.2
+"""Seconds between the last frame of a turn and the reply, for those clients: ``opencode
+run --attach`` exits as soon as the reply arrives, and may not have read frames that
+arrived just before it on its other connection (seen ~1 in 30 runs on a loaded machine)."""
 
 
 def _proxy_config(request: Request) -> Any:
@@ -171,6 +176,8 @@ async def prompt(request: Request, body: PromptBody, session: SessionDep, hub: H
         await hub.wait_delivered(last, DELIVERY_TIMEOUT, reader=reader)
     finally:
         hub.answered(session.id, started.id)
+    if reader:
+        await asyncio.sleep(READER_SETTLE)  # the turn is closed: new subscribers do not get it
     assistant = found.assistant
     assert assistant is not None
     info = dump(assistant.info)
