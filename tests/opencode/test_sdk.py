@@ -101,10 +101,10 @@ def test_abort_a_slow_turn(client: Opencode, http: httpx.Client, workdir: Path) 
     assert session_id not in http.get("/session/status").json()
 
 
-def said(frames: list[dict[str, Any]]) -> list[str]:
-    """The finished text parts among ``{type, properties}`` frames (what ``opencode run`` prints)."""
-    return [f["properties"]["part"]["text"] for f in frames if f["type"] == "message.part.updated" and f["properties"]["part"]["type"] == "text"
-            and "end" in f["properties"]["part"].get("time", {})]
+def said(frames: list[dict[str, Any]], session_id: str) -> list[str]:
+    """The session's finished text parts among ``{type, properties}`` frames (what ``opencode run`` prints)."""
+    return [f["properties"]["part"]["text"] for f in frames if f["type"] == "message.part.updated" and f["properties"]["sessionID"] == session_id
+            and f["properties"]["part"]["type"] == "text" and "end" in f["properties"]["part"].get("time", {})]
 
 
 def test_a_prompt_posted_before_its_event_stream_connects(server: ServerProcess, http: httpx.Client, workdir: Path) -> None:
@@ -196,14 +196,14 @@ def test_a_new_subscriber_gets_only_the_turn_that_runs(server: ServerProcess, ht
 
     assert prompt("say turn one")().status_code == 200
     seen = read_frames(f"{server.url}/event", {}, session_id, then=prompt("say turn two"))
-    assert said([f for _, f in seen]) == ["turn two"]
+    assert said([f for _, f in seen], session_id) == ["turn two"]
     ids = [event_id for event_id, _ in seen if event_id is not None]
     assert ids and ids == sorted(ids, key=int)
     assert seen[-1][0] == ids[-1]  # session.idle, where clients stop reading, carries the turn's last id
     assert prompt("say turn three")().status_code == 200
     resumed = read_frames(f"{server.url}/event", {"Last-Event-ID": ids[-1]}, session_id)
     assert resumed[0][1]["type"] == "server.connected"
-    assert said([f for _, f in resumed]) == ["turn three"]
+    assert said([f for _, f in resumed], session_id) == ["turn three"]
     assert all(int(event_id) > int(ids[-1]) for event_id, _ in resumed if event_id is not None)
     ahead = http.get("/event", headers={"Last-Event-ID": str(int(ids[-1]) + 10**12)})
     assert ahead.status_code == 400 and ahead.json()["name"] == "BadRequestError"
