@@ -1,9 +1,11 @@
-"""OpenCode fixtures: the ``opencode`` binary (1.18.x) and its environment (the demo server and
-workdir: tests/conftest.py).
+"""OpenCode fixtures: the ``opencode`` binary (1.18.x), the ``@opencode-ai/sdk`` package
+(1.19.6, for Node) and their environment (the demo server and workdir: tests/conftest.py).
 
 The binary is the one on PATH, else ``opencode-ai@1.18`` installed with npm into
-``~/.cache/claude-agent-server-tests/opencode`` (the real HOME's, kept between runs);
-tests that need it skip with the reason when npm is missing or the install fails.
+``~/.cache/claude-agent-server-tests/opencode``; the SDK is installed with npm into
+``~/.cache/claude-agent-server-tests/opencode-sdk-<version>`` (the real HOME's, kept
+between runs). Tests that need them skip with the reason when npm (or node) is
+missing or the install fails.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pytest
 REAL_HOME = Path(os.path.expanduser("~"))
 CACHE = REAL_HOME / ".cache" / "claude-agent-server-tests" / "opencode"
 VERSION = "1.18"
+SDK_VERSION = "1.19.6"
 
 
 def _installed() -> str | None:
@@ -47,6 +50,28 @@ def opencode_bin() -> str:
     if done.returncode != 0 or not cached.exists():
         pytest.skip(f"npm could not install opencode-ai@{VERSION}: {done.stderr[-500:]}")
     return str(cached)
+
+
+@pytest.fixture(scope="session")
+def opencode_sdk() -> Path:
+    """A directory whose ``node_modules`` holds ``@opencode-ai/sdk`` at :data:`SDK_VERSION`."""
+    if shutil.which("node") is None:
+        pytest.skip("node is missing (it runs the @opencode-ai/sdk client)")
+    folder = REAL_HOME / ".cache" / "claude-agent-server-tests" / f"opencode-sdk-{SDK_VERSION}"
+    package = folder / "node_modules" / "@opencode-ai" / "sdk" / "package.json"
+    if package.exists():
+        return folder
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip(f"npm is missing to install @opencode-ai/sdk@{SDK_VERSION}")
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [npm, "install", "--prefix", str(folder), "--no-audit", "--no-fund", f"@opencode-ai/sdk@{SDK_VERSION}"],
+        capture_output=True, text=True, timeout=600,
+    )
+    if done.returncode != 0 or not package.exists():
+        pytest.skip(f"npm could not install @opencode-ai/sdk@{SDK_VERSION}: {done.stderr[-500:]}")
+    return folder
 
 
 def opencode_env(home: Path) -> dict[str, str]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,24 @@ def test_run_prints_the_reply(opencode_bin: str, server: ServerProcess, workdir:
     [entry] = [s for s in sessions if "favourite colour" in (s["title"] or "")]
     assert entry["origin"] == "opencode"
     assert entry["cwd"] == str(server.workspace)
+
+
+def test_runs_in_one_session_one_after_another_print_their_own_reply(opencode_bin: str, server: ServerProcess, workdir: Path, oc_env: dict[str, str]) -> None:
+    """Each run starts a second or two after the previous one's turn ended: it prints its own
+    reply, not the previous turn (a replayed session.idle ended it early), nor its prompt."""
+    with server.client() as http:
+        ses_id = http.post("/session", json={}).json()["id"]
+    for n in range(4):
+        done = run(opencode_bin, server.url, workdir, oc_env, "--session", ses_id, "say", f"reply-{n}")
+        assert done.returncode == 0, done.stderr + done.stdout
+        assert done.stdout.split() == [f"reply-{n}"], (n, done.stdout, server.log.read_text()[-3000:])
+
+
+def test_run_format_json_has_the_reply_and_not_the_prompt(opencode_bin: str, server: ServerProcess, workdir: Path, oc_env: dict[str, str]) -> None:
+    done = run(opencode_bin, server.url, workdir, oc_env, "--format", "json", "say", "json-reply")
+    assert done.returncode == 0, done.stderr + done.stdout
+    events = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    assert [e["part"]["text"] for e in events if e["type"] == "text"] == ["json-reply"], done.stdout
 
 
 def test_run_auto_grants_bash(opencode_bin: str, server: ServerProcess, workdir: Path, oc_env: dict[str, str]) -> None:

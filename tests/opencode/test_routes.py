@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from claude_agent_server import __version__
 from claude_agent_server.app import create_app
 from claude_agent_server.settings import Settings
 from fakes import FakeClients
@@ -91,3 +92,68 @@ def test_session_ids_survive_a_restart(tmp_path: Path) -> None:
     with TestClient(create_app(settings, client_factory=FakeClients())) as second:
         assert second.get(f"/session/{ses_id}").json()["id"] == ses_id
         assert [s["id"] for s in second.get("/session").json()] == [ses_id]
+
+
+def test_global_health_and_one_message(app_client: TestClient) -> None:
+    app_client.headers["x-api-key"] = "k3y"
+    assert app_client.get("/global/health").json() == {"healthy": True, "version": __version__}
+    ses_id = app_client.post("/session", json={}).json()["id"]
+    reply = app_client.post(f"/session/{ses_id}/message", json={"parts": [{"type": "text", "text": "echo me", "id": "prt_c1"}], "messageID": "msg_c1"})
+    assert reply.status_code == 200, reply.text
+    listed = app_client.get(f"/session/{ses_id}/message").json()
+    for message in listed:
+        assert app_client.get(f"/session/{ses_id}/message/{message['info']['id']}").json() == message
+    user = app_client.get(f"/session/{ses_id}/message/msg_c1").json()
+    assert user["info"]["role"] == "user" and user["parts"][0]["text"] == "echo me"
+    assert "time" not in user["parts"][0]  # as OpenCode's server sends it: `opencode run` prints parts that have one
+    missing = app_client.get(f"/session/{ses_id}/message/msg_nope")
+    assert missing.status_code == 404 and missing.json()["name"] == "NotFoundError"
+    assert ses_id in missing.json()["data"]["message"]
+
+
+def test_unknown_opencode_paths_answer_in_opencodes_shape(app_client: TestClient) -> None:
+    app_client.headers["x-api-key"] = "k3y"
+    ses_id = app_client.post("/session", json={}).json()["id"]
+    for path in (f"/session/{ses_id}/share", "/session/a/b/c/d", "/global/config", "/tui/append-prompt", "/file/content", "/find/file",
+                 "/api/model", "/experimental/tool/ids", "/auth/anthropic", "/log", "/app", "/permission/x/y", "/project/a/b/c"):
+        answer = app_client.get(path)
+        assert answer.status_code == 404 and answer.json() == {"name": "NotFoundError", "data": {"message": answer.json()["data"]["message"]}}, path
+    for method, path in (("PUT", "/session"), ("DELETE", "/config"), ("POST", "/event"), ("GET", "/permission/x/reply")):
+        answer = app_client.request(method, path)
+        assert answer.status_code == 405 and answer.json()["data"]["message"] and "detail" not in answer.json(), (method, path)
+    # the server's own paths keep their shape
+    assert app_client.get("/nope").json() == {"detail": "Not Found"}
+    assert app_client.get("/sessions/x/nope").json() == {"detail": "Not Found"}
+    assert app_client.put("/sessions").json() == {"detail": "Method Not Allowed"}
+
+
+def test_a_deleted_session_is_named_by_its_ses_id(app_client: TestClient) -> None:
+    app_client.headers["x-api-key"] = "k3y"
+    ses_id = app_client.post("/session", json={}).json()["id"]
+    [entry] = app_client.get("/sessions").json()["sessions"]
+    assert app_client.delete(f"/session/{ses_id}").json() is True
+    for method, path in (("GET", f"/session/{ses_id}"), ("GET", f"/session/{ses_id}/message"), ("DELETE", f"/session/{ses_id}"), ("POST", f"/session/{ses_id}/abort")):
+        gone = app_client.request(method, path)
+        assert gone.status_code == 404 and gone.json()["name"] == "NotFoundError", (method, path)
+        message = gone.json()["data"]["message"]
+        assert ses_id in message and entry["session_id"] not in message, message
+
+
+def test_lone_surrogates_are_400(app_client: TestClient) -> None:
+    app_client.headers["x-api-key"] = "k3y"
+    ses_id = app_client.post("/session", json={}).json()["id"]
+    for method, path, body in (
+        ("POST", f"/session/{ses_id}/message", '{"parts": [{"type": "text", "text": "hi \\ud800"}]}'),
+        ("POST", f"/session/{ses_id}/prompt_async", '{"parts": [{"type": "text", "text": "\\udfff"}]}'),
+        ("POST", f"/session/{ses_id}/message", '{"parts": [{"type": "text", "text": "hi", "extra": "\\ud83d"}]}'),
+        ("POST", "/session", '{"title": "\\ud800"}'),
+        ("PATCH", f"/session/{ses_id}", '{"title": "x\\ud800"}'),
+        ("POST", "/permission/per_x/reply", '{"reply": "reject", "message": "\\ud800"}'),
+        ("POST", f"/session/{ses_id}/permissions/per_x", '{"response": "once", "note": "\\ud800"}'),
+    ):
+        refused = app_client.request(method, path, content=body, headers={"content-type": "application/json"})
+        assert refused.status_code == 400 and refused.json()["name"] == "BadRequestError", (path, refused.text)
+        assert "surrogate" in refused.json()["data"]["message"]
+    assert app_client.get(f"/session/{ses_id}/message").json() == []  # no turn started
+    paired = app_client.post(f"/session/{ses_id}/message", content='{"parts": [{"type": "text", "text": "smile \\ud83d\\ude00"}]}', headers={"content-type": "application/json"})
+    assert paired.status_code == 200, paired.text

@@ -101,39 +101,52 @@ def test_abort_a_slow_turn(client: Opencode, http: httpx.Client, workdir: Path) 
     assert session_id not in http.get("/session/status").json()
 
 
-def test_event_stream_and_late_subscriber(server: ServerProcess, http: httpx.Client, workdir: Path) -> None:
-    """The turn's events are on /event before the reply, and a subscriber connecting just
-    after the POST still gets them (with ids that match GET /message)."""
+def said(frames: list[dict[str, Any]], session_id: str) -> list[str]:
+    """The session's finished text parts among ``{type, properties}`` frames (what ``opencode run`` prints)."""
+    return [f["properties"]["part"]["text"] for f in frames if f["type"] == "message.part.updated" and f["properties"]["sessionID"] == session_id
+            and f["properties"]["part"]["type"] == "text" and "end" in f["properties"]["part"].get("time", {})]
+
+
+def test_a_prompt_posted_before_its_event_stream_connects(server: ServerProcess, http: httpx.Client, workdir: Path) -> None:
+    """``opencode run`` may post before its ``/event`` is up: its reply waits for a subscriber,
+    which gets the whole turn (ids as in GET /message); one that connects after the reply
+    gets nothing of that turn."""
     session_id = new_session(http, workdir)
-    reply = http.post(f"/session/{session_id}/message", json={"parts": [{"type": "text", "text": "which model are you?"}]})
+    body = {"parts": [{"type": "text", "text": "say posted first"}]}
+    pending = in_background(lambda: http.post(f"/session/{session_id}/message", json=body, headers={"User-Agent": "opencode/1.18.33"}))
+    wait_until(lambda: (m := http.get(f"/session/{session_id}/message").json()) and m[-1]["info"].get("time", {}).get("completed"), 30, 0.02, what="the turn's end")
+    assert not pending.done()  # held until an event subscriber has the turn
+    frames: list[dict[str, Any]] = []
+    with httpx.Client(timeout=30) as raw, raw.stream("GET", f"{server.url}/global/event") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data: "):
+                frames.append(json.loads(line[6:]))
+                payload = frames[-1]["payload"]
+                if payload["type"] == "session.idle" and payload["properties"]["sessionID"] == session_id:
+                    break
+    reply = pending.result(timeout=30)
     assert reply.status_code == 200, reply.text
     body = reply.json()
     assert body["info"] == {k: v for k, v in body.items() if k not in ("info", "parts")}
-    frames: list[dict[str, Any]] = []
-
-    def listen() -> None:
-        with httpx.Client(timeout=30) as raw, raw.stream("GET", f"{server.url}/global/event") as stream:
-            for line in stream.iter_lines():
-                if line.startswith("data: "):
-                    frames.append(json.loads(line[6:]))
-                    payload = frames[-1]["payload"]
-                    if payload["type"] == "session.idle" and payload["properties"]["sessionID"] == session_id:
-                        return
-
-    listener = threading.Thread(target=listen, daemon=True)
-    listener.start()
-    listener.join(30)
     assert frames[0] == {"directory": "global", "payload": {"type": "server.connected", "properties": {}}}
     mine = [f["payload"] for f in frames if f["payload"]["properties"].get("sessionID") == session_id]
     assert all(f["directory"] == str(workdir) for f in frames[1:] if f["payload"]["properties"].get("sessionID") == session_id)
+    types = [p["type"] for p in mine]
+    assert types[0] == "message.updated" and mine[0]["properties"]["info"]["role"] == "user"  # from the turn's start
+    assert types.index("session.status") < types.index("session.idle")
+    assert any(p["type"] == "message.part.updated" and p["properties"].get("delta") for p in mine)
     parts = {p["properties"]["part"]["id"]: p["properties"]["part"] for p in mine if p["type"] == "message.part.updated"}
     listed = http.get(f"/session/{session_id}/message").json()
     assert {p["id"] for m in listed for p in m["parts"]} == set(parts)
     assert [p["id"] for p in body["parts"]] == [p["id"] for p in listed[1]["parts"]]
-    assert parts[body["parts"][0]["id"]]["text"] == body["parts"][0]["text"]
-    types = [p["type"] for p in mine]
-    assert types.index("session.status") < types.index("session.idle")
-    assert any(p["type"] == "message.part.updated" and p["properties"].get("delta") for p in mine)
+    assert parts[body["parts"][0]["id"]]["text"] == body["parts"][0]["text"] == "posted first"
+    with httpx.Client(timeout=httpx.Timeout(30, read=1.5)) as raw, raw.stream("GET", f"{server.url}/event") as stream:
+        late: list[dict[str, Any]] = []
+        with pytest.raises(httpx.ReadTimeout):
+            for line in stream.iter_lines():
+                if line.startswith("data: "):
+                    late.append(json.loads(line[6:]))
+    assert [f["type"] for f in late] == ["server.connected"]
 
 
 def test_errors_have_opencode_shape(http: httpx.Client, server: ServerProcess) -> None:
@@ -149,8 +162,9 @@ def test_errors_have_opencode_shape(http: httpx.Client, server: ServerProcess) -
     assert "detail" in http.get("/sessions/nope/status").json()  # the server's own shape elsewhere
 
 
-def read_frames(url: str, headers: dict[str, str], session_id: str, idle_turns: int) -> list[tuple[str | None, dict[str, Any]]]:
-    """``(id, frame)`` pairs from an OpenCode event stream, until ``idle_turns`` of the session have ended."""
+def read_frames(url: str, headers: dict[str, str], session_id: str, then: Any = None) -> list[tuple[str | None, dict[str, Any]]]:
+    """``(id, frame)`` pairs from an OpenCode event stream until a turn of the session has
+    ended; ``then`` runs in the background once the stream is connected."""
     found: list[tuple[str | None, dict[str, Any]]] = []
     with httpx.Client(timeout=30) as raw, raw.stream("GET", url, headers=headers) as stream:
         assert stream.status_code == 200
@@ -162,27 +176,34 @@ def read_frames(url: str, headers: dict[str, str], session_id: str, idle_turns: 
                 found.append((event_id, json.loads(line[6:])))
                 event_id = None
                 frame = found[-1][1]
+                if frame["type"] == "server.connected" and then is not None:
+                    pending = in_background(then)
                 if frame["type"] == "session.idle" and frame["properties"]["sessionID"] == session_id:
-                    idle_turns -= 1
-                    if idle_turns == 0:
-                        return found
+                    break
+    if then is not None:
+        reply = pending.result(timeout=60)
+        assert reply.status_code == 200, reply.text
     return found
 
 
-def test_last_event_id_resumes_after_the_last_frame_seen(server: ServerProcess, http: httpx.Client, workdir: Path) -> None:
+def test_a_new_subscriber_gets_only_the_turn_that_runs(server: ServerProcess, http: httpx.Client, workdir: Path) -> None:
+    """A turn that is over (its reply sent) is never replayed to a subscriber without
+    ``Last-Event-ID``; ``Last-Event-ID`` resumes after the last frame seen."""
     session_id = new_session(http, workdir)
-    first = http.post(f"/session/{session_id}/message", json={"parts": [{"type": "text", "text": "remember that turn one happened"}]})
-    assert first.status_code == 200, first.text
-    seen = read_frames(f"{server.url}/event", {}, session_id, 1)  # the turn that just ended is replayed to a new subscriber
+
+    def prompt(text: str) -> Any:
+        return lambda: http.post(f"/session/{session_id}/message", json={"parts": [{"type": "text", "text": text}]})
+
+    assert prompt("say turn one")().status_code == 200
+    seen = read_frames(f"{server.url}/event", {}, session_id, then=prompt("say turn two"))
+    assert said([f for _, f in seen], session_id) == ["turn two"]
     ids = [event_id for event_id, _ in seen if event_id is not None]
     assert ids and ids == sorted(ids, key=int)
     assert seen[-1][0] == ids[-1]  # session.idle, where clients stop reading, carries the turn's last id
-    second = http.post(f"/session/{session_id}/message", json={"parts": [{"type": "text", "text": "remember that turn two happened"}]})
-    assert second.status_code == 200, second.text
-    resumed = read_frames(f"{server.url}/event", {"Last-Event-ID": ids[-1]}, session_id, 1)
+    assert prompt("say turn three")().status_code == 200
+    resumed = read_frames(f"{server.url}/event", {"Last-Event-ID": ids[-1]}, session_id)
     assert resumed[0][1]["type"] == "server.connected"
-    texts = [f["properties"]["part"].get("text", "") for _, f in resumed if f["type"] == "message.part.updated"]
-    assert any("turn two" in text for text in texts) and not any("turn one" in text for text in texts)
+    assert said([f for _, f in resumed], session_id) == ["turn three"]
     assert all(int(event_id) > int(ids[-1]) for event_id, _ in resumed if event_id is not None)
     ahead = http.get("/event", headers={"Last-Event-ID": str(int(ids[-1]) + 10**12)})
     assert ahead.status_code == 400 and ahead.json()["name"] == "BadRequestError"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from types import SimpleNamespace
 from typing import Any
 
 from claude_agent_server.opencode import ids, mapping
 from claude_agent_server.opencode.conversation import Context, Conversation
 from claude_agent_server.opencode.errors import basic_password
-from claude_agent_server.opencode.hub import derive_session_id
+from claude_agent_server.opencode.hub import Hub, derive_session_id
 from claude_agent_server.opencode.routes.event import _with_heartbeats
 from claude_agent_server.sessions import Event
 from starlette.requests import Request
@@ -148,3 +149,74 @@ async def test_heartbeats_fill_the_silences_of_a_stream() -> None:
 
     got = [item async for item in _with_heartbeats(slow(), 0.1)]
     assert got[0] == "a" and got[-1] == "b" and 2 <= got.count(None) <= 4
+
+
+class _Log:
+    """The manager's global event log as the hub reads it (its newest id)."""
+
+    def __init__(self) -> None:
+        self.last_id = 0
+
+
+def hub_over(log: _Log) -> Hub:
+    manager = SimpleNamespace(registry=None, observers=[], events=log)
+    return Hub(manager)  # type: ignore[arg-type]
+
+
+def test_a_new_subscriber_gets_the_open_turns_and_never_an_ended_one() -> None:
+    log = _Log()
+    hub = hub_over(log)
+    at = "2026-11-22T04:00:00+00:00"
+
+    def publish(event_id: int, type: str, session: str) -> None:
+        hub.observe(Event(event_id, type, session, {}, at))  # type: ignore[arg-type]
+        log.last_id = event_id
+
+    # a turn from REST (nobody holds its reply): open while it runs, over at its result
+    publish(10, "turn_started", "rest")
+    early = hub.subscribe(None)
+    assert (early.start, early.turns) == (9, {"rest": 10})
+    assert early.wants(11, "rest") and not early.wants(9, "rest") and early.wants(11, "other")
+    publish(12, "result", "rest")
+    assert hub.subscribe(None).turns == {}
+    # a prompt whose reply is held: open after its result until it is answered
+    expectation = hub.expect("oc", "msg_1", None, held=True)
+    publish(20, "turn_started", "oc")
+    assert expectation.started == 20 and hub.client_ids(20) == ("msg_1", None)
+    publish(25, "text_delta", "rest")  # another session's ended turn is not replayed with it
+    publish(30, "result", "oc")
+    held = hub.subscribe(None)
+    assert (held.start, held.turns, held.now) == (19, {"oc": 20}, 30)
+    assert [i for i, s in ((20, "oc"), (25, "rest"), (30, "oc"), (31, "rest")) if held.wants(i, s)] == [20, 30, 31]
+    hub.answered("oc", 20)
+    after = hub.subscribe(None)
+    assert (after.start, after.turns) == (30, {})
+    # a held turn whose request is abandoned while it runs closes at its result
+    hub.expect("oc", None, None, held=True)
+    publish(40, "turn_started", "oc")
+    hub.answered("oc", 40)
+    assert hub.subscribe(None).turns == {"oc": 40}
+    publish(41, "error", "oc")
+    assert hub.subscribe(None).turns == {}
+    # a cursor resumes exactly after it
+    resumed = hub.subscribe(12)
+    assert resumed.start == 12 and resumed.wants(13, "rest") and not resumed.wants(12, "rest")
+
+
+async def test_a_held_reply_waits_for_every_subscriber_and_for_one_to_exist() -> None:
+    log = _Log()
+    hub = hub_over(log)
+    assert await hub.wait_delivered(5, 1) is True  # nobody subscribed: nothing to wait for
+    assert await hub.wait_delivered(5, 0.05, reader=True) is False  # its client's stream never came
+    waiting = asyncio.ensure_future(hub.wait_delivered(5, 5, reader=True))
+    await asyncio.sleep(0.01)
+    subscription = hub.subscribe(None)
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    hub.delivered(subscription, 5)
+    assert await waiting is True
+    slow = hub.subscribe(None)
+    assert await hub.wait_delivered(6, 0.05) is False
+    hub.unsubscribe(slow)
+    hub.unsubscribe(subscription)
+    assert await hub.wait_delivered(6, 0.05) is True

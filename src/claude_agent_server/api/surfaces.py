@@ -34,11 +34,15 @@ MODEL_KEY_PREFIXES = ANTHROPIC_PREFIXES
 
 OPENCODE_SEGMENTS = frozenset({
     "session", "event", "permission", "global", "config", "provider", "agent", "path", "project", "experimental",
-    "command", "lsp", "formatter", "mcp", "vcs", "file", "find", "tui", "log", "app", "mode", "auth", "instance",
+    "command", "lsp", "formatter", "mcp", "vcs", "file", "find", "tui", "log", "app", "mode", "auth", "instance", "api",
 })
-"""First path segments of OpenCode's server API (1.x, and the 0.x paths its older SDKs call)."""
+"""First path segments of OpenCode's server API (1.x, and the 0.x paths its older SDKs call; ``/api/*`` is its
+TUI's, except Claude Code's ``/api/event_logging`` upload, which is Anthropic's)."""
 
-_OPENCODE_NAMES = {400: "BadRequestError", 401: "UnauthorizedError", 404: "NotFoundError", 409: "BusyError"}
+_OPENCODE_NAMES = {
+    400: "BadRequestError", 401: "UnauthorizedError", 404: "NotFoundError", 405: "MethodNotAllowedError",
+    409: "BusyError", 422: "BadRequestError",
+}
 _OPENAI_TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error", 429: "rate_limit_error"}
 
 

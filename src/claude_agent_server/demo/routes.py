@@ -14,8 +14,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sse_starlette import EventSourceResponse
 
+from ..api.sse import EventSource
 from .model import SLOW_DELAY, Reply, count_tokens, reply_to
 
 router = APIRouter(prefix="/demo/v1", tags=["demo model"], include_in_schema=False)
@@ -83,7 +83,7 @@ async def create_message(request: Request) -> Any:
         return JSONResponse({"type": "error", "error": error}, status_code=400)
     reply = reply_to(body)
     if body.get("stream"):
-        return EventSourceResponse(_stream(body, reply), ping=15)
+        return EventSource(_stream(body, reply), ping=15)
     return JSONResponse(_message(body, reply, reply.content))
 
 

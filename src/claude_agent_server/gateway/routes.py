@@ -15,11 +15,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import ServerSentEvent
 
 from ..api.auth import is_server_key, presented_key
 from ..api.deps import remember_self_url
 from ..api.schemas import lone_surrogate
+from ..api.sse import EventSource, Frame
 from ..settings import Settings
 from .errors import SESSION_HEADER, GatewayError, bad_request, unauthorized
 from .history import key_digest, scope
@@ -103,7 +104,7 @@ async def chat_completions(request: Request, digest: KeyDep) -> Any:
     headers = {SESSION_HEADER: turn.session.id}
     envelope = Envelope(body.model)
     if body.stream:
-        return EventSourceResponse(
+        return EventSource(
             _frames(envelope, turn.pieces(), body.include_usage),
             ping=15,
             headers={**headers, "X-Accel-Buffering": "no", "Cache-Control": "no-cache"},
@@ -119,10 +120,10 @@ async def chat_completions(request: Request, digest: KeyDep) -> Any:
 
 async def _frames(envelope: Envelope, pieces: AsyncIterator[Piece], include_usage: bool) -> AsyncIterator[ServerSentEvent]:
     """Role chunk, text chunks, finish chunk, usage chunk (when asked), ``[DONE]``; an error frame instead of the end."""
-    yield ServerSentEvent(data=json.dumps(role_chunk(envelope)))
+    yield Frame(data=json.dumps(role_chunk(envelope)))
     async for piece in pieces:
         for frame in chunks(envelope, piece, include_usage):
-            yield ServerSentEvent(data=json.dumps(frame, ensure_ascii=False))
+            yield Frame(data=json.dumps(frame, ensure_ascii=False))
         if isinstance(piece, Failure):
             break
-    yield ServerSentEvent(data="[DONE]")
+    yield Frame(data="[DONE]")

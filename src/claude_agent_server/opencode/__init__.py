@@ -8,7 +8,8 @@ OpenCode SDKs) drive Claude Code sessions here unmodified. Layout:
   messages, parts and bus events), :mod:`.catalog` (providers and models);
 * :mod:`.hub` (id mapping in the registry, client ids, subscribers),
   :mod:`.views` (sessions, messages, the translated event stream);
-* :mod:`.errors` (OpenCode's error shape and auth), :mod:`.routes` (one router per resource).
+* :mod:`.errors` (OpenCode's error shape, also for unknown paths under its prefixes, and
+  auth), :mod:`.routes` (one router per resource).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from ..api.deps import remember_self_url
-from .errors import require_key
+from .errors import install_not_found, require_key
 from .routes import event, meta, permission, session
 
 __all__ = ["install"]
@@ -28,3 +29,4 @@ def install(app: FastAPI) -> None:
     protected = [Depends(require_key), Depends(remember_self_url)]
     for module in (session, permission, event, meta):
         app.include_router(module.router, dependencies=protected)
+    install_not_found(app)

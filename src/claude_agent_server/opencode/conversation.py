@@ -2,7 +2,7 @@
 stream, ``GET /session/{id}/message`` and the reply to ``POST /session/{id}/message``).
 
 A turn (``turn_started`` … ``result``/``error``) becomes a user message (the
-prompt, one text part) and one assistant message whose parts are the turn's text
+prompt, one text part without ``time``) and one assistant message whose parts are the turn's text
 blocks and tool calls. Ids come from event ids (:mod:`.ids`), so feeding the same
 events yields the same ids whether they arrive live or from the registry:
 
@@ -172,8 +172,7 @@ class Conversation:
             "messageID": user.info.id,
             "type": "text",
             "text": str(event.data.get("message", "")),
-            "time": {"start": created, "end": created},
-        }
+        }  # no ``time``, as OpenCode's server sends it: ``opencode run`` prints text parts that have one
         self._assistant = self._new_assistant(event, parent=user.info.id)
         self._run, self._tools = None, {}
         return [

@@ -8,7 +8,8 @@ from urllib.parse import unquote
 from fastapi import Depends, Header, Path, Query, Request
 
 from ..api.deps import ManagerDep, SettingsDep
-from ..sessions import Session
+from ..sessions import Session, SessionNotFound
+from .errors import NotFound
 from .hub import Hub, hub_of
 
 
@@ -20,8 +21,12 @@ HubDep = Annotated[Hub, Depends(get_hub)]
 
 
 async def get_session(hub: HubDep, manager: ManagerDep, session_id: Annotated[str, Path(max_length=200)]) -> Session:
-    """The session behind the ``ses_`` id in the path (404 ``NotFoundError`` when unknown or closed)."""
-    return await manager.get(await hub.ids.claude_of(session_id))
+    """The session behind the ``ses_`` id in the path (404 ``NotFoundError`` naming that id
+    when it is unknown or the session is closed)."""
+    try:
+        return await manager.get(await hub.ids.claude_of(session_id))
+    except SessionNotFound:
+        raise NotFound(f"session {session_id} not found") from None
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

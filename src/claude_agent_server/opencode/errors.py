@@ -4,7 +4,9 @@ Errors are ``{"name": "NotFoundError"|"BadRequestError"|..., "data": {"message"}
 (OpenCode ``server/error.ts``). :class:`OpenCodeRoute` (FastAPI's documented way
 to handle exceptions per router: a custom ``APIRoute``) turns domain errors,
 validation errors and HTTP errors raised by these routes into that shape; the rest
-of the server keeps its own.
+of the server keeps its own. Paths that match no route (404) or not with this
+method (405) get that shape too when they lie under one of OpenCode's path prefixes
+(:func:`~..api.surfaces.surface_of`, :func:`install_not_found`).
 
 Auth (:func:`require_key`): with a server API key, HTTP Basic with the key as
 password (any user name; ``opencode attach -p <key>`` sends ``opencode:<key>``),
@@ -17,19 +19,19 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import HTTPException, Request, Response
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..api.auth import basic_password, is_server_key, presented_key
 from ..api.errors import STATUS
+from ..api.surfaces import error_body, surface_of
 from ..sessions import SessionError
 
 log = logging.getLogger(__name__)
-
-NAMES = {400: "BadRequestError", 401: "UnauthorizedError", 404: "NotFoundError", 409: "BusyError", 422: "BadRequestError"}
-
 
 class OpenCodeError(Exception):
     """An error of the adapter itself, with its HTTP status."""
@@ -51,8 +53,7 @@ class BadRequest(OpenCodeError):
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """``{"name", "data": {"message"}}`` with ``status``."""
-    body = {"name": NAMES.get(status, "UnknownError"), "data": {"message": message}}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(error_body("opencode", status, message), status_code=status, headers=headers)
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -84,6 +85,22 @@ class OpenCodeRoute(APIRoute):
                 return error_response(exc.status_code, str(exc.detail), dict(exc.headers or {}))
 
         return handle
+
+
+def install_not_found(app: FastAPI) -> None:
+    """Answer 404 and 405 of OpenCode's paths in OpenCode's shape; other paths and statuses
+    keep the handler installed before (FastAPI's ``{"detail"}`` by default)."""
+    previous = app.exception_handlers.get(StarletteHTTPException, http_exception_handler)
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code in (404, 405) and surface_of(request.url.path) == "opencode":
+            path = request.url.path[:200]
+            message = f"method {request.method} is not allowed on {path}" if exc.status_code == 405 else f"{path} is not served here"
+            return error_response(exc.status_code, message, dict(exc.headers or {}))
+        return await previous(request, exc)  # type: ignore[no-any-return]
+
+    app.add_exception_handler(StarletteHTTPException, handle)
 
 
 async def require_key(request: Request) -> None:

@@ -1,24 +1,27 @@
 """The adapter's state on ``app.state.opencode``: session id mapping, the ids clients chose,
-recent turns (for late subscribers) and how far each event subscriber has got.
+the turns a new event subscriber still gets, and how far each subscriber has got.
 
 * :class:`SessionIds`: Claude session id ↔ ``ses_`` id. The ``ses_`` id is derived
   from the Claude id and the session's creation time (descending, :mod:`.ids`) and
   filed in the registry's alias table (namespace ``opencode``) the first time it is
   handed out, so it survives restarts.
 * :class:`Hub`: an observer of every session event (synchronous, at publish time):
-  it ties a ``turn_started`` to the ``messageID`` its OpenCode client sent, and
-  remembers which turns run or just ended. Event subscribers report the last event
-  they have sent, so ``POST /session/{id}/message`` can answer only once they have
-  sent the whole turn (OpenCode's ``run`` exits on the reply).
+  it ties a ``turn_started`` to the ``messageID`` its OpenCode client sent and keeps
+  each session's *open* turn: the one that runs, or that ended while a ``POST
+  /session/{id}/message`` still holds its reply. A new subscriber without
+  ``Last-Event-ID`` (:meth:`Hub.subscribe`) gets the open turns from their start and
+  then live events, never a turn that is over: OpenCode's ``run`` posts its prompt
+  and opens ``/event`` at about the same time, and stops at the first ``session.idle``
+  of its session. Subscribers report the last event they have sent, so the prompt
+  route answers only once they have sent the whole turn (``run`` exits on the reply).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
-import time
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -30,8 +33,6 @@ from .errors import NotFound
 from .mapping import ms
 
 NAMESPACE = "opencode"
-RECENT_SECONDS = 10.0
-"""A subscriber that connects without ``Last-Event-ID`` gets the turns that ended this recently (or still run)."""
 CLIENT_IDS_KEPT = 10_000
 
 
@@ -92,25 +93,67 @@ class SessionIds:
         return claude_id
 
 
+@dataclass
+class Expectation:
+    """What the next ``turn_started`` of a session carries (:meth:`Hub.expect`)."""
+
+    message_id: str | None
+    part_id: str | None
+    held: bool
+    started: int | None = None
+    """Id of the ``turn_started`` event that took it, once one has."""
+
+
+@dataclass
+class OpenTurn:
+    """A session's turn that a new subscriber still gets."""
+
+    start: int
+    """Id of its ``turn_started`` event."""
+    held: bool
+    """A ``POST /session/{id}/message`` holds its reply until the turn has been delivered."""
+    ended: bool = False
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One ``/event`` or ``/global/event`` subscriber (see :meth:`Hub.subscribe`)."""
+
+    start: int
+    """It reads the global stream after this event id."""
+    now: int
+    """The newest event when it subscribed: every later event is for it."""
+    turns: dict[str, int] = field(default_factory=dict)
+    """Session id → ``turn_started`` id of the open turns it gets from before ``now``."""
+    delivered: int = 0
+    """The last event it has sent (or skipped)."""
+
+    def wants(self, event_id: int, session_id: str | None) -> bool:
+        """Whether an event of the global stream is for this subscriber."""
+        return event_id > self.now or (session_id is not None and self.turns.get(session_id, event_id + 1) <= event_id)
+
+
 class Hub:
     """See the module docstring. Made on the first OpenCode request (:func:`hub_of`)."""
 
     def __init__(self, manager: SessionManager) -> None:
         self.manager = manager
         self.ids = SessionIds(manager.registry)
-        self._expected: dict[str, tuple[str | None, str | None]] = {}
+        self._expected: dict[str, Expectation] = {}
         self._client_ids: OrderedDict[int, tuple[str | None, str | None]] = OrderedDict()
-        self._turns: dict[str, tuple[int, float | None]] = {}
-        self._delivered: dict[int, int] = {}
-        self._tokens = itertools.count()
+        self._open: dict[str, OpenTurn] = {}
+        self._subscriptions: set[Subscription] = set()
         self._changed = asyncio.Event()
         manager.observers.append(self.observe)
 
-    # -- client ids ------------------------------------------------------------
+    # -- client ids and open turns ------------------------------------------------
 
-    def expect(self, claude_id: str, message_id: str | None, part_id: str | None) -> None:
-        """The next ``turn_started`` of this session carries these client ids."""
-        self._expected[claude_id] = (message_id, part_id)
+    def expect(self, claude_id: str, message_id: str | None, part_id: str | None, *, held: bool = False) -> Expectation:
+        """The next ``turn_started`` of this session carries these client ids; ``held``: the
+        caller holds its reply until the turn is delivered, then calls :meth:`answered`
+        (with :attr:`Expectation.started`)."""
+        expectation = self._expected[claude_id] = Expectation(message_id, part_id, held)
+        return expectation
 
     def forget(self, claude_id: str) -> None:
         self._expected.pop(claude_id, None)
@@ -121,58 +164,77 @@ class Hub:
 
     def observe(self, event: Event) -> None:
         """Session-event observer (called synchronously for every event)."""
-        if event.session_id is None:
+        sid = event.session_id
+        if sid is None:
             return
         if event.type == "turn_started":
-            expected = self._expected.pop(event.session_id, None)
+            expected = self._expected.pop(sid, None)
             if expected is not None:
-                self._client_ids[event.id] = expected
-                while len(self._client_ids) > CLIENT_IDS_KEPT:
-                    self._client_ids.popitem(last=False)
-            self._turns[event.session_id] = (event.id, None)
-        elif event.type in ("result", "error") and event.session_id in self._turns:
-            self._turns[event.session_id] = (self._turns[event.session_id][0], time.monotonic())
+                expected.started = event.id
+                if expected.message_id is not None or expected.part_id is not None:
+                    self._client_ids[event.id] = (expected.message_id, expected.part_id)
+                    while len(self._client_ids) > CLIENT_IDS_KEPT:
+                        self._client_ids.popitem(last=False)
+            self._open[sid] = OpenTurn(event.id, expected is not None and expected.held)
+        elif event.type in ("result", "error") and (turn := self._open.get(sid)) is not None:
+            if turn.held:
+                turn.ended = True
+            else:
+                del self._open[sid]
+        elif event.type == "session_deleted":
+            self._open.pop(sid, None)
 
-    def replay_from(self) -> int | None:
-        """Where a new subscriber without ``Last-Event-ID`` starts: just before the oldest
-        turn that runs or ended within :data:`RECENT_SECONDS`; None: at the newest event."""
-        now = time.monotonic()
-        for sid, (_, ended) in list(self._turns.items()):
-            if ended is not None and now - ended > RECENT_SECONDS:
-                del self._turns[sid]
-        starts = [start for start, _ in self._turns.values()]
-        return min(starts) - 1 if starts else None
+    def answered(self, claude_id: str, start: int) -> None:
+        """The reply holding the turn that ``start`` began is sent (or abandoned): once the turn
+        has ended, new subscribers no longer get it."""
+        turn = self._open.get(claude_id)
+        if turn is None or turn.start != start:
+            return
+        if turn.ended:
+            del self._open[claude_id]
+        else:
+            turn.held = False
 
-    # -- delivery ----------------------------------------------------------------
+    # -- subscribers -----------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def subscriber(self, cursor: int) -> Any:
-        """Register an event subscriber; yields a ``delivered(event_id)`` callback."""
-        token = next(self._tokens)
-        self._delivered[token] = cursor
+    def subscribe(self, after: int | None) -> Subscription:
+        """Register a subscriber of the global stream (no await: the open turns and the newest
+        event are read at one instant). ``after``: its ``Last-Event-ID`` (it gets what followed
+        exactly that); None: the open turns (:class:`OpenTurn`) from their start, then live
+        events. Call :meth:`unsubscribe` when it ends."""
+        now = self.manager.events.last_id
+        if after is not None:
+            found = Subscription(start=after, now=after)
+        else:
+            turns = {sid: turn.start for sid, turn in self._open.items() if turn.start <= now}
+            found = Subscription(start=min([now, *(start - 1 for start in turns.values())]), now=now, turns=turns)
+        found.delivered = found.start
+        self._subscriptions.add(found)
+        self._wake()
+        return found
 
-        def delivered(event_id: int) -> None:
-            self._delivered[token] = event_id
-            self._wake()
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscriptions.discard(subscription)
+        self._wake()
 
-        try:
-            yield delivered
-        finally:
-            del self._delivered[token]
-            self._wake()
+    def delivered(self, subscription: Subscription, event_id: int) -> None:
+        """The subscriber has sent (or skipped) the events up to ``event_id``."""
+        subscription.delivered = event_id
+        self._wake()
 
     def _wake(self) -> None:
         waiter, self._changed = self._changed, asyncio.Event()
         waiter.set()
 
-    async def wait_delivered(self, event_id: int, timeout: float) -> bool:
+    async def wait_delivered(self, event_id: int, timeout: float, *, reader: bool = False) -> bool:
         """Wait until every subscriber has sent the events up to ``event_id`` (at most
-        ``timeout`` seconds). Returns whether they all have."""
+        ``timeout`` seconds). ``reader``: also until there is at least one (a client whose
+        event stream connects after its prompt). Returns whether that happened in time."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             waiter = self._changed
-            if all(last >= event_id for last in self._delivered.values()):
+            if all(s.delivered >= event_id for s in self._subscriptions) and (self._subscriptions or not reader):
                 return True
             remaining = deadline - loop.time()
             if remaining <= 0:

@@ -3,16 +3,19 @@
 The contract is OpenCode's ``packages/sdk/openapi.json`` and what its clients were
 measured to send and read (``OPENCODE.md``); the Python SDK ``opencode-ai``
 0.1.0a36 reads the older shapes (an ``AssistantMessage`` needs ``system``,
-``path``, ``tokens``, ``cost``). Request models allow fields we do not use, so
-newer clients are not refused; response models are dumped ``by_alias`` without
-``None`` fields (:func:`dump`).
+``path``, ``tokens``, ``cost``). Request bodies (:class:`Body`) allow fields we do
+not use, so newer clients are not refused, but no string anywhere in them may hold
+a lone surrogate (400, as on the REST routes); response models are dumped
+``by_alias`` without ``None`` fields (:func:`dump`).
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..api.schemas import lone_surrogate
 
 
 class Wire(BaseModel):
@@ -29,6 +32,18 @@ def dump(model: BaseModel) -> dict[str, Any]:
 # -- requests -------------------------------------------------------------------
 
 
+class Body(Wire):
+    """A request body: refused when a string in it (unknown fields included) holds an
+    unpaired UTF-16 surrogate (``"\\ud800"``), which no UTF-8 text can carry."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_lone_surrogates(cls, data: Any) -> Any:
+        if lone_surrogate(data):
+            raise ValueError("strings must be valid Unicode text (an unpaired surrogate such as \\ud800 is not)")
+        return data
+
+
 class ModelRef(Wire):
     """``{providerID, modelID}`` (the TUI's ``POST /session`` sends ``id`` for the model)."""
 
@@ -41,7 +56,7 @@ class ModelRef(Wire):
         return self.model_id or self.id or ""
 
 
-class SessionCreate(Wire):
+class SessionCreate(Body):
     """``POST /session``: every field optional (``permission`` rules are not applied)."""
 
     title: str | None = Field(None, max_length=1000)
@@ -50,7 +65,7 @@ class SessionCreate(Wire):
     model: ModelRef | None = None
 
 
-class SessionUpdate(Wire):
+class SessionUpdate(Body):
     """``PATCH /session/{id}``."""
 
     title: str | None = Field(None, max_length=1000)
@@ -66,7 +81,7 @@ class InputPart(Wire):
     url: str | None = None
 
 
-class PromptBody(Wire):
+class PromptBody(Body):
     """``POST /session/{id}/message`` and ``/prompt_async``: 1.x sends ``model: {providerID, modelID}``,
     the Python SDK top-level ``providerID``/``modelID``."""
 
@@ -89,14 +104,14 @@ class PromptBody(Wire):
 Reply = Literal["once", "always", "reject"]
 
 
-class PermissionReply(Wire):
+class PermissionReply(Body):
     """``POST /permission/{id}/reply``."""
 
     reply: Reply
     message: str | None = Field(None, max_length=10_000)
 
 
-class LegacyPermissionReply(Wire):
+class LegacyPermissionReply(Body):
     """``POST /session/{id}/permissions/{permissionID}`` (older clients)."""
 
     response: Reply

@@ -4,10 +4,11 @@
 First frame ``server.connected`` at once, then ``server.heartbeat`` every
 :data:`HEARTBEAT` seconds without events. The frames made from one of our events
 share its id; the last of them carries it as ``id:``, so ``Last-Event-ID`` resumes
-after it (a cursor ahead of the newest event is 400). Without one, a subscriber
-starts before the turns that run or ended within the last seconds
-(:meth:`~..hub.Hub.replay_from`): clients may post a prompt before their
-event stream is connected.
+after it (a cursor ahead of the newest event is 400). Without one, a subscriber gets
+the open turns from their start (those that run, or whose ``POST
+/session/{id}/message`` has not been answered: clients may post a prompt before their
+event stream is connected), then live events; never a turn that is over
+(:meth:`~..hub.Hub.subscribe`). Frames end lines with LF only (``api/sse.py``).
 """
 
 from __future__ import annotations
@@ -21,13 +22,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from starlette.types import Receive, Scope, Send
+
 from ...api.events import start_after
 from ...api.schemas import MAX_EVENT_ID
-from ...api.sse import CountedEventSource
+from ...api.sse import CountedEventSource, Frame
 from ...sessions import Event
 from ..deps import HubDep, ManagerDep, SettingsDep
 from ..errors import OpenCodeRoute
-from ..hub import Hub
+from ..hub import Hub, Subscription
 from ..views import Translator
 
 router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"])
@@ -62,31 +65,42 @@ async def _with_heartbeats(events: AsyncIterator[Event], every: float) -> AsyncI
                 await pending
 
 
-def _stream(hub: Hub, translator: Translator, start: int, wrap: Wrap) -> EventSourceResponse:
+class _Subscribed(CountedEventSource):
+    """The stream of one subscription, which ends with the response however it ends."""
+
+    def __init__(self, hub: Hub, subscription: Subscription, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._hub, self._subscription = hub, subscription
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._hub.unsubscribe(self._subscription)
+
+
+def _stream(hub: Hub, translator: Translator, manager: Any, last_event_id: int | None, wrap: Wrap) -> EventSourceResponse:
+    """The subscriber is registered before this returns (no await), so a prompt's reply waits for it."""
+    after = start_after(manager.events, last_event_id, None) if last_event_id is not None else None
+    subscription = hub.subscribe(after)
+
     def sse(directory: str, payload: dict[str, Any], event_id: int | None = None) -> ServerSentEvent:
-        return ServerSentEvent(data=json.dumps(wrap(directory, payload)), id=str(event_id) if event_id is not None else None)
+        return Frame(data=json.dumps(wrap(directory, payload)), id=str(event_id) if event_id is not None else None)
 
     async def frames() -> AsyncIterator[ServerSentEvent]:
-        with hub.subscriber(start) as delivered:
-            yield sse("global", {"type": "server.connected", "properties": {}})
-            async for event in _with_heartbeats(hub.manager.events.subscribe(after=start), HEARTBEAT):
-                if event is None:
-                    yield sse("global", {"type": "server.heartbeat", "properties": {}})
-                    continue
+        yield sse("global", {"type": "server.connected", "properties": {}})
+        async for event in _with_heartbeats(manager.events.subscribe(after=subscription.start), HEARTBEAT):
+            if event is None:
+                yield sse("global", {"type": "server.heartbeat", "properties": {}})
+                continue
+            if subscription.wants(event.id, event.session_id):
                 found = await translator.translate(event)
                 directory = translator.directory(event.session_id)
                 for index, payload in enumerate(found):
                     yield sse(directory, payload, event.id if index == len(found) - 1 else None)
-                delivered(event.id)
+            hub.delivered(subscription, event.id)
 
-    return CountedEventSource(frames(), ping=15, headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"})
-
-
-def _start(hub: Hub, manager: Any, last_event_id: int | None) -> int:
-    if last_event_id is not None:
-        return start_after(manager.events, last_event_id, None)
-    replay = hub.replay_from()
-    return manager.events.last_id if replay is None else min(replay, manager.events.last_id)
+    return _Subscribed(hub, subscription, frames(), ping=15, headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"})
 
 
 LastEventId = Annotated[int | None, Header(ge=0, le=MAX_EVENT_ID)]
@@ -95,10 +109,10 @@ LastEventId = Annotated[int | None, Header(ge=0, le=MAX_EVENT_ID)]
 @router.get("/event", response_class=EventSourceResponse)
 async def events(hub: HubDep, manager: ManagerDep, settings: SettingsDep, last_event_id: LastEventId = None, directory: Annotated[str | None, Query()] = None) -> EventSourceResponse:
     """Bus events as ``{type, properties}`` frames."""
-    return _stream(hub, Translator(hub, settings), _start(hub, manager, last_event_id), lambda directory, payload: payload)
+    return _stream(hub, Translator(hub, settings), manager, last_event_id, lambda directory, payload: payload)
 
 
 @router.get("/global/event", response_class=EventSourceResponse)
 async def global_events(hub: HubDep, manager: ManagerDep, settings: SettingsDep, last_event_id: LastEventId = None) -> EventSourceResponse:
     """Bus events as ``{directory, payload}`` frames (``directory``: the session's cwd, or ``global``)."""
-    return _stream(hub, Translator(hub, settings), _start(hub, manager, last_event_id), lambda directory, payload: {"directory": directory, "payload": payload})
+    return _stream(hub, Translator(hub, settings), manager, last_event_id, lambda directory, payload: {"directory": directory, "payload": payload})

@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from ... import __version__
 from .. import catalog
 from ..deps import DirectoryDep, ManagerDep, SettingsDep
 from ..errors import OpenCodeRoute
@@ -37,6 +38,12 @@ def _providers(request: Request) -> tuple[list[dict[str, Any]], dict[str, str]]:
     settings = request.app.state.settings
     proxy = getattr(getattr(request.app.state, "proxy", None), "config", None)
     return catalog.providers(settings, proxy), catalog.default(settings)
+
+
+@router.get("/global/health")
+async def health() -> dict[str, Any]:
+    """``{healthy: true, version}`` (the v2 SDK's ``global.health``; the server's own state is ``GET /health``)."""
+    return {"healthy": True, "version": __version__}
 
 
 @router.get("/config")

@@ -3,22 +3,26 @@
 A prompt is one turn of the Claude Code session. ``POST /session/{id}/message``
 answers when the turn ends, and only after every ``/event`` subscriber has sent
 the turn's events (OpenCode's ``run`` prints only what it received before the
-reply), with ``{...assistant info, info, parts}``: 1.x clients read ``{info,
-parts}``, the Python SDK reads the assistant message itself.
+reply; a request from OpenCode's own app also waits for a subscriber to connect,
+since ``run`` may post before its event stream is up), with ``{...assistant info,
+info, parts}``: 1.x clients read ``{info, parts}``, the Python SDK reads the
+assistant message itself. Until then the turn is open: event subscribers that
+connect meanwhile get it from its start (:mod:`..hub`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from ...sessions import Session
 from ...sessions.turns import turn_events
 from .. import catalog
 from ..conversation import Conversation
 from ..deps import DirectoryDep, HubDep, ManagerDep, SessionDep, SettingsDep
-from ..errors import BadRequest, OpenCodeRoute
+from ..errors import BadRequest, NotFound, OpenCodeRoute
 from ..hub import Hub
 from ..protocol import PromptBody, SessionCreate, SessionUpdate, dump
 from ..views import context_of, conversation, entry_of, session_info
@@ -27,6 +31,14 @@ router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"])
 
 DELIVERY_TIMEOUT = 3.0
 """Seconds a reply waits for event subscribers to send the turn's events."""
+READER_AGENTS = ("opencode/",)
+"""``User-Agent`` prefixes of clients that show a turn from the event stream and stop at
+the reply (OpenCode's app: ``opencode run``, the TUI): their reply also waits for a
+subscriber to exist, and then :data:`READER_SETTLE` seconds."""
+READER_SETTLE = 0.2
+"""Seconds between the last frame of a turn and the reply, for those clients: ``opencode
+run --attach`` exits as soon as the reply arrives, and may not have read frames that
+arrived just before it on its other connection (seen ~1 in 30 runs on a loaded machine)."""
 
 
 def _proxy_config(request: Request) -> Any:
@@ -100,6 +112,16 @@ async def list_messages(session: SessionDep, hub: HubDep, settings: SettingsDep,
     return messages[-limit:] if limit else messages
 
 
+@router.get("/session/{session_id}/message/{message_id}")
+async def get_message(message_id: Annotated[str, Path(max_length=200)], session: SessionDep, hub: HubDep, settings: SettingsDep) -> dict[str, Any]:
+    """One message as ``{info, parts}`` (404 ``NotFoundError`` when the session has none with this id)."""
+    found = await conversation(hub, settings, await entry_of(hub, session.id))
+    message = found.messages.get(message_id)
+    if message is None:
+        raise NotFound(f"message {message_id[:100]!r} not found in session {found.context.session_id}")
+    return message.to_dict()
+
+
 def _prompt_text(body: PromptBody) -> str:
     """The prompt: the text parts; other parts are named (files by name or URL)."""
     texts = []
@@ -116,8 +138,9 @@ def _prompt_text(body: PromptBody) -> str:
     return text
 
 
-async def _start(request: Request, body: PromptBody, session: Session, hub: Hub) -> Any:
-    """Apply the chosen model, then start the turn (409 ``BusyError`` if one runs)."""
+async def _start(request: Request, body: PromptBody, session: Session, hub: Hub, *, held: bool = False) -> Any:
+    """Apply the chosen model, then start the turn (409 ``BusyError`` if one runs); ``held``:
+    the caller holds its reply until the turn is delivered and then calls ``hub.answered``."""
     settings = request.app.state.settings
     text = _prompt_text(body)
     ref = body.model_ref()
@@ -128,9 +151,13 @@ async def _start(request: Request, body: PromptBody, session: Session, hub: Hub)
         if model != session.model and model != session.spec.model:
             await session.set_model(model)
     part_id = next((p.id for p in body.parts if p.type == "text" and p.id), None)
-    hub.expect(session.id, body.message_id, part_id)
+    expectation = hub.expect(session.id, body.message_id, part_id, held=held)
     try:
         return await session.send(text)
+    except BaseException:
+        if expectation.started is not None:  # started, then failed: nothing holds it
+            hub.answered(session.id, expectation.started)
+        raise
     finally:
         hub.forget(session.id)
 
@@ -138,13 +165,19 @@ async def _start(request: Request, body: PromptBody, session: Session, hub: Hub)
 @router.post("/session/{session_id}/message")
 async def prompt(request: Request, body: PromptBody, session: SessionDep, hub: HubDep, settings: SettingsDep) -> dict[str, Any]:
     """Run one turn; answers at its end with ``{...info, info, parts}`` (the assistant message)."""
-    started = await _start(request, body, session, hub)
-    found = Conversation(await context_of(hub, settings, session.snapshot()))
-    last = started.id
-    async for event in turn_events(session, started):
-        found.feed(event)
-        last = event.id
-    await hub.wait_delivered(last, DELIVERY_TIMEOUT)
+    started = await _start(request, body, session, hub, held=True)
+    try:
+        found = Conversation(await context_of(hub, settings, session.snapshot()))
+        last = started.id
+        async for event in turn_events(session, started):
+            found.feed(event)
+            last = event.id
+        reader = request.headers.get("user-agent", "").lower().startswith(READER_AGENTS)
+        await hub.wait_delivered(last, DELIVERY_TIMEOUT, reader=reader)
+    finally:
+        hub.answered(session.id, started.id)
+    if reader:
+        await asyncio.sleep(READER_SETTLE)  # the turn is closed: new subscribers do not get it
     assistant = found.assistant
     assert assistant is not None
     info = dump(assistant.info)
