@@ -22,6 +22,7 @@ from .api import errors, events, health, invocations, messages, metrics, permiss
 from .api.auth import require_api_key, require_model_key
 from .api.deps import remember_self_url, route_resolver, routes_known
 from .api.limits import BodyLimit
+from .datadir import private_directory
 from .demo import router as demo_router
 from .sessions import ManagerConfig, SessionManager
 from .sessions.launcher import write_launcher
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        private_directory(settings.data_dir)  # 0700: the registry, launcher and scratch dirs are the user's alone
         registry = await SqlRegistry.open(settings.database_url or default_database_url(settings.data_dir))
         launcher = None if client_factory else write_launcher(settings.data_dir / "bin", settings.cli_path, settings.cli_nice)
         manager = SessionManager(
