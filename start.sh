@@ -38,7 +38,7 @@ demo() {
     if [ "${1:-}" = "--session" ] && [ $# -ge 2 ]; then client_args=(--session "$2"); shift 2; fi
     local port="${AGENT_SERVER_PORT:-$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
     local log="$data/server.log"
-    mkdir -p "$workspace"
+    mkdir -p "$data" "$workspace"
     chmod 700 "$data"
     # Its own session: the Ctrl-C that interrupts a turn in the client must not reach the server.
     setsid "$VENV/bin/claude-agent-server" --demo --port "$port" --data-dir "$data" \
