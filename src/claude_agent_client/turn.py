@@ -290,8 +290,8 @@ class TurnRunner:
         return True
 
     def _say_resolved(self, event: Event, unasked: PermissionRequest | None) -> None:
-        """"answered elsewhere: allowed" (naming the tool of a request that was never shown),
-        or the view's line for a timeout or a cancellation."""
+        """Say ``answered elsewhere: allowed`` (naming the tool of a request that was never
+        shown), or the view's line for a timeout or a cancellation."""
         if event.get("reason") not in (None, "user"):
             self.view.show(event)  # "permission denied (timeout)", ...
             return

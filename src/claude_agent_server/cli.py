@@ -144,9 +144,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"claude-agent-server: bad LiteLLM config: {exc}", file=sys.stderr)
             return 2
     try:
-        lock = data_dir_lock(settings)  # held until the process exits
-    except (DataDirBusy, OSError) as exc:
+        _lock = data_dir_lock(settings)  # held until the process exits (the kernel drops it then)
+    except DataDirBusy as exc:
         print(f"claude-agent-server: {exc}; stop it, or give this one another --data-dir", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"claude-agent-server: cannot use the data dir {settings.data_dir}: {exc}", file=sys.stderr)
         return 2
     if (problem := registry_problem(settings)) is not None:
         print(f"claude-agent-server: cannot open the session registry: {problem}", file=sys.stderr)
