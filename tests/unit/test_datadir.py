@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ def mode(path: Path) -> int:
 
 
 @pytest.fixture(autouse=True)
-def usual_umask() -> None:
+def usual_umask() -> Iterator[None]:
     """The umask most users have (022), so a file created without care would be 0644."""
     previous = os.umask(0o022)
     yield
