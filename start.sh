@@ -2,10 +2,13 @@
 # Bootstrap and run claude-agent-server.
 #   ./start.sh [flags]      run the server (flags: see --help); the workspace defaults to the current directory
 #   ./start.sh demo         offline demo: server with the scripted model + the terminal client
+#                           (its own data dir; ./start.sh demo --session ID reopens a demo session)
 #   ./start.sh client ...   the terminal client against a running server
 #   ./start.sh test ...     the whole test suite (extra args go to pytest)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")" && pwd)"
+VENV="${UV_PROJECT_ENVIRONMENT:-.venv}"
+case "$VENV" in /*) ;; *) VENV="$ROOT/$VENV" ;; esac
 
 bootstrap() {
     if command -v uv >/dev/null 2>&1; then
@@ -20,16 +23,25 @@ bootstrap() {
     UV_COMPILE_BYTECODE=1 "${UV[@]}" sync --locked --quiet --project "$ROOT"
 }
 
-run() { "${UV[@]}" run --locked --quiet --project "$ROOT" "$@"; }
+# The programs run from the synced venv directly, not under `uv run`: uv would stay alive as
+# the server's parent with the server's environment (its API key) in /proc/<uv pid>/environ.
+activate() { export VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH"; }
+
+# How the user ran this script, for the hints the client prints ("Resume with: ./start.sh client ...").
+invoked_as() { case "$0" in */*) printf '%q' "$0" ;; *) printf './%q' "$0" ;; esac; }
 
 demo() {
-    local data="${XDG_DATA_HOME:-$HOME/.local/share}/claude-agent-server"
-    local workspace="${AGENT_SERVER_WORKSPACE:-$data/demo-workspace}"
-    local port="${AGENT_SERVER_PORT:-$(run python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
-    local log="$data/demo-server.log"
-    mkdir -p "$workspace"
+    # Its own data dir (registry, lock, log) and workspace: demo sessions never mix with real use.
+    local data="${XDG_DATA_HOME:-$HOME/.local/share}/claude-agent-server/demo"
+    local workspace="${AGENT_SERVER_WORKSPACE:-$data/workspace}"
+    local client_args=(--new --cwd "$workspace")
+    if [ "${1:-}" = "--session" ] && [ $# -ge 2 ]; then client_args=(--session "$2"); shift 2; fi
+    local port="${AGENT_SERVER_PORT:-$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
+    local log="$data/server.log"
+    mkdir -p "$data" "$workspace"
+    chmod 700 "$data"
     # Its own session: the Ctrl-C that interrupts a turn in the client must not reach the server.
-    setsid "${UV[@]}" run --locked --quiet --project "$ROOT" claude-agent-server --demo --port "$port" \
+    setsid "$VENV/bin/claude-agent-server" --demo --port "$port" --data-dir "$data" \
         --workspace "$workspace" "$@" >"$log" 2>&1 < /dev/null &
     DEMO_SERVER=$!
     trap 'kill "$DEMO_SERVER" 2>/dev/null; wait "$DEMO_SERVER" 2>/dev/null || true' EXIT
@@ -39,16 +51,16 @@ demo() {
         sleep 0.2
     done
     head -6 "$log" >&2
-    echo "Demo server: http://127.0.0.1:$port · workspace: $workspace · log: $log" >&2
+    echo "Demo server: http://127.0.0.1:$port · workspace: $workspace · data and log: $data" >&2
     echo "Dashboard:   http://127.0.0.1:$port/ui (open it in a browser: sessions, chat, permissions)" >&2
-    run claude-agent-client --server "http://127.0.0.1:$port" --new --cwd "$workspace"
+    AGENT_CLIENT_COMMAND="$(invoked_as) demo" "$VENV/bin/claude-agent-client" --server "http://127.0.0.1:$port" "${client_args[@]}"
 }
 
 bootstrap
-case "${1:-serve}" in
+case "${1:-}" in
     test) shift; cd "$ROOT"; exec "${UV[@]}" run --locked python -m pytest "$@" ;;
-    demo) shift; demo "$@" ;;
-    client) shift; exec "${UV[@]}" run --locked --quiet --project "$ROOT" claude-agent-client "$@" ;;
-    serve) shift; exec "${UV[@]}" run --locked --quiet --project "$ROOT" claude-agent-server "$@" ;;
-    *) exec "${UV[@]}" run --locked --quiet --project "$ROOT" claude-agent-server "$@" ;;
+    demo) shift; activate; demo "$@" ;;
+    client) shift; activate; AGENT_CLIENT_COMMAND="$(invoked_as) client" exec "$VENV/bin/claude-agent-client" "$@" ;;
+    serve) shift; activate; exec "$VENV/bin/claude-agent-server" "$@" ;;
+    *) activate; exec "$VENV/bin/claude-agent-server" "$@" ;;  # no arguments at all included
 esac

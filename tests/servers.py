@@ -55,7 +55,7 @@ class ServerProcess:
             extra["AGENT_SERVER_API_KEY"] = api_key
         self._env = clean_env(self.home, **extra)
         self._args = [
-            sys.executable, "-m", "claude_agent_server.cli",
+            sys.executable, "-m", "claude_agent_server",
             "--port", str(self.port), "--workspace", str(self.workspace), "--log-level", "warning", *args,
         ]
         self.process: subprocess.Popen[bytes] | None = None

@@ -39,8 +39,10 @@ def _fail(console: Console, message: str) -> int:
     return 1
 
 
-def _resume_hint(session_id: str) -> str:
-    return f"claude-agent-client --session {session_id}"
+def _resume_hint(options: Options, session_id: str) -> str:
+    """The command that reopens ``session_id``, as the user runs the client (``./start.sh client``
+    through start.sh, else ``claude-agent-client``)."""
+    return f"{options.command} --session {session_id}"
 
 
 def _terminal_input(chat: Chat) -> TerminalInput:
@@ -173,10 +175,10 @@ async def run(options: Options, console: Console | None = None) -> int:
             return _fail(console, f"the server at {options.server} needs an API key: pass --api-key or set AGENT_SERVER_API_KEY.")
         except ServerGone as exc:
             console.print(Text(f"\nThe server at {options.server} is gone ({exc.reason}).", style="bold red"))
-            console.print(Text.assemble("Your session id is ", (exc.session_id, "bold"), f"; resume it later with: {_resume_hint(exc.session_id)}"))
+            console.print(Text.assemble("Your session id is ", (exc.session_id, "bold"), f"; resume it later with: {_resume_hint(options, exc.session_id)}"))
             return 1
         except ServerUnavailable as exc:
-            hint = f" Resume later with: {_resume_hint(chat.session.session_id)}" if chat.session else ""
+            hint = f" Resume later with: {_resume_hint(options, chat.session.session_id)}" if chat.session else ""
             return _fail(console, f"lost the server at {options.server} ({exc.reason}).{hint}")
         except APIError as exc:
             return _fail(console, f"the server refused: {exc.message} (HTTP {exc.status_code})")
@@ -189,7 +191,7 @@ async def run(options: Options, console: Console | None = None) -> int:
         if session is not None:
             with contextlib.suppress(ClientError):
                 await chat.close()
-            console.print(Text.assemble("Session ", (session.session_id, "bold"), f" saved. Resume with: {_resume_hint(session.session_id)}", style="dim"))
+            console.print(Text.assemble("Session ", (session.session_id, "bold"), f" saved. Resume with: {_resume_hint(options, session.session_id)}", style="dim"))
     return status
 
 

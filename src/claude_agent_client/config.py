@@ -12,6 +12,10 @@ from .api import DEFAULT_URL
 
 __all__ = ["MODES", "Options", "history_file", "parse_args"]
 
+DEFAULT_COMMAND = "claude-agent-client"
+COMMAND_VARIABLE = "AGENT_CLIENT_COMMAND"
+"""Names how the user runs the client (start.sh sets ``./start.sh client``); default ``claude-agent-client``."""
+
 MODES = ("default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto")
 """Permission modes the server accepts."""
 
@@ -28,16 +32,20 @@ class Options:
     cwd: str | None
     proxy: bool
     mode: str | None
+    command: str = DEFAULT_COMMAND
+    """How the user runs this client, for the hints it prints (``./start.sh client`` through start.sh)."""
 
 
 def parse_args(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> Options:
-    """Parse flags; ``AGENT_SERVER_URL`` and ``AGENT_SERVER_API_KEY`` supply defaults.
+    """Parse flags; ``AGENT_SERVER_URL`` and ``AGENT_SERVER_API_KEY`` supply defaults, and
+    ``AGENT_CLIENT_COMMAND`` how the user runs the client (for the "Resume with" hint).
 
     Exits with status 2 (argparse) on bad flags.
     """
     env = os.environ if env is None else env
+    command = env.get(COMMAND_VARIABLE, "").strip() or DEFAULT_COMMAND
     parser = argparse.ArgumentParser(
-        prog="claude-agent-client",
+        prog=command,
         description="Chat with Claude Code through a claude-agent-server: live replies, tool approvals, sessions.",
         epilog="Inside the client type /help for commands. Esc+Enter inserts a new line; Ctrl-C interrupts a reply.",
     )
@@ -55,7 +63,7 @@ def parse_args(argv: Sequence[str] | None = None, env: Mapping[str, str] | None 
     args = parser.parse_args(argv)
     return Options(
         server=args.server, api_key=args.api_key, new=args.new, session=args.session, model=args.model,
-        cwd=args.cwd, proxy=args.proxy, mode=args.mode,
+        cwd=args.cwd, proxy=args.proxy, mode=args.mode, command=command,
     )
 
 

@@ -141,7 +141,9 @@ def tool_result(content: str, is_error: bool = False, limit: int = RESULT_LINES)
 
 
 def footer(result: dict[str, Any]) -> Text:
-    """The end-of-turn line: status, cost (USD), turns and duration."""
+    """The end-of-turn line: status, the turn's cost and the session's total (USD), the
+    model calls of the turn (``num_turns``) and its duration: ``── turn $0.0012 · session
+    $0.0345 · 1 turn · 2.1 s``."""
     parts = []
     reason = result.get("terminal_reason") or ""
     if str(reason).startswith("aborted"):
@@ -151,8 +153,11 @@ def footer(result: dict[str, Any]) -> Text:
         detail = result.get("error") or result.get("result") or (errors[0] if errors else None) or result.get("subtype") or "turn failed"
         detail = " ".join(str(detail).split())
         parts.append("error: " + (detail if len(detail) <= 100 else detail[:99] + "…"))
-    if result.get("cost_usd") is not None:
-        parts.append(f"${float(result['cost_usd']):.4f}")
+    if result.get("turn_cost_usd") is not None:
+        parts.append(f"turn ${float(result['turn_cost_usd']):.4f}")
+    session_cost = result.get("session_cost_usd", result.get("cost_usd"))  # cost_usd: the CLI's running total
+    if session_cost is not None:
+        parts.append(f"session ${float(session_cost):.4f}")
     turns = int(result.get("num_turns") or 0)
     parts.append(f"{turns} turn{'s' if turns != 1 else ''}")
     parts.append(f"{int(result.get('duration_ms') or 0) / 1000:.1f} s")

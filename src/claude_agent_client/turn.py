@@ -4,6 +4,11 @@ events, answer permission requests, handle Ctrl-C and a dropped connection.
 The subscription is opened *before* the message is posted, so every event of the
 turn arrives on it; if the connection drops, :class:`EventFollower` reconnects
 with ``Last-Event-ID`` and no event is shown twice or lost.
+
+A permission question runs in a task of its own while events keep being read: when
+the request is resolved elsewhere (the dashboard, REST, a timeout) the question is
+withdrawn and the client says so ("answered elsewhere: allowed"); other events that
+arrive while a question is on screen are shown after it, in order.
 """
 
 from __future__ import annotations
@@ -72,6 +77,16 @@ class TurnRunner:
         self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._interrupting = False
         self._asked: set[str] = set()
+        self._asking: tuple[PermissionRequest, asyncio.Task[None]] | None = None
+        """The question on screen and the task asking it."""
+        self._waiting: list[PermissionRequest] = []
+        """Requests to ask after the current one, in order."""
+        self._held: list[Event] = []
+        """Events that arrived while a question was on screen, shown after it."""
+        self._answered_here: set[str] = set()
+        """Requests the user answered in this client (their ``permission_resolved`` is ours)."""
+        self._unasked: dict[str, PermissionRequest] = {}
+        """Waiting requests resolved elsewhere while another question was on screen (said after it)."""
         self._message: str | None = None
         self._turn_seen = False
         self._connected = False
@@ -112,6 +127,7 @@ class TurnRunner:
                 if outcome is not None:
                     return outcome
         finally:
+            await self._withdraw_questions()
             self.view.stop()
             pump.cancel()
             post = self._post_task
@@ -131,11 +147,20 @@ class TurnRunner:
             return await self._on_snapshot(event)
         if self._backlog is not None:
             return await self._on_backlog(event)
+        if event.type == "permission_request":
+            self._enqueue_question(PermissionRequest.from_json(event.data))
+            return None
+        if event.type == "permission_resolved" and await self._resolved_elsewhere(event):
+            return None
+        if self._asking is not None and not event.ends_turn:
+            self._held.append(event)  # shown once the question is off the screen
+            return None
         if event.type == "turn_started":
             self._turn_seen = True
-        if event.type == "permission_request":
-            await self._ask(PermissionRequest.from_json(event.data))
-            return None
+        if event.ends_turn:
+            await self._withdraw_questions()
+            for held in self._drain_held():
+                await self._on_event(held)
         self.view.show(event)
         if event.ends_turn and self._turn_seen:
             return TurnOutcome("interrupted" if self._interrupting else "done", event.data)
@@ -154,7 +179,7 @@ class TurnRunner:
         if not self._interrupting:
             self._post_task = asyncio.create_task(self._post(self._message))
         for pending in snapshot.get("pending_permissions") or []:
-            await self._ask(PermissionRequest.from_json(pending))
+            self._enqueue_question(PermissionRequest.from_json(pending))
         return None
 
     async def _on_backlog(self, event: Event) -> TurnOutcome | None:
@@ -206,6 +231,98 @@ class TurnRunner:
 
     async def _on_abandon(self, _: None) -> TurnOutcome:
         return TurnOutcome("interrupted")
+
+    async def _on_asked(self, request_id: str) -> TurnOutcome | None:
+        """The question about ``request_id`` ended (answered, or Ctrl-C): show what was held
+        back meanwhile, then ask the next waiting request."""
+        if self._asking is None or self._asking[0].request_id != request_id:
+            return None
+        self._asking = None
+        return await self._after_question()
+
+    # -- questions while events flow ---------------------------------------------
+
+    def _enqueue_question(self, request: PermissionRequest) -> None:
+        """Ask about ``request`` now, or after the question on screen (each request once)."""
+        if request.request_id in self._asked:
+            return
+        self._asked.add(request.request_id)
+        if self._interrupting:
+            return
+        if self._asking is None:
+            self._start_question(request)
+        else:
+            self._waiting.append(request)
+
+    def _start_question(self, request: PermissionRequest) -> None:
+        self._asking = (request, asyncio.create_task(self._question(request)))
+
+    async def _question(self, request: PermissionRequest) -> None:
+        """Task: ask, send the answer, and tell the main loop (``asked``) when done; a
+        cancelled question (withdrawn) tells nothing."""
+        try:
+            await self._ask_and_answer(request)
+        except Exception as exc:  # the main loop must hear of the end, or it holds events for good
+            self.view.print(Text(f"  Could not ask about {request.tool_name}: {exc}", style="red"))
+        self._queue.put_nowait(("asked", request.request_id))
+
+    async def _resolved_elsewhere(self, event: Event) -> bool:
+        """A ``permission_resolved`` for a request this client is asking or was to ask, and
+        that it did not answer itself: stop asking and say how it was decided (for a request
+        not asked yet, once the question on screen is gone). Returns whether it was one."""
+        request_id = event.get("request_id")
+        if request_id in self._answered_here:
+            return False
+        if self._asking is not None and self._asking[0].request_id == request_id:
+            await self._withdraw_questions(keep_waiting=True)
+            self._say_resolved(event, None)
+            await self._after_question()
+            return True
+        unasked = next((r for r in self._waiting if r.request_id == request_id), None) or self._unasked.pop(request_id, None)
+        if unasked is None:
+            return False
+        self._waiting = [r for r in self._waiting if r.request_id != request_id]
+        if self._asking is not None:
+            self._unasked[request_id] = unasked
+            self._held.append(event)  # said after the question on screen
+        else:
+            self._say_resolved(event, unasked)
+        return True
+
+    def _say_resolved(self, event: Event, unasked: PermissionRequest | None) -> None:
+        """Say ``answered elsewhere: allowed`` (naming the tool of a request that was never
+        shown), or the view's line for a timeout or a cancellation."""
+        if event.get("reason") not in (None, "user"):
+            self.view.show(event)  # "permission denied (timeout)", ...
+            return
+        allowed = bool(event.get("allowed"))
+        what = f"{unasked.tool_name} request " if unasked is not None else ""
+        self.view.print(Text(f"  {what}answered elsewhere: {'allowed' if allowed else 'denied'}", style="green" if allowed else "red"))
+
+    async def _withdraw_questions(self, keep_waiting: bool = False) -> None:
+        """Take the question off the screen (cancelling its prompt); forget the waiting ones
+        unless ``keep_waiting``."""
+        asking, self._asking = self._asking, None
+        if not keep_waiting:
+            self._waiting.clear()
+        if asking is not None and not asking[1].done():
+            asking[1].cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asking[1]
+
+    async def _after_question(self) -> TurnOutcome | None:
+        """Show the events held back, in order, then ask the next waiting request."""
+        for event in self._drain_held():
+            outcome = await self._on_event(event)
+            if outcome is not None:
+                return outcome
+        if self._asking is None and self._waiting and not self._interrupting:
+            self._start_question(self._waiting.pop(0))
+        return None
+
+    def _drain_held(self) -> list[Event]:
+        held, self._held = self._held, []
+        return held
 
     # -- helpers ----------------------------------------------------------------
 
@@ -297,11 +414,15 @@ class TurnRunner:
             await self.client.interrupt(self.session_id)
 
     async def _ask(self, request: PermissionRequest) -> None:
+        """Ask about ``request`` and send the answer, blocking (the polling fallback)."""
         if request.request_id in self._asked:
             return
         self._asked.add(request.request_id)
         if self._interrupting:
             return
+        await self._ask_and_answer(request)
+
+    async def _ask_and_answer(self, request: PermissionRequest) -> None:
         self.view.pause()
         try:
             answer = await ask_permission(request, self.ui, self.console, self.cwd)
@@ -311,6 +432,7 @@ class TurnRunner:
             return
         finally:
             self.view.start()
+        self._answered_here.add(request.request_id)
         try:
             await self.client.respond_permission(
                 self.session_id, request.request_id, answer.allowed, apply_suggestions=answer.always, message=answer.message

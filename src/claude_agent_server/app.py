@@ -23,6 +23,7 @@ from .api.auth import AuthGate, public_paths, require_api_key, require_model_key
 from .api.deps import remember_self_url, route_resolver, routes_known
 from .api.guards import BrowserGuard, JsonBodies
 from .api.limits import BodyLimit
+from .datadir import private_directory
 from .demo import router as demo_router
 from .sessions import ManagerConfig, SessionManager
 from .sessions.launcher import write_launcher
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        private_directory(settings.data_dir)  # 0700: the registry, launcher and scratch dirs are the user's alone
         url = settings.database_url or default_database_url(settings.data_dir)
         registry = await SqlRegistry.open(
             url, buffer_bytes=settings.registry_buffer_bytes, spill_path=spill_path(settings.data_dir, url)

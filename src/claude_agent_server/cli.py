@@ -12,13 +12,16 @@ from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
-from pydantic import ValidationError
 
 from .api.deps import base_url
+from .datadir import DataDirBusy, DataDirLock, readable_by_others
+from .reexec import hide_secrets, inherited_secrets
 from .http_protocol import guarded_http
 from .observability.access_log import redact_access_log
 from .sessions.options import SERVER_SETTINGS_PREFIX
 from .settings import Settings
+from .startup import startup_summary
+from .usage import SettingsError, parse_settings
 
 DEMO_BANNER = """\
 ──────────────────────────────────────────────────────────────────────
@@ -47,6 +50,19 @@ def registry_problem(settings: Settings) -> str | None:
     return None
 
 
+def data_dir_lock(settings: Settings) -> DataDirLock | None:
+    """Take the data dir's lock when the registry is SQLite (one server per SQLite file);
+    None for another database.
+
+    Raises:
+        DataDirBusy: Another server holds it (its pid is in the message).
+        OSError: The data dir cannot be created.
+    """
+    if not (settings.database_url or "sqlite").startswith("sqlite"):
+        return None
+    return DataDirLock.acquire(settings.data_dir)
+
+
 class DrainingServer(uvicorn.Server):
     """uvicorn that, on SIGTERM or Ctrl-C, drains the sessions before it stops serving.
 
@@ -65,13 +81,17 @@ class DrainingServer(uvicorn.Server):
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         """Start serving, then note the address actually bound (``--port 0``) for the CLIs'
-        model routes, and let the warm pool fill now that they can reach this server."""
+        model routes, let the warm pool fill now that they can reach this server, and (in
+        real use) print the start-up summary."""
         await super().startup(sockets)
         bound = [sock.getsockname() for server in self.servers for sock in server.sockets]
         manager = getattr(self._app.state, "manager", None)
         if bound and manager is not None:
             self._app.state.self_url = base_url(bound[0][0], bound[0][1])
             manager.refill_pool()
+        settings = getattr(self._app.state, "settings", None)
+        if bound and settings is not None and not settings.demo:
+            print(startup_summary(settings, self._app.state.self_url), file=sys.stderr)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         manager = getattr(self._app.state, "manager", None)
@@ -89,14 +109,24 @@ class DrainingServer(uvicorn.Server):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse flags, refuse unsafe binds, serve until stopped. Returns the exit code."""
+    """Parse flags, refuse unsafe binds, serve until stopped. Returns the exit code.
+
+    ``argv`` None: this process's own arguments; then a key (or a database password) in the
+    environment or on the command line makes the process re-execute itself once without
+    them (:mod:`.reexec`), so they are not left in ``/proc/<pid>/environ`` or ``cmdline``.
+    """
+    if argv is None:
+        hide_secrets()  # already done (cheaper) by the console script, __main__.py; a no-op then
     try:
-        settings = Settings(_cli_parse_args=sys.argv[1:] if argv is None else argv)
-    except ValidationError as exc:
+        settings = parse_settings(sys.argv[1:] if argv is None else argv, inherited_secrets())
+    except (SettingsError, ValueError) as exc:
         print(f"claude-agent-server: invalid settings:\n{exc}", file=sys.stderr)
         return 2
     for name in [name for name in os.environ if name.startswith(SERVER_SETTINGS_PREFIX)]:
         del os.environ[name]  # read once; never inherited by a CLI or the tools it runs
+    if settings.api_key_file is not None and readable_by_others(settings.api_key_file):
+        print(f"claude-agent-server: warning: the API key file {settings.api_key_file} is readable by other users; "
+              f"chmod 600 it", file=sys.stderr)
     if not settings.is_loopback and settings.api_key is None:
         print(
             f"claude-agent-server: refusing to bind {settings.host} without an API key: anyone who can reach it "
@@ -115,6 +145,14 @@ def main(argv: list[str] | None = None) -> int:
         except ProxyConfigError as exc:
             print(f"claude-agent-server: bad LiteLLM config: {exc}", file=sys.stderr)
             return 2
+    try:
+        _lock = data_dir_lock(settings)  # held until the process exits (the kernel drops it then)
+    except DataDirBusy as exc:
+        print(f"claude-agent-server: {exc}; stop it, or give this one another --data-dir", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"claude-agent-server: cannot use the data dir {settings.data_dir}: {exc}", file=sys.stderr)
+        return 2
     if (problem := registry_problem(settings)) is not None:
         print(f"claude-agent-server: cannot open the session registry: {problem}", file=sys.stderr)
         return 2

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto"]
@@ -27,19 +27,21 @@ def _default_data_dir() -> Path:
 class Settings(BaseSettings):
     """Configuration of one server process."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="AGENT_SERVER_",
-        populate_by_name=True,
-        cli_prog_name="claude-agent-server",
-        cli_kebab_case=True,
-        cli_implicit_flags=True,
-        extra="ignore",
-    )
+    model_config = SettingsConfigDict(env_prefix="AGENT_SERVER_", populate_by_name=True, extra="ignore")
+    # The command line (flags and --help) is built from these fields by usage.py.
 
     host: str = Field("127.0.0.1", description="Address to bind. Non-loopback needs an API key.")
     port: int = Field(8000, ge=0, le=65535, description="TCP port to bind (0: any free port).")
     api_key: SecretStr | None = Field(
-        None, description="Key every route but /health, /ping and the docs requires."
+        None,
+        description="Key every route but /health, /ping, the docs and the dashboard's page requires "
+        "(Authorization: Bearer KEY or x-api-key: KEY). The server re-executes itself at start so the key "
+        "is in neither its environment nor its command line; --api-key-file keeps it out of ps entirely.",
+    )
+    api_key_file: Path | None = Field(
+        None,
+        description="Read the API key from this file (read once at start; surrounding whitespace ignored; "
+        "keep it 0600 and outside the workspace). Also a pipe: --api-key-file <(pass show agent-key).",
     )
     workspace: Path = Field(
         default_factory=Path.cwd,
@@ -169,6 +171,21 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_key_is_no_key(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value().strip() else None
+
+    @model_validator(mode="after")
+    def _key_from_file(self) -> Settings:
+        if self.api_key_file is None:
+            return self
+        if self.api_key is not None:
+            raise ValueError("set the API key once: --api-key-file or --api-key / AGENT_SERVER_API_KEY, not both")
+        try:
+            key = self.api_key_file.expanduser().read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read the API key file {self.api_key_file}: {exc}") from None
+        if not key:
+            raise ValueError(f"the API key file {self.api_key_file} is empty")
+        self.api_key = SecretStr(key)
+        return self
 
     @field_validator("workspace", "data_dir", mode="after")
     @classmethod

@@ -50,6 +50,7 @@ def test_blocking_turn_reply_shape(http: TestClient, clients: FakeClients) -> No
         "result": "hi there",
         "cost_usd": 0.0012,
         "turn_cost_usd": 0.0012,  # the CLI's running total less what it reported before
+        "session_cost_usd": 0.0012,  # the session's total after this turn
         "num_turns": 1,
         "duration_ms": 12,
         "usage": {"input_tokens": 3, "output_tokens": 4},

@@ -12,6 +12,7 @@ import pytest
 from rich.console import Console
 
 from claude_agent_client import commands, render
+from claude_agent_client.app import _resume_hint
 from claude_agent_client.api import AgentClient
 from claude_agent_client.chat import Chat
 from claude_agent_client.inputs import PlainInput
@@ -124,6 +125,20 @@ def test_turn_view_prints_each_text_once(terminal: bool) -> None:
     assert "line3" in text and "line4" not in text and "+6 lines" in text  # results collapse to 4 lines
     assert "pondering" in text
     assert "$0.5000 · 2 turns · 1.5 s" in text
+
+
+def test_the_footer_labels_the_turn_s_cost_and_the_session_s_total() -> None:
+    result = {"turn_cost_usd": 0.0012, "session_cost_usd": 0.0345, "cost_usd": 0.0345, "num_turns": 1, "duration_ms": 2100}
+    assert render.footer(result).plain == "── turn $0.0012 · session $0.0345 · 1 turn · 2.1 s"
+    # An older server sends only the CLI's running total: it is the session's, and said so.
+    assert render.footer({"cost_usd": 0.5, "num_turns": 2, "duration_ms": 1500}).plain == "── session $0.5000 · 2 turns · 1.5 s"
+
+
+def test_the_resume_hint_names_how_the_client_was_run() -> None:
+    assert _resume_hint(parse_args([], {}), "abc") == "claude-agent-client --session abc"
+    options = parse_args([], {"AGENT_CLIENT_COMMAND": "./start.sh client"})
+    assert options.command == "./start.sh client"
+    assert _resume_hint(options, "abc") == "./start.sh client --session abc"
 
 
 def test_flags_and_environment(tmp_path: Path) -> None:

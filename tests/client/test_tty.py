@@ -83,6 +83,39 @@ def test_permission_yes_no_and_enter(terminal: Callable[..., Terminal], server: 
     assert not (workdir / "enter.txt").exists()
 
 
+def answer_from_elsewhere(server: ServerProcess, session_id: str, allowed: bool) -> None:
+    """Answer the session's one pending request through REST, as the dashboard would."""
+    [request] = httpx.get(f"{server.url}/sessions/{session_id}/status").json()["pending_permissions"]
+    reply = httpx.post(f"{server.url}/sessions/{session_id}/permissions/respond",
+                       json={"request_id": request["request_id"], "allowed": allowed})
+    assert reply.status_code == 200, reply.text
+
+
+def test_a_permission_answered_elsewhere_is_no_longer_asked(terminal: Callable[..., Terminal], server: ServerProcess, workdir: Path) -> None:
+    term, session_id = start(terminal, server, workdir, "--new")
+    term.say("create a file elsewhere.txt with content hello")
+    term.expect("Allow? [y]es / [n]o / [a]lways / [d]etails")
+    answer_from_elsewhere(server, session_id, True)
+    term.expect("answered elsewhere: allowed")  # without a keypress
+    term.expect("The tool ran")
+    term.expect(FOOTER)
+    assert (workdir / "elsewhere.txt").read_text().strip() == "hello"
+
+    term.say("run `echo no > refused.txt`")
+    term.expect("Allow?")
+    answer_from_elsewhere(server, session_id, False)
+    term.expect("answered elsewhere: denied")
+    term.expect(FOOTER)
+    term.say("which model are you?")  # the prompt is ours again: no question is left waiting for a key
+    term.expect("answering as")
+    term.expect(FOOTER)
+    term.say("exit")
+    assert term.finish() == 0
+    output = term.output()
+    assert "timed out or was cancelled" not in output and not (workdir / "refused.txt").exists()
+    assert re.search(r"── turn \$\d+\.\d{4} · session \$\d+\.\d{4} · \d+ turns? · ", output)  # the turn's cost, then the session's
+
+
 def test_risky_command_warns_and_ctrl_c_at_the_question_interrupts(terminal: Callable[..., Terminal], server: ServerProcess, workdir: Path) -> None:
     term, _ = start(terminal, server, workdir, "--new")
     term.say("run `rm -rf ./build`")

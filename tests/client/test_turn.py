@@ -112,3 +112,42 @@ async def test_dropped_connections_lose_and_repeat_nothing(server: ServerProcess
     text = text.replace(notice, "")
     counted = "Counting slowly: " + " ".join(str(n) for n in range(1, 41))
     assert text.count("Counting slowly") == 1 and counted in text, text  # streamed raw: any lost or repeated delta shows
+
+
+class UnansweredInput(ScriptedInput):
+    """A user who never answers: each question waits until it is withdrawn (cancelled)."""
+
+    async def ask(self, question: str) -> str:
+        self.questions.append(question)
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def test_requests_answered_elsewhere_are_withdrawn(server: ServerProcess, workdir: Path, tmp_path: Path) -> None:
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text(f"secret-{name}\n")
+    async with AgentClient(server.url) as client:
+        session = await client.create_session(cwd=str(workdir))
+        out = io.StringIO()
+        ui = UnansweredInput()
+        runner = TurnRunner(client, session.session_id, ui, Console(file=out, width=200, no_color=True), str(workdir))
+        # Reads outside the cwd ask, and run in parallel: two requests pending at once, one on screen, one waiting.
+        turn = asyncio.create_task(runner.run(f"read `{tmp_path / 'a.txt'}` and `{tmp_path / 'b.txt'}`"))
+        for _ in range(600):
+            pending = (await client.status(session.session_id)).pending_permissions
+            if len(pending) == 2 and ui.questions:
+                break
+            await asyncio.sleep(0.1)
+        asked = "a.txt" if "a.txt" in out.getvalue() else "b.txt"
+        [on_screen] = [p for p in pending if p.tool_input["file_path"].endswith(asked)]
+        [waiting] = [p for p in pending if p is not on_screen]
+        await client.respond_permission(session.session_id, waiting.request_id, False)
+        await client.respond_permission(session.session_id, on_screen.request_id, True)
+        outcome = await asyncio.wait_for(turn, 60)
+        await client.close_session(session.session_id)
+    text = out.getvalue()
+    assert outcome.status == "done"
+    assert text.index("answered elsewhere: allowed") < text.index("Read request answered elsewhere: denied")
+    assert len(ui.questions) == 1 and text.count("Permission needed: Read") == 1  # the waiting one was never asked
+    assert "timed out or was cancelled" not in text
+    assert f"secret-{asked}" in text

@@ -192,19 +192,24 @@ def test_sessions_are_timed_apart(metrics: ServerMetrics, clock: Clock) -> None:
 def test_audit_lines(feed: Feed, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="claude_agent_server.audit")
     feed("turn_started", 0, message="hi")
-    feed("result", 2.5, is_error=False, terminal_reason="completed", cost_usd=0.0123, num_turns=2)
+    feed("result", 2.5, is_error=False, terminal_reason="completed", cost_usd=0.05, turn_cost_usd=0.0123,
+         session_cost_usd=0.0456, num_turns=2)
     feed("permission_request", 3, request_id="r1", tool_name="Bash")
     feed("permission_resolved", 4.25, request_id="r1", allowed=False, reason="timeout")
     feed("error", 5, message="no turn seen", reason="process_exited")
     turn, permission, error = [r for r in caplog.records if r.name == "claude_agent_server.audit"]
     assert turn.getMessage() == (
-        f"turn session_id={SID} outcome=completed duration_s=2.5 cost_usd=0.0123 num_turns=2 reason=completed"
+        f"turn session_id={SID} outcome=completed duration_s=2.5 turn_cost_usd=0.0123 session_cost_usd=0.0456 num_turns=2 "
+        "reason=completed"
     )
     assert permission.getMessage() == (
         f"permission session_id={SID} request_id=r1 tool_name=Bash allowed=false reason=timeout wait_s=1.25"
     )
-    assert error.getMessage() == f"turn session_id={SID} outcome=error duration_s=- cost_usd=- num_turns=- reason=process_exited"
-    assert turn.levelno == logging.INFO and turn.outcome == "completed" and turn.cost_usd == 0.0123  # type: ignore[attr-defined]
+    assert error.getMessage() == (
+        f"turn session_id={SID} outcome=error duration_s=- turn_cost_usd=- session_cost_usd=- num_turns=- reason=process_exited"
+    )
+    assert turn.levelno == logging.INFO and turn.outcome == "completed" and turn.turn_cost_usd == 0.0123  # type: ignore[attr-defined]
+    assert turn.session_cost_usd == 0.0456  # type: ignore[attr-defined]
     assert permission.audit == "permission" and permission.wait_s == 1.25  # type: ignore[attr-defined]
 
 

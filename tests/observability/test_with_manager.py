@@ -85,7 +85,10 @@ async def test_a_session_s_life_in_metrics(observed: Observed, caplog: pytest.Lo
 
     lines = [r.getMessage() for r in caplog.records if r.name == "claude_agent_server.audit"]
     assert [line.split()[0] for line in lines] == ["turn", "permission", "turn", "turn"]
-    assert f"session_id={session.id}" in lines[0] and "outcome=completed" in lines[0] and "cost_usd=0.0012" in lines[0]
+    assert f"session_id={session.id}" in lines[0] and "outcome=completed" in lines[0]
+    # The CLI reports a running total (0.0012 after each turn here): the second turn cost nothing.
+    assert "turn_cost_usd=0.0012 session_cost_usd=0.0012" in lines[0]
+    assert "turn_cost_usd=0.0 session_cost_usd=0.0012" in lines[2]
     assert "tool_name=Bash allowed=true reason=user" in lines[1]
     assert "outcome=interrupted" in lines[3]
 

@@ -6,10 +6,11 @@ the record as attributes (``extra``), for handlers that format JSON. Values with
 spaces, quotes or ``=`` are JSON-quoted and a missing value is ``-``, so every line
 stays one parsable line::
 
-    turn session_id=3f… outcome=completed duration_s=4.21 cost_usd=0.0123 num_turns=2 reason=completed
+    turn session_id=3f… outcome=completed duration_s=4.21 turn_cost_usd=0.0123 session_cost_usd=0.0456 num_turns=2 reason=completed
     permission session_id=3f… request_id=7c… tool_name=Bash allowed=false reason=timeout wait_s=300.001
 
-Durations are seconds, rounded to milliseconds.
+Durations are seconds, rounded to milliseconds; costs are USD: the turn's own and the
+session's total after it.
 """
 
 from __future__ import annotations
@@ -50,14 +51,16 @@ def turn(session_id: str | None, outcome: str, duration_s: float | None, data: d
         outcome: ``completed``, ``error`` or ``interrupted``.
         duration_s: Seconds from ``turn_started`` to the end (the CLI's ``duration_ms`` when
             the start was not seen; None when neither is known).
-        data: The ``result`` or ``error`` event's data: ``cost_usd`` (the session CLI's
-            running total, as in the API), ``num_turns``, ``terminal_reason`` or ``reason``.
+        data: The ``result`` or ``error`` event's data: ``turn_cost_usd`` (this turn),
+            ``session_cost_usd`` (the session's total after it), ``num_turns``,
+            ``terminal_reason`` or ``reason``. An ``error`` has no cost (``-``).
     """
     _line("turn", {
         "session_id": session_id,
         "outcome": outcome,
         "duration_s": _seconds(duration_s),
-        "cost_usd": data.get("cost_usd"),
+        "turn_cost_usd": data.get("turn_cost_usd"),
+        "session_cost_usd": data.get("session_cost_usd"),
         "num_turns": data.get("num_turns"),
         "reason": data.get("terminal_reason") or data.get("reason"),
     })

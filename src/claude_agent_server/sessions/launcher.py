@@ -22,6 +22,8 @@ from pathlib import Path
 
 import claude_agent_sdk
 
+from ..datadir import private_directory
+
 log = logging.getLogger(__name__)
 
 
@@ -31,7 +33,7 @@ def bundled_cli() -> Path:
 
 
 def write_launcher(directory: Path, cli: Path | None = None, niceness: int = 10) -> Path | None:
-    """Write ``directory/claude-launcher`` (mode 0700) running ``cli`` (default: the
+    """Write ``directory/claude-launcher`` (mode 0700, in a directory made 0700) running ``cli`` (default: the
     bundled CLI) under ``setpriv --pdeathsig TERM`` and ``nice -n niceness``; returns its path.
 
     Returns:
@@ -43,7 +45,7 @@ def write_launcher(directory: Path, cli: Path | None = None, niceness: int = 10)
         log.warning("setpriv not found: Claude Code processes will not be stopped if the server is killed")
         return None
     target = cli or bundled_cli()
-    directory.mkdir(parents=True, exist_ok=True)
+    private_directory(directory)
     launcher = directory / "claude-launcher"
     setsid = shutil.which("setsid")
     detach = f"{shlex.quote(setsid)} " if setsid else ""

@@ -28,6 +28,7 @@ from typing import Any
 
 from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient
 
+from ..datadir import private_directory
 from ..store import Registry, SessionRecord, StoreError
 from . import transcripts
 from .errors import (
@@ -221,7 +222,7 @@ class SessionManager:
 
     def scratch_directory(self, session_id: str) -> Path:
         """The session's own working directory under ``scratch_root`` (created, empty
-        at first), for sessions created with ``scratch_cwd``.
+        at first; both mode 0700), for sessions created with ``scratch_cwd``.
 
         Raises:
             InvalidSessionRequest: The id is not a UUID, or the server has no scratch root.
@@ -229,8 +230,8 @@ class SessionManager:
         sid = parse_session_id(session_id)
         if self.config.scratch_root is None:
             raise InvalidSessionRequest("this server offers no scratch working directories")
-        directory = self.config.scratch_root / sid
-        directory.mkdir(parents=True, exist_ok=True)
+        private_directory(self.config.scratch_root)
+        directory = private_directory(self.config.scratch_root / sid)
         return directory.resolve()
 
     # -- lifecycle ------------------------------------------------------------

@@ -459,6 +459,7 @@ class Session:
         self._turn_active = False
         if type == "result":
             self._process_cost, data["turn_cost_usd"] = add_result(self.record, data, self._process_cost)
+            data["session_cost_usd"] = round(self.record.cost_usd, 6)
         self._publish(type, **data)
         self._host.changed(self, False)
 

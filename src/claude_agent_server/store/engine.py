@@ -1,6 +1,7 @@
 """The async engine for a registry URL: SQLite (aiosqlite) or PostgreSQL (asyncpg).
 
-SQLite gets WAL, foreign keys, ``synchronous=NORMAL`` and a 5 s busy timeout on
+A SQLite database file and its ``-wal`` and ``-shm`` files are made 0600 (see
+``claude_agent_server.datadir``). SQLite gets WAL, foreign keys, ``synchronous=NORMAL`` and a 5 s busy timeout on
 every connection. pysqlite's own implicit BEGIN is turned off and SQLAlchemy's
 ``begin`` event emits ours instead: ``BEGIN IMMEDIATE`` on the engine returned by
 :func:`writing` (the single writer takes the write lock up front, so it never
@@ -18,6 +19,8 @@ from sqlalchemy import event, make_url
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+from ..datadir import private_directory, private_file, tighten
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 _BEGIN_OPTION = "registry_sqlite_begin"
@@ -74,11 +77,22 @@ def make_engine(url: str) -> AsyncEngine:
         # One connection (a memory database dies with it), handed to one user at a time.
         kwargs.update(poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0, pool_recycle=-1)
     else:
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        _private_database_files(Path(parsed.database))
     engine = create_async_engine(parsed, **kwargs)
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
     return engine
+
+
+def _private_database_files(database: Path) -> None:
+    """The database file 0600 before SQLite opens it (SQLite gives its ``-wal`` and ``-shm``
+    files the database's mode), and those files tightened when they exist with looser modes:
+    the registry holds every prompt, tool input and reply."""
+    if not database.parent.exists():
+        private_directory(database.parent)
+    private_file(database)
+    for suffix in ("-wal", "-shm", "-journal"):
+        tighten(database.with_name(database.name + suffix))
 
 
 def writing(engine: AsyncEngine) -> AsyncEngine:
