@@ -1,15 +1,18 @@
-"""The durable registry: session records and the event log, in SQLite or PostgreSQL.
+"""The durable registry: session records, the event log and the SDK's transcripts, in SQLite or PostgreSQL.
 
 The session layer sees :class:`Registry` (the interface), the records it
 carries, and :class:`SqlRegistry` (the implementation), opened with
 ``await SqlRegistry.open(default_database_url(data_dir))`` and closed with
-``await registry.close()``. SQL, SQLAlchemy and Alembic stay inside this package.
+``await registry.close()``. ``registry.transcripts`` is a
+:class:`SqlTranscriptStore`, the Claude Agent SDK's ``SessionStore`` on the same
+engine. SQL, SQLAlchemy and Alembic stay inside this package.
 """
 
 from .engine import default_database_url, redacted
 from .interface import Registry
 from .records import EventRecord, SessionRecord, SessionState, utcnow
 from .registry import SqlRegistry
+from .transcripts import SqlTranscriptStore
 
 __all__ = [
     "EventRecord",
@@ -17,6 +20,7 @@ __all__ = [
     "SessionRecord",
     "SessionState",
     "SqlRegistry",
+    "SqlTranscriptStore",
     "default_database_url",
     "redacted",
     "utcnow",

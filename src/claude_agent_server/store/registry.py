@@ -15,6 +15,7 @@ from .dialects import upsert
 from .engine import make_engine, writing
 from .records import EventRecord, SessionRecord, SessionState, utcnow
 from .tables import aliases, events, sessions
+from .transcripts import SqlTranscriptStore
 from .writer import Writer
 
 STATES: tuple[SessionState, ...] = get_args(SessionState)
@@ -32,6 +33,7 @@ class SqlRegistry:
         self._engine = engine
         self._writes = writing(engine)  # BEGIN IMMEDIATE on SQLite
         self._writer = writer
+        self._transcripts = SqlTranscriptStore(engine)
 
     @classmethod
     async def open(
@@ -69,6 +71,11 @@ class SqlRegistry:
             await self._writer.close()
         finally:
             await self._engine.dispose()
+
+    @property
+    def transcripts(self) -> SqlTranscriptStore:
+        """The SDK's ``SessionStore`` on this registry's engine (no closing of its own; unusable after :meth:`close`)."""
+        return self._transcripts
 
     # -- sessions ------------------------------------------------------------
 
