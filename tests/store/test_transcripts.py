@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from claude_agent_sdk.testing import run_session_store_conformance
-from sqlalchemy import delete
+from sqlalchemy import delete, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from claude_agent_server.store import EventRecord, SqlTranscriptStore
@@ -25,14 +25,22 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-async def test_the_sdk_conformance_suite(engine: AsyncEngine) -> None:
+@pytest.mark.parametrize("write_behind", [False, True], ids=["direct", "write-behind"])
+async def test_the_sdk_conformance_suite(engine: AsyncEngine, write_behind: bool) -> None:
+    stores: list[SqlTranscriptStore] = []
+
     async def fresh() -> SqlTranscriptStore:
+        for store in stores:
+            await store.close()
         async with engine.begin() as conn:  # each contract starts from empty tables
             await conn.execute(delete(transcript_entries))
             await conn.execute(delete(transcripts))
-        return SqlTranscriptStore(engine)
+        stores.append(SqlTranscriptStore(engine, write_behind=write_behind))
+        return stores[-1]
 
     await run_session_store_conformance(fresh)
+    for store in stores:
+        await store.close()
 
 
 KEY = {"project_key": "-work-x", "session_id": "0b7e4a9e-3c52-4d0c-9a43-3f0d2a1c5e10"}
@@ -121,3 +129,58 @@ async def test_the_registry_serves_the_store_on_its_own_engine(open_registry) ->
     assert registry.transcripts is registry.transcripts
     await registry.transcripts.append(KEY, [entry("a")])
     assert await registry.transcripts.load(KEY) == [entry("a")]
+
+
+async def test_writing_behind_merges_queued_appends_and_reads_wait_for_them(engine: AsyncEngine) -> None:
+    writes: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: writes.append(args[2]))
+    store, reader = SqlTranscriptStore(engine, write_behind=True), SqlTranscriptStore(engine)
+    for n in range(10):
+        await store.append(KEY, [entry(f"u{n}", n=n)])  # no await inside: all ten are queued before any write
+    assert await reader.load(KEY) is None  # another store (another node) sees nothing yet
+    assert await store.load(KEY) == [entry(f"u{n}", n=n) for n in range(10)]  # this one waits for its queue
+    assert len([sql for sql in writes if sql.startswith("INSERT INTO transcripts ")]) == 1  # one write for the ten
+    await store.close()
+
+
+async def test_writing_behind_gives_up_a_bad_write_and_goes_on(engine: AsyncEngine, caplog) -> None:
+    store = SqlTranscriptStore(engine, write_behind=True)
+    await store.append(KEY, [entry("bad", value={1, 2})])  # a set: not JSON
+    await store.append({**KEY, "session_id": "other"}, [entry("good")])
+    await store.flush()
+    assert store.failed == 1 and "gave up writing 1 lines" in caplog.text
+    assert await store.load(KEY) is None and await store.load({**KEY, "session_id": "other"}) == [entry("good")]
+    await store.close()
+
+
+async def test_a_full_queue_makes_the_append_wait_for_the_write(engine: AsyncEngine) -> None:
+    store, reader = SqlTranscriptStore(engine, write_behind=True, queue_limit=5), SqlTranscriptStore(engine)
+    await store.append(KEY, [entry(f"u{n}") for n in range(3)])
+    await store.append(KEY, [entry(f"v{n}") for n in range(3)])  # 6 lines queued > 5: this append waits
+    assert len(await reader.load(KEY) or []) == 6
+    await store.close()
+
+
+async def test_closing_the_registry_writes_the_queued_transcripts(open_registry) -> None:
+    registry = await open_registry()
+    await registry.transcripts.append(KEY, [entry("a"), entry("b")])
+    await registry.close()
+    reopened = await open_registry()
+    assert await reopened.transcripts.load(KEY) == [entry("a"), entry("b")]
+
+
+async def test_writing_behind_retries_a_failed_write(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Flaky(SqlTranscriptStore):
+        failures = 2
+
+        async def _write(self, key, entries) -> None:
+            if self.failures:
+                self.failures -= 1
+                raise ConnectionResetError("the database went away")
+            await super()._write(key, entries)
+
+    monkeypatch.setattr("claude_agent_server.store.transcripts.RETRY_DELAYS", (0, 0))
+    store = Flaky(engine, write_behind=True)
+    await store.append(KEY, [entry("a")])
+    assert await store.load(KEY) == [entry("a")] and store.failed == 0
+    await store.close()

@@ -33,7 +33,7 @@ class SqlRegistry:
         self._engine = engine
         self._writes = writing(engine)  # BEGIN IMMEDIATE on SQLite
         self._writer = writer
-        self._transcripts = SqlTranscriptStore(engine)
+        self._transcripts = SqlTranscriptStore(engine, write_behind=True)
 
     @classmethod
     async def open(
@@ -66,15 +66,19 @@ class SqlRegistry:
         return cls(engine, writer)
 
     async def close(self) -> None:
-        """Write what is queued, stop the writer and dispose of the engine."""
+        """Write what is queued (events, records, transcripts), stop the writers and dispose of the engine."""
         try:
+            await self._transcripts.close()
             await self._writer.close()
         finally:
             await self._engine.dispose()
 
     @property
     def transcripts(self) -> SqlTranscriptStore:
-        """The SDK's ``SessionStore`` on this registry's engine (no closing of its own; unusable after :meth:`close`)."""
+        """The SDK's ``SessionStore`` on this registry's engine, writing behind (see :mod:`.transcripts`).
+
+        Its ``flush`` waits for its queued lines; :meth:`close` writes them. Unusable after :meth:`close`.
+        """
         return self._transcripts
 
     # -- sessions ------------------------------------------------------------
