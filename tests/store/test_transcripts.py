@@ -1,5 +1,5 @@
-"""The SDK's ``SessionStore`` on the registry (``SqlTranscriptStore``), on SQLite and PostgreSQL:
-the SDK's own conformance suite, then what that suite does not pin down."""
+"""The SDK's ``SessionStore`` on the registry (``SqlTranscriptStore``, and behind a ``WriteBehindStore``),
+on SQLite and PostgreSQL: the SDK's own conformance suite, then what that suite does not pin down."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from claude_agent_sdk import SessionStore
 from claude_agent_sdk.testing import run_session_store_conformance
 from sqlalchemy import delete, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from claude_agent_server.store import EventRecord, SqlTranscriptStore
+from claude_agent_server.store import EventRecord, SqlTranscriptStore, WriteBehindStore
 from claude_agent_server.store.engine import make_engine
 from claude_agent_server.store.migrate import upgrade
 from claude_agent_server.store.tables import transcript_entries, transcripts
@@ -27,19 +28,21 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.mark.parametrize("write_behind", [False, True], ids=["direct", "write-behind"])
 async def test_the_sdk_conformance_suite(engine: AsyncEngine, write_behind: bool) -> None:
-    stores: list[SqlTranscriptStore] = []
+    behind: list[WriteBehindStore] = []
 
-    async def fresh() -> SqlTranscriptStore:
-        for store in stores:
+    async def fresh() -> SessionStore:
+        for store in behind:
             await store.close()
         async with engine.begin() as conn:  # each contract starts from empty tables
             await conn.execute(delete(transcript_entries))
             await conn.execute(delete(transcripts))
-        stores.append(SqlTranscriptStore(engine, write_behind=write_behind))
-        return stores[-1]
+        if not write_behind:
+            return SqlTranscriptStore(engine)
+        behind.append(WriteBehindStore(SqlTranscriptStore(engine)))
+        return behind[-1]
 
     await run_session_store_conformance(fresh)
-    for store in stores:
+    for store in behind:
         await store.close()
 
 
@@ -134,30 +137,49 @@ async def test_the_registry_serves_the_store_on_its_own_engine(open_registry) ->
 async def test_writing_behind_merges_queued_appends_and_reads_wait_for_them(engine: AsyncEngine) -> None:
     writes: list[str] = []
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: writes.append(args[2]))
-    store, reader = SqlTranscriptStore(engine, write_behind=True), SqlTranscriptStore(engine)
+    store, other_node = WriteBehindStore(SqlTranscriptStore(engine)), SqlTranscriptStore(engine)
     for n in range(10):
         await store.append(KEY, [entry(f"u{n}", n=n)])  # no await inside: all ten are queued before any write
-    assert await reader.load(KEY) is None  # another store (another node) sees nothing yet
-    assert await store.load(KEY) == [entry(f"u{n}", n=n) for n in range(10)]  # this one waits for its queue
-    assert len([sql for sql in writes if sql.startswith("INSERT INTO transcripts ")]) == 1  # one write for the ten
+    await store.append({**KEY, "subpath": "subagents/agent-1"}, [entry("s")])
+    await store.append(KEY, [entry("u10", n=10)])
+    assert await other_node.load(KEY) is None  # nothing written yet
+    assert await store.load(KEY) == [entry(f"u{n}", n=n) for n in range(11)]  # this one waits for its queue
+    assert len([sql for sql in writes if sql.startswith("INSERT INTO transcripts ")]) == 3  # 10 merged, 1, 1
     await store.close()
 
 
-async def test_writing_behind_gives_up_a_bad_write_and_goes_on(engine: AsyncEngine, caplog) -> None:
-    store = SqlTranscriptStore(engine, write_behind=True)
-    await store.append(KEY, [entry("bad", value={1, 2})])  # a set: not JSON
+async def test_writing_behind_gives_up_a_write_that_cannot_succeed_and_goes_on(engine: AsyncEngine, caplog) -> None:
+    store = WriteBehindStore(SqlTranscriptStore(engine))
+    await store.append(KEY, [entry("bad", value={1, 2})])  # a set: not JSON, not retried
     await store.append({**KEY, "session_id": "other"}, [entry("good")])
     await store.flush()
-    assert store.failed == 1 and "gave up writing 1 lines" in caplog.text
+    assert store.failed == 1 and "gave up writing 1 lines" in caplog.text and "retrying" not in caplog.text
     assert await store.load(KEY) is None and await store.load({**KEY, "session_id": "other"}) == [entry("good")]
     await store.close()
 
 
+async def test_writing_behind_retries_a_failed_write(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    inner = SqlTranscriptStore(engine)
+    failures = [ConnectionResetError("the database went away")] * 2
+
+    async def flaky_append(key, entries) -> None:
+        if failures:
+            raise failures.pop()
+        await SqlTranscriptStore.append(inner, key, entries)
+
+    monkeypatch.setattr(inner, "append", flaky_append)
+    monkeypatch.setattr("claude_agent_server.store.write_behind.RETRY_DELAYS", (0, 0))
+    store = WriteBehindStore(inner)
+    await store.append(KEY, [entry("a")])
+    assert await store.load(KEY) == [entry("a")] and store.failed == 0 and not failures
+    await store.close()
+
+
 async def test_a_full_queue_makes_the_append_wait_for_the_write(engine: AsyncEngine) -> None:
-    store, reader = SqlTranscriptStore(engine, write_behind=True, queue_limit=5), SqlTranscriptStore(engine)
+    store = WriteBehindStore(SqlTranscriptStore(engine), queue_limit=5)
     await store.append(KEY, [entry(f"u{n}") for n in range(3)])
     await store.append(KEY, [entry(f"v{n}") for n in range(3)])  # 6 lines queued > 5: this append waits
-    assert len(await reader.load(KEY) or []) == 6
+    assert len(await SqlTranscriptStore(engine).load(KEY) or []) == 6
     await store.close()
 
 
@@ -167,20 +189,3 @@ async def test_closing_the_registry_writes_the_queued_transcripts(open_registry)
     await registry.close()
     reopened = await open_registry()
     assert await reopened.transcripts.load(KEY) == [entry("a"), entry("b")]
-
-
-async def test_writing_behind_retries_a_failed_write(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
-    class Flaky(SqlTranscriptStore):
-        failures = 2
-
-        async def _write(self, key, entries) -> None:
-            if self.failures:
-                self.failures -= 1
-                raise ConnectionResetError("the database went away")
-            await super()._write(key, entries)
-
-    monkeypatch.setattr("claude_agent_server.store.transcripts.RETRY_DELAYS", (0, 0))
-    store = Flaky(engine, write_behind=True)
-    await store.append(KEY, [entry("a")])
-    assert await store.load(KEY) == [entry("a")] and store.failed == 0
-    await store.close()

@@ -3,9 +3,9 @@
 The session layer sees :class:`Registry` (the interface), the records it
 carries, and :class:`SqlRegistry` (the implementation), opened with
 ``await SqlRegistry.open(default_database_url(data_dir))`` and closed with
-``await registry.close()``. ``registry.transcripts`` is a
-:class:`SqlTranscriptStore`, the Claude Agent SDK's ``SessionStore`` on the same
-engine. SQL, SQLAlchemy and Alembic stay inside this package.
+``await registry.close()``. ``registry.transcripts`` is the Claude Agent SDK's
+``SessionStore`` on the same engine (:class:`SqlTranscriptStore` behind a
+:class:`WriteBehindStore`). SQL, SQLAlchemy and Alembic stay inside this package.
 """
 
 from .engine import default_database_url, redacted
@@ -13,6 +13,7 @@ from .interface import Registry
 from .records import EventRecord, SessionRecord, SessionState, utcnow
 from .registry import SqlRegistry
 from .transcripts import SqlTranscriptStore
+from .write_behind import WriteBehindStore
 
 __all__ = [
     "EventRecord",
@@ -21,6 +22,7 @@ __all__ = [
     "SessionState",
     "SqlRegistry",
     "SqlTranscriptStore",
+    "WriteBehindStore",
     "default_database_url",
     "redacted",
     "utcnow",

@@ -16,6 +16,7 @@ from .engine import make_engine, writing
 from .records import EventRecord, SessionRecord, SessionState, utcnow
 from .tables import aliases, events, sessions
 from .transcripts import SqlTranscriptStore
+from .write_behind import WriteBehindStore
 from .writer import Writer
 
 STATES: tuple[SessionState, ...] = get_args(SessionState)
@@ -33,7 +34,7 @@ class SqlRegistry:
         self._engine = engine
         self._writes = writing(engine)  # BEGIN IMMEDIATE on SQLite
         self._writer = writer
-        self._transcripts = SqlTranscriptStore(engine, write_behind=True)
+        self._transcripts = WriteBehindStore(SqlTranscriptStore(engine))
 
     @classmethod
     async def open(
@@ -74,10 +75,11 @@ class SqlRegistry:
             await self._engine.dispose()
 
     @property
-    def transcripts(self) -> SqlTranscriptStore:
-        """The SDK's ``SessionStore`` on this registry's engine, writing behind (see :mod:`.transcripts`).
+    def transcripts(self) -> WriteBehindStore:
+        """The SDK's ``SessionStore`` on this registry's engine: a :class:`~.transcripts.SqlTranscriptStore`
+        behind a :class:`~.write_behind.WriteBehindStore` (``append`` queues; ``flush`` waits for the queue).
 
-        Its ``flush`` waits for its queued lines; :meth:`close` writes them. Unusable after :meth:`close`.
+        :meth:`close` writes what is queued; the store is unusable after it.
         """
         return self._transcripts
 

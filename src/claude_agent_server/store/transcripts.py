@@ -14,29 +14,18 @@ row per line, ordered by an autoincrement ``id``, unique per transcript on the
 entry's ``uuid`` (lines without one are never deduplicated). Entries are kept as
 JSON text, never parsed by the database.
 
-Each write is one short transaction on :func:`~.engine.writing` (``BEGIN
+Each append is one short transaction on :func:`~.engine.writing` (``BEGIN
 IMMEDIATE`` on SQLite, so it queues behind the registry's writer instead of
 failing with ``database is locked``): upsert the key row (which locks it, so
-writes to one transcript are serialised on PostgreSQL too), insert the new
-lines, fold them into the summary. Reads use plain transactions.
-
-The SDK awaits its mirror's flush before it hands a turn's ``result`` to the
-caller (``session_store_flush`` "batched" and "eager" alike), so a write in
-:meth:`~SqlTranscriptStore.append` lengthens every turn. With ``write_behind``
-(the registry's store) ``append`` only queues the lines and one task per store
-writes them in order, merging consecutive appends to one transcript; reads,
-:meth:`~SqlTranscriptStore.delete` and :meth:`~SqlTranscriptStore.flush` first
-wait for what this store has queued. Another process sees a line once it is
-written, so flush before another node may resume the session.
+appends to one transcript are serialised on PostgreSQL too), insert the new
+lines, fold them into the summary. Reads use plain transactions. The SDK waits
+for appends before it hands over a turn's ``result``; the registry puts a
+:class:`~.write_behind.WriteBehindStore` in front to keep them off that path.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import time
-from collections import deque
 from typing import Any
 
 from claude_agent_sdk import (
@@ -55,116 +44,40 @@ from .dialects import insert
 from .engine import writing
 from .tables import transcript_entries, transcripts
 
-log = logging.getLogger(__name__)
-
 MAIN = ""
 """The ``subpath`` column of a session's main transcript (keys without ``subpath``)."""
-
-RETRY_DELAYS = (0.2, 0.8)
-"""Seconds before the second and third attempt at a queued write (as the SDK's own mirror retries)."""
 
 
 class SqlTranscriptStore(SessionStore):
     """Transcripts of the SDK's sessions in SQLite or PostgreSQL (the registry's engine).
 
-    :attr:`~.registry.SqlRegistry.transcripts` is one with ``write_behind`` on
-    the registry's engine, flushed and stopped by the registry's ``close``. Use a
-    store on the event loop that made its engine (asyncpg connections belong to one loop).
+    :attr:`~.registry.SqlRegistry.transcripts` is one on the registry's engine,
+    behind a :class:`~.write_behind.WriteBehindStore`. Use a store on the event
+    loop that made its engine (asyncpg connections belong to one loop).
 
     Args:
         engine: An engine from :func:`~.engine.make_engine` whose schema is migrated.
-        write_behind: :meth:`append` queues and returns; a task writes (see the module's docstring).
-        queue_limit: With ``write_behind``, lines queued at most; an append beyond it
-            waits until the queue is written (slower turns, nothing lost).
     """
 
-    def __init__(self, engine: AsyncEngine, *, write_behind: bool = False, queue_limit: int = 50_000) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._writes = writing(engine)
-        self._write_behind = write_behind
-        self._queue_limit = queue_limit
-        self._queue: deque[tuple[SessionKey, list[SessionStoreEntry]]] = deque()
-        self._queued = 0  # lines in _queue
-        self._idle = asyncio.Event()  # set: nothing queued or being written
-        self._idle.set()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.failed = 0
-        """Lines of queued writes given up after every attempt failed (logged; the CLI's local file still has them)."""
 
     async def append(self, key: SessionKey, entries: list[SessionStoreEntry]) -> None:
-        """Add ``entries`` at the end of the transcript ``key`` (or queue them, with ``write_behind``).
+        """Add ``entries`` at the end of the transcript ``key``, in one transaction.
 
         An entry whose ``uuid`` (a string) the transcript already holds, or that
-        came earlier in the same write, is skipped; entries without one are always
+        came earlier in the same call, is skipped; entries without one are always
         added. The key's ``mtime`` becomes now (Unix ms), and at least its previous
         value + 1. For a main transcript the newly added entries are folded into
         its summary with the SDK's ``fold_session_summary``. An empty list does nothing.
 
         Raises:
-            TypeError: An entry holds something JSON cannot represent (queued writes: logged, counted in :attr:`failed`).
-            sqlalchemy.exc.DBAPIError: The database refused the write; nothing of it is kept
-                (queued writes: retried twice, then logged and counted in :attr:`failed`).
+            sqlalchemy.exc.StatementError: An entry holds something JSON cannot represent.
+            sqlalchemy.exc.DBAPIError: The database refused the write (nothing of it is kept).
         """
         if not entries:
             return
-        if not self._write_behind:
-            await self._write(key, entries)
-            return
-        self._queue.append((key, list(entries)))
-        self._queued += len(entries)
-        self._idle.clear()
-        self._wake.set()
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain(), name="transcript-writer")
-        if self._queued > self._queue_limit:
-            await self.flush()
-
-    async def flush(self) -> None:
-        """Wait until every append made before this call is written (or given up); at once without ``write_behind``."""
-        if not self._idle.is_set() and (self._task is None or self._task.done()):
-            self._task = asyncio.create_task(self._drain(), name="transcript-writer")  # it was stopped with lines queued
-            self._wake.set()
-        await self._idle.wait()
-
-    async def close(self) -> None:
-        """Write what is queued and stop the writing task; a later append starts it again."""
-        await self.flush()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _drain(self) -> None:
-        """The writing task: queued appends in order, consecutive ones to one transcript merged into one write."""
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._queue:
-                key, entries = self._queue.popleft()
-                while self._queue and self._queue[0][0] == key:
-                    entries += self._queue.popleft()[1]
-                self._queued -= len(entries)
-                await self._write_with_retries(key, entries)
-            self._idle.set()
-
-    async def _write_with_retries(self, key: SessionKey, entries: list[SessionStoreEntry]) -> None:
-        for attempt in range(len(RETRY_DELAYS) + 1):
-            try:
-                await self._write(key, entries)
-                return
-            except Exception as exc:
-                cause = getattr(exc, "orig", exc)  # SQLAlchemy wraps what a bind raised in StatementError
-                if attempt == len(RETRY_DELAYS) or isinstance(cause, TypeError | ValueError):  # would fail again
-                    log.exception("transcripts: gave up writing %d lines of %s", len(entries), _show(key))
-                    self.failed += len(entries)
-                    return
-                log.warning("transcripts: writing %s failed (attempt %d), retrying", _show(key), attempt + 1, exc_info=True)
-                await asyncio.sleep(RETRY_DELAYS[attempt])
-
-    async def _write(self, key: SessionKey, entries: list[SessionStoreEntry]) -> None:
-        """One transaction: the key row (locked), the new lines, the folded summary."""
         rows = _unique(entries)
         subpath = key.get("subpath") or MAIN
         async with self._writes.begin() as conn:
@@ -204,7 +117,6 @@ class SqlTranscriptStore(SessionStore):
             .where(*_is_key(key["project_key"], key["session_id"], key.get("subpath") or MAIN))
             .order_by(transcript_entries.c.id)
         )
-        await self.flush()
         async with self._engine.connect() as conn:
             entries = list((await conn.scalars(query)).all())
         return entries or None
@@ -214,7 +126,6 @@ class SqlTranscriptStore(SessionStore):
         query = select(transcripts.c.session_id, transcripts.c.mtime).where(
             transcripts.c.project_key == project_key, transcripts.c.subpath == MAIN
         )
-        await self.flush()
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [{"session_id": row.session_id, "mtime": row.mtime} for row in rows]
@@ -230,7 +141,6 @@ class SqlTranscriptStore(SessionStore):
             transcripts.c.subpath == MAIN,
             transcripts.c.summary.is_not(None),
         )
-        await self.flush()
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [{"session_id": row.session_id, "mtime": row.mtime, "data": row.summary} for row in rows]
@@ -244,7 +154,6 @@ class SqlTranscriptStore(SessionStore):
         """
         subpath = key.get("subpath")
         where = _is_key(key["project_key"], key["session_id"], subpath or None)
-        await self.flush()
         async with self._writes.begin() as conn:
             ids = select(transcripts.c.id).where(*where).scalar_subquery()
             await conn.execute(delete(transcript_entries).where(transcript_entries.c.transcript_id.in_(ids)))
@@ -257,7 +166,6 @@ class SqlTranscriptStore(SessionStore):
             .where(*_is_key(key["project_key"], key["session_id"], None), transcripts.c.subpath != MAIN)
             .order_by(transcripts.c.subpath)
         )
-        await self.flush()
         async with self._engine.connect() as conn:
             return list((await conn.scalars(query)).all())
 
@@ -268,10 +176,6 @@ def _is_key(project_key: str, session_id: str, subpath: str | None) -> list[Colu
     if subpath is not None:
         where.append(transcripts.c.subpath == subpath)
     return where
-
-
-def _show(key: SessionKey) -> str:
-    return "/".join(filter(None, (key["project_key"], key["session_id"], key.get("subpath"))))
 
 
 def _unique(entries: list[SessionStoreEntry]) -> list[tuple[str | None, Any]]:
