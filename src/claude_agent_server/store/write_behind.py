@@ -4,8 +4,9 @@ The SDK awaits its transcript mirror's flush before it hands a turn's ``result``
 to the caller, with ``session_store_flush`` "batched" and "eager" alike
 (``claude_agent_sdk._internal.query.Query._read_messages``): whatever
 ``append`` costs is added to every turn. Here ``append`` puts the lines in a
-queue and returns; one task writes the queue to the inner store in order,
-merging consecutive appends to one transcript into one write, retrying a failed
+queue and returns; one task writes the queue to the inner store, all that is
+queued at a time in one write per transcript (each transcript's lines in
+append order; the order between transcripts is not kept), retrying a failed
 write twice (as the SDK's mirror would) before it logs it and counts it in
 :attr:`WriteBehindStore.failed`. Reads and ``delete`` first wait for what this
 store queued before them, so they see its appends; another process sees them
@@ -136,12 +137,15 @@ class WriteBehindStore(SessionStore):
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            seq, key, entries = self._queue.popleft()
-            while self._queue and self._queue[0][1] == key:  # consecutive appends to one transcript: one write
-                seq, _, more = self._queue.popleft()
-                entries += more
-            self._queued -= len(entries)
-            await self._write(key, entries)
+            # Everything queued so far, one write per transcript, each transcript's lines in append order.
+            batch: dict[tuple[str, str, str], tuple[SessionKey, list[SessionStoreEntry]]] = {}
+            while self._queue:
+                seq, key, entries = self._queue.popleft()
+                self._queued -= len(entries)
+                _, lines = batch.setdefault((key["project_key"], key["session_id"], key.get("subpath") or ""), (key, []))
+                lines += entries
+            for key, lines in batch.values():
+                await self._write(key, lines)
             self._done = seq
             while self._waiters and self._waiters[0][0] <= seq:
                 _, waiter = self._waiters.popleft()
