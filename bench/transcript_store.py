@@ -59,7 +59,7 @@ def typical_turn(session_id: str, n: int) -> list[dict[str, Any]]:
     user = {"role": "user", "content": f"{PROMPT} ({n})"}
     reply = {"role": "assistant", "content": [{"type": "text", "text": "Got it. " * 60}], "usage": {"input_tokens": 2579}}
     return [
-        {"type": "queue-operation", "operation": "enqueue", "timestamp": stamp, "sessionId": session_id, "content": user["content"]},
+        {"type": "queue-operation", "operation": "enqueue", "timestamp": stamp, "sessionId": session_id, "content": PROMPT},
         {"type": "queue-operation", "operation": "dequeue", "timestamp": stamp, "sessionId": session_id},
         {"type": "user", "uuid": str(uuid.uuid4()), "parentUuid": None, "message": user, **common},
         {"type": "assistant", "uuid": str(uuid.uuid4()), "parentUuid": None, "message": reply, **common},
@@ -156,13 +156,15 @@ async def turn_cost(url: str, server: Any, turns: int, warmup: int) -> None:
         for flush in ("batched", "eager")
         for kind, inner in (("direct", direct), ("behind", registry.transcripts))
     }
-    env = {"ANTHROPIC_BASE_URL": f"{server.url}/demo", "ANTHROPIC_API_KEY": "demo-key", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
+    env = {"ANTHROPIC_BASE_URL": f"{server.url}/demo", "ANTHROPIC_API_KEY": "demo-key"}
+    env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1"
     clients: dict[str, ClaudeSDKClient] = {}
     for mode in ("none", *stores):
         extra: dict[str, Any] = {}
         if mode != "none":
             extra = {"session_store": stores[mode], "session_store_flush": mode.split()[0]}
-        clients[mode] = ClaudeSDKClient(ClaudeAgentOptions(cwd=str(server.workspace), include_partial_messages=True, env=env, **extra))
+        options = ClaudeAgentOptions(cwd=str(server.workspace), include_partial_messages=True, env=env, **extra)
+        clients[mode] = ClaudeSDKClient(options)
         await clients[mode].connect()
     samples: dict[str, list[float]] = {mode: [] for mode in clients}
     held = HeldBack()
@@ -187,7 +189,8 @@ async def turn_cost(url: str, server: Any, turns: int, warmup: int) -> None:
         await registry.close()
         await direct_engine.dispose()
     base = statistics.median(samples["none"])
-    print(f"  {'':16}{'median ms':>11}{'p95 ms':>9}{'vs none':>10}{'appends/turn':>14}{'ms in appends':>15}{'ms result held':>16}")
+    heads = f"{'median ms':>11}{'p95 ms':>9}{'vs none':>10}{'appends/turn':>14}{'ms in appends':>15}{'ms result held':>16}"
+    print(f"  {'':16}{heads}")
     for mode, values in samples.items():
         store = stores.get(mode)
         calls = f"{store.calls / turns:.1f}" if store else "-"
