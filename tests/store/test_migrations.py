@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from claude_agent_server.store import SessionRecord
+from claude_agent_server.store import SessionRecord, SqlTranscriptStore
 from claude_agent_server.store.engine import make_engine
 from claude_agent_server.store.migrate import config, downgrade, upgrade
 from claude_agent_server.store.tables import Base
@@ -71,7 +71,31 @@ async def test_downgrade_to_base_then_upgrade_to_head(engine: AsyncEngine) -> No
     await downgrade(engine, "base")
     assert await _tables(engine) == {"alembic_version"}
     await upgrade(engine)
-    assert await _tables(engine) == {"alembic_version", "sessions", "events", "session_aliases"}
+    assert await _tables(engine) == {
+        "alembic_version", "sessions", "events", "session_aliases", "transcripts", "transcript_entries"
+    }
+
+
+async def test_transcripts_come_and_go_with_their_revision_and_the_registry_keeps_its_rows(
+    engine: AsyncEngine, open_registry
+) -> None:
+    await upgrade(engine, "0002")
+    async with engine.begin() as conn:
+        await conn.execute(sa.insert(SESSIONS_0001), [OLD])
+    await upgrade(engine)
+    key = {"project_key": "p", "session_id": "s-old"}
+    store = SqlTranscriptStore(engine)
+    await store.append(key, [{"type": "user", "uuid": "u1", "n": 1}, {"type": "user", "uuid": "u2", "n": 2}])
+    assert await store.load(key) == [{"type": "user", "uuid": "u1", "n": 1}, {"type": "user", "uuid": "u2", "n": 2}]
+
+    await downgrade(engine, "0002")
+    assert "transcripts" not in await _tables(engine) and "transcript_entries" not in await _tables(engine)
+    await upgrade(engine)
+    assert await store.load(key) is None  # the transcripts went with their tables
+    await store.append(key, [{"type": "user", "uuid": "u1", "n": 1}])
+    assert await store.load(key) == [{"type": "user", "uuid": "u1", "n": 1}]
+    registry = await open_registry()
+    assert (await registry.get("s-old")).title == "kept"
 
 
 async def test_models_match_the_migrations(engine: AsyncEngine) -> None:

@@ -1,10 +1,12 @@
-"""The durable registry: session records and the event log, in SQLite or PostgreSQL.
+"""The durable registry: session records, the event log and the SDK's transcripts, in SQLite or PostgreSQL.
 
 The session layer sees :class:`Registry` (the interface), the records it
 carries, and :class:`SqlRegistry` (the implementation), opened with
 ``await SqlRegistry.open(default_database_url(data_dir), spill_path=...)`` and closed
 with ``await registry.close()``; :class:`RegistryUnavailable` says the database
-cannot be used now (what was enqueued is kept and written later). SQL, SQLAlchemy and Alembic stay inside this package.
+cannot be used now (what was enqueued is kept and written later). ``registry.transcripts`` is
+the Claude Agent SDK's ``SessionStore`` on the same engine (:class:`SqlTranscriptStore` behind a
+:class:`WriteBehindStore`). SQL, SQLAlchemy and Alembic stay inside this package.
 """
 
 from .engine import default_database_url, redacted
@@ -13,6 +15,8 @@ from .interface import Registry
 from .records import EventRecord, SessionRecord, SessionState, utcnow
 from .registry import SqlRegistry
 from .spill import spill_path
+from .transcripts import SqlTranscriptStore
+from .write_behind import WriteBehindStore
 from .writer import WriterHealth
 
 __all__ = [
@@ -22,7 +26,9 @@ __all__ = [
     "SessionRecord",
     "SessionState",
     "SqlRegistry",
+    "SqlTranscriptStore",
     "StoreError",
+    "WriteBehindStore",
     "WriterHealth",
     "default_database_url",
     "redacted",

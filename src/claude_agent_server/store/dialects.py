@@ -12,6 +12,15 @@ from sqlalchemy.sql.dml import Insert
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
+def insert(dialect: Dialect, table: Table) -> Insert:
+    """The dialect's own ``INSERT`` (it has ``on_conflict_do_nothing`` and ``on_conflict_do_update``).
+
+    Raises:
+        KeyError: The dialect is neither SQLite nor PostgreSQL.
+    """
+    return _INSERTS[dialect.name](table)
+
+
 def insert_ignoring(dialect: Dialect, table: Table) -> Insert:
     """``INSERT ... ON CONFLICT DO NOTHING RETURNING <primary key>``: rows
     whose key is already present are skipped; the result lists those inserted.

@@ -20,6 +20,8 @@ from .errors import is_unreachable
 from .records import EventRecord, SessionRecord, SessionState, utcnow
 from .spill import Row, SpillFile
 from .tables import aliases, events, sessions
+from .transcripts import SqlTranscriptStore
+from .write_behind import WriteBehindStore
 from .writer import Commit, Writer, WriterHealth
 
 STATES: tuple[SessionState, ...] = get_args(SessionState)
@@ -63,6 +65,7 @@ class SqlRegistry:
         self._engine = engine
         self._writes = writing(engine)  # BEGIN IMMEDIATE on SQLite
         self._writer = writer
+        self._transcripts = WriteBehindStore(SqlTranscriptStore(engine))
 
     @classmethod
     async def open(
@@ -115,10 +118,11 @@ class SqlRegistry:
         return registry
 
     async def close(self) -> None:
-        """Make what is queued durable (written, or spilled while the database is away: the
-        next registry opened with the same spill file writes it), stop the writer, dispose
-        of the engine."""
+        """Make what is queued durable (events and records written, or spilled while the database is
+        away: the next registry opened with the same spill file writes them; transcripts written), stop
+        the writers, dispose of the engine."""
         try:
+            await self._transcripts.close()
             await self._writer.close()
         finally:
             await self._engine.dispose()
@@ -138,6 +142,15 @@ class SqlRegistry:
             if is_unreachable(exc):
                 raise self._writer.unreachable(exc) from exc
             raise
+
+    @property
+    def transcripts(self) -> WriteBehindStore:
+        """The SDK's ``SessionStore`` on this registry's engine: a :class:`~.transcripts.SqlTranscriptStore`
+        behind a :class:`~.write_behind.WriteBehindStore` (``append`` queues; ``flush`` waits for the queue).
+
+        :meth:`close` writes what is queued; the store is unusable after it.
+        """
+        return self._transcripts
 
     # -- sessions ------------------------------------------------------------
 

@@ -1,5 +1,6 @@
-"""The registry's tables: ``sessions`` (one row per record), ``events`` (the event log)
-and ``session_aliases`` (adapters' names for sessions).
+"""The registry's tables: ``sessions`` (one row per record), ``events`` (the event log),
+``session_aliases`` (adapters' names for sessions), and the SDK's transcript store:
+``transcripts`` (one row per transcript key) and ``transcript_entries`` (its lines).
 
 Constraint and index names follow ``NAMING_CONVENTION`` so that Alembic's
 batch mode (SQLite table rebuilds) can find and recreate them.
@@ -10,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, MetaData, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from .types import JSONType, Timestamp
+from .types import JSONText, JSONType, Timestamp
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -76,6 +77,44 @@ class EventRow(Base):
     server: Mapped[bool]
 
 
+# INTEGER on SQLite makes a single-column primary key the rowid (so it autoincrements); BIGSERIAL on PostgreSQL.
+_ROW_ID = BigInteger().with_variant(Integer, "sqlite")
+
+
+class TranscriptRow(Base):
+    """One transcript of the SDK's ``SessionStore``: a session's main transcript
+    (``subpath`` ``""``) or one of its subagents' (``subpath`` ``"subagents/agent-<id>"``)."""
+
+    __tablename__ = "transcripts"
+    __table_args__ = (UniqueConstraint("project_key", "session_id", "subpath", name="uq_transcripts_key"),)
+
+    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
+    project_key: Mapped[str] = mapped_column(Text)
+    session_id: Mapped[str] = mapped_column(Text)
+    subpath: Mapped[str] = mapped_column(Text)
+    mtime: Mapped[int] = mapped_column(BigInteger)
+    """Unix epoch milliseconds of the last append; grows by at least 1 with each append."""
+    summary: Mapped[Any | None] = mapped_column(JSONText)
+    """The SDK's folded summary state (``SessionSummaryEntry.data``) of a main transcript; NULL for a subpath."""
+
+
+class TranscriptEntryRow(Base):
+    """One line of a transcript, in append order (``id``); ``uuid`` is the entry's own, if it has one."""
+
+    __tablename__ = "transcript_entries"
+    __table_args__ = (
+        UniqueConstraint("transcript_id", "uuid", name="uq_transcript_entries_transcript_id_uuid"),
+        Index("ix_transcript_entries_transcript_id_id", "transcript_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id"))
+    uuid: Mapped[str | None] = mapped_column(Text)
+    entry: Mapped[Any] = mapped_column(JSONText)
+
+
 sessions = SessionRow.__table__
 events = EventRow.__table__
 aliases = AliasRow.__table__
+transcripts = TranscriptRow.__table__
+transcript_entries = TranscriptEntryRow.__table__

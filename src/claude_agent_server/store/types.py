@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect
+from sqlalchemy import JSON, DateTime, Dialect, Text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeDecorator
 
@@ -41,3 +42,28 @@ class Timestamp(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class JSONText(TypeDecorator[Any]):
+    """Any JSON value kept as compact JSON text (``TEXT`` on every dialect), read back with ``json.loads``.
+
+    For documents the database never looks inside (transcript entries): the text
+    is stored as written, and it takes what PostgreSQL's ``JSONB`` refuses, such
+    as a ``\\u0000`` in a string. Non-ASCII characters are ``\\u`` escapes, so a lone
+    surrogate from the CLI's JSON cannot make the UTF-8 encoding fail.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        """Serialize a value on its way to the database (None stays SQL NULL).
+
+        Raises:
+            TypeError: ``value`` holds something JSON cannot represent.
+        """
+        return None if value is None else json.dumps(value, separators=(",", ":"))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        """Parse a value read from the database."""
+        return None if value is None else json.loads(value)

@@ -1,0 +1,192 @@
+"""The SDK's ``SessionStore`` on the registry (``SqlTranscriptStore``, and behind a ``WriteBehindStore``),
+on SQLite and PostgreSQL: the SDK's own conformance suite, then what that suite does not pin down."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from claude_agent_sdk import SessionStore
+from claude_agent_sdk.testing import run_session_store_conformance
+from sqlalchemy import delete, event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from claude_agent_server.store import EventRecord, SqlTranscriptStore, WriteBehindStore
+from claude_agent_server.store.engine import make_engine
+from claude_agent_server.store.migrate import upgrade
+from claude_agent_server.store.tables import transcript_entries, transcripts
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(database_url)
+    await upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.mark.parametrize("write_behind", [False, True], ids=["direct", "write-behind"])
+async def test_the_sdk_conformance_suite(engine: AsyncEngine, write_behind: bool) -> None:
+    behind: list[WriteBehindStore] = []
+
+    async def fresh() -> SessionStore:
+        for store in behind:
+            await store.close()
+        async with engine.begin() as conn:  # each contract starts from empty tables
+            await conn.execute(delete(transcript_entries))
+            await conn.execute(delete(transcripts))
+        if not write_behind:
+            return SqlTranscriptStore(engine)
+        behind.append(WriteBehindStore(SqlTranscriptStore(engine)))
+        return behind[-1]
+
+    await run_session_store_conformance(fresh)
+    for store in behind:
+        await store.close()
+
+
+KEY = {"project_key": "-work-x", "session_id": "0b7e4a9e-3c52-4d0c-9a43-3f0d2a1c5e10"}
+
+
+def entry(uuid: str | None, **fields: object) -> dict[str, object]:
+    return {"type": "user", **({} if uuid is None else {"uuid": uuid}), **fields}
+
+
+async def test_a_uuid_is_stored_once_and_lines_without_one_every_time(engine: AsyncEngine) -> None:
+    store = SqlTranscriptStore(engine)
+    await store.append(KEY, [entry("a", n=1), entry("b", n=2), entry("a", n=99), entry(None, n=3)])
+    await store.append(KEY, [entry("b", n=2), entry("c", n=4), entry(None, n=3)])  # a retried batch overlapping the last
+    await store.append({**KEY, "subpath": "subagents/agent-1"}, [entry("a", n=5)])  # uuids are per transcript
+
+    assert await store.load(KEY) == [entry("a", n=1), entry("b", n=2), entry(None, n=3), entry("c", n=4), entry(None, n=3)]
+    assert await store.load({**KEY, "subpath": "subagents/agent-1"}) == [entry("a", n=5)]
+
+
+async def test_a_batch_larger_than_one_insert_statement_keeps_its_order(engine: AsyncEngine) -> None:
+    store = SqlTranscriptStore(engine)
+    batch = [entry(f"u{n}", n=n) for n in range(2500)]  # SQLAlchemy splits inserts at 1000 rows
+    await store.append(KEY, batch)
+    await store.append(KEY, batch[:10] + [entry("last")])
+    assert await store.load(KEY) == [*batch, entry("last")]
+
+
+async def test_entries_round_trip_what_jsonb_would_refuse(engine: AsyncEngine) -> None:
+    odd = entry("u", text="nul \x00 byte", emoji="🤖 ü", lone="\ud800", big=2**62, nested={"z": 1, "a": [None, 1.5]})
+    store = SqlTranscriptStore(engine)
+    await store.append(KEY, [odd])
+    assert await store.load(KEY) == [odd]
+
+
+async def test_the_summary_folds_each_line_once_and_mtime_always_moves(engine: AsyncEngine) -> None:
+    store = SqlTranscriptStore(engine)
+    first = entry("u1", timestamp="2026-01-01T00:00:00.000Z", cwd="/work/x", message={"role": "user", "content": "hi"})
+    await store.append(KEY, [first, {"type": "last-prompt", "lastPrompt": "one", "uuid": "l1"}])
+    await store.append(KEY, [{"type": "last-prompt", "lastPrompt": "two", "uuid": "l2"}])
+    mtimes = [(await store.list_sessions(KEY["project_key"]))[0]["mtime"]]
+    await store.append(KEY, [{"type": "last-prompt", "lastPrompt": "one", "uuid": "l1"}])  # a late retry of old lines
+    mtimes.append((await store.list_sessions(KEY["project_key"]))[0]["mtime"])
+
+    [summary] = await store.list_session_summaries(KEY["project_key"])
+    assert summary["session_id"] == KEY["session_id"] and summary["mtime"] == mtimes[-1] > mtimes[0]
+    assert summary["data"]["last_prompt"] == "two"  # "one" was already there: not folded again
+    assert summary["data"]["first_prompt"] == "hi" and summary["data"]["cwd"] == "/work/x"
+    assert summary["data"]["created_at"] == 1767225600000
+
+
+async def test_concurrent_appends_from_two_engines_lose_nothing(engine: AsyncEngine, open_registry) -> None:
+    """Two nodes (engines) append to one session at once while the registry's writer writes events:
+    every line lands, each batch stays in one piece, and the summary folds every batch."""
+    registry = await open_registry()  # its writer shares the database (on SQLite: the write lock)
+    second_engine = make_engine(engine.url.render_as_string(hide_password=False))
+    stores = [SqlTranscriptStore(engine), SqlTranscriptStore(second_engine)]
+    fields = [{"cwd": "/w"}, {"gitBranch": "main"}, {"customTitle": "t"}, {"aiTitle": "a"}, {"summary": "s"}]
+    batches = [
+        [entry(f"{n}-{m}", n=n, m=m, **(fields[n] if n < len(fields) and m == 0 else {})) for m in range(3)]
+        for n in range(30)
+    ]
+
+    async def events() -> None:
+        for n in range(1, 301):
+            registry.append(EventRecord(n, "s", "message", {"n": n}, "2025-03-01T12:00:00+00:00"))
+            if n % 50 == 0:
+                await registry.flush()
+
+    try:
+        await asyncio.gather(events(), *(stores[n % 2].append(KEY, batch) for n, batch in enumerate(batches)))
+    finally:
+        await second_engine.dispose()
+    loaded = await stores[0].load(KEY)
+    assert sorted(loaded, key=lambda e: (e["n"], e["m"])) == [e for batch in batches for e in batch]
+    for n in range(0, len(loaded), 3):
+        assert [e["m"] for e in loaded[n : n + 3]] == [0, 1, 2] and len({e["n"] for e in loaded[n : n + 3]}) == 1
+    [summary] = await stores[0].list_session_summaries(KEY["project_key"])
+    assert {k: summary["data"].get(k) for k in ("cwd", "git_branch", "custom_title", "ai_title", "summary_hint")} == {
+        "cwd": "/w", "git_branch": "main", "custom_title": "t", "ai_title": "a", "summary_hint": "s"
+    }
+    assert await registry.last_event_id() == 300
+
+
+async def test_the_registry_serves_the_store_on_its_own_engine(open_registry) -> None:
+    registry = await open_registry()
+    assert registry.transcripts is registry.transcripts
+    await registry.transcripts.append(KEY, [entry("a")])
+    assert await registry.transcripts.load(KEY) == [entry("a")]
+
+
+async def test_writing_behind_merges_queued_appends_and_reads_wait_for_them(engine: AsyncEngine) -> None:
+    writes: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: writes.append(args[2]))
+    store, other_node = WriteBehindStore(SqlTranscriptStore(engine)), SqlTranscriptStore(engine)
+    for n in range(10):
+        await store.append(KEY, [entry(f"u{n}", n=n)])  # no await inside: all is queued before any write
+        await store.append({**KEY, "subpath": "subagents/agent-1"}, [entry(f"s{n}")])
+    await store.append(KEY, [entry("u10", n=10)])
+    assert await other_node.load(KEY) is None  # nothing written yet
+    assert await store.load(KEY) == [entry(f"u{n}", n=n) for n in range(11)]  # this one waits for its queue
+    assert await other_node.load({**KEY, "subpath": "subagents/agent-1"}) == [entry(f"s{n}") for n in range(10)]
+    assert len([sql for sql in writes if sql.startswith("INSERT INTO transcripts ")]) == 2  # one per transcript
+    await store.close()
+
+
+async def test_writing_behind_gives_up_a_write_that_cannot_succeed_and_goes_on(engine: AsyncEngine, caplog) -> None:
+    store = WriteBehindStore(SqlTranscriptStore(engine))
+    await store.append(KEY, [entry("bad", value={1, 2})])  # a set: not JSON, not retried
+    await store.append({**KEY, "session_id": "other"}, [entry("good")])
+    await store.flush()
+    assert store.failed == 1 and "gave up writing 1 lines" in caplog.text and "retrying" not in caplog.text
+    assert await store.load(KEY) is None and await store.load({**KEY, "session_id": "other"}) == [entry("good")]
+    await store.close()
+
+
+async def test_writing_behind_retries_a_failed_write(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    inner = SqlTranscriptStore(engine)
+    failures = [ConnectionResetError("the database went away")] * 2
+
+    async def flaky_append(key, entries) -> None:
+        if failures:
+            raise failures.pop()
+        await SqlTranscriptStore.append(inner, key, entries)
+
+    monkeypatch.setattr(inner, "append", flaky_append)
+    monkeypatch.setattr("claude_agent_server.store.write_behind.RETRY_DELAYS", (0, 0))
+    store = WriteBehindStore(inner)
+    await store.append(KEY, [entry("a")])
+    assert await store.load(KEY) == [entry("a")] and store.failed == 0 and not failures
+    await store.close()
+
+
+async def test_a_full_queue_makes_the_append_wait_for_the_write(engine: AsyncEngine) -> None:
+    store = WriteBehindStore(SqlTranscriptStore(engine), queue_limit=5)
+    await store.append(KEY, [entry(f"u{n}") for n in range(3)])
+    await store.append(KEY, [entry(f"v{n}") for n in range(3)])  # 6 lines queued > 5: this append waits
+    assert len(await SqlTranscriptStore(engine).load(KEY) or []) == 6
+    await store.close()
+
+
+async def test_closing_the_registry_writes_the_queued_transcripts(open_registry) -> None:
+    registry = await open_registry()
+    await registry.transcripts.append(KEY, [entry("a"), entry("b")])
+    await registry.close()
+    reopened = await open_registry()
+    assert await reopened.transcripts.load(KEY) == [entry("a"), entry("b")]
