@@ -48,6 +48,7 @@ from ..sessions import (
     TurnInProgress,
 )
 from ..sessions.errors import SessionStartError
+from ..sessions.prompt import check_prompt
 from ..sessions.turns import turn_events
 from ..settings import Settings
 from .errors import GatewayError, from_session_error
@@ -125,9 +126,11 @@ class GatewayPool:
 
         Raises:
             GatewayError: 400 bad id, 404 unknown session, 409 that session is busy,
-                429 no session can be made live, 502 the CLI failed to start.
+                413 the new input is longer than Claude Code takes (no session is made or
+                touched), 429 no session can be made live, 502 the CLI failed to start.
         """
         try:
+            check_prompt(call.conversation.input_text(), call.conversation.input_blocks())
             if session_id is not None:
                 session = await self.manager.get(session_id)
                 if session.id in self._claimed or session.busy:

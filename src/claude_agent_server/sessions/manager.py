@@ -41,7 +41,7 @@ from .errors import (
 from .events import Event, EventClock, EventLog
 from .journal import EventJournal
 from .model_keys import ModelKeys
-from .options import PERMISSION_MODES, PERMISSION_POLICIES, ModelRoute, SessionSpec, build_options
+from .options import PERMISSION_MODES, PERMISSION_POLICIES, ModelRoute, PromptFiles, SessionSpec, build_options
 from .owner import ClientFactory, SDKClient
 from .pool import WarmPool
 from .record import record_entry
@@ -450,9 +450,13 @@ class SessionManager:
 
     # -- the session host (called by sessions) ---------------------------------
 
-    def options(self, session: Session, can_use_tool: Callable[..., Any], stderr: Callable[[str], None]) -> ClaudeAgentOptions:
+    def options(
+        self, session: Session, can_use_tool: Callable[..., Any], stderr: Callable[[str], None], files: PromptFiles | None = None
+    ) -> ClaudeAgentOptions:
         route = self.config.route_for(session.spec, self._model_keys.issue(session.id))
-        return build_options(session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=self.config.cli_path)
+        return build_options(
+            session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=self.config.cli_path, files=files
+        )
 
     def model_key_valid(self, key: str) -> bool:
         """Whether ``key`` is the model key of a session whose CLI runs (it opens the model endpoints only)."""
