@@ -200,3 +200,14 @@ def test_refused_gateway_calls_leave_no_scratch_directories(
     projects = server.home / ".claude" / "projects"
     leftover = {p.name for p in projects.iterdir() if "-scratch-" in p.name}
     assert leftover <= {project_folder(server, sid).name for sid in sessions}
+
+
+def test_a_history_whose_first_message_is_large_is_seeded_natively(client: openai.OpenAI, model: RecordingModel) -> None:
+    # The SDK's transcript metadata reader gives up on a first line over 64 KiB; the history
+    # used to go into the prompt as annotations instead of the transcript.
+    first = "FIRST " + "x" * 100_000
+    messages: list[Any] = [{"role": "user", "content": first}, {"role": "assistant", "content": "ok"}, {"role": "user", "content": "say big-first"}]
+    assert client.chat.completions.create(model="sonnet", messages=messages).choices[0].message.content == "big-first"
+    [request] = [r for r in model.requests_with("say big-first") if r.get("messages")]
+    texts = [json.dumps(m["content"]) for m in request["messages"]]
+    assert first in texts[0] and "Earlier conversation" not in json.dumps(request["messages"])
