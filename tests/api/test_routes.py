@@ -216,7 +216,8 @@ def test_bad_input_is_a_clear_4xx_and_the_connection_stays_usable(tmp_path: Path
                 reply = roomy.post(path, content=deep, headers={"content-type": "application/json"})
                 assert reply.status_code == 400, (path, reply.status_code, reply.text[:200])
             assert roomy.post("/v1/messages", content=deep, headers={"content-type": "application/json"}).json()["type"] == "error"  # Anthropic's shape
-            for body in ({"cwd": "a\x00b"}, {"cwd": "x" * 5000}, {"model": "m\x00"}, {"system_prompt": "s" * 200_000},
+            for body in ({"cwd": "a\x00b"}, {"cwd": "x" * 5000}, {"model": "m\x00"}, {"system_prompt": "s" * 2_500_001},
+                         {"append_system_prompt": "a\x00b"},
                          {"allowed_tools": ["Bash\x00"]}, {"model": "m" * 300}):
                 reply = roomy.post("/sessions", json=body)
                 assert reply.status_code in (400, 422), (body.keys(), reply.status_code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from claude_agent_server.demo.model import HELP, reply_to
+from claude_agent_server.demo.model import HELP, MAX_LONG_REPLY, long_text, reply_to
 
 TOOLS = [{"name": "Bash"}, {"name": "Write"}, {"name": "Read"}]
 SYSTEM = [{"type": "text", "text": "# Environment\n - Primary working directory: /work/project\n - Platform: linux"}]
@@ -111,3 +111,11 @@ def test_say_replies_with_the_text_verbatim() -> None:
         reply = ask(f"say {text}")
         assert reply.content == [{"type": "text", "text": text}] and reply.stop_reason == "end_turn" and not reply.slow
     assert ask("please say hi").text == HELP  # only a message that starts with "say"
+
+
+def test_reply_with_n_bytes_is_exactly_n_bytes_of_numbered_lines() -> None:
+    for size in (0, 1, 63, 64, 65, 1_500_000):
+        text = ask(f"reply with {size} bytes").text
+        assert len(text.encode()) == size and text == long_text(size)
+    assert long_text(130) == "00000000 " + "." * 54 + "\n" + "00000001 " + "." * 54 + "\n" + "00"
+    assert ask(f"reply with {MAX_LONG_REPLY + 1} bytes").text == f"I reply with at most {MAX_LONG_REPLY} bytes."

@@ -25,6 +25,7 @@ STATUS: dict[type[errors.SessionError], int] = {
     errors.TranscriptNotFound: 404,
     errors.PermissionNotFound: 404,
     errors.InvalidSessionRequest: 400,
+    errors.PromptTooLarge: 413,
     errors.SessionConflict: 409,
     errors.TurnInProgress: 409,
     errors.CommandRejected: 409,

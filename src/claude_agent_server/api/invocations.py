@@ -27,6 +27,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from ..sessions.prompt import check_prompt
 from .deps import ManagerDep, SettingsDep
 from .schemas import lone_surrogate
 from .messages import run_turn, wants_stream
@@ -134,6 +135,7 @@ async def _agentcore(request: Request, body: dict[str, Any], manager: ManagerDep
     header = request.headers.get(SESSION_HEADER)
     if header is not None and len(header) < MIN_SESSION_HEADER_LENGTH:
         raise _bad(f"{SESSION_HEADER} must be at least {MIN_SESSION_HEADER_LENGTH} characters")
+    check_prompt(prompt)  # 413 before a session is made for it
     one_off = header is None
     header = header or str(uuid.uuid4())
     session = await manager.open_agentcore(agentcore_session_id(header), header)

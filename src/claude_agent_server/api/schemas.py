@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from ..sessions.prompt import MAX_PROMPT_CHARACTERS
+
 PermissionModeName = Literal["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto"]
 SessionStatusName = Literal["connecting", "waking", "connected", "running", "waiting_permission", "hibernated"]
 
@@ -44,6 +46,17 @@ def _argument(value: str) -> str:
 
 Argument = Annotated[str, AfterValidator(_argument)]
 """A string that becomes a command-line argument of the CLI."""
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+SystemPrompt = Annotated[str, AfterValidator(_no_nul), Field(max_length=MAX_PROMPT_CHARACTERS)]
+"""A system prompt: a large one reaches the CLI in a file, so it is bounded by what
+Claude Code takes in one prompt (see :mod:`claude_agent_server.sessions.prompt`), in characters."""
 Name = Annotated[Argument, Field(max_length=256)]
 
 
@@ -67,8 +80,8 @@ class CreateSession(StrictBody):
     model_config = ConfigDict(extra="ignore")
 
     resume_session_id: str | None = Field(None, max_length=100, description="Resume this transcript (same id, same history).")
-    system_prompt: Argument | None = Field(None, description="Replaces Claude Code's system prompt.")
-    append_system_prompt: Argument | None = Field(None, description="Appended to Claude Code's system prompt.")
+    system_prompt: SystemPrompt | None = Field(None, description="Replaces Claude Code's system prompt.")
+    append_system_prompt: SystemPrompt | None = Field(None, description="Appended to Claude Code's system prompt.")
     model: Name | None = Field(None, description="Model name (default: the server's default model).")
     cwd: Argument | None = Field(None, description="Working directory inside the workspace (default: the workspace).")
     permission_mode: PermissionModeName | None = None

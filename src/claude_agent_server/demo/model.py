@@ -11,7 +11,12 @@ Pure functions, no I/O. The replies are deterministic and exercise the product:
   from earlier turns, proving conversation state;
 * ``which model`` → names the model the request asked for (shows model switches);
 * ``count slowly`` → a long reply streamed slowly (for interrupt demos and tests);
-* ``say TEXT`` → replies with TEXT verbatim (e.g. HTML, to test that clients show it as text).
+* ``say TEXT`` → replies with TEXT verbatim (e.g. HTML, to test that clients show it as text);
+* ``reply with N bytes`` → :func:`long_text` of N bytes (at most :data:`MAX_LONG_REPLY`), in one
+  piece: a reply larger than a line buffer, to test that nothing on the way cuts it;
+* ``overflow the context`` → no reply: the API error the Anthropic API answers a conversation
+  longer than the model's context with (400 ``invalid_request_error``, "prompt is too long: ..."),
+  to test how a failed turn is reported.
 """
 
 from __future__ import annotations
@@ -39,6 +44,12 @@ _RECALL = re.compile(r"\b(?:recall|what did i (?:ask|tell)|what(?:'s| is) my nam
 _WHICH_MODEL = re.compile(r"\b(?:which|what)\s+model\b", re.I)
 _SLOW = re.compile(r"\bslow(?:ly)?\b", re.I)
 _SAY = re.compile(r"say\s+(.+)", re.I | re.S)
+_LONG = re.compile(r"reply with (\d{1,12}) bytes\.?", re.I)
+_OVERFLOW = re.compile(r"overflow the context\.?", re.I)
+OVERFLOW_ERROR = "prompt is too long: 1000001 tokens > 1000000 maximum"
+"""The message of the demo's context overflow (the Anthropic API's wording)."""
+MAX_LONG_REPLY = 16 * 1024 * 1024
+"""Bytes a ``reply with N bytes`` reply may have."""
 
 HELP = (
     "Hello! I'm the offline demo model: scripted, no network, no API key. Try:\n"
@@ -58,10 +69,19 @@ class Reply:
     stop_reason: str = "end_turn"
     slow: bool = False
     """Stream the text word by word, :data:`SLOW_DELAY` seconds apart."""
+    error: tuple[int, str, str] | None = None
+    """Answer with this API error instead: ``(HTTP status, error type, message)``."""
 
     @property
     def text(self) -> str:
         return "".join(b.get("text", "") for b in self.content if b["type"] == "text")
+
+
+def long_text(size: int) -> str:
+    """``size`` bytes of ASCII, the same every time: numbered lines of 64 bytes
+    (``00000000 ....\n``, ``00000001 ....\n``, ...), the last one cut to fit."""
+    lines = (f"{n:08d} {'.' * 54}\n" for n in range(size // 64 + 1))
+    return "".join(lines)[:size]
 
 
 def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -176,6 +196,13 @@ def reply_to(body: dict[str, Any]) -> Reply:
     tools = _tool_names(body)
     prefix = f"{len(messages):04d}"
 
+    if _OVERFLOW.fullmatch(text):
+        return Reply(error=(400, "invalid_request_error", OVERFLOW_ERROR))
+    if long := _LONG.fullmatch(text):
+        size = int(long.group(1))
+        if size > MAX_LONG_REPLY:
+            return Reply([{"type": "text", "text": f"I reply with at most {MAX_LONG_REPLY} bytes."}])
+        return Reply([{"type": "text", "text": long_text(size)}])
     if say := _SAY.fullmatch(text):
         return Reply([{"type": "text", "text": say.group(1)}])
     if _SLOW.search(text):

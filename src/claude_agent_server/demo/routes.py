@@ -82,6 +82,9 @@ async def create_message(request: Request) -> Any:
         error = {"type": "invalid_request_error", "message": "body must be a JSON object with messages"}
         return JSONResponse({"type": "error", "error": error}, status_code=400)
     reply = reply_to(body)
+    if reply.error is not None:
+        status, kind, message = reply.error
+        return JSONResponse({"type": "error", "error": {"type": kind, "message": message}}, status_code=status)
     if body.get("stream"):
         return EventSource(_stream(body, reply), ping=15)
     return JSONResponse(_message(body, reply, reply.content))

@@ -88,6 +88,8 @@ def from_session_error(exc: errors.SessionError) -> GatewayError:
         return GatewayError(503, exc.detail, type="server_error", code="server_shutting_down", retry_after=exc.retry_after)
     if isinstance(exc, (errors.SessionNotFound, errors.TranscriptNotFound)):
         return GatewayError(404, exc.detail, code="session_not_found")
+    if isinstance(exc, errors.PromptTooLarge):
+        return GatewayError(413, exc.detail, code="context_length_exceeded", param="messages")
     if isinstance(exc, (errors.TurnInProgress, errors.SessionConflict)):
         return GatewayError(409, exc.detail, code="session_busy")
     if isinstance(exc, errors.SessionStartError):

@@ -32,6 +32,31 @@ FINISH_REASONS: dict[str | None, str] = {
 }
 """Anthropic ``stop_reason`` → OpenAI ``finish_reason`` (anything else: ``stop``)."""
 SEPARATOR = "\n\n"
+CONTEXT_REASONS = frozenset({"blocking_limit", "prompt_too_long"})
+"""``terminal_reason`` values of a turn refused because the conversation is longer than the
+model takes (Claude Code's own estimate, or the model's answer): OpenAI's
+``context_length_exceeded``, a 400 its clients recognise (to shorten the history)."""
+
+
+def result_failure(result: dict[str, Any]) -> GatewayError:
+    """The error of a failed turn's ``result`` event (``is_error`` true).
+
+    The code is never ``success``: a failed result may carry ``subtype: "success"``
+    (an API error, "Prompt is too long"); the code comes from a failure subtype
+    (``error_max_turns``, ``error_during_execution``, ...), else ``terminal_reason``
+    (``api_error``, ``model_error``, ...), else ``agent_error``.
+    """
+    message = str(result.get("result") or "; ".join(map(str, result.get("errors") or [])) or "the agent's turn failed")
+    reason, subtype = result.get("terminal_reason"), result.get("subtype")
+    if reason in CONTEXT_REASONS:
+        return GatewayError(400, message, code="context_length_exceeded", param="messages")
+    if subtype and subtype != "success":
+        code = str(subtype)
+    elif reason and reason != "completed":
+        code = str(reason)
+    else:
+        code = "agent_error"
+    return GatewayError(502, message, type="server_error", code=code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +122,7 @@ class TurnMapper:
         if event.type == "result":
             self.done = True
             if data.get("is_error"):
-                message = str(data.get("result") or "; ".join(map(str, data.get("errors") or [])) or "the agent's turn failed")
-                return [Failure(GatewayError(502, message, type="server_error", code=str(data.get("subtype") or "agent_error")))]
+                return [Failure(result_failure(data))]
             return [End(FINISH_REASONS.get(data.get("stop_reason"), "stop"), map_usage(data))]
         if event.type == "error":
             self.done = True

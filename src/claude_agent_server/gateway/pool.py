@@ -48,6 +48,7 @@ from ..sessions import (
     TurnInProgress,
 )
 from ..sessions.errors import SessionStartError
+from ..sessions.prompt import check_prompt
 from ..sessions.turns import turn_events
 from ..settings import Settings
 from .errors import GatewayError, from_session_error
@@ -72,15 +73,13 @@ class Call:
         conversation: System prompt, history and new input.
         choice: Model and profile.
         scope: The start of the history's hash chain (key digest, model, system, profile).
+        key: The history's key (:func:`.history.history_key`; None for an empty history).
     """
 
     conversation: Conversation
     choice: ModelChoice
     scope: str
-
-    @property
-    def key(self) -> str | None:
-        return history_key(self.scope, self.conversation.history)
+    key: str | None
 
 
 @dataclass(slots=True)
@@ -125,9 +124,11 @@ class GatewayPool:
 
         Raises:
             GatewayError: 400 bad id, 404 unknown session, 409 that session is busy,
-                429 no session can be made live, 502 the CLI failed to start.
+                413 the new input is longer than Claude Code takes (no session is made or
+                touched), 429 no session can be made live, 502 the CLI failed to start.
         """
         try:
+            check_prompt(call.conversation.input_text(), call.conversation.input_blocks())
             if session_id is not None:
                 session = await self.manager.get(session_id)
                 if session.id in self._claimed or session.busy:
@@ -186,16 +187,21 @@ class GatewayPool:
             history = (*history, {"role": "user", "content": results})
             blocks = [b for b in blocks if b["type"] != "tool_result"] or [{"type": "text", "text": CONTINUE}]
         session_id = str(uuid.uuid4())
+        scratch = bool(kwargs.get("scratch_cwd"))
         transcript = None
         try:
-            cwd = self.manager.scratch_directory(session_id) if kwargs.get("scratch_cwd") else self.manager.config.workspace
+            cwd = self.manager.scratch_directory(session_id) if scratch else self.manager.config.workspace
             transcript = await write_transcript(session_id, cwd, history)
             session = await self.manager.create(resume_session_id=session_id, **kwargs)
-        except (TooManySessions, ServerShuttingDown):
+        except BaseException as exc:
+            # No session will ever resume that id: its transcript and scratch directory go
+            # (429, shutdown, a failed start, a cancelled call).
             if transcript is not None:
-                transcript.unlink(missing_ok=True)  # no session will ever resume it
-            raise
-        except (OSError, TranscriptNotFound, SessionStartError) as exc:
+                transcript.unlink(missing_ok=True)
+            if scratch:
+                self.manager.discard_scratch(session_id)
+            if not isinstance(exc, (OSError, TranscriptNotFound, SessionStartError)):
+                raise
             log.warning("gateway: seeding session %s natively failed (%s); sending the history in the prompt", session_id, exc)
             session = await self.manager.create(**kwargs)
             if len(blocks) == 1 and blocks[0]["type"] == "text":
@@ -249,7 +255,8 @@ class GatewayPool:
         registry = self.manager.registry
         if reply is not None:
             conversation = call.conversation
-            new_key = history_key(call.scope, [*conversation.history, *conversation.input, reply_message(reply)])
+            history = [*conversation.history, *conversation.input, reply_message(reply)]
+            new_key = await asyncio.to_thread(history_key, call.scope, history)  # a long history: not on the loop
             assert new_key is not None
             await registry.put_alias(NAMESPACE, new_key, session_id, replace=True)
             return

@@ -13,10 +13,18 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from ..sessions.prompt import MAX_PROMPT_CHARACTERS
 from .errors import bad_request
 from .history import Conversation, split
+
+MAX_MESSAGES = 10_000
+"""Messages one request may hold."""
+VALIDATION_SLICE = 200
+"""Messages validated per call by :meth:`ChatCompletionRequest.from_body`: one call over
+10,000 messages holds the GIL for a few tenths of a second, stalling the event loop
+even from a worker thread; between slices the loop runs."""
 
 
 class OpenAIModel(BaseModel):
@@ -76,7 +84,7 @@ class ChatCompletionRequest(OpenAIModel):
     """
 
     model: str = Field(min_length=1, max_length=256)
-    messages: list[ChatMessage] = Field(min_length=1, max_length=10_000)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool | None = False
     stream_options: StreamOptions | None = None
     max_tokens: int | None = Field(None, ge=1)
@@ -84,6 +92,25 @@ class ChatCompletionRequest(OpenAIModel):
     n: int | None = Field(None, ge=1)
     user: str | None = Field(None, max_length=512)
     tool_choice: str | dict[str, Any] | None = None
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> ChatCompletionRequest:
+        """Validate a parsed request body, its messages in slices of :data:`VALIDATION_SLICE`
+        (CPU-bound: call it in a worker thread).
+
+        Raises:
+            GatewayError: 400 naming the first field at fault (``messages.3.role: ...``).
+        """
+        messages = body.get("messages")
+        if not isinstance(messages, list) or len(messages) <= VALIDATION_SLICE:
+            return _validated(lambda: cls.model_validate(body))
+        if len(messages) > MAX_MESSAGES:
+            raise bad_request(f"messages: at most {MAX_MESSAGES} messages, not {len(messages)}", "messages")
+        request = _validated(lambda: cls.model_validate({**body, "messages": messages[:VALIDATION_SLICE]}))
+        for start in range(VALIDATION_SLICE, len(messages), VALIDATION_SLICE):
+            part = messages[start : start + VALIDATION_SLICE]
+            request.messages.extend(_validated(lambda: _MESSAGES.validate_python(part), ("messages", start)))
+        return request
 
     @property
     def include_usage(self) -> bool:
@@ -104,7 +131,33 @@ class ChatCompletionRequest(OpenAIModel):
                 "so it cannot force a call of your tools; send tool_choice \"auto\" or \"none\", or leave it out",
                 "tool_choice",
             )
-        return split([m.model_dump(exclude_none=True) for m in self.messages])
+        conversation = split([m.model_dump(exclude_none=True) for m in self.messages])
+        system = conversation.system or ""
+        if "\x00" in system:
+            raise bad_request("messages: the system and developer messages must not contain a NUL character", "messages")
+        if len(system) > MAX_PROMPT_CHARACTERS:
+            raise bad_request(
+                f"messages: the system and developer messages hold {len(system)} characters; "
+                f"a session's system prompt takes at most {MAX_PROMPT_CHARACTERS}",
+                "messages",
+            )
+        return conversation
+
+
+_MESSAGES = TypeAdapter(list[ChatMessage])
+
+
+def _validated(validate: Any, offset: tuple[str, int] | None = None) -> Any:
+    """``validate()``, its first error as a 400 (``offset``: the field and index the value starts at)."""
+    try:
+        return validate()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = list(first["loc"])
+        if offset is not None:
+            loc = [offset[0], offset[1] + int(loc[0]), *loc[1:]] if loc else [offset[0]]
+        where = ".".join(str(part) for part in loc)
+        raise bad_request(f"{where}: {first['msg']}", param=str(loc[0]) if loc else None) from None
 
 
 # -- responses -------------------------------------------------------------------

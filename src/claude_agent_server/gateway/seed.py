@@ -17,28 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from claude_agent_sdk import project_key_for_directory
 from claude_agent_sdk._cli_version import __cli_version__
 
+from ..sessions.transcripts import transcript_path
 from .history import Message
-
-
-def projects_dir() -> Path:
-    """Where Claude Code keeps transcripts: ``$CLAUDE_CONFIG_DIR/projects`` or ``~/.claude/projects``."""
-    config = os.environ.get("CLAUDE_CONFIG_DIR")
-    return (Path(config) if config else Path.home() / ".claude") / "projects"
-
-
-def transcript_path(session_id: str, cwd: Path) -> Path:
-    """The transcript file a session run in ``cwd`` is resumed from."""
-    return projects_dir() / project_key_for_directory(cwd) / f"{session_id}.jsonl"
 
 
 def transcript_entries(session_id: str, cwd: Path, messages: Sequence[Message], now: datetime | None = None) -> list[dict[str, Any]]:
@@ -69,15 +57,16 @@ def transcript_entries(session_id: str, cwd: Path, messages: Sequence[Message], 
 
 
 async def write_transcript(session_id: str, cwd: Path, messages: Sequence[Message]) -> Path:
-    """Write the transcript a new session ``session_id`` in ``cwd`` resumes (in a worker thread).
+    """Write the transcript a new session ``session_id`` in ``cwd`` resumes (built and
+    written in a worker thread: a long history is CPU work too).
 
     Raises:
         OSError: It could not be written.
     """
     path = transcript_path(session_id, cwd)
-    lines = "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in transcript_entries(session_id, cwd, messages))
 
     def write() -> None:
+        lines = "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in transcript_entries(session_id, cwd, messages))
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("x", encoding="utf-8") as file:  # a fresh id: never overwrite
             file.write(lines)

@@ -7,6 +7,7 @@ Hierarchy::
     ├── TranscriptNotFound       no transcript on disk with that id (404)
     ├── PermissionNotFound       no pending permission request with that id (404)
     ├── InvalidSessionRequest    a malformed id, a cwd outside the workspace, ... (400)
+    ├── PromptTooLarge           a prompt larger than Claude Code takes (413)
     ├── SessionConflict          the session is already live (409)
     ├── TurnInProgress           a turn is already running in the session (409)
     ├── CommandRejected          the CLI refused a control request, e.g. a mode (409)
@@ -46,6 +47,18 @@ class PermissionNotFound(SessionError):
 
 class InvalidSessionRequest(SessionError):
     """The request names something that cannot be used (bad id, cwd outside the workspace)."""
+
+
+class PromptTooLarge(SessionError):
+    """A prompt longer than Claude Code takes (see :mod:`.prompt`); nothing was sent."""
+
+    def __init__(self, characters: int, limit: int) -> None:
+        super().__init__(
+            f"the prompt holds {characters} characters; Claude Code takes at most {limit} in one prompt "
+            "(send it in parts, or put large documents in files the agent can read)"
+        )
+        self.characters = characters
+        self.limit = limit
 
 
 class SessionConflict(SessionError):

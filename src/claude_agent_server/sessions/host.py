@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from claude_agent_sdk import ClaudeAgentOptions
 
+from .options import PromptFiles
 from .owner import SDKClient
 
 if TYPE_CHECKING:
@@ -17,8 +18,11 @@ if TYPE_CHECKING:
 class SessionHost(Protocol):
     """What a session needs from its manager (the live cap, options, the registry)."""
 
-    def options(self, session: Session, can_use_tool: Callable[..., Any], stderr: Callable[[str], None]) -> ClaudeAgentOptions:
-        """SDK options for the session's next process (its spec, route and launcher)."""
+    def options(
+        self, session: Session, can_use_tool: Callable[..., Any], stderr: Callable[[str], None], files: PromptFiles | None = None
+    ) -> ClaudeAgentOptions:
+        """SDK options for the session's next process (its spec, route and launcher); large
+        system prompts are written to ``files``, which the caller removes once the CLI started."""
 
     def make_client(self, options: ClaudeAgentOptions) -> SDKClient: ...
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import time
 import uuid
 from collections.abc import Callable
@@ -42,7 +43,7 @@ from .errors import (
 from .events import Event, EventClock, EventLog
 from .journal import EventJournal
 from .model_keys import ModelKeys
-from .options import PERMISSION_MODES, PERMISSION_POLICIES, ModelRoute, SessionSpec, build_options
+from .options import PERMISSION_MODES, PERMISSION_POLICIES, ModelRoute, PromptFiles, SessionSpec, build_options
 from .owner import ClientFactory, SDKClient
 from .pool import WarmPool
 from .record import record_entry
@@ -234,6 +235,26 @@ class SessionManager:
         directory = private_directory(self.config.scratch_root / sid)
         return directory.resolve()
 
+    def discard_scratch(self, session_id: str) -> None:
+        """Remove the scratch directory made for ``session_id`` and any transcript kept for
+        it, when no session holds that id (its creation failed or never happened).
+        Blocking file I/O, meant for a directory that is still empty.
+
+        Raises:
+            InvalidSessionRequest: The id is not a UUID.
+        """
+        sid = parse_session_id(session_id)
+        if self.config.scratch_root is None or sid in self._sessions or sid in self._claims:
+            return
+        _remove_scratch(sid, (self.config.scratch_root / sid).resolve())
+
+    def _scratch_of(self, spec: SessionSpec) -> Path | None:
+        """The session's scratch directory, if it runs in one (see :meth:`scratch_directory`)."""
+        root = self.config.scratch_root
+        if root is None or spec.cwd.name != spec.session_id:
+            return None
+        return spec.cwd if spec.cwd.parent == root.resolve() else None
+
     # -- lifecycle ------------------------------------------------------------
 
     async def create(
@@ -302,13 +323,15 @@ class SessionManager:
         if sid in self._sessions or sid in self._claims:
             raise SessionConflict(sid)
         claim = self._claims[sid] = asyncio.Event()  # reserved in the same step as the check
+        directory: Path | None = None
         try:
             record = await self._record(sid)
             if record is not None and (record.state != "closed" or not resume):
                 raise SessionConflict(sid)
             if scratch_cwd:
                 directory = self.scratch_directory(sid)
-                if resume and await transcripts.find(sid, str(directory)) is None:
+                # The file itself: the SDK's metadata reader gives up on a first line over 64 KiB.
+                if resume and not transcripts.transcript_path(sid, directory).is_file():
                     raise TranscriptNotFound(sid)
             elif resume:  # checked even with an explicit cwd: a transcript outside the workspace does not exist here
                 transcript = await visible_transcript(sid, self.config.workspace)
@@ -349,6 +372,10 @@ class SessionManager:
             self.registry.update(record)  # anything that changed while it was written
             self.journal.announce("session_created", sid, session=session.snapshot())
             return session
+        except BaseException:
+            if directory is not None and sid not in self._sessions:
+                _remove_scratch(sid, directory)  # no session runs there: nothing of it may stay
+            raise
         finally:
             del self._claims[sid]
             claim.set()
@@ -374,11 +401,13 @@ class SessionManager:
 
     async def close(self, session_id: str, *, wait: bool = True) -> None:
         """Close a session for good: its CLI stops, its record is ``closed`` and it
-        leaves ``GET /sessions``; its transcript stays (``resume_session_id`` revives it).
+        leaves ``GET /sessions``; its transcript stays (``resume_session_id`` revives it),
+        except for a session run in a scratch directory (``scratch_cwd``): once its CLI
+        has exited, the directory and its transcript are removed.
 
         Args:
-            wait: Return only once the CLI has exited; False: at once, the session
-                already unreachable, its CLI stopping in the background.
+            wait: Return only once the CLI has exited (and a scratch directory is gone);
+                False: at once, the session already unreachable, its CLI stopping in the background.
 
         Raises:
             SessionNotFound: No open session has that id.
@@ -386,6 +415,9 @@ class SessionManager:
         session = await self.get(session_id)
         closing = session.begin_close()
         self.journal.announce("session_deleted", session.id)
+        directory = self._scratch_of(session.spec)
+        if directory is not None:
+            closing = self._spawn(self._remove_scratch_after(closing, session.id, directory))
         if wait:
             await asyncio.shield(closing)
 
@@ -463,9 +495,13 @@ class SessionManager:
 
     # -- the session host (called by sessions) ---------------------------------
 
-    def options(self, session: Session, can_use_tool: Callable[..., Any], stderr: Callable[[str], None]) -> ClaudeAgentOptions:
+    def options(
+        self, session: Session, can_use_tool: Callable[..., Any], stderr: Callable[[str], None], files: PromptFiles | None = None
+    ) -> ClaudeAgentOptions:
         route = self.config.route_for(session.spec, self._model_keys.issue(session.id))
-        return build_options(session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=self.config.cli_path)
+        return build_options(
+            session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=self.config.cli_path, files=files
+        )
 
     def model_key_valid(self, key: str) -> bool:
         """Whether ``key`` is the model key of a session whose CLI runs (it opens the model endpoints only)."""
@@ -611,7 +647,22 @@ class SessionManager:
             async with asyncio.timeout(10):
                 await asyncio.gather(*(s.wait_turn_end() for s in running))
 
-    def _spawn(self, work: Any) -> None:
+    def _spawn(self, work: Any) -> asyncio.Task[Any]:
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _remove_scratch_after(self, closing: asyncio.Task[None], session_id: str, directory: Path) -> None:
+        """Once ``closing`` is done (the CLI has exited), remove the session's scratch directory and transcript."""
+        try:
+            await asyncio.shield(closing)
+            await asyncio.to_thread(_remove_scratch, session_id, directory)
+        except Exception:
+            log.exception("removing the scratch directory of closed session %s failed", session_id)
+
+
+def _remove_scratch(session_id: str, directory: Path) -> None:
+    """Delete a scratch directory, with what is in it, and the session's transcript kept for it (blocking I/O)."""
+    transcripts.delete(session_id, directory)
+    shutil.rmtree(directory, ignore_errors=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -14,6 +15,22 @@ PERMISSION_MODES = ("default", "acceptEdits", "plan", "bypassPermissions", "dont
 """The modes the SDK knows (``claude_agent_sdk.types.PermissionMode``)."""
 PERMISSION_POLICIES = ("deny",)
 """``SessionSpec.permission_policy`` values: ``deny`` — no human answers; requests that would prompt are denied."""
+STREAM_BUFFER_BYTES = 64 * 1024 * 1024
+"""The longest line of the CLI's stream-json output the SDK reads (its ``max_buffer_size``;
+with the SDK's default, 1 MiB, a longer message ends the turn and stops the CLI).
+
+What bounds a line: a reply (and the stream event and result that repeat it) by the
+model's output cap, at most 128,000 tokens as Claude Code asks, a few MB; a prompt's
+text by :data:`.prompt.MAX_PROMPT_CHARACTERS` (15 MB as JSON even if every character
+were escaped), should a reply quote it; a tool result by the CLI's own cap of 10 MiB
+characters (MCP results; Bash and Read output are cut far below). Images are scaled
+down by the CLI. 64 MiB covers each with room, and is twice the largest request body
+the server takes by default (``max_model_body_bytes``, 32 MiB). It is a bound, not an
+allocation: only a line that long uses the memory."""
+INLINE_PROMPT_BYTES = 64 * 1024
+"""A system prompt longer than this (UTF-8) reaches the CLI in a file (``--system-prompt-file``,
+``--append-system-prompt-file``), not as an argument: Linux refuses an argument over
+128 KiB ("Argument list too long")."""
 NO_HUMAN_MESSAGE = (
     "No human is available to approve this tool call: this session denies every request that would need "
     "one (its permission policy); only the tools its allow-list or permission mode permits can run"
@@ -102,6 +119,36 @@ def session_env(route: ModelRoute | None, model: str | None) -> dict[str, str]:
     return env
 
 
+class PromptFiles:
+    """Private temporary files (mode 0600) carrying large system prompts to one CLI start.
+
+    The CLI reads them as it starts (verified: removed once ``connect()`` has returned,
+    the prompt still reaches the model on every later request), so :meth:`remove`
+    follows the start.
+    """
+
+    def __init__(self) -> None:
+        self.paths: list[Path] = []
+
+    def write(self, text: str) -> str:
+        """A new file holding ``text``; its path."""
+        fd, name = tempfile.mkstemp(prefix="claude-agent-prompt-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+        self.paths.append(Path(name))
+        return name
+
+    def remove(self) -> None:
+        """Delete every file written (idempotent)."""
+        for path in self.paths:
+            path.unlink(missing_ok=True)
+        self.paths.clear()
+
+
+def _large(text: str) -> bool:
+    return len(text.encode("utf-8", "surrogatepass")) > INLINE_PROMPT_BYTES
+
+
 def build_options(
     spec: SessionSpec,
     *,
@@ -109,13 +156,25 @@ def build_options(
     stderr: Callable[[str], None],
     route: ModelRoute | None = None,
     cli_path: Path | None = None,
+    files: PromptFiles | None = None,
 ) -> ClaudeAgentOptions:
-    """SDK options for one session: its id (new or resumed), cwd, model, tools and callbacks."""
+    """SDK options for one session: its id (new or resumed), cwd, model, tools and callbacks.
+
+    Args:
+        files: Where a system prompt over :data:`INLINE_PROMPT_BYTES` goes (None: every
+            prompt as an argument); the caller removes them once the CLI has started.
+    """
     system_prompt: Any = spec.system_prompt
+    extra_args: dict[str, str | None] = {}
     if spec.append_system_prompt:
         system_prompt = {"type": "preset", "preset": "claude_code", "append": spec.append_system_prompt}
         if spec.system_prompt:
             system_prompt = f"{spec.system_prompt}\n\n{spec.append_system_prompt}"
+        elif files is not None and _large(spec.append_system_prompt):
+            system_prompt = {"type": "preset", "preset": "claude_code"}
+            extra_args["append-system-prompt-file"] = files.write(spec.append_system_prompt)
+    if isinstance(system_prompt, str) and files is not None and _large(system_prompt):
+        system_prompt = {"type": "file", "path": files.write(system_prompt)}
     return ClaudeAgentOptions(
         session_id=None if spec.resume else spec.session_id,
         resume=spec.session_id if spec.resume else None,
@@ -133,5 +192,7 @@ def build_options(
         env=session_env(route, spec.model),
         stderr=stderr,
         cli_path=str(cli_path) if cli_path else None,
+        extra_args=extra_args,
+        max_buffer_size=STREAM_BUFFER_BYTES,
     )
 

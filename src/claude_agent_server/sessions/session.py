@@ -28,9 +28,10 @@ from .convert import events_for
 from .errors import CommandRejected, SessionError, SessionNotFound, SessionStartError, TurnInProgress
 from .events import Event, EventLog, EventType
 from .host import SessionHost
-from .options import NO_HUMAN_MESSAGE, SessionSpec
+from .options import NO_HUMAN_MESSAGE, PromptFiles, SessionSpec
 from .owner import ClientClosed, ClientOwner, Operation
 from .permissions import PermissionBroker
+from .prompt import check_prompt
 from .record import add_result, record_entry
 
 log = logging.getLogger(__name__)
@@ -222,10 +223,13 @@ class Session:
                 as the user message instead of ``message`` alone.
 
         Raises:
+            PromptTooLarge: The prompt is longer than Claude Code takes (nothing is sent,
+                the session stays as it was).
             TurnInProgress: A turn is already running.
             SessionNotFound: The session is closed.
             TooManySessions: It is hibernated and no live slot can be had.
         """
+        check_prompt(message, content)
         self._ensure_open()
         self._host.admit(self)
         if self._turn_active:
@@ -349,11 +353,12 @@ class Session:
             self._host.release(self)
             self._status_changed()
             raise
+        files = PromptFiles()
         try:
             if phase == "waking":
                 self.spec.resume = await self._host.has_transcript(self)
             self._stderr.clear()
-            options = self._host.options(self, self.permissions.can_use_tool, self._stderr.append)
+            options = self._host.options(self, self.permissions.can_use_tool, self._stderr.append, files)
             owner = ClientOwner(
                 self._host.make_client(options),
                 on_message=self._on_message,
@@ -373,6 +378,7 @@ class Session:
             self._host.release(self)
             raise
         finally:
+            files.remove()  # the CLI has read them (or never will)
             self._starting = None
         # A resumed CLI reports the transcript's cost so far in its running total.
         self._process_cost = self.record.cost_usd if self.spec.resume else 0.0

@@ -9,12 +9,43 @@ read them; scanning is blocking file I/O, so it never runs on the event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from claude_agent_sdk import SDKSessionInfo, get_session_info, get_session_messages, list_sessions
+from claude_agent_sdk import (
+    SDKSessionInfo,
+    delete_session,
+    get_session_info,
+    get_session_messages,
+    list_sessions,
+    project_key_for_directory,
+)
+
+
+def projects_dir() -> Path:
+    """Where Claude Code keeps transcripts: ``$CLAUDE_CONFIG_DIR/projects`` or ``~/.claude/projects``."""
+    config = os.environ.get("CLAUDE_CONFIG_DIR")
+    return (Path(config) if config else Path.home() / ".claude") / "projects"
+
+
+def transcript_path(session_id: str, cwd: Path) -> Path:
+    """The transcript file a session run in ``cwd`` is resumed from."""
+    return projects_dir() / project_key_for_directory(cwd) / f"{session_id}.jsonl"
+
+
+def delete(session_id: str, cwd: Path) -> None:
+    """Delete the transcript of a session run in ``cwd`` (with its subagent transcripts,
+    through the SDK's ``delete_session``), and the project folder of ``cwd`` when nothing
+    else is left in it. Nothing to delete is no error. Blocking file I/O.
+    """
+    with contextlib.suppress(FileNotFoundError):
+        delete_session(session_id, str(cwd))
+    with contextlib.suppress(OSError):
+        transcript_path(session_id, cwd).parent.rmdir()  # only if empty
 
 
 def _iso(ms: int | None) -> str | None:
