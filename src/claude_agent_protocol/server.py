@@ -1,0 +1,51 @@
+"""Replies about the server itself: health, AgentCore's ping, stats, and the error body."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from .base import WireModel
+from .sessions import SessionCounts
+
+
+class Health(WireModel):
+    """``GET /health``: ``active_sessions`` counts Claude Code processes (warm ones included),
+    ``warm_sessions`` those ready in the warm pool; ``timestamp`` UTC ISO-8601."""
+
+    status: str
+    active_sessions: int
+    warm_sessions: int = 0
+    timestamp: str
+
+
+class Ping(WireModel):
+    """``GET /ping``, the AWS Bedrock AgentCore runtime contract: busy while any turn runs or a
+    permission waits; ``time_of_last_update`` (Unix seconds) moves only when the status changes."""
+
+    status: Literal["Healthy", "HealthyBusy"]
+    time_of_last_update: int
+
+
+class Stats(WireModel):
+    """``GET /stats``: the server at a glance. ``cost_today_usd``: USD of the turns that ended
+    since ``cost_since`` (00:00 UTC today); ``cli_memory_bytes``: resident memory of the
+    server's child processes (the CLIs and their tools), None when it cannot be read;
+    ``uptime_seconds`` since the server process started."""
+
+    sessions: SessionCounts
+    turns_running: int
+    pending_permissions: int
+    cost_today_usd: float
+    cost_since: str
+    cli_processes: int
+    cli_memory_bytes: int | None = None
+    uptime_seconds: float | None = None
+    version: str
+    timestamp: str
+
+
+class ErrorBody(WireModel):
+    """An error of the server's own routes: ``detail`` says what went wrong (a 422 from request
+    validation carries the list of problems instead)."""
+
+    detail: str | list[dict[str, Any]]
