@@ -3,16 +3,21 @@ session, 429 at the live cap, a failure after streaming began, bad input."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
 from fastapi.testclient import TestClient
 
 from claude_agent_server.app import create_app
-from claude_agent_server.gateway import pool
+from claude_agent_server.gateway import pool, routes
+from claude_agent_server.gateway.models import Catalog
+from claude_agent_server.gateway.protocol import ChatCompletionRequest
 from claude_agent_server.gateway.seed import CONTINUE
 from claude_agent_server.settings import Settings
 from fakes import FakeClients, Hold, result, text
@@ -219,3 +224,36 @@ def test_tool_results_as_input_go_in_the_transcript_or_as_text(http: TestClient,
     # A named session holds no open call: tool results reach it as bracketed text, not dropped.
     sdk(http).chat.completions.create(model="sonnet", messages=[{"role": "tool", "tool_call_id": "call_9", "content": "42"}], extra_headers={"X-Session-Id": session_id})
     assert clients.last.queries[-1] == "[tool result for call_9: 42]"
+
+
+
+def test_a_conversation_continued_as_its_abandoned_turn_ends_finds_its_session(http: TestClient, clients: FakeClients, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caller went away mid-stream and continues the moment the session is idle again,
+    while the gateway is still filing it under the reply (slowed down here): same session."""
+    history_key = pool.history_key
+
+    def slow_history_key(*args: Any) -> str | None:
+        time.sleep(0.5)
+        return history_key(*args)
+
+    monkeypatch.setattr(pool, "history_key", slow_history_key)
+    state = http.app.state  # type: ignore[attr-defined]
+    asked: list[dict[str, Any]] = [{"role": "user", "content": "hi"}]
+    clients.enqueue(*text("first words"), result("first words"))
+
+    def call(messages: list[dict[str, Any]]) -> pool.Call:
+        body = ChatCompletionRequest.from_body({"model": "sonnet", "messages": messages})
+        return routes._call(body, Catalog(state.settings, []).resolve("sonnet"), "key-digest")
+
+    async def abandon_then_continue() -> tuple[str, str]:
+        gateway = pool.GatewayPool(state.manager, state.settings)
+        turn = await gateway.start(call(asked))
+        async for _ in turn.pieces():
+            break  # the first words: the caller goes away
+        while turn.session.busy:
+            await asyncio.sleep(0.005)
+        continued = await gateway.start(call([*asked, {"role": "assistant", "content": "first words"}, {"role": "user", "content": "more"}]))
+        return turn.session.id, continued.session.id
+
+    first, continued = http.portal.call(abandon_then_continue)  # type: ignore[union-attr]
+    assert continued == first

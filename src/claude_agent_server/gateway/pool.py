@@ -113,8 +113,8 @@ class GatewayPool:
         self._claimed: set[str] = set()
         self._filed_turns: dict[str, int] = {}
         """Session id → its turn count when it was last filed (a different count: another client used it)."""
-        self._tasks: set[asyncio.Task[None]] = set()
-        """Turn drivers (held so they are not collected; each ends with its turn)."""
+        self._drivers: dict[asyncio.Task[None], Session] = {}
+        """Turn drivers and their sessions (held so they are not collected; each ends with its turn)."""
 
     async def start(self, call: Call, session_id: str | None = None) -> Turn:
         """Find or make the call's session and start its turn.
@@ -136,6 +136,8 @@ class GatewayPool:
                 self._claimed.add(session.id)
                 return await self._begin(call, session, "continued", call.conversation.input_blocks())
             key = call.key
+            if key is not None:
+                await self._settle()
             matched = await self._matched(call, key) if key is not None else None
             return matched or await self._seed(call)
         except SessionError as exc:
@@ -143,6 +145,14 @@ class GatewayPool:
             if isinstance(exc, TurnInProgress):  # the named session exists: say which one is busy
                 error.session_id = exc.session_id
             raise error from None
+
+    async def _settle(self) -> None:
+        """Wait for the drivers whose turn has ended but that have not filed its session yet
+        (one registry write; at most 5 seconds), so a call that continues a conversation the
+        moment its turn ended (its caller went away mid-stream) finds the session filed."""
+        ending = [task for task, session in self._drivers.items() if not session.busy]
+        if ending:
+            await asyncio.wait(ending, timeout=5)
 
     async def _matched(self, call: Call, key: str) -> Turn | None:
         """The turn started in the idle session filed under ``key``; None when there is none
@@ -227,8 +237,8 @@ class GatewayPool:
             raise
         turn = Turn(session, how)
         task = asyncio.create_task(self._drive(call, turn, started), name=f"gateway-{session.id[:8]}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._drivers[task] = session
+        task.add_done_callback(self._drivers.pop)
         return turn
 
     async def _drive(self, call: Call, turn: Turn, started: Event) -> None:
