@@ -145,12 +145,17 @@ def test_health_answers_while_a_large_body_is_parsed(server: ServerProcess, http
                 time.sleep(0.02)
 
     prober = in_background(probe)
+    began = time.monotonic()
     try:
         reply = http.post("/v1/chat/completions", content=body, headers={"content-type": "application/json"}, timeout=120)
     finally:
+        elapsed = time.monotonic() - began
         done.set()
         prober.result(timeout=60)
-    assert slowest < 0.5, f"/health took {slowest:.2f} s while the body was processed"
+    # Parsed on the event loop, one /health call waits for (nearly) all of the processing;
+    # off the loop, each waits only its turn for the GIL. Relative to the request's own time,
+    # so a loaded machine (everything slower) does not turn it into a false failure.
+    assert slowest < max(0.5, elapsed / 4), f"/health took {slowest:.2f} s while the body was processed in {elapsed:.2f} s"
     assert reply.status_code == 400 and "the last message must be a user message" in reply.json()["error"]["message"]
 
 
