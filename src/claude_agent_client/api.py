@@ -23,18 +23,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
-from claude_agent_protocol import (
-    CloseReply,
-    Health,
-    HibernateReply,
-    HistoryMessage,
-    InterruptReply,
-    ModelReply,
-    PermissionAck,
-    PermissionModeReply,
-    SessionHistory,
-    TurnReply,
-)
+import claude_agent_protocol as protocol
 from httpx_sse import SSEError, aconnect_sse
 from pydantic import BaseModel, ValidationError
 
@@ -117,9 +106,9 @@ class AgentClient:
 
     # -- server -----------------------------------------------------------
 
-    async def health(self) -> Health:
+    async def health(self) -> protocol.Health:
         """``GET /health`` (never needs the API key)."""
-        return await self._request("GET", "/health", Health)
+        return await self._request("GET", "/health", protocol.Health)
 
     # -- sessions ---------------------------------------------------------
 
@@ -177,26 +166,26 @@ class AgentClient:
         """
         return await self._request("GET", f"/sessions/{session_id}/status", SessionStatusView)
 
-    async def history(self, session_id: str) -> list[HistoryMessage]:
+    async def history(self, session_id: str) -> list[protocol.HistoryMessage]:
         """``GET /sessions/{id}/history``: the transcript's user and assistant messages, oldest first."""
-        return (await self._request("GET", f"/sessions/{session_id}/history", SessionHistory)).messages
+        return (await self._request("GET", f"/sessions/{session_id}/history", protocol.SessionHistory)).messages
 
-    async def close_session(self, session_id: str) -> CloseReply:
+    async def close_session(self, session_id: str) -> protocol.CloseReply:
         """``DELETE /sessions/{id}``: stop it; the transcript stays resumable."""
-        return await self._request("DELETE", f"/sessions/{session_id}", CloseReply)
+        return await self._request("DELETE", f"/sessions/{session_id}", protocol.CloseReply)
 
-    async def hibernate(self, session_id: str) -> HibernateReply:
+    async def hibernate(self, session_id: str) -> protocol.HibernateReply:
         """``POST /sessions/{id}/hibernate``: stop the session's Claude Code process but keep
         the session; the next message (or model, mode, info call) wakes it.
 
         Raises:
             Conflict: a turn is running. NotFound: the session is closed or unknown.
         """
-        return await self._request("POST", f"/sessions/{session_id}/hibernate", HibernateReply)
+        return await self._request("POST", f"/sessions/{session_id}/hibernate", protocol.HibernateReply)
 
     # -- turns ------------------------------------------------------------
 
-    async def send_message(self, session_id: str, message: str) -> TurnReply:
+    async def send_message(self, session_id: str, message: str) -> protocol.TurnReply:
         """Run one turn and wait for its end (no time limit: permissions may wait for a human).
         A hibernated session wakes first.
 
@@ -206,7 +195,7 @@ class AgentClient:
                 (``retry_after`` then holds the server's hint).
         """
         return await self._request(
-            "POST", f"/sessions/{session_id}/messages", TurnReply, json={"message": message}, timeout=httpx.Timeout(CALL_TIMEOUT, read=None)
+            "POST", f"/sessions/{session_id}/messages", protocol.TurnReply, json={"message": message}, timeout=httpx.Timeout(CALL_TIMEOUT, read=None)
         )
 
     async def stream_message(self, session_id: str, message: str) -> AsyncIterator[Any]:
@@ -266,7 +255,7 @@ class AgentClient:
         apply_suggestions: bool = False,
         message: str | None = None,
         updated_input: dict[str, Any] | None = None,
-    ) -> PermissionAck:
+    ) -> protocol.PermissionAck:
         """Answer a pending permission request.
 
         Args:
@@ -282,23 +271,23 @@ class AgentClient:
             body["message"] = message
         if updated_input is not None:
             body["updated_input"] = updated_input
-        return await self._request("POST", f"/sessions/{session_id}/permissions/respond", PermissionAck, json=body)
+        return await self._request("POST", f"/sessions/{session_id}/permissions/respond", protocol.PermissionAck, json=body)
 
     async def interrupt(self, session_id: str) -> bool:
         """Stop the running turn (pending permissions are denied). Returns whether one was running."""
-        return (await self._request("POST", f"/sessions/{session_id}/interrupt", InterruptReply)).was_running
+        return (await self._request("POST", f"/sessions/{session_id}/interrupt", protocol.InterruptReply)).was_running
 
-    async def set_model(self, session_id: str, model: str | None) -> ModelReply:
+    async def set_model(self, session_id: str, model: str | None) -> protocol.ModelReply:
         """Switch the model for the following requests (``None``: the server's default)."""
-        return await self._request("POST", f"/sessions/{session_id}/model", ModelReply, json={"model": model})
+        return await self._request("POST", f"/sessions/{session_id}/model", protocol.ModelReply, json={"model": model})
 
-    async def set_permission_mode(self, session_id: str, mode: str) -> PermissionModeReply:
+    async def set_permission_mode(self, session_id: str, mode: str) -> protocol.PermissionModeReply:
         """Switch the permission mode (default, acceptEdits, plan, bypassPermissions, ...).
 
         Raises:
             InvalidRequest: a mode the server does not know (422).
         """
-        return await self._request("POST", f"/sessions/{session_id}/permission_mode", PermissionModeReply, json={"mode": mode})
+        return await self._request("POST", f"/sessions/{session_id}/permission_mode", protocol.PermissionModeReply, json={"mode": mode})
 
     async def server_info(self, session_id: str) -> dict[str, Any]:
         """The CLI's initialization info: ``commands``, ``output_style``, ``models``, ...
