@@ -35,6 +35,7 @@ from .wire import (
     SessionEntry,
     SessionList,
     SessionStatusView,
+    StreamItem,
     read,
     read_event,
 )
@@ -198,12 +199,12 @@ class AgentClient:
             "POST", f"/sessions/{session_id}/messages", protocol.TurnReply, json={"message": message}, timeout=httpx.Timeout(CALL_TIMEOUT, read=None)
         )
 
-    async def stream_message(self, session_id: str, message: str) -> AsyncIterator[Any]:
+    async def stream_message(self, session_id: str, message: str) -> AsyncIterator[StreamItem]:
         """Run one turn as SSE: yields its events from ``turn_started`` to ``result`` or ``error``."""
         async for event in self._sse("POST", f"/sessions/{session_id}/messages", json={"message": message, "stream": True}):
             yield event
 
-    async def events(self, session_id: str, last_event_id: int | None = None) -> AsyncIterator[Any]:
+    async def events(self, session_id: str, last_event_id: int | None = None) -> AsyncIterator[StreamItem]:
         """Subscribe to ``GET /sessions/{id}/events`` (one connection, no reconnect).
 
         Yields first a :class:`~claude_agent_client.wire.StatusSnapshot` (no id; as
@@ -218,7 +219,7 @@ class AgentClient:
         async for event in self._sse("GET", f"/sessions/{session_id}/events", headers=headers):
             yield event
 
-    async def _sse(self, method: str, path: str, **kwargs: Any) -> AsyncIterator[Any]:
+    async def _sse(self, method: str, path: str, **kwargs: Any) -> AsyncIterator[StreamItem]:
         timeout = httpx.Timeout(CALL_TIMEOUT, read=STREAM_READ_TIMEOUT)
         try:
             async with aconnect_sse(self._http, method, path, timeout=timeout, **kwargs) as source:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
 from .api import AgentClient
 from .errors import ServerUnavailable
-from .wire import StatusSnapshot
+from .wire import StatusSnapshot, StreamItem
 
 __all__ = ["EventFollower", "RETRY_DELAYS"]
 
@@ -49,10 +48,10 @@ class EventFollower:
         self.reconnects = 0
         self._retry_delays = tuple(retry_delays)
 
-    def __aiter__(self) -> AsyncIterator[Any]:
+    def __aiter__(self) -> AsyncIterator[StreamItem]:
         return self._follow()
 
-    async def _follow(self) -> AsyncIterator[Any]:
+    async def _follow(self) -> AsyncIterator[StreamItem]:
         failures = 0
         connections = 0
         while True:

@@ -28,7 +28,7 @@ from .inputs import UserInput
 from .live import TurnView
 from .questions import Questions
 from .stream import EventFollower
-from .wire import TURN_END, StatusSnapshot
+from .wire import TURN_END, StatusSnapshot, StreamItem
 
 __all__ = ["TurnOutcome", "TurnRunner"]
 
@@ -83,7 +83,7 @@ class TurnRunner:
             done=lambda request_id: self._queue.put_nowait(("asked", request_id)),
             stopping=lambda: self._interrupting, interrupt=self.interrupt,
         )
-        self._held: list[Any] = []
+        self._held: list[StreamItem] = []
         """Events that arrived while a question was on screen, shown after it."""
         self._message: str | None = None
         self._turn_seen = False
@@ -92,7 +92,7 @@ class TurnRunner:
         self._tasks: list[asyncio.Task[None]] = []
         self._deadline: float | None = None
         """Loop time by which the server must end an interrupted turn."""
-        self._backlog: list[Any] | None = None
+        self._backlog: list[StreamItem] | None = None
         """While following a running turn: replayed events not shown yet."""
         self._backlog_end = 0
         """The id of the last replayed event (the snapshot's ``last_event_id``)."""
@@ -141,7 +141,7 @@ class TurnRunner:
 
     # -- queue items ------------------------------------------------------------
 
-    async def _on_event(self, event: Any) -> TurnOutcome | None:
+    async def _on_event(self, event: StreamItem) -> TurnOutcome | None:
         if isinstance(event, StatusSnapshot):
             return await self._on_snapshot(event)
         if self._backlog is not None:
@@ -188,7 +188,7 @@ class TurnRunner:
             self.questions.enqueue(pending)
         return None
 
-    async def _on_backlog(self, event: Any) -> TurnOutcome | None:
+    async def _on_backlog(self, event: StreamItem) -> TurnOutcome | None:
         """Collect replayed events up to the snapshot's last id, then show the running turn
         from its ``turn_started`` on (asking only the permission requests still pending)."""
         assert self._backlog is not None
@@ -254,7 +254,7 @@ class TurnRunner:
         self.questions.ask_next()
         return None
 
-    def _drain_held(self) -> list[Any]:
+    def _drain_held(self) -> list[StreamItem]:
         held, self._held = self._held, []
         return held
 

@@ -36,6 +36,7 @@ __all__ = [
     "SessionStatusView",
     "StatusEvent",
     "StatusSnapshot",
+    "StreamItem",
     "history_content",
     "history_text",
     "parse_time",
@@ -113,6 +114,8 @@ class StatusEvent(protocol.StatusEvent):
 
 SessionEvent = Annotated[protocol.TurnEvent | StatusEvent, Field(discriminator="type")]
 """An event of one session's stream, as this client reads it."""
+StreamItem = protocol.TurnEvent | StatusEvent | StatusSnapshot
+"""What a session's stream yields: its events, and the snapshot that opens each connection."""
 _EVENTS: TypeAdapter[Any] = TypeAdapter(SessionEvent)
 
 
@@ -126,7 +129,7 @@ def read(model: type[M], data: Any) -> M:
     return _tolerant(model.model_validate, data)
 
 
-def read_event(data: dict[str, Any]) -> Any | None:
+def read_event(data: dict[str, Any]) -> StreamItem | None:
     """One SSE frame's JSON as an event (a protocol event model, or :class:`StatusEvent`),
     or a :class:`StatusSnapshot` for the id-less ``status`` frame that opens a stream.
 
