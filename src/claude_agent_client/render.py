@@ -154,7 +154,7 @@ def footer(result: ResultEvent | TurnReply) -> Text:
         parts.append("interrupted")
     elif result.is_error:
         error = result.error if isinstance(result, TurnReply) else None
-        detail = error or result.result or (result.errors or [None])[0] or result.subtype or "turn failed"
+        detail = error or result.result or next(iter(result.errors or []), None) or result.subtype or "turn failed"
         detail = " ".join(str(detail).split())
         parts.append("error: " + (detail if len(detail) <= 100 else detail[:99] + "…"))
     if result.turn_cost_usd is not None:

@@ -168,7 +168,7 @@ class TurnRunner:
             for held in self._drain_held():
                 await self._on_event(held)
         self.view.show(event)
-        if ends_turn and self._turn_seen:
+        if isinstance(event, ResultEvent | ErrorEvent) and self._turn_seen:
             return TurnOutcome("interrupted" if self._interrupting else "done", event)
         return None
 
@@ -192,7 +192,7 @@ class TurnRunner:
         """Collect replayed events up to the snapshot's last id, then show the running turn
         from its ``turn_started`` on (asking only the permission requests still pending)."""
         assert self._backlog is not None
-        if event.id < self._backlog_end:
+        if not isinstance(event, StatusSnapshot) and event.id < self._backlog_end:
             self._backlog.append(event)
             return None
         backlog, self._backlog = [*self._backlog, event], None

@@ -154,15 +154,18 @@ def _tolerant(validate: Callable[[Any], T], data: Any) -> T:
     try:
         return validate(data)
     except ValidationError as exc:
-        unknown = [e["loc"] for e in exc.errors() if e["type"] == "union_tag_invalid" and e["loc"] and isinstance(e["loc"][-1], int)]
+        unknown = [
+            (e["loc"][:-1], e["loc"][-1]) for e in exc.errors()
+            if e["type"] == "union_tag_invalid" and e["loc"] and isinstance(e["loc"][-1], int)
+        ]
         if not unknown:
             raise
         pruned = copy.deepcopy(data)
-        for loc in sorted(unknown, key=lambda loc: loc[-1], reverse=True):  # later items first: indices stay valid
-            container = _container(pruned, loc[:-1])
-            if isinstance(container, list) and 0 <= loc[-1] < len(container):
-                log.info("dropped an item of a kind this client does not know: %r", container[loc[-1]])
-                del container[loc[-1]]
+        for path, index in sorted(unknown, key=lambda item: int(item[1]), reverse=True):  # later items first: indices stay valid
+            container = _container(pruned, path)
+            if isinstance(container, list) and isinstance(index, int) and 0 <= index < len(container):
+                log.info("dropped an item of a kind this client does not know: %r", container[index])
+                del container[index]
         return validate(pruned)
 
 
