@@ -4,7 +4,10 @@ Library use::
 
     from claude_agent_client import AgentClient, EventFollower
 
-The interactive client (``claude-agent-client``) lives in :mod:`claude_agent_client.app`.
+Replies and events are the models of :mod:`claude_agent_protocol` (the server's wire
+contract); :mod:`claude_agent_client.wire` reads them so that a newer server's statuses,
+fields, items and event types do not break this client. The interactive client
+(``claude-agent-client``) lives in :mod:`claude_agent_client.app`.
 """
 
 from .api import AgentClient
@@ -18,18 +21,15 @@ from .errors import (
     ServerError,
     ServerUnavailable,
 )
-from .models import (
+from .stream import EventFollower
+from .wire import (
     AvailableSession,
     CreatedSession,
-    Event,
-    Health,
-    HistoryMessage,
-    LiveSession,
-    PermissionRequest,
-    SessionStatus,
-    TurnReply,
+    SessionEntry,
+    SessionStatusView,
+    StatusEvent,
+    StatusSnapshot,
 )
-from .stream import EventFollower
 
 __all__ = [
     "APIError",
@@ -39,16 +39,13 @@ __all__ = [
     "ClientError",
     "Conflict",
     "CreatedSession",
-    "Event",
     "EventFollower",
-    "Health",
-    "HistoryMessage",
     "InvalidRequest",
-    "LiveSession",
     "NotFound",
-    "PermissionRequest",
     "ServerError",
     "ServerUnavailable",
-    "SessionStatus",
-    "TurnReply",
+    "SessionEntry",
+    "SessionStatusView",
+    "StatusEvent",
+    "StatusSnapshot",
 ]

@@ -7,9 +7,12 @@ Example::
         reply = await client.send_message(session.session_id, "hello")
         print(reply.result)
 
+Replies and events are claude_agent_protocol's models, read by
+:mod:`claude_agent_client.wire` (so a newer server's additions do not break this client).
 Every method raises :class:`~claude_agent_client.errors.ServerUnavailable` when
 the server cannot be reached and an :class:`~claude_agent_client.errors.APIError`
-subclass (``status_code``, ``detail``) when it answers with an error status.
+subclass (``status_code``, ``detail``) when it answers with an error status, or with a
+body this client cannot read (then ``status_code`` is the reply's own, e.g. 200).
 """
 
 from __future__ import annotations
@@ -17,21 +20,24 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+import claude_agent_protocol as protocol
 from httpx_sse import SSEError, aconnect_sse
+from pydantic import BaseModel, ValidationError
 
 from .errors import APIError, ServerUnavailable, error_for_status, parse_retry_after
-from .models import (
+from .wire import (
     AvailableSession,
+    AvailableSessions,
     CreatedSession,
-    Event,
-    Health,
-    HistoryMessage,
-    LiveSession,
-    SessionStatus,
-    TurnReply,
+    SessionEntry,
+    SessionList,
+    SessionStatusView,
+    StreamItem,
+    read,
+    read_event,
 )
 
 __all__ = ["AgentClient", "DEFAULT_URL"]
@@ -43,6 +49,8 @@ CREATE_TIMEOUT = 180.0
 """Seconds for ``POST /sessions`` (it waits for Claude Code to start)."""
 STREAM_READ_TIMEOUT = 60.0
 """Seconds of silence after which an SSE stream counts as broken (the server sends heartbeats)."""
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class AgentClient:
@@ -77,7 +85,15 @@ class AgentClient:
             reason = f"connection failed ({reason})"
         return ServerUnavailable(self.base_url, reason)
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    async def _request(self, method: str, path: str, reply: type[M], **kwargs: Any) -> M:
+        """The reply to ``method path`` read as ``reply``."""
+        data, status_code = await self._json(method, path, **kwargs)
+        try:
+            return read(reply, data)
+        except ValidationError as exc:
+            raise APIError(status_code, f"{method} {path}: a reply this client cannot read ({_problems(exc)})") from exc
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> tuple[Any, int]:
         try:
             response = await self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
@@ -85,15 +101,15 @@ class AgentClient:
         if response.status_code >= 400:
             raise _error(response)
         try:
-            return response.json()
+            return response.json(), response.status_code
         except ValueError as exc:
             raise APIError(response.status_code, f"{method} {path} did not answer JSON (is this an agent server?)") from exc
 
     # -- server -----------------------------------------------------------
 
-    async def health(self) -> Health:
+    async def health(self) -> protocol.Health:
         """``GET /health`` (never needs the API key)."""
-        return Health.from_json(await self._request("GET", "/health"))
+        return await self._request("GET", "/health", protocol.Health)
 
     # -- sessions ---------------------------------------------------------
 
@@ -123,55 +139,54 @@ class AgentClient:
                 body[key] = value
         if enable_proxy:
             body["enable_proxy"] = True
-        return CreatedSession.from_json(await self._request("POST", "/sessions", json=body, timeout=CREATE_TIMEOUT))
+        return await self._request("POST", "/sessions", CreatedSession, json=body, timeout=CREATE_TIMEOUT)
 
-    async def list_sessions(self, status: str | None = None, limit: int = 50, offset: int = 0) -> list[LiveSession]:
+    async def list_sessions(self, status: str | None = None, limit: int = 50, offset: int = 0) -> list[SessionEntry]:
         """``GET /sessions``: the server's sessions, live and hibernated (never closed ones),
-        newest activity first. Older servers list only the live ones and ignore the filters.
+        newest activity first.
 
         Args:
             status: Only sessions with this status (``running``, ``hibernated``, ...).
             limit: At most this many.
             offset: Skip this many first.
         """
-        data = await self._request("GET", "/sessions", params=_page(limit, offset, status=status))
-        return [LiveSession.from_json(s) for s in data.get("sessions", [])]
+        listed = await self._request("GET", "/sessions", SessionList, params=_page(limit, offset, status=status))
+        return listed.sessions
 
     async def available_sessions(self, cwd: str | None = None, limit: int = 50, offset: int = 0) -> list[AvailableSession]:
         """``GET /sessions/available``: resumable transcripts, newest first (each with the
         server's ``state`` for it: live, hibernated, closed, or None when unknown)."""
-        data = await self._request("GET", "/sessions/available", params=_page(limit, offset, cwd=cwd))
-        return [AvailableSession.from_json(s) for s in data.get("sessions", [])]
+        available = await self._request("GET", "/sessions/available", AvailableSessions, params=_page(limit, offset, cwd=cwd))
+        return available.sessions
 
-    async def status(self, session_id: str) -> SessionStatus:
+    async def status(self, session_id: str) -> SessionStatusView:
         """``GET /sessions/{id}/status`` (also for a hibernated session: status ``hibernated``).
 
         Raises:
             NotFound: the session is closed or unknown.
         """
-        return SessionStatus.from_json(await self._request("GET", f"/sessions/{session_id}/status"))
+        return await self._request("GET", f"/sessions/{session_id}/status", SessionStatusView)
 
-    async def history(self, session_id: str) -> list[HistoryMessage]:
-        """``GET /sessions/{id}/history``: the transcript's user and assistant messages."""
-        data = await self._request("GET", f"/sessions/{session_id}/history")
-        return [HistoryMessage.from_json(m) for m in data.get("messages", [])]
+    async def history(self, session_id: str) -> list[protocol.HistoryMessage]:
+        """``GET /sessions/{id}/history``: the transcript's user and assistant messages, oldest first."""
+        return (await self._request("GET", f"/sessions/{session_id}/history", protocol.SessionHistory)).messages
 
-    async def close_session(self, session_id: str) -> None:
+    async def close_session(self, session_id: str) -> protocol.CloseReply:
         """``DELETE /sessions/{id}``: stop it; the transcript stays resumable."""
-        await self._request("DELETE", f"/sessions/{session_id}")
+        return await self._request("DELETE", f"/sessions/{session_id}", protocol.CloseReply)
 
-    async def hibernate(self, session_id: str) -> None:
+    async def hibernate(self, session_id: str) -> protocol.HibernateReply:
         """``POST /sessions/{id}/hibernate``: stop the session's Claude Code process but keep
         the session; the next message (or model, mode, info call) wakes it.
 
         Raises:
             Conflict: a turn is running. NotFound: the session is closed or unknown.
         """
-        await self._request("POST", f"/sessions/{session_id}/hibernate")
+        return await self._request("POST", f"/sessions/{session_id}/hibernate", protocol.HibernateReply)
 
     # -- turns ------------------------------------------------------------
 
-    async def send_message(self, session_id: str, message: str) -> TurnReply:
+    async def send_message(self, session_id: str, message: str) -> protocol.TurnReply:
         """Run one turn and wait for its end (no time limit: permissions may wait for a human).
         A hibernated session wakes first.
 
@@ -180,22 +195,23 @@ class AgentClient:
             ServerError: 503 when every live session is busy and none can be woken
                 (``retry_after`` then holds the server's hint).
         """
-        data = await self._request(
-            "POST", f"/sessions/{session_id}/messages", json={"message": message}, timeout=httpx.Timeout(CALL_TIMEOUT, read=None)
+        return await self._request(
+            "POST", f"/sessions/{session_id}/messages", protocol.TurnReply, json={"message": message}, timeout=httpx.Timeout(CALL_TIMEOUT, read=None)
         )
-        return TurnReply.from_json(data)
 
-    async def stream_message(self, session_id: str, message: str) -> AsyncIterator[Event]:
+    async def stream_message(self, session_id: str, message: str) -> AsyncIterator[StreamItem]:
         """Run one turn as SSE: yields its events from ``turn_started`` to ``result`` or ``error``."""
         async for event in self._sse("POST", f"/sessions/{session_id}/messages", json={"message": message, "stream": True}):
             yield event
 
-    async def events(self, session_id: str, last_event_id: int | None = None) -> AsyncIterator[Event]:
+    async def events(self, session_id: str, last_event_id: int | None = None) -> AsyncIterator[StreamItem]:
         """Subscribe to ``GET /sessions/{id}/events`` (one connection, no reconnect).
 
-        Yields first a ``status`` snapshot (``Event.id is None``; data as :meth:`status`),
-        then the buffered events with an id above ``last_event_id`` (none when it
-        is ``None``), then live events. Ids increase but are not contiguous (gaps are
+        Yields first a :class:`~claude_agent_client.wire.StatusSnapshot` (no id; as
+        :meth:`status`), then the buffered events with an id above ``last_event_id`` (none
+        when it is ``None``), then live events: protocol event models (``status`` events
+        as :class:`~claude_agent_client.wire.StatusEvent`); events of a type this client
+        does not know are skipped. Ids increase but are not contiguous (gaps are
         normal). The stream outlives hibernation and ends when the session is closed.
         For automatic reconnection see :class:`claude_agent_client.stream.EventFollower`.
         """
@@ -203,7 +219,7 @@ class AgentClient:
         async for event in self._sse("GET", f"/sessions/{session_id}/events", headers=headers):
             yield event
 
-    async def _sse(self, method: str, path: str, **kwargs: Any) -> AsyncIterator[Event]:
+    async def _sse(self, method: str, path: str, **kwargs: Any) -> AsyncIterator[StreamItem]:
         timeout = httpx.Timeout(CALL_TIMEOUT, read=STREAM_READ_TIMEOUT)
         try:
             async with aconnect_sse(self._http, method, path, timeout=timeout, **kwargs) as source:
@@ -213,10 +229,17 @@ class AgentClient:
                 try:
                     async for sse in source.aiter_sse():
                         try:
-                            data = json.loads(sse.data) if sse.data else {}
+                            data = json.loads(sse.data) if sse.data else None
                         except json.JSONDecodeError:
                             continue
-                        yield Event.from_json(sse.event, data)
+                        if not isinstance(data, dict):
+                            continue
+                        try:
+                            event = read_event(data)
+                        except ValidationError as exc:
+                            raise APIError(200, f"{path}: an event this client cannot read ({_problems(exc)})") from exc
+                        if event is not None:
+                            yield event
                 except SSEError as exc:
                     raise ServerUnavailable(self.base_url, f"not an event stream ({exc})") from exc
         except httpx.TransportError as exc:
@@ -233,7 +256,7 @@ class AgentClient:
         apply_suggestions: bool = False,
         message: str | None = None,
         updated_input: dict[str, Any] | None = None,
-    ) -> None:
+    ) -> protocol.PermissionAck:
         """Answer a pending permission request.
 
         Args:
@@ -249,33 +272,43 @@ class AgentClient:
             body["message"] = message
         if updated_input is not None:
             body["updated_input"] = updated_input
-        await self._request("POST", f"/sessions/{session_id}/permissions/respond", json=body)
+        return await self._request("POST", f"/sessions/{session_id}/permissions/respond", protocol.PermissionAck, json=body)
 
     async def interrupt(self, session_id: str) -> bool:
         """Stop the running turn (pending permissions are denied). Returns whether one was running."""
-        data = await self._request("POST", f"/sessions/{session_id}/interrupt")
-        return bool(data.get("was_running"))
+        return (await self._request("POST", f"/sessions/{session_id}/interrupt", protocol.InterruptReply)).was_running
 
-    async def set_model(self, session_id: str, model: str | None) -> None:
+    async def set_model(self, session_id: str, model: str | None) -> protocol.ModelReply:
         """Switch the model for the following requests (``None``: the server's default)."""
-        await self._request("POST", f"/sessions/{session_id}/model", json={"model": model})
+        return await self._request("POST", f"/sessions/{session_id}/model", protocol.ModelReply, json={"model": model})
 
-    async def set_permission_mode(self, session_id: str, mode: str) -> None:
+    async def set_permission_mode(self, session_id: str, mode: str) -> protocol.PermissionModeReply:
         """Switch the permission mode (default, acceptEdits, plan, bypassPermissions, ...).
 
         Raises:
             InvalidRequest: a mode the server does not know (422).
         """
-        await self._request("POST", f"/sessions/{session_id}/permission_mode", json={"mode": mode})
+        return await self._request("POST", f"/sessions/{session_id}/permission_mode", protocol.PermissionModeReply, json={"mode": mode})
 
     async def server_info(self, session_id: str) -> dict[str, Any]:
-        """The CLI's initialization info: ``commands``, ``output_style``, ``models``, ..."""
-        return await self._request("GET", f"/sessions/{session_id}/server_info")
+        """The CLI's initialization info: ``commands``, ``output_style``, ``models``, ...
+        (the CLI's own shape, passed through as JSON)."""
+        data, status_code = await self._json("GET", f"/sessions/{session_id}/server_info")
+        if not isinstance(data, dict):
+            raise APIError(status_code, "GET server_info: not a JSON object")
+        return data
 
 
 def _page(limit: int, offset: int, **filters: str | None) -> dict[str, Any]:
     """Query parameters of a paged list: ``limit``, ``offset`` and the filters that are set."""
     return {"limit": limit, "offset": offset, **{k: v for k, v in filters.items() if v is not None}}
+
+
+def _problems(exc: ValidationError) -> str:
+    """A validation error in one line: ``field.path: message; ...`` (the first three)."""
+    errors = exc.errors()
+    text = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in errors[:3])
+    return text + (f"; {len(errors) - 3} more" if len(errors) > 3 else "")
 
 
 def _error(response: httpx.Response) -> APIError:

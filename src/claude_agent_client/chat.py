@@ -16,6 +16,7 @@ from .config import Options
 from .errors import ClientError, NotFound
 from .inputs import UserInput
 from .turn import TurnOutcome, TurnRunner
+from .wire import history_content, history_text
 
 __all__ = ["Chat", "CurrentSession", "ServerGone"]
 
@@ -110,7 +111,7 @@ class Chat:
             await self.show_history(RECENT_HISTORY)
             return
         current = CurrentSession(
-            session_id, status.cwd, status.current_model, status.permission_mode or "default", owned=False, status=status.status
+            session_id, status.cwd or "", status.current_model, status.permission_mode or "default", owned=False, status=status.status
         )
         self._use(current)
         if self.options.model:
@@ -258,7 +259,7 @@ class Chat:
     async def show_history(self, last: int | None = None) -> None:
         """Print the transcript (the ``last`` messages only, when given)."""
         messages = await self.client.history(self.session_id)
-        visible = [m for m in messages if m.text.strip() or isinstance(m.content, list)]
+        visible = [m for m in messages if history_text(m).strip() or isinstance(history_content(m)[1], list)]
         if last is not None:
             visible = visible[-last:]
         if visible:

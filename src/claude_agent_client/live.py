@@ -14,13 +14,27 @@ import re
 import time
 from typing import Any
 
+from claude_agent_protocol import (
+    AssistantMessageEvent,
+    ErrorEvent,
+    PermissionResolvedEvent,
+    ReplyItem,
+    ResultEvent,
+    TextDeltaEvent,
+    TextItem,
+    ThinkingItem,
+    ToolResultEvent,
+    ToolResultItem,
+    ToolUseItem,
+    TurnReply,
+)
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.spinner import Spinner
 from rich.text import Text
 
 from . import render
-from .models import Event
+from .wire import StatusEvent
 
 __all__ = ["TurnView"]
 
@@ -105,17 +119,23 @@ class TurnView:
             self.console.out("", highlight=False)
             self._raw_mid_line = False
 
-    def show(self, event: Event) -> None:
+    def show(self, event: Any) -> None:
         """Render one display event (``text_delta``, ``assistant_message``, ``tool_result``,
-        ``permission_resolved``, ``result``, ``error``, ``status``); other types are ignored."""
+        ``permission_resolved``, ``result``, ``error``, ``status``: protocol event models);
+        other types are ignored."""
         handler = getattr(self, f"_on_{event.type}", None)
         if handler is not None:
-            handler(event.data)
+            handler(event)
 
-    def _on_text_delta(self, data: dict[str, Any]) -> None:
-        if data.get("parent_tool_use_id"):
+    def show_reply(self, reply: TurnReply) -> None:
+        """Render a blocking reply (a server without the event stream): its items, then the footer."""
+        self._items(reply.messages, subagent=False)
+        self._on_result(reply)
+
+    def _on_text_delta(self, event: TextDeltaEvent) -> None:
+        if event.parent_tool_use_id:
             return
-        piece = str(data.get("text", ""))
+        piece = event.text
         self._text += piece
         if self._raw:
             self.console.out(piece, end="", highlight=False)
@@ -126,54 +146,57 @@ class TurnView:
         if time.monotonic() - self._last_draw >= MIN_REDRAW:
             self._emit(final=False)
 
-    def _on_assistant_message(self, data: dict[str, Any]) -> None:
-        subagent = bool(data.get("parent_tool_use_id"))
-        for item in data.get("content") or []:
-            kind = item.get("type")
-            if kind == "text" and not subagent:
-                self._finish_text(str(item.get("content", "")))
-            elif kind == "thinking" and not subagent:
-                self._commit_text()
-                self.print(render.thinking(str(item.get("content", ""))))
-            elif kind == "tool_use":
-                self._commit_text()
-                self.print(render.tool_call(str(item.get("tool_name", "?")), item.get("tool_input") or {}, self.cwd, subagent=subagent))
-                self.set_label(f"Running {item.get('tool_name', 'tool')}")
-        if data.get("error"):
-            self.print(Text(f"✗ {data['error']}", style="red"))
+    def _on_assistant_message(self, event: AssistantMessageEvent) -> None:
+        self._items(event.content, subagent=bool(event.parent_tool_use_id))
+        if event.error:
+            self.print(Text(f"✗ {event.error}", style="red"))
 
-    def _on_tool_result(self, data: dict[str, Any]) -> None:
-        if data.get("parent_tool_use_id"):
-            return
+    def _items(self, items: list[ReplyItem], subagent: bool) -> None:
+        for item in items:
+            if isinstance(item, TextItem) and not subagent:
+                self._finish_text(item.content)
+            elif isinstance(item, ThinkingItem) and not subagent:
+                self._commit_text()
+                self.print(render.thinking(item.content))
+            elif isinstance(item, ToolUseItem):
+                self._commit_text()
+                self.print(render.tool_call(item.tool_name, item.tool_input, self.cwd, subagent=subagent))
+                self.set_label(f"Running {item.tool_name}")
+            elif isinstance(item, ToolResultItem) and not subagent:
+                self._tool_result(item.content, item.is_error)
+
+    def _on_tool_result(self, event: ToolResultEvent) -> None:
+        if not event.parent_tool_use_id:
+            self._tool_result(event.content, event.is_error)
+
+    def _tool_result(self, content: str, is_error: bool) -> None:
         self._commit_text()
-        self.print(render.tool_result(str(data.get("content", "")), bool(data.get("is_error"))))
+        self.print(render.tool_result(content, is_error))
         self.set_label("Thinking")
 
-    def _on_permission_resolved(self, data: dict[str, Any]) -> None:
-        reason = data.get("reason")
-        if reason and reason != "user":
-            verdict = "allowed" if data.get("allowed") else "denied"
-            self.print(Text(f"  permission {verdict} ({reason})", style="yellow"))
+    def _on_permission_resolved(self, event: PermissionResolvedEvent) -> None:
+        if event.reason != "user":
+            verdict = "allowed" if event.allowed else "denied"
+            self.print(Text(f"  permission {verdict} ({event.reason})", style="yellow"))
 
-    def _on_result(self, data: dict[str, Any]) -> None:
+    def _on_result(self, result: ResultEvent | TurnReply) -> None:
         self._commit_text()
-        self.print(render.footer(data))
+        self.print(render.footer(result))
 
-    def _on_status(self, data: dict[str, Any]) -> None:
+    def _on_status(self, event: StatusEvent) -> None:
         """A status change: waking (a hibernated session starting again) and hibernated are
         told in a dim line; the others only steer the spinner's label."""
-        status = data.get("status")
-        notice = render.status_notice(status)
+        notice = render.status_notice(event.status)
         if notice is not None:
             self.print(notice)
-        if status == "waking":
+        if event.status == "waking":
             self.set_label("Waking the session")
         elif self._working.label == "Waking the session":
             self.set_label("Working")
 
-    def _on_error(self, data: dict[str, Any]) -> None:
+    def _on_error(self, event: ErrorEvent) -> None:
         self._commit_text()
-        self.print(Text(f"✗ {data.get('message', 'the turn failed')}", style="bold red"))
+        self.print(Text(f"✗ {event.message}", style="bold red"))
 
     # -- streaming text ----------------------------------------------------
 

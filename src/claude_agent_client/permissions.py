@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from claude_agent_protocol import PermissionRequestView
 from rich.console import Console
 from rich.text import Text
 
 from . import render
 from .inputs import UserInput
-from .models import PermissionRequest
 from .risk import warnings_for
 
 __all__ = ["Answer", "QUESTION", "ask_permission", "parse_answer"]
@@ -43,7 +43,7 @@ def parse_answer(reply: str) -> Answer | str | None:
     return None
 
 
-async def ask_permission(request: PermissionRequest, ui: UserInput, console: Console, cwd: str | None = None) -> Answer:
+async def ask_permission(request: PermissionRequestView, ui: UserInput, console: Console, cwd: str | None = None) -> Answer:
     """Show the request and ask until the answer is y, n, a or empty (= no).
 
     End of input counts as no. Raises KeyboardInterrupt when the user presses Ctrl-C.

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import posixpath
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.text import Text
@@ -13,12 +15,64 @@ from rich.text import Text
 from . import render
 from .api import AgentClient
 from .inputs import UserInput
-from .models import AvailableSession, LiveSession, SessionChoice
+from .wire import AvailableSession, SessionEntry, parse_time
 
-__all__ = ["choose_session", "merge_sessions", "recent_sessions"]
+__all__ = ["SessionChoice", "choose_session", "merge_sessions", "recent_sessions"]
 
 
-def merge_sessions(registry: Iterable[LiveSession], transcripts: Iterable[AvailableSession], limit: int) -> list[SessionChoice]:
+@dataclass(frozen=True, slots=True)
+class SessionChoice:
+    """One row of the session picker: a session the server knows, a transcript on disk, or both.
+
+    Attributes:
+        session_id: The session.
+        when: Its newest activity (UTC ISO-8601): the later of the registry's
+            ``last_activity`` and the transcript's ``modified``.
+        preview: The transcript's preview, else the registry's ``title``, else "".
+        project: The project directory's name.
+        cwd: The session's working directory.
+        state: ``live`` or ``hibernated`` for a session the server holds (choosing it
+            attaches); None for a transcript only, or a closed session (choosing it
+            resumes the transcript).
+    """
+
+    session_id: str
+    when: str
+    preview: str
+    project: str
+    cwd: str
+    state: str | None
+
+    @property
+    def moment(self) -> datetime:
+        """``when`` as an aware datetime (the epoch when it is unparsable), for sorting."""
+        return parse_time(self.when) or datetime(1970, 1, 1, tzinfo=UTC)
+
+    @classmethod
+    def from_registry(cls, session: SessionEntry) -> SessionChoice:
+        cwd = session.cwd or ""
+        return cls(session.session_id, session.last_activity or session.created_at, session.title or "",
+                   _basename(cwd), cwd, session.state)
+
+    @classmethod
+    def from_transcript(cls, transcript: AvailableSession) -> SessionChoice:
+        state = transcript.state if transcript.state in ("live", "hibernated") else None
+        cwd = transcript.cwd or ""
+        return cls(transcript.session_id, transcript.modified or "", transcript.preview,
+                   transcript.project or _basename(cwd), cwd, state)
+
+    def merged(self, transcript: SessionChoice) -> SessionChoice:
+        """This registry row completed by the same session's transcript row."""
+        newest = max(self, transcript, key=lambda row: row.moment).when
+        return SessionChoice(self.session_id, newest, transcript.preview or self.preview,
+                             transcript.project or self.project, self.cwd or transcript.cwd, self.state)
+
+
+def _basename(path: str) -> str:
+    return path.rstrip("/").rpartition("/")[2]
+
+
+def merge_sessions(registry: Iterable[SessionEntry], transcripts: Iterable[AvailableSession], limit: int) -> list[SessionChoice]:
     """One list of the server's sessions and the transcripts on disk.
 
     A session in both is one row: the registry's state and title with the transcript's
@@ -56,7 +110,7 @@ async def recent_sessions(client: AgentClient, cwd: str | None, limit: int) -> l
         client.list_sessions(limit=limit), client.available_sessions(cwd=cwd, limit=limit)
     )
     if cwd is not None:
-        registry = [s for s in registry if _in_directory(s.cwd, cwd)]
+        registry = [s for s in registry if _in_directory(s.cwd or "", cwd)]
     return merge_sessions(registry, transcripts, limit)
 
 

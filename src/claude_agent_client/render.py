@@ -8,8 +8,9 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from claude_agent_protocol import HistoryMessage, PermissionRequestView, ResultEvent, TurnReply
 from rich import box
 from rich.console import Group, RenderableType
 from rich.markdown import Markdown
@@ -18,7 +19,10 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from .models import HistoryMessage, PermissionRequest, SessionChoice, parse_time
+from .wire import history_content, parse_time
+
+if TYPE_CHECKING:
+    from .picker import SessionChoice
 
 __all__ = [
     "age",
@@ -140,31 +144,30 @@ def tool_result(content: str, is_error: bool = False, limit: int = RESULT_LINES)
     return text
 
 
-def footer(result: dict[str, Any]) -> Text:
+def footer(result: ResultEvent | TurnReply) -> Text:
     """The end-of-turn line: status, the turn's cost and the session's total (USD), the
     model calls of the turn (``num_turns``) and its duration: ``── turn $0.0012 · session
-    $0.0345 · 1 turn · 2.1 s``."""
+    $0.0345 · 1 turn · 2.1 s``. Without ``session_cost_usd`` (an older server) the CLI's
+    running total ``cost_usd`` is the session's."""
     parts = []
-    reason = result.get("terminal_reason") or ""
-    if str(reason).startswith("aborted"):
+    if (result.terminal_reason or "").startswith("aborted"):
         parts.append("interrupted")
-    elif result.get("is_error"):
-        errors = [e for e in result.get("errors") or [] if isinstance(e, str)]
-        detail = result.get("error") or result.get("result") or (errors[0] if errors else None) or result.get("subtype") or "turn failed"
+    elif result.is_error:
+        error = result.error if isinstance(result, TurnReply) else None
+        detail = error or result.result or next(iter(result.errors or []), None) or result.subtype or "turn failed"
         detail = " ".join(str(detail).split())
         parts.append("error: " + (detail if len(detail) <= 100 else detail[:99] + "…"))
-    if result.get("turn_cost_usd") is not None:
-        parts.append(f"turn ${float(result['turn_cost_usd']):.4f}")
-    session_cost = result.get("session_cost_usd", result.get("cost_usd"))  # cost_usd: the CLI's running total
+    if result.turn_cost_usd is not None:
+        parts.append(f"turn ${result.turn_cost_usd:.4f}")
+    session_cost = result.session_cost_usd if result.session_cost_usd is not None else result.cost_usd
     if session_cost is not None:
-        parts.append(f"session ${float(session_cost):.4f}")
-    turns = int(result.get("num_turns") or 0)
-    parts.append(f"{turns} turn{'s' if turns != 1 else ''}")
-    parts.append(f"{int(result.get('duration_ms') or 0) / 1000:.1f} s")
+        parts.append(f"session ${session_cost:.4f}")
+    parts.append(f"{result.num_turns} turn{'s' if result.num_turns != 1 else ''}")
+    parts.append(f"{result.duration_ms / 1000:.1f} s")
     return Text("── " + " · ".join(parts), style="dim")
 
 
-def permission_panel(request: PermissionRequest, warnings: Sequence[str], cwd: str | None = None, *, full: bool = False) -> Panel:
+def permission_panel(request: PermissionRequestView, warnings: Sequence[str], cwd: str | None = None, *, full: bool = False) -> Panel:
     """The permission question's panel: tool, input, warnings; ``full`` shows the raw input as JSON."""
     body: list[RenderableType] = []
     heading = str(request.title or request.description or "")
@@ -275,14 +278,15 @@ def history(messages: Iterable[HistoryMessage], cwd: str | None = None) -> Group
     """A transcript: user prompts after ``›``, assistant text as Markdown, tool calls as one-liners."""
     parts: list[RenderableType] = []
     for message in messages:
-        blocks = message.content if isinstance(message.content, list) else [{"type": "text", "text": message.content or ""}]
+        role, content = history_content(message)
+        blocks = content if isinstance(content, list) else [{"type": "text", "text": content or ""}]
         for block in blocks:
             if not isinstance(block, dict):
                 continue
             kind = block.get("type")
             if kind == "text" and str(block.get("text", "")).strip():
                 text = str(block["text"])
-                if message.role == "user":
+                if role == "user":
                     if not text.lstrip().startswith("<"):
                         parts.append(Text("› " + text, style="bold"))
                 else:

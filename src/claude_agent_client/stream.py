@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from .api import AgentClient
 from .errors import ServerUnavailable
-from .models import Event
+from .wire import StatusSnapshot, StreamItem
 
 __all__ = ["EventFollower", "RETRY_DELAYS"]
 
@@ -24,9 +24,10 @@ RETRY_DELAYS: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 2.0, 3.0)
 class EventFollower:
     """Iterate over a session's events, reconnecting when the stream drops.
 
-    Yields a ``status`` snapshot (``Event.id is None``) at the start of every
-    connection — ``reconnects`` tells whether it is the first — then events with
-    strictly increasing ids. Ends when the session closes.
+    Yields a :class:`~claude_agent_client.wire.StatusSnapshot` at the start of every
+    connection — ``reconnects`` tells whether it is the first — then events (protocol
+    models, see :meth:`AgentClient.events`) with strictly increasing ids. Ends when the
+    session closes.
 
     Args:
         client: The API client.
@@ -47,24 +48,24 @@ class EventFollower:
         self.reconnects = 0
         self._retry_delays = tuple(retry_delays)
 
-    def __aiter__(self) -> AsyncIterator[Event]:
+    def __aiter__(self) -> AsyncIterator[StreamItem]:
         return self._follow()
 
-    async def _follow(self) -> AsyncIterator[Event]:
+    async def _follow(self) -> AsyncIterator[StreamItem]:
         failures = 0
         connections = 0
         while True:
             try:
                 async for event in self.client.events(self.session_id, self.last_event_id):
-                    if event.is_snapshot:
+                    if isinstance(event, StatusSnapshot):
                         if connections:
                             self.reconnects += 1
                         connections += 1
                         if self.last_event_id is None:
-                            self.last_event_id = int(event.get("last_event_id") or 0)
+                            self.last_event_id = event.last_event_id
                         yield event
                         continue
-                    if event.id is None or event.id <= (self.last_event_id or 0):
+                    if event.id <= (self.last_event_id or 0):
                         continue  # never show an event twice
                     failures = 0
                     self.last_event_id = event.id

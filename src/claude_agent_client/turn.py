@@ -5,10 +5,10 @@ The subscription is opened *before* the message is posted, so every event of the
 turn arrives on it; if the connection drops, :class:`EventFollower` reconnects
 with ``Last-Event-ID`` and no event is shown twice or lost.
 
-A permission question runs in a task of its own while events keep being read: when
-the request is resolved elsewhere (the dashboard, REST, a timeout) the question is
-withdrawn and the client says so ("answered elsewhere: allowed"); other events that
-arrive while a question is on screen are shown after it, in order.
+A permission question (:mod:`.questions`) runs in a task of its own while events keep
+being read: when the request is resolved elsewhere (the dashboard, REST, a timeout) the
+question is withdrawn and the client says so ("answered elsewhere: allowed"); other events
+that arrive while a question is on screen are shown after it, in order.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from claude_agent_protocol import ErrorEvent, ResultEvent, TurnReply
 from rich.console import Console
 from rich.text import Text
 
@@ -25,9 +26,9 @@ from .api import AgentClient
 from .errors import APIError, ClientError, Conflict, NotFound, ServerUnavailable
 from .inputs import UserInput
 from .live import TurnView
-from .models import Event, PermissionRequest, TurnReply
-from .permissions import ask_permission
+from .questions import Questions
 from .stream import EventFollower
+from .wire import TURN_END, StatusSnapshot, StreamItem
 
 __all__ = ["TurnOutcome", "TurnRunner"]
 
@@ -52,7 +53,8 @@ class TurnOutcome:
     """
 
     status: OutcomeStatus
-    result: dict[str, Any] | None = None
+    result: ResultEvent | ErrorEvent | TurnReply | None = None
+    """The event that ended the turn (the blocking reply on a server without the event stream)."""
     detail: str | None = None
 
 
@@ -76,27 +78,24 @@ class TurnRunner:
         self.view = TurnView(console, cwd)
         self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._interrupting = False
-        self._asked: set[str] = set()
-        self._asking: tuple[PermissionRequest, asyncio.Task[None]] | None = None
-        """The question on screen and the task asking it."""
-        self._waiting: list[PermissionRequest] = []
-        """Requests to ask after the current one, in order."""
-        self._held: list[Event] = []
+        self.questions = Questions(
+            client, session_id, ui, console, self.view, cwd,
+            done=lambda request_id: self._queue.put_nowait(("asked", request_id)),
+            stopping=lambda: self._interrupting, interrupt=self.interrupt,
+        )
+        self._held: list[StreamItem] = []
         """Events that arrived while a question was on screen, shown after it."""
-        self._answered_here: set[str] = set()
-        """Requests the user answered in this client (their ``permission_resolved`` is ours)."""
-        self._unasked: dict[str, PermissionRequest] = {}
-        """Waiting requests resolved elsewhere while another question was on screen (said after it)."""
         self._message: str | None = None
         self._turn_seen = False
         self._connected = False
         self._post_task: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._deadline: float | None = None
-        self._backlog: list[Event] | None = None
+        """Loop time by which the server must end an interrupted turn."""
+        self._backlog: list[StreamItem] | None = None
         """While following a running turn: replayed events not shown yet."""
         self._backlog_end = 0
-        """Loop time by which the server must end an interrupted turn."""
+        """The id of the last replayed event (the snapshot's ``last_event_id``)."""
 
     def interrupt(self) -> None:
         """Ctrl-C: ask the server to stop the turn; a second call stops waiting for it."""
@@ -127,7 +126,7 @@ class TurnRunner:
                 if outcome is not None:
                     return outcome
         finally:
-            await self._withdraw_questions()
+            await self.questions.withdraw()
             self.view.stop()
             pump.cancel()
             post = self._post_task
@@ -142,58 +141,65 @@ class TurnRunner:
 
     # -- queue items ------------------------------------------------------------
 
-    async def _on_event(self, event: Event) -> TurnOutcome | None:
-        if event.is_snapshot:
+    async def _on_event(self, event: StreamItem) -> TurnOutcome | None:
+        if isinstance(event, StatusSnapshot):
             return await self._on_snapshot(event)
         if self._backlog is not None:
             return await self._on_backlog(event)
         if event.type == "permission_request":
-            self._enqueue_question(PermissionRequest.from_json(event.data))
+            self.questions.enqueue(event)
             return None
-        if event.type == "permission_resolved" and await self._resolved_elsewhere(event):
-            return None
-        if self._asking is not None and not event.ends_turn:
+        if event.type == "permission_resolved":
+            resolution = await self.questions.resolved(event)
+            if resolution == "withdrawn":
+                return await self._after_question()
+            if resolution == "hold":
+                self._held.append(event)  # said after the question on screen
+            if resolution != "other":
+                return None
+        ends_turn = event.type in TURN_END
+        if self.questions.on_screen and not ends_turn:
             self._held.append(event)  # shown once the question is off the screen
             return None
         if event.type == "turn_started":
             self._turn_seen = True
-        if event.ends_turn:
-            await self._withdraw_questions()
+        if ends_turn:
+            await self.questions.withdraw()
             for held in self._drain_held():
                 await self._on_event(held)
         self.view.show(event)
-        if event.ends_turn and self._turn_seen:
-            return TurnOutcome("interrupted" if self._interrupting else "done", event.data)
+        if isinstance(event, ResultEvent | ErrorEvent) and self._turn_seen:
+            return TurnOutcome("interrupted" if self._interrupting else "done", event)
         return None
 
-    async def _on_snapshot(self, snapshot: Event) -> TurnOutcome | None:
+    async def _on_snapshot(self, snapshot: StatusSnapshot) -> TurnOutcome | None:
         if self._connected:
             self.view.print(Text("(reconnected to the event stream)", style="dim"))
             return None
         self._connected = True
-        if self._message is None and snapshot.get("status") not in ("running", "waiting_permission"):
+        if self._message is None and not snapshot.busy:
             return TurnOutcome("done")  # the turn we came to follow has already ended
         if self._message is None:
-            self._backlog, self._backlog_end = [], int(snapshot.get("last_event_id") or 0)
+            self._backlog, self._backlog_end = [], snapshot.last_event_id
             return None
         if not self._interrupting:
             self._post_task = asyncio.create_task(self._post(self._message))
-        for pending in snapshot.get("pending_permissions") or []:
-            self._enqueue_question(PermissionRequest.from_json(pending))
+        for pending in snapshot.pending_permissions:
+            self.questions.enqueue(pending)
         return None
 
-    async def _on_backlog(self, event: Event) -> TurnOutcome | None:
+    async def _on_backlog(self, event: StreamItem) -> TurnOutcome | None:
         """Collect replayed events up to the snapshot's last id, then show the running turn
         from its ``turn_started`` on (asking only the permission requests still pending)."""
         assert self._backlog is not None
-        if event.id is not None and event.id < self._backlog_end:
+        if not isinstance(event, StatusSnapshot) and event.id < self._backlog_end:
             self._backlog.append(event)
             return None
         backlog, self._backlog = [*self._backlog, event], None
         starts = [i for i, e in enumerate(backlog) if e.type == "turn_started"]
-        resolved = {e.get("request_id") for e in backlog if e.type == "permission_resolved"}
+        resolved = {e.request_id for e in backlog if e.type == "permission_resolved"}
         for item in backlog[starts[-1] if starts else 0:]:
-            if item.type == "permission_request" and item.get("request_id") in resolved:
+            if item.type == "permission_request" and item.request_id in resolved:
                 continue
             outcome = await self._on_event(item)
             if outcome is not None:
@@ -235,80 +241,9 @@ class TurnRunner:
     async def _on_asked(self, request_id: str) -> TurnOutcome | None:
         """The question about ``request_id`` ended (answered, or Ctrl-C): show what was held
         back meanwhile, then ask the next waiting request."""
-        if self._asking is None or self._asking[0].request_id != request_id:
+        if not self.questions.finished(request_id):
             return None
-        self._asking = None
         return await self._after_question()
-
-    # -- questions while events flow ---------------------------------------------
-
-    def _enqueue_question(self, request: PermissionRequest) -> None:
-        """Ask about ``request`` now, or after the question on screen (each request once)."""
-        if request.request_id in self._asked:
-            return
-        self._asked.add(request.request_id)
-        if self._interrupting:
-            return
-        if self._asking is None:
-            self._start_question(request)
-        else:
-            self._waiting.append(request)
-
-    def _start_question(self, request: PermissionRequest) -> None:
-        self._asking = (request, asyncio.create_task(self._question(request)))
-
-    async def _question(self, request: PermissionRequest) -> None:
-        """Task: ask, send the answer, and tell the main loop (``asked``) when done; a
-        cancelled question (withdrawn) tells nothing."""
-        try:
-            await self._ask_and_answer(request)
-        except Exception as exc:  # the main loop must hear of the end, or it holds events for good
-            self.view.print(Text(f"  Could not ask about {request.tool_name}: {exc}", style="red"))
-        self._queue.put_nowait(("asked", request.request_id))
-
-    async def _resolved_elsewhere(self, event: Event) -> bool:
-        """A ``permission_resolved`` for a request this client is asking or was to ask, and
-        that it did not answer itself: stop asking and say how it was decided (for a request
-        not asked yet, once the question on screen is gone). Returns whether it was one."""
-        request_id = event.get("request_id")
-        if request_id in self._answered_here:
-            return False
-        if self._asking is not None and self._asking[0].request_id == request_id:
-            await self._withdraw_questions(keep_waiting=True)
-            self._say_resolved(event, None)
-            await self._after_question()
-            return True
-        unasked = next((r for r in self._waiting if r.request_id == request_id), None) or self._unasked.pop(request_id, None)
-        if unasked is None:
-            return False
-        self._waiting = [r for r in self._waiting if r.request_id != request_id]
-        if self._asking is not None:
-            self._unasked[request_id] = unasked
-            self._held.append(event)  # said after the question on screen
-        else:
-            self._say_resolved(event, unasked)
-        return True
-
-    def _say_resolved(self, event: Event, unasked: PermissionRequest | None) -> None:
-        """Say ``answered elsewhere: allowed`` (naming the tool of a request that was never
-        shown), or the view's line for a timeout or a cancellation."""
-        if event.get("reason") not in (None, "user"):
-            self.view.show(event)  # "permission denied (timeout)", ...
-            return
-        allowed = bool(event.get("allowed"))
-        what = f"{unasked.tool_name} request " if unasked is not None else ""
-        self.view.print(Text(f"  {what}answered elsewhere: {'allowed' if allowed else 'denied'}", style="green" if allowed else "red"))
-
-    async def _withdraw_questions(self, keep_waiting: bool = False) -> None:
-        """Take the question off the screen (cancelling its prompt); forget the waiting ones
-        unless ``keep_waiting``."""
-        asking, self._asking = self._asking, None
-        if not keep_waiting:
-            self._waiting.clear()
-        if asking is not None and not asking[1].done():
-            asking[1].cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asking[1]
 
     async def _after_question(self) -> TurnOutcome | None:
         """Show the events held back, in order, then ask the next waiting request."""
@@ -316,11 +251,10 @@ class TurnRunner:
             outcome = await self._on_event(event)
             if outcome is not None:
                 return outcome
-        if self._asking is None and self._waiting and not self._interrupting:
-            self._start_question(self._waiting.pop(0))
+        self.questions.ask_next()
         return None
 
-    def _drain_held(self) -> list[Event]:
+    def _drain_held(self) -> list[StreamItem]:
         held, self._held = self._held, []
         return held
 
@@ -360,7 +294,7 @@ class TurnRunner:
                         return TurnOutcome("interrupted")
                     status = await self.client.status(self.session_id)
                     for pending in status.pending_permissions:
-                        await self._ask(pending)
+                        await self.questions.ask(pending)
                     continue
                 if kind == "posted":
                     if isinstance(value, Conflict):
@@ -369,8 +303,8 @@ class TurnRunner:
                         return TurnOutcome("lost", detail=value.reason)
                     if isinstance(value, ClientError):
                         return TurnOutcome("failed", detail=str(value))
-                    self._show_reply(value)
-                    return TurnOutcome("interrupted" if self._interrupting else "done", value.raw)
+                    self.view.show_reply(value)
+                    return TurnOutcome("interrupted" if self._interrupting else "done", value)
                 if kind == "interrupt":
                     self.view.print(Text("⏹ Interrupting…", style="yellow"))
                     await self._send_interrupt()
@@ -384,14 +318,6 @@ class TurnRunner:
                 post.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await post
-
-    def _show_reply(self, reply: TurnReply) -> None:
-        for item in reply.messages:
-            if item.get("type") == "tool_result":
-                self.view.show(Event("tool_result", None, item))
-            else:
-                self.view.show(Event("assistant_message", None, {"content": [item]}))
-        self.view.show(Event("result", None, reply.raw))
 
     async def _session_live(self) -> bool:
         try:
@@ -412,35 +338,3 @@ class TurnRunner:
     async def _send_interrupt(self) -> None:
         with contextlib.suppress(ClientError):
             await self.client.interrupt(self.session_id)
-
-    async def _ask(self, request: PermissionRequest) -> None:
-        """Ask about ``request`` and send the answer, blocking (the polling fallback)."""
-        if request.request_id in self._asked:
-            return
-        self._asked.add(request.request_id)
-        if self._interrupting:
-            return
-        await self._ask_and_answer(request)
-
-    async def _ask_and_answer(self, request: PermissionRequest) -> None:
-        self.view.pause()
-        try:
-            answer = await ask_permission(request, self.ui, self.console, self.cwd)
-        except KeyboardInterrupt:
-            if not self._interrupting:
-                self.interrupt()
-            return
-        finally:
-            self.view.start()
-        self._answered_here.add(request.request_id)
-        try:
-            await self.client.respond_permission(
-                self.session_id, request.request_id, answer.allowed, apply_suggestions=answer.always, message=answer.message
-            )
-        except NotFound:
-            self.view.print(Text("  That request is no longer pending (it timed out or was cancelled).", style="yellow"))
-        except ClientError as exc:
-            self.view.print(Text(f"  Could not send the answer: {exc}", style="red"))
-        else:
-            verdict = "allowed" + (" (always)" if answer.always else "") if answer.allowed else "denied"
-            self.view.print(Text(f"  {verdict}", style="green" if answer.allowed else "red"))

@@ -91,13 +91,15 @@ class PermissionResolvedEvent(EventBase):
 
 class ResultEvent(EventBase):
     """The turn ended with a result. ``cost_usd``: the CLI's running total for its process
-    (USD); ``turn_cost_usd``: this turn's; ``duration_ms``: milliseconds; ``subtype``: the
-    SDK's (``success``, ``error_max_turns``, ...)."""
+    (USD); ``turn_cost_usd``: this turn's; ``session_cost_usd``: the session's total after it
+    (every turn, across processes); ``duration_ms``: milliseconds; ``subtype``: the SDK's
+    (``success``, ``error_max_turns``, ...)."""
 
     type: Literal["result"] = "result"
     result: str | None = None
     cost_usd: float | None = None
     turn_cost_usd: float | None = None
+    session_cost_usd: float | None = None
     num_turns: int = 0
     duration_ms: int = 0
     usage: dict[str, Any] | None = None

@@ -149,8 +149,8 @@ class TurnReply(WireModel):
     """The blocking reply of one turn (``POST /sessions/{id}/messages``, AgentCore prompts).
 
     ``messages``: what the agent said and did (subagents' items left out); ``cost_usd`` is
-    the CLI's running total for its process (USD), ``turn_cost_usd`` this turn's;
-    ``duration_ms`` milliseconds; ``usage`` the model's token usage; ``error`` set (and
+    the CLI's running total for its process (USD), ``turn_cost_usd`` this turn's,
+    ``session_cost_usd`` the session's total after it; ``duration_ms`` milliseconds; ``usage`` the model's token usage; ``error`` set (and
     ``is_error``) when the turn ended without a result (its process died, ...).
     """
 
@@ -159,6 +159,7 @@ class TurnReply(WireModel):
     result: str | None = None
     cost_usd: float | None = None
     turn_cost_usd: float | None = None
+    session_cost_usd: float | None = None
     num_turns: int = 0
     duration_ms: int = 0
     usage: dict[str, Any] | None = None

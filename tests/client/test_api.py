@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,8 +17,8 @@ from claude_agent_client.errors import (
     NotFound,
     ServerUnavailable,
 )
-from claude_agent_client.models import Event
 from claude_agent_client.stream import EventFollower
+from claude_agent_client.wire import TURN_END, StatusSnapshot, history_content, history_text
 from client.relay import Relay
 from servers import ServerProcess, free_port, running_server
 
@@ -40,19 +41,19 @@ async def session_id(client: AgentClient, workdir: Path) -> AsyncIterator[str]:
         pass
 
 
-async def turn_events(client: AgentClient, session_id: str, message: str, answer=None) -> list[Event]:  # type: ignore[no-untyped-def]
+async def turn_events(client: AgentClient, session_id: str, message: str, answer=None) -> list[Any]:  # type: ignore[no-untyped-def]
     """Subscribe, post ``message`` in the background, collect events until the turn ends;
     ``answer(event)`` is awaited for each permission request."""
-    events: list[Event] = []
+    events: list[Any] = []
     post: asyncio.Task[object] | None = None
     async for event in EventFollower(client, session_id):
-        if event.is_snapshot:
+        if isinstance(event, StatusSnapshot):
             post = asyncio.create_task(client.send_message(session_id, message))
             continue
         events.append(event)
         if event.type == "permission_request" and answer is not None:
             await answer(event)
-        if event.ends_turn:
+        if event.type in TURN_END:
             break
     assert post is not None
     await post
@@ -71,7 +72,7 @@ async def test_health_and_session_lifecycle(client: AgentClient, workdir: Path) 
     reply = await client.send_message(created.session_id, "remember that the code word is teal")
     assert not reply.is_error and reply.num_turns >= 1 and reply.result
     history = await client.history(created.session_id)
-    assert any("code word is teal" in m.text for m in history if m.role == "user")
+    assert any("code word is teal" in history_text(m) for m in history if history_content(m)[0] == "user")
 
     await client.close_session(created.session_id)
     with pytest.raises(NotFound) as missing:
@@ -92,31 +93,33 @@ async def test_streamed_turn_has_deltas_and_a_result(client: AgentClient, sessio
     types = [e.type for e in events]
     assert types[0] == "turn_started" and types[-1] == "result"
     assert all(e.id is not None for e in events) and [e.id for e in events] == sorted({e.id for e in events})  # type: ignore[type-var]
-    deltas = "".join(e.get("text") for e in events if e.type == "text_delta")
-    whole = [i["content"] for e in events if e.type == "assistant_message" for i in e.get("content") if i["type"] == "text"]
+    deltas = "".join(e.text for e in events if e.type == "text_delta")
+    whole = [i.content for e in events if e.type == "assistant_message" for i in e.content if i.type == "text"]
     assert deltas and whole == [deltas]
+    result = events[-1]
+    assert result.turn_cost_usd is not None and result.session_cost_usd is not None  # the fields the server adds to a result
 
 
 async def test_permission_allow_and_deny(client: AgentClient, session_id: str, workdir: Path) -> None:
-    async def allow(event: Event) -> None:
-        await client.respond_permission(session_id, event.get("request_id"), True)
+    async def allow(event: Any) -> None:
+        await client.respond_permission(session_id, event.request_id, True)
 
     events = await turn_events(client, session_id, "create a file yes.txt with content hello", allow)
     request = next(e for e in events if e.type == "permission_request")
-    assert request.get("tool_name") == "Write" and request.get("tool_input")["file_path"] == str(workdir / "yes.txt")
+    assert request.tool_name == "Write" and request.tool_input["file_path"] == str(workdir / "yes.txt")
     resolved = next(e for e in events if e.type == "permission_resolved")
-    assert (resolved.get("allowed"), resolved.get("reason")) == (True, "user")
-    assert any(e.type == "tool_result" and not e.get("is_error") for e in events)
+    assert (resolved.allowed, resolved.reason, resolved.applied_suggestions) == (True, "user", False)
+    assert any(e.type == "tool_result" and not e.is_error for e in events)
     assert (workdir / "yes.txt").read_text().strip() == "hello"
 
-    async def deny(event: Event) -> None:
-        await client.respond_permission(session_id, event.get("request_id"), False, message="not today")
+    async def deny(event: Any) -> None:
+        await client.respond_permission(session_id, event.request_id, False, message="not today")
         with pytest.raises(NotFound):  # answered already: the id is stale
-            await client.respond_permission(session_id, event.get("request_id"), True)
+            await client.respond_permission(session_id, event.request_id, True)
 
     events = await turn_events(client, session_id, "create a file no.txt with content hello", deny)
     result = next(e for e in events if e.type == "tool_result")
-    assert result.get("is_error") and "not today" in result.get("content")
+    assert result.is_error and "not today" in result.content
     assert not (workdir / "no.txt").exists()
 
 
@@ -168,9 +171,9 @@ async def test_hibernate_then_a_message_wakes_the_session(client: AgentClient, s
     assert (listed.state, listed.title, listed.turns) == ("hibernated", "remember that the word is ochre", 1)
 
     events = await turn_events(client, session_id, "what did I ask you to remember?")
-    statuses = [e.get("status") for e in events if e.type == "status"]
+    statuses = [e.status for e in events if e.type == "status"]
     assert statuses[:2] == ["waking", "connected"], statuses
-    assert "the word is ochre" in next(e for e in events if e.type == "result").get("result")
+    assert "the word is ochre" in next(e for e in events if e.type == "result").result
     assert (await client.status(session_id)).status == "connected"
 
 
@@ -196,11 +199,11 @@ async def test_api_key_is_sent_and_required(tmp_path: Path) -> None:
 async def test_follower_reconnects_without_duplicates_or_gaps(client: AgentClient, session_id: str, server: ServerProcess) -> None:
     async with Relay(server.port) as relay, AgentClient(relay.url) as through_relay:
         follower = EventFollower(through_relay, session_id, retry_delays=(0.1, 0.2, 0.5))
-        events: list[Event] = []
+        events: list[Any] = []
         cuts = 0
         post: asyncio.Task[object] | None = None
         async for event in follower:
-            if event.is_snapshot:
+            if isinstance(event, StatusSnapshot):
                 if post is None:
                     post = asyncio.create_task(client.send_message(session_id, "count slowly"))
                 continue
@@ -208,7 +211,7 @@ async def test_follower_reconnects_without_duplicates_or_gaps(client: AgentClien
             if event.type == "text_delta" and cuts < 2 and len([e for e in events if e.type == "text_delta"]) in (3, 8):
                 relay.cut()
                 cuts += 1
-            if event.ends_turn:
+            if event.type in TURN_END:
                 break
         assert post is not None
         await post
@@ -216,13 +219,13 @@ async def test_follower_reconnects_without_duplicates_or_gaps(client: AgentClien
     ids = [e.id for e in events]
     replayed = []  # the session's own record of the turn: ids increase but need not be contiguous
     async for event in client.events(session_id, last_event_id=0):
-        if event.id is not None and event.id >= ids[0]:
+        if not isinstance(event, StatusSnapshot) and event.id >= ids[0]:
             replayed.append(event.id)
-        if event.id == ids[-1]:
+        if getattr(event, "id", None) == ids[-1]:
             break
     assert ids == replayed, f"lost or repeated events: {ids} != {replayed}"
-    deltas = "".join(e.get("text") for e in events if e.type == "text_delta")
-    whole = "".join(i["content"] for e in events if e.type == "assistant_message" for i in e.get("content") if i["type"] == "text")
+    deltas = "".join(e.text for e in events if e.type == "text_delta")
+    whole = "".join(i.content for e in events if e.type == "assistant_message" for i in e.content if i.type == "text")
     assert deltas == whole and whole.startswith("Counting slowly")
 
 
@@ -232,7 +235,7 @@ async def test_follower_gives_up_when_the_server_is_gone(tmp_path: Path) -> None
             created = await client.create_session()
             follower = EventFollower(client, created.session_id, retry_delays=(0.1, 0.1))
             iterator = aiter(follower)
-            assert (await anext(iterator)).is_snapshot
+            assert isinstance(await anext(iterator), StatusSnapshot)
             relay.target_port = free_port()  # nothing listens there: every reconnection fails
             relay.cut()
             with pytest.raises(ServerUnavailable):

@@ -11,6 +11,19 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from claude_agent_protocol import (
+    AvailableSessions,
+    CreatedSession,
+    ErrorBody,
+    HibernateReply,
+    SessionCounts,
+    SessionEntry,
+    SessionHistory,
+    SessionList,
+    StatusSnapshot,
+    WireModel,
+)
+from claude_agent_protocol import AvailableSession as Transcript
 from rich.console import Console
 
 from claude_agent_client import commands, render
@@ -20,17 +33,24 @@ from claude_agent_client.chat import Chat
 from claude_agent_client.config import parse_args
 from claude_agent_client.errors import ServerError, error_for_status, parse_retry_after
 from claude_agent_client.live import TurnView
-from claude_agent_client.models import AvailableSession, Event, LiveSession, SessionStatus
 from claude_agent_client.picker import merge_sessions, recent_sessions
 from claude_agent_client.stream import EventFollower
 from claude_agent_client.turn import TurnRunner
-from client.fake_server import BIG_ID, FakeServer, ScriptedInput, events, sse
+from claude_agent_client.wire import AvailableSession, SessionStatusView, read
+from claude_agent_client.wire import SessionEntry as Entry
+from client.fake_server import BIG_ID, FakeServer, ScriptedInput, events, reply, sse
 
-REGISTRY_ENTRY = {
-    "session_id": "hib", "created_at": "2026-01-02T10:00:00Z", "last_activity": "2026-01-02T11:00:00+00:00",
-    "title": "refactor the parser", "status": "hibernated", "state": "hibernated", "cwd": "/w/app", "model": "m",
-    "permission_mode": "plan", "turns": 3, "cost_usd": 0.25, "input_tokens": 1200, "output_tokens": 340,
-}
+REGISTRY_ENTRY = SessionEntry(
+    session_id="hib", created_at="2026-01-02T10:00:00Z", last_activity="2026-01-02T11:00:00+00:00",
+    title="refactor the parser", status="hibernated", state="hibernated", cwd="/w/app", model="m",
+    permission_mode="plan", turns=3, cost_usd=0.25, input_tokens=1200, output_tokens=340,
+)
+COUNTS = SessionCounts(live=0, hibernated=1, warm=0)
+
+
+def entry(**changes: object) -> Entry:
+    """The registry entry with ``changes``, as the client reads it."""
+    return read(Entry, REGISTRY_ENTRY.model_copy(update=changes).model_dump())
 
 
 def console() -> Console:
@@ -63,39 +83,33 @@ async def client_for() -> AsyncIterator[ClientFor]:
 # -- models -------------------------------------------------------------------------
 
 
-def test_registry_entry_parses_new_fields_and_tolerates_old_servers() -> None:
-    new = LiveSession.from_json(REGISTRY_ENTRY)
+def test_registry_entry_and_status_read_with_the_protocol() -> None:
+    new = entry()
     assert (new.state, new.status, new.title, new.turns, new.cost_usd, new.input_tokens, new.output_tokens) == (
         "hibernated", "hibernated", "refactor the parser", 3, 0.25, 1200, 340
     )
-    old = LiveSession.from_json({"session_id": "x", "status": "connected", "message_count": 4, "cwd": "/w"})
-    assert (old.state, old.title, old.turns, old.cost_usd, old.message_count) == ("live", None, 0, None, 4)
-    assert LiveSession.from_json({"session_id": "y", "status": "hibernated", "title": ""}).state == "hibernated"
-
-    transcript = AvailableSession.from_json({"session_id": "t", "modified": "", "live": False, "state": "hibernated"})
+    transcript = read(AvailableSession, {"session_id": "t", "modified": "", "live": False, "state": "hibernated"})
     assert (transcript.live, transcript.state) == (False, "hibernated")
-    assert AvailableSession.from_json({"session_id": "t"}).state is None
+    assert read(AvailableSession, {"session_id": "t"}).state is None
 
-    status = SessionStatus.from_json({"session_id": "hib", "status": "hibernated", "last_event_id": BIG_ID + 7})
+    status = read(SessionStatusView, {"session_id": "hib", "status": "hibernated", "last_event_id": BIG_ID + 7})
     assert status.hibernated and not status.busy and status.last_event_id == BIG_ID + 7
-    assert not SessionStatus.from_json({"status": "waking"}).busy
+    assert not read(SessionStatusView, {"session_id": "hib", "status": "waking"}).busy
 
 
 # -- the picker -----------------------------------------------------------------------
 
 
 def transcript(session_id: str, modified: str, preview: str = "", **extra: object) -> AvailableSession:
-    return AvailableSession.from_json({"session_id": session_id, "modified": modified, "preview": preview,
-                                       "project": "app", "cwd": "/w/app", **extra})
+    return read(AvailableSession, {"session_id": session_id, "modified": modified, "preview": preview,
+                                   "project": "app", "cwd": "/w/app", **extra})
 
 
 def test_merge_dedups_marks_and_orders_newest_first() -> None:
     registry = [
-        LiveSession.from_json({**REGISTRY_ENTRY, "session_id": "live", "status": "running", "state": "live",
-                               "title": "live title", "last_activity": "2026-01-02T09:00:00Z"}),
-        LiveSession.from_json(REGISTRY_ENTRY),  # hibernated, 11:00, no transcript row
-        LiveSession.from_json({**REGISTRY_ENTRY, "session_id": "both", "title": "both title",
-                               "last_activity": "2026-01-02T08:00:00Z"}),
+        entry(session_id="live", status="running", state="live", title="live title", last_activity="2026-01-02T09:00:00Z"),
+        entry(),  # hibernated, 11:00, no transcript row
+        entry(session_id="both", title="both title", last_activity="2026-01-02T08:00:00Z"),
     ]
     transcripts = [
         transcript("both", "2026-01-02T12:00:00Z", "the transcript's preview", state="hibernated"),  # newer than the registry
@@ -111,13 +125,11 @@ def test_merge_dedups_marks_and_orders_newest_first() -> None:
     assert by_id["closed"].state is None  # closed: resumed, not attached
     assert by_id["live"].state == "live" and by_id["disk"].state is None
     assert [r.session_id for r in merge_sessions(registry, transcripts, limit=2)] == ["both", "hib"]
-    older_server = transcript("old", "2026-01-01T00:00:00Z", live=True)  # no state field: the live flag decides
-    assert merge_sessions([], [older_server], 5)[0].state == "live"
 
 
 def test_sessions_table_marks_states_in_words() -> None:
     rows = merge_sessions(
-        [LiveSession.from_json(REGISTRY_ENTRY), LiveSession.from_json({**REGISTRY_ENTRY, "session_id": "on", "state": "live", "status": "connected"})],
+        [entry(), entry(session_id="on", state="live", status="connected")],
         [transcript("disk", "2026-01-01T10:00:00Z", "[bold]not markup[/]")],
         limit=10,
     )
@@ -132,10 +144,10 @@ def test_sessions_table_marks_states_in_words() -> None:
 
 async def test_recent_sessions_asks_both_lists_and_keeps_the_cwd(client_for: ClientFor) -> None:
     fake = FakeServer()
-    other = {**REGISTRY_ENTRY, "session_id": "elsewhere", "cwd": "/w/other"}
-    fake.routes["GET /sessions"] = {"sessions": [REGISTRY_ENTRY, other], "total": 2}
-    fake.routes["GET /sessions/available"] = {"sessions": [{"session_id": "disk", "modified": "2026-01-01T00:00:00Z",
-                                                           "preview": "p", "project": "app", "cwd": "/w/app", "live": False}]}
+    other = REGISTRY_ENTRY.model_copy(update={"session_id": "elsewhere", "cwd": "/w/other"})
+    fake.routes["GET /sessions"] = SessionList(sessions=[REGISTRY_ENTRY, other], counts=COUNTS)
+    fake.routes["GET /sessions/available"] = AvailableSessions(sessions=[Transcript(
+        session_id="disk", modified="2026-01-01T00:00:00Z", preview="p", project="app", cwd="/w/app", live=False)])
     rows = await recent_sessions(client_for(fake), "app", limit=7)
     assert [r.session_id for r in rows] == ["hib", "disk"]
     assert dict(fake.seen("GET", "/sessions")[0].url.params) == {"limit": "7", "offset": "0"}
@@ -148,14 +160,13 @@ async def test_picking_a_hibernated_session_attaches_and_a_closed_transcript_res
     client_for: ClientFor, answer: str, attached: bool
 ) -> None:
     fake = FakeServer("hib", status="hibernated")
-    fake.routes["GET /sessions"] = {"sessions": [REGISTRY_ENTRY], "total": 1}
-    fake.routes["GET /sessions/available"] = {"sessions": [
-        {"session_id": "gone", "modified": "2026-01-01T00:00:00Z", "preview": "old", "cwd": "/w", "live": False, "state": "closed"},
-    ]}
-    fake.routes["GET /sessions/gone/history"] = {"messages": []}
-    fake.routes["POST /sessions"] = lambda request: httpx.Response(201, json={
-        "session_id": json.loads(request.content)["resume_session_id"], "cwd": "/w", "permission_mode": "default", "resumed": True,
-    })
+    fake.routes["GET /sessions"] = SessionList(sessions=[REGISTRY_ENTRY], counts=COUNTS)
+    fake.routes["GET /sessions/available"] = AvailableSessions(sessions=[Transcript(
+        session_id="gone", modified="2026-01-01T00:00:00Z", preview="old", cwd="/w", live=False, state="closed")])
+    fake.routes["GET /sessions/gone/history"] = SessionHistory(session_id="gone", messages=[])
+    fake.routes["POST /sessions"] = lambda request: reply(CreatedSession(
+        session_id=json.loads(request.content)["resume_session_id"], created_at="2026-01-02T12:00:00Z", cwd="/w",
+        permission_mode="default", resumed=True), 201)
     chat = Chat(client_for(fake), console(), ScriptedInput(answer), parse_args([], {}))
     await _open_first_session(chat)
     assert chat.session is not None
@@ -178,8 +189,9 @@ def test_status_words_and_waking_notice() -> None:
     assert render.describe_status("something-new") == "something-new"
     out = console()
     view = TurnView(out)
-    for status in ("waking", "connected", "running"):
-        view.show(Event("status", BIG_ID, {"type": "status", "status": status}))
+    for event in events("s", (0, "status", {"status": "waking"}), (1, "status", {"status": "connected"}),
+                        (2, "status", {"status": "running"})):
+        view.show(event)
     view.stop()
     text = output(out)
     assert text.strip() == "◌ waking the hibernated session…"  # one dim line, no error mark
@@ -210,7 +222,7 @@ async def test_a_message_to_a_hibernated_session_wakes_it_without_resuming(clien
 
 async def test_following_a_running_turn_with_gapped_ids(client_for: ClientFor) -> None:
     fake = FakeServer("busy", status="running")
-    fake.status["last_event_id"] = BIG_ID + 77_777  # the snapshot's cursor: replayed up to here, live after
+    fake.status.last_event_id = BIG_ID + 77_777  # the snapshot's cursor: replayed up to here, live after
     fake.backlog = events(
         "busy",
         (1, "result", {"num_turns": 1, "duration_ms": 1, "is_error": False}),  # an earlier turn: not shown
@@ -221,7 +233,7 @@ async def test_following_a_running_turn_with_gapped_ids(client_for: ClientFor) -
     )
     out = console()
     outcome = await TurnRunner(client_for(fake), "busy", ScriptedInput(), out).run(None)
-    assert outcome.status == "done" and outcome.result is not None and outcome.result["num_turns"] == 2
+    assert outcome.status == "done" and outcome.result is not None and outcome.result.num_turns == 2
     assert "one two" in output(out) and output(out).count("turn") == 1
 
 
@@ -230,10 +242,10 @@ async def test_follower_accepts_gaps_and_resumes_from_the_last_id() -> None:
     first = events("s", (3, "text_delta", {"text": "a"}), (1_000, "text_delta", {"text": "b"}))
     second = events("s", (1_000, "text_delta", {"text": "b"}), (250_000, "result", {"num_turns": 1}))
 
-    async def body(items: list[dict[str, object]], then_break: bool) -> AsyncIterator[bytes]:
-        yield sse("status", {"session_id": "s", "status": "running", "last_event_id": BIG_ID})
+    async def body(items: list[WireModel], then_break: bool) -> AsyncIterator[bytes]:
+        yield sse(StatusSnapshot(session_id="s", status="running", last_event_id=BIG_ID))
         for item in items:
-            yield sse(str(item["type"]), item)
+            yield sse(item)
         if then_break:
             raise httpx.ReadError("connection reset")
 
@@ -244,7 +256,7 @@ async def test_follower_accepts_gaps_and_resumes_from_the_last_id() -> None:
 
     async with AgentClient("http://test", transport=httpx.MockTransport(handler)) as client:
         follower = EventFollower(client, "s", after=BIG_ID, retry_delays=(0, 0))
-        got = [e async for e in follower if not e.is_snapshot]
+        got = [e async for e in follower if not isinstance(e, StatusSnapshot)]
     assert [e.id for e in got] == [BIG_ID + 3, BIG_ID + 1_000, BIG_ID + 250_000]  # nothing lost, nothing twice
     assert seen_cursors == [str(BIG_ID), str(BIG_ID + 1_000)]
     assert follower.reconnects == 1 and follower.last_event_id == BIG_ID + 250_000
@@ -255,9 +267,9 @@ async def test_follower_accepts_gaps_and_resumes_from_the_last_id() -> None:
 
 async def test_hibernate_command(client_for: ClientFor) -> None:
     fake = FakeServer("s1")
-    replies = [httpx.Response(409, json={"detail": "a turn is running"}),
-               httpx.Response(200, json={"status": "hibernated", "session_id": "s1"}),
-               httpx.Response(404, json={"detail": "session s1 not found"})]
+    replies = [reply(ErrorBody(detail="a turn is running"), 409),
+               reply(HibernateReply(session_id="s1", was_live=True)),
+               reply(ErrorBody(detail="session s1 not found"), 404)]
     fake.routes["POST /sessions/s1/hibernate"] = lambda request: replies.pop(0)
     chat = Chat(client_for(fake), console(), ScriptedInput(), parse_args([], {}))
     await chat.open("s1")
@@ -288,9 +300,9 @@ def test_retry_after_parsing() -> None:
 
 async def test_503_carries_the_retry_hint(client_for: ClientFor) -> None:
     fake = FakeServer("s1", status="hibernated")
-    busy = {"detail": "every live session is busy"}
-    fake.routes["POST /sessions"] = lambda request: httpx.Response(503, json=busy, headers={"Retry-After": "5"})
-    fake.routes["POST /sessions/s1/messages"] = lambda request: httpx.Response(503, json=busy, headers={"Retry-After": "12"})
+    busy = ErrorBody(detail="every live session is busy")
+    fake.routes["POST /sessions"] = lambda request: reply(busy, 503, headers={"Retry-After": "5"})
+    fake.routes["POST /sessions/s1/messages"] = lambda request: reply(busy, 503, headers={"Retry-After": "12"})
     client = client_for(fake)
     with pytest.raises(ServerError) as refused:
         await client.create_session()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from claude_agent_protocol import CreatedSession, ResultEvent, TurnReply
 from rich.console import Console
 
 from claude_agent_client import commands, render
@@ -19,9 +20,9 @@ from claude_agent_client.inputs import PlainInput
 from claude_agent_client.config import history_file, parse_args
 from claude_agent_client.errors import APIError, Conflict, InvalidRequest, ServerError, error_for_status
 from claude_agent_client.live import TurnView
-from claude_agent_client.models import Event
 from claude_agent_client.permissions import Answer, parse_answer
 from claude_agent_client.risk import warnings_for
+from client.fake_server import NOW, events, reply
 
 
 @pytest.mark.parametrize(
@@ -95,8 +96,8 @@ def test_render_helpers() -> None:
     assert render.describe_suggestion({"type": "setMode", "mode": "acceptEdits"}) == "switch to acceptEdits mode"
 
 
-def _events(*items: tuple[str, dict[str, object]]) -> list[Event]:
-    return [Event(kind, i, {"type": kind, **data}) for i, (kind, data) in enumerate(items, 1)]
+def _events(*items: tuple[str, dict[str, object]]) -> list[object]:
+    return events("s1", *((i, kind, data) for i, (kind, data) in enumerate(items, 1)))
 
 
 TURN = _events(
@@ -128,10 +129,13 @@ def test_turn_view_prints_each_text_once(terminal: bool) -> None:
 
 
 def test_the_footer_labels_the_turn_s_cost_and_the_session_s_total() -> None:
-    result = {"turn_cost_usd": 0.0012, "session_cost_usd": 0.0345, "cost_usd": 0.0345, "num_turns": 1, "duration_ms": 2100}
+    result = ResultEvent(id=1, created_at=NOW, turn_cost_usd=0.0012, session_cost_usd=0.0345, cost_usd=0.0345, num_turns=1, duration_ms=2100)
     assert render.footer(result).plain == "── turn $0.0012 · session $0.0345 · 1 turn · 2.1 s"
     # An older server sends only the CLI's running total: it is the session's, and said so.
-    assert render.footer({"cost_usd": 0.5, "num_turns": 2, "duration_ms": 1500}).plain == "── session $0.5000 · 2 turns · 1.5 s"
+    older = TurnReply(session_id="s1", cost_usd=0.5, num_turns=2, duration_ms=1500)
+    assert render.footer(older).plain == "── session $0.5000 · 2 turns · 1.5 s"
+    failed = TurnReply(session_id="s1", is_error=True, error="the CLI exited", duration_ms=100)
+    assert render.footer(failed).plain == "── error: the CLI exited · 0 turns · 0.1 s"
 
 
 def test_the_resume_hint_names_how_the_client_was_run() -> None:
@@ -167,7 +171,7 @@ async def test_flags_reach_the_create_request() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(json.loads(request.content))
-        return httpx.Response(201, json={"session_id": "s1", "cwd": "/w", "model": "m", "permission_mode": "plan"})
+        return reply(CreatedSession(session_id="s1", created_at=NOW, cwd="/w", model="m", permission_mode="plan"), 201)
 
     options = parse_args(["--proxy", "--model", "m", "--mode", "plan", "--cwd", "/w"], {})
     async with AgentClient("http://test", transport=httpx.MockTransport(handler)) as client:
