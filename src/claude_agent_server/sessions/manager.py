@@ -43,10 +43,11 @@ from .errors import (
 from .events import Event, EventClock, EventLog
 from .journal import EventJournal
 from .model_keys import ModelKeys
-from .options import PERMISSION_MODES, PERMISSION_POLICIES, ModelRoute, PromptFiles, SessionSpec, build_options
+from .options import ModelRoute, PromptFiles, SessionSpec, build_options
 from .owner import ClientFactory, SDKClient
 from .pool import WarmPool
 from .record import record_entry
+from .request import SessionRequest, normal_title
 from .session import Session
 from .slots import LiveSlots
 from .workspace import parse_session_id, resolve_cwd, visible_transcript
@@ -257,45 +258,16 @@ class SessionManager:
 
     # -- lifecycle ------------------------------------------------------------
 
-    async def create(
-        self,
-        *,
-        resume_session_id: str | None = None,
-        session_id: str | None = None,
-        cwd: str | None = None,
-        model: str | None = None,
-        permission_mode: str | None = None,
-        system_prompt: str | None = None,
-        append_system_prompt: str | None = None,
-        allowed_tools: list[str] | None = None,
-        disallowed_tools: list[str] | None = None,
-        max_turns: int | None = None,
-        enable_proxy: bool = False,
-        background_model: str | None = None,
-        agentcore_session_id: str | None = None,
-        origin: str = "rest",
-        tools: list[str] | None = None,
-        setting_sources: list[str] | None = None,
-        permission_policy: str | None = None,
-        scratch_cwd: bool = False,
-    ) -> Session:
-        """Start a new session, or resume one from its transcript (also a closed one).
+    async def create(self, request: SessionRequest | None = None) -> Session:
+        """Start a new session, or resume one from its transcript (also a closed one):
+        on a warm client when one can serve ``request`` (see
+        :meth:`SessionRequest.can_use_warm`), else on a CLI of its own.
 
         Args:
-            resume_session_id: Resume this transcript (same id, same history).
-            session_id: Use this id for a new session (default: a fresh UUID).
-            enable_proxy: Route the CLI's model calls through this server's proxy.
-            agentcore_session_id: The AgentCore runtime-session header it serves.
-            origin: The API creating it (``rest``, ``agentcore``, ``opencode``, ``gateway``,
-                ``dashboard``); kept in the record and its list entry.
-            tools, setting_sources, permission_policy: As in :class:`SessionSpec`.
-            scratch_cwd: Run in the session's own directory under ``scratch_root``
-                (:meth:`scratch_directory`) instead of ``cwd``; for the server's own
-                callers, never a client's choice.
-            Other arguments: as in ``POST /sessions``.
+            request: What the caller asks for (default: a new session with the server's defaults).
 
         Raises:
-            InvalidSessionRequest: Bad id, cwd or permission mode.
+            InvalidSessionRequest: Bad cwd.
             TranscriptNotFound: ``resume_session_id`` has no transcript of a session
                 run inside the workspace.
             SessionConflict: The registry already holds that session (live or hibernated).
@@ -303,21 +275,14 @@ class SessionManager:
             ServerShuttingDown: The server is stopping.
             SessionStartError: The CLI failed to start.
         """
+        request = request or SessionRequest()
         self._admit()
-        mode = permission_mode or self.config.default_permission_mode
-        if mode not in PERMISSION_MODES:
-            raise InvalidSessionRequest(f"unknown permission mode {mode!r}; one of {', '.join(PERMISSION_MODES)}")
-        if permission_policy is not None and permission_policy not in PERMISSION_POLICIES:
-            raise InvalidSessionRequest(f"unknown permission policy {permission_policy!r}; one of {', '.join(PERMISSION_POLICIES)}")
-        resume = resume_session_id is not None
-        poolable = not (resume or session_id or system_prompt or append_system_prompt or allowed_tools or disallowed_tools)
-        poolable = poolable and tools is None and setting_sources is None and permission_policy is None and not scratch_cwd
-        poolable = poolable and max_turns is None and not enable_proxy and background_model is None and agentcore_session_id is None
-        if poolable and self.resolve_cwd(cwd) == self.config.workspace and (warm := self._pool.take()) is not None:
-            adopted = await self._adopt(warm, model or self.config.default_model, mode, origin)
+        cwd = None if request.resumes or request.scratch_cwd else self.resolve_cwd(request.cwd)
+        if request.fresh and (warm := self._pool.take(lambda spec: request.can_use_warm(spec, cwd))) is not None:
+            adopted = await self._adopt(warm, request)
             if adopted is not None:
                 return adopted
-        sid = parse_session_id(resume_session_id if resume else session_id or str(uuid.uuid4()))
+        sid = request.chosen_id() or str(uuid.uuid4())
         while (closing := self._sessions.get(sid)) is not None and closing.closing:
             await asyncio.shield(closing.begin_close())  # a DELETE still finishing: its CLI must be gone first
         if sid in self._sessions or sid in self._claims:
@@ -326,52 +291,27 @@ class SessionManager:
         directory: Path | None = None
         try:
             record = await self._record(sid)
-            if record is not None and (record.state != "closed" or not resume):
+            if record is not None and (record.state != "closed" or not request.resumes):
                 raise SessionConflict(sid)
-            if scratch_cwd:
-                directory = self.scratch_directory(sid)
+            if request.scratch_cwd:
+                cwd = directory = self.scratch_directory(sid)
                 # The file itself: the SDK's metadata reader gives up on a first line over 64 KiB.
-                if resume and not transcripts.transcript_path(sid, directory).is_file():
+                if request.resumes and not transcripts.transcript_path(sid, directory).is_file():
                     raise TranscriptNotFound(sid)
-            elif resume:  # checked even with an explicit cwd: a transcript outside the workspace does not exist here
+            elif request.resumes:  # checked even with an explicit cwd: a transcript outside the workspace does not exist here
                 transcript = await visible_transcript(sid, self.config.workspace)
-                cwd = cwd or transcript.cwd
-            spec = SessionSpec(
-                session_id=sid,
-                cwd=directory if scratch_cwd else self.resolve_cwd(cwd),
-                resume=resume,
-                model=model or self.config.default_model,
-                permission_mode=mode,
-                system_prompt=system_prompt,
-                append_system_prompt=append_system_prompt,
-                allowed_tools=allowed_tools or [],
-                disallowed_tools=disallowed_tools or [],
-                max_turns=max_turns,
-                enable_proxy=enable_proxy,
-                background_model=background_model,
-                tools=tools,
-                setting_sources=setting_sources,
-                permission_policy=permission_policy,
+                cwd = self.resolve_cwd(request.cwd or transcript.cwd)
+            assert cwd is not None  # every branch above placed it
+            spec = request.spec(
+                sid, cwd, default_model=self.config.default_model, default_permission_mode=self.config.default_permission_mode
             )
-            if record is None:
-                record = SessionRecord(sid, spec.to_json(), agentcore_session_id=agentcore_session_id, origin=origin)
-            record.spec, record.state, record.status = spec.to_json(), "live", "connecting"
-            session = Session(spec, record, self.journal.session_log(sid), self, self.config.permission_timeout)
+            session = self._new_session(spec, record or request.new_record(spec))
             try:
                 await session.start()
             except BaseException:
                 await session.close()  # a caller cancelled mid-start: no process may outlive this
                 raise
-            self._sessions[sid] = session
-            try:
-                await self.registry.put(record)
-            except BaseException:  # e.g. RegistryUnavailable: no session the registry does not know
-                del self._sessions[sid]
-                await session.close()
-                raise
-            self.registry.update(record)  # anything that changed while it was written
-            self.journal.announce("session_created", sid, session=session.snapshot())
-            return session
+            return await self._register(session, request)
         except BaseException:
             if directory is not None and sid not in self._sessions:
                 _remove_scratch(sid, directory)  # no session runs there: nothing of it may stay
@@ -393,9 +333,9 @@ class SessionManager:
                 return await self.get(session_id)
             try:
                 try:
-                    return await self.create(resume_session_id=session_id, agentcore_session_id=header, origin="agentcore")
+                    return await self.create(SessionRequest(resume_session_id=session_id, agentcore_session_id=header, origin="agentcore"))
                 except TranscriptNotFound:
-                    return await self.create(session_id=session_id, agentcore_session_id=header, origin="agentcore")
+                    return await self.create(SessionRequest(session_id=session_id, agentcore_session_id=header, origin="agentcore"))
             except SessionConflict:
                 continue  # another request made it first: use that one
 
@@ -583,7 +523,7 @@ class SessionManager:
         spec = SessionSpec(
             sid, self.config.workspace, model=self.config.default_model, permission_mode=self.config.default_permission_mode
         )
-        session = Session(spec, SessionRecord(sid, spec.to_json()), self.journal.session_log(sid), self, self.config.permission_timeout)
+        session = self._new_session(spec, SessionRecord(sid, spec.to_json()))
         self._slots.warm(sid)
         try:
             await session.start()
@@ -592,10 +532,12 @@ class SessionManager:
             raise
         return session
 
-    async def _adopt(self, session: Session, model: str | None, mode: str, origin: str) -> Session | None:
-        """Register a warm session as a new one, with ``model`` and ``mode`` applied; None
+    async def _adopt(self, session: Session, request: SessionRequest) -> Session | None:
+        """Register a warm session for ``request``, with its model and mode applied; None
         (and the warm session closed) when the CLI refuses either."""
         self._slots.warm(session.id, False)
+        model = request.model or self.config.default_model
+        mode = request.permission_mode or self.config.default_permission_mode
         try:
             if model != session.spec.model:
                 await session.set_model(model)
@@ -605,12 +547,33 @@ class SessionManager:
             log.info("a warm session could not take model %r / mode %r (%s); starting a new one", model, mode, exc.detail)
             session.begin_close()
             return None
+        session.record = request.new_record(session.spec)
+        return await self._register(session, request)
+
+    def _new_session(self, spec: SessionSpec, record: SessionRecord) -> Session:
+        """The one constructor of sessions: started (new, warm) or loaded (hibernated)."""
+        return Session(spec, record, self.journal.session_log(spec.session_id), self, self.config.permission_timeout)
+
+    async def _register(self, session: Session, request: SessionRequest) -> Session:
+        """Make a started session known, the one place this happens: loaded, written to the
+        registry (before this returns) and announced (``session_created``). Its record takes
+        its spec and status; a title the request gives replaces any older one.
+
+        Raises:
+            StoreError: The registry could not write it (the session is closed; no CLI stays).
+        """
         record = session.record
         record.spec, record.state, record.status = session.spec.to_json(), "live", session.status
-        record.origin = origin
+        if request.title is not None:
+            record.title = normal_title(request.title)
         self._sessions[session.id] = session
-        await self.registry.put(record)
-        self.registry.update(record)
+        try:
+            await self.registry.put(record)
+        except BaseException:  # e.g. RegistryUnavailable: no session the registry does not know
+            del self._sessions[session.id]
+            await session.close()
+            raise
+        self.registry.update(record)  # anything that changed while it was written
         self.journal.announce("session_created", session.id, session=session.snapshot())
         return session
 
@@ -627,7 +590,7 @@ class SessionManager:
         return [s for sid in self._slots if (s := self._sessions.get(sid)) is not None]
 
     def _load(self, record: SessionRecord, spec: SessionSpec) -> Session:
-        session = Session(spec, record, self.journal.session_log(record.session_id), self, self.config.permission_timeout)
+        session = self._new_session(spec, record)
         self._sessions[record.session_id] = session
         return session
 

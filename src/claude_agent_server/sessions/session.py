@@ -33,6 +33,7 @@ from .owner import ClientClosed, ClientOwner, Operation
 from .permissions import PermissionBroker
 from .prompt import check_prompt
 from .record import add_result, record_entry
+from .request import normal_title
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +275,7 @@ class Session:
 
     def set_title(self, title: str) -> None:
         """Rename the session (the registry keeps it; no wake needed)."""
-        self.record.title = " ".join(title.split())[:1000] or None
+        self.record.title = normal_title(title)
         self._host.changed(self, False)
 
     async def set_permission_mode(self, mode: str) -> None:
