@@ -7,8 +7,11 @@ while a :class:`~.owner.ClientOwner` task holds an SDK client, and
 mode switch, ``server_info``) wakes it first by resuming its transcript with
 its stored spec; clients see ``status`` events ``waking`` then ``connected``.
 
-Transitions (start, wake, hibernate, close) run one at a time as the session's
-``_transition`` task; callers wait on it, so concurrent requests share one wake.
+Its life is one :class:`~.lifecycle.Phase` (starting, waking, live, stopping,
+hibernated, closing, closed) plus its turn state; every phase change goes through
+:meth:`Session._enter`. Transitions (start, wake, hibernate) run one at a time as
+tasks of its :class:`~.lifecycle.Transitions`; callers wait on them, so concurrent
+requests share one wake.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from claude_agent_sdk import SystemMessage
 
@@ -28,23 +31,18 @@ from .convert import events_for
 from .errors import CommandRejected, SessionError, SessionNotFound, SessionStartError, TurnInProgress
 from .events import Event, EventLog, EventType
 from .host import SessionHost
+from .lifecycle import MOVES, Phase, SessionStatus, Transitions, status_of
 from .options import NO_HUMAN_MESSAGE, PromptFiles, SessionSpec
 from .owner import ClientClosed, ClientOwner, Operation
 from .permissions import PermissionBroker
-from .prompt import check_prompt
+from .prompt import check_prompt, user_message
 from .record import add_result, record_entry
 from .request import normal_title
 
 log = logging.getLogger(__name__)
 
-SessionStatus = Literal["connecting", "waking", "connected", "running", "waiting_permission", "hibernated", "closed"]
 TITLE_LENGTH = 80
 """Characters of the first user message kept as the session's title."""
-
-
-async def _user_message(content: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
-    """One user message with ``content`` blocks, as the SDK's streaming prompt."""
-    yield {"type": "user", "message": {"role": "user", "content": content}, "parent_tool_use_id": None}
 
 
 class Session:
@@ -69,15 +67,16 @@ class Session:
         if spec.permission_policy == "deny":
             self.permissions.refuse("policy", NO_HUMAN_MESSAGE)
         self._host = host
+        self._phase = Phase.HIBERNATED
+        self._turn_running = False
         self._owner: ClientOwner | None = None
-        self._transition: asyncio.Task[None] | None = None
+        """The task holding its SDK client (STARTING or WAKING once connecting, LIVE, STOPPING, maybe CLOSING)."""
+        self._stop_reason: tuple[str, str] | None = None
+        """``(reason, message)`` given to what the stop ends (pending permissions, a running turn)."""
+        self._transitions = Transitions(f"session-{self.id[:8]}")
         self._close_task: asyncio.Task[None] | None = None
-        self._starting: Literal["connecting", "waking"] | None = None
-        self._stopping: tuple[str, str] | None = None
-        self._turn_active = False
-        self._closing = False
-        self._closed = False
         self._uses = 0
+        """Callers inside :meth:`_use` (the session is not idle meanwhile)."""
         self._process_cost = 0.0
         self._reported_status: SessionStatus = self.status
         self._stderr: deque[str] = deque(maxlen=40)
@@ -85,27 +84,24 @@ class Session:
     # -- state ---------------------------------------------------------------
 
     @property
+    def phase(self) -> Phase:
+        """Where the session is in its life."""
+        return self._phase
+
+    @property
     def status(self) -> SessionStatus:
-        if self._closed:
-            return "closed"
-        if self._starting is not None:
-            return self._starting
-        if self._owner is None:
-            return "hibernated"
-        if not self._owner.connected:
-            return "connecting"
-        if self.permissions.pending():
-            return "waiting_permission"
-        return "running" if self._turn_active else "connected"
+        owner = self._owner
+        process = "none" if owner is None else "connected" if owner.connected else "connecting"
+        return status_of(self._phase, process=process, waiting=bool(self.permissions.pending()), turn_running=self._turn_running)
 
     @property
     def busy(self) -> bool:
         """True while a turn runs or a permission request waits (AgentCore ``HealthyBusy``)."""
-        return self._turn_active or bool(self.permissions.pending())
+        return self._turn_running or bool(self.permissions.pending())
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        return self._phase is Phase.CLOSED
 
     @property
     def live(self) -> bool:
@@ -115,7 +111,7 @@ class Session:
     @property
     def idle(self) -> bool:
         """True when its process could be stopped now: connected, no turn, no caller inside."""
-        return self.status == "connected" and self._uses == 0 and self._transition is None
+        return self.status == "connected" and self._uses == 0 and self._transitions.current is None
 
     @property
     def cwd(self) -> str:
@@ -144,7 +140,7 @@ class Session:
             TooManySessions: No live slot can be had.
             SessionStartError: The CLI could not start; its stderr is in the error.
         """
-        await self._run(self._start_process("connecting"))
+        await self._transitions.run(self._start_process(Phase.STARTING))
 
     async def hibernate(self) -> bool:
         """Stop the CLI process; the session stays, and the next use wakes it.
@@ -156,56 +152,52 @@ class Session:
             TurnInProgress: A turn runs, a permission request waits, or a call is using the CLI.
             SessionNotFound: The session is closed.
         """
-        while self._transition is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._transition)
+        await self._transitions.settle()
         self._ensure_open()
         if self.busy or self._uses:
             raise TurnInProgress(self.id)
         if self._owner is None:
             return False
-        await self._run(self._stop_process("session_closed", "The session was hibernated"))
+        await self._transitions.run(self._stop_process("session_closed", "The session was hibernated"))
         return True
 
     def begin_hibernate(self, reason: str = "session_closed", message: str = "The session was hibernated") -> asyncio.Task[None]:
         """Start hibernating now (no await before the transition is claimed); the
         caller has checked :attr:`idle` or accepts that a running turn ends."""
-        return self._begin(self._stop_process(reason, message))
+        return self._transitions.begin(self._stop_process(reason, message))
 
     @property
     def closing(self) -> bool:
         """True from :meth:`begin_close` until the session is closed."""
-        return self._closing and not self._closed
+        return self._phase is Phase.CLOSING
 
     def begin_close(self) -> asyncio.Task[None]:
         """Close for good in the background (see :meth:`close`); from now on the session
         takes no calls (SessionNotFound). Returns the closing task."""
         if self._close_task is None:
-            self._closing = True
-            self._close_task = asyncio.create_task(self.close(), name=f"close-{self.id[:8]}")
+            if self._phase is not Phase.CLOSED:
+                self._enter(Phase.CLOSING)
+            self._close_task = asyncio.create_task(self._close(), name=f"close-{self.id[:8]}")
         return self._close_task
 
     async def close(self) -> None:
-        """Close for good: deny pending permissions, stop the CLI, end the event log. Idempotent."""
-        if self._closed:
-            return
-        self._closing = True
-        while self._transition is not None:
-            with contextlib.suppress(Exception):  # its own caller reports it; a cancel of ours propagates
-                await asyncio.shield(self._transition)
+        """Close for good: deny pending permissions, stop the CLI, end the event log. Idempotent;
+        a cancelled caller does not stop the closing."""
+        await asyncio.shield(self.begin_close())
+
+    async def _close(self) -> None:
+        await self._transitions.settle()  # a start under way finishes first
         if self._owner is not None:
-            await self._run(self._stop_process("session_closed", "The session was closed"))
-        if not self._closed:
+            await self._transitions.run(self._stop_process("session_closed", "The session was closed"))
+        if self._phase is not Phase.CLOSED:
             self._finish_close()
 
     async def suspend(self, reason: str, message: str) -> None:
         """Stop the process whatever it is doing (server shutdown): pending permissions
         are denied with ``reason`` and a running turn ends; the session is hibernated."""
-        while self._transition is not None:
-            with contextlib.suppress(Exception):  # its own caller reports it; a cancel of ours propagates
-                await asyncio.shield(self._transition)
+        await self._transitions.settle()
         if self._owner is not None:
-            await self._run(self._stop_process(reason, message))
+            await self._transitions.run(self._stop_process(reason, message))
 
     def refuse_permissions(self, reason: str, message: str) -> None:
         """Deny pending and future permission requests (server shutdown)."""
@@ -233,18 +225,18 @@ class Session:
         check_prompt(message, content)
         self._ensure_open()
         self._host.admit(self)
-        if self._turn_active:
+        if self._turn_running:
             raise TurnInProgress(self.id)
         async with self._use():
-            if self._turn_active:
+            if self._turn_running:
                 raise TurnInProgress(self.id)
-            self._turn_active = True
+            self._turn_running = True
             if self.record.title is None:
                 self.record.title = " ".join(message.split())[:TITLE_LENGTH] or None
             started = self._publish("turn_started", message=message)
             self._host.changed(self, False)
             try:
-                prompt: Any = message if content is None else _user_message(content)
+                prompt: Any = message if content is None else user_message(content)
                 await self._call("query", lambda client: client.query(prompt))
             except SessionError as exc:
                 self._end_turn("error", message=f"could not send the message: {exc.detail}", reason="send_failed")
@@ -259,7 +251,7 @@ class Session:
             True if a turn was running.
         """
         self._ensure_open()
-        if not self._turn_active:
+        if not self._turn_running:
             return False
         self.permissions.deny_all("interrupted", "The user interrupted the turn")
         await self._call("interrupt", lambda client: client.interrupt())
@@ -293,42 +285,36 @@ class Session:
 
     async def wait_turn_end(self) -> None:
         """Return once no turn runs (at once if none does)."""
-        if not self._turn_active:
+        if not self._turn_running:
             return
         async for event in self.events.subscribe(after=self.events.last_id):
-            if event.type in ("result", "error") or not self._turn_active:
+            if event.type in ("result", "error") or not self._turn_running:
                 return
 
     # -- transitions ----------------------------------------------------------
 
-    def _begin(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.create_task(work, name=f"session-{self.id[:8]}")
-        self._transition = task
-
-        def done(finished: asyncio.Task[None]) -> None:
-            if self._transition is finished:
-                self._transition = None
-            if not finished.cancelled():
-                finished.exception()  # retrieved: the waiters get it; no "never retrieved" warning
-
-        task.add_done_callback(done)
-        return task
-
-    async def _run(self, work: Coroutine[Any, Any, None]) -> None:
-        await asyncio.shield(self._begin(work))
+    def _enter(self, phase: Phase) -> None:
+        """Move to ``phase`` and report the status that follows: the one place the phase
+        changes. A closing session moves on only to CLOSED (a start or stop finishing
+        under a close leaves it closing)."""
+        if self._phase is Phase.CLOSING and phase is not Phase.CLOSED:
+            self._status_changed()
+            return
+        if phase is not self._phase and phase not in MOVES[self._phase]:
+            log.error("session %s: no move from %s to %s", self.id, self._phase, phase)
+        self._phase = phase
+        self._status_changed()
 
     async def _ensure_live(self) -> None:
         """Wake the session unless its process is up; share a wake already under way."""
         while True:
             self._ensure_open()
-            transition = self._transition
-            if transition is None:
+            if self._transitions.current is None:
                 if self._owner is not None and self._owner.running and self._owner.connected:
                     return
-                await self._run(self._start_process("waking"))
+                await self._transitions.run(self._start_process(Phase.WAKING))
                 continue
-            with contextlib.suppress(Exception):
-                await asyncio.shield(transition)
+            await self._transitions.settle()
 
     @contextlib.asynccontextmanager
     async def _use(self) -> AsyncIterator[None]:
@@ -340,23 +326,22 @@ class Session:
         finally:
             self._uses -= 1
 
-    async def _start_process(self, phase: Literal["connecting", "waking"]) -> None:
+    async def _start_process(self, phase: Phase) -> None:
+        """STARTING or WAKING (``phase``), then LIVE; back to HIBERNATED if the start fails."""
         # The slot first: a refused start (TooManySessions) announces nothing and counts no wake.
         stopping = self._host.reserve(self)
-        self._starting = phase
-        self._status_changed()
+        self._enter(phase)
         try:
             if stopping is not None:
                 with contextlib.suppress(Exception):  # the other session's failure is its caller's to report
                     await asyncio.shield(stopping)
         except BaseException:  # cancelled while the other session stopped: give the slot back
-            self._starting = None
             self._host.release(self)
-            self._status_changed()
+            self._enter(Phase.HIBERNATED)
             raise
         files = PromptFiles()
         try:
-            if phase == "waking":
+            if phase is Phase.WAKING:
                 self.spec.resume = await self._host.has_transcript(self)
             self._stderr.clear()
             options = self._host.options(self, self.permissions.can_use_tool, self._stderr.append, files)
@@ -370,6 +355,7 @@ class Session:
         except Exception as exc:
             self._owner = None
             self._host.release(self)
+            self._enter(Phase.HIBERNATED)
             stderr = self._stderr_text() or getattr(exc, "stderr", None)
             raise SessionStartError(str(exc).split("\n")[0], stderr, getattr(exc, "exit_code", None)) from exc
         except BaseException:
@@ -377,19 +363,23 @@ class Session:
                 await self._owner.close()
             self._owner = None
             self._host.release(self)
+            self._enter(Phase.HIBERNATED)
             raise
         finally:
             files.remove()  # the CLI has read them (or never will)
-            self._starting = None
+        if self._owner is not owner:
+            return  # it exited as soon as it connected: the session is hibernated already
         # A resumed CLI reports the transcript's cost so far in its running total.
         self._process_cost = self.record.cost_usd if self.spec.resume else 0.0
-        self._status_changed()
+        self._enter(Phase.LIVE)
 
     async def _stop_process(self, reason: str, message: str) -> None:
+        """STOPPING, then HIBERNATED (CLOSED when closing) once the CLI has exited."""
         owner = self._owner
         if owner is None:
             return
-        self._stopping = (reason, message)
+        self._stop_reason = (reason, message)
+        self._enter(Phase.STOPPING)
         await owner.close()
         self._process_gone(owner, None)
 
@@ -398,32 +388,31 @@ class Session:
         running turn, free the slot; the session is hibernated (or closed)."""
         if self._owner is not owner:
             return
-        reason, message = self._stopping or ("session_closed", "The session's process stopped")
-        self._stopping = None
+        reason, message = self._stop_reason or ("session_closed", "The session's process stopped")
+        self._stop_reason = None
         if crash is not None:
             stderr = self._stderr_text()
             message = f"the agent process died ({crash}{': ' + stderr if stderr else ''})"
             reason = "process_exited"
             log.warning("session %s: %s", self.id, message)
         self.permissions.deny_all("session_closed" if crash else reason, message)
-        if self._turn_active:
+        if self._turn_running:
             self._end_turn("error", message=message, reason=reason)
         self._owner = None
         self._host.release(self)
-        if self._closing:
+        if self._phase is Phase.CLOSING:
             self._finish_close()
         else:
-            self._status_changed()
+            self._enter(Phase.HIBERNATED)
 
     def _finish_close(self) -> None:
-        self._closed = True
-        self._status_changed()
+        self._enter(Phase.CLOSED)
         self.events.close()
 
     # -- internals ------------------------------------------------------------
 
     def _ensure_open(self) -> None:
-        if self._closed or self._closing:
+        if self._phase in (Phase.CLOSING, Phase.CLOSED):
             raise SessionNotFound(self.id)
 
     async def _call(self, name: str, operation: Operation) -> Any:
@@ -463,7 +452,7 @@ class Session:
             log.exception("status listener failed")
 
     def _end_turn(self, type: EventType, /, **data: Any) -> None:
-        self._turn_active = False
+        self._turn_running = False
         if type == "result":
             self._process_cost, data["turn_cost_usd"] = add_result(self.record, data, self._process_cost)
             data["session_cost_usd"] = round(self.record.cost_usd, 6)
