@@ -13,7 +13,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 
 from ..store import SessionRecord
 from .errors import InvalidSessionRequest
@@ -89,19 +89,14 @@ class SessionRequest(BaseModel):
     def _canonical_id(cls, value: str | None) -> str | None:
         return None if value is None else parse_session_id(value)
 
-    @field_validator("permission_mode")
+    @field_validator("permission_mode", "permission_policy")
     @classmethod
-    def _known_mode(cls, mode: str | None) -> str | None:
-        if mode is not None and mode not in PERMISSION_MODES:
-            raise InvalidSessionRequest(f"unknown permission mode {mode!r}; one of {', '.join(PERMISSION_MODES)}")
-        return mode
-
-    @field_validator("permission_policy")
-    @classmethod
-    def _known_policy(cls, policy: str | None) -> str | None:
-        if policy is not None and policy not in PERMISSION_POLICIES:
-            raise InvalidSessionRequest(f"unknown permission policy {policy!r}; one of {', '.join(PERMISSION_POLICIES)}")
-        return policy
+    def _known(cls, value: str | None, info: ValidationInfo) -> str | None:
+        known = PERMISSION_MODES if info.field_name == "permission_mode" else PERMISSION_POLICIES
+        if value is not None and value not in known:
+            what = str(info.field_name).replace("_", " ")
+            raise InvalidSessionRequest(f"unknown {what} {value!r}; one of {', '.join(known)}")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> SessionRequest:
