@@ -15,6 +15,7 @@ from claude_agent_server.sessions import (
     SessionConflict,
     SessionManager,
     SessionNotFound,
+    SessionRequest,
     TooManySessions,
     TranscriptNotFound,
     parse_session_id,
@@ -60,7 +61,7 @@ async def test_the_least_recently_used_idle_session_makes_room(make_manager: Mak
     await consume(first, started)
     assert second.status == "hibernated" and manager.live_count == 2
     with pytest.raises(SessionConflict):
-        await manager.create(session_id=second.id)  # hibernated is still in the registry
+        await manager.create(SessionRequest(session_id=second.id))  # hibernated is still in the registry
     with pytest.raises(SessionNotFound):
         await manager.close("00000000-0000-4000-8000-000000000000")
 
@@ -82,7 +83,7 @@ async def test_when_every_live_session_is_busy_the_answer_is_too_many(make_manag
 async def test_concurrent_creates_of_one_id_start_one_process(make_manager: MakeManager, clients: FakeClients) -> None:
     manager = await make_manager(max_live_sessions=3)
     sid = "6f1c3c8e-6a53-4f0e-9f3e-0c5b8f2d7a11"
-    outcomes = await asyncio.gather(*(manager.create(session_id=sid) for _ in range(8)), return_exceptions=True)
+    outcomes = await asyncio.gather(*(manager.create(SessionRequest(session_id=sid)) for _ in range(8)), return_exceptions=True)
     assert sum(not isinstance(o, BaseException) for o in outcomes) == 1
     assert all(isinstance(o, SessionConflict) for o in outcomes if isinstance(o, BaseException))
     assert len(clients.clients) == 1 and manager.live_count == 1
@@ -100,22 +101,22 @@ async def test_concurrent_agentcore_calls_share_one_session(manager: SessionMana
 
 async def test_resume_needs_a_transcript(manager: SessionManager, clients: FakeClients) -> None:
     with pytest.raises(TranscriptNotFound):
-        await manager.create(resume_session_id="00000000-0000-4000-8000-000000000000")
+        await manager.create(SessionRequest(resume_session_id="00000000-0000-4000-8000-000000000000"))
     assert clients.clients == []
 
 
 async def test_options_carry_the_request(tmp_path: Path, make_manager: MakeManager, clients: FakeClients) -> None:
     manager = await make_manager(default_model="default-model")
-    await manager.create(
+    await manager.create(SessionRequest(
         system_prompt="be brief", allowed_tools=["Read"], disallowed_tools=["WebFetch"], max_turns=3,
         permission_mode="acceptEdits",
-    )
+    ))
     options = clients.last.options
     assert options.model == "default-model" and options.system_prompt == "be brief"
     assert options.allowed_tools == ["Read"] and options.disallowed_tools == ["WebFetch"] and options.max_turns == 3
     assert options.permission_mode == "acceptEdits" and options.include_partial_messages is True
     assert options.cwd == str(tmp_path) and options.env == {}  # inherits the server's environment
-    await manager.create(append_system_prompt="also this", model="m")
+    await manager.create(SessionRequest(append_system_prompt="also this", model="m"))
     assert clients.last.options.system_prompt == {"type": "preset", "preset": "claude_code", "append": "also this"}
 
 
@@ -124,12 +125,12 @@ async def test_proxied_session_environment(make_manager: MakeManager, clients: F
         return ModelRoute("http://127.0.0.1:9999", model_key, spec.background_model) if spec.enable_proxy else None
 
     manager = await make_manager(route_for=route_for)
-    await manager.create(model="gpt-x", enable_proxy=True)
+    await manager.create(SessionRequest(model="gpt-x", enable_proxy=True))
     env = clients.last.options.env
     assert env["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:9999" and manager.model_key_valid(env["ANTHROPIC_API_KEY"])
     assert env["CLAUDE_CODE_USE_BEDROCK"] == "0"
     assert env["ANTHROPIC_SMALL_FAST_MODEL"] == "gpt-x" and env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "gpt-x"
-    session = await manager.create(model="gpt-x", enable_proxy=True, background_model="small")
+    session = await manager.create(SessionRequest(model="gpt-x", enable_proxy=True, background_model="small"))
     assert clients.last.options.env["ANTHROPIC_SMALL_FAST_MODEL"] == "small"
     first_key = clients.last.options.env["ANTHROPIC_API_KEY"]
     await session.hibernate()
@@ -147,7 +148,7 @@ async def test_the_server_settings_never_reach_a_session(manager: SessionManager
 
 async def test_unknown_permission_mode(manager: SessionManager) -> None:
     with pytest.raises(InvalidSessionRequest):
-        await manager.create(permission_mode="yolo")
+        await manager.create(SessionRequest(permission_mode="yolo"))
 
 
 async def test_idle_sessions_are_hibernated_busy_ones_are_not(make_manager: MakeManager, clients: FakeClients) -> None:
@@ -165,7 +166,7 @@ async def test_idle_sessions_are_hibernated_busy_ones_are_not(make_manager: Make
 
 async def test_a_restart_recovers_the_registry(make_manager: MakeManager, clients: FakeClients) -> None:
     before = await make_manager()
-    session = await before.create(model="m1")
+    session = await before.create(SessionRequest(model="m1"))
     clients.enqueue(Hold())
     started = await session.send("a turn the server will not finish")
     await before.registry.flush()  # what a killed server had written

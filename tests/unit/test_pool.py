@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from claude_agent_server.sessions import SessionManager
+from claude_agent_server.sessions import SessionRequest, SessionManager
 from fakes import FakeClients
 
 MakeManager = Callable[..., Awaitable[SessionManager]]
@@ -41,7 +41,7 @@ async def test_a_default_session_takes_the_warm_client_and_the_pool_refills(make
 async def test_model_and_mode_are_applied_to_a_warm_client(make_manager: MakeManager, clients: FakeClients) -> None:
     manager = await warm(make_manager, default_model="m0")
     warm_client = clients.last
-    session = await manager.create(model="other", permission_mode="plan")
+    session = await manager.create(SessionRequest(model="other", permission_mode="plan"))
     assert session.id == warm_client.options.session_id
     assert warm_client.models == ["other"] and warm_client.modes == ["plan"]
     [entry] = await manager.list()
@@ -53,16 +53,16 @@ async def test_other_specs_start_a_cli_of_their_own(tmp_path: Path, make_manager
     manager = await warm(make_manager)
     warm_id = clients.last.options.session_id
     for request in ({"cwd": "sub"}, {"system_prompt": "x"}, {"allowed_tools": ["Read"]}, {"max_turns": 2}, {"enable_proxy": True}):
-        assert (await manager.create(**request)).id != warm_id, request
-    assert manager.warm_count == 1 and (await manager.create(cwd=str(tmp_path))).id == warm_id  # the root, spelled out
+        assert (await manager.create(SessionRequest(**request))).id != warm_id, request
+    assert manager.warm_count == 1 and (await manager.create(SessionRequest(cwd=str(tmp_path)))).id == warm_id  # the root, spelled out
 
 
 async def test_warm_clients_hold_slots_and_go_first_at_the_cap(tmp_path: Path, make_manager: MakeManager, clients: FakeClients) -> None:
     manager = await warm(make_manager, max_live_sessions=2)
     warm_client = clients.last
-    first = await manager.create(system_prompt="cold")
+    first = await manager.create(SessionRequest(system_prompt="cold"))
     assert manager.live_count == 2
-    second = await manager.create(system_prompt="also cold")
+    second = await manager.create(SessionRequest(system_prompt="also cold"))
     assert warm_client.disconnected and first.status == "connected" and second.status == "connected"
     assert manager.warm_count == 0 and manager.live_count == 2  # no room left to refill
 
@@ -75,7 +75,7 @@ async def test_a_refused_model_falls_back_to_a_cold_start(make_manager: MakeMana
         raise Exception("unknown model")
 
     warm_client.set_model = refuse  # type: ignore[method-assign]
-    session = await manager.create(model="nope")
+    session = await manager.create(SessionRequest(model="nope"))
     assert session.id != warm_client.options.session_id and clients.last.options.model == "nope"
     await settle(lambda: warm_client.disconnected)
 

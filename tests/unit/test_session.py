@@ -9,6 +9,7 @@ from claude_agent_server.sessions import (
     PermissionDecision,
     SessionManager,
     SessionNotFound,
+    SessionRequest,
     SessionStartError,
     TurnInProgress,
 )
@@ -22,7 +23,7 @@ async def run(session, message: str) -> dict:
 
 
 async def test_turn_events_and_reply(manager: SessionManager, clients: FakeClients) -> None:
-    session = await manager.create(model="m1")
+    session = await manager.create(SessionRequest(model="m1"))
     assert clients.last.options.session_id == session.id and clients.last.options.resume is None
     clients.enqueue(*text("hello"), result("hello"))
     reply = await run(session, "hi")
@@ -110,7 +111,7 @@ async def test_cli_death_mid_turn_ends_the_turn_with_an_error(manager: SessionMa
 async def test_connect_failure_is_a_start_error_with_stderr(manager: SessionManager, clients: FakeClients) -> None:
     clients.fail_connect = "--dangerously-skip-permissions cannot be used with root/sudo privileges"
     with pytest.raises(SessionStartError) as caught:
-        await manager.create(permission_mode="bypassPermissions")
+        await manager.create(SessionRequest(permission_mode="bypassPermissions"))
     assert "root/sudo" in caught.value.detail and caught.value.exit_code == 1
     assert len(manager) == 0
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from claude_agent_sdk import PermissionResultDeny
 
-from claude_agent_server.sessions import InvalidSessionRequest, SessionManager, TranscriptNotFound
+from claude_agent_server.sessions import InvalidSessionRequest, SessionManager, SessionRequest, TranscriptNotFound
 from claude_agent_server.sessions.options import NO_HUMAN_MESSAGE
 from claude_agent_server.sessions.turns import turn_events
 from fakes import Ask, FakeClients, result
@@ -18,7 +18,7 @@ MakeManager = Callable[..., Awaitable[SessionManager]]
 
 async def test_the_deny_policy_answers_every_permission_request_at_once(make_manager: MakeManager, clients: FakeClients) -> None:
     manager = await make_manager(permission_timeout=300)
-    session = await manager.create(permission_policy="deny")
+    session = await manager.create(SessionRequest(permission_policy="deny"))
     clients.enqueue(Ask("Bash", {"command": "touch x"}), result("denied"))
     started = await session.send("touch x")
     events = [event async for event in turn_events(session, started)]
@@ -27,19 +27,19 @@ async def test_the_deny_policy_answers_every_permission_request_at_once(make_man
     resolved = [e.data for e in events if e.type == "permission_resolved"]
     assert resolved and resolved[0]["reason"] == "policy" and resolved[0]["allowed"] is False
     with pytest.raises(InvalidSessionRequest):
-        await manager.create(permission_policy="ask-the-intern")
+        await manager.create(SessionRequest(permission_policy="ask-the-intern"))
 
 
 async def test_scratch_sessions_get_their_own_empty_directory_and_tool_set(make_manager: MakeManager, clients: FakeClients, tmp_path: Path) -> None:
     manager = await make_manager(scratch_root=tmp_path / "scratch")
-    session = await manager.create(scratch_cwd=True, tools=[], setting_sources=[])
+    session = await manager.create(SessionRequest(scratch_cwd=True, tools=[], setting_sources=[]))
     assert Path(session.cwd) == (tmp_path / "scratch" / session.id).resolve() and not any(Path(session.cwd).iterdir())
     options = clients.last.options
     assert options.tools == [] and options.setting_sources == [] and options.cwd == session.cwd
     with pytest.raises(TranscriptNotFound):  # resuming a scratch session needs its transcript in its own directory
-        await manager.create(scratch_cwd=True, resume_session_id="0b6f0a36-2f6e-4d44-8a3f-9fb5f3b4b0a1")
+        await manager.create(SessionRequest(scratch_cwd=True, resume_session_id="0b6f0a36-2f6e-4d44-8a3f-9fb5f3b4b0a1"))
 
 
 async def test_without_a_scratch_root_there_are_no_scratch_sessions(manager: SessionManager) -> None:
     with pytest.raises(InvalidSessionRequest):
-        await manager.create(scratch_cwd=True)
+        await manager.create(SessionRequest(scratch_cwd=True))

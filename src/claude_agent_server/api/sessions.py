@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from ..sessions import Session
+from ..sessions import Session, SessionRequest
 from .deps import ManagerDep, SessionDep
 from .schemas import MAX_OFFSET, CreateSession, SessionStatusName, SetModel, SetPermissionMode
 
@@ -38,7 +38,7 @@ async def create_session(body: CreateSession, manager: ManagerDep) -> dict[str, 
     to start (with its reason), 503 + ``Retry-After`` every live session is busy
     or the server is shutting down.
     """
-    session = await manager.create(**body.model_dump())
+    session = await manager.create(SessionRequest(**body.model_dump()))
     return {**created(session), "resumed": body.resume_session_id is not None}
 
 

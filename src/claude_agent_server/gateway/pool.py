@@ -43,6 +43,7 @@ from ..sessions import (
     Session,
     SessionError,
     SessionManager,
+    SessionRequest,
     TooManySessions,
     TranscriptNotFound,
     TurnInProgress,
@@ -189,7 +190,7 @@ class GatewayPool:
         kwargs = call.choice.create_kwargs(self._settings, conversation.system)
         history, blocks = conversation.history, conversation.input_blocks()
         if not history:
-            return await self._begin(call, await self.manager.create(**kwargs), "new", blocks)
+            return await self._begin(call, await self.manager.create(SessionRequest(**kwargs)), "new", blocks)
         if results := [b for b in blocks if b["type"] == "tool_result"]:
             # They answer the history's last tool calls, so they belong in the transcript: a
             # resumed CLI answers calls left open with "interrupted" results of its own, and
@@ -202,7 +203,7 @@ class GatewayPool:
         try:
             cwd = self.manager.scratch_directory(session_id) if scratch else self.manager.config.workspace
             transcript = await write_transcript(session_id, cwd, history)
-            session = await self.manager.create(resume_session_id=session_id, **kwargs)
+            session = await self.manager.create(SessionRequest(resume_session_id=session_id, **kwargs))
         except BaseException as exc:
             # No session will ever resume that id: its transcript and scratch directory go
             # (429, shutdown, a failed start, a cancelled call).
@@ -213,7 +214,7 @@ class GatewayPool:
             if not isinstance(exc, (OSError, TranscriptNotFound, SessionStartError)):
                 raise
             log.warning("gateway: seeding session %s natively failed (%s); sending the history in the prompt", session_id, exc)
-            session = await self.manager.create(**kwargs)
+            session = await self.manager.create(SessionRequest(**kwargs))
             if len(blocks) == 1 and blocks[0]["type"] == "text":
                 annotated = [{"type": "text", "text": annotated_prompt(history, blocks[0]["text"])}]
             else:

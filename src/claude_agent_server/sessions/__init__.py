@@ -19,6 +19,7 @@ from .events import TURN_END, Event, EventClock, EventLog
 from .manager import ManagerConfig, SessionManager
 from .options import PERMISSION_MODES, ModelRoute, SessionSpec
 from .permissions import PermissionDecision, PermissionRequest
+from .request import SessionRequest
 from .session import Session
 from .workspace import parse_session_id
 
@@ -42,6 +43,7 @@ __all__ = [
     "SessionError",
     "SessionManager",
     "SessionNotFound",
+    "SessionRequest",
     "SessionSpec",
     "SessionStartError",
     "TooManySessions",

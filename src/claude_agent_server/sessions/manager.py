@@ -19,72 +19,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import shutil
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient
 
-from ..datadir import private_directory
 from ..store import Registry, SessionRecord, StoreError
 from . import transcripts
-from .errors import (
-    InvalidSessionRequest,
-    ServerShuttingDown,
-    SessionConflict,
-    SessionError,
-    SessionNotFound,
-    TranscriptNotFound,
-)
+from .config import ManagerConfig
+from .errors import ServerShuttingDown, SessionError, SessionNotFound
 from .events import Event, EventClock, EventLog
 from .journal import EventJournal
 from .model_keys import ModelKeys
-from .options import PERMISSION_MODES, PERMISSION_POLICIES, ModelRoute, PromptFiles, SessionSpec, build_options
+from .options import PromptFiles, SessionSpec, build_options
 from .owner import ClientFactory, SDKClient
+from .placement import Placement
 from .pool import WarmPool
 from .record import record_entry
+from .scratch import ScratchRoot
 from .session import Session
 from .slots import LiveSlots
+from .upkeep import drain, hibernate_idle, recover
 from .workspace import parse_session_id, resolve_cwd, visible_transcript
+
+__all__ = ["ManagerConfig", "SessionManager"]
 
 log = logging.getLogger(__name__)
 
-LIVE_STATUSES = ("running", "waiting_permission")
-
-
-@dataclass(slots=True)
-class ManagerConfig:
-    """The parts of the server settings the session layer needs."""
-
-    workspace: Path
-    permission_timeout: float = 300.0
-    max_live_sessions: int = 32
-    idle_timeout: float = 0.0
-    """Seconds a session may sit idle (no turn, no pending permission) before it is hibernated; 0: never."""
-    event_buffer_size: int = 2000
-    event_buffer_bytes: int = 8 * 1024 * 1024
-    """Bytes of events kept in memory per session (older ones replay from the registry)."""
-    default_model: str | None = None
-    default_permission_mode: str = "default"
-    cli_path: Path | None = None
-    route_for: Callable[[SessionSpec, str], ModelRoute | None] = field(default=lambda spec, model_key: None)
-    """``route_for(spec, model_key)``: where a session's CLI sends model requests (the demo
-    model, the proxy, or None: as configured), and with which key."""
-    retry_after: int = 5
-    """Seconds a client is told to wait when every live session is busy."""
-    warm_sessions: int = 0
-    """Pre-connected sessions kept for the default spec (they fill free live slots only)."""
-    routes_known: Callable[[], bool] = field(default=lambda: True)
-    """Whether ``route_for`` can give a CLI started now its final address (warm sessions wait for it)."""
-    scratch_root: Path | None = None
-    """Where sessions created with ``scratch_cwd`` get their own empty working directory (None: not offered)."""
-
-
-class SessionManager:
+class SessionManager(Placement):
     """Owns every session of one server: the registry records, the loaded sessions,
     their processes under the live cap, and the global event stream.
 
@@ -109,6 +73,7 @@ class SessionManager:
         self._claims: dict[str, asyncio.Event] = {}
         """Ids being created or loaded; set when done."""
         self._model_keys = ModelKeys()
+        self._scratch = ScratchRoot(config.scratch_root)
         self._pool = WarmPool(config.warm_sessions, self._start_warm, self._has_room)
         self._slots = LiveSlots(config.max_live_sessions, config.retry_after, self._pool, self._live_sessions)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -127,18 +92,9 @@ class SessionManager:
         one ``error`` and ``session_status`` hibernated. Returns the recovered ids."""
         self.loop = asyncio.get_running_loop()
         await self.journal.resume()
-        recovered = await self.registry.recover()
-        for record in recovered:
-            sid = record.session_id
-            if record.status in LIVE_STATUSES:
-                self.journal.record(sid, "error", message="the server stopped during the turn", reason="server_restart")
-            self.journal.record(sid, "status", status="hibernated")
-            self.journal.announce("session_status", sid, status="hibernated", state="hibernated")
-        if recovered:
-            log.info("recovered %d session(s) left live by the previous server; they are hibernated", len(recovered))
-        await self.registry.flush()
+        recovered = await recover(self.registry, self.journal)
         self._pool.refill()
-        return [r.session_id for r in recovered]
+        return recovered
 
     # -- queries --------------------------------------------------------------
 
@@ -228,12 +184,7 @@ class SessionManager:
         Raises:
             InvalidSessionRequest: The id is not a UUID, or the server has no scratch root.
         """
-        sid = parse_session_id(session_id)
-        if self.config.scratch_root is None:
-            raise InvalidSessionRequest("this server offers no scratch working directories")
-        private_directory(self.config.scratch_root)
-        directory = private_directory(self.config.scratch_root / sid)
-        return directory.resolve()
+        return self._scratch.directory(parse_session_id(session_id))
 
     def discard_scratch(self, session_id: str) -> None:
         """Remove the scratch directory made for ``session_id`` and any transcript kept for
@@ -244,160 +195,10 @@ class SessionManager:
             InvalidSessionRequest: The id is not a UUID.
         """
         sid = parse_session_id(session_id)
-        if self.config.scratch_root is None or sid in self._sessions or sid in self._claims:
-            return
-        _remove_scratch(sid, (self.config.scratch_root / sid).resolve())
-
-    def _scratch_of(self, spec: SessionSpec) -> Path | None:
-        """The session's scratch directory, if it runs in one (see :meth:`scratch_directory`)."""
-        root = self.config.scratch_root
-        if root is None or spec.cwd.name != spec.session_id:
-            return None
-        return spec.cwd if spec.cwd.parent == root.resolve() else None
+        if sid not in self._sessions and sid not in self._claims:
+            self._scratch.discard(sid)
 
     # -- lifecycle ------------------------------------------------------------
-
-    async def create(
-        self,
-        *,
-        resume_session_id: str | None = None,
-        session_id: str | None = None,
-        cwd: str | None = None,
-        model: str | None = None,
-        permission_mode: str | None = None,
-        system_prompt: str | None = None,
-        append_system_prompt: str | None = None,
-        allowed_tools: list[str] | None = None,
-        disallowed_tools: list[str] | None = None,
-        max_turns: int | None = None,
-        enable_proxy: bool = False,
-        background_model: str | None = None,
-        agentcore_session_id: str | None = None,
-        origin: str = "rest",
-        tools: list[str] | None = None,
-        setting_sources: list[str] | None = None,
-        permission_policy: str | None = None,
-        scratch_cwd: bool = False,
-    ) -> Session:
-        """Start a new session, or resume one from its transcript (also a closed one).
-
-        Args:
-            resume_session_id: Resume this transcript (same id, same history).
-            session_id: Use this id for a new session (default: a fresh UUID).
-            enable_proxy: Route the CLI's model calls through this server's proxy.
-            agentcore_session_id: The AgentCore runtime-session header it serves.
-            origin: The API creating it (``rest``, ``agentcore``, ``opencode``, ``gateway``,
-                ``dashboard``); kept in the record and its list entry.
-            tools, setting_sources, permission_policy: As in :class:`SessionSpec`.
-            scratch_cwd: Run in the session's own directory under ``scratch_root``
-                (:meth:`scratch_directory`) instead of ``cwd``; for the server's own
-                callers, never a client's choice.
-            Other arguments: as in ``POST /sessions``.
-
-        Raises:
-            InvalidSessionRequest: Bad id, cwd or permission mode.
-            TranscriptNotFound: ``resume_session_id`` has no transcript of a session
-                run inside the workspace.
-            SessionConflict: The registry already holds that session (live or hibernated).
-            TooManySessions: Every live session is busy.
-            ServerShuttingDown: The server is stopping.
-            SessionStartError: The CLI failed to start.
-        """
-        self._admit()
-        mode = permission_mode or self.config.default_permission_mode
-        if mode not in PERMISSION_MODES:
-            raise InvalidSessionRequest(f"unknown permission mode {mode!r}; one of {', '.join(PERMISSION_MODES)}")
-        if permission_policy is not None and permission_policy not in PERMISSION_POLICIES:
-            raise InvalidSessionRequest(f"unknown permission policy {permission_policy!r}; one of {', '.join(PERMISSION_POLICIES)}")
-        resume = resume_session_id is not None
-        poolable = not (resume or session_id or system_prompt or append_system_prompt or allowed_tools or disallowed_tools)
-        poolable = poolable and tools is None and setting_sources is None and permission_policy is None and not scratch_cwd
-        poolable = poolable and max_turns is None and not enable_proxy and background_model is None and agentcore_session_id is None
-        if poolable and self.resolve_cwd(cwd) == self.config.workspace and (warm := self._pool.take()) is not None:
-            adopted = await self._adopt(warm, model or self.config.default_model, mode, origin)
-            if adopted is not None:
-                return adopted
-        sid = parse_session_id(resume_session_id if resume else session_id or str(uuid.uuid4()))
-        while (closing := self._sessions.get(sid)) is not None and closing.closing:
-            await asyncio.shield(closing.begin_close())  # a DELETE still finishing: its CLI must be gone first
-        if sid in self._sessions or sid in self._claims:
-            raise SessionConflict(sid)
-        claim = self._claims[sid] = asyncio.Event()  # reserved in the same step as the check
-        directory: Path | None = None
-        try:
-            record = await self._record(sid)
-            if record is not None and (record.state != "closed" or not resume):
-                raise SessionConflict(sid)
-            if scratch_cwd:
-                directory = self.scratch_directory(sid)
-                # The file itself: the SDK's metadata reader gives up on a first line over 64 KiB.
-                if resume and not transcripts.transcript_path(sid, directory).is_file():
-                    raise TranscriptNotFound(sid)
-            elif resume:  # checked even with an explicit cwd: a transcript outside the workspace does not exist here
-                transcript = await visible_transcript(sid, self.config.workspace)
-                cwd = cwd or transcript.cwd
-            spec = SessionSpec(
-                session_id=sid,
-                cwd=directory if scratch_cwd else self.resolve_cwd(cwd),
-                resume=resume,
-                model=model or self.config.default_model,
-                permission_mode=mode,
-                system_prompt=system_prompt,
-                append_system_prompt=append_system_prompt,
-                allowed_tools=allowed_tools or [],
-                disallowed_tools=disallowed_tools or [],
-                max_turns=max_turns,
-                enable_proxy=enable_proxy,
-                background_model=background_model,
-                tools=tools,
-                setting_sources=setting_sources,
-                permission_policy=permission_policy,
-            )
-            if record is None:
-                record = SessionRecord(sid, spec.to_json(), agentcore_session_id=agentcore_session_id, origin=origin)
-            record.spec, record.state, record.status = spec.to_json(), "live", "connecting"
-            session = Session(spec, record, self.journal.session_log(sid), self, self.config.permission_timeout)
-            try:
-                await session.start()
-            except BaseException:
-                await session.close()  # a caller cancelled mid-start: no process may outlive this
-                raise
-            self._sessions[sid] = session
-            try:
-                await self.registry.put(record)
-            except BaseException:  # e.g. RegistryUnavailable: no session the registry does not know
-                del self._sessions[sid]
-                await session.close()
-                raise
-            self.registry.update(record)  # anything that changed while it was written
-            self.journal.announce("session_created", sid, session=session.snapshot())
-            return session
-        except BaseException:
-            if directory is not None and sid not in self._sessions:
-                _remove_scratch(sid, directory)  # no session runs there: nothing of it may stay
-            raise
-        finally:
-            del self._claims[sid]
-            claim.set()
-
-    async def open_agentcore(self, session_id: str, header: str) -> Session:
-        """The session serving an AgentCore runtime session: the registry's (woken on
-        use), else one resumed from its transcript, else a new one with that id.
-        Concurrent calls for one header share one session.
-
-        Raises:
-            As :meth:`create`.
-        """
-        while True:
-            with contextlib.suppress(SessionNotFound):
-                return await self.get(session_id)
-            try:
-                try:
-                    return await self.create(resume_session_id=session_id, agentcore_session_id=header, origin="agentcore")
-                except TranscriptNotFound:
-                    return await self.create(session_id=session_id, agentcore_session_id=header, origin="agentcore")
-            except SessionConflict:
-                continue  # another request made it first: use that one
 
     async def close(self, session_id: str, *, wait: bool = True) -> None:
         """Close a session for good: its CLI stops, its record is ``closed`` and it
@@ -415,9 +216,9 @@ class SessionManager:
         session = await self.get(session_id)
         closing = session.begin_close()
         self.journal.announce("session_deleted", session.id)
-        directory = self._scratch_of(session.spec)
+        directory = self._scratch.of(session.spec)
         if directory is not None:
-            closing = self._spawn(self._remove_scratch_after(closing, session.id, directory))
+            closing = self._spawn(self._scratch.remove_after(closing, session.id, directory))
         if wait:
             await asyncio.shield(closing)
 
@@ -451,15 +252,7 @@ class SessionManager:
         """
         if self.config.idle_timeout <= 0:
             return []
-        now = time.time() if now is None else now
-        idle = [
-            s for s in self._live_sessions()
-            if s.idle and now - s.last_activity > self.config.idle_timeout
-        ]
-        for session in idle:
-            log.info("hibernating session %s: idle for more than %g s", session.id, self.config.idle_timeout)
-        await asyncio.gather(*(session.begin_hibernate() for session in idle), return_exceptions=True)
-        return [s.id for s in idle]
+        return await hibernate_idle(self._live_sessions(), self.config.idle_timeout, time.time() if now is None else now)
 
     async def run_idle_hibernation(self, interval: float = 30.0) -> None:
         """Call :meth:`hibernate_idle` every ``interval`` seconds, forever (a lifespan task)."""
@@ -476,7 +269,7 @@ class SessionManager:
         turns finish for up to ``grace`` seconds, then interrupt them. Idempotent;
         returns the draining task."""
         if self._draining is None:
-            self._draining = asyncio.create_task(self._drain(grace), name="drain-sessions")
+            self._draining = asyncio.create_task(drain(self._live_sessions, grace), name="drain-sessions")
         return self._draining
 
     async def shutdown(self, grace: float) -> None:
@@ -578,42 +371,6 @@ class SessionManager:
         """Top up the warm pool now (e.g. once the server's own address is known)."""
         self._pool.refill()
 
-    async def _start_warm(self) -> Session:
-        sid = str(uuid.uuid4())
-        spec = SessionSpec(
-            sid, self.config.workspace, model=self.config.default_model, permission_mode=self.config.default_permission_mode
-        )
-        session = Session(spec, SessionRecord(sid, spec.to_json()), self.journal.session_log(sid), self, self.config.permission_timeout)
-        self._slots.warm(sid)
-        try:
-            await session.start()
-        except BaseException:
-            self._slots.warm(sid, False)
-            raise
-        return session
-
-    async def _adopt(self, session: Session, model: str | None, mode: str, origin: str) -> Session | None:
-        """Register a warm session as a new one, with ``model`` and ``mode`` applied; None
-        (and the warm session closed) when the CLI refuses either."""
-        self._slots.warm(session.id, False)
-        try:
-            if model != session.spec.model:
-                await session.set_model(model)
-            if mode != session.spec.permission_mode:
-                await session.set_permission_mode(mode)
-        except SessionError as exc:
-            log.info("a warm session could not take model %r / mode %r (%s); starting a new one", model, mode, exc.detail)
-            session.begin_close()
-            return None
-        record = session.record
-        record.spec, record.state, record.status = session.spec.to_json(), "live", session.status
-        record.origin = origin
-        self._sessions[session.id] = session
-        await self.registry.put(record)
-        self.registry.update(record)
-        self.journal.announce("session_created", session.id, session=session.snapshot())
-        return session
-
     def _admit(self) -> None:
         if self._draining is not None:
             raise ServerShuttingDown()
@@ -627,42 +384,12 @@ class SessionManager:
         return [s for sid in self._slots if (s := self._sessions.get(sid)) is not None]
 
     def _load(self, record: SessionRecord, spec: SessionSpec) -> Session:
-        session = Session(spec, record, self.journal.session_log(record.session_id), self, self.config.permission_timeout)
+        session = self._new_session(spec, record)
         self._sessions[record.session_id] = session
         return session
-
-    async def _drain(self, grace: float) -> None:
-        for session in self._live_sessions():
-            session.refuse_permissions("server_shutdown", "The server is shutting down")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + grace
-        while any(s.busy for s in self._live_sessions()) and loop.time() < deadline:
-            await asyncio.sleep(0.1)
-        running = [s for s in self._live_sessions() if s.busy]
-        for session in running:
-            log.warning("interrupting the turn of session %s: the server is shutting down", session.id)
-            with contextlib.suppress(SessionError):
-                await session.interrupt()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(10):
-                await asyncio.gather(*(s.wait_turn_end() for s in running))
 
     def _spawn(self, work: Any) -> asyncio.Task[Any]:
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
-
-    async def _remove_scratch_after(self, closing: asyncio.Task[None], session_id: str, directory: Path) -> None:
-        """Once ``closing`` is done (the CLI has exited), remove the session's scratch directory and transcript."""
-        try:
-            await asyncio.shield(closing)
-            await asyncio.to_thread(_remove_scratch, session_id, directory)
-        except Exception:
-            log.exception("removing the scratch directory of closed session %s failed", session_id)
-
-
-def _remove_scratch(session_id: str, directory: Path) -> None:
-    """Delete a scratch directory, with what is in it, and the session's transcript kept for it (blocking I/O)."""
-    transcripts.delete(session_id, directory)
-    shutil.rmtree(directory, ignore_errors=True)

@@ -16,6 +16,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from .options import SessionSpec
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -43,11 +44,16 @@ class WarmPool:
     def __len__(self) -> int:
         return len(self._ready)
 
-    def take(self) -> Session | None:
-        """A connected warm session, removed from the pool (None when none is ready); a refill follows."""
+    def take(self, accepts: Callable[[SessionSpec], bool]) -> Session | None:
+        """A connected warm session whose spec ``accepts`` takes, removed from the pool; a
+        refill follows. None when none is ready, or the next one's spec is not accepted
+        (it stays)."""
         while self._ready:
             session = self._ready.popleft()
             if session.status == "connected":
+                if not accepts(session.spec):
+                    self._ready.appendleft(session)
+                    return None
                 self.refill()
                 return session
             session.begin_close()  # its CLI died while it waited

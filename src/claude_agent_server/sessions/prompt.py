@@ -14,7 +14,7 @@ So a longer prompt is refused before it reaches the CLI (:class:`PromptTooLarge`
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from .errors import PromptTooLarge
@@ -54,3 +54,8 @@ def check_prompt(message: str, content: Iterable[dict[str, Any]] | None = None) 
     characters = prompt_characters(message, content)
     if characters > MAX_PROMPT_CHARACTERS:
         raise PromptTooLarge(characters, MAX_PROMPT_CHARACTERS)
+
+
+async def user_message(content: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    """One user message with ``content`` blocks (Anthropic content blocks), as the SDK's streaming prompt."""
+    yield {"type": "user", "message": {"role": "user", "content": content}, "parent_tool_use_id": None}

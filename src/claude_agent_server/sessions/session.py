@@ -7,8 +7,11 @@ while a :class:`~.owner.ClientOwner` task holds an SDK client, and
 mode switch, ``server_info``) wakes it first by resuming its transcript with
 its stored spec; clients see ``status`` events ``waking`` then ``connected``.
 
-Transitions (start, wake, hibernate, close) run one at a time as the session's
-``_transition`` task; callers wait on it, so concurrent requests share one wake.
+Its life is one :class:`~.lifecycle.Phase` (starting, waking, live, stopping,
+hibernated, closing, closed) plus its turn state; every phase change goes through
+:meth:`Session._enter`. Transitions (start, wake, hibernate) run one at a time as
+tasks of its :class:`~.lifecycle.Transitions`; callers wait on them, so concurrent
+requests share one wake.
 """
 
 from __future__ import annotations
@@ -17,36 +20,25 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any, Literal
-
-from claude_agent_sdk import SystemMessage
+from typing import Any
 
 from ..store import SessionRecord
-from .convert import events_for
-from .errors import CommandRejected, SessionError, SessionNotFound, SessionStartError, TurnInProgress
+from .errors import SessionNotFound, SessionStartError, TurnInProgress
 from .events import Event, EventLog, EventType
 from .host import SessionHost
+from .lifecycle import MOVES, Phase, SessionStatus, Transitions, status_of
+from .operations import SessionOperations
 from .options import NO_HUMAN_MESSAGE, PromptFiles, SessionSpec
-from .owner import ClientClosed, ClientOwner, Operation
+from .owner import ClientOwner
 from .permissions import PermissionBroker
-from .prompt import check_prompt
-from .record import add_result, record_entry
+from .record import record_entry
 
 log = logging.getLogger(__name__)
 
-SessionStatus = Literal["connecting", "waking", "connected", "running", "waiting_permission", "hibernated", "closed"]
-TITLE_LENGTH = 80
-"""Characters of the first user message kept as the session's title."""
 
-
-async def _user_message(content: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
-    """One user message with ``content`` blocks, as the SDK's streaming prompt."""
-    yield {"type": "user", "message": {"role": "user", "content": content}, "parent_tool_use_id": None}
-
-
-class Session:
+class Session(SessionOperations):
     """A Claude Code session: record, spec, events and permissions, and a process when live.
 
     Args:
@@ -68,15 +60,16 @@ class Session:
         if spec.permission_policy == "deny":
             self.permissions.refuse("policy", NO_HUMAN_MESSAGE)
         self._host = host
+        self._phase = Phase.HIBERNATED
+        self._turn_running = False
         self._owner: ClientOwner | None = None
-        self._transition: asyncio.Task[None] | None = None
+        """The task holding its SDK client (STARTING or WAKING once connecting, LIVE, STOPPING, maybe CLOSING)."""
+        self._stop_reason: tuple[str, str] | None = None
+        """``(reason, message)`` given to what the stop ends (pending permissions, a running turn)."""
+        self._transitions = Transitions(f"session-{self.id[:8]}")
         self._close_task: asyncio.Task[None] | None = None
-        self._starting: Literal["connecting", "waking"] | None = None
-        self._stopping: tuple[str, str] | None = None
-        self._turn_active = False
-        self._closing = False
-        self._closed = False
         self._uses = 0
+        """Callers inside :meth:`_use` (the session is not idle meanwhile)."""
         self._process_cost = 0.0
         self._reported_status: SessionStatus = self.status
         self._stderr: deque[str] = deque(maxlen=40)
@@ -84,27 +77,24 @@ class Session:
     # -- state ---------------------------------------------------------------
 
     @property
+    def phase(self) -> Phase:
+        """Where the session is in its life."""
+        return self._phase
+
+    @property
     def status(self) -> SessionStatus:
-        if self._closed:
-            return "closed"
-        if self._starting is not None:
-            return self._starting
-        if self._owner is None:
-            return "hibernated"
-        if not self._owner.connected:
-            return "connecting"
-        if self.permissions.pending():
-            return "waiting_permission"
-        return "running" if self._turn_active else "connected"
+        owner = self._owner
+        process = "none" if owner is None else "connected" if owner.connected else "connecting"
+        return status_of(self._phase, process=process, waiting=bool(self.permissions.pending()), turn_running=self._turn_running)
 
     @property
     def busy(self) -> bool:
         """True while a turn runs or a permission request waits (AgentCore ``HealthyBusy``)."""
-        return self._turn_active or bool(self.permissions.pending())
+        return self._turn_running or bool(self.permissions.pending())
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        return self._phase is Phase.CLOSED
 
     @property
     def live(self) -> bool:
@@ -114,7 +104,7 @@ class Session:
     @property
     def idle(self) -> bool:
         """True when its process could be stopped now: connected, no turn, no caller inside."""
-        return self.status == "connected" and self._uses == 0 and self._transition is None
+        return self.status == "connected" and self._uses == 0 and self._transitions.current is None
 
     @property
     def cwd(self) -> str:
@@ -143,7 +133,7 @@ class Session:
             TooManySessions: No live slot can be had.
             SessionStartError: The CLI could not start; its stderr is in the error.
         """
-        await self._run(self._start_process("connecting"))
+        await self._transitions.run(self._start_process(Phase.STARTING))
 
     async def hibernate(self) -> bool:
         """Stop the CLI process; the session stays, and the next use wakes it.
@@ -155,179 +145,81 @@ class Session:
             TurnInProgress: A turn runs, a permission request waits, or a call is using the CLI.
             SessionNotFound: The session is closed.
         """
-        while self._transition is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._transition)
+        await self._transitions.settle()
         self._ensure_open()
         if self.busy or self._uses:
             raise TurnInProgress(self.id)
         if self._owner is None:
             return False
-        await self._run(self._stop_process("session_closed", "The session was hibernated"))
+        await self._transitions.run(self._stop_process("session_closed", "The session was hibernated"))
         return True
 
     def begin_hibernate(self, reason: str = "session_closed", message: str = "The session was hibernated") -> asyncio.Task[None]:
         """Start hibernating now (no await before the transition is claimed); the
         caller has checked :attr:`idle` or accepts that a running turn ends."""
-        return self._begin(self._stop_process(reason, message))
+        return self._transitions.begin(self._stop_process(reason, message))
 
     @property
     def closing(self) -> bool:
         """True from :meth:`begin_close` until the session is closed."""
-        return self._closing and not self._closed
+        return self._phase is Phase.CLOSING
 
     def begin_close(self) -> asyncio.Task[None]:
         """Close for good in the background (see :meth:`close`); from now on the session
         takes no calls (SessionNotFound). Returns the closing task."""
         if self._close_task is None:
-            self._closing = True
-            self._close_task = asyncio.create_task(self.close(), name=f"close-{self.id[:8]}")
+            if self._phase is not Phase.CLOSED:
+                self._enter(Phase.CLOSING)
+            self._close_task = asyncio.create_task(self._close(), name=f"close-{self.id[:8]}")
         return self._close_task
 
     async def close(self) -> None:
-        """Close for good: deny pending permissions, stop the CLI, end the event log. Idempotent."""
-        if self._closed:
-            return
-        self._closing = True
-        while self._transition is not None:
-            with contextlib.suppress(Exception):  # its own caller reports it; a cancel of ours propagates
-                await asyncio.shield(self._transition)
+        """Close for good: deny pending permissions, stop the CLI, end the event log. Idempotent;
+        a cancelled caller does not stop the closing."""
+        await asyncio.shield(self.begin_close())
+
+    async def _close(self) -> None:
+        await self._transitions.settle()  # a start under way finishes first
         if self._owner is not None:
-            await self._run(self._stop_process("session_closed", "The session was closed"))
-        if not self._closed:
+            await self._transitions.run(self._stop_process("session_closed", "The session was closed"))
+        if self._phase is not Phase.CLOSED:
             self._finish_close()
 
     async def suspend(self, reason: str, message: str) -> None:
         """Stop the process whatever it is doing (server shutdown): pending permissions
         are denied with ``reason`` and a running turn ends; the session is hibernated."""
-        while self._transition is not None:
-            with contextlib.suppress(Exception):  # its own caller reports it; a cancel of ours propagates
-                await asyncio.shield(self._transition)
+        await self._transitions.settle()
         if self._owner is not None:
-            await self._run(self._stop_process(reason, message))
+            await self._transitions.run(self._stop_process(reason, message))
 
     def refuse_permissions(self, reason: str, message: str) -> None:
         """Deny pending and future permission requests (server shutdown)."""
         self.permissions.refuse(reason, message)
 
-    # -- operations (called by request handlers) -----------------------------
-
-    async def send(self, message: str, content: list[dict[str, Any]] | None = None) -> Event:
-        """Start a turn with ``message`` (waking the session first); returns its
-        ``turn_started`` event. The turn's events follow it in :attr:`events`; it
-        ends with a ``result`` or ``error`` event.
-
-        Args:
-            message: The prompt (also the title and the ``turn_started`` message).
-            content: Send these Anthropic content blocks (text, image, tool_result)
-                as the user message instead of ``message`` alone.
-
-        Raises:
-            PromptTooLarge: The prompt is longer than Claude Code takes (nothing is sent,
-                the session stays as it was).
-            TurnInProgress: A turn is already running.
-            SessionNotFound: The session is closed.
-            TooManySessions: It is hibernated and no live slot can be had.
-        """
-        check_prompt(message, content)
-        self._ensure_open()
-        self._host.admit(self)
-        if self._turn_active:
-            raise TurnInProgress(self.id)
-        async with self._use():
-            if self._turn_active:
-                raise TurnInProgress(self.id)
-            self._turn_active = True
-            if self.record.title is None:
-                self.record.title = " ".join(message.split())[:TITLE_LENGTH] or None
-            started = self._publish("turn_started", message=message)
-            self._host.changed(self, False)
-            try:
-                prompt: Any = message if content is None else _user_message(content)
-                await self._call("query", lambda client: client.query(prompt))
-            except SessionError as exc:
-                self._end_turn("error", message=f"could not send the message: {exc.detail}", reason="send_failed")
-                if isinstance(exc, SessionNotFound):
-                    raise
-        return started
-
-    async def interrupt(self) -> bool:
-        """Stop the running turn: deny pending permissions and interrupt the CLI.
-
-        Returns:
-            True if a turn was running.
-        """
-        self._ensure_open()
-        if not self._turn_active:
-            return False
-        self.permissions.deny_all("interrupted", "The user interrupted the turn")
-        await self._call("interrupt", lambda client: client.interrupt())
-        return True
-
-    async def set_model(self, model: str | None) -> None:
-        """Switch the model for the next requests (None: the CLI's default); wakes the session."""
-        async with self._use():
-            await self._call("set_model", lambda client: client.set_model(model))
-        self.spec.model = self.model = model
-        self.record.spec = self.spec.to_json()
-        self._host.changed(self, False)
-
-    def set_title(self, title: str) -> None:
-        """Rename the session (the registry keeps it; no wake needed)."""
-        self.record.title = " ".join(title.split())[:1000] or None
-        self._host.changed(self, False)
-
-    async def set_permission_mode(self, mode: str) -> None:
-        """Switch the permission mode (one of the SDK's ``PermissionMode`` values); wakes the session."""
-        async with self._use():
-            await self._call("set_permission_mode", lambda client: client.set_permission_mode(mode))
-        self.spec.permission_mode = mode
-        self.record.spec = self.spec.to_json()
-        self._host.changed(self, False)
-
-    async def server_info(self) -> dict[str, Any]:
-        """The CLI's initialization info (commands, output styles, models, ...); wakes the session."""
-        async with self._use():
-            return dict(await self._call("server_info", lambda client: client.get_server_info()) or {})
-
-    async def wait_turn_end(self) -> None:
-        """Return once no turn runs (at once if none does)."""
-        if not self._turn_active:
-            return
-        async for event in self.events.subscribe(after=self.events.last_id):
-            if event.type in ("result", "error") or not self._turn_active:
-                return
-
     # -- transitions ----------------------------------------------------------
 
-    def _begin(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.create_task(work, name=f"session-{self.id[:8]}")
-        self._transition = task
-
-        def done(finished: asyncio.Task[None]) -> None:
-            if self._transition is finished:
-                self._transition = None
-            if not finished.cancelled():
-                finished.exception()  # retrieved: the waiters get it; no "never retrieved" warning
-
-        task.add_done_callback(done)
-        return task
-
-    async def _run(self, work: Coroutine[Any, Any, None]) -> None:
-        await asyncio.shield(self._begin(work))
+    def _enter(self, phase: Phase) -> None:
+        """Move to ``phase`` and report the status that follows: the one place the phase
+        changes. A closing session moves on only to CLOSED (a start or stop finishing
+        under a close leaves it closing)."""
+        if self._phase is Phase.CLOSING and phase is not Phase.CLOSED:
+            self._status_changed()
+            return
+        if phase is not self._phase and phase not in MOVES[self._phase]:
+            log.error("session %s: no move from %s to %s", self.id, self._phase, phase)
+        self._phase = phase
+        self._status_changed()
 
     async def _ensure_live(self) -> None:
         """Wake the session unless its process is up; share a wake already under way."""
         while True:
             self._ensure_open()
-            transition = self._transition
-            if transition is None:
+            if self._transitions.current is None:
                 if self._owner is not None and self._owner.running and self._owner.connected:
                     return
-                await self._run(self._start_process("waking"))
+                await self._transitions.run(self._start_process(Phase.WAKING))
                 continue
-            with contextlib.suppress(Exception):
-                await asyncio.shield(transition)
+            await self._transitions.settle()
 
     @contextlib.asynccontextmanager
     async def _use(self) -> AsyncIterator[None]:
@@ -339,23 +231,22 @@ class Session:
         finally:
             self._uses -= 1
 
-    async def _start_process(self, phase: Literal["connecting", "waking"]) -> None:
+    async def _start_process(self, phase: Phase) -> None:
+        """STARTING or WAKING (``phase``), then LIVE; back to HIBERNATED if the start fails."""
         # The slot first: a refused start (TooManySessions) announces nothing and counts no wake.
         stopping = self._host.reserve(self)
-        self._starting = phase
-        self._status_changed()
+        self._enter(phase)
         try:
             if stopping is not None:
                 with contextlib.suppress(Exception):  # the other session's failure is its caller's to report
                     await asyncio.shield(stopping)
         except BaseException:  # cancelled while the other session stopped: give the slot back
-            self._starting = None
             self._host.release(self)
-            self._status_changed()
+            self._enter(Phase.HIBERNATED)
             raise
         files = PromptFiles()
         try:
-            if phase == "waking":
+            if phase is Phase.WAKING:
                 self.spec.resume = await self._host.has_transcript(self)
             self._stderr.clear()
             options = self._host.options(self, self.permissions.can_use_tool, self._stderr.append, files)
@@ -369,6 +260,7 @@ class Session:
         except Exception as exc:
             self._owner = None
             self._host.release(self)
+            self._enter(Phase.HIBERNATED)
             stderr = self._stderr_text() or getattr(exc, "stderr", None)
             raise SessionStartError(str(exc).split("\n")[0], stderr, getattr(exc, "exit_code", None)) from exc
         except BaseException:
@@ -376,19 +268,23 @@ class Session:
                 await self._owner.close()
             self._owner = None
             self._host.release(self)
+            self._enter(Phase.HIBERNATED)
             raise
         finally:
             files.remove()  # the CLI has read them (or never will)
-            self._starting = None
+        if self._owner is not owner:
+            return  # it exited as soon as it connected: the session is hibernated already
         # A resumed CLI reports the transcript's cost so far in its running total.
         self._process_cost = self.record.cost_usd if self.spec.resume else 0.0
-        self._status_changed()
+        self._enter(Phase.LIVE)
 
     async def _stop_process(self, reason: str, message: str) -> None:
+        """STOPPING, then HIBERNATED (CLOSED when closing) once the CLI has exited."""
         owner = self._owner
         if owner is None:
             return
-        self._stopping = (reason, message)
+        self._stop_reason = (reason, message)
+        self._enter(Phase.STOPPING)
         await owner.close()
         self._process_gone(owner, None)
 
@@ -397,50 +293,32 @@ class Session:
         running turn, free the slot; the session is hibernated (or closed)."""
         if self._owner is not owner:
             return
-        reason, message = self._stopping or ("session_closed", "The session's process stopped")
-        self._stopping = None
+        reason, message = self._stop_reason or ("session_closed", "The session's process stopped")
+        self._stop_reason = None
         if crash is not None:
             stderr = self._stderr_text()
             message = f"the agent process died ({crash}{': ' + stderr if stderr else ''})"
             reason = "process_exited"
             log.warning("session %s: %s", self.id, message)
         self.permissions.deny_all("session_closed" if crash else reason, message)
-        if self._turn_active:
+        if self._turn_running:
             self._end_turn("error", message=message, reason=reason)
         self._owner = None
         self._host.release(self)
-        if self._closing:
+        if self._phase is Phase.CLOSING:
             self._finish_close()
         else:
-            self._status_changed()
+            self._enter(Phase.HIBERNATED)
 
     def _finish_close(self) -> None:
-        self._closed = True
-        self._status_changed()
+        self._enter(Phase.CLOSED)
         self.events.close()
 
     # -- internals ------------------------------------------------------------
 
     def _ensure_open(self) -> None:
-        if self._closed or self._closing:
+        if self._phase in (Phase.CLOSING, Phase.CLOSED):
             raise SessionNotFound(self.id)
-
-    async def _call(self, name: str, operation: Operation) -> Any:
-        """Run an operation through the owner, in domain errors.
-
-        Raises:
-            SessionNotFound: The process stopped first.
-            CommandRejected: The CLI answered the control request with an error.
-        """
-        owner = self._owner
-        if owner is None:
-            raise SessionNotFound(self.id)
-        try:
-            return await owner.call(operation)
-        except ClientClosed:
-            raise SessionNotFound(self.id) from None
-        except Exception as exc:
-            raise CommandRejected(name, str(exc) or type(exc).__name__) from exc
 
     def _publish(self, type: EventType, /, **data: Any) -> Event:
         event = self.events.append(type, **data)
@@ -461,23 +339,5 @@ class Session:
         except Exception:  # a listener must never break the session
             log.exception("status listener failed")
 
-    def _end_turn(self, type: EventType, /, **data: Any) -> None:
-        self._turn_active = False
-        if type == "result":
-            self._process_cost, data["turn_cost_usd"] = add_result(self.record, data, self._process_cost)
-            data["session_cost_usd"] = round(self.record.cost_usd, 6)
-        self._publish(type, **data)
-        self._host.changed(self, False)
-
     def _stderr_text(self) -> str:
         return "\n".join(self._stderr)
-
-    def _on_message(self, message: Any) -> None:
-        if isinstance(message, SystemMessage) and message.subtype == "init":
-            self.model = message.data.get("model") or self.model
-            return
-        for type, data in events_for(message):
-            if type == "result":
-                self._end_turn("result", **data)
-            else:
-                self._publish(type, **data)  # type: ignore[arg-type]

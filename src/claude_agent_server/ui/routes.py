@@ -14,6 +14,7 @@ from ..api.auth import require_api_key
 from ..api.deps import ManagerDep, remember_self_url
 from ..api.schemas import Argument, Name, PermissionModeName, StrictBody
 from ..api.sessions import created
+from ..sessions import SessionRequest
 from .security import SecureStaticFiles, secure
 
 PACKAGE = "claude_agent_server.ui"
@@ -51,7 +52,7 @@ async def create_session(body: DashboardSession, manager: ManagerDep) -> dict[st
     201 ``{session_id, created_at, status, model, cwd, permission_mode, origin}``; errors as
     ``POST /sessions`` (400 cwd outside the workspace, 422 bad body, 502, 503)."""
     session = await manager.create(
-        cwd=body.cwd or None, model=body.model or None, permission_mode=body.permission_mode, origin="dashboard"
+        SessionRequest(cwd=body.cwd or None, model=body.model or None, permission_mode=body.permission_mode, origin="dashboard")
     )
     return created(session)
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
-from ...sessions import Session
+from ...sessions import Session, SessionRequest
 from ...sessions.turns import turn_events
 from .. import catalog
 from ..conversation import Conversation
@@ -53,12 +53,9 @@ async def create_session(request: Request, manager: ManagerDep, hub: HubDep, set
     model, enable_proxy = None, False
     if body.model is not None:
         model, enable_proxy = catalog.choose(settings, _proxy_config(request), body.model.provider_id, body.model.model)
-    session = await manager.create(cwd=directory, model=model, enable_proxy=enable_proxy, origin="opencode")
-    entry = session.snapshot()
-    if body.title:
-        session.set_title(body.title)
-        entry = session.snapshot()
-    return await session_info(hub, settings, entry)
+    request = SessionRequest(cwd=directory, model=model, enable_proxy=enable_proxy, origin="opencode", title=body.title or None)
+    session = await manager.create(request)
+    return await session_info(hub, settings, session.snapshot())
 
 
 @router.get("/session")

@@ -1,0 +1,70 @@
+"""The manager's upkeep: recovering what a previous server left live, hibernating idle
+sessions, and draining turns when the server stops."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+
+from ..store import Registry
+from .errors import SessionError
+from .journal import EventJournal
+from .session import Session
+
+log = logging.getLogger(__name__)
+
+LIVE_STATUSES = ("running", "waiting_permission")
+"""Statuses of a session in a turn."""
+
+
+async def recover(registry: Registry, journal: EventJournal) -> list[str]:
+    """Hibernate the sessions a previous server left live; end a turn that was running with
+    an ``error`` event (reason ``server_restart``). The session's stream gets ``error`` and
+    ``status`` hibernated, the global one ``error`` and ``session_status`` hibernated.
+
+    Returns:
+        The recovered ids.
+    """
+    recovered = await registry.recover()
+    for record in recovered:
+        sid = record.session_id
+        if record.status in LIVE_STATUSES:
+            journal.record(sid, "error", message="the server stopped during the turn", reason="server_restart")
+        journal.record(sid, "status", status="hibernated")
+        journal.announce("session_status", sid, status="hibernated", state="hibernated")
+    if recovered:
+        log.info("recovered %d session(s) left live by the previous server; they are hibernated", len(recovered))
+    await registry.flush()
+    return [r.session_id for r in recovered]
+
+
+async def hibernate_idle(live: Iterable[Session], timeout: float, now: float) -> list[str]:
+    """Hibernate the ``live`` sessions idle (see :attr:`Session.idle`) for more than
+    ``timeout`` seconds at Unix time ``now``; returns their ids."""
+    idle = [s for s in live if s.idle and now - s.last_activity > timeout]
+    for session in idle:
+        log.info("hibernating session %s: idle for more than %g s", session.id, timeout)
+    await asyncio.gather(*(session.begin_hibernate() for session in idle), return_exceptions=True)
+    return [s.id for s in idle]
+
+
+async def drain(live: Callable[[], list[Session]], grace: float) -> None:
+    """Deny pending and new permission requests (reason ``server_shutdown``), let running
+    turns finish for up to ``grace`` seconds, then interrupt them and wait up to 10 s
+    for their ends. ``live()`` gives the sessions holding a CLI now."""
+    for session in live():
+        session.refuse_permissions("server_shutdown", "The server is shutting down")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    while any(s.busy for s in live()) and loop.time() < deadline:
+        await asyncio.sleep(0.1)
+    running = [s for s in live() if s.busy]
+    for session in running:
+        log.warning("interrupting the turn of session %s: the server is shutting down", session.id)
+        with contextlib.suppress(SessionError):
+            await session.interrupt()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(10):
+            await asyncio.gather(*(s.wait_turn_end() for s in running))
