@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,30 @@ def workdir(server: ServerProcess, request: pytest.FixtureRequest) -> Path:
     path = server.workspace / re.sub(r"\W", "_", request.node.name)
     path.mkdir()
     return path
+
+
+@pytest.fixture(autouse=True)
+def events_keep_the_contract(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every event a server publishes in this process must be one of claude_agent_protocol's
+    event models, with no field the model does not declare (an undocumented field is drift)."""
+    from claude_agent_protocol import parse_event
+    from claude_agent_server.sessions.events import EventLog
+
+    broken: list[str] = []
+    publish = EventLog.publish
+
+    def checked(self: EventLog, event: Any) -> Any:
+        wire = event.to_dict()
+        try:
+            model = parse_event(wire)
+        except ValueError as error:  # pydantic.ValidationError
+            broken.append(f"{event.type}: {error}")
+        else:
+            undeclared = set(wire) - set(type(model).model_fields)
+            if undeclared:
+                broken.append(f"{event.type}: fields the protocol does not declare: {sorted(undeclared)}")
+        return publish(self, event)
+
+    monkeypatch.setattr(EventLog, "publish", checked)
+    yield
+    assert not broken, "events outside the wire contract:\n" + "\n".join(dict.fromkeys(broken))

@@ -103,7 +103,7 @@ async def test_a_cursor_up_to_the_clocks_bound_resumes_and_later_ids_exceed_it()
     log = EventLog(None, clock)
     unstored = time.time_ns() // 1000 - 5  # e.g. a text_delta sent just before a crash
     assert unstored > log.last_id and clock.admit(unstored)
-    assert log.append("session_status").id > unstored
+    assert log.append("session_status", status="connected", state="live").id > unstored
     ahead = clock.bound() + 10**9  # 1000 s in the future: no server on this clock sent it
     assert not clock.admit(ahead) and clock.last < ahead
     clock.last = 10**17  # a registry whose newest id is ahead of the wall clock
