@@ -42,7 +42,7 @@ def listed(http: httpx.Client) -> dict[str, dict[str, Any]]:
 
 
 def cells(page: Page, session_id: str) -> list[str]:
-    return [text.strip() for text in row(page, session_id).get_by_role("cell").all_inner_texts()]
+    return [text.strip() for text in row(page, session_id).locator("td").all_inner_texts()]
 
 
 TURNS, COST = 5, 6  # columns of the sessions table
@@ -226,7 +226,7 @@ def test_a_server_restart_while_the_page_is_open(
     expect(allow).to_be_focused()
     row(page, calm).get_by_role("link", name=calm[:8]).click()
     expect(conversation(page)).to_contain_text("the cat is called Tom.")
-    expect(row(page, calm).get_by_role("cell").nth(TURNS)).to_have_text("1")
+    expect(row(page, calm).locator("td").nth(TURNS)).to_have_text("1")
 
     resumed: list[str | None] = []
     page.on("request", lambda r: resumed.append(r.headers.get("last-event-id")) if r.url.endswith("/events") else None)
@@ -243,7 +243,7 @@ def test_a_server_restart_while_the_page_is_open(
     for session_id, entry in expected.items():
         expect(row(page, session_id)).to_have_count(1)
         expect(row(page, session_id)).to_contain_text("hibernated")
-        expect(row(page, session_id).get_by_role("cell").nth(TURNS)).to_have_text(str(entry["turns"]))
+        expect(row(page, session_id).locator("td").nth(TURNS)).to_have_text(str(entry["turns"]))
     expect(pending(page).get_by_role("listitem")).to_have_count(0)
     assert any(r is not None for r in resumed)  # it resumed with Last-Event-ID
     expect(session_status(page)).to_have_text("hibernated")
@@ -258,7 +258,7 @@ def test_a_server_restart_while_the_page_is_open(
     expect(item).to_have_count(0)
     assert turn.result(timeout=120).status_code == 200
     wait_until(lambda: (workdir / "again.txt").exists(), what="again.txt")
-    expect(row(page, asking).get_by_role("cell").nth(TURNS)).to_have_text(str(listed(http)[asking]["turns"]))
+    expect(row(page, asking).locator("td").nth(TURNS)).to_have_text(str(listed(http)[asking]["turns"]))
     send(page, "what did I ask you to remember?")
     expect(conversation(page).locator(".assistant").filter(has_text="Tom")).to_have_count(2)
     expect(conversation(page).locator(".user").filter(has_text="remember that the cat is called Tom")).to_have_count(1)

@@ -74,6 +74,8 @@ class Session:
         self._starting: Literal["connecting", "waking"] | None = None
         self._stopping: tuple[str, str] | None = None
         self._turn_active = False
+        self.turn_event_id: int | None = None
+        """The id of the running turn's ``turn_started`` event; None while no turn runs."""
         self._closing = False
         self._closed = False
         self._uses = 0
@@ -241,6 +243,7 @@ class Session:
             if self.record.title is None:
                 self.record.title = " ".join(message.split())[:TITLE_LENGTH] or None
             started = self._publish("turn_started", message=message)
+            self.turn_event_id = started.id
             self._host.changed(self, False)
             try:
                 prompt: Any = message if content is None else _user_message(content)
@@ -463,6 +466,7 @@ class Session:
 
     def _end_turn(self, type: EventType, /, **data: Any) -> None:
         self._turn_active = False
+        self.turn_event_id = None
         if type == "result":
             self._process_cost, data["turn_cost_usd"] = add_result(self.record, data, self._process_cost)
             data["session_cost_usd"] = round(self.record.cost_usd, 6)
