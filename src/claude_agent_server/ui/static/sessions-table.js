@@ -7,7 +7,7 @@ import { ago, el, reconcile, setText, shortId, shortPath, statusLabel, usd } fro
 function newRow(id) {
   return el('tr', { 'data-session-id': id },
     el('td', { class: 'title' }),
-    el('td', {}, el('a', { href: `#session=${id}`, class: 'short-id', title: id }, shortId(id))),
+    el('td', { class: 'wide' }, el('a', { href: `#session=${id}`, class: 'short-id', title: id }, shortId(id))),
     el('td', { class: 'status' }, el('span', { class: 'badge' })),
     el('td', { class: 'model wide' }),
     el('td', { class: 'cwd wide' }),
