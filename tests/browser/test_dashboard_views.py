@@ -235,7 +235,7 @@ def test_a_background_tab_is_notified_and_counts_in_its_title(
     expect(row(page, session_id)).to_have_count(1)
     page.evaluate("window.__visibility = 'hidden'")  # the person looks at another tab
     turn = send_in_background(server, session_id, "run `echo bg > bg.txt`")
-    (request,) = wait_for_permissions(http, session_id)
+    wait_for_permissions(http, session_id)
     wait_until(lambda: page.evaluate("window.__notifications.length") == 1, what="a notification")
     (raised,) = page.evaluate("window.__notifications")
     assert raised["title"] == "Bash waits for your answer" and "echo bg" in raised["body"]
