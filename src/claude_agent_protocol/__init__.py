@@ -36,7 +36,7 @@ from .events import (
     parse_event,
 )
 from .requests import CreateSession, PermissionAnswer, SendMessage, SetModel, SetPermissionMode
-from .server import ErrorBody, Health, Ping, Stats
+from .server import Activity, ActivityPeriod, ErrorBody, Health, Ping, Stats
 from .sessions import (
     AvailableSession,
     AvailableSessions,
@@ -58,7 +58,7 @@ from .sessions import (
 )
 
 __all__ = [
-    "TURN_END", "AssistantMessageEvent", "AvailableSession", "AvailableSessions", "CloseReply", "CreateSession",
+    "TURN_END", "Activity", "ActivityPeriod", "AssistantMessageEvent", "AvailableSession", "AvailableSessions", "CloseReply", "CreateSession",
     "CreatedSession", "ErrorBody", "ErrorEvent", "Event", "EventBase", "EventType", "Health", "HibernateReply",
     "HistoryMessage", "InterruptReply", "ModelReply", "Origin", "PermissionAck", "PermissionAnswer",
     "PermissionModeName", "PermissionModeReply", "PermissionRequestEvent", "PermissionRequestView",

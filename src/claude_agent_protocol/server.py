@@ -49,3 +49,22 @@ class ErrorBody(WireModel):
     validation carries the list of problems instead)."""
 
     detail: str | list[dict[str, Any]]
+
+
+class ActivityPeriod(WireModel):
+    """One period of :class:`Activity`: ``start`` its first instant (UTC ISO-8601), ``turns``
+    the turns that ended in it, ``cost_usd`` what they cost (USD)."""
+
+    start: str
+    turns: int
+    cost_usd: float
+
+
+class Activity(WireModel):
+    """``GET /ui/activity``: turns and cost over time, from the registry's ``result`` events.
+    ``days``: the last 30 UTC days, oldest first, today last; ``hours``: the last 48 UTC
+    hours, the current hour last. Periods without turns are there with zeros."""
+
+    days: list[ActivityPeriod]
+    hours: list[ActivityPeriod]
+    timestamp: str

@@ -113,7 +113,9 @@ class SessionStatusView(WireModel):
     """``GET /sessions/{id}/status``: what the session does now. Asking does not wake it.
 
     ``pending_permissions`` oldest first (``pending_permission``: the oldest, or None);
-    ``last_event_id``: the newest event's id (a cursor for ``/events``).
+    ``last_event_id``: the newest event's id (a cursor for ``/events``); ``turn_event_id``:
+    the id of the running turn's ``turn_started`` event (None while no turn runs), so
+    ``/events?after=<turn_event_id - 1>`` replays the whole turn so far, then goes on live.
     """
 
     session_id: str
@@ -123,6 +125,7 @@ class SessionStatusView(WireModel):
     current_model: str | None = None
     permission_mode: str | None = None
     last_event_id: int = 0
+    turn_event_id: int | None = None
     cwd: str | None = None
 
 

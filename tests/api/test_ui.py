@@ -1,5 +1,6 @@
 """The dashboard's routes in-process: the page and its files (CSP, no inline code, text-only
-rendering in the scripts, shipped in the wheel), POST /ui/sessions and GET /stats."""
+rendering in the scripts, vendored libraries recorded, shipped in the wheel), the favicon,
+POST /ui/sessions, GET /ui/activity and GET /stats."""
 
 from __future__ import annotations
 
@@ -104,13 +105,15 @@ def test_every_file_the_page_loads_is_served_with_the_csp(http: TestClient) -> N
         assert reply.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
         if url.endswith(".js"):
             assert "javascript" in reply.headers["content-type"]
-            for module in re.findall(r"""^(?:import|export)\s[^'"]*from\s+'(\./[\w.-]+\.js)'""", reply.text, re.M):
+            for module in re.findall(r"""^(?:import|export)\s[^'"]*from\s+'(\./[\w./-]+\.js)'""", reply.text, re.M):
                 target = "/ui/static/" + module.removeprefix("./")
                 if target not in seen:
                     wanted.add(target)
+        elif url.endswith(".svg"):
+            assert reply.headers["content-type"].startswith("image/svg+xml")
         else:
             assert reply.headers["content-type"].startswith("text/css")
-    assert {f"/ui/static/{p.name}" for p in STATIC.glob("*.js")} <= seen, "a script the page never loads"
+    assert {f"/ui/static/{p.relative_to(STATIC)}" for p in STATIC.rglob("*.js")} <= seen, "a script the page never loads"
     assert http.get("/ui/static/missing.js").status_code == 404
     assert http.get("/ui/static/../routes.py", headers={"Authorization": f"Bearer {KEY}"}).status_code == 404
 
@@ -129,8 +132,25 @@ def test_static_files_ship_in_the_wheel(tmp_path: Path) -> None:
     subprocess.run([uv, "build", "--wheel", "--out-dir", str(tmp_path), str(root)], check=True, capture_output=True, timeout=300)
     (wheel,) = tmp_path.glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    expected = {f"claude_agent_server/ui/static/{p.name}" for p in STATIC.iterdir() if p.is_file()}
+    expected = {f"claude_agent_server/ui/static/{p.relative_to(STATIC)}" for p in STATIC.rglob("*") if p.is_file()}
     assert expected and expected <= names
+
+
+def test_vendored_libraries_are_recorded_with_version_and_license() -> None:
+    vendor = STATIC / "vendor"
+    record = (vendor / "README.md").read_text()
+    for library in vendor.glob("*.js"):
+        assert f"`{library.name}`" in record, library.name
+        name, version = re.fullmatch(r"([a-z-]+?)-(\d+\.\d+\.\d+)\..*", library.name).groups()  # type: ignore[union-attr]
+        assert (vendor / f"{name}-{version}.LICENSE").read_text().startswith(("Copyright", "The MIT License"))
+
+
+def test_the_page_names_its_favicon(http: TestClient) -> None:
+    page = parse(http.get("/ui").text)
+    (icon,) = [a["href"] for t, a in page.tags if t == "link" and a.get("rel") == "icon"]
+    reply = http.get(icon)  # without the key, like the page's other files
+    assert reply.status_code == 200 and reply.headers["content-type"].startswith("image/svg+xml")
+    assert reply.text.startswith("<svg")
 
 
 def test_dashboard_routes_need_the_key_but_the_page_does_not(http: TestClient) -> None:
@@ -183,3 +203,22 @@ def test_stats_shape_and_cost_today(http: TestClient, clients: FakeClients) -> N
     stats = http.get("/stats", headers=AUTH).json()
     assert stats["sessions"]["live"] == 1 and stats["cli_processes"] == 1
     assert stats["cost_today_usd"] == pytest.approx(0.0012) and stats["turns_running"] == 0
+
+
+def test_activity_counts_turns_and_cost_per_day_and_hour(http: TestClient, clients: FakeClients) -> None:
+    assert http.get("/ui/activity").status_code == 401
+    empty = http.get("/ui/activity", headers=AUTH).json()
+    assert len(empty["days"]) == 30 and len(empty["hours"]) == 48
+    assert all(p["turns"] == 0 and p["cost_usd"] == 0 for p in empty["days"] + empty["hours"])
+    today, this_hour = empty["days"][-1]["start"], empty["hours"][-1]["start"]
+    assert today.endswith("T00:00:00+00:00") and this_hour.endswith(":00:00+00:00") and this_hour.startswith(today[:10])
+    assert [p["start"] for p in empty["days"]] == sorted(p["start"] for p in empty["days"])
+
+    session_id = http.post("/sessions", json={}, headers=AUTH).json()["session_id"]
+    for _ in range(2):
+        clients.enqueue(*text("hi"), result("hi"))
+        assert http.post(f"/sessions/{session_id}/messages", json={"message": "hello"}, headers=AUTH).status_code == 200
+    activity = http.get("/ui/activity", headers=AUTH).json()
+    spent = http.get("/stats", headers=AUTH).json()["cost_today_usd"]  # the fake's cost is cumulative per process
+    assert activity["days"][-1]["turns"] == 2 and activity["days"][-1]["cost_usd"] == pytest.approx(spent) and spent > 0
+    assert activity["hours"][-1]["turns"] == 2 and sum(p["turns"] for p in activity["days"]) == 2

@@ -22,7 +22,13 @@ def pending(page: Page) -> Locator:
 
 
 def rows(page: Page) -> Locator:
-    return page.get_by_role("table").locator("tbody").get_by_role("row")
+    """The sessions table's rows, also while a session's view hides the list (their text
+    is what the tests read; clicking one needs the list shown)."""
+    return page.locator("#sessions tbody tr")
+
+
+def cell(page: Page, session_id: str, index: int) -> Locator:
+    return row(page, session_id).locator("td").nth(index)
 
 
 def row(page: Page, session_id: str) -> Locator:
@@ -45,6 +51,16 @@ def send(page: Page, text: str) -> None:
 def open_from_table(page: Page, session_id: str) -> None:
     row(page, session_id).get_by_role("link", name=session_id[:8]).click()
     expect(heading(page, session_id)).to_be_visible()
+
+
+def back_to_list(page: Page) -> None:
+    page.get_by_role("link", name="All sessions").click()
+    expect(page.get_by_role("table")).to_be_visible()
+
+
+def inline_permission(page: Page, text: str) -> Locator:
+    """The permission request inside the open session's card of the tool call showing ``text``."""
+    return conversation(page).locator(".tool-use").filter(has_text=text).get_by_role("group", name="Permission request")
 
 
 def idle(page: Page) -> None:

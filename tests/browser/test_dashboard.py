@@ -13,7 +13,10 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser.pages import Shot, conversation, idle, open_from_table, pending, rest_session, row, send, session_status
+from browser.pages import (
+    Shot, back_to_list, conversation, idle, inline_permission, open_from_table, pending, rest_session, row, send,
+    session_status,
+)
 from e2e_support import answer, send_in_background, status, wait_for_permissions, wait_until
 from servers import ServerProcess
 
@@ -97,28 +100,31 @@ def test_allow_runs_the_command_and_deny_does_not(
     expect(page.get_by_role("heading", name=re.compile(f"^Session {session_id[:8]}"))).to_be_visible()
 
     send(page, "run `echo hi > allowed.txt`")
-    item = pending(page).get_by_role("listitem").filter(has_text="Bash")
-    expect(item).to_contain_text("echo hi > allowed.txt")
+    card = conversation(page).locator(".tool-use").filter(has_text="echo hi > allowed.txt")
+    item = inline_permission(page, "echo hi > allowed.txt")
+    expect(item).to_contain_text("Permission needed")
     expect(row(page, session_id)).to_contain_text("waiting for permission")
+    expect(page.get_by_text("echo hi > allowed.txt", exact=True).filter(visible=True)).to_have_count(1)  # once, in its card
+    expect(page.get_by_role("button", name="Allow", exact=True)).to_have_count(1)
     stats = http.get("/stats").json()
     assert stats["pending_permissions"] == 1 and stats["turns_running"] == 1 and stats["cli_memory_bytes"] > 0
-    expect(page.get_by_label("Server stats").locator(".stat").filter(has_text="Pending permissions")).to_contain_text("1")
+    expect(page).to_have_title(re.compile(r"^\(1\) waiting"))
     shot(page, "pending")
     item.get_by_role("button", name="Allow", exact=True).click()
-    expect(item).to_have_count(0)
+    expect(item).to_contain_text("Allowed")
     wait_until(lambda: (workdir / "allowed.txt").exists(), what="allowed.txt")
     assert (workdir / "allowed.txt").read_text() == "hi\n"
-    expect(conversation(page)).to_contain_text("Allowed")
     idle(page)
+    expect(card.locator("details.output summary")).to_have_text(re.compile(r"^Output \(\d+ lines?\)$"))  # the result, in the card
+    expect(page).not_to_have_title(re.compile("waiting"))
 
     send(page, "run `echo no > denied.txt`")
-    inline = conversation(page).get_by_role("listitem").filter(has_text="echo no > denied.txt").filter(
-        has=page.get_by_role("button", name="Deny", exact=True)
-    )
+    inline = inline_permission(page, "echo no > denied.txt")
     inline.get_by_role("button", name="Deny", exact=True).click()
-    expect(conversation(page)).to_contain_text("Denied")
+    expect(inline).to_contain_text("Denied")
     expect(conversation(page)).to_contain_text("did not run")
     idle(page)
+    back_to_list(page)
     expect(pending(page).get_by_role("listitem")).to_have_count(0)
     assert not (workdir / "denied.txt").exists()
     shot(page, "denied")
@@ -160,14 +166,24 @@ def test_agent_html_is_shown_as_text_and_runs_nothing(
         send(page, f"say {payload}")
         expect(conversation(page).locator(".assistant").filter(has_text=payload)).to_have_count(1)
         idle(page)
+    # Markdown links with unsafe schemes stay text; a safe one opens in a new tab without an opener
+    send(page, "say [x](javascript:alert(5)) [y](<javascript:alert(6)>) [z](data:text/html,hi) <a href=javascript:alert(7)>w</a> [ok](https://example.com/)")
+    reply = conversation(page).locator(".assistant").filter(has_text="ok")
+    expect(reply.get_by_role("link")).to_have_count(1)
+    link = reply.get_by_role("link", name="ok")
+    assert link.get_attribute("href") == "https://example.com/" and link.get_attribute("target") == "_blank"
+    assert "noopener" in (link.get_attribute("rel") or "")
+    expect(reply).to_contain_text("<a href=javascript:alert(7)>w</a>")
+    assert page.locator("a[href^='javascript:' i], a[href^='data:' i]").count() == 0
+    idle(page)
     send(page, 'run `echo "<img src=y onerror=alert(3)>" > page.html`')  # HTML in a tool's input
-    item = pending(page).get_by_role("listitem").filter(has_text="<img src=y onerror=alert(3)>")
+    item = inline_permission(page, "<img src=y onerror=alert(3)>")
     expect(item).to_have_count(1)
     shot(page, "html-as-text")
     item.get_by_role("button", name="Deny", exact=True).click()
     idle(page)
 
-    expect(row(page, session_id).get_by_role("cell").first).to_have_text(f"say {payloads[0]}")
+    expect(row(page, session_id).locator("td").first).to_have_text(f"say {payloads[0]}")
     assert page.locator("img").count() == 0
     assert page.locator("body script").count() == 0
     assert page.evaluate("window.pwned") is None

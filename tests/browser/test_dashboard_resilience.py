@@ -15,7 +15,10 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser.pages import Shot, conversation, heading, pending, rest_session, row, send, session_status
+from browser.pages import (
+    Shot, back_to_list, conversation, heading, inline_permission, open_from_table, pending, rest_session, row, send,
+    session_status,
+)
 from e2e_support import answer, send_in_background, status, wait_for_permissions, wait_until
 from servers import ServerProcess, running_server
 
@@ -42,7 +45,7 @@ def listed(http: httpx.Client) -> dict[str, dict[str, Any]]:
 
 
 def cells(page: Page, session_id: str) -> list[str]:
-    return [text.strip() for text in row(page, session_id).get_by_role("cell").all_inner_texts()]
+    return [text.strip() for text in row(page, session_id).locator("td").all_inner_texts()]
 
 
 TURNS, COST = 5, 6  # columns of the sessions table
@@ -69,8 +72,8 @@ def test_a_reload_while_a_permission_waits_shows_it_and_answers_it(
 
     # 400 lines of tool output: collapsed, and the page does not grow sideways
     row(page, session_id).get_by_role("link", name=session_id[:8]).click()
-    result = conversation(page).locator("details").filter(has_text="Tool result (")
-    expect(result.locator("summary")).to_have_text(re.compile(r"Tool result \(40\d lines\)"))
+    result = conversation(page).locator(".tool-use").filter(has_text="seq 1 400").locator("details.output")  # in its card
+    expect(result.locator("summary")).to_have_text(re.compile(r"Output \(40\d lines\)"))
     assert result.get_attribute("open") is None
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     shot(page, "long-output-collapsed")
@@ -78,11 +81,14 @@ def test_a_reload_while_a_permission_waits_shows_it_and_answers_it(
     # answered elsewhere after a reload: it disappears too
     turn = send_in_background(server, session_id, "run `echo no > no.txt`")
     (request,) = wait_for_permissions(http, session_id)
-    page.reload()
-    item = pending(page).get_by_role("listitem").filter(has_text="echo no > no.txt")
+    page.reload()  # in the session's view: the request shows once, inside its tool call's card
+    item = inline_permission(page, "echo no > no.txt")
     expect(item).to_have_count(1)
+    expect(item.get_by_role("button", name="Allow", exact=True)).to_be_visible()
+    expect(conversation(page).locator(".user").filter(has_text="echo no > no.txt")).to_have_count(1)  # the turn once
     assert answer(http, session_id, request["request_id"], False).status_code == 200
-    expect(item).to_have_count(0)
+    expect(item).to_contain_text("Denied")
+    expect(item.get_by_role("button")).to_have_count(0)
     assert turn.result(timeout=120).status_code == 200
     assert not (workdir / "no.txt").exists()
     assert watched.errors == []
@@ -226,7 +232,7 @@ def test_a_server_restart_while_the_page_is_open(
     expect(allow).to_be_focused()
     row(page, calm).get_by_role("link", name=calm[:8]).click()
     expect(conversation(page)).to_contain_text("the cat is called Tom.")
-    expect(row(page, calm).get_by_role("cell").nth(TURNS)).to_have_text("1")
+    expect(row(page, calm).locator("td").nth(TURNS)).to_have_text("1")
 
     resumed: list[str | None] = []
     page.on("request", lambda r: resumed.append(r.headers.get("last-event-id")) if r.url.endswith("/events") else None)
@@ -243,22 +249,26 @@ def test_a_server_restart_while_the_page_is_open(
     for session_id, entry in expected.items():
         expect(row(page, session_id)).to_have_count(1)
         expect(row(page, session_id)).to_contain_text("hibernated")
-        expect(row(page, session_id).get_by_role("cell").nth(TURNS)).to_have_text(str(entry["turns"]))
+        expect(row(page, session_id).locator("td").nth(TURNS)).to_have_text(str(entry["turns"]))
     expect(pending(page).get_by_role("listitem")).to_have_count(0)
     assert any(r is not None for r in resumed)  # it resumed with Last-Event-ID
     expect(session_status(page)).to_have_text("hibernated")
     expect(page.get_by_role("alert").filter(has_text="reconnecting")).to_have_count(0)
     shot(page, "reconnected")
 
-    # the stream goes on after the restart: a new request shows once and is answered
+    # the stream goes on after the restart: a new request of another session counts in the
+    # tab's title, shows once in the list's panel and is answered there
     turn = send_in_background(server, asking, "run `echo again > again.txt`")
+    expect(page).to_have_title(re.compile(r"^\(1\) waiting"))
+    back_to_list(page)
     item = pending(page).get_by_role("listitem").filter(has_text="again.txt")
     expect(item).to_have_count(1)
     item.get_by_role("button", name="Allow", exact=True).click()
     expect(item).to_have_count(0)
     assert turn.result(timeout=120).status_code == 200
     wait_until(lambda: (workdir / "again.txt").exists(), what="again.txt")
-    expect(row(page, asking).get_by_role("cell").nth(TURNS)).to_have_text(str(listed(http)[asking]["turns"]))
+    expect(row(page, asking).locator("td").nth(TURNS)).to_have_text(str(listed(http)[asking]["turns"]))
+    open_from_table(page, calm)
     send(page, "what did I ask you to remember?")
     expect(conversation(page).locator(".assistant").filter(has_text="Tom")).to_have_count(2)
     expect(conversation(page).locator(".user").filter(has_text="remember that the cat is called Tom")).to_have_count(1)

@@ -60,3 +60,25 @@ async def test_cost_since_sums_turn_costs_of_result_events(registry: SqlRegistry
     plus_two = timezone(timedelta(hours=2))
     assert await registry.cost_since(datetime(2026, 11, 22, 2, 0, 1, tzinfo=plus_two)) == 0.5  # 00:00:01 UTC
     assert await registry.cost_since(day + timedelta(days=1)) == 0.0
+
+
+async def test_activity_groups_turns_and_cost_by_day_and_hour(registry: SqlRegistry) -> None:
+    day = datetime(2026, 11, 22, tzinfo=UTC)
+
+    def result(n: int, at: datetime, cost: float | None, kind: str = "result") -> EventRecord:
+        data = {} if cost is None else {"turn_cost_usd": cost}
+        return EventRecord(1_800_000_000_000_100 + n, A, kind, data, at.isoformat())
+
+    for event in (
+        result(1, day - timedelta(seconds=1), 5.0),  # the day before
+        result(2, day, 0.25),
+        result(3, day + timedelta(minutes=59), 0.5),
+        result(4, day + timedelta(hours=3), None),  # a turn without a recorded cost
+        result(5, day + timedelta(hours=5), 7.0, kind="message"),  # not a turn
+    ):
+        registry.append(event)
+    await registry.flush()
+    assert await registry.activity(day, 10) == [("2026-11-22", 3, 0.75)]
+    assert await registry.activity(day - timedelta(days=1), 10) == [("2026-11-21", 1, 5.0), ("2026-11-22", 3, 0.75)]
+    assert await registry.activity(day, 13) == [("2026-11-22T00", 2, 0.75), ("2026-11-22T03", 1, 0.0)]
+    assert await registry.activity(day + timedelta(days=1), 13) == []

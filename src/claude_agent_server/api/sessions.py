@@ -23,6 +23,7 @@ def status_view(session: Session) -> dict[str, Any]:
         "current_model": session.model,
         "permission_mode": session.permission_mode,
         "last_event_id": session.events.last_id,
+        "turn_event_id": session.turn_event_id,
         "cwd": session.cwd,
     }
 

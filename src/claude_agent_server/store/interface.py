@@ -83,6 +83,10 @@ class Registry(Protocol):
     async def cost_since(self, since: datetime) -> float:
         """USD spent on turns whose ``result`` event was persisted at or after ``since``."""
 
+    async def activity(self, since: datetime, width: int) -> list[tuple[str, int, float]]:
+        """``(period, turns, USD)`` of the turns ended since ``since``, by the first ``width``
+        characters of their UTC ISO-8601 end time (10: day, 13: hour), oldest first."""
+
     async def last_event_id(self) -> int:
         """The greatest persisted event id (0 when there is none)."""
 

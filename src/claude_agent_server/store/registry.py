@@ -288,6 +288,21 @@ class SqlRegistry:
         async with self._connect() as conn:
             return float(await conn.scalar(query) or 0.0)
 
+    async def activity(self, since: datetime, width: int) -> list[tuple[str, int, float]]:
+        """Turns that ended at or after ``since``, grouped by the first ``width`` characters of
+        their ``result`` event's UTC ISO-8601 time (10: per day, 13: per hour): ``(prefix,
+        turns, USD)`` rows, oldest first, only the periods that had turns."""
+        period = func.substr(events.c.created_at, 1, width)
+        cost = func.coalesce(func.sum(events.c.data["turn_cost_usd"].as_float()), 0.0)
+        query = (
+            select(period, func.count(), cost)
+            .where(events.c.type == "result", events.c.server.is_(False), events.c.created_at >= since.astimezone(UTC).isoformat())
+            .group_by(period)
+            .order_by(period)
+        )
+        async with self._connect() as conn:
+            return [(str(p), int(n), float(c or 0.0)) for p, n, c in await conn.execute(query)]
+
     async def last_event_id(self) -> int:
         """The greatest persisted event id (0 when there is none)."""
         async with self._connect() as conn:

@@ -1,5 +1,6 @@
-"""The dashboard's routes: the page, the redirect to it, its static files, and the one
-API route of its own, ``POST /ui/sessions`` (a session created with origin ``dashboard``)."""
+"""The dashboard's routes: the page, the redirect to it, its static files (the favicon among them), and
+its API routes: ``POST /ui/sessions`` (a session created with origin ``dashboard``) and
+``GET /ui/activity`` (turns and cost over time, for its charts)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from fastapi import APIRouter, Depends, FastAPI, status
 from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import Field
 
+from claude_agent_protocol import Activity, ErrorBody
+
 from ..api.auth import require_api_key
 from ..api.deps import ManagerDep, remember_self_url
 from ..api.schemas import Argument, Name, PermissionModeName, StrictBody
 from ..api.sessions import created
 from ..sessions import SessionRequest
+from .activity import activity
 from .security import SecureStaticFiles, secure
 
 PACKAGE = "claude_agent_server.ui"
@@ -57,9 +61,17 @@ async def create_session(body: DashboardSession, manager: ManagerDep) -> dict[st
     return created(session)
 
 
+@api.get("/activity", responses={503: {"model": ErrorBody}})
+async def get_activity(manager: ManagerDep) -> Activity:
+    """Turns and cost per UTC day (the last 30) and per UTC hour (the last 48), every period
+    listed (zeros included); 503 with ``Retry-After`` while the registry's database is unavailable."""
+    return await activity(manager.registry)
+
+
 def install(app: FastAPI) -> None:
     """Serve the dashboard on ``app``: ``GET /`` → ``/ui``, the page, ``/ui/static/*``
-    (no auth: nothing secret) and ``POST /ui/sessions`` (behind the server's API key)."""
+    (no auth: nothing secret), ``POST /ui/sessions`` and ``GET /ui/activity`` (behind the
+    server's API key)."""
     app.include_router(pages)
     app.include_router(api, dependencies=[Depends(require_api_key), Depends(remember_self_url)])
     app.mount("/ui/static", SecureStaticFiles(packages=[(PACKAGE, STATIC)]), name="ui-static")

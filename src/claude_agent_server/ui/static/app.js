@@ -1,7 +1,11 @@
-// The dashboard: sign-in, then the stats strip, the pending permissions, the sessions
-// table (live from GET /events), the New session form and a session's view.
+// The dashboard: sign-in, then two views: the list (the pending permissions, the stats
+// strip, the sessions table live from GET /events, the New session form, the activity
+// charts) and a session's own view (#session=<id>; back returns to the list as it was).
 
 import { $, ago, setText, waited } from './dom.js';
+import { Activity } from './activity.js';
+import { Notifier } from './notify.js';
+import { installShortcuts } from './shortcuts.js';
 import { Api, forgetKey, storeKey, storedKey } from './api.js';
 import { Store } from './store.js';
 import { renderPending } from './permissions.js';
@@ -11,6 +15,7 @@ import { SessionView } from './session-view.js';
 
 const INVALID_KEY = 'Invalid API key';
 const STATS_EVERY = 5000;
+const ACTIVITY_EVERY = 60_000;
 const TABLE_LIMIT = 1000;  // the most GET /sessions gives at once: the table shows the newest this many
 const RELOAD_STALE = 1000;
 const SESSION_HASH = /^#session=([0-9a-fA-F-]{36})$/;
@@ -24,6 +29,10 @@ class Dashboard {
     this.statsQueued = null;
     this.reloading = false;
     this.reloadAgain = false;
+    this.listScroll = 0;  // the list's scroll position while a session is open
+    this.activity = new Activity(this.api);
+    this.activityQueued = null;
+    this.notifier = new Notifier(this.store);
     this.view = new SessionView($('#session-view'), this.api, this.store, {
       onUnauthorized: () => this.signOut(INVALID_KEY),
       onClosed: () => { window.location.hash = ''; },
@@ -38,7 +47,8 @@ class Dashboard {
     $('#new-session').addEventListener('submit', (event) => { event.preventDefault(); this.create(); });
     onRowClick($('#sessions tbody'), (id) => { window.location.hash = `session=${id}`; });
     window.addEventListener('hashchange', () => this.route());
-    this.store.addEventListener('change', () => { this.render(); this.queueStats(); });
+    this.store.addEventListener('change', () => { this.render(); this.queueStats(); this.notifier.update(); });
+    installShortcuts({ inSession: () => !$('#session-view').hidden, back: () => { window.location.hash = ''; } });
   }
 
   async boot() {
@@ -92,6 +102,8 @@ class Dashboard {
     this.refreshStats();
     this.timers.push(setInterval(() => this.refreshStats(), STATS_EVERY));
     this.timers.push(setInterval(() => this.tick(), 1000));
+    this.refreshActivity();
+    this.timers.push(setInterval(() => this.refreshActivity(), ACTIVITY_EVERY));
     this.route();
   }
 
@@ -103,6 +115,8 @@ class Dashboard {
     this.timers = [];
     clearTimeout(this.statsQueued);  // else it would ask without a key and report "Invalid API key"
     this.statsQueued = null;
+    clearTimeout(this.activityQueued);
+    this.activityQueued = null;
   }
 
   // The global stream: each connection starts with a snapshot, on which the state is
@@ -121,7 +135,10 @@ class Dashboard {
           this.events.resumeFrom(event.last_event_id);
           this.store.since(event.last_event_id);
           this.reload();
-        } else if (!this.store.apply(event)) this.reload();
+        } else {
+          if (!this.store.apply(event)) this.reload();
+          if (event?.type === 'result') this.queueActivity();
+        }
         return false;
       },
       onState: (state, seconds) => setText(connection,
@@ -189,6 +206,16 @@ class Dashboard {
     this.statsQueued = setTimeout(() => { this.statsQueued = null; this.refreshStats(); }, 500);
   }
 
+  queueActivity() {
+    if (this.activityQueued) return;
+    this.activityQueued = setTimeout(() => { this.activityQueued = null; this.refreshActivity(); }, 1000);
+  }
+
+  async refreshActivity() {
+    const error = await this.activity.refresh();
+    if (error?.status === 401) this.signOut(INVALID_KEY);
+  }
+
   async refreshStats() {
     try {
       renderStats($('#stats-list'), await this.api.get('/stats'));
@@ -220,11 +247,25 @@ class Dashboard {
     }
   }
 
+  // The view the URL names: a session's (the list hidden, its scroll position kept) or the list.
   route() {
     if ($('#dashboard').hidden) return;
     const match = SESSION_HASH.exec(window.location.hash);
-    if (match) this.view.open(match[1].toLowerCase());
-    else this.view.close();
+    const list = $('#list-view');
+    if (match) {
+      if (!list.hidden) this.listScroll = window.scrollY;
+      list.hidden = true;
+      this.view.open(match[1].toLowerCase());
+    } else {
+      const wasOpen = list.hidden;
+      this.view.close();
+      list.hidden = false;
+      if (wasOpen) {
+        window.scrollTo(0, this.listScroll);
+        this.activity.cost.resize();  // drawn while hidden: measure again
+        this.activity.turns.resize();
+      }
+    }
   }
 }
 

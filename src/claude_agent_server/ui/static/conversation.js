@@ -1,9 +1,10 @@
 // A session's conversation as DOM nodes: the transcript's messages (GET .../history) and
-// the live events (text as it streams, tool calls with their input, tool results
-// collapsed, thinking dimmed, permission requests with their buttons, the turn's end).
-// Everything from the agent goes in as text.
+// the live events (text as it streams, Markdown rendered to nodes; each tool call as one
+// card by tool, holding its result collapsed and its permission request with the
+// buttons; thinking dimmed; the turn's end). Nothing from the agent is parsed as HTML.
 
 import { el, usd } from './dom.js';
+import { markdown } from './markdown.js';
 import { permissionItem } from './permissions.js';
 import { toolPreview } from './preview.js';
 
@@ -20,13 +21,30 @@ export class Conversation {
     this.list = list;
     this.answer = answer;
     this.streaming = null;  // the text block being streamed (text_delta), replaced by the assistant_message
-    this.permissions = new Map();  // request_id -> its list item
+    this.streamed = '';  // its text so far
+    this.redraw = 0;  // a queued re-render of the streamed Markdown (animation frame)
+    this.permissions = new Map();  // request_id -> its item
+    this.cards = new Map();  // tool_use_id -> the tool call's card
   }
 
   clear() {
     this.list.replaceChildren();
-    this.streaming = null;
+    this.endStreaming(true);
     this.permissions.clear();
+    this.cards.clear();
+  }
+
+  // Remove the last prompt `message` and everything after it (the running turn as the
+  // transcript had it, when its events are about to be replayed).
+  trimFrom(message) {
+    const prompts = [...this.list.querySelectorAll(':scope > li.user')].reverse();
+    const start = prompts.find((item) => item.querySelector('.text')?.textContent === message);
+    if (!start) return;
+    while (start.nextSibling) start.nextSibling.remove();
+    start.remove();
+    for (const map of [this.cards, this.permissions]) {
+      for (const [key, node] of map) if (!node.isConnected) map.delete(key);
+    }
   }
 
   add(node) {
@@ -41,29 +59,47 @@ export class Conversation {
   }
 
   text(text) {
-    this.add(el('li', { class: 'assistant' }, el('span', { class: 'who' }, 'Agent'), el('div', { class: 'text' }, text)));
+    this.add(el('li', { class: 'assistant' }, el('span', { class: 'who' }, 'Agent'), markdown(text)));
   }
 
   thinking(text) {
     this.add(el('li', { class: 'thinking' }, el('span', { class: 'who' }, 'Thinking'), el('div', { class: 'text' }, text)));
   }
 
-  toolUse(name, input) {
+  // A tool call as a card: what it is about (the command, the path, a diff), its input
+  // collapsed; its result and its permission request go inside it when they come.
+  toolUse(name, input, id) {
     const preview = toolPreview(name, input);
-    this.add(el('li', { class: 'tool-use' },
-      el('span', { class: 'who' }, `Tool: ${name ?? 'unknown'}`),
-      preview.subject ? el('code', { class: 'subject' }, preview.subject) : null,
-      preview.body ? el('pre', { class: 'preview' }, preview.body) : null,
-      el('details', {}, el('summary', {}, 'Input'), el('pre', {}, JSON.stringify(input ?? {}, null, 2)))));
+    const card = el('li', { class: `tool-use tool-${String(name ?? 'unknown').replace(/\W+/g, '-')}` },
+      el('span', { class: 'who' }, name ?? 'tool'),
+      preview.subject ? el('code', { class: `subject ${preview.kind}` }, preview.subject) : null,
+      preview.body && preview.kind === 'command' ? el('p', { class: 'muted description' }, preview.body) : null,
+      preview.body && preview.kind !== 'command' ? el('pre', { class: `preview ${preview.kind}` }, preview.body) : null,
+      preview.kind === 'json' ? null
+        : el('details', { class: 'input' }, el('summary', {}, 'Input'), el('pre', {}, JSON.stringify(input ?? {}, null, 2))));
+    if (id) {
+      card.dataset.toolUseId = id;
+      this.cards.set(id, card);
+      const waiting = [...this.permissions.values()].find((item) => item.dataset.toolUseId === id);
+      if (waiting) {  // the request came before the call's message: it moves into the card
+        const moved = this.permissionNode(waiting.request, 'div');
+        this.permissions.set(waiting.request.request_id, moved);
+        waiting.remove();
+        card.append(moved);
+      }
+    }
+    this.add(card);
   }
 
-  toolResult(content, isError) {
+  toolResult(content, isError, id) {
     const text = resultText(content);
-    const lines = text.split('\n').length;
-    this.add(el('li', { class: isError ? 'tool-result error' : 'tool-result' },
-      el('details', {},
-        el('summary', {}, `${isError ? 'Tool error' : 'Tool result'} (${lines} line${lines === 1 ? '' : 's'})`),
-        el('pre', {}, text))));
+    const lines = text === '' ? 0 : text.split('\n').length;
+    const output = el('details', { class: isError ? 'output error' : 'output' },
+      el('summary', {}, `${isError ? 'Error' : 'Output'} (${lines} line${lines === 1 ? '' : 's'})`),
+      el('pre', {}, text));
+    const card = id ? this.cards.get(id) : null;
+    if (card) card.append(output);
+    else this.add(el('li', { class: isError ? 'tool-result error' : 'tool-result' }, output));
   }
 
   note(text, kind = 'note') {
@@ -82,10 +118,10 @@ export class Conversation {
         this.thinking(block.thinking ?? block.content ?? '');
         break;
       case 'tool_use':
-        this.toolUse(block.name ?? block.tool_name, block.input ?? block.tool_input);
+        this.toolUse(block.name ?? block.tool_name, block.input ?? block.tool_input, block.id ?? block.tool_use_id);
         break;
       case 'tool_result':
-        this.toolResult(block.content, block.is_error);
+        this.toolResult(block.content, block.is_error, block.tool_use_id);
         break;
       default:
     }
@@ -114,9 +150,10 @@ export class Conversation {
         if (event.parent_tool_use_id) break;
         if (!this.streaming) {
           this.streaming = this.add(el('li', { class: 'assistant streaming' },
-            el('span', { class: 'who' }, 'Agent'), el('div', { class: 'text' })));
+            el('span', { class: 'who' }, 'Agent'), markdown('')));
         }
-        this.streaming.lastChild.append(document.createTextNode(event.text ?? ''));
+        this.streamed += event.text ?? '';
+        this.redraw ||= requestAnimationFrame(() => this.drawStreamed());
         break;
       case 'assistant_message':
         this.endStreaming(true);
@@ -124,7 +161,7 @@ export class Conversation {
         if (event.error) this.note(`Model error: ${event.error}`, 'error');
         break;
       case 'tool_result':
-        this.toolResult(event.content, event.is_error);
+        this.toolResult(event.content, event.is_error, event.tool_use_id);
         break;
       case 'permission_request':
         this.permission(event);
@@ -157,15 +194,43 @@ export class Conversation {
   endStreaming(replaced = false) {
     if (this.streaming) {
       if (replaced) this.streaming.remove();
-      else this.streaming.classList.remove('streaming');
+      else {
+        this.drawStreamed();
+        this.streaming.classList.remove('streaming');
+      }
       this.streaming = null;
     }
+    cancelAnimationFrame(this.redraw);
+    this.redraw = 0;
+    this.streamed = '';
   }
 
+  // The streamed text as Markdown, at most once a frame.
+  drawStreamed() {
+    this.redraw = 0;
+    if (!this.streaming) return;
+    this.streaming.lastChild.replaceWith(markdown(this.streamed));
+    this.streaming.scrollIntoView?.({ block: 'nearest' });
+  }
+
+  // A permission request, once: inside its tool call's card (whose preview it does not
+  // repeat), or as an item of its own until that card comes.
   permission(request) {
     if (!request?.request_id || this.permissions.has(request.request_id)) return;
-    const item = permissionItem(request, { answer: this.answer, showSession: false });
-    this.permissions.set(request.request_id, this.add(item));
+    const card = request.tool_use_id ? this.cards.get(request.tool_use_id) : null;
+    const item = this.permissionNode(request, card ? 'div' : 'li');
+    this.permissions.set(request.request_id, item);
+    if (card) {
+      card.append(item);
+      card.scrollIntoView?.({ block: 'nearest' });
+    } else this.add(item);
+  }
+
+  permissionNode(request, tag) {
+    const item = permissionItem(request, { answer: this.answer, showSession: false, inCard: tag === 'div', tag });
+    item.request = request;
+    if (request.tool_use_id) item.dataset.toolUseId = request.tool_use_id;
+    return item;
   }
 
   resolved(event) {

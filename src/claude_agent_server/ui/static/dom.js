@@ -62,7 +62,15 @@ export function waited(iso, now = Date.now()) {
   return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
 
-export const usd = (value) => `$${Number(value || 0).toFixed(4)}`;
+// Dollars with sensible precision: $0.00, $0.0012, $0.12, $1.23, $1,234.50.
+export function usd(value) {
+  const v = Number(value) || 0;
+  const size = Math.abs(v);
+  if (size === 0) return '$0.00';
+  if (size < 0.0001) return '<$0.0001';
+  if (size < 0.1) return `$${Number(v.toPrecision(2))}`;  // two significant digits: $0.0012
+  return `$${v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
 
 export function bytes(value) {
   if (value === null || value === undefined) return 'n/a';

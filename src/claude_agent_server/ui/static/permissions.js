@@ -5,7 +5,8 @@ import { el, reconcile, shortId, waited } from './dom.js';
 import { suggestionLines, toolPreview } from './preview.js';
 
 // answer(request, allowed, applySuggestions) -> Promise; rejects with an HttpError.
-export function permissionItem(request, { sessionTitle = null, answer, showSession = true }) {
+// inCard: shown inside its tool call's card, which already shows the command or the diff.
+export function permissionItem(request, { sessionTitle = null, answer, showSession = true, inCard = false, tag = 'li' }) {
   const preview = toolPreview(request.tool_name, request.tool_input);
   const rules = suggestionLines(request.suggestions);
   const error = el('p', { class: 'error', role: 'alert' });
@@ -32,13 +33,13 @@ export function permissionItem(request, { sessionTitle = null, answer, showSessi
     ? el('span', { class: 'where' }, ' in ',
       el('a', { href: `#session=${request.session_id}` }, sessionTitle ? `${sessionTitle} (${shortId(request.session_id)})` : shortId(request.session_id)))
     : null;
-  return el('li', { class: 'permission', 'data-request-id': request.request_id },
+  return el(tag, { class: 'permission', 'data-request-id': request.request_id, role: tag === 'li' ? null : 'group', 'aria-label': `Permission request: ${request.tool_name || 'tool'}` },
     el('div', { class: 'permission-head' },
-      el('strong', { class: 'tool' }, request.tool_name || 'tool'),
+      el('strong', { class: 'tool' }, inCard ? 'Permission needed' : request.tool_name || 'tool'),
       where,
       el('span', { class: 'muted' }, ' · waiting '), waitedText),
-    preview.subject ? el('code', { class: `subject ${preview.kind}` }, preview.subject) : null,
-    preview.body ? el('pre', { class: `preview ${preview.kind}` }, preview.body) : null,
+    !inCard && preview.subject ? el('code', { class: `subject ${preview.kind}` }, preview.subject) : null,
+    !inCard && preview.body ? el('pre', { class: `preview ${preview.kind}` }, preview.body) : null,
     request.decision_reason ? el('p', { class: 'muted' }, request.decision_reason) : null,
     rules.length ? el('p', { class: 'muted rules' }, `Always allow adds: ${rules.join('; ')}`) : null,
     el('div', { class: 'actions' }, buttons),

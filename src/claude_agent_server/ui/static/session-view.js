@@ -15,6 +15,7 @@ export class SessionView {
     this.onClosed = onClosed;
     this.id = null;
     this.stream = null;
+    this.turnEventId = null;  // the running turn's first event when the view opened
     this.conversation = new Conversation($('#conversation', root), (request, allowed, always) =>
       api.respond(request.session_id, request.request_id, allowed, always));
     this.title = $('#view-title', root);
@@ -104,12 +105,26 @@ export class SessionView {
     this.load(id);
   }
 
-  // Open the stream first and hold its events until the history is shown, so no event
-  // falls between the two.
+  // The status says where the session's events stand, and where the running turn began:
+  // the stream starts there (every event after it is replayed, then live ones follow) and
+  // holds its events until the history is shown; the turn's part of the history is then
+  // replaced by its replay, so a page opened mid-turn shows the whole turn, nothing twice.
   async load(id) {
+    let cursor = null;
+    this.turnEventId = null;
+    try {
+      const now = await this.api.get(this.path('status'));
+      this.turnEventId = now.turn_event_id ?? null;
+      cursor = this.turnEventId !== null ? this.turnEventId - 1 : now.last_event_id;
+    } catch (error) {
+      if (error.status === 401) return this.onUnauthorized();
+      // else: the stream says what is wrong (404 closed, ...)
+    }
+    if (this.id !== id) return undefined;
     const held = [];
     let ready = false;
     const stream = this.api.stream(this.api.session(id) + '/events', {
+      lastEventId: cursor,
       onMessage: (message) => {
         let event;
         try {
@@ -138,11 +153,12 @@ export class SessionView {
       if (error.status === 401) this.onUnauthorized();
       // 404: no transcript yet (a session without messages)
     }
-    if (this.id !== id) return;
+    if (this.id !== id) return undefined;
     ready = true;
     for (const event of held) {
       if (this.event(event)) { stream.stop(); break; }
     }
+    return undefined;
   }
 
   // Returns true when the stream is over (the session was closed).
@@ -161,6 +177,10 @@ export class SessionView {
       return false;
     }
     if (event.type === 'permission_request') event.session_id = event.session_id || this.id;
+    if (event.type === 'turn_started' && this.turnEventId !== null && Number(event.id) === this.turnEventId) {
+      this.conversation.trimFrom(event.message);  // the history's copy of the turn: its replay follows
+      this.turnEventId = null;
+    }
     this.conversation.event(event);
     return false;
   }

@@ -7,18 +7,19 @@ import { ago, el, reconcile, setText, shortId, shortPath, statusLabel, usd } fro
 function newRow(id) {
   return el('tr', { 'data-session-id': id },
     el('td', { class: 'title' }),
-    el('td', {}, el('a', { href: `#session=${id}`, class: 'short-id', title: id }, shortId(id))),
+    el('td', { class: 'wide' }, el('a', { href: `#session=${id}`, class: 'short-id', title: id }, shortId(id))),
     el('td', { class: 'status' }, el('span', { class: 'badge' })),
-    el('td', {}),
-    el('td', { class: 'cwd' }),
-    el('td', { class: 'number' }),
+    el('td', { class: 'model wide' }),
+    el('td', { class: 'cwd wide' }),
+    el('td', { class: 'number wide' }),
     el('td', { class: 'number' }),
     el('td', { class: 'ago' }));
 }
 
 function update(row, s) {
   const [title, , status, model, cwd, turns, cost, activity] = row.children;
-  row.className = `status-${s.status}`;
+  row.classList.remove(...[...row.classList].filter((name) => name.startsWith('status-')));
+  row.classList.add(`status-${s.status}`);
   setText(title, s.title || '(no messages yet)');
   const badge = status.firstElementChild;
   badge.className = `badge ${s.status}`;

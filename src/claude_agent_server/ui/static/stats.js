@@ -1,6 +1,6 @@
-// The stats strip, from GET /stats.
+// The stats strip, from GET /stats (the version goes in the page's footer).
 
-import { bytes, el, usd } from './dom.js';
+import { $, bytes, el, setText, usd } from './dom.js';
 
 function uptime(seconds) {
   if (seconds === null || seconds === undefined) return 'n/a';
@@ -20,8 +20,8 @@ export function renderStats(list, stats) {
     ['Cost today', usd(stats.cost_today_usd)],
     ['CLI memory', bytes(stats.cli_memory_bytes)],
     ['Uptime', uptime(stats.uptime_seconds)],
-    ['Version', stats.version],
   ];
+  setText($('#version'), stats.version ?? '');
   list.replaceChildren(...items.map(([name, value]) => el('div', { class: 'stat' },
     el('dt', {}, name), el('dd', {}, String(value ?? 'n/a')))));
 }
