@@ -17,7 +17,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from ..sessions import EventLog
 from ..store import Registry
-from .deps import ManagerDep, SessionDep, SettingsDep
+from ..web.deps import ManagerDep, SessionDep, SettingsDep
 from .schemas import MAX_EVENT_ID
 from .sessions import status_view
 from .sse import event_stream, frame, snapshot_frame

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from .deps import ManagerDep
+from ..web.deps import ManagerDep
 
 router = APIRouter(tags=["health"])
 

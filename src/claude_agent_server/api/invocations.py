@@ -28,7 +28,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from ..sessions.prompt import check_prompt
-from .deps import ManagerDep, SettingsDep
+from ..web.deps import ManagerDep, SettingsDep
 from .schemas import lone_surrogate
 from .messages import run_turn, wants_stream
 

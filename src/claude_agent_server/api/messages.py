@@ -11,7 +11,7 @@ from sse_starlette import ServerSentEvent
 from ..sessions import Event, Session
 from ..sessions.turns import build_reply, turn_events
 from ..settings import Settings
-from .deps import SessionDep, SettingsDep
+from ..web.deps import SessionDep, SettingsDep
 from .schemas import SendMessage
 from .sse import event_stream, frame
 

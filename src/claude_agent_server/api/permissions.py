@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from ..sessions import PermissionDecision
-from .deps import SessionDep
+from ..web.deps import SessionDep
 from .schemas import PermissionAnswer
 
 router = APIRouter(prefix="/sessions", tags=["permissions"])

@@ -9,7 +9,7 @@ key check is timed and counted in the app's metrics, if it has them.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -18,7 +18,8 @@ from ..observability import ProxyTimer
 from ..proxy import AuthenticationFailed, InvalidRequest, ProxyError, ProxyService, load_config
 from ..settings import Settings
 from .auth import require_model_key
-from .metrics import app_metrics
+from ..web.deps import ProxyDep
+from ..web.state import server_state
 
 T = TypeVar("T")
 
@@ -30,12 +31,6 @@ async def require_proxy_key(request: Request) -> None:
     except HTTPException as exc:
         raise AuthenticationFailed(str(exc.detail)) from None
 
-
-def get_proxy(request: Request) -> ProxyService:
-    return request.app.state.proxy
-
-
-ProxyDep = Annotated[ProxyService, Depends(get_proxy)]
 
 router = APIRouter(tags=["proxy"], dependencies=[Depends(require_proxy_key)])
 
@@ -49,7 +44,7 @@ async def _json(request: Request) -> Any:
 
 async def _timed(request: Request, serve: Callable[[Any], Awaitable[T]]) -> tuple[T, ProxyTimer]:
     """Serve the request's JSON body, timed; a failure is recorded with its status and raised on."""
-    timer = ProxyTimer(app_metrics(request.app))
+    timer = ProxyTimer(server_state(request.app).metrics)
     with timer.failures():
         body = await _json(request)
         timer.requested(body)
@@ -98,7 +93,7 @@ def install(app: FastAPI) -> None:
 
 
 def make_service(settings: Settings) -> ProxyService:
-    """The proxy for ``app.state.proxy``; reads the LiteLLM config now (LiteLLM itself loads on first use).
+    """The proxy of the server's state; reads the LiteLLM config now (LiteLLM itself loads on first use).
 
     Raises:
         ProxyConfigError: the config file cannot be read or is invalid.

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from ..sessions import Session
-from .deps import ManagerDep, SessionDep
+from ..web.deps import ManagerDep, SessionDep
 from .schemas import MAX_OFFSET, CreateSession, SessionStatusName, SetModel, SetPermissionMode
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])

@@ -10,7 +10,6 @@ is counted in the app's ``sse_subscribers`` metric while it is sent.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,7 +18,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Receive, Scope, Send
 
 from ..sessions import Event
-from .metrics import app_metrics
+from ..web.state import server_state
 
 SEPARATOR = "\n"
 """Line separator of every SSE frame and ping comment."""
@@ -52,8 +51,7 @@ class CountedEventSource(EventSource):
     """An SSE response counted as a subscriber of the app it is sent by (if it has metrics)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        metrics = app_metrics(scope["app"]) if "app" in scope else None
-        with metrics.sse_subscribed() if metrics is not None else contextlib.nullcontext():
+        with server_state(scope["app"]).metrics.sse_subscribed():
             await super().__call__(scope, receive, send)
 
 

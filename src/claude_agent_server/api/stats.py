@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from .. import __version__
 from ..observability.processes import descendant_memory, uptime_seconds
 from ..sessions import SessionManager, SessionNotFound
-from .deps import ManagerDep
+from ..web.deps import ManagerDep
 
 router = APIRouter(tags=["stats"])
 

@@ -30,6 +30,7 @@ from ..api.auth import basic_password, is_server_key, presented_key
 from ..api.errors import STATUS
 from ..api.surfaces import error_body, surface_of
 from ..sessions import SessionError
+from ..web.state import server_state
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ def install_not_found(app: FastAPI) -> None:
 async def require_key(request: Request) -> None:
     """Dependency: 401 (``WWW-Authenticate: Basic``) unless the server has no key or the
     request carries it as Basic password, Bearer token or ``x-api-key``."""
-    if request.app.state.settings.api_key_value() is None:
+    if server_state(request.app).settings.api_key_value() is None:
         return
     if is_server_key(request, presented_key(request)) or is_server_key(request, basic_password(request)):
         return

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import Field
 
 from ..api.auth import require_api_key
-from ..api.deps import ManagerDep, remember_self_url
+from ..web.deps import ManagerDep
 from ..api.schemas import Argument, Name, PermissionModeName, StrictBody
 from ..api.sessions import created
 from .security import SecureStaticFiles, secure
@@ -60,5 +60,5 @@ def install(app: FastAPI) -> None:
     """Serve the dashboard on ``app``: ``GET /`` → ``/ui``, the page, ``/ui/static/*``
     (no auth: nothing secret) and ``POST /ui/sessions`` (behind the server's API key)."""
     app.include_router(pages)
-    app.include_router(api, dependencies=[Depends(require_api_key), Depends(remember_self_url)])
+    app.include_router(api, dependencies=[Depends(require_api_key)])
     app.mount("/ui/static", SecureStaticFiles(packages=[(PACKAGE, STATIC)]), name="ui-static")
