@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -100,3 +100,16 @@ class SetPermissionMode(StrictBody):
     """``POST /sessions/{id}/permission_mode``."""
 
     mode: PermissionModeName
+
+
+class InvocationEnvelope(BaseModel):
+    """``POST /invocations`` as a REST envelope: the app serves ``method path`` (placeholders such
+    as ``{session_id}`` filled from ``path_params``) with ``payload`` as its JSON body (as its
+    query for GET and DELETE); the reply is that route's, status and all."""
+
+    path: str = Field(min_length=1, description="A REST path such as /sessions or /sessions/{session_id}/messages.")
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    path_params: dict[str, Any] | None = None
+    query_params: dict[str, Any] | None = None
+    payload: Any = None
+

@@ -18,20 +18,21 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from . import __version__, gateway, opencode, ui
-from .api import errors, events, health, invocations, messages, metrics, permissions, proxy, sessions, stats
-from .api.auth import AuthGate, public_paths, require_api_key, require_model_key
-from .api.guards import BrowserGuard, JsonBodies
-from .api.limits import BodyLimit
+from .api import events, health, invocations, messages, metrics, permissions, proxy, sessions, stats
 from .datadir import private_directory
 from .demo import router as demo_router
+from .gateway.pool import GatewayPool
+from .observability import ServerMetrics
+from .opencode.hub import Hub
 from .sessions import ManagerConfig, SessionManager
 from .sessions.launcher import write_launcher
 from .sessions.owner import ClientFactory
 from .settings import Settings
-from .observability import ServerMetrics
 from .store import SqlRegistry, default_database_url, spill_path
-from .gateway.pool import GatewayPool
-from .opencode.hub import Hub
+from .web import errors
+from .web.auth import AuthGate, public_paths, require_api_key, require_model_key
+from .web.guards import BrowserGuard, JsonBodies
+from .web.limits import BodyLimit
 from .web.state import ServerAddress, ServerState
 
 log = logging.getLogger(__name__)

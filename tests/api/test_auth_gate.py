@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from claude_agent_server.api.auth import AuthGate, public_paths
+from claude_agent_server.web.auth import AuthGate, public_paths
 from claude_agent_server.app import create_app
 from claude_agent_server.settings import Settings
 from fakes import FakeClients

@@ -15,7 +15,7 @@ from sse_starlette import ServerSentEvent
 
 from claude_agent_server.api import metrics as metrics_route
 from claude_agent_server.api import proxy as proxy_routes
-from claude_agent_server.api.sse import event_stream
+from claude_agent_server.web.sse import event_stream
 from claude_agent_server.observability import ServerMetrics
 from claude_agent_server.proxy import ModelNotFound
 from claude_agent_server.store import WriterHealth

@@ -9,8 +9,8 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI, Request, Response
 from prometheus_client.exposition import choose_encoder
 
+from ..web.auth import require_api_key
 from ..web.deps import StateDep
-from .auth import require_api_key
 
 
 async def metrics(request: Request, state: StateDep) -> Response:

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from ..observability import ProxyTimer
 from ..proxy import AuthenticationFailed, InvalidRequest, ProxyError, ProxyService, load_config
 from ..settings import Settings
-from .auth import require_model_key
+from ..web.auth import require_model_key
 from ..web.deps import ProxyDep
 from ..web.state import server_state
 

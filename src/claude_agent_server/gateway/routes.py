@@ -18,11 +18,11 @@ from fastapi.responses import JSONResponse
 from pydantic_core import from_json
 from sse_starlette import ServerSentEvent
 
-from ..api.auth import is_server_key, presented_key
+from ..web.auth import is_server_key, presented_key
 from ..web.deps import StateDep
 from ..web.state import ServerState, server_state
-from ..api.schemas import lone_surrogate
-from ..api.sse import EventSource, Frame
+from ..web.validation import lone_surrogate
+from ..web.sse import EventSource, Frame
 from .errors import SESSION_HEADER, GatewayError, bad_request, unauthorized
 from .history import history_key, key_digest, scope
 from .mapping import Envelope, Failure, Piece, chunks, completion, role_chunk

@@ -26,9 +26,9 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..api.auth import basic_password, is_server_key, presented_key
-from ..api.errors import STATUS
-from ..api.surfaces import error_body, surface_of
+from ..web.auth import basic_password, is_server_key, presented_key
+from ..web.errors import STATUS
+from ..web.surfaces import error_body, surface_of
 from ..sessions import SessionError
 from ..web.state import server_state
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..api.schemas import lone_surrogate
+from ..web.validation import lone_surrogate
 
 
 class Wire(BaseModel):

@@ -4,16 +4,17 @@ API route of its own, ``POST /ui/sessions`` (a session created with origin ``das
 from __future__ import annotations
 
 from importlib.resources import files
-from typing import Any
 
+from claude_agent_protocol import CreatedSession
 from fastapi import APIRouter, Depends, FastAPI, status
 from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import Field
 
-from ..api.auth import require_api_key
+from ..web.auth import require_api_key
 from ..web.deps import ManagerDep
-from ..api.schemas import Argument, Name, PermissionModeName, StrictBody
-from ..api.sessions import created
+from ..web.responses import server_errors
+from ..web.validation import Argument, Name, PermissionModeName, StrictBody
+from ..web.views import created
 from .security import SecureStaticFiles, secure
 
 PACKAGE = "claude_agent_server.ui"
@@ -45,8 +46,8 @@ class DashboardSession(StrictBody):
     permission_mode: PermissionModeName | None = None
 
 
-@api.post("/sessions", status_code=status.HTTP_201_CREATED)
-async def create_session(body: DashboardSession, manager: ManagerDep) -> dict[str, Any]:
+@api.post("/sessions", status_code=status.HTTP_201_CREATED, responses=server_errors(400, 409, 502, 503, body=True))
+async def create_session(body: DashboardSession, manager: ManagerDep) -> CreatedSession:
     """Start a session as ``POST /sessions`` does, recorded with origin ``dashboard``:
     201 ``{session_id, created_at, status, model, cwd, permission_mode, origin}``; errors as
     ``POST /sessions`` (400 cwd outside the workspace, 422 bad body, 502, 503)."""

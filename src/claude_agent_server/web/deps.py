@@ -14,7 +14,7 @@ from ..sessions import Session, SessionManager
 from ..settings import Settings
 from .state import ServerState, server_state
 
-__all__ = ["ManagerDep", "MetricsDep", "ProxyDep", "SessionDep", "SettingsDep", "StateDep", "get_state"]
+__all__ = ["ManagerDep", "MetricsDep", "ProxyDep", "SessionDep", "SessionIdPath", "SettingsDep", "StateDep", "get_state"]
 
 
 def get_state(request: HTTPConnection) -> ServerState:
@@ -47,7 +47,13 @@ ProxyDep = Annotated[ProxyService, Depends(get_proxy)]
 MetricsDep = Annotated[ServerMetrics, Depends(get_metrics)]
 
 
-async def get_session(manager: ManagerDep, session_id: Annotated[str, Path()]) -> Session:
+SessionIdPath = Annotated[
+    str, Path(description="The session's id, a UUID (another value is 400).", json_schema_extra={"format": "uuid"})
+]
+"""A session id in a path: declared ``format: uuid``; the manager refuses a non-UUID with 400."""
+
+
+async def get_session(manager: ManagerDep, session_id: SessionIdPath) -> Session:
     """The session in the path, live or hibernated (404 when closed or unknown, 400 for a bad id)."""
     return await manager.get(session_id)
 

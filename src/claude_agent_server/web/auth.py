@@ -24,7 +24,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..settings import Settings
-from ..web.state import server_state, started_state
+from .state import server_state, started_state
 from .surfaces import MODEL_KEY_PREFIXES, error_response, surface_of
 
 
