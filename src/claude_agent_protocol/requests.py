@@ -42,9 +42,10 @@ Name = Annotated[Argument, Field(max_length=256)]
 
 
 class StrictBody(BaseModel):
-    """A request body: unknown fields refused (422), lone surrogates refused."""
+    """A request body: unknown fields refused (422), lone surrogates refused, no type coercion
+    (``"stream": 0`` is not a boolean: 422, as its schema says)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -107,7 +108,7 @@ class InvocationEnvelope(BaseModel):
     as ``{session_id}`` filled from ``path_params``) with ``payload`` as its JSON body (as its
     query for GET and DELETE); the reply is that route's, status and all."""
 
-    path: str = Field(min_length=1, description="A REST path such as /sessions or /sessions/{session_id}/messages.")
+    path: str = Field(pattern="^/", description="A REST path such as /sessions or /sessions/{session_id}/messages.")
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
     path_params: dict[str, Any] | None = None
     query_params: dict[str, Any] | None = None

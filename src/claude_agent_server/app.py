@@ -30,6 +30,7 @@ from .sessions.owner import ClientFactory
 from .settings import Settings
 from .store import SqlRegistry, default_database_url, spill_path
 from .web import errors
+from .web.allow import AllowHeader
 from .web.auth import AuthGate, public_paths, require_api_key, require_model_key
 from .web.guards import BrowserGuard, JsonBodies
 from .web.limits import BodyLimit
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
     )
     errors.install(app)
     # Middlewares, innermost first; each refuses from the headers alone, before the body is read.
+    app.add_middleware(AllowHeader, openapi=app.openapi)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, model_limit=settings.max_model_body_bytes)
     app.add_middleware(JsonBodies)
     public, public_prefixes = public_paths(app, settings)

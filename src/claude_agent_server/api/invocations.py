@@ -154,8 +154,10 @@ AGENTCORE_PROMPT: dict[str, Any] = {
     "title": "AgentCorePrompt",
     "description": "An AgentCore turn: 'prompt' (or 'message', the starter toolkit's example), not blank.",
     "type": "object",
-    "properties": {"prompt": {"type": "string", "pattern": r"\S"}, "message": {"type": "string", "pattern": r"\S"}},
-    "anyOf": [{"required": ["prompt"]}, {"required": ["message"], "not": {"required": ["prompt"]}}],
+    "anyOf": [
+        {"required": ["prompt"], "properties": {"prompt": {"type": "string", "pattern": r"\S"}}},
+        {"required": ["message"], "not": {"required": ["prompt"]}, "properties": {"message": {"type": "string", "pattern": r"\S"}}},
+    ],
     "not": {"required": ["path"]},
 }
 """The AgentCore request's schema (a body with ``path`` is an envelope)."""

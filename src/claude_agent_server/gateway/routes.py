@@ -20,6 +20,7 @@ from sse_starlette import ServerSentEvent
 
 from ..web.auth import is_server_key, presented_key
 from ..web.deps import StateDep
+from ..web.responses import SSE, error_responses, request_body
 from ..web.state import ServerState, server_state
 from ..web.validation import lone_surrogate
 from ..web.sse import EventSource, Frame
@@ -28,7 +29,7 @@ from .history import history_key, key_digest, scope
 from .mapping import Envelope, Failure, Piece, chunks, completion, role_chunk
 from .models import Catalog, ModelChoice, card
 from .pool import Call
-from .protocol import MAX_MESSAGES, ChatCompletionRequest, ModelCard, ModelList
+from .protocol import MAX_MESSAGES, ChatCompletion, ChatCompletionRequest, ErrorResponse, ModelCard, ModelList
 
 
 async def require_key(request: Request) -> str:
@@ -39,7 +40,9 @@ async def require_key(request: Request) -> str:
     return key_digest(key if server_state(request.app).settings.api_key_value() is not None else None)
 
 
-router = APIRouter(prefix="/v1", tags=["openai gateway"])
+ERRORS = error_responses(ErrorResponse, 400, 401, 403, 404, 409, 413, 415, 429, 502, 503)
+"""What any gateway route may answer besides its success, in OpenAI's error shape."""
+router = APIRouter(prefix="/v1", tags=["openai gateway"], responses=ERRORS)
 KeyDep = Annotated[str, Depends(require_key)]
 
 
@@ -50,13 +53,13 @@ def catalog(state: ServerState) -> Catalog:
     return Catalog(settings, names)
 
 
-@router.get("/models")
+@router.get("/models", response_model=ModelList)
 async def list_models(state: StateDep, _: KeyDep) -> dict[str, Any]:
     """``{object: "list", data: [{id, object: "model", created, owned_by}]}``."""
     return ModelList(data=[ModelCard.model_validate(c) for c in catalog(state).cards()]).model_dump()
 
 
-@router.get("/models/{model_id:path}")
+@router.get("/models/{model_id:path}", response_model=ModelCard)
 async def get_model(model_id: str, state: StateDep, _: KeyDep) -> dict[str, Any]:
     """One model card (any name a completion would take, suffixed or not); 404 ``model_not_found`` otherwise."""
     catalog(state).resolve(model_id)
@@ -96,7 +99,12 @@ def _call(body: ChatCompletionRequest, choice: ModelChoice, digest: str) -> Call
     return Call(conversation, choice, start, history_key(start, conversation.history))
 
 
-@router.post("/chat/completions", response_model=None)
+@router.post(
+    "/chat/completions",
+    response_model=ChatCompletion,
+    responses=SSE,
+    openapi_extra=request_body(ChatCompletionRequest),
+)
 async def chat_completions(request: Request, state: StateDep, digest: KeyDep) -> Any:
     """A chat completion from an agent session: ``chat.completion``, or with ``stream: true``
     ``chat.completion.chunk`` SSE frames ending in ``data: [DONE]``.

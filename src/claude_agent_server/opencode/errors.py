@@ -26,11 +26,13 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..sessions import SessionError
 from ..web.auth import basic_password, is_server_key, presented_key
 from ..web.errors import STATUS
-from ..web.surfaces import error_body, surface_of
-from ..sessions import SessionError
+from ..web.responses import error_responses
 from ..web.state import server_state
+from ..web.surfaces import error_body, surface_of
+from .protocol import NamedError
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,10 @@ class NotFound(OpenCodeError):
 
 class BadRequest(OpenCodeError):
     status = 400
+
+
+ERRORS = error_responses(NamedError, 400, 401, 403, 404, 409, 413, 415, 502, 503)
+"""What any OpenCode route may answer besides its success (a validation error is 400 here, not 422)."""
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

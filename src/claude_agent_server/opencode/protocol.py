@@ -196,3 +196,14 @@ class AssistantMessage(Wire):
     system: list[str] = Field(default_factory=list)
     finish: str | None = None
     error: ErrorInfo | None = None
+
+
+class ErrorData(Wire):
+    message: str
+
+
+class NamedError(Wire):
+    """OpenCode's error body: ``{name: "NotFoundError" | "BadRequestError" | ..., data: {message}}``."""
+
+    name: str
+    data: ErrorData

@@ -15,7 +15,7 @@ from typing import Any
 from claude_agent_protocol import ErrorBody
 from pydantic import BaseModel
 
-__all__ = ["DESCRIPTIONS", "SSE", "error_responses", "server_errors"]
+__all__ = ["DESCRIPTIONS", "SSE", "SSE_FRAME", "error_responses", "request_body", "server_errors"]
 
 DESCRIPTIONS: dict[int, str] = {
     400: "Bad request: a malformed id or value, or a Host this server does not serve",
@@ -29,6 +29,7 @@ DESCRIPTIONS: dict[int, str] = {
     422: "The request does not match its schema",
     429: "Too many requests: no session can be made live now (Retry-After)",
     502: "The session's Claude Code process failed to start or died",
+    504: "The upstream model did not answer in time",
     503: "Unavailable: every live session is busy, the server is shutting down, or its database is down (Retry-After)",
 }
 
@@ -37,9 +38,12 @@ GATE = (400, 403)
 BODY = (413, 415)
 """What they may answer on a route that takes a body."""
 
-SSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}, "description": "Server-Sent Events"}
+SSE_FRAME: dict[str, Any] = {
+    "type": "object",
+    "description": "One Server-Sent Events frame: its id (a cursor for Last-Event-ID), event type and JSON data",
+    "properties": {"id": {"type": "string"}, "event": {"type": "string"}, "data": {"type": "string", "contentMediaType": "application/json"}},
 }
+SSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/event-stream": {"schema": SSE_FRAME}}, "description": "Server-Sent Events"}}
 """A streaming route's 200: ``text/event-stream`` (frames ``id:``, ``event:``, ``data:`` JSON)."""
 
 
@@ -54,3 +58,21 @@ def server_errors(*codes: int, body: bool = False, public: bool = False) -> dict
     each with :class:`~claude_agent_protocol.ErrorBody` (422 keeps FastAPI's own validation model)."""
     codes = (*codes, *GATE, *(() if public else (401,)), *(BODY if body else ()))
     return error_responses(ErrorBody, *(c for c in codes if c != 422))
+
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        if "$ref" in node:
+            return _inline(defs[node["$ref"].rsplit("/", 1)[-1]], defs)
+        return {k: _inline(v, defs) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inline(v, defs) for v in node]
+    return node
+
+
+def request_body(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra=`` declaring ``model`` as the JSON body of a route that reads the body itself
+    (to parse it in a worker thread, or to answer in its own error shape); the schema is inlined
+    (a model without recursive references)."""
+    schema = model.model_json_schema()
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": _inline(schema, schema.get("$defs", {}))}}}}

@@ -18,10 +18,10 @@ from .. import catalog
 from ...proxy import ProxyConfig
 from ...settings import Settings
 from ..deps import DirectoryDep, ManagerDep, ProxyConfigDep, SettingsDep
-from ..errors import OpenCodeRoute
+from ..errors import ERRORS, OpenCodeRoute
 from ..views import project_id
 
-router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"])
+router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"], responses=ERRORS)
 
 AGENTS = [
     {

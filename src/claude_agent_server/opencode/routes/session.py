@@ -24,12 +24,12 @@ from ...sessions.turns import turn_events
 from .. import catalog
 from ..conversation import Conversation
 from ..deps import DirectoryDep, HubDep, ManagerDep, SessionDep, SettingsDep
-from ..errors import BadRequest, NotFound, OpenCodeRoute
+from ..errors import ERRORS, BadRequest, NotFound, OpenCodeRoute
 from ..hub import Hub
 from ..protocol import PromptBody, SessionCreate, SessionUpdate, dump
 from ..views import context_of, conversation, entry_of, session_info
 
-router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"])
+router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"], responses=ERRORS)
 
 DELIVERY_TIMEOUT = 3.0
 """Seconds a reply waits for event subscribers to send the turn's events."""
