@@ -36,7 +36,9 @@ def _argument(value: str) -> str:
     return value
 
 
-Argument = Annotated[str, AfterValidator(_argument)]
+NO_NUL = {"pattern": "^[^\\u0000]*$"}
+"""The schema's way of saying "no NUL character"."""
+Argument = Annotated[str, AfterValidator(_argument), Field(json_schema_extra=NO_NUL)]
 """A string that becomes a command-line argument of the CLI: no NUL, at most :data:`ARGUMENT_BYTES`."""
 Name = Annotated[Argument, Field(max_length=256)]
 

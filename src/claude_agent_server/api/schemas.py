@@ -16,5 +16,8 @@ class CreateSession(requests.CreateSession):
     """``POST /sessions``: every field optional; unknown fields are ignored (as other
     servers of this API accept, e.g. ``user_id``)."""
 
+    resume_session_id: str | None = Field(
+        None, max_length=100, description="Resume this transcript (same id, same history).", json_schema_extra={"format": "uuid"}
+    )
     system_prompt: SystemPrompt | None = Field(None, description="Replaces Claude Code's system prompt.")
     append_system_prompt: SystemPrompt | None = Field(None, description="Appended to Claude Code's system prompt.")

@@ -17,7 +17,7 @@ from claude_agent_protocol import (
     SessionStatusView,
 )
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 
 from ..web.deps import ManagerDep, SessionDep, SessionIdPath
 from ..web.responses import server_errors
@@ -69,6 +69,13 @@ async def available_sessions(
     ``{sessions:[{session_id, modified, preview, project, cwd, live, state}]}`` (``state``:
     the registry's live/hibernated/closed, or null for a transcript it does not know)."""
     return AvailableSessions.model_validate({"sessions": await manager.available(cwd, limit, offset)})
+
+
+@router.api_route("/available", methods=["DELETE", "PATCH", "POST", "PUT"], include_in_schema=False)
+async def available_other_methods() -> None:
+    """405 for another method on ``/sessions/available`` (without this route, ``DELETE`` would
+    reach ``DELETE /sessions/{session_id}`` and answer 400 for the id ``available``)."""
+    raise HTTPException(status.HTTP_405_METHOD_NOT_ALLOWED, headers={"Allow": "GET"})
 
 
 @router.get("/{session_id}/status", responses=server_errors(404, 503))

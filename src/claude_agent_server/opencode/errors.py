@@ -95,15 +95,16 @@ class OpenCodeRoute(APIRoute):
 
 
 def install_not_found(app: FastAPI) -> None:
-    """Answer 404 and 405 of OpenCode's paths in OpenCode's shape; other paths and statuses
-    keep the handler installed before (FastAPI's ``{"detail"}`` by default)."""
+    """Answer the HTTP errors of OpenCode's paths (404, 405, a body that is not JSON) in OpenCode's
+    shape; other paths keep the handler installed before (FastAPI's ``{"detail"}`` by default)."""
     previous = app.exception_handlers.get(StarletteHTTPException, http_exception_handler)
 
     async def handle(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        if exc.status_code in (404, 405) and surface_of(request.url.path) == "opencode":
+        if surface_of(request.url.path) == "opencode":
             path = request.url.path[:200]
-            message = f"method {request.method} is not allowed on {path}" if exc.status_code == 405 else f"{path} is not served here"
+            messages = {405: f"method {request.method} is not allowed on {path}", 404: f"{path} is not served here"}
+            message = messages.get(exc.status_code, str(exc.detail))
             return error_response(exc.status_code, message, dict(exc.headers or {}))
         return await previous(request, exc)  # type: ignore[no-any-return]
 

@@ -3,7 +3,8 @@
 Starlette answers 405 from the first route whose path matches, with that route's methods
 only: ``OPTIONS /sessions`` said ``Allow: POST`` although ``GET /sessions`` exists too.
 :class:`AllowHeader` rewrites the header of every 405 to the methods the OpenAPI document
-lists for all the path templates the request's path matches.
+lists for the path's resource: of the templates the path matches, those with the fewest
+parameters (``/session/status`` is its own resource, not ``/session/{id}``).
 """
 
 from __future__ import annotations
@@ -45,7 +46,11 @@ class AllowHeader:
         """The methods declared for ``path``, in a stable order."""
         if self._table is None:
             self._table = method_table(self._openapi())
-        found = set().union(*(methods for regex, methods in self._table if regex.match(path)))
+        matches = [(regex.pattern.count("[^/]+"), methods) for regex, methods in self._table if regex.match(path)]
+        if not matches:
+            return []
+        fewest = min(params for params, _ in matches)  # /session/status over /session/{id}: the path's own resource
+        found = set().union(*(methods for params, methods in matches if params == fewest))
         return [m for m in METHODS if m in found]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

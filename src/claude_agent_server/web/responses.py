@@ -35,7 +35,7 @@ DESCRIPTIONS: dict[int, str] = {
 
 GATE = (400, 403)
 """What the middlewares (Host and Origin checks) may answer on any route; 401 is added for a protected one."""
-BODY = (413, 415)
+BODY = (413, 415, 422)
 """What they may answer on a route that takes a body."""
 
 SSE_FRAME: dict[str, Any] = {
@@ -55,9 +55,9 @@ def error_responses(model: type[BaseModel], *codes: int) -> dict[int | str, dict
 def server_errors(*codes: int, body: bool = False, public: bool = False) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for a route of the server's own API: its ``codes`` plus what the middlewares
     answer (the key check unless ``public``; body limits and content type when it takes a ``body``),
-    each with :class:`~claude_agent_protocol.ErrorBody` (422 keeps FastAPI's own validation model)."""
+    each with :class:`~claude_agent_protocol.ErrorBody` (a 422's ``detail`` is the list of problems)."""
     codes = (*codes, *GATE, *(() if public else (401,)), *(BODY if body else ()))
-    return error_responses(ErrorBody, *(c for c in codes if c != 422))
+    return error_responses(ErrorBody, *codes)
 
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:

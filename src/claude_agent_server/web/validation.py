@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from claude_agent_protocol.base import PermissionModeName
-from claude_agent_protocol.requests import ARGUMENT_BYTES, Argument, Name, StrictBody, lone_surrogate
+from claude_agent_protocol.requests import ARGUMENT_BYTES, NO_NUL, Argument, Name, StrictBody, lone_surrogate
 from pydantic import AfterValidator, Field
 
 from ..sessions.prompt import MAX_PROMPT_CHARACTERS
@@ -31,6 +31,6 @@ def _no_nul(value: str) -> str:
     return value
 
 
-SystemPrompt = Annotated[str, AfterValidator(_no_nul), Field(max_length=MAX_PROMPT_CHARACTERS)]
+SystemPrompt = Annotated[str, AfterValidator(_no_nul), Field(max_length=MAX_PROMPT_CHARACTERS, json_schema_extra=NO_NUL)]
 """A system prompt: a large one reaches the CLI in a file, so it is bounded by what
 Claude Code takes in one prompt (see :mod:`claude_agent_server.sessions.prompt`), in characters."""
