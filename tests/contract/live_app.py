@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fakes import FakeClients  # noqa: E402
-from servers import free_port  # noqa: E402
+from servers import free_port, serving  # noqa: E402
 
 from claude_agent_server.app import create_app  # noqa: E402
 from claude_agent_server.settings import Settings  # noqa: E402
@@ -34,22 +32,11 @@ def live_app(root: Path, port: int | None = None) -> Iterator[str]:
     workspace = root / "workspace"
     workspace.mkdir(parents=True, exist_ok=True)
     settings = Settings(workspace=workspace, data_dir=root / "data", port=port, warm_sessions=0, demo=True)
-    config = uvicorn.Config(create_app(settings, client_factory=FakeClients()), host="127.0.0.1", port=port, log_level="critical")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the app did not start")
-        time.sleep(0.05)
-    try:
+    app = create_app(settings, client_factory=FakeClients())
+    with serving(app, port, "agent-server", lifespan="on", timeout=30):
+        url = f"http://127.0.0.1:{port}"
         assert httpx.get(f"{url}/health").status_code == 200
         yield url
-    finally:
-        server.should_exit = True
-        thread.join(30)
 
 
 if __name__ == "__main__":
