@@ -17,7 +17,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import threading
+from typing import Any
+
 import httpx
+import uvicorn
 
 SCRUBBED_PREFIXES = ("ANTHROPIC_", "AGENT_SERVER_", "CLAUDE_", "OPENAI_", "AWS_", "LITELLM_")
 
@@ -26,6 +30,29 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def serving(app: Any, port: int, name: str, lifespan: str = "off", timeout: float = 10) -> Iterator[None]:
+    """Serve an ASGI ``app`` on 127.0.0.1:``port`` with uvicorn in a thread for the block (lifespan
+    ``"on"`` runs the app's own start-up and shutdown).
+
+    Raises:
+        RuntimeError: it did not start within ``timeout`` seconds.
+    """
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", lifespan=lifespan))
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"{name} did not start")
+        time.sleep(0.02)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 def clean_env(home: Path, **extra: str) -> dict[str, str]:

@@ -35,8 +35,15 @@ from .events import (
     TurnStartedEvent,
     parse_event,
 )
-from .requests import CreateSession, PermissionAnswer, SendMessage, SetModel, SetPermissionMode
-from .server import Activity, ActivityPeriod, ErrorBody, Health, Ping, Stats
+from .requests import (
+    CreateSession,
+    InvocationEnvelope,
+    PermissionAnswer,
+    SendMessage,
+    SetModel,
+    SetPermissionMode,
+)
+from .server import Activity, ActivityPeriod, DatabaseHealth, ErrorBody, Health, Ping, Stats
 from .sessions import (
     AvailableSession,
     AvailableSessions,
@@ -59,8 +66,8 @@ from .sessions import (
 
 __all__ = [
     "TURN_END", "Activity", "ActivityPeriod", "AssistantMessageEvent", "AvailableSession", "AvailableSessions", "CloseReply", "CreateSession",
-    "CreatedSession", "ErrorBody", "ErrorEvent", "Event", "EventBase", "EventType", "Health", "HibernateReply",
-    "HistoryMessage", "InterruptReply", "ModelReply", "Origin", "PermissionAck", "PermissionAnswer",
+    "CreatedSession", "DatabaseHealth", "ErrorBody", "ErrorEvent", "Event", "EventBase", "EventType", "Health", "HibernateReply",
+    "HistoryMessage", "InterruptReply", "InvocationEnvelope", "ModelReply", "Origin", "PermissionAck", "PermissionAnswer",
     "PermissionModeName", "PermissionModeReply", "PermissionRequestEvent", "PermissionRequestView",
     "PermissionResolvedEvent", "Ping", "ReplyItem", "ResultEvent", "SendMessage", "ServerEvent", "ServerSnapshot",
     "SessionCounts", "SessionCreatedEvent", "SessionDeletedEvent", "SessionEntry", "SessionEvent", "SessionHistory",

@@ -108,6 +108,8 @@ class ResultEvent(EventBase):
     terminal_reason: str | None = None
     subtype: str | None = None
     errors: list[str] | None = None
+    session_cost_usd: float | None = None
+    """The session's total (USD) after this turn, over every process it has had."""
 
 
 class ErrorEvent(EventBase):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -36,15 +36,18 @@ def _argument(value: str) -> str:
     return value
 
 
-Argument = Annotated[str, AfterValidator(_argument)]
+NO_NUL = {"pattern": "^[^\\u0000]*$"}
+"""The schema's way of saying "no NUL character"."""
+Argument = Annotated[str, AfterValidator(_argument), Field(json_schema_extra=NO_NUL)]
 """A string that becomes a command-line argument of the CLI: no NUL, at most :data:`ARGUMENT_BYTES`."""
 Name = Annotated[Argument, Field(max_length=256)]
 
 
 class StrictBody(BaseModel):
-    """A request body: unknown fields refused (422), lone surrogates refused."""
+    """A request body: unknown fields refused (422), lone surrogates refused, no type coercion
+    (``"stream": 0`` is not a boolean: 422, as its schema says)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -100,3 +103,16 @@ class SetPermissionMode(StrictBody):
     """``POST /sessions/{id}/permission_mode``."""
 
     mode: PermissionModeName
+
+
+class InvocationEnvelope(BaseModel):
+    """``POST /invocations`` as a REST envelope: the app serves ``method path`` (placeholders such
+    as ``{session_id}`` filled from ``path_params``) with ``payload`` as its JSON body (as its
+    query for GET and DELETE); the reply is that route's, status and all."""
+
+    path: str = Field(pattern="^/", description="A REST path such as /sessions or /sessions/{session_id}/messages.")
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    path_params: dict[str, Any] | None = None
+    query_params: dict[str, Any] | None = None
+    payload: Any = None
+

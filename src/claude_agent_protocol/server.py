@@ -8,13 +8,27 @@ from .base import WireModel
 from .sessions import SessionCounts
 
 
+class DatabaseHealth(WireModel):
+    """The registry's database in ``GET /health``: ``catching_up`` when it answers again and is
+    being written what was spilled meanwhile; ``since`` when writes began to fail (UTC
+    ISO-8601); ``pending_events`` accepted but not yet stored; ``spilled_bytes`` of them in
+    the local spill file."""
+
+    status: Literal["ok", "unavailable", "catching_up"]
+    since: str | None = None
+    pending_events: int = 0
+    spilled_bytes: int = 0
+
+
 class Health(WireModel):
-    """``GET /health``: ``active_sessions`` counts Claude Code processes (warm ones included),
-    ``warm_sessions`` those ready in the warm pool; ``timestamp`` UTC ISO-8601."""
+    """``GET /health``: ``degraded`` when the registry's database is not ``ok``;
+    ``active_sessions`` counts Claude Code processes (warm ones included), ``warm_sessions``
+    those ready in the warm pool; ``timestamp`` UTC ISO-8601."""
 
     status: str
     active_sessions: int
     warm_sessions: int = 0
+    database: DatabaseHealth | None = None
     timestamp: str
 
 

@@ -172,6 +172,8 @@ class TurnReply(WireModel):
     subtype: str | None = None
     errors: list[str] | None = None
     error: str | None = None
+    session_cost_usd: float | None = None
+    """The session's total (USD) after this turn, over every process it has had."""
 
 
 class InterruptReply(WireModel):

@@ -1,8 +1,8 @@
 """The application factory. Nothing is built at import time; the lifespan owns the state.
 
 ``create_app(settings)`` returns a FastAPI app whose lifespan opens the registry,
-recovers what a previous server left, creates the :class:`SessionManager` (on
-``app.state.manager``) and, on shutdown, drains turns and hibernates every
+recovers what a previous server left, creates the :class:`SessionManager` and the rest of
+the :class:`~.web.state.ServerState` (on ``app.state.server``, built once) and, on shutdown, drains turns and hibernates every
 session, so no Claude Code CLI process outlives the server and nothing is lost.
 """
 
@@ -18,24 +18,28 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from . import __version__, gateway, opencode, ui
-from .api import errors, events, health, invocations, messages, metrics, permissions, proxy, sessions, stats
-from .api.auth import AuthGate, public_paths, require_api_key, require_model_key
-from .api.deps import remember_self_url, route_resolver, routes_known
-from .api.guards import BrowserGuard, JsonBodies
-from .api.limits import BodyLimit
+from .api import events, health, invocations, messages, metrics, permissions, proxy, sessions, stats
 from .datadir import private_directory
 from .demo import router as demo_router
+from .gateway.pool import GatewayPool
+from .observability import ServerMetrics
+from .opencode.hub import Hub
 from .sessions import ManagerConfig, SessionManager
 from .sessions.launcher import write_launcher
 from .sessions.owner import ClientFactory
 from .settings import Settings
-from .observability import ServerMetrics
 from .store import SqlRegistry, default_database_url, spill_path
+from .web import errors
+from .web.allow import AllowHeader
+from .web.auth import AuthGate, public_paths, require_api_key, require_model_key
+from .web.guards import BrowserGuard, JsonBodies
+from .web.limits import BodyLimit
+from .web.state import ServerAddress, ServerState
 
 log = logging.getLogger(__name__)
 
 
-def manager_config(settings: Settings, app: FastAPI, cli_path: Path | None) -> ManagerConfig:
+def manager_config(settings: Settings, address: ServerAddress, cli_path: Path | None) -> ManagerConfig:
     """The session layer's view of the settings."""
     return ManagerConfig(
         workspace=settings.workspace,
@@ -47,9 +51,9 @@ def manager_config(settings: Settings, app: FastAPI, cli_path: Path | None) -> M
         default_model=settings.default_model,
         default_permission_mode=settings.default_permission_mode,
         cli_path=cli_path,
-        route_for=route_resolver(app, settings),
+        route_for=address.route_for,
         warm_sessions=settings.warm_sessions,
-        routes_known=routes_known(app, settings),
+        routes_known=address.known,
         scratch_root=settings.data_dir / "scratch",
     )
 
@@ -72,15 +76,23 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
             url, buffer_bytes=settings.registry_buffer_bytes, spill_path=spill_path(settings.data_dir, url)
         )
         launcher = None if client_factory else write_launcher(settings.data_dir / "bin", settings.cli_path, settings.cli_nice)
+        address = ServerAddress(settings)
         manager = SessionManager(
-            manager_config(settings, app, launcher or settings.cli_path),
+            manager_config(settings, address, launcher or settings.cli_path),
             registry,
             **({"client_factory": client_factory} if client_factory else {}),
         )
-        app.state.manager = manager
-        app.state.metrics = ServerMetrics()
-        manager.observers.append(app.state.metrics.observe)
-        app.state.proxy = proxy.make_service(settings)
+        state = ServerState(
+            settings=settings,
+            manager=manager,
+            metrics=ServerMetrics(),
+            proxy=proxy.make_service(settings),
+            opencode=Hub(manager),
+            gateway=GatewayPool(manager, settings),
+            address=address,
+        )
+        manager.observers.append(state.metrics.observe)
+        app.state.server = state
         hibernator = None
         try:
             await manager.start()
@@ -92,7 +104,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
                 hibernator.cancel()
             await manager.shutdown(settings.shutdown_grace)
             await registry.close()
-            await proxy.close_service(app.state.proxy)
+            await proxy.close_service(state.proxy)
 
     app = FastAPI(
         title="claude-agent-server",
@@ -100,13 +112,13 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
         summary="Claude Agent SDK sessions over REST, SSE and /invocations",
         lifespan=lifespan,
     )
-    app.state.settings = settings
     errors.install(app)
     # Middlewares, innermost first; each refuses from the headers alone, before the body is read.
+    app.add_middleware(AllowHeader, openapi=app.openapi)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, model_limit=settings.max_model_body_bytes)
     app.add_middleware(JsonBodies)
     public, public_prefixes = public_paths(app, settings)
-    app.add_middleware(AuthGate, public=public, public_prefixes=public_prefixes)
+    app.add_middleware(AuthGate, settings=settings, public=public, public_prefixes=public_prefixes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -124,7 +136,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
         cors_origins=settings.cors_origins,
     )
     app.include_router(health.router)
-    protected = [Depends(require_api_key), Depends(remember_self_url)]
+    protected = [Depends(require_api_key)]
     for module in (sessions, messages, events, permissions, invocations, stats):
         app.include_router(module.router, dependencies=protected)
     proxy.install(app)  # /v1/messages*: its own Anthropic-shaped auth and errors

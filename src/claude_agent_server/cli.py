@@ -13,7 +13,7 @@ from types import FrameType
 import uvicorn
 from fastapi import FastAPI
 
-from .api.deps import base_url
+from .web.state import server_state, started_state
 from .datadir import DataDirBusy, DataDirLock, readable_by_others
 from .reexec import hide_secrets, inherited_secrets
 from .http_protocol import guarded_http
@@ -81,20 +81,22 @@ class DrainingServer(uvicorn.Server):
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         """Start serving, then note the address actually bound (``--port 0``) for the CLIs'
-        model routes, let the warm pool fill now that they can reach this server, and (in
-        real use) print the start-up summary."""
+        model routes — once, here: the lifespan runs before the bind and cannot see it — let
+        the warm pool fill now that they can reach this server, and (in real use) print the
+        start-up summary."""
         await super().startup(sockets)
         bound = [sock.getsockname() for server in self.servers for sock in server.sockets]
-        manager = getattr(self._app.state, "manager", None)
-        if bound and manager is not None:
-            self._app.state.self_url = base_url(bound[0][0], bound[0][1])
-            manager.refill_pool()
-        settings = getattr(self._app.state, "settings", None)
-        if bound and settings is not None and not settings.demo:
-            print(startup_summary(settings, self._app.state.self_url), file=sys.stderr)
+        if self.should_exit or not bound:
+            return
+        state = server_state(self._app)
+        state.address.bind(bound[0][0], bound[0][1])
+        state.manager.refill_pool()
+        if not state.settings.demo:
+            print(startup_summary(state.settings, state.address.url or ""), file=sys.stderr)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        manager = getattr(self._app.state, "manager", None)
+        state = started_state(self._app)
+        manager = state.manager if state is not None else None
         loop = getattr(manager, "loop", None)
         if self._draining or manager is None or loop is None or sig not in (signal.SIGINT, signal.SIGTERM):
             super().handle_exit(sig, frame)

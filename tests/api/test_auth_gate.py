@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from claude_agent_server.api.auth import AuthGate, public_paths
+from claude_agent_server.web.auth import AuthGate, public_paths
 from claude_agent_server.app import create_app
 from claude_agent_server.settings import Settings
 from fakes import FakeClients
@@ -38,7 +38,7 @@ def test_the_gate_lets_through_exactly_the_routes_without_a_key_check(tmp_path: 
     the gate's public table must hold exactly the others (a new route breaks this until it is
     either given a key check or listed in ``public_paths``)."""
     app = make_app(tmp_path, metrics_public=metrics_public)
-    public, prefixes = public_paths(app, app.state.settings)
+    public, prefixes = public_paths(app, Settings(workspace=tmp_path, metrics_public=metrics_public))
     app.user_middleware = [m for m in app.user_middleware if m.cls is not AuthGate]
     routes = [(method.upper(), path) for path, ops in app.openapi()["paths"].items() for method in ops] + NOT_IN_SCHEMA
     with TestClient(app, raise_server_exceptions=False) as http:

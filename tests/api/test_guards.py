@@ -13,8 +13,8 @@ from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from claude_agent_server.api.guards import BrowserGuard, host_name, is_json_media_type, is_loopback_name
-from claude_agent_server.api.surfaces import error_body, surface_of
+from claude_agent_server.web.guards import BrowserGuard, host_name, is_json_media_type, is_loopback_name
+from claude_agent_server.web.surfaces import error_body, surface_of
 from claude_agent_server.app import create_app
 from claude_agent_server.settings import Settings
 from fakes import FakeClients

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from claude_agent_server.api.surfaces import surface_of
+from claude_agent_server.web.surfaces import surface_of
 from claude_agent_server.app import create_app
 from claude_agent_server.settings import Settings
 from fakes import FakeClients

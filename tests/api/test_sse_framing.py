@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from claude_agent_server.api.sse import EventSource, event_stream, frame
+from claude_agent_server.web.sse import EventSource, event_stream, frame
 from claude_agent_server.app import create_app
 from claude_agent_server.sessions import Event
 from claude_agent_server.settings import Settings

@@ -9,18 +9,15 @@ server started *without* ``--demo`` at it with ``ANTHROPIC_BASE_URL=<url>``.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from claude_agent_server.demo import router as demo_router
-from servers import free_port
+from servers import free_port, serving
 
 
 class RecordingModel:
@@ -72,16 +69,5 @@ class RecordingModel:
 def recording_model() -> Iterator[RecordingModel]:
     """Run a :class:`RecordingModel` in a thread for the duration of the block."""
     model = RecordingModel()
-    server = uvicorn.Server(uvicorn.Config(model.app, host="127.0.0.1", port=model.port, log_level="critical", lifespan="off"))
-    thread = threading.Thread(target=server.run, name="recording-model", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the recording model did not start")
-        time.sleep(0.02)
-    try:
+    with serving(model.app, model.port, "recording-model"):
         yield model
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

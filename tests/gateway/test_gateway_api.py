@@ -155,7 +155,7 @@ def test_litellm_models_are_served_through_the_proxy(tmp_path: Path, clients: Fa
         assert "local-llama" in ids and "local-llama+agent" in ids and "sonnet" in ids
         client.chat.completions.create(model="local-llama", messages=[{"role": "user", "content": "hi"}])
         options = clients.last.options
-        assert options.model == "local-llama" and options.env["ANTHROPIC_BASE_URL"].startswith("http://testserver")
+        assert options.model == "local-llama" and options.env["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:8000"  # the configured address (learned once, not per request)
         assert options.env["ANTHROPIC_API_KEY"] != KEY  # the session's own model key, never the server's
         assert client.models.retrieve("openai/gpt-4o").id == "openai/gpt-4o"  # names with slashes, as LiteLLM gives them
         assert client.models.retrieve("openai/gpt-4o+agent").id == "openai/gpt-4o+agent"
@@ -237,7 +237,7 @@ def test_a_conversation_continued_as_its_abandoned_turn_ends_finds_its_session(h
         return history_key(*args)
 
     monkeypatch.setattr(pool, "history_key", slow_history_key)
-    state = http.app.state  # type: ignore[attr-defined]
+    state = http.app.state.server  # type: ignore[attr-defined]
     asked: list[dict[str, Any]] = [{"role": "user", "content": "hi"}]
     clients.enqueue(*text("first words"), result("first words"))
 

@@ -15,10 +15,11 @@ from sse_starlette import ServerSentEvent
 
 from claude_agent_server.api import metrics as metrics_route
 from claude_agent_server.api import proxy as proxy_routes
-from claude_agent_server.api.sse import event_stream
+from claude_agent_server.web.sse import event_stream
 from claude_agent_server.observability import ServerMetrics
 from claude_agent_server.proxy import ModelNotFound
 from claude_agent_server.store import WriterHealth
+from claude_agent_server.web.state import ServerState
 
 KEY = "metrics-test-key"
 P = "claude_agent_server_"
@@ -35,9 +36,10 @@ class FakeManager:
 
 def tiny_app(api_key: str | None = KEY, public: bool = False) -> FastAPI:
     app = FastAPI()
-    app.state.settings = SimpleNamespace(api_key_value=lambda: api_key)
-    app.state.manager = FakeManager()
-    app.state.metrics = ServerMetrics()
+    app.state.server = ServerState(  # what the lifespan builds, with stand-ins for the parts these routes read
+        settings=SimpleNamespace(api_key_value=lambda: api_key), manager=FakeManager(), metrics=ServerMetrics(),  # type: ignore[arg-type]
+        proxy=None, opencode=None, gateway=None, address=None,  # type: ignore[arg-type]
+    )
     metrics_route.install(app, public=public)
     return app
 
@@ -74,7 +76,7 @@ def test_openmetrics_when_the_scraper_asks() -> None:
 
 def test_sse_responses_are_counted_while_sent() -> None:
     app = tiny_app(api_key=None)
-    metrics: ServerMetrics = app.state.metrics
+    metrics: ServerMetrics = app.state.server.metrics
 
     async def frames() -> AsyncIterator[ServerSentEvent]:
         for _ in range(2):
@@ -114,9 +116,9 @@ class FakeProxy:
 @pytest.fixture
 def proxied() -> tuple[TestClient, FakeProxy, ServerMetrics]:
     app = tiny_app(api_key=None)
-    app.state.proxy = FakeProxy()
+    app.state.server.proxy = FakeProxy()
     proxy_routes.install(app)
-    return TestClient(app), app.state.proxy, app.state.metrics
+    return TestClient(app), app.state.server.proxy, app.state.server.metrics
 
 
 def test_proxy_requests_by_model_and_status(proxied: tuple[TestClient, FakeProxy, ServerMetrics]) -> None:

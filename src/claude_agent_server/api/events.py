@@ -12,15 +12,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, status
+from fastapi import APIRouter, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from ..sessions import EventLog
-from ..store import Registry
-from .deps import ManagerDep, SessionDep, SettingsDep
-from .schemas import MAX_EVENT_ID
-from .sessions import status_view
-from .sse import event_stream, frame, snapshot_frame
+from ..web.deps import ManagerDep, SessionDep, SettingsDep
+from ..web.responses import SSE, server_errors
+from ..web.sse import event_stream, frame, snapshot_frame, start_after
+from ..web.validation import MAX_EVENT_ID
+from ..web.views import status_view
 
 router = APIRouter(tags=["events"])
 
@@ -28,26 +27,9 @@ LastEventId = Annotated[int | None, Header(ge=0, le=MAX_EVENT_ID)]
 After = Annotated[int | None, Query(ge=0, le=MAX_EVENT_ID, description="Same as Last-Event-ID, for clients that cannot set headers.")]
 
 
-def start_after(log: EventLog, last_event_id: int | None, after: int | None, registry: Registry | None = None) -> int:
-    """Where a subscription starts: after the client's cursor, or after the newest event.
-
-    Raises:
-        HTTPException: 400 for a cursor beyond the event clock's bound (from the future:
-            no server on this registry has sent it, and later ids might not exceed it).
-        RegistryUnavailable: ``registry`` given, the replay needs it and its database is unavailable (503).
-    """
-    cursor = last_event_id if last_event_id is not None else after
-    if cursor is None:
-        return log.last_id
-    if not log.clock.admit(cursor):
-        detail = f"event id {cursor} is ahead of every id this server has sent (its clock is at {log.clock.bound()})"
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail)
-    if registry is not None and not log.replays_from_memory(cursor):
-        registry.check()
-    return cursor
-
-
-@router.get("/sessions/{session_id}/events", response_class=EventSourceResponse)
+@router.get(
+    "/sessions/{session_id}/events", response_class=EventSourceResponse, responses={**SSE, **server_errors(404, 503)}
+)
 async def session_events(
     session: SessionDep, manager: ManagerDep, settings: SettingsDep, last_event_id: LastEventId = None, after: After = None
 ) -> EventSourceResponse:
@@ -60,14 +42,14 @@ async def session_events(
     start = start_after(session.events, last_event_id, after, manager.registry)
 
     async def frames() -> AsyncIterator[ServerSentEvent]:
-        yield snapshot_frame(status_view(session))
+        yield snapshot_frame(status_view(session).model_dump())
         async for event in session.events.subscribe(after=start):
             yield frame(event)
 
     return event_stream(frames(), settings.heartbeat_interval)
 
 
-@router.get("/events", response_class=EventSourceResponse)
+@router.get("/events", response_class=EventSourceResponse, responses={**SSE, **server_errors(503)})
 async def server_events(manager: ManagerDep, settings: SettingsDep, last_event_id: LastEventId = None, after: After = None) -> EventSourceResponse:
     """Subscribe to the whole server: first a ``snapshot`` frame (no id) with
     ``{live, hibernated, warm}`` session counts, then every session's events (each with its

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
-
+from claude_agent_protocol import DatabaseHealth, Health, Ping
 from fastapi import APIRouter
 
-from .deps import ManagerDep
+from ..web.deps import ManagerDep
+from ..web.responses import server_errors
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
-async def health(manager: ManagerDep) -> dict[str, Any]:
+@router.get("/health", responses=server_errors(public=True))
+async def health(manager: ManagerDep) -> Health:
     """Always 200 (it reads no database)::
 
         {
@@ -30,22 +30,21 @@ async def health(manager: ManagerDep) -> dict[str, Any]:
           "timestamp": "…"                      # UTC ISO-8601
         }
     """
-    database = manager.registry.health().to_dict()
-    del database["error"]  # the server's log has it; /health needs no key
-    return {
-        "status": "healthy" if database["status"] == "ok" else "degraded",
-        "active_sessions": manager.live_count,
-        "warm_sessions": manager.warm_count,
-        "database": database,
-        "timestamp": datetime.now(UTC).isoformat(),
-    }
+    database = DatabaseHealth.model_validate(manager.registry.health().to_dict())  # its error: in the log (no key here)
+    return Health(
+        status="healthy" if database.status == "ok" else "degraded",
+        active_sessions=manager.live_count,
+        warm_sessions=manager.warm_count,
+        database=database,
+        timestamp=datetime.now(UTC).isoformat(),
+    )
 
 
-@router.get("/ping")
-async def ping(manager: ManagerDep) -> dict[str, Any]:
+@router.get("/ping", responses=server_errors(public=True))
+async def ping(manager: ManagerDep) -> Ping:
     """AgentCore runtime contract: ``{status: "Healthy"|"HealthyBusy", time_of_last_update}``.
 
     Busy while any turn runs or a permission request waits;
     ``time_of_last_update`` (Unix seconds) moves only when the status changes.
     """
-    return {"status": "HealthyBusy" if manager.busy else "Healthy", "time_of_last_update": int(manager.busy_since)}
+    return Ping(status="HealthyBusy" if manager.busy else "Healthy", time_of_last_update=int(manager.busy_since))

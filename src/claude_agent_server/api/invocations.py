@@ -23,13 +23,15 @@ import uuid
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from claude_agent_protocol import CreatedSession, InvocationEnvelope, TurnReply
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from ..sessions.prompt import check_prompt
-from .deps import ManagerDep, SettingsDep
-from .schemas import lone_surrogate
+from ..web.deps import ManagerDep, SettingsDep
+from ..web.responses import SSE, server_errors
+from ..web.validation import lone_surrogate
 from .messages import run_turn, wants_stream
 
 router = APIRouter(tags=["invocations"])
@@ -148,7 +150,38 @@ async def _agentcore(request: Request, body: dict[str, Any], manager: ManagerDep
     return JSONResponse(result, headers={SESSION_HEADER: header})
 
 
-@router.post("/invocations")
+AGENTCORE_PROMPT: dict[str, Any] = {
+    "title": "AgentCorePrompt",
+    "description": "An AgentCore turn: 'prompt' (or 'message', the starter toolkit's example), not blank.",
+    "type": "object",
+    "anyOf": [
+        {"required": ["prompt"], "properties": {"prompt": {"type": "string", "pattern": r"\S"}}},
+        {"required": ["message"], "not": {"required": ["prompt"]}, "properties": {"message": {"type": "string", "pattern": r"\S"}}},
+    ],
+    "not": {"required": ["path"]},
+}
+"""The AgentCore request's schema (a body with ``path`` is an envelope)."""
+
+REQUEST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"anyOf": [InvocationEnvelope.model_json_schema(), AGENTCORE_PROMPT]}}},
+    }
+}
+FORWARDED = (200, 201, 404, 405, 409, 413, 422, 502, 503)
+"""Statuses an envelope may get from the route it names (besides the gate's)."""
+
+
+@router.post(
+    "/invocations",
+    openapi_extra=REQUEST_BODY,
+    response_model=TurnReply,
+    responses={
+        **SSE,
+        201: {"description": "An envelope's POST /sessions: the created session", "model": CreatedSession},
+        **server_errors(*FORWARDED[2:], body=True),
+    },
+)
 async def invocations(request: Request, manager: ManagerDep, settings: SettingsDep) -> Any:
     """Single entry point: a REST envelope ``{path, method, path_params, query_params,
     payload}``, or an AgentCore ``{"prompt"}`` (or ``{"message"}``, the starter toolkit's

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+from claude_agent_protocol import TurnReply
 from fastapi import APIRouter, Request
 from sse_starlette import ServerSentEvent
 
 from ..sessions import Event, Session
 from ..sessions.turns import build_reply, turn_events
 from ..settings import Settings
-from .deps import SessionDep, SettingsDep
+from ..web.deps import SessionDep, SettingsDep
+from ..web.responses import SSE, server_errors
+from ..web.sse import event_stream, frame
 from .schemas import SendMessage
-from .sse import event_stream, frame
 
 router = APIRouter(prefix="/sessions", tags=["messages"])
 
@@ -40,7 +42,12 @@ async def run_turn(session: Session, message: str, stream: bool, settings: Setti
     return build_reply(session.id, events)
 
 
-@router.post("/{session_id}/messages")
+@router.post(
+    "/{session_id}/messages",
+    response_model=TurnReply,
+    response_model_exclude_unset=True,  # ``error`` only when the turn ended without a result
+    responses={**SSE, **server_errors(404, 409, 413, 502, 503, body=True)},
+)
 async def send_message(body: SendMessage, request: Request, session: SessionDep, settings: SettingsDep) -> Any:
     """Run one turn. Blocking: ``{session_id, messages, result, cost_usd, num_turns,
     duration_ms, usage, is_error, stop_reason}``. With ``stream: true`` or

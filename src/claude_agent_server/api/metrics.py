@@ -8,23 +8,16 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI, Request, Response
 from prometheus_client.exposition import choose_encoder
-from starlette.applications import Starlette
 
-from ..observability import ServerMetrics
-from .auth import require_api_key
-
-
-def app_metrics(app: Starlette) -> ServerMetrics | None:
-    """The app's :class:`ServerMetrics` (``app.state.metrics``), if it has one."""
-    return getattr(app.state, "metrics", None)
+from ..web.auth import require_api_key
+from ..web.deps import StateDep
 
 
-async def metrics(request: Request) -> Response:
+async def metrics(request: Request, state: StateDep) -> Response:
     """The metrics, with the sessions, processes and registry totals read now."""
-    server_metrics: ServerMetrics = request.app.state.metrics
-    await server_metrics.refresh(request.app.state.manager)
+    await state.metrics.refresh(state.manager)
     encode, content_type = choose_encoder(request.headers.get("accept", ""))
-    return Response(encode(server_metrics.registry), media_type=content_type)
+    return Response(encode(state.metrics.registry), media_type=content_type)
 
 
 def install(app: FastAPI, public: bool) -> None:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from claude_agent_protocol import PermissionAck
 from fastapi import APIRouter
 
 from ..sessions import PermissionDecision
-from .deps import SessionDep
+from ..web.deps import SessionDep
+from ..web.responses import server_errors
 from .schemas import PermissionAnswer
 
 router = APIRouter(prefix="/sessions", tags=["permissions"])
 
 
-@router.post("/{session_id}/permissions/respond")
-async def respond(body: PermissionAnswer, session: SessionDep) -> dict[str, Any]:
+@router.post("/{session_id}/permissions/respond", responses=server_errors(404, 503, body=True))
+async def respond(body: PermissionAnswer, session: SessionDep) -> PermissionAck:
     """Allow or deny a pending request; 404 when the id is unknown, answered or expired.
 
     ``apply_suggestions`` also applies the CLI's suggested permission updates
@@ -27,4 +27,4 @@ async def respond(body: PermissionAnswer, session: SessionDep) -> dict[str, Any]
         updated_input=body.updated_input,
     )
     session.permissions.respond(body.request_id, decision)
-    return {"status": "ok", "request_id": body.request_id, "allowed": body.allowed}
+    return PermissionAck(request_id=body.request_id, allowed=body.allowed)

@@ -9,16 +9,19 @@ key check is timed and counted in the app's metrics, if it has them.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel
 
 from ..observability import ProxyTimer
 from ..proxy import AuthenticationFailed, InvalidRequest, ProxyError, ProxyService, load_config
 from ..settings import Settings
-from .auth import require_model_key
-from .metrics import app_metrics
+from ..web.auth import require_model_key
+from ..web.deps import ProxyDep
+from ..web.responses import SSE, error_responses
+from ..web.state import server_state
 
 T = TypeVar("T")
 
@@ -31,13 +34,32 @@ async def require_proxy_key(request: Request) -> None:
         raise AuthenticationFailed(str(exc.detail)) from None
 
 
-def get_proxy(request: Request) -> ProxyService:
-    return request.app.state.proxy
+class AnthropicErrorDetail(BaseModel):
+    type: str
+    message: str
 
 
-ProxyDep = Annotated[ProxyService, Depends(get_proxy)]
+class AnthropicError(BaseModel):
+    """Anthropic's error body: ``{type: "error", error: {type, message}}``."""
 
-router = APIRouter(tags=["proxy"], dependencies=[Depends(require_proxy_key)])
+    type: Literal["error"] = "error"
+    error: AnthropicErrorDetail
+
+
+MESSAGES_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {
+            "type": "object",
+            "description": "An Anthropic Messages API request (passed to LiteLLM as it is)",
+            "required": ["model", "messages"],
+            "properties": {"model": {"type": "string"}, "messages": {"type": "array", "items": {"type": "object"}}},
+        }}},
+    }
+}
+ERRORS = error_responses(AnthropicError, 400, 401, 403, 404, 413, 415, 429, 502, 504)
+
+router = APIRouter(tags=["proxy"], dependencies=[Depends(require_proxy_key)], responses=ERRORS)
 
 
 async def _json(request: Request) -> Any:
@@ -49,14 +71,14 @@ async def _json(request: Request) -> Any:
 
 async def _timed(request: Request, serve: Callable[[Any], Awaitable[T]]) -> tuple[T, ProxyTimer]:
     """Serve the request's JSON body, timed; a failure is recorded with its status and raised on."""
-    timer = ProxyTimer(app_metrics(request.app))
+    timer = ProxyTimer(server_state(request.app).metrics)
     with timer.failures():
         body = await _json(request)
         timer.requested(body)
         return await serve(body), timer
 
 
-@router.post("/v1/messages", response_model=None)
+@router.post("/v1/messages", response_model=None, openapi_extra=MESSAGES_BODY, responses=SSE)
 async def create_message(request: Request, proxy: ProxyDep) -> Response:
     """Anthropic Messages API through LiteLLM: a message as JSON, or with ``stream: true`` its SSE events.
 
@@ -72,7 +94,7 @@ async def create_message(request: Request, proxy: ProxyDep) -> Response:
     )
 
 
-@router.post("/v1/messages/count_tokens")
+@router.post("/v1/messages/count_tokens", openapi_extra=MESSAGES_BODY)
 async def count_tokens(request: Request, proxy: ProxyDep) -> dict[str, int]:
     """Anthropic ``count_tokens``: ``{"input_tokens": n}`` (the provider's count, or LiteLLM's tokenizer)."""
     counted, timer = await _timed(request, proxy.count_tokens)
@@ -98,7 +120,7 @@ def install(app: FastAPI) -> None:
 
 
 def make_service(settings: Settings) -> ProxyService:
-    """The proxy for ``app.state.proxy``; reads the LiteLLM config now (LiteLLM itself loads on first use).
+    """The proxy of the server's state; reads the LiteLLM config now (LiteLLM itself loads on first use).
 
     Raises:
         ProxyConfigError: the config file cannot be read or is invalid.

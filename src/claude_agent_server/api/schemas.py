@@ -1,117 +1,23 @@
-"""Request bodies of the HTTP API (pydantic models; FastAPI answers 422 on bad input)."""
+"""Request bodies of the server's API: the wire contract's (:mod:`claude_agent_protocol.requests`),
+with the server's own bound on system prompts (they reach the CLI in a file, not as an argument)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from claude_agent_protocol import requests
+from claude_agent_protocol.requests import PermissionAnswer, SendMessage, SetModel, SetPermissionMode
+from pydantic import Field
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from ..web.validation import SystemPrompt
 
-from ..sessions.prompt import MAX_PROMPT_CHARACTERS
-
-PermissionModeName = Literal["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto"]
-SessionStatusName = Literal["connecting", "waking", "connected", "running", "waiting_permission", "hibernated"]
-
-MAX_EVENT_ID = 2**63 - 1
-"""The largest event id (``Last-Event-ID``, ``after``): the databases' signed 64-bit integer."""
-MAX_OFFSET = 2**31 - 1
-"""The largest ``offset`` of a listing (a larger integer is 422, never an overflow at the database)."""
-
-ARGUMENT_BYTES = 100_000
-"""Bytes (UTF-8) at most in one value that becomes a CLI argument (Linux refuses one over 128 KiB)."""
+__all__ = ["CreateSession", "PermissionAnswer", "SendMessage", "SetModel", "SetPermissionMode"]
 
 
-def lone_surrogate(value: Any) -> bool:
-    """True when a string anywhere in a JSON value holds an unpaired UTF-16 surrogate
-    (``"\\ud800"`` in JSON), which no UTF-8 text (a transcript, a reply, the CLI's input) can carry."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(value, dict):
-        return any(lone_surrogate(k) or lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(lone_surrogate(v) for v in value)
-    return False
-
-
-def _argument(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain a NUL character")
-    if len(value.encode("utf-8", "surrogatepass")) > ARGUMENT_BYTES:
-        raise ValueError(f"must be at most {ARGUMENT_BYTES} bytes")
-    return value
-
-
-Argument = Annotated[str, AfterValidator(_argument)]
-"""A string that becomes a command-line argument of the CLI."""
-
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain a NUL character")
-    return value
-
-
-SystemPrompt = Annotated[str, AfterValidator(_no_nul), Field(max_length=MAX_PROMPT_CHARACTERS)]
-"""A system prompt: a large one reaches the CLI in a file, so it is bounded by what
-Claude Code takes in one prompt (see :mod:`claude_agent_server.sessions.prompt`), in characters."""
-Name = Annotated[Argument, Field(max_length=256)]
-
-
-class StrictBody(BaseModel):
-    """A request body: unknown fields refused (422), lone surrogates refused."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_lone_surrogates(cls, data: Any) -> Any:
-        if lone_surrogate(data):
-            raise ValueError("strings must be valid Unicode text (an unpaired surrogate such as \\ud800 is not)")
-        return data
-
-
-class CreateSession(StrictBody):
+class CreateSession(requests.CreateSession):
     """``POST /sessions``: every field optional; unknown fields are ignored (as other
     servers of this API accept, e.g. ``user_id``)."""
 
-    model_config = ConfigDict(extra="ignore")
-
-    resume_session_id: str | None = Field(None, max_length=100, description="Resume this transcript (same id, same history).")
+    resume_session_id: str | None = Field(
+        None, max_length=100, description="Resume this transcript (same id, same history).", json_schema_extra={"format": "uuid"}
+    )
     system_prompt: SystemPrompt | None = Field(None, description="Replaces Claude Code's system prompt.")
     append_system_prompt: SystemPrompt | None = Field(None, description="Appended to Claude Code's system prompt.")
-    model: Name | None = Field(None, description="Model name (default: the server's default model).")
-    cwd: Argument | None = Field(None, description="Working directory inside the workspace (default: the workspace).")
-    permission_mode: PermissionModeName | None = None
-    allowed_tools: list[Name] | None = Field(None, max_length=500, description="Tools that run without asking.")
-    disallowed_tools: list[Name] | None = Field(None, max_length=500, description="Tools the model may not use.")
-    max_turns: int | None = Field(None, ge=1, le=1_000_000)
-    enable_proxy: bool = Field(False, description="Route the CLI's model calls through this server's /v1/messages.")
-    background_model: Name | None = Field(None, description="Proxied sessions: model for the CLI's background calls.")
-
-
-class SendMessage(StrictBody):
-    """``POST /sessions/{id}/messages``."""
-
-    message: str = Field(min_length=1, description="The prompt.")
-    stream: bool = Field(False, description="Reply as Server-Sent Events instead of one JSON object.")
-
-
-class PermissionAnswer(StrictBody):
-    """``POST /sessions/{id}/permissions/respond``."""
-
-    request_id: str
-    allowed: bool
-    apply_suggestions: bool = Field(False, description="Also apply the CLI's suggested rules ('always allow').")
-    message: str | None = Field(None, description="Why it was denied (shown to the model).")
-    updated_input: dict[str, Any] | None = Field(None, description="Run the tool with this input instead.")
-
-
-class SetModel(StrictBody):
-    model: Name | None = Field(description="Model name, or null for the default.")
-
-
-class SetPermissionMode(StrictBody):
-    mode: PermissionModeName

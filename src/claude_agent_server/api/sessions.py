@@ -4,32 +4,33 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from claude_agent_protocol import (
+    AvailableSessions,
+    CloseReply,
+    CreatedSession,
+    HibernateReply,
+    InterruptReply,
+    ModelReply,
+    PermissionModeReply,
+    SessionHistory,
+    SessionList,
+    SessionStatusView,
+)
 
-from ..sessions import Session, SessionRequest
-from .deps import ManagerDep, SessionDep
-from .schemas import MAX_OFFSET, CreateSession, SessionStatusName, SetModel, SetPermissionMode
+from fastapi import APIRouter, HTTPException, Query, status
+
+from ..sessions import SessionRequest
+from ..web.deps import ManagerDep, SessionDep, SessionIdPath
+from ..web.responses import server_errors
+from ..web.validation import MAX_OFFSET, ListedStatusName
+from ..web.views import created, status_view
+from .schemas import CreateSession, SetModel, SetPermissionMode
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
 
-def status_view(session: Session) -> dict[str, Any]:
-    pending = [p.to_dict() for p in session.permissions.pending()]
-    return {
-        "session_id": session.id,
-        "status": session.status,
-        "pending_permission": pending[0] if pending else None,
-        "pending_permissions": pending,
-        "current_model": session.model,
-        "permission_mode": session.permission_mode,
-        "last_event_id": session.events.last_id,
-        "turn_event_id": session.turn_event_id,
-        "cwd": session.cwd,
-    }
-
-
-@router.post("", status_code=status.HTTP_201_CREATED)
-async def create_session(body: CreateSession, manager: ManagerDep) -> dict[str, Any]:
+@router.post("", status_code=status.HTTP_201_CREATED, responses=server_errors(404, 409, 413, 502, 503, body=True))
+async def create_session(body: CreateSession, manager: ManagerDep) -> CreatedSession:
     """Start a session (or resume one with ``resume_session_id``, also a closed one);
     waits until its CLI is connected. At the live cap the least recently used idle
     session is hibernated to make room.
@@ -40,104 +41,97 @@ async def create_session(body: CreateSession, manager: ManagerDep) -> dict[str, 
     or the server is shutting down.
     """
     session = await manager.create(SessionRequest(**body.model_dump()))
-    return {**created(session), "resumed": body.resume_session_id is not None}
+    return created(session, resumed=body.resume_session_id is not None)
 
 
-def created(session: Session) -> dict[str, Any]:
-    """The reply to a create: ``{session_id, created_at, status, model, cwd, permission_mode, origin}``."""
-    entry = session.snapshot()
-    return {
-        "session_id": session.id,
-        "created_at": entry["created_at"],
-        "status": "connected",
-        "model": session.model,
-        "cwd": session.cwd,
-        "permission_mode": session.permission_mode,
-        "origin": entry["origin"],
-    }
-
-
-@router.get("")
+@router.get("", responses=server_errors(400, 503))
 async def list_sessions(
     manager: ManagerDep,
-    status: Annotated[SessionStatusName | None, Query(description="Only sessions with this status.")] = None,
+    status: Annotated[ListedStatusName | None, Query(description="Only sessions with this status.")] = None,
     cwd: Annotated[str | None, Query(description="Only sessions of this directory (inside the workspace).")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> dict[str, Any]:
+) -> SessionList:
     """The registry: live and hibernated sessions, newest activity first:
     ``{sessions:[{session_id, created_at, last_activity, title, status, state, turns,
     cost_usd, input_tokens, output_tokens, cwd, model, permission_mode}], counts:{live, hibernated, warm}}``.
     Closed sessions are not listed (their transcripts are, in ``/sessions/available``)."""
-    return {"sessions": await manager.list(status, cwd, limit, offset), "counts": await manager.counts()}
+    return SessionList.model_validate({"sessions": await manager.list(status, cwd, limit, offset), "counts": await manager.counts()})
 
 
-@router.get("/available")
+@router.get("/available", responses=server_errors(400, 503))
 async def available_sessions(
     manager: ManagerDep,
     cwd: Annotated[str | None, Query(description="Only this project directory.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> dict[str, Any]:
+) -> AvailableSessions:
     """Transcripts on disk inside the workspace, newest first:
     ``{sessions:[{session_id, modified, preview, project, cwd, live, state}]}`` (``state``:
     the registry's live/hibernated/closed, or null for a transcript it does not know)."""
-    return {"sessions": await manager.available(cwd, limit, offset)}
+    return AvailableSessions.model_validate({"sessions": await manager.available(cwd, limit, offset)})
 
 
-@router.get("/{session_id}/status")
-async def session_status(session: SessionDep) -> dict[str, Any]:
+@router.api_route("/available", methods=["DELETE", "PATCH", "POST", "PUT"], include_in_schema=False)
+async def available_other_methods() -> None:
+    """405 for another method on ``/sessions/available`` (without this route, ``DELETE`` would
+    reach ``DELETE /sessions/{session_id}`` and answer 400 for the id ``available``)."""
+    raise HTTPException(status.HTTP_405_METHOD_NOT_ALLOWED, headers={"Allow": "GET"})
+
+
+@router.get("/{session_id}/status", responses=server_errors(404, 503))
+async def session_status(session: SessionDep) -> SessionStatusView:
     """Status (``hibernated`` for a session without a process; asking does not wake it),
     pending permission requests (oldest first), model and permission mode."""
     return status_view(session)
 
 
-@router.post("/{session_id}/hibernate")
-async def hibernate_session(session: SessionDep) -> dict[str, Any]:
+@router.post("/{session_id}/hibernate", responses=server_errors(404, 409, 503))
+async def hibernate_session(session: SessionDep) -> HibernateReply:
     """Stop the session's CLI now; the session stays listed and its next message wakes it.
     409 while a turn runs or a permission request waits."""
     was_live = await session.hibernate()
-    return {"status": "hibernated", "session_id": session.id, "was_live": was_live}
+    return HibernateReply(session_id=session.id, was_live=was_live)
 
 
-@router.get("/{session_id}/history")
-async def session_history(session_id: str, manager: ManagerDep) -> dict[str, Any]:
+@router.get("/{session_id}/history", responses=server_errors(404, 503))
+async def session_history(session_id: SessionIdPath, manager: ManagerDep) -> SessionHistory:
     """The transcript's messages (SDK ``get_session_messages``), live or closed sessions alike."""
-    return {"session_id": session_id, "messages": await manager.history(session_id)}
+    return SessionHistory.model_validate({"session_id": session_id, "messages": await manager.history(session_id)})
 
 
-@router.post("/{session_id}/interrupt")
-async def interrupt_session(session: SessionDep) -> dict[str, Any]:
+@router.post("/{session_id}/interrupt", responses=server_errors(404, 503))
+async def interrupt_session(session: SessionDep) -> InterruptReply:
     """Stop the running turn (pending permissions are denied); the session stays usable.
     A hibernated session has no turn to stop (``was_running: false``)."""
     was_running = await session.interrupt()
-    return {"status": "interrupted", "was_running": was_running}
+    return InterruptReply(was_running=was_running)
 
 
-@router.post("/{session_id}/model")
-async def set_model(body: SetModel, session: SessionDep) -> dict[str, Any]:
+@router.post("/{session_id}/model", responses=server_errors(404, 409, 502, 503, body=True))
+async def set_model(body: SetModel, session: SessionDep) -> ModelReply:
     """Switch the model for the following requests (null: the default); wakes a hibernated session."""
     await session.set_model(body.model)
-    return {"status": "ok", "model": body.model}
+    return ModelReply(model=body.model)
 
 
-@router.post("/{session_id}/permission_mode")
-async def set_permission_mode(body: SetPermissionMode, session: SessionDep) -> dict[str, Any]:
+@router.post("/{session_id}/permission_mode", responses=server_errors(404, 409, 502, 503, body=True))
+async def set_permission_mode(body: SetPermissionMode, session: SessionDep) -> PermissionModeReply:
     """Switch the permission mode (wakes a hibernated session); 422 for a mode the SDK does not know."""
     await session.set_permission_mode(body.mode)
-    return {"status": "ok", "mode": body.mode}
+    return PermissionModeReply(mode=body.mode)
 
 
-@router.get("/{session_id}/server_info")
+@router.get("/{session_id}/server_info", responses=server_errors(404, 409, 502, 503))
 async def server_info(session: SessionDep) -> dict[str, Any]:
     """The CLI's initialization info: commands, output styles, models, ... (wakes a hibernated session)."""
     return await session.server_info()
 
 
-@router.delete("/{session_id}")
-async def close_session(session_id: str, manager: ManagerDep) -> dict[str, Any]:
+@router.delete("/{session_id}", responses=server_errors(404, 503))
+async def close_session(session_id: SessionIdPath, manager: ManagerDep) -> CloseReply:
     """Close a session for good: it leaves ``GET /sessions`` and answers 404 at once; its
     CLI stops in the background (a running turn ends with an ``error`` event). Its transcript
     stays, listed by ``/sessions/available``, and ``resume_session_id`` revives it."""
     await manager.close(session_id, wait=False)
-    return {"status": "closed", "session_id": session_id}
+    return CloseReply(session_id=session_id)

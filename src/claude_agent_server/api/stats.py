@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
-
+from claude_agent_protocol import SessionCounts, Stats
 from fastapi import APIRouter
 
 from .. import __version__
 from ..observability.processes import descendant_memory, uptime_seconds
 from ..sessions import SessionManager, SessionNotFound
-from .deps import ManagerDep
+from ..web.deps import ManagerDep
+from ..web.responses import server_errors
 
 router = APIRouter(tags=["stats"])
 
@@ -34,8 +34,8 @@ async def _busy_sessions(manager: SessionManager) -> tuple[int, int]:
     return turns, pending
 
 
-@router.get("/stats")
-async def stats(manager: ManagerDep) -> dict[str, Any]:
+@router.get("/stats", responses=server_errors(503))
+async def stats(manager: ManagerDep) -> Stats:
     """The server's sessions, work, spending and memory, read now::
 
         {
@@ -58,15 +58,15 @@ async def stats(manager: ManagerDep) -> dict[str, Any]:
     turns, pending = await _busy_sessions(manager)
     cost = await manager.registry.cost_since(midnight)
     memory = await asyncio.to_thread(descendant_memory)
-    return {
-        "sessions": counts,
-        "turns_running": turns,
-        "pending_permissions": pending,
-        "cost_today_usd": round(cost, 6),
-        "cost_since": midnight.isoformat(),
-        "cli_processes": manager.live_count,
-        "cli_memory_bytes": memory.rss_bytes if memory is not None else None,
-        "uptime_seconds": uptime_seconds(),
-        "version": __version__,
-        "timestamp": now.isoformat(),
-    }
+    return Stats(
+        sessions=SessionCounts.model_validate(counts),
+        turns_running=turns,
+        pending_permissions=pending,
+        cost_today_usd=round(cost, 6),
+        cost_since=midnight.isoformat(),
+        cli_processes=manager.live_count,
+        cli_memory_bytes=memory.rss_bytes if memory is not None else None,
+        uptime_seconds=uptime_seconds(),
+        version=__version__,
+        timestamp=now.isoformat(),
+    )

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from ..api.sse import EventSource
+from ..web.sse import EventSource
 from .model import SLOW_DELAY, Reply, count_tokens, reply_to
 
 router = APIRouter(prefix="/demo/v1", tags=["demo model"], include_in_schema=False)

@@ -18,17 +18,18 @@ from fastapi.responses import JSONResponse
 from pydantic_core import from_json
 from sse_starlette import ServerSentEvent
 
-from ..api.auth import is_server_key, presented_key
-from ..api.deps import remember_self_url
-from ..api.schemas import lone_surrogate
-from ..api.sse import EventSource, Frame
-from ..settings import Settings
+from ..web.auth import is_server_key, presented_key
+from ..web.deps import StateDep
+from ..web.responses import SSE, error_responses, request_body
+from ..web.state import ServerState, server_state
+from ..web.validation import lone_surrogate
+from ..web.sse import EventSource, Frame
 from .errors import SESSION_HEADER, GatewayError, bad_request, unauthorized
 from .history import history_key, key_digest, scope
 from .mapping import Envelope, Failure, Piece, chunks, completion, role_chunk
 from .models import Catalog, ModelChoice, card
-from .pool import Call, GatewayPool
-from .protocol import MAX_MESSAGES, ChatCompletionRequest, ModelCard, ModelList
+from .pool import Call
+from .protocol import MAX_MESSAGES, ChatCompletion, ChatCompletionRequest, ErrorResponse, ModelCard, ModelList
 
 
 async def require_key(request: Request) -> str:
@@ -36,39 +37,32 @@ async def require_key(request: Request) -> str:
     key = presented_key(request)
     if not is_server_key(request, key):
         raise unauthorized()
-    return key_digest(key if request.app.state.settings.api_key_value() is not None else None)
+    return key_digest(key if server_state(request.app).settings.api_key_value() is not None else None)
 
 
-router = APIRouter(prefix="/v1", tags=["openai gateway"], dependencies=[Depends(remember_self_url)])
+ERRORS = error_responses(ErrorResponse, 400, 401, 403, 404, 409, 413, 415, 429, 502, 503)
+"""What any gateway route may answer besides its success, in OpenAI's error shape."""
+router = APIRouter(prefix="/v1", tags=["openai gateway"], responses=ERRORS)
 KeyDep = Annotated[str, Depends(require_key)]
 
 
-def catalog(request: Request) -> Catalog:
-    settings: Settings = request.app.state.settings
-    proxy = getattr(request.app.state, "proxy", None)
-    names = proxy.config.model_names if settings.litellm_config and proxy is not None and proxy.config else []
+def catalog(state: ServerState) -> Catalog:
+    """The models the gateway offers: the agent profiles, and the LiteLLM config's names (if any)."""
+    settings, config = state.settings, state.proxy.config
+    names = config.model_names if settings.litellm_config and config else []
     return Catalog(settings, names)
 
 
-def gateway_pool(request: Request) -> GatewayPool:
-    """The app's pool, made on first use for the manager of the running lifespan."""
-    state = request.app.state
-    pool = getattr(state, "gateway_pool", None)
-    if pool is None or pool.manager is not state.manager:
-        pool = state.gateway_pool = GatewayPool(state.manager, state.settings)
-    return pool
-
-
-@router.get("/models")
-async def list_models(request: Request, _: KeyDep) -> dict[str, Any]:
+@router.get("/models", response_model=ModelList)
+async def list_models(state: StateDep, _: KeyDep) -> dict[str, Any]:
     """``{object: "list", data: [{id, object: "model", created, owned_by}]}``."""
-    return ModelList(data=[ModelCard.model_validate(c) for c in catalog(request).cards()]).model_dump()
+    return ModelList(data=[ModelCard.model_validate(c) for c in catalog(state).cards()]).model_dump()
 
 
-@router.get("/models/{model_id:path}")
-async def get_model(model_id: str, request: Request, _: KeyDep) -> dict[str, Any]:
+@router.get("/models/{model_id:path}", response_model=ModelCard)
+async def get_model(model_id: str, state: StateDep, _: KeyDep) -> dict[str, Any]:
     """One model card (any name a completion would take, suffixed or not); 404 ``model_not_found`` otherwise."""
-    catalog(request).resolve(model_id)
+    catalog(state).resolve(model_id)
     return ModelCard.model_validate(card(model_id)).model_dump()
 
 
@@ -105,8 +99,13 @@ def _call(body: ChatCompletionRequest, choice: ModelChoice, digest: str) -> Call
     return Call(conversation, choice, start, history_key(start, conversation.history))
 
 
-@router.post("/chat/completions", response_model=None)
-async def chat_completions(request: Request, digest: KeyDep) -> Any:
+@router.post(
+    "/chat/completions",
+    response_model=ChatCompletion,
+    responses=SSE,
+    openapi_extra=request_body(ChatCompletionRequest),
+)
+async def chat_completions(request: Request, state: StateDep, digest: KeyDep) -> Any:
     """A chat completion from an agent session: ``chat.completion``, or with ``stream: true``
     ``chat.completion.chunk`` SSE frames ending in ``data: [DONE]``.
 
@@ -118,9 +117,9 @@ async def chat_completions(request: Request, digest: KeyDep) -> Any:
     429 (``Retry-After``) no session can be made live, 502 the agent failed.
     """
     body = await asyncio.to_thread(_parse, await request.body())
-    choice = catalog(request).resolve(body.model)
+    choice = catalog(state).resolve(body.model)
     call = await asyncio.to_thread(_call, body, choice, digest)
-    turn = await gateway_pool(request).start(call, request.headers.get(SESSION_HEADER))
+    turn = await state.gateway.start(call, request.headers.get(SESSION_HEADER))
     headers = {SESSION_HEADER: turn.session.id}
     envelope = Envelope(body.model)
     if body.stream:

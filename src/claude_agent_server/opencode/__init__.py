@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
-from ..api.deps import remember_self_url
 from .errors import install_not_found, require_key
 from .routes import event, meta, permission, session
 
@@ -26,7 +25,7 @@ __all__ = ["install"]
 def install(app: FastAPI) -> None:
     """Serve OpenCode's routes on ``app`` (singular paths: ``/session``, ``/event``, ...; no
     collision with the server's own ``/sessions``, ``/events``)."""
-    protected = [Depends(require_key), Depends(remember_self_url)]
+    protected = [Depends(require_key)]
     for module in (session, permission, event, meta):
         app.include_router(module.router, dependencies=protected)
     install_not_found(app)

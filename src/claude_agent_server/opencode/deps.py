@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import unquote
 
-from fastapi import Depends, Header, Path, Query, Request
+from fastapi import Depends, Header, Path, Query
 
-from ..api.deps import ManagerDep, SettingsDep
+from ..proxy import ProxyConfig
 from ..sessions import Session, SessionNotFound
+from ..web.deps import ManagerDep, SettingsDep, StateDep
 from .errors import NotFound
-from .hub import Hub, hub_of
+from .hub import Hub
 
 
-def get_hub(request: Request) -> Hub:
-    return hub_of(request.app)
+def get_hub(state: StateDep) -> Hub:
+    """The adapter's hub, built with the server's state."""
+    return state.opencode
 
 
 HubDep = Annotated[Hub, Depends(get_hub)]
@@ -43,4 +45,12 @@ def get_directory(
 
 DirectoryDep = Annotated[str | None, Depends(get_directory)]
 
-__all__ = ["DirectoryDep", "HubDep", "ManagerDep", "SessionDep", "SettingsDep"]
+
+def get_proxy_config(state: StateDep) -> ProxyConfig | None:
+    """The LiteLLM config of the server's proxy, if it has one."""
+    return state.proxy.config
+
+
+ProxyConfigDep = Annotated[ProxyConfig | None, Depends(get_proxy_config)]
+
+__all__ = ["DirectoryDep", "HubDep", "ManagerDep", "ProxyConfigDep", "SessionDep", "SettingsDep"]

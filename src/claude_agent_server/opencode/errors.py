@@ -26,10 +26,13 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..api.auth import basic_password, is_server_key, presented_key
-from ..api.errors import STATUS
-from ..api.surfaces import error_body, surface_of
 from ..sessions import SessionError
+from ..web.auth import basic_password, is_server_key, presented_key
+from ..web.errors import STATUS
+from ..web.responses import error_responses
+from ..web.state import server_state
+from ..web.surfaces import error_body, surface_of
+from .protocol import NamedError
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,10 @@ class NotFound(OpenCodeError):
 
 class BadRequest(OpenCodeError):
     status = 400
+
+
+ERRORS = error_responses(NamedError, 400, 401, 403, 404, 409, 413, 415, 502, 503)
+"""What any OpenCode route may answer besides its success (a validation error is 400 here, not 422)."""
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -88,15 +95,16 @@ class OpenCodeRoute(APIRoute):
 
 
 def install_not_found(app: FastAPI) -> None:
-    """Answer 404 and 405 of OpenCode's paths in OpenCode's shape; other paths and statuses
-    keep the handler installed before (FastAPI's ``{"detail"}`` by default)."""
+    """Answer the HTTP errors of OpenCode's paths (404, 405, a body that is not JSON) in OpenCode's
+    shape; other paths keep the handler installed before (FastAPI's ``{"detail"}`` by default)."""
     previous = app.exception_handlers.get(StarletteHTTPException, http_exception_handler)
 
     async def handle(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        if exc.status_code in (404, 405) and surface_of(request.url.path) == "opencode":
+        if surface_of(request.url.path) == "opencode":
             path = request.url.path[:200]
-            message = f"method {request.method} is not allowed on {path}" if exc.status_code == 405 else f"{path} is not served here"
+            messages = {405: f"method {request.method} is not allowed on {path}", 404: f"{path} is not served here"}
+            message = messages.get(exc.status_code, str(exc.detail))
             return error_response(exc.status_code, message, dict(exc.headers or {}))
         return await previous(request, exc)  # type: ignore[no-any-return]
 
@@ -106,7 +114,7 @@ def install_not_found(app: FastAPI) -> None:
 async def require_key(request: Request) -> None:
     """Dependency: 401 (``WWW-Authenticate: Basic``) unless the server has no key or the
     request carries it as Basic password, Bearer token or ``x-api-key``."""
-    if request.app.state.settings.api_key_value() is None:
+    if server_state(request.app).settings.api_key_value() is None:
         return
     if is_server_key(request, presented_key(request)) or is_server_key(request, basic_password(request)):
         return

@@ -1,4 +1,4 @@
-"""The adapter's state on ``app.state.opencode``: session id mapping, the ids clients chose,
+"""The adapter's state (``ServerState.opencode``): session id mapping, the ids clients chose,
 the turns a new event subscriber still gets, and how far each subscriber has got.
 
 * :class:`SessionIds`: Claude session id ↔ ``ses_`` id. The ``ses_`` id is derived
@@ -23,7 +23,6 @@ import contextlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from ..sessions import Event, SessionManager
 from ..sessions.workspace import parse_session_id
@@ -134,7 +133,7 @@ class Subscription:
 
 
 class Hub:
-    """See the module docstring. Made on the first OpenCode request (:func:`hub_of`)."""
+    """See the module docstring. Built once by the lifespan (``ServerState.opencode``)."""
 
     def __init__(self, manager: SessionManager) -> None:
         self.manager = manager
@@ -242,11 +241,3 @@ class Hub:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(remaining):
                     await waiter.wait()
-
-
-def hub_of(app: Any) -> Hub:
-    """The app's hub, made on first use (no await: one per app)."""
-    hub = getattr(app.state, "opencode", None)
-    if hub is None or hub.manager is not app.state.manager:
-        hub = app.state.opencode = Hub(app.state.manager)
-    return hub

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..api.schemas import lone_surrogate
+from ..web.validation import lone_surrogate
 
 
 class Wire(BaseModel):
@@ -196,3 +196,14 @@ class AssistantMessage(Wire):
     system: list[str] = Field(default_factory=list)
     finish: str | None = None
     error: ErrorInfo | None = None
+
+
+class ErrorData(Wire):
+    message: str
+
+
+class NamedError(Wire):
+    """OpenCode's error body: ``{name: "NotFoundError" | "BadRequestError" | ..., data: {message}}``."""
+
+    name: str
+    data: ErrorData

@@ -5,19 +5,20 @@ its API routes: ``POST /ui/sessions`` (a session created with origin ``dashboard
 from __future__ import annotations
 
 from importlib.resources import files
-from typing import Any
 
+from claude_agent_protocol import CreatedSession
 from fastapi import APIRouter, Depends, FastAPI, status
 from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import Field
 
-from claude_agent_protocol import Activity, ErrorBody
+from claude_agent_protocol import Activity
 
-from ..api.auth import require_api_key
-from ..api.deps import ManagerDep, remember_self_url
-from ..api.schemas import Argument, Name, PermissionModeName, StrictBody
-from ..api.sessions import created
 from ..sessions import SessionRequest
+from ..web.auth import require_api_key
+from ..web.deps import ManagerDep
+from ..web.responses import server_errors
+from ..web.validation import Argument, Name, PermissionModeName, StrictBody
+from ..web.views import created
 from .activity import activity
 from .security import SecureStaticFiles, secure
 
@@ -50,8 +51,8 @@ class DashboardSession(StrictBody):
     permission_mode: PermissionModeName | None = None
 
 
-@api.post("/sessions", status_code=status.HTTP_201_CREATED)
-async def create_session(body: DashboardSession, manager: ManagerDep) -> dict[str, Any]:
+@api.post("/sessions", status_code=status.HTTP_201_CREATED, responses=server_errors(400, 409, 502, 503, body=True))
+async def create_session(body: DashboardSession, manager: ManagerDep) -> CreatedSession:
     """Start a session as ``POST /sessions`` does, recorded with origin ``dashboard``:
     201 ``{session_id, created_at, status, model, cwd, permission_mode, origin}``; errors as
     ``POST /sessions`` (400 cwd outside the workspace, 422 bad body, 502, 503)."""
@@ -61,7 +62,7 @@ async def create_session(body: DashboardSession, manager: ManagerDep) -> dict[st
     return created(session)
 
 
-@api.get("/activity", responses={503: {"model": ErrorBody}})
+@api.get("/activity", responses=server_errors(503))
 async def get_activity(manager: ManagerDep) -> Activity:
     """Turns and cost per UTC day (the last 30) and per UTC hour (the last 48), every period
     listed (zeros included); 503 with ``Retry-After`` while the registry's database is unavailable."""
@@ -73,5 +74,5 @@ def install(app: FastAPI) -> None:
     (no auth: nothing secret), ``POST /ui/sessions`` and ``GET /ui/activity`` (behind the
     server's API key)."""
     app.include_router(pages)
-    app.include_router(api, dependencies=[Depends(require_api_key), Depends(remember_self_url)])
+    app.include_router(api, dependencies=[Depends(require_api_key)])
     app.mount("/ui/static", SecureStaticFiles(packages=[(PACKAGE, STATIC)]), name="ui-static")

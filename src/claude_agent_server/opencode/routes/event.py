@@ -24,16 +24,15 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from starlette.types import Receive, Scope, Send
 
-from ...api.events import start_after
-from ...api.schemas import MAX_EVENT_ID
-from ...api.sse import CountedEventSource, Frame
+from ...web.validation import MAX_EVENT_ID
+from ...web.sse import CountedEventSource, Frame, start_after
 from ...sessions import Event
 from ..deps import HubDep, ManagerDep, SettingsDep
-from ..errors import OpenCodeRoute
+from ..errors import ERRORS, OpenCodeRoute
 from ..hub import Hub, Subscription
 from ..views import Translator
 
-router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"])
+router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"], responses=ERRORS)
 
 HEARTBEAT = 10.0
 """Seconds between ``server.heartbeat`` frames."""

@@ -11,15 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from ... import __version__
 from .. import catalog
-from ..deps import DirectoryDep, ManagerDep, SettingsDep
-from ..errors import OpenCodeRoute
+from ...proxy import ProxyConfig
+from ...settings import Settings
+from ..deps import DirectoryDep, ManagerDep, ProxyConfigDep, SettingsDep
+from ..errors import ERRORS, OpenCodeRoute
 from ..views import project_id
 
-router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"])
+router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"], responses=ERRORS)
 
 AGENTS = [
     {
@@ -34,9 +36,7 @@ AGENTS = [
 ]
 
 
-def _providers(request: Request) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    settings = request.app.state.settings
-    proxy = getattr(getattr(request.app.state, "proxy", None), "config", None)
+def _providers(settings: Settings, proxy: ProxyConfig | None) -> tuple[list[dict[str, Any]], dict[str, str]]:
     return catalog.providers(settings, proxy), catalog.default(settings)
 
 
@@ -47,22 +47,22 @@ async def health() -> dict[str, Any]:
 
 
 @router.get("/config")
-async def config(request: Request) -> dict[str, Any]:
+async def config(settings: SettingsDep, proxy: ProxyConfigDep) -> dict[str, Any]:
     """The configuration clients may read: the default model."""
-    _, default = _providers(request)
+    _, default = _providers(settings, proxy)
     provider, model = next(iter(default.items()))
     return {"model": f"{provider}/{model}", "share": "disabled", "autoupdate": False}
 
 
 @router.get("/config/providers")
-async def config_providers(request: Request) -> dict[str, Any]:
-    providers, default = _providers(request)
+async def config_providers(settings: SettingsDep, proxy: ProxyConfigDep) -> dict[str, Any]:
+    providers, default = _providers(settings, proxy)
     return {"providers": providers, "default": default}
 
 
 @router.get("/provider")
-async def provider(request: Request) -> dict[str, Any]:
-    providers, default = _providers(request)
+async def provider(settings: SettingsDep, proxy: ProxyConfigDep) -> dict[str, Any]:
+    providers, default = _providers(settings, proxy)
     return {"all": providers, "default": default, "connected": [p["id"] for p in providers]}
 
 

@@ -16,12 +16,12 @@ from fastapi import APIRouter
 from ...sessions import PermissionDecision, PermissionRequest, Session
 from .. import ids
 from ..deps import HubDep, ManagerDep, SessionDep
-from ..errors import NotFound, OpenCodeRoute
+from ..errors import ERRORS, NotFound, OpenCodeRoute
 from ..hub import Hub
 from ..mapping import permission_id, permission_request
 from ..protocol import LegacyPermissionReply, PermissionReply, Reply
 
-router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"])
+router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"], responses=ERRORS)
 
 
 async def _waiting(manager: Any) -> list[Session]:

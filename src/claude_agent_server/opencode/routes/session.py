@@ -17,17 +17,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
+from ...proxy import ProxyConfig
 from ...sessions import Session, SessionRequest
+from ...web.state import server_state
 from ...sessions.turns import turn_events
 from .. import catalog
 from ..conversation import Conversation
 from ..deps import DirectoryDep, HubDep, ManagerDep, SessionDep, SettingsDep
-from ..errors import BadRequest, NotFound, OpenCodeRoute
+from ..errors import ERRORS, BadRequest, NotFound, OpenCodeRoute
 from ..hub import Hub
 from ..protocol import PromptBody, SessionCreate, SessionUpdate, dump
 from ..views import context_of, conversation, entry_of, session_info
 
-router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"])
+router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"], responses=ERRORS)
 
 DELIVERY_TIMEOUT = 3.0
 """Seconds a reply waits for event subscribers to send the turn's events."""
@@ -41,9 +43,8 @@ run --attach`` exits as soon as the reply arrives, and may not have read frames 
 arrived just before it on its other connection (seen ~1 in 30 runs on a loaded machine)."""
 
 
-def _proxy_config(request: Request) -> Any:
-    proxy = getattr(request.app.state, "proxy", None)
-    return getattr(proxy, "config", None)
+def _proxy_config(request: Request) -> ProxyConfig | None:
+    return server_state(request.app).proxy.config
 
 
 @router.post("/session")
@@ -138,7 +139,7 @@ def _prompt_text(body: PromptBody) -> str:
 async def _start(request: Request, body: PromptBody, session: Session, hub: Hub, *, held: bool = False) -> Any:
     """Apply the chosen model, then start the turn (409 ``BusyError`` if one runs); ``held``:
     the caller holds its reply until the turn is delivered and then calls ``hub.answered``."""
-    settings = request.app.state.settings
+    settings = server_state(request.app).settings
     text = _prompt_text(body)
     ref = body.model_ref()
     if ref is not None:

@@ -4,22 +4,24 @@ Every SSE response of the server ends its lines with LF only (:data:`SEPARATOR`)
 sse-starlette's default is CRLF, which the SSE specification allows but some clients
 do not read (``@opencode-ai/sdk``'s default client splits frames on ``"\n\n"`` and
 never yields one; OpenCode's own server sends LF). Build frames with :class:`Frame`
-and responses with :class:`EventSource` (or :func:`event_stream`). Every SSE response
+and responses with :class:`EventSource` (or :func:`event_stream`); :func:`start_after`
+resolves a client's ``Last-Event-ID`` into where its stream resumes. Every SSE response
 is counted in the app's ``sse_subscribers`` metric while it is sent.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from fastapi import HTTPException, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Receive, Scope, Send
 
-from ..sessions import Event
-from .metrics import app_metrics
+from ..sessions import Event, EventLog
+from ..store import Registry
+from .state import server_state
 
 SEPARATOR = "\n"
 """Line separator of every SSE frame and ping comment."""
@@ -52,8 +54,7 @@ class CountedEventSource(EventSource):
     """An SSE response counted as a subscriber of the app it is sent by (if it has metrics)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        metrics = app_metrics(scope["app"]) if "app" in scope else None
-        with metrics.sse_subscribed() if metrics is not None else contextlib.nullcontext():
+        with server_state(scope["app"]).metrics.sse_subscribed():
             await super().__call__(scope, receive, send)
 
 
@@ -71,3 +72,22 @@ def event_stream(frames: AsyncIterator[ServerSentEvent], heartbeat: float, shutd
         headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"},
         shutdown_grace_period=shutdown_grace,
     )
+
+
+def start_after(log: EventLog, last_event_id: int | None, after: int | None, registry: Registry | None = None) -> int:
+    """Where a subscription starts: after the client's cursor, or after the newest event.
+
+    Raises:
+        HTTPException: 400 for a cursor beyond the event clock's bound (from the future:
+            no server on this registry has sent it, and later ids might not exceed it).
+        RegistryUnavailable: ``registry`` given, the replay needs it and its database is unavailable (503).
+    """
+    cursor = last_event_id if last_event_id is not None else after
+    if cursor is None:
+        return log.last_id
+    if not log.clock.admit(cursor):
+        detail = f"event id {cursor} is ahead of every id this server has sent (its clock is at {log.clock.bound()})"
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail)
+    if registry is not None and not log.replays_from_memory(cursor):
+        registry.check()
+    return cursor

@@ -24,6 +24,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..settings import Settings
+from .state import server_state, started_state
 from .surfaces import MODEL_KEY_PREFIXES, error_response, surface_of
 
 
@@ -55,11 +56,16 @@ def _unauthorized() -> HTTPException:
     )
 
 
-def is_server_key(request: HTTPConnection, key: str | None) -> bool:
-    """Whether ``key`` is the server's own key (constant-time compare); True when the server has none.
-    Adapters that take the key in other headers (e.g. HTTP Basic) check it with this too."""
-    expected: str | None = request.app.state.settings.api_key_value()
+def matches_server_key(settings: Settings, key: str | None) -> bool:
+    """Whether ``key`` is the server's own key (constant-time compare); True when the server has none."""
+    expected = settings.api_key_value()
     return expected is None or (key is not None and secrets.compare_digest(key.encode(), expected.encode()))
+
+
+def is_server_key(request: HTTPConnection, key: str | None) -> bool:
+    """:func:`matches_server_key` with the settings of the request's server. Adapters that take
+    the key in other headers (e.g. HTTP Basic) check it with this too."""
+    return matches_server_key(server_state(request.app).settings, key)
 
 
 async def require_api_key(request: Request) -> None:
@@ -73,7 +79,7 @@ async def require_model_key(request: Request) -> None:
     key = presented_key(request)
     if is_server_key(request, key):
         return
-    if key is None or not request.app.state.manager.model_key_valid(key):
+    if key is None or not server_state(request.app).manager.model_key_valid(key):
         raise _unauthorized()
 
 
@@ -96,19 +102,19 @@ UNAUTHORIZED = {
 """Per surface: the 401 message and ``WWW-Authenticate`` challenge."""
 
 
-def credential_accepted(request: HTTPConnection) -> bool:
+def credential_accepted(request: HTTPConnection, settings: Settings) -> bool:
     """Whether the request carries a key its route accepts, judged from the path alone:
     the server's key (``Authorization: Bearer``, ``x-api-key``; on OpenCode's routes also
     the Basic password), or on the model routes a live session's model key. True when
     the server has no key."""
     key = presented_key(request)
-    if is_server_key(request, key):
+    if matches_server_key(settings, key):
         return True
     path = request.scope["path"]
-    if surface_of(path) == "opencode" and is_server_key(request, basic_password(request)):
+    if surface_of(path) == "opencode" and matches_server_key(settings, basic_password(request)):
         return True
-    manager = getattr(request.app.state, "manager", None)
-    return key is not None and path.startswith(MODEL_KEY_PREFIXES) and manager is not None and manager.model_key_valid(key)
+    state = started_state(request.app)  # before the lifespan has run no session exists, nor its key
+    return key is not None and path.startswith(MODEL_KEY_PREFIXES) and state is not None and state.manager.model_key_valid(key)
 
 
 class AuthGate:
@@ -117,12 +123,14 @@ class AuthGate:
 
     Args:
         app: The ASGI app.
+        settings: The server's key (``api_key``).
         public: Paths served without a key.
         public_prefixes: Path prefixes served without a key (static files).
     """
 
-    def __init__(self, app: ASGIApp, public: Iterable[str], public_prefixes: tuple[str, ...] = ()) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, public: Iterable[str], public_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.settings = settings
         self.public = frozenset(public)
         self.public_prefixes = public_prefixes
 
@@ -131,7 +139,7 @@ class AuthGate:
         if scope["type"] not in ("http", "websocket") or path in self.public or path.startswith(self.public_prefixes):
             await self.app(scope, receive, send)
             return
-        if credential_accepted(HTTPConnection(scope)):
+        if credential_accepted(HTTPConnection(scope), self.settings):
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":

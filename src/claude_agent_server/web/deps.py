@@ -1,0 +1,61 @@
+"""Dependency aliases every adapter uses: the server's state, and from it the manager,
+the settings, the proxy, the metrics; the session named in a server-API path."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path
+from starlette.requests import HTTPConnection
+
+from ..observability import ServerMetrics
+from ..proxy import ProxyService
+from ..sessions import Session, SessionManager
+from ..settings import Settings
+from .state import ServerState, server_state
+
+__all__ = ["ManagerDep", "MetricsDep", "ProxyDep", "SessionDep", "SessionIdPath", "SettingsDep", "StateDep", "get_state"]
+
+
+def get_state(request: HTTPConnection) -> ServerState:
+    """The :class:`ServerState` the lifespan built."""
+    return server_state(request.app)
+
+
+StateDep = Annotated[ServerState, Depends(get_state)]
+
+
+def get_manager(state: StateDep) -> SessionManager:
+    return state.manager
+
+
+def get_settings(state: StateDep) -> Settings:
+    return state.settings
+
+
+def get_proxy(state: StateDep) -> ProxyService:
+    return state.proxy
+
+
+def get_metrics(state: StateDep) -> ServerMetrics:
+    return state.metrics
+
+
+ManagerDep = Annotated[SessionManager, Depends(get_manager)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ProxyDep = Annotated[ProxyService, Depends(get_proxy)]
+MetricsDep = Annotated[ServerMetrics, Depends(get_metrics)]
+
+
+SessionIdPath = Annotated[
+    str, Path(description="The session's id, a UUID (another value is 400).", json_schema_extra={"format": "uuid"})
+]
+"""A session id in a path: declared ``format: uuid``; the manager refuses a non-UUID with 400."""
+
+
+async def get_session(manager: ManagerDep, session_id: SessionIdPath) -> Session:
+    """The session in the path, live or hibernated (404 when closed or unknown, 400 for a bad id)."""
+    return await manager.get(session_id)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
