@@ -7,9 +7,12 @@ round, sends through ``POST /v1/chat/completions`` with the official ``openai`` 
   live session is found by the history's hash and reused);
 * **seeded**: a two-turn conversation the server never saw (a new session
   resumes a native transcript written from the history);
-* **cold**: a first message (a new session, no history).
+* **cold**: a first message (a new session, no history);
+* **rest**: the baseline, the same kind of turn through ``POST /sessions/{id}/messages``
+  in a session held over REST (httpx), in the same round.
 
-Prints median and p95 latency (ms) of each and the ratios to the continued turn.
+Prints median and p95 latency (ms) of each, the ratios to the continued turn, and what
+the gateway adds to a continued turn over the REST turn (issue 17's goal: at most 5 ms).
 The seeded and cold sessions are closed after each round (untimed), so every
 round runs at the same number of live CLIs.
 
@@ -49,17 +52,23 @@ def timed(client: openai.OpenAI, messages: list[dict[str, Any]]) -> tuple[float,
 
 
 def main(rounds: int, warmup: int) -> None:
-    samples: dict[str, list[float]] = {"continued": [], "seeded": [], "cold": []}
+    samples: dict[str, list[float]] = {"continued": [], "rest": [], "seeded": [], "cold": []}
     with tempfile.TemporaryDirectory() as root, running_server(Path(root), "--demo", env={"AGENT_SERVER_WARM_SESSIONS": "0"}) as server:
         client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", timeout=120, max_retries=0)
         http = server.client()
         conversation: list[dict[str, Any]] = [{"role": "user", "content": "remember that benchmarks are fun"}]
         _, reply, held = timed(client, conversation)
+        rest_session = http.post("/sessions", json={}).json()["session_id"]
         for n in range(warmup + rounds):
             nonce = uuid.uuid4().hex[:8]
             conversation += [{"role": "assistant", "content": reply}, {"role": "user", "content": f"remember that round {n} is {nonce}"}]
             continued_ms, reply, session_id = timed(client, conversation)
             assert session_id == held, "the continued turn did not reuse its session"
+
+            start = time.perf_counter()
+            answer = http.post(f"/sessions/{rest_session}/messages", json={"message": f"remember that round {n} is {nonce}"})
+            rest_ms = (time.perf_counter() - start) * 1000
+            assert answer.status_code == 200 and not answer.json()["is_error"], answer.text
 
             unseen = [
                 {"role": "user", "content": f"remember that the seed is {nonce}"},
@@ -74,16 +83,19 @@ def main(rounds: int, warmup: int) -> None:
                 http.delete(f"/sessions/{closing}")
             if n >= warmup:
                 samples["continued"].append(continued_ms)
+                samples["rest"].append(rest_ms)
                 samples["seeded"].append(seeded_ms)
                 samples["cold"].append(cold_ms)
         http.close()
 
-    base = statistics.median(samples["continued"])
+    base, rest = statistics.median(samples["continued"]), statistics.median(samples["rest"])
     print(f"rounds measured: {rounds} (after {warmup} warm-up), demo model, real CLI, openai SDK")
     print(f"{'':12}{'median ms':>12}{'p95 ms':>10}{'vs continued':>15}")
     for name, values in samples.items():
         median = statistics.median(values)
         print(f"{name:12}{median:12.1f}{percentile(values, 0.95):10.1f}{median / base:14.1f}x")
+    print(f"the gateway adds {base - rest:+.1f} ms to a continued turn over the same turn over REST "
+          f"({base / rest:.2f}x)")
     print(f"seeding adds {statistics.median(samples['seeded']) - base:+.1f} ms over a continued turn; "
           f"a cold start {statistics.median(samples['cold']) - base:+.1f} ms")
 
