@@ -24,7 +24,9 @@ from .spill import Row, SpillFile
 from .tables import aliases, events, sessions
 from .transcripts import SqlTranscriptStore
 from .write_behind import WriteBehindStore
-from .writer import Commit, Writer, WriterHealth
+from .batches import Commit
+from .health import WriterHealth
+from .writer import Writer
 
 T = TypeVar("T")
 STATES: tuple[SessionState, ...] = get_args(SessionState)
