@@ -1,17 +1,21 @@
 """Benchmark: the OpenAI-compatible gateway's three ways to serve a call, in one run.
 
 Starts a demo server (scripted model, real Claude Code CLI) and, round after
-round, sends through ``POST /v1/chat/completions`` with the official ``openai`` SDK:
+round, sends through ``POST /v1/chat/completions`` (httpx, the client of the REST baseline too;
+the ``openai`` SDK's own cost is not the server's, and ``tests/gateway/test_openai_sdk.py`` runs it):
 
 * **continued**: the next turn of a conversation the server already holds (its
   live session is found by the history's hash and reused);
 * **seeded**: a two-turn conversation the server never saw (a new session
   resumes a native transcript written from the history);
-* **cold**: a first message (a new session, no history).
+* **cold**: a first message (a new session, no history);
+* **rest**: the baseline, the same kind of turn through ``POST /sessions/{id}/messages``
+  in a session held over REST, in the same round (it and the continued turn take turns going first).
 
-Prints median and p95 latency (ms) of each and the ratios to the continued turn.
+Prints median and p95 latency (ms) of each, the ratios to the continued turn, and what
+the gateway adds to a continued turn over the REST turn (issue 17's goal: at most 5 ms).
 The seeded and cold sessions are closed after each round (untimed), so every
-round runs at the same number of live CLIs.
+round runs at the same number of live CLIs (their processes gone before the next round).
 
     uv run python bench/gateway_latency.py [--rounds 15]
 
@@ -29,7 +33,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import openai
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from servers import running_server  # noqa: E402
@@ -40,26 +44,34 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def timed(client: openai.OpenAI, messages: list[dict[str, Any]]) -> tuple[float, str, str]:
+def timed(client: httpx.Client, messages: list[dict[str, Any]]) -> tuple[float, str, str]:
     """``(ms, reply, session id)`` of one non-streaming call."""
     start = time.perf_counter()
-    raw = client.chat.completions.with_raw_response.create(model="sonnet", messages=messages)  # type: ignore[arg-type]
+    raw = client.post("/v1/chat/completions", json={"model": "sonnet", "messages": messages})
     elapsed = (time.perf_counter() - start) * 1000
-    return elapsed, raw.parse().choices[0].message.content or "", raw.headers["x-session-id"]
+    assert raw.status_code == 200, raw.text
+    return elapsed, raw.json()["choices"][0]["message"]["content"] or "", raw.headers["x-session-id"]
 
 
 def main(rounds: int, warmup: int) -> None:
-    samples: dict[str, list[float]] = {"continued": [], "seeded": [], "cold": []}
+    samples: dict[str, list[float]] = {"continued": [], "rest": [], "seeded": [], "cold": []}
     with tempfile.TemporaryDirectory() as root, running_server(Path(root), "--demo", env={"AGENT_SERVER_WARM_SESSIONS": "0"}) as server:
-        client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", timeout=120, max_retries=0)
-        http = server.client()
+        http = client = server.client(timeout=120)
         conversation: list[dict[str, Any]] = [{"role": "user", "content": "remember that benchmarks are fun"}]
         _, reply, held = timed(client, conversation)
+        rest_session = http.post("/sessions", json={}).json()["session_id"]
         for n in range(warmup + rounds):
             nonce = uuid.uuid4().hex[:8]
             conversation += [{"role": "assistant", "content": reply}, {"role": "user", "content": f"remember that round {n} is {nonce}"}]
-            continued_ms, reply, session_id = timed(client, conversation)
-            assert session_id == held, "the continued turn did not reuse its session"
+            for first in (True, False):  # the two take turns going first (after the last round's closes)
+                if first == (n % 2 == 0):
+                    continued_ms, reply, session_id = timed(client, conversation)
+                    assert session_id == held, "the continued turn did not reuse its session"
+                else:
+                    start = time.perf_counter()
+                    answer = http.post(f"/sessions/{rest_session}/messages", json={"message": f"remember that round {n} is {nonce}"})
+                    rest_ms = (time.perf_counter() - start) * 1000
+                    assert answer.status_code == 200 and not answer.json()["is_error"], answer.text
 
             unseen = [
                 {"role": "user", "content": f"remember that the seed is {nonce}"},
@@ -72,18 +84,24 @@ def main(rounds: int, warmup: int) -> None:
             cold_ms, _, cold_id = timed(client, [{"role": "user", "content": f"remember that cold is {nonce}"}])
             for closing in (seeded_id, cold_id):
                 http.delete(f"/sessions/{closing}")
+            deadline = time.monotonic() + 10  # their CLIs gone before the next round's timed turns
+            while len(server.cli_processes()) > 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
             if n >= warmup:
                 samples["continued"].append(continued_ms)
+                samples["rest"].append(rest_ms)
                 samples["seeded"].append(seeded_ms)
                 samples["cold"].append(cold_ms)
         http.close()
 
-    base = statistics.median(samples["continued"])
-    print(f"rounds measured: {rounds} (after {warmup} warm-up), demo model, real CLI, openai SDK")
+    base, rest = statistics.median(samples["continued"]), statistics.median(samples["rest"])
+    print(f"rounds measured: {rounds} (after {warmup} warm-up), demo model, real CLI, httpx")
     print(f"{'':12}{'median ms':>12}{'p95 ms':>10}{'vs continued':>15}")
     for name, values in samples.items():
         median = statistics.median(values)
         print(f"{name:12}{median:12.1f}{percentile(values, 0.95):10.1f}{median / base:14.1f}x")
+    print(f"the gateway adds {base - rest:+.1f} ms to a continued turn over the same turn over REST "
+          f"({base / rest:.2f}x)")
     print(f"seeding adds {statistics.median(samples['seeded']) - base:+.1f} ms over a continued turn; "
           f"a cold start {statistics.median(samples['cold']) - base:+.1f} ms")
 

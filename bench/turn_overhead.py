@@ -3,7 +3,10 @@
 Starts a demo server (scripted model, real Claude Code CLI), then alternates
 the same one-turn message through ``POST /sessions/{id}/messages`` and through
 a ``ClaudeSDKClient`` pointed at the same demo model, so both see the same
-machine load. Prints median and p95 latency (ms) of each and their ratio.
+machine load. The direct client starts its CLI through the same launcher as the
+server's (``nice -n 10``, ``setsid``, ``setpriv``): on a busy machine a CLI at a
+lower priority waits longer for a CPU, which is not the server's cost. Prints
+median and p95 latency (ms) of each and their ratio.
 
     uv run python bench/turn_overhead.py [--turns 40]
 
@@ -22,6 +25,8 @@ from pathlib import Path
 
 import httpx
 from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, ResultMessage
+
+from claude_agent_server.sessions.launcher import write_launcher
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from servers import SCRUBBED_PREFIXES, running_server  # noqa: E402
@@ -44,6 +49,7 @@ async def main(turns: int, warmup: int) -> None:
         os.environ.update(HOME=str(server.home), IS_SANDBOX="1")
         options = ClaudeAgentOptions(
             cwd=str(server.workspace),
+            cli_path=write_launcher(Path(root) / "launcher"),
             include_partial_messages=True,
             env={"ANTHROPIC_BASE_URL": f"{server.url}/demo", "ANTHROPIC_API_KEY": "demo-key", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"},
         )

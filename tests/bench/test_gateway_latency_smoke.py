@@ -18,5 +18,5 @@ def test_the_gateway_benchmark_runs_one_round(tmp_path: Path) -> None:
     command = [sys.executable, str(ROOT / "bench" / "gateway_latency.py"), "--rounds", "1", "--warmup", "0"]
     run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
-    for line in ("continued", "seeded", "cold", "seeding adds"):
+    for line in ("continued", "rest", "seeded", "cold", "the gateway adds", "seeding adds"):
         assert line in run.stdout, run.stdout

@@ -1,14 +1,18 @@
-"""The engine: SQLite connection settings, its transaction modes, a memory database shared safely."""
+"""The engine: SQLite connection settings, its transaction modes, a memory database shared safely, a file's lanes."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import event
+from sqlalchemy.engine import Connection
 
 from claude_agent_server.store import EventRecord, SessionRecord, SqlRegistry, default_database_url
 from claude_agent_server.store.engine import make_engine, writing
+from claude_agent_server.store.lanes import Lanes
 
 
 async def test_sqlite_file_settings_and_begin_modes(tmp_path: Path) -> None:
@@ -50,4 +54,32 @@ async def test_plain_urls_get_the_async_drivers(tmp_path: Path) -> None:
     for url, driver in [(f"sqlite:///{tmp_path}/r.db", "aiosqlite"), ("postgresql://u@127.0.0.1/db", "asyncpg")]:
         engine = make_engine(url)
         assert engine.dialect.driver == driver
+        await engine.dispose()
+
+
+async def test_a_sqlite_file_runs_each_transaction_whole_in_its_lane(tmp_path: Path) -> None:
+    """Writes: one thread, BEGIN IMMEDIATE, the pragmas; reads: other threads; a failing body rolls back."""
+    engine = make_engine(default_database_url(tmp_path))
+    lanes = Lanes(engine)
+    try:
+        await lanes.run(lambda conn: conn.exec_driver_sql("CREATE TABLE t (n INTEGER)"), write=True)
+
+        def write(conn: Connection) -> tuple[str, object]:
+            conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+            return threading.current_thread().name, conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+
+        writers = {await lanes.run(write, write=True) for _ in range(5)}
+        assert len(writers) == 1 and next(iter(writers))[0].startswith("registry-write")
+        assert next(iter(writers))[1] == "wal"
+
+        def fail(conn: Connection) -> None:
+            conn.exec_driver_sql("INSERT INTO t VALUES (2)")
+            raise ValueError("refused")
+
+        with pytest.raises(ValueError):
+            await lanes.run(fail, write=True)
+        reader = await lanes.run(lambda conn: (threading.current_thread().name, conn.exec_driver_sql("SELECT count(*) FROM t").scalar()))
+        assert reader[0].startswith("registry-read") and reader[1] == 5  # the failed insert was rolled back
+    finally:
+        await lanes.close()
         await engine.dispose()

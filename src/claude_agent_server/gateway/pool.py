@@ -132,6 +132,7 @@ class GatewayPool:
             check_prompt(call.conversation.input_text(), call.conversation.input_blocks())
             if session_id is not None:
                 session = await self.manager.get(session_id)
+                await self._settle()  # a turn of that session just answered may still be filing it
                 if session.id in self._claimed or session.busy:
                     raise TurnInProgress(session.id)
                 self._claimed.add(session.id)
@@ -244,22 +245,33 @@ class GatewayPool:
 
     async def _drive(self, call: Call, turn: Turn, started: Event) -> None:
         session, mapper = turn.session, TurnMapper()
-        ok = False
+        ok = ended = False
         try:
             async for event in turn_events(session, started):
                 for piece in mapper.feed(event):
                     turn._queue.put_nowait(piece)
                     ok = ok or isinstance(piece, End)
+            # The caller has its answer now; filing (a hash and a registry write) goes on after
+            # it, and a call continuing this conversation meanwhile waits for it (_settle).
+            ended = self._end(turn, mapper)
             await self._file(call, session.id, mapper.reply if ok else None)
             self._filed_turns[session.id] = session.record.turns
         except Exception:
             log.exception("gateway: driving the turn of session %s failed", session.id)
         finally:
             self._claimed.discard(session.id)
-            if not mapper.done:  # no result came (the session closed, or driving failed): the caller hears why
-                closed = GatewayError(502, "the session closed during the turn", type="server_error", code="session_closed")
-                turn._queue.put_nowait(Failure(closed))
-            turn._queue.put_nowait(_END)
+            if not ended:
+                self._end(turn, mapper)
+
+    @staticmethod
+    def _end(turn: Turn, mapper: TurnMapper) -> bool:
+        """End the caller's pieces (with a failure first when no result came: the session
+        closed, or driving failed). Returns True."""
+        if not mapper.done:
+            closed = GatewayError(502, "the session closed during the turn", type="server_error", code="session_closed")
+            turn._queue.put_nowait(Failure(closed))
+        turn._queue.put_nowait(_END)
+        return True
 
     async def _file(self, call: Call, session_id: str, reply: str | None) -> None:
         """File the session under its new history (``reply`` None: the turn failed, under nothing)."""

@@ -40,6 +40,9 @@ async def require_key(request: Request) -> str:
     return key_digest(key if server_state(request.app).settings.api_key_value() is not None else None)
 
 
+INLINE_BODY_BYTES = 32 * 1024
+"""Bodies up to this many bytes are parsed and hashed on the event loop (well under a
+millisecond); larger ones in a worker thread."""
 ERRORS = error_responses(ErrorResponse, 400, 401, 403, 404, 409, 413, 415, 429, 502, 503)
 """What any gateway route may answer besides its success, in OpenAI's error shape."""
 router = APIRouter(prefix="/v1", tags=["openai gateway"], responses=ERRORS)
@@ -109,16 +112,19 @@ async def chat_completions(request: Request, state: StateDep, digest: KeyDep) ->
     """A chat completion from an agent session: ``chat.completion``, or with ``stream: true``
     ``chat.completion.chunk`` SSE frames ending in ``data: [DONE]``.
 
-    Parsing, validating, normalising and hashing a body (up to ``max_model_body_bytes``)
-    run in worker threads, so the event loop keeps serving other requests meanwhile.
+    Parsing, validating, normalising and hashing a body larger than ``INLINE_BODY_BYTES``
+    (up to ``max_model_body_bytes``) run in worker threads, so the event loop keeps serving
+    other requests meanwhile; a smaller one costs less than the two thread hops.
 
     Errors: 400 bad request, 401, 404 unknown model or ``X-Session-Id``, 409 that session
     is busy, 413 a prompt longer than Claude Code takes (``context_length_exceeded``),
     429 (``Retry-After``) no session can be made live, 502 the agent failed.
     """
-    body = await asyncio.to_thread(_parse, await request.body())
+    raw = await request.body()
+    small = len(raw) <= INLINE_BODY_BYTES
+    body = _parse(raw) if small else await asyncio.to_thread(_parse, raw)
     choice = catalog(state).resolve(body.model)
-    call = await asyncio.to_thread(_call, body, choice, digest)
+    call = _call(body, choice, digest) if small else await asyncio.to_thread(_call, body, choice, digest)
     turn = await state.gateway.start(call, request.headers.get(SESSION_HEADER))
     headers = {SESSION_HEADER: turn.session.id}
     envelope = Envelope(body.model)

@@ -71,6 +71,8 @@ class ModelRouter:
         self._allow_unlisted = allow_unlisted
         self.names: list[str] = config.model_names if config else []
         self._router: Any = None
+        self._deployments: dict[tuple[str, str | None, str | None], tuple[str, int]] = {}
+        """(model, custom_llm_provider, api_base) of a configured deployment → (provider, known cap)."""
         if config and config.model_list:
             try:
                 self._router = litellm.Router(model_list=config.model_list, **config.router_settings)
@@ -88,9 +90,11 @@ class ModelRouter:
             deployment = await self._router.async_get_available_deployment(model=model, request_kwargs={})
             params = dict(deployment["litellm_params"])
             params.pop("max_tokens", None)
-            cap = configured_cap(deployment) or self._known_cap(params["model"])
-            provider = self._provider(params)
-            return Target({**params, "litellm_router": self._router}, provider, cap)
+            known = (params["model"], params.get("custom_llm_provider"), params.get("api_base"))
+            if known not in self._deployments:  # LiteLLM's model table and provider lookup: once per deployment
+                self._deployments[known] = (self._provider(params), self._known_cap(params["model"]))
+            provider, cap = self._deployments[known]
+            return Target({**params, "litellm_router": self._router}, provider, configured_cap(deployment) or cap)
         configured = (
             f" Configured models: {', '.join(self.names)}."
             if self.names

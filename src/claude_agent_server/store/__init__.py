@@ -17,7 +17,7 @@ from .registry import SqlRegistry
 from .spill import spill_path
 from .transcripts import SqlTranscriptStore
 from .write_behind import WriteBehindStore
-from .writer import WriterHealth
+from .health import WriterHealth
 
 __all__ = [
     "EventRecord",

@@ -1,8 +1,13 @@
-"""The one place that knows which dialect's INSERT has ``ON CONFLICT``."""
+"""The one place that knows which dialect's INSERT has ``ON CONFLICT``.
+
+The statements are built once per dialect, table and key, and reused: building an
+upsert (its ``excluded`` columns) and its cache key costs more than running it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,7 +33,12 @@ def insert_ignoring(dialect: Dialect, table: Table) -> Insert:
     Raises:
         KeyError: The dialect is neither SQLite nor PostgreSQL.
     """
-    return _INSERTS[dialect.name](table).on_conflict_do_nothing().returning(*table.primary_key)
+    return _insert_ignoring(dialect.name, table)
+
+
+@cache
+def _insert_ignoring(dialect: str, table: Table) -> Insert:
+    return _INSERTS[dialect](table).on_conflict_do_nothing().returning(*table.primary_key)
 
 
 def upsert(dialect: Dialect, table: Table, key: Sequence[str]) -> Insert:
@@ -37,7 +47,12 @@ def upsert(dialect: Dialect, table: Table, key: Sequence[str]) -> Insert:
     Raises:
         KeyError: The dialect is neither SQLite nor PostgreSQL.
     """
-    stmt = _INSERTS[dialect.name](table)
+    return _upsert(dialect.name, table, tuple(key))
+
+
+@cache
+def _upsert(dialect: str, table: Table, key: tuple[str, ...]) -> Insert:
+    stmt = _INSERTS[dialect](table)
     return stmt.on_conflict_do_update(
         index_elements=list(key),
         set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in key},

@@ -79,8 +79,8 @@ def make_engine(url: str) -> AsyncEngine:
     else:
         _private_database_files(Path(parsed.database))
     engine = create_async_engine(parsed, **kwargs)
-    event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
-    event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
+    event.listen(engine.sync_engine, "connect", on_sqlite_connect)
+    event.listen(engine.sync_engine, "begin", on_sqlite_begin)
     return engine
 
 
@@ -100,14 +100,16 @@ def writing(engine: AsyncEngine) -> AsyncEngine:
     return engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None  # pysqlite emits no BEGIN; _on_sqlite_begin does
+def on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    """SQLAlchemy ``connect`` listener: no implicit BEGIN (see :func:`on_sqlite_begin`), and the pragmas."""
+    dbapi_connection.isolation_level = None  # pysqlite emits no BEGIN; on_sqlite_begin does
     cursor = dbapi_connection.cursor()
     for pragma in _PRAGMAS:
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
 
-def _on_sqlite_begin(connection: Connection) -> None:
+def on_sqlite_begin(connection: Connection) -> None:
+    """SQLAlchemy ``begin`` listener: ``BEGIN IMMEDIATE`` on an engine from :func:`writing`, else ``BEGIN``."""
     mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
     connection.exec_driver_sql(f"BEGIN {mode}")

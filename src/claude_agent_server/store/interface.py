@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from .records import EventRecord, SessionRecord, SessionState
-from .writer import WriterHealth
+from .health import WriterHealth
 
 
 class Registry(Protocol):

@@ -3,49 +3,56 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import get_args
+from typing import TypeVar, get_args
 
 from sqlalchemy import delete, func, literal, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from . import migrate, tables
 from .dialects import insert_ignoring, upsert
-from .engine import make_engine, writing
+from .engine import make_engine
 from .errors import is_unreachable
+from .lanes import Lanes, Work
 from .records import EventRecord, SessionRecord, SessionState, utcnow
 from .spill import Row, SpillFile
 from .tables import aliases, events, sessions
 from .transcripts import SqlTranscriptStore
 from .write_behind import WriteBehindStore
-from .writer import Commit, Writer, WriterHealth
+from .batches import Commit
+from .health import WriterHealth
+from .writer import Writer
 
+T = TypeVar("T")
 STATES: tuple[SessionState, ...] = get_args(SessionState)
 CATCH_UP_TIMEOUT = 300.0
 """Seconds :meth:`SqlRegistry.open` waits for rows a previous run spilled to be written."""
 
 
-def _committer(engine: AsyncEngine) -> Commit:
+def _write_batch(event_rows: list[Row], record_rows: list[Row], conn: Connection) -> int:
     """The writer's transaction: new events (ids already present skipped), then the
     newest snapshot of each session; ``SELECT 1`` when there is nothing to write (a probe)."""
-    writes = writing(engine)  # BEGIN IMMEDIATE on SQLite
+    if not event_rows and not record_rows:
+        conn.execute(select(literal(1)))
+        return 0
+    inserted = 0
+    if event_rows:  # insertmanyvalues splits the rows under the driver's bind-parameter limit
+        inserted = len(conn.execute(insert_ignoring(conn.dialect, tables.events), event_rows).all())
+    if record_rows:
+        conn.execute(upsert(conn.dialect, tables.sessions, ["session_id"]), record_rows)
+    return inserted
+
+
+def _committer(lanes: Lanes) -> Commit:
+    """The writer's commit: :func:`_write_batch` in one write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
 
     async def commit(event_rows: list[Row], record_rows: list[Row]) -> int:
-        async with writes.begin() as conn:
-            if not event_rows and not record_rows:
-                await conn.execute(select(literal(1)))
-                return 0
-            inserted = 0
-            if event_rows:  # insertmanyvalues splits the rows under the driver's bind-parameter limit
-                result = await conn.execute(insert_ignoring(conn.dialect, tables.events), event_rows)
-                inserted = len(result.all())
-            if record_rows:
-                await conn.execute(upsert(conn.dialect, tables.sessions, ["session_id"]), record_rows)
-        return inserted
+        return await lanes.run(partial(_write_batch, event_rows, record_rows), write=True)
 
     return commit
 
@@ -61,9 +68,9 @@ class SqlRegistry:
     the writer is still writing what it spilled meanwhile.
     """
 
-    def __init__(self, engine: AsyncEngine, writer: Writer) -> None:
+    def __init__(self, engine: AsyncEngine, lanes: Lanes, writer: Writer) -> None:
         self._engine = engine
-        self._writes = writing(engine)  # BEGIN IMMEDIATE on SQLite
+        self._lanes = lanes
         self._writer = writer
         self._transcripts = WriteBehindStore(SqlTranscriptStore(engine))
 
@@ -105,11 +112,12 @@ class SqlRegistry:
         except BaseException:
             await engine.dispose()
             raise
+        lanes = Lanes(engine)
         writer = Writer(
-            _committer(engine), batch_size=batch_size, flush_interval=flush_interval, buffer_bytes=buffer_bytes,
+            _committer(lanes), batch_size=batch_size, flush_interval=flush_interval, buffer_bytes=buffer_bytes,
             spill=spill, max_retry_delay=max_retry_delay, flush_timeout=flush_timeout,
         )
-        registry = cls(engine, writer)
+        registry = cls(engine, lanes, writer)
         try:
             await writer.caught_up(CATCH_UP_TIMEOUT)
         except BaseException:
@@ -125,19 +133,18 @@ class SqlRegistry:
             await self._transcripts.close()
             await self._writer.close()
         finally:
+            await self._lanes.close()
             await self._engine.dispose()
 
-    @contextlib.asynccontextmanager
-    async def _connect(self, *, write: bool = False) -> AsyncIterator[AsyncConnection]:
-        """A connection (a ``BEGIN IMMEDIATE`` transaction when ``write``) once the registry is available.
+    async def _run(self, work: Work[T], *, write: bool = False) -> T:
+        """Run ``work`` in one transaction (``BEGIN IMMEDIATE`` when ``write``) once the registry is available.
 
         Raises:
             RegistryUnavailable: It is not, or the database cannot be reached now.
         """
         self._writer.check()
         try:
-            async with self._writes.begin() if write else self._engine.connect() as conn:
-                yield conn
+            return await self._lanes.run(work, write=write)
         except Exception as exc:
             if is_unreachable(exc):
                 raise self._writer.unreachable(exc) from exc
@@ -156,8 +163,8 @@ class SqlRegistry:
 
     async def get(self, session_id: str) -> SessionRecord | None:
         """The record with this id (any state), or None."""
-        async with self._connect() as conn:
-            row = (await conn.execute(select(sessions).where(sessions.c.session_id == session_id))).first()
+        query = select(sessions).where(sessions.c.session_id == session_id)
+        row = await self._run(lambda conn: conn.execute(query).first())
         return None if row is None else SessionRecord(**row._mapping)
 
     async def put(self, record: SessionRecord) -> None:
@@ -168,8 +175,8 @@ class SqlRegistry:
             sqlalchemy.exc.IntegrityError: Another record has its ``agentcore_session_id``.
         """
         await self._writer.flush()
-        async with self._connect(write=True) as conn:
-            await conn.execute(upsert(conn.dialect, sessions, ["session_id"]), asdict(record))
+        row = asdict(record)
+        await self._run(lambda conn: conn.execute(upsert(conn.dialect, sessions, ["session_id"]), row), write=True)
 
     def update(self, record: SessionRecord) -> None:
         """Enqueue the record's current values (the newest snapshot of a session wins).
@@ -195,15 +202,13 @@ class SqlRegistry:
         if cwd is not None:
             query = query.where(sessions.c.spec["cwd"].as_string() == cwd)
         query = query.order_by(sessions.c.last_activity.desc(), sessions.c.session_id).limit(limit).offset(offset)
-        async with self._connect() as conn:
-            rows = await conn.execute(query)
+        rows = await self._run(lambda conn: conn.execute(query).all())
         return [SessionRecord(**row._mapping) for row in rows]
 
     async def count_by_state(self) -> dict[str, int]:
         """``{"live": n, "hibernated": n, "closed": n}``, 0 for a state with no record."""
         query = select(sessions.c.state, func.count()).group_by(sessions.c.state)
-        async with self._connect() as conn:
-            counts = dict((await conn.execute(query)).all())
+        counts = dict(await self._run(lambda conn: conn.execute(query).all()))
         return {state: counts.get(state, 0) for state in STATES}
 
     async def recover(self) -> list[SessionRecord]:
@@ -214,19 +219,21 @@ class SqlRegistry:
         """
         await self._writer.flush()
         live = sessions.c.state == "live"
-        async with self._connect(write=True) as conn:
-            rows = await conn.execute(select(sessions).where(live).order_by(sessions.c.last_activity))
+
+        def hibernate_live(conn: Connection) -> list[SessionRecord]:
+            rows = conn.execute(select(sessions).where(live).order_by(sessions.c.last_activity))
             before = [SessionRecord(**row._mapping) for row in rows]
-            await conn.execute(update(sessions).where(live).values(state="hibernated", status="hibernated"))
-        return before
+            conn.execute(update(sessions).where(live).values(state="hibernated", status="hibernated"))
+            return before
+
+        return await self._run(hibernate_live, write=True)
 
     # -- aliases -------------------------------------------------------------
 
     async def find_alias(self, namespace: str, alias: str) -> str | None:
         """The session id filed under ``alias`` in ``namespace``, or None."""
         query = select(aliases.c.session_id).where(aliases.c.namespace == namespace, aliases.c.alias == alias)
-        async with self._connect() as conn:
-            return await conn.scalar(query)
+        return await self._run(lambda conn: conn.scalar(query))
 
     async def aliases_of(self, namespace: str, session_id: str) -> list[str]:
         """The aliases of a session in ``namespace``, oldest first."""
@@ -235,8 +242,7 @@ class SqlRegistry:
             .where(aliases.c.namespace == namespace, aliases.c.session_id == session_id)
             .order_by(aliases.c.created_at, aliases.c.alias)
         )
-        async with self._connect() as conn:
-            return list((await conn.scalars(query)).all())
+        return await self._run(lambda conn: list(conn.scalars(query).all()))
 
     async def put_alias(self, namespace: str, alias: str, session_id: str, *, replace: bool = False) -> None:
         """File a session under ``alias`` (moving the alias if another session had it).
@@ -245,17 +251,18 @@ class SqlRegistry:
             replace: Also drop the session's other aliases in ``namespace``, in the same transaction.
         """
         row = {"namespace": namespace, "alias": alias, "session_id": session_id, "created_at": utcnow()}
-        async with self._connect(write=True) as conn:
+
+        def file(conn: Connection) -> None:
             if replace:
-                await conn.execute(
-                    delete(aliases).where(aliases.c.namespace == namespace, aliases.c.session_id == session_id)
-                )
-            await conn.execute(upsert(conn.dialect, aliases, ["namespace", "alias"]), row)
+                conn.execute(delete(aliases).where(aliases.c.namespace == namespace, aliases.c.session_id == session_id))
+            conn.execute(upsert(conn.dialect, aliases, ["namespace", "alias"]), row)
+
+        await self._run(file, write=True)
 
     async def drop_alias(self, namespace: str, alias: str) -> None:
         """Remove an alias (nothing happens when there is none)."""
-        async with self._connect(write=True) as conn:
-            await conn.execute(delete(aliases).where(aliases.c.namespace == namespace, aliases.c.alias == alias))
+        query = delete(aliases).where(aliases.c.namespace == namespace, aliases.c.alias == alias)
+        await self._run(lambda conn: conn.execute(query), write=True)
 
     # -- events --------------------------------------------------------------
 
@@ -275,8 +282,8 @@ class SqlRegistry:
         query = select(events).where(events.c.id > after)
         if session_id is not None:
             query = query.where(events.c.session_id == session_id, events.c.server.is_(False))
-        async with self._connect() as conn:
-            rows = await conn.execute(query.order_by(events.c.id).limit(limit))
+        query = query.order_by(events.c.id).limit(limit)
+        rows = await self._run(lambda conn: conn.execute(query).all())
         return [EventRecord(**row._mapping) for row in rows]
 
     async def cost_since(self, since: datetime) -> float:
@@ -285,8 +292,7 @@ class SqlRegistry:
         query = select(func.coalesce(func.sum(cost), 0.0)).where(
             events.c.type == "result", events.c.server.is_(False), events.c.created_at >= since.astimezone(UTC).isoformat()
         )
-        async with self._connect() as conn:
-            return float(await conn.scalar(query) or 0.0)
+        return float(await self._run(lambda conn: conn.scalar(query)) or 0.0)
 
     async def activity(self, since: datetime, width: int) -> list[tuple[str, int, float]]:
         """Turns that ended at or after ``since``, grouped by the first ``width`` characters of
@@ -305,8 +311,8 @@ class SqlRegistry:
 
     async def last_event_id(self) -> int:
         """The greatest persisted event id (0 when there is none)."""
-        async with self._connect() as conn:
-            return await conn.scalar(select(func.coalesce(func.max(events.c.id), 0)))
+        query = select(func.coalesce(func.max(events.c.id), 0))
+        return await self._run(lambda conn: conn.scalar(query))
 
     async def flush(self) -> None:
         """Wait until everything enqueued before this call is durable: in the database, or,

@@ -66,6 +66,8 @@ class SpillFile:
         self.size = 0
         self.events = 0
         self.unreadable = 0
+        self.failing = False
+        """The last :meth:`try_append` failed."""
         if path.exists():
             self._load()
 
@@ -99,6 +101,20 @@ class SpillFile:
         self.size += len(data)
         self.events += len(events)
         return len(data)
+
+    def try_append(self, events: list[Row], records: list[Row]) -> OSError | None:
+        """:meth:`append`, logging the first failure in a row and the recovery. Returns the error, or None."""
+        try:
+            self.append(events, records)
+        except OSError as exc:
+            if not self.failing:
+                log.error("registry: cannot write the spill file %s: %s", self.path, exc)
+            self.failing = True
+            return exc
+        if self.failing:
+            log.warning("registry: the spill file %s can be written again", self.path)
+            self.failing = False
+        return None
 
     def read(self, max_rows: int) -> Chunk:
         """Up to ``max_rows`` rows from :attr:`offset`, oldest first (records deduplicated:

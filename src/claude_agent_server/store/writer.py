@@ -36,78 +36,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Literal
+from dataclasses import asdict
 
-from .errors import RegistryUnavailable, is_unreachable, one_line
+from .batches import Batch, Commit, Item, row_size, write_batch
+from .errors import RegistryUnavailable, is_unreachable
+from .health import DatabaseStatus, Outage, WriterHealth
 from .records import EventRecord, SessionRecord
-from .spill import Chunk, Row, SpillFile
+from .spill import SpillFile
 
 log = logging.getLogger(__name__)
 
-Commit = Callable[[list[Row], list[Row]], Awaitable[int]]
-"""``commit(events, records)``: write event rows (skipping ids already present) and
-upsert session rows in one transaction; returns how many events were new. With both
-lists empty it still makes a round trip (a probe)."""
-
 LOG_DROPS_EVERY = 1000
 """Drops log a warning on the first and then once per this many."""
-
-DatabaseStatus = Literal["ok", "unavailable", "catching_up"]
-
-
-@dataclass(slots=True)
-class _Item:
-    seq: int
-    row: Row
-    size: int
-
-
-@dataclass(slots=True)
-class _Batch:
-    events: list[Row]
-    records: list[Row]
-    taken: int = 0
-    """Events taken from the front of memory (a memory batch)."""
-    record_seqs: dict[str, int] = field(default_factory=dict)
-    chunk: Chunk | None = None
-    """Where the rows came from in the spill file (a spill batch)."""
-
-
-@dataclass(frozen=True, slots=True)
-class WriterHealth:
-    """The writer's view of the database, for ``/health`` and the metrics.
-
-    ``status``: ``ok``; ``unavailable`` (writes fail; ``since`` when they began to,
-    ``error`` the last failure); ``catching_up`` (it answers again, the spill file
-    is being written). ``pending_events``: accepted, not yet in the database (in
-    memory or spilled); ``spilled_bytes``: bytes of the spill file not yet written.
-    """
-
-    status: DatabaseStatus
-    since: datetime | None
-    error: str | None
-    pending_events: int
-    spilled_bytes: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "since": self.since.isoformat() if self.since else None,
-            "error": self.error,
-            "pending_events": self.pending_events,
-            "spilled_bytes": self.spilled_bytes,
-        }
-
-
-def _size(row: Row) -> int:
-    return len(json.dumps(row, default=str)) + 200
-
 
 class Writer:
     """The writer task and what waits for it; create it inside a running event loop.
@@ -142,13 +84,11 @@ class Writer:
         self._interval = flush_interval
         self._limit = buffer_bytes
         self._spill = spill
-        self._first_delay = retry_delay
-        self._max_delay = max_retry_delay
-        self._delay = retry_delay
+        self._outage = Outage(retry_delay, max_retry_delay)
         self._write_timeout = write_timeout
         self._flush_timeout = flush_timeout
-        self._events: deque[_Item] = deque()
-        self._records: dict[str, _Item] = {}  # session_id -> newest snapshot
+        self._events: deque[Item] = deque()
+        self._records: dict[str, Item] = {}  # session_id -> newest snapshot
         self._bytes = 0
         self._seq = 0  # the last sequence number handed out
         self._durable = 0  # every item numbered up to this is durable
@@ -156,10 +96,6 @@ class Writer:
         self._wake = asyncio.Event()
         self._caught_up = asyncio.Event()
         self._closed = False
-        self._down_since: datetime | None = None
-        self._error: str | None = None
-        self._retry_at = 0.0  # loop time of the next attempt while down
-        self._spill_failing = False
         self.persisted = 0
         """Events inserted (ids already present not counted)."""
         self.dropped = 0
@@ -184,7 +120,7 @@ class Writer:
             self._drop(f"event {event.id}", "the registry is closed")
             return
         row = asdict(event)
-        item = _Item(self._next_seq(), row, _size(row))
+        item = Item(self._next_seq(), row, row_size(row))
         self._events.append(item)
         self._add_bytes(item.size)
         if len(self._events) == self._batch_size:
@@ -202,7 +138,7 @@ class Writer:
             log.warning("registry: record %s enqueued after close; not written", record.session_id)
             return
         row = asdict(record)
-        item = _Item(self._next_seq(), row, _size(row))
+        item = Item(self._next_seq(), row, row_size(row))
         old = self._records.pop(record.session_id, None)
         if old is not None:
             self._bytes -= old.size
@@ -266,7 +202,7 @@ class Writer:
             log.warning(
                 "registry: the database could not be written (%s); %d events (%d bytes) wait in %s and are "
                 "written when the server next starts with the database reachable",
-                self._error or "it was still catching up", self._spill.events, self._spill.pending_bytes, self._spill.path,
+                self._outage.error or "it was still catching up", self._spill.events, self._spill.pending_bytes, self._spill.path,
             )
 
     # -- state -----------------------------------------------------------------
@@ -274,18 +210,13 @@ class Writer:
     @property
     def available(self) -> bool:
         """True when reads see everything written: the database answers and nothing spilled waits."""
-        return self._down_since is None and not (self._spill is not None and self._spill.pending)
+        return self._outage.since is None and not (self._spill is not None and self._spill.pending)
 
     def health(self) -> WriterHealth:
         spill = self._spill
-        status: DatabaseStatus = "unavailable" if self._down_since else "catching_up" if not self.available else "ok"
-        return WriterHealth(
-            status,
-            self._down_since,
-            self._error if status != "ok" else None,
-            len(self._events) + (spill.events if spill else 0),
-            spill.pending_bytes if spill else 0,
-        )
+        status: DatabaseStatus = "unavailable" if self._outage.since else "catching_up" if not self.available else "ok"
+        pending, spilled = len(self._events) + (spill.events if spill else 0), spill.pending_bytes if spill else 0
+        return WriterHealth(status, self._outage.since, self._outage.error if status != "ok" else None, pending, spilled)
 
     def check(self) -> None:
         """Raise :class:`RegistryUnavailable` unless :attr:`available`."""
@@ -294,10 +225,7 @@ class Writer:
 
     def unavailable(self, reason: str | None = None) -> RegistryUnavailable:
         """The error for a caller refused now, with the seconds until the next attempt."""
-        if self._down_since is not None:
-            wait = self._retry_at - asyncio.get_running_loop().time()
-            return RegistryUnavailable(reason or self._error or "unreachable", since=self._down_since, retry_after=wait)
-        return RegistryUnavailable(reason or "catching up with what was written while it was unreachable", retry_after=1)
+        return self._outage.refusal(reason)
 
     def unreachable(self, exc: BaseException) -> RegistryUnavailable:
         """A reader met ``exc`` (see :func:`~.errors.is_unreachable`): the writer probes the
@@ -342,28 +270,24 @@ class Writer:
         return any(not waiter.done() for _, waiter in self._waiters)
 
     def _went_down(self, exc: BaseException) -> None:
-        self._error = one_line(exc)
-        if self._down_since is None:
-            self._down_since = datetime.now(UTC)
-            self._retry_at = asyncio.get_running_loop().time()
-            log.error("registry: the database cannot be reached (%s); keeping what waits and retrying", self._error)
+        self._outage.went_down(exc)
         self._update_caught_up()
 
     # -- internals: the task -----------------------------------------------------
 
     async def _run(self) -> None:
         while True:
-            if self._down_since is None:
+            if self._outage.since is None:
                 await self._wait_for_work()
             if self._events or self._records:
                 catching_up = self._spill is not None and self._spill.pending
-                if self._down_since is not None or (self._spill is not None and self._bytes > self._limit):
+                if self._outage.since is not None or (self._spill is not None and self._bytes > self._limit):
                     await self._spill_memory()  # while down without a spill file: drops beyond the bound
                 elif catching_up and self._waiting():
                     await self._spill_memory()  # a flush need not wait for the whole backlog
             try:
                 batch = await self._next_batch()
-                inserted = await self._write(batch)
+                inserted = await write_batch(self._commit, batch, self._write_timeout, self._drop)
             except Exception as exc:
                 if not is_unreachable(exc):  # a bug, or the spill file unreadable: keep everything, retry
                     log.exception("registry: writing a batch failed unexpectedly; retrying")
@@ -376,7 +300,7 @@ class Writer:
         """Return when there is something to write (soon enough: a full batch, a flush, a
         full buffer, or ``flush_interval`` after the first item)."""
         while not (self._events or self._records or (self._spill is not None and self._spill.pending)):
-            if self._down_since is not None:
+            if self._outage.since is not None:
                 return
             self._wake.clear()
             await self._wake.wait()
@@ -392,70 +316,30 @@ class Writer:
         """Wait before the next attempt (the delay doubles up to ``max_retry_delay``); spill
         meanwhile whenever a flush waits or memory is over its bound."""
         loop = asyncio.get_running_loop()
-        self._retry_at = loop.time() + self._delay
-        self._delay = min(self._delay * 2, self._max_delay)
+        retry_at = self._outage.next_retry()
         while True:
             self._wake.clear()  # before the check: a flush during the spill wakes the wait below
             if (self._waiting() or self._bytes > self._limit) and (self._events or self._records):
                 await self._spill_memory()
-            if (left := self._retry_at - loop.time()) <= 0:
+            if (left := retry_at - loop.time()) <= 0:
                 return
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(left):
                     await self._wake.wait()
 
-    async def _next_batch(self) -> _Batch:
+    async def _next_batch(self) -> Batch:
         """The oldest rows: from the spill file while it has any, else from memory (not
         removed until written); an empty batch (a probe) when nothing waits."""
         spill = self._spill
         if spill is not None and spill.pending:
             chunk = await asyncio.to_thread(spill.read, self._batch_size)
-            return _Batch(chunk.events, chunk.records, chunk=chunk)
+            return Batch(chunk.events, chunk.records, chunk=chunk)
         taken = min(self._batch_size, len(self._events))
         events = [self._events[i].row for i in range(taken)]
         records = {sid: item for sid, item in self._records.items()}
-        return _Batch(events, [item.row for item in records.values()], taken, {sid: item.seq for sid, item in records.items()})
+        return Batch(events, [item.row for item in records.values()], taken, {sid: item.seq for sid, item in records.items()})
 
-    async def _write(self, batch: _Batch) -> int:
-        """Commit a batch; if the database refuses it for its data, row by row, dropping the
-        rows it refuses again. Returns how many events were new.
-
-        Raises:
-            Exception: The database cannot be reached (:func:`~.errors.is_unreachable`).
-        """
-        try:
-            return await self._commit_within(batch.events, batch.records)
-        except Exception as exc:
-            if is_unreachable(exc):
-                raise
-            refused = exc
-        if len(batch.events) + len(batch.records) <= 1:
-            self._refused(batch.events, batch.records, refused)
-            return 0
-        log.warning("registry: a batch of %d events and %d records was refused (%s); writing it row by row",
-                    len(batch.events), len(batch.records), one_line(refused))
-        inserted = 0
-        for events, records in [([row], []) for row in batch.events] + [([], [row]) for row in batch.records]:
-            try:
-                inserted += await self._commit_within(events, records)
-            except Exception as exc:
-                if is_unreachable(exc):
-                    raise
-                self._refused(events, records, exc)
-        return inserted
-
-    def _refused(self, events: list[Row], records: list[Row], exc: Exception) -> None:
-        why = f"the database refused it: {one_line(exc)}"
-        if events:
-            self._drop(f"event {events[0].get('id')}", why)
-        for row in records:
-            log.error("registry: dropped the snapshot of session %s: %s", row.get("session_id"), why)
-
-    async def _commit_within(self, events: list[Row], records: list[Row]) -> int:
-        async with asyncio.timeout(self._write_timeout):
-            return await self._commit(events, records)
-
-    def _written(self, batch: _Batch, inserted: int) -> None:
+    def _written(self, batch: Batch, inserted: int) -> None:
         self.persisted += inserted
         self.batches += 1
         if batch.chunk is not None:
@@ -468,13 +352,7 @@ class Writer:
                 item = self._records.get(sid)
                 if item is not None and item.seq == seq:
                     self._bytes -= self._records.pop(sid).size
-        if self._down_since is not None:
-            downtime = (datetime.now(UTC) - self._down_since).total_seconds()
-            spilled = self._spill.events if self._spill is not None else 0
-            log.warning("registry: the database answers again after %.1f s; writing %d spilled events", downtime, spilled)
-            self._down_since = None
-            self._error = None
-        self._delay = self._first_delay
+        self._outage.answered(self._spill.events if self._spill is not None else 0)
         self._update_durable()
         was_available = self._caught_up.is_set()
         self._update_caught_up()
@@ -489,17 +367,9 @@ class Writer:
             self._shed("there is no spill file")
             return
         events, records = list(self._events), list(self._records.values())
-        try:
-            await asyncio.to_thread(spill.append, [i.row for i in events], [i.row for i in records])
-        except OSError as exc:
-            if not self._spill_failing:
-                log.error("registry: cannot write the spill file %s: %s", spill.path, exc)
-            self._spill_failing = True
-            self._shed(f"the spill file cannot be written ({exc})")
+        if error := await asyncio.to_thread(spill.try_append, [i.row for i in events], [i.row for i in records]):
+            self._shed(f"the spill file cannot be written ({error})")
             return
-        if self._spill_failing:
-            log.warning("registry: the spill file %s can be written again", spill.path)
-            self._spill_failing = False
         for _ in events:
             self._bytes -= self._events.popleft().size
         for item in records:
