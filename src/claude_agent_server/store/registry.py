@@ -306,8 +306,8 @@ class SqlRegistry:
             .group_by(period)
             .order_by(period)
         )
-        async with self._connect() as conn:
-            return [(str(p), int(n), float(c or 0.0)) for p, n, c in await conn.execute(query)]
+        rows = await self._run(lambda conn: conn.execute(query).all())
+        return [(str(p), int(n), float(c or 0.0)) for p, n, c in rows]
 
     async def last_event_id(self) -> int:
         """The greatest persisted event id (0 when there is none)."""
