@@ -188,6 +188,21 @@ def test_openapi_documents_the_api(http: TestClient) -> None:
         assert path in paths
 
 
+def test_every_success_reply_is_typed_in_the_openapi_document(http: TestClient) -> None:
+    """Every 2xx reply but 204 declares its media type and a schema (JSON models, SSE frames,
+    the Prometheus text of /metrics), so generated clients and the contract test can check it."""
+    untyped = [
+        f"{method.upper()} {path} {status}"
+        for path, operations in http.get("/openapi.json").json()["paths"].items()
+        for method, operation in operations.items()
+        for status, reply in operation["responses"].items()
+        if status.startswith("2") and status != "204"
+        and not any(media.get("schema") for name, media in reply.get("content", {}).items() if name != "text/plain")
+        and list(reply.get("content", {})) != ["text/plain"]
+    ]
+    assert untyped == []
+
+
 def test_a_cursor_from_the_future_is_400(http: TestClient) -> None:
     session_id = http.post("/sessions", json={}).json()["session_id"]
     last = http.get(f"/sessions/{session_id}/status").json()["last_event_id"]
