@@ -56,6 +56,7 @@ from .errors import GatewayError, from_session_error
 from .history import Conversation, history_key, reply_message
 from .mapping import End, Failure, Piece, TurnMapper
 from .models import ModelChoice
+from .structured import JSON_OBJECT_PROMPT, Structured
 from .seed import CONTINUE, annotate, annotated_prompt, write_transcript
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,18 @@ class Call:
     choice: ModelChoice
     scope: str
     key: str | None
+    structured: Structured | None = None
+    """``response_format`` json_schema or json_object (None: text)."""
+
+    def create_kwargs(self, settings: Settings) -> dict[str, Any]:
+        """``SessionRequest`` arguments of a new session for this call (its output format included)."""
+        kwargs = self.choice.create_kwargs(settings, self.conversation.system)
+        if self.structured is None:
+            return kwargs
+        if self.structured.kind == "json_schema":
+            return {**kwargs, "output_format": self.structured.output_format}
+        field = "system_prompt" if "system_prompt" in kwargs else "append_system_prompt"
+        return {**kwargs, field: "\n\n".join(filter(None, [kwargs.get(field), JSON_OBJECT_PROMPT]))}
 
 
 @dataclass(slots=True)
@@ -135,6 +148,7 @@ class GatewayPool:
                 await self._settle()  # a turn of that session just answered may still be filing it
                 if session.id in self._claimed or session.busy:
                     raise TurnInProgress(session.id)
+                _check_format(call, session)
                 self._claimed.add(session.id)
                 return await self._begin(call, session, "continued", call.conversation.input_blocks())
             key = call.key
@@ -188,7 +202,7 @@ class GatewayPool:
 
     async def _seed(self, call: Call) -> Turn:
         conversation = call.conversation
-        kwargs = call.choice.create_kwargs(self._settings, conversation.system)
+        kwargs = call.create_kwargs(self._settings)
         history, blocks = conversation.history, conversation.input_blocks()
         if not history:
             return await self._begin(call, await self.manager.create(SessionRequest(**kwargs)), "new", blocks)
@@ -244,7 +258,7 @@ class GatewayPool:
         return turn
 
     async def _drive(self, call: Call, turn: Turn, started: Event) -> None:
-        session, mapper = turn.session, TurnMapper()
+        session, mapper = turn.session, TurnMapper(call.structured)
         ok = ended = False
         try:
             async for event in turn_events(session, started):
@@ -285,6 +299,21 @@ class GatewayPool:
             return
         for alias in await registry.aliases_of(NAMESPACE, session_id):
             await registry.drop_alias(NAMESPACE, alias)
+
+
+def _check_format(call: Call, session: Session) -> None:
+    """A ``json_schema`` call continuing a named session needs that session's own schema
+    (the CLI takes its output format when it starts).
+
+    Raises:
+        GatewayError: 400 naming ``response_format``.
+    """
+    wanted = call.structured.output_format if call.structured is not None else None
+    if wanted is not None and session.spec.output_format != wanted:
+        raise GatewayError(
+            400, "response_format: this session was not started with this json_schema; a new conversation (without "
+            "X-Session-Id) can use it", param="response_format",
+        )
 
 
 __all__ = ["NAMESPACE", "Call", "GatewayPool", "Turn"]

@@ -29,6 +29,7 @@ from .history import history_key, key_digest, scope
 from .mapping import Envelope, Failure, Piece, chunks, completion, role_chunk
 from .models import Catalog, ModelChoice, card
 from .pool import Call
+from .structured import parse_format
 from .protocol import MAX_MESSAGES, ChatCompletion, ChatCompletionRequest, ErrorResponse, ModelCard, ModelList
 
 
@@ -98,8 +99,9 @@ def _call(body: ChatCompletionRequest, choice: ModelChoice, digest: str) -> Call
         GatewayError: 400 for messages that cannot be represented.
     """
     conversation = body.to_domain()
-    start = scope(digest, choice.name, conversation.system, choice.profile)
-    return Call(conversation, choice, start, history_key(start, conversation.history))
+    structured = parse_format(body.response_format, "response_format", nested=True)
+    start = scope(digest, choice.name, conversation.system, choice.profile + (f"|{structured.scope}" if structured else ""))
+    return Call(conversation, choice, start, history_key(start, conversation.history), structured)
 
 
 @router.post(
