@@ -63,7 +63,7 @@ log = logging.getLogger(__name__)
 
 NAMESPACE = "gateway"
 """The registry alias namespace: history key → session id."""
-How = Literal["continued", "reused", "woken", "seeded", "new", "annotated"]
+How = Literal["continued", "reused", "woken", "seeded", "new", "annotated", "forked"]
 _END = object()
 
 
@@ -84,6 +84,9 @@ class Call:
     key: str | None
     structured: Structured | None = None
     """``response_format`` json_schema or json_object (None: text)."""
+    filed: bool = True
+    """File the session under its new history after the turn (False: a Responses-API call,
+    found again by its response id, never by its history)."""
 
     def create_kwargs(self, settings: Settings) -> dict[str, Any]:
         """``SessionRequest`` arguments of a new session for this call (its output format included)."""
@@ -161,6 +164,44 @@ class GatewayPool:
             if isinstance(exc, TurnInProgress):  # the named session exists: say which one is busy
                 error.session_id = exc.session_id
             raise error from None
+
+    async def start_new(self, call: Call) -> Turn:
+        """Start the call's turn in a new session, seeded from its history (never a matched one).
+
+        Raises:
+            GatewayError: As :meth:`start`.
+        """
+        try:
+            check_prompt(call.conversation.input_text(), call.conversation.input_blocks())
+            return await self._seed(call)
+        except SessionError as exc:
+            raise from_session_error(exc) from None
+
+    async def start_in(self, call: Call, session: Session, how: How = "continued") -> Turn:
+        """Start the call's turn in ``session`` (e.g. a fork just made).
+
+        Raises:
+            GatewayError: 409 the session runs a turn or another call holds it; as :meth:`start`.
+        """
+        try:
+            check_prompt(call.conversation.input_text(), call.conversation.input_blocks())
+            if self.holds(session):
+                raise TurnInProgress(session.id)
+            self._claimed.add(session.id)
+            return await self._begin(call, session, how, call.conversation.input_blocks())
+        except SessionError as exc:
+            error = from_session_error(exc)
+            if isinstance(exc, TurnInProgress):
+                error.session_id = exc.session_id
+            raise error from None
+
+    async def settle(self) -> None:
+        """Wait until every turn that has ended has released its session (see :meth:`_settle`)."""
+        await self._settle()
+
+    def holds(self, session: Session) -> bool:
+        """Whether ``session`` runs a turn or a call of this pool has claimed it."""
+        return session.busy or session.id in self._claimed
 
     async def _settle(self) -> None:
         """Wait for the drivers whose turn has ended but that have not filed its session yet
@@ -268,8 +309,9 @@ class GatewayPool:
             # The caller has its answer now; filing (a hash and a registry write) goes on after
             # it, and a call continuing this conversation meanwhile waits for it (_settle).
             ended = self._end(turn, mapper)
-            await self._file(call, session.id, mapper.reply if ok else None)
-            self._filed_turns[session.id] = session.record.turns
+            if call.filed:
+                await self._file(call, session.id, mapper.reply if ok else None)
+                self._filed_turns[session.id] = session.record.turns
         except Exception:
             log.exception("gateway: driving the turn of session %s failed", session.id)
         finally:
