@@ -14,6 +14,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from . import errors, responses, routes
+from .shape import OpenAIErrors
 
 
 def install(app: FastAPI) -> None:
@@ -22,6 +23,7 @@ def install(app: FastAPI) -> None:
     errors.install(app)
     app.include_router(routes.router)
     app.include_router(responses.routes.router)
+    app.add_middleware(OpenAIErrors)  # the outermost: FastAPI's own 404/405/422 bodies under /v1 in OpenAI's shape
 
 
 __all__ = ["install"]
