@@ -178,3 +178,11 @@ def test_output_that_is_not_valid_is_an_openai_error(client: openai.OpenAI) -> N
     with pytest.raises(openai.BadRequestError) as bad:
         client.responses.create(model="sonnet", input="hi", text={"format": {"type": "json_schema", "name": "x", "schema": {"type": 7}}})
     assert bad.value.param == "text.format"
+
+
+def test_an_agent_that_never_answers_the_schema_is_an_openai_error(client: openai.OpenAI) -> None:
+    fmt = {"type": "json_schema", "name": "city", "schema": SCHEMA}
+    with pytest.raises(openai.APIStatusError) as prose:
+        client.responses.create(model="sonnet", input="answer in prose please", text={"format": fmt})
+    assert prose.value.status_code == 502, prose.value.body
+    assert prose.value.code == "invalid_structured_output" and "structured output" in prose.value.message

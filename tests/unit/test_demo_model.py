@@ -142,5 +142,5 @@ def test_structured_output_tool_is_called_with_a_value_valid_against_its_schema(
     (call,) = reply.content
     assert call["name"] == "StructuredOutput" and reply.stop_reason == "tool_use"
     jsonschema.validate(call["input"], schema)
-    prose = reply_to({"messages": [{"role": "user", "content": "answer in prose please"}], "tools": tools})
+    prose = reply_to({"messages": [{"role": "user", "content": "answer in prose please"}, {"role": "user", "content": "call the tool"}], "tools": tools})
     assert prose.content[0]["type"] == "text"

@@ -3,8 +3,9 @@
 When a session has an ``output_format``, Claude Code offers the model a tool named
 ``StructuredOutput`` whose input schema is the format's schema; the demo model calls it
 with :func:`value_for` of that schema (deterministic: strings repeat the human's text,
-numbers are its length). Unless the human asks for prose (``answer in prose``): then it
-answers in text and never calls the tool, to exercise a turn without valid output.
+numbers are its length). Once the human has asked for prose (``answer in prose``) in the
+conversation it answers in text and never calls the tool, even when reminded, to exercise a
+turn without valid output.
 """
 
 from __future__ import annotations
@@ -56,11 +57,11 @@ def value_for(schema: Any, text: str, depth: int = 0) -> Any:
     return value.ljust(int(schema.get("minLength") or 0), ".")[: schema.get("maxLength") or None]
 
 
-def structured_call(tools: list[dict[str, Any]], text: str, prefix: str) -> dict[str, Any] | None:
-    """The ``tool_use`` block answering the offered :data:`TOOL` (None: it is not offered,
-    or the human asked for prose)."""
+def structured_call(tools: list[dict[str, Any]], text: str, prefix: str, asked: list[str]) -> dict[str, Any] | None:
+    """The ``tool_use`` block answering the offered :data:`TOOL` (None: it is not offered, or
+    one of ``asked``, the human's texts so far, asks for prose)."""
     tool = next((t for t in tools if isinstance(t, dict) and t.get("name") == TOOL), None)
-    if tool is None or PROSE.search(text):
+    if tool is None or any(PROSE.search(t) for t in asked):
         return None
     value = value_for(tool.get("input_schema") or {}, text)
     return {"type": "tool_use", "id": f"toolu_demo_{prefix}_so", "name": TOOL, "input": value}

@@ -15,7 +15,8 @@ Pure functions, no I/O. The replies are deterministic and exercise the product:
 * ``reply with N bytes`` → :func:`long_text` of N bytes (at most :data:`MAX_LONG_REPLY`), in one
   piece: a reply larger than a line buffer, to test that nothing on the way cuts it;
 * a session with an ``output_format`` → a call of the ``StructuredOutput`` tool with a value
-  valid against its schema (see :mod:`.answers`; ``answer in prose`` → text, no call);
+  valid against its schema (see :mod:`.answers`; once ``answer in prose`` is asked in a
+  conversation → text, never the call, even when Claude Code reminds it);
 * ``overflow the context`` → no reply: the API error the Anthropic API answers a conversation
   longer than the model's context with (400 ``invalid_request_error``, "prompt is too long: ..."),
   to test how a failed turn is reported.
@@ -200,7 +201,7 @@ def reply_to(body: dict[str, Any]) -> Reply:
     tools = _tool_names(body)
     prefix = f"{len(messages):04d}"
 
-    if text and (call := structured_call(body.get("tools") or [], text, prefix)):
+    if text and (call := structured_call(body.get("tools") or [], text, prefix, texts)):
         return Reply([call], stop_reason="tool_use")
     if _OVERFLOW.fullmatch(text):
         return Reply(error=(400, "invalid_request_error", OVERFLOW_ERROR))
