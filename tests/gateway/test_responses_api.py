@@ -73,6 +73,7 @@ def test_bad_requests_are_400_naming_the_field(http: TestClient) -> None:
         ({"model": "sonnet", "input": "hi", "tool_choice": "required"}, "tool_choice"),
         ({"model": "sonnet", "input": "hi", "text": {"format": {"type": "yaml"}}}, "text.format"),
         ({"model": "sonnet", "input": "hi", "previous_response_id": "resp_unknown"}, "previous_response_id"),
+        ({"model": "sonnet", "input": "hi", "instructions": "a\u0000b"}, "instructions"),
     ):
         reply = http.post("/v1/responses", json=body)
         assert reply.status_code in (400, 404), (body, reply.text)

@@ -8,7 +8,8 @@
 * the caller's own ``{"type": "function_call", "call_id", "name", "arguments"}`` and
   ``{"type": "function_call_output", "call_id", "output"}``.
 
-They become chat-completions messages (``function_call`` → an assistant message's
+They become chat-completions messages (``instructions`` and system/developer messages the
+system prompt) (``function_call`` → an assistant message's
 ``tool_calls``, ``function_call_output`` → a ``tool`` message) and go through the same
 normalisation as chat messages (:func:`..history.split`), so earlier turns are seeded into a
 new session's transcript exactly as the chat gateway seeds them.
@@ -17,8 +18,10 @@ new session's transcript exactly as the chat gateway seeds them.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
+from ...sessions.prompt import MAX_PROMPT_CHARACTERS
 from ..errors import GatewayError, bad_request
 from ..history import Conversation, split
 
@@ -59,9 +62,10 @@ def _part(part: Any, where: str) -> dict[str, Any]:
     raise bad_request(f"{where}: content parts of type {str(kind)[:40]!r} are not supported", "input")
 
 
-def chat_messages(items: list[dict[str, Any]], instructions: str | None) -> list[dict[str, Any]]:
-    """Chat-completions messages of ``items`` (with ``instructions`` as the system message)."""
-    messages: list[dict[str, Any]] = [{"role": "system", "content": instructions}] if instructions else []
+def chat_messages(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chat-completions messages of ``items``, one for one (``function_call`` items after an
+    assistant message join its ``tool_calls``)."""
+    messages: list[dict[str, Any]] = []
     for index, item in enumerate(items):
         where, kind = f"input[{index}]", item.get("type") or "message"
         if kind == "message":
@@ -93,12 +97,21 @@ def conversation(items: list[dict[str, Any]], instructions: str | None) -> Conve
             input does not end with user input (or function call outputs).
     """
     try:
-        return split(chat_messages(items, instructions))
+        conversation = split(chat_messages(items))
     except GatewayError as exc:
         if exc.param == "messages":
             exc.param = "input"
             exc.message = exc.message.replace("messages[", "input[").replace("the last message", "the last input item")
         raise
+    system = "\n\n".join(filter(None, [instructions, conversation.system])) or None
+    if system is not None and "\x00" in system:
+        raise bad_request("instructions: the instructions and system messages must not contain a NUL character", "instructions")
+    if system is not None and len(system) > MAX_PROMPT_CHARACTERS:
+        raise bad_request(
+            f"instructions: the instructions and system messages hold {len(system)} characters; a session's system prompt "
+            f"takes at most {MAX_PROMPT_CHARACTERS}", "instructions",
+        )
+    return replace(conversation, system=system)
 
 
 __all__ = ["chat_messages", "conversation", "item_id", "stored_items"]
