@@ -62,6 +62,7 @@ def test_blocking_turn_reply_shape(http: TestClient, clients: FakeClients) -> No
         "terminal_reason": "completed",
         "subtype": "success",
         "errors": None,
+        "structured_output": None,
     }
     assert clients.last.queries == ["hello"]
     listed = http.get("/sessions").json()["sessions"]

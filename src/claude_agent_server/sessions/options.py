@@ -63,6 +63,9 @@ class SessionSpec:
     """Settings files the CLI loads (SDK ``setting_sources``: ``user``, ``project``, ``local``); None, the SDK's default."""
     permission_policy: str | None = None
     """Who answers permission requests: None, a human over HTTP; ``"deny"``, nobody (each is denied at once, with the reason)."""
+    output_format: dict[str, Any] | None = None
+    """Structured output (SDK ``output_format``: ``{"type": "json_schema", "schema": {...}}``): the
+    model is offered a ``StructuredOutput`` tool and each result carries ``structured_output``."""
 
     def to_json(self) -> dict[str, Any]:
         """The stored form: every field but ``session_id`` and ``resume``; ``cwd`` as text."""
@@ -194,5 +197,6 @@ def build_options(
         cli_path=str(cli_path) if cli_path else None,
         extra_args=extra_args,
         max_buffer_size=STREAM_BUFFER_BYTES,
+        output_format=spec.output_format,
     )
 

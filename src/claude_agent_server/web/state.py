@@ -26,6 +26,7 @@ from ..settings import Settings
 
 if TYPE_CHECKING:  # the adapters' state types; the shared layer imports no adapter at run time
     from ..gateway.pool import GatewayPool
+    from ..gateway.responses.service import ResponsesService
     from ..opencode.hub import Hub
 
 __all__ = ["ServerAddress", "ServerState", "base_url", "server_state", "started_state"]
@@ -82,6 +83,7 @@ class ServerState:
     opencode: Hub
     gateway: GatewayPool
     address: ServerAddress
+    responses: ResponsesService
 
 
 def started_state(app: Starlette) -> ServerState | None:
