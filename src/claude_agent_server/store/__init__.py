@@ -9,6 +9,7 @@ the Claude Agent SDK's ``SessionStore`` on the same engine (:class:`SqlTranscrip
 :class:`WriteBehindStore`). SQL, SQLAlchemy and Alembic stay inside this package.
 """
 
+from .cluster import ClusterStore, Lease, NodeInfo, Owner
 from .engine import default_database_url, redacted
 from .errors import RegistryUnavailable, StoreError
 from .interface import Registry
@@ -20,6 +21,10 @@ from .write_behind import WriteBehindStore
 from .health import WriterHealth
 
 __all__ = [
+    "ClusterStore",
+    "Lease",
+    "NodeInfo",
+    "Owner",
     "EventRecord",
     "Registry",
     "RegistryUnavailable",

@@ -22,6 +22,7 @@ from .lanes import Lanes, Work
 from .records import EventRecord, SessionRecord, SessionState, utcnow
 from .spill import Row, SpillFile
 from .tables import aliases, events, sessions
+from .cluster import ClusterStore
 from .transcripts import SqlTranscriptStore
 from .write_behind import WriteBehindStore
 from .batches import Commit
@@ -73,6 +74,8 @@ class SqlRegistry:
         self._lanes = lanes
         self._writer = writer
         self._transcripts = WriteBehindStore(SqlTranscriptStore(engine))
+        self.cluster = ClusterStore(self._run)
+        """Nodes and session leases (see :mod:`.cluster`)."""
 
     @classmethod
     async def open(
@@ -211,13 +214,16 @@ class SqlRegistry:
         counts = dict(await self._run(lambda conn: conn.execute(query).all()))
         return {state: counts.get(state, 0) for state in STATES}
 
-    async def recover(self) -> list[SessionRecord]:
-        """Make every ``live`` record ``hibernated`` (status too), in one transaction.
+    async def recover(self, node_id: str | None = None) -> list[SessionRecord]:
+        """Make every ``live`` record ``hibernated`` (status too), in one transaction; with
+        ``node_id``, only those no other live node holds a lease of (see :func:`.leases.recover`).
 
         Returns:
             Those records as they were before, oldest ``last_activity`` first.
         """
         await self._writer.flush()
+        if node_id is not None:
+            return await self.cluster.recover(node_id)
         live = sessions.c.state == "live"
 
         def hibernate_live(conn: Connection) -> list[SessionRecord]:
