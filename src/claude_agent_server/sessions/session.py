@@ -235,8 +235,13 @@ class Session(SessionOperations):
 
     async def _start_process(self, phase: Phase) -> None:
         """STARTING or WAKING (``phase``), then LIVE; back to HIBERNATED if the start fails."""
-        # The slot first: a refused start (TooManySessions) announces nothing and counts no wake.
-        stopping = self._host.reserve(self)
+        # The lease, then the slot: a refused start (SessionElsewhere, TooManySessions) announces nothing.
+        await self._host.lease(self)
+        try:
+            stopping = self._host.reserve(self)
+        except BaseException:
+            self._host.unlease(self)
+            raise
         self._enter(phase)
         try:
             if stopping is not None:

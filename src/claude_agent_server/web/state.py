@@ -23,6 +23,7 @@ from ..observability import ServerMetrics
 from ..proxy import ProxyService
 from ..sessions import ModelRoute, SessionManager, SessionSpec
 from ..settings import Settings
+from .forward import Forwarder
 
 if TYPE_CHECKING:  # the adapters' state types; the shared layer imports no adapter at run time
     from ..gateway.pool import GatewayPool
@@ -82,6 +83,8 @@ class ServerState:
     opencode: Hub
     gateway: GatewayPool
     address: ServerAddress
+    forwarder: Forwarder | None = None
+    """The HTTP client forwarding requests for sessions live on another node (see :mod:`.forward`)."""
 
 
 def started_state(app: Starlette) -> ServerState | None:
