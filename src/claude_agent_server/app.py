@@ -82,7 +82,8 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
         private_directory(settings.data_dir)  # 0700: the registry, launcher and scratch dirs are the user's alone
         url = settings.database_url or default_database_url(settings.data_dir)
         registry = await SqlRegistry.open(
-            url, buffer_bytes=settings.registry_buffer_bytes, spill_path=spill_path(settings.data_dir, url)
+            url, buffer_bytes=settings.registry_buffer_bytes, spill_path=spill_path(settings.data_dir, url),
+            node_id=node_id(settings),
         )
         registry.cluster.lease = settings.node_lease
         launcher = None if client_factory else write_launcher(settings.data_dir / "bin", settings.cli_path, settings.cli_nice)

@@ -75,13 +75,27 @@ def test_any_node_serves_any_session_and_a_dead_node_is_survived(nodes: dict[str
         with client(c) as on_c:
             assert on_c.get(f"/sessions/{sid}/status").json()["status"] == "connected"
 
-            # A message through B runs on A, the owner; C sees its events.
+            # A message through B runs on A, the owner; C's streams carry its events.
+            [snapshot] = read_events(on_c, "GET", "/events", until=lambda f: True)
+            cursor = snapshot["data"]["last_event_id"]
             reply = on_b.post(f"/sessions/{sid}/messages", json={"message": "remember that the code word is kiwi"})
             assert reply.status_code == 200, reply.text
             assert "kiwi" in reply_text(reply.json())
             frames = read_events(on_c, "GET", f"/sessions/{sid}/events", headers={"Last-Event-ID": "0"})
             assert [f["event"] for f in frames][-1] == "result"
             assert cli_count(sid) == 1
+            seen = {}
+            for name, http in (("c", on_c), ("b", on_b), ("a", on_a)):  # the same replay, whichever node is asked
+                turn = read_events(http, "GET", "/events", headers={"Last-Event-ID": str(cursor)},
+                                   until=lambda f: f["event"] == "result" and f["data"].get("session_id") == sid)
+                seen[name] = [  # text deltas live only in the owner's memory (never persisted)
+                    (int(f["id"]), f["event"]) for f in turn
+                    if f["id"] and f["data"].get("session_id") == sid and f["event"] != "text_delta"
+                ]
+                ids = [i for i, _ in seen[name]]
+                assert ids == sorted(set(ids)), name
+            assert seen["c"] == seen["b"] == seen["a"]
+            assert [e for _, e in seen["c"]][:1] == ["turn_started"] and seen["c"][-1][1] == "result"
 
             # A permission asked in a turn started through B is answered through C.
             pending = send_in_background(b, sid, "create a file through-c.txt with content answered on c")

@@ -39,6 +39,7 @@ from .owner import ClientFactory, SDKClient
 from .idle import IdleHibernation
 from .placement import Placement
 from .pool import WarmPool
+from .relay import EventRelay
 from .record import record_entry
 from .scratch import ScratchRoot
 from .session import Session
@@ -83,6 +84,7 @@ class SessionManager(Placement, IdleHibernation):
         self.node = NodeMembership(registry, self.journal, config.node_id, config.node_url, config.node_heartbeat,
                                    lambda: len(self._slots), config.permission_timeout)
         self._heartbeat: asyncio.Task[None] | None = None
+        self.relay = EventRelay(registry, self.journal, config.node_id, self._relayed_log)
         self._busy = False
         self.loop: asyncio.AbstractEventLoop | None = None
         """The event loop the manager runs on (set by :meth:`start`; signal handlers use it)."""
@@ -100,6 +102,7 @@ class SessionManager(Placement, IdleHibernation):
         recovered = await recover(self.registry, self.journal, self.config.node_id)
         await self.node.beat()
         self._heartbeat = asyncio.create_task(self.node.run(), name="node-heartbeat")
+        await self.relay.start()
         self._pool.refill()
         return recovered
 
@@ -269,6 +272,7 @@ class SessionManager(Placement, IdleHibernation):
         if self._heartbeat is not None:
             self._heartbeat.cancel()
         with contextlib.suppress(Exception):
+            await self.relay.close()
             await self.node.stop()  # leases released, the node marked stopped: other nodes wake its sessions
         try:
             await self.registry.flush()
@@ -375,6 +379,10 @@ class SessionManager(Placement, IdleHibernation):
         """The registry's record, with every update enqueued so far written."""
         await self.registry.flush()
         return await self.registry.get(session_id)
+
+    def _relayed_log(self, session_id: str) -> EventLog | None:
+        session = self._sessions.get(session_id)
+        return session.events if session is not None and not session.live else None
 
     def _live_sessions(self) -> list[Session]:
         return [s for sid in self._slots if (s := self._sessions.get(sid)) is not None]

@@ -10,6 +10,7 @@ the Claude Agent SDK's ``SessionStore`` on the same engine (:class:`SqlTranscrip
 """
 
 from .cluster import ClusterStore, Lease, NodeInfo, Owner
+from .feed import EventFeed
 from .engine import default_database_url, redacted
 from .errors import RegistryUnavailable, StoreError
 from .interface import Registry
@@ -21,6 +22,7 @@ from .write_behind import WriteBehindStore
 from .health import WriterHealth
 
 __all__ = [
+    "EventFeed",
     "ClusterStore",
     "Lease",
     "NodeInfo",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from .cluster import ClusterStore
+from .feed import EventFeed
 from .records import EventRecord, SessionRecord, SessionState
 from .health import WriterHealth
 
@@ -60,6 +61,9 @@ class Registry(Protocol):
     @property
     def cluster(self) -> ClusterStore:
         """Nodes and session leases."""
+
+    async def listen(self, on_notify: Callable[[str], None]) -> EventFeed | None:
+        """On PostgreSQL: ``on_notify(node_id)`` each time a node commits events; None on SQLite."""
 
     # -- aliases (adapters' names for sessions) ----------------------------------
 
