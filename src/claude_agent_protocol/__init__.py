@@ -43,7 +43,7 @@ from .requests import (
     SetModel,
     SetPermissionMode,
 )
-from .cluster import NodeList, NodeView
+from .cluster import ClusterStats, NodeList, NodeView
 from .server import Activity, ActivityPeriod, DatabaseHealth, ErrorBody, Health, Ping, Stats
 from .sessions import (
     AvailableSession,
@@ -66,6 +66,7 @@ from .sessions import (
 )
 
 __all__ = [
+    "ClusterStats",
     "NodeList",
     "NodeView",
     "TURN_END", "Activity", "ActivityPeriod", "AssistantMessageEvent", "AvailableSession", "AvailableSessions", "CloseReply", "CreateSession",

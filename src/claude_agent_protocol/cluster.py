@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from .base import WireModel
 
-__all__ = ["NodeList", "NodeView"]
+__all__ = ["ClusterStats", "NodeList", "NodeView"]
+
+
+class ClusterStats(WireModel):
+    """The cluster's totals in ``GET /stats``: nodes registered and alive, sessions leased to
+    a live node (each runs one CLI), and the CLIs the alive nodes reported at their last heartbeat
+    (warm ones included)."""
+
+    nodes: int
+    nodes_alive: int
+    live_sessions: int
+    cli_processes: int
 
 
 class NodeView(WireModel):

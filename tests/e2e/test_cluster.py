@@ -6,7 +6,7 @@ filesystem) and, until transcripts are read from the registry, one HOME.
 
 from __future__ import annotations
 
-import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,7 +73,13 @@ def test_any_node_serves_any_session_and_a_dead_node_is_survived(nodes: dict[str
         sid = on_a.post("/sessions", json={}).json()["session_id"]
         c.start()  # a node starting later leaves the sessions other live nodes run alone
         with client(c) as on_c:
-            assert on_c.get(f"/sessions/{sid}/status").json()["status"] == "connected"
+            status = on_c.get(f"/sessions/{sid}/status").json()
+            assert (status["status"], status["node"]) == ("connected", "a")
+            [entry] = [e for e in on_c.get("/sessions").json()["sessions"] if e["session_id"] == sid]
+            assert entry["node"] == "a"
+            # A forwarded request is never forwarded again.
+            again = on_b.get(f"/sessions/{sid}/status", headers={"X-Agent-Server-Forwarded": "z"})
+            assert again.status_code == 503 and again.headers["retry-after"] == "1"
 
             # A message through B runs on A, the owner; C's streams carry its events.
             [snapshot] = read_events(on_c, "GET", "/events", until=lambda f: True)
@@ -131,6 +137,17 @@ def test_any_node_serves_any_session_and_a_dead_node_is_survived(nodes: dict[str
             listed = {n["node_id"]: n for n in on_c.get("/nodes").json()["nodes"]}
             assert (listed["a"]["alive"], listed["b"]["alive"], listed["c"]["alive"]) == (False, True, True)
             assert listed["b"]["leases"] == 1
+            cluster = on_c.get("/stats").json()["cluster"]
+            assert (cluster["nodes_alive"], cluster["live_sessions"]) == (2, 1)
+
+        # B stops (SIGTERM): its sessions are hibernated, and C wakes them on the next message.
+        assert b.stop(signal.SIGTERM) == -signal.SIGTERM  # uvicorn re-raises the signal once it has shut down
+        with client(c) as on_c:
+            recall = on_c.post(f"/sessions/{sid}/messages", json={"message": "what did I ask you to remember?"})
+            assert recall.status_code == 200, recall.text
+            assert "kiwi" in reply_text(recall.json())
+            assert on_c.get(f"/sessions/{sid}/status").json()["node"] == "c"
+            assert cli_count(sid) == 1
 
 
 def request_event_id(http: httpx.Client, session_id: str, request_id: str) -> int:

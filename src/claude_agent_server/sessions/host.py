@@ -52,6 +52,9 @@ class SessionHost(Protocol):
     def unlease(self, session: Session) -> None:
         """Give the lease back when the start is refused before a slot was reserved."""
 
+    node_id: str
+    """This server's node id."""
+
     def release(self, session: Session) -> None:
         """The session's process is gone; its slot is free. Idempotent."""
 

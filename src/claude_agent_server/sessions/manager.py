@@ -81,6 +81,7 @@ class SessionManager(Placement, IdleHibernation):
         self._slots = LiveSlots(config.max_live_sessions, config.retry_after, self._pool, self._live_sessions)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._draining: asyncio.Task[None] | None = None
+        self.node_id = config.node_id
         self.node = NodeMembership(registry, self.journal, config.node_id, config.node_url, config.node_heartbeat,
                                    lambda: len(self._slots), config.permission_timeout)
         self._heartbeat: asyncio.Task[None] | None = None
@@ -176,11 +177,11 @@ class SessionManager(Placement, IdleHibernation):
         directory = str(self.resolve_cwd(cwd)) if cwd else None
         await self.registry.flush()
         records = await self.registry.list(status=status, cwd=directory, limit=limit, offset=offset)
-        entries = []
-        for record in records:
-            session = self._sessions.get(record.session_id)
-            entries.append(session.snapshot() if session else record_entry(record, record.status))
-        return entries
+        nodes = await self.registry.cluster.holders([r.session_id for r in records if r.state == "live"])
+        return [
+            s.snapshot() if (s := self._sessions.get(r.session_id)) and (s.live or r.session_id not in nodes)
+            else {**record_entry(r, r.status), "node": nodes.get(r.session_id)} for r in records
+        ]
 
     async def counts(self) -> dict[str, int]:
         """``{"live": n, "hibernated": n, "warm": n}``: sessions with a CLI process, registry
@@ -381,8 +382,7 @@ class SessionManager(Placement, IdleHibernation):
         return await self.registry.get(session_id)
 
     def _relayed_log(self, session_id: str) -> EventLog | None:
-        session = self._sessions.get(session_id)
-        return session.events if session is not None and not session.live else None
+        return s.events if (s := self._sessions.get(session_id)) is not None and not s.live else None
 
     def _live_sessions(self) -> list[Session]:
         return [s for sid in self._slots if (s := self._sessions.get(sid)) is not None]

@@ -121,9 +121,14 @@ class Session(SessionOperations):
         """Unix time (seconds) of the session's last event."""
         return self.record.last_activity.timestamp()
 
+    @property
+    def node(self) -> str | None:
+        """The node running its CLI: this one while live, else None."""
+        return self._host.node_id if self.live else None
+
     def snapshot(self) -> dict[str, Any]:
-        """The session's list entry (see :func:`record_entry`)."""
-        return record_entry(self.record, self.status)
+        """The session's list entry (see :func:`record_entry`), with its :attr:`node`."""
+        return {**record_entry(self.record, self.status), "node": self.node}
 
     # -- lifecycle -----------------------------------------------------------
 

@@ -41,6 +41,12 @@ class ClusterStore:
         """Another node holding ``session_id``'s lease unexpired, or None."""
         return await self._run(partial(leases.owner, session_id=session_id, node_id=node_id, now=utcnow()))
 
+    async def holders(self, session_ids: list[str]) -> dict[str, str]:
+        """The node holding each of these sessions' unexpired leases (sessions without one left out)."""
+        if not session_ids:
+            return {}
+        return await self._run(partial(leases.holders, session_ids=session_ids, now=utcnow()))
+
     async def release(self, session_id: str, node_id: str) -> None:
         await self._run(partial(leases.release, session_id=session_id, node_id=node_id), write=True)
 

@@ -23,7 +23,7 @@ from .dialects import insert
 from .records import SessionRecord
 from .tables import leases, nodes, sessions
 
-__all__ = ["Lease", "Owner", "owner", "reap", "recover", "release", "release_all", "take"]
+__all__ = ["Lease", "Owner", "holders", "owner", "reap", "recover", "release", "release_all", "take"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +69,12 @@ def owner(conn: Connection, session_id: str, node_id: str, now: datetime) -> Own
     )
     row = conn.execute(query).first()
     return None if row is None else Owner(row.node_id, row.url)
+
+
+def holders(conn: Connection, session_ids: list[str], now: datetime) -> dict[str, str]:
+    """``{session id: node id}`` of the unexpired leases among ``session_ids``."""
+    query = select(leases.c.session_id, leases.c.node_id).where(leases.c.session_id.in_(session_ids), leases.c.expires_at >= now)
+    return {row.session_id: row.node_id for row in conn.execute(query)}
 
 
 def release(conn: Connection, session_id: str, node_id: str) -> None:
