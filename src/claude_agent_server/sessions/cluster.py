@@ -106,6 +106,8 @@ class NodeMembership:
         reaped = await self._registry.cluster.reap()
         for record, node in reaped:
             await self._lost(record.session_id, record.status, node, record)
+        if reaped:
+            await self._registry.flush()  # what it left is readable from every node at once
         return [record.session_id for record, _ in reaped]
 
     async def run(self) -> None:
