@@ -66,11 +66,15 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
 class ServerProcess:
     """A live server on 127.0.0.1 with ``url``, ``workspace``, ``home`` and ``log``."""
 
-    def __init__(self, root: Path, *args: str, api_key: str | None = None, env: dict[str, str] | None = None) -> None:
-        """A server whose HOME, workspace, data dir and log live under ``root``; a second
-        one on the same ``root`` is the same server restarted (on another port)."""
-        self.home = root / "home"
-        self.workspace = root / "workspace"
+    def __init__(
+        self, root: Path, *args: str, api_key: str | None = None, env: dict[str, str] | None = None,
+        home: Path | None = None, workspace: Path | None = None,
+    ) -> None:
+        """A server whose HOME, workspace, data dir and log live under ``root`` (``home`` and
+        ``workspace`` elsewhere when given: several servers sharing them); a second one on the
+        same ``root`` is the same server restarted (on another port)."""
+        self.home = home or root / "home"
+        self.workspace = workspace or root / "workspace"
         self.home.mkdir(parents=True, exist_ok=True)
         self.workspace.mkdir(parents=True, exist_ok=True)
         self.port = free_port()

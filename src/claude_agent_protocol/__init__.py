@@ -43,6 +43,7 @@ from .requests import (
     SetModel,
     SetPermissionMode,
 )
+from .cluster import ClusterStats, NodeList, NodeView
 from .server import Activity, ActivityPeriod, DatabaseHealth, ErrorBody, Health, Ping, Stats
 from .sessions import (
     AvailableSession,
@@ -65,6 +66,9 @@ from .sessions import (
 )
 
 __all__ = [
+    "ClusterStats",
+    "NodeList",
+    "NodeView",
     "TURN_END", "Activity", "ActivityPeriod", "AssistantMessageEvent", "AvailableSession", "AvailableSessions", "CloseReply", "CreateSession",
     "CreatedSession", "DatabaseHealth", "ErrorBody", "ErrorEvent", "Event", "EventBase", "EventType", "Health", "HibernateReply",
     "HistoryMessage", "InterruptReply", "InvocationEnvelope", "ModelReply", "Origin", "PermissionAck", "PermissionAnswer",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from .cluster import ClusterStats
 from .base import WireModel
 from .sessions import SessionCounts
 
@@ -56,6 +57,10 @@ class Stats(WireModel):
     uptime_seconds: float | None = None
     version: str
     timestamp: str
+    node_id: str | None = None
+    """The node that answered (the figures above are its own, ``sessions.hibernated`` and the turns excepted)."""
+    cluster: ClusterStats | None = None
+    """Every node's totals."""
 
 
 class ErrorBody(WireModel):

@@ -32,6 +32,8 @@ class SessionEntry(WireModel):
     model: str | None = None
     permission_mode: str | None = None
     origin: Origin = "rest"
+    node: str | None = None
+    """The node whose CLI runs the session (a live one; None when hibernated)."""
 
 
 class SessionCounts(WireModel):
@@ -127,6 +129,8 @@ class SessionStatusView(WireModel):
     last_event_id: int = 0
     turn_event_id: int | None = None
     cwd: str | None = None
+    node: str | None = None
+    """The node whose CLI runs the session (None while hibernated)."""
 
 
 class HistoryMessage(WireModel):

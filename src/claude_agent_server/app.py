@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,7 +19,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from . import __version__, gateway, opencode, ui
-from .api import events, health, invocations, messages, metrics, permissions, proxy, sessions, stats
+from .api import events, health, invocations, messages, metrics, nodes, permissions, proxy, sessions, stats
 from .datadir import private_directory
 from .demo import router as demo_router
 from .gateway.pool import GatewayPool
@@ -30,7 +31,7 @@ from .sessions.launcher import write_launcher
 from .sessions.owner import ClientFactory
 from .settings import Settings
 from .store import SqlRegistry, default_database_url, spill_path
-from .web import errors
+from .web import errors, forward
 from .web.allow import AllowHeader
 from .web.auth import AuthGate, public_paths, require_api_key, require_model_key
 from .web.guards import BrowserGuard, JsonBodies
@@ -56,7 +57,15 @@ def manager_config(settings: Settings, address: ServerAddress, cli_path: Path | 
         warm_sessions=settings.warm_sessions,
         routes_known=address.known,
         scratch_root=settings.data_dir / "scratch",
+        node_id=node_id(settings),
+        node_url=lambda: settings.advertise_url or address.url,
+        node_heartbeat=settings.node_heartbeat,
     )
+
+
+def node_id(settings: Settings) -> str:
+    """This server's node id: ``--node-id``, else ``hostname:port``."""
+    return settings.node_id or f"{socket.gethostname()}:{settings.port}"
 
 
 def create_app(settings: Settings | None = None, client_factory: ClientFactory | None = None) -> FastAPI:
@@ -74,8 +83,10 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
         private_directory(settings.data_dir)  # 0700: the registry, launcher and scratch dirs are the user's alone
         url = settings.database_url or default_database_url(settings.data_dir)
         registry = await SqlRegistry.open(
-            url, buffer_bytes=settings.registry_buffer_bytes, spill_path=spill_path(settings.data_dir, url)
+            url, buffer_bytes=settings.registry_buffer_bytes, spill_path=spill_path(settings.data_dir, url),
+            node_id=node_id(settings),
         )
+        registry.cluster.lease = settings.node_lease
         launcher = None if client_factory else write_launcher(settings.data_dir / "bin", settings.cli_path, settings.cli_nice)
         address = ServerAddress(settings)
         manager = SessionManager(
@@ -93,6 +104,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
             gateway=pool,
             address=address,
             responses=ResponsesService(pool, settings),
+            forwarder=forward.Forwarder(node_id(settings)),
         )
         manager.observers.append(state.metrics.observe)
         app.state.server = state
@@ -108,6 +120,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
             await manager.shutdown(settings.shutdown_grace)
             await registry.close()
             await proxy.close_service(state.proxy)
+            await state.forwarder.close()
 
     app = FastAPI(
         title="claude-agent-server",
@@ -116,7 +129,9 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
         lifespan=lifespan,
     )
     errors.install(app)
+    forward.install(app, lambda app: app.state.server.forwarder)  # a session live on another node: the request goes there
     # Middlewares, innermost first; each refuses from the headers alone, before the body is read.
+    app.add_middleware(forward.CaptureBody)
     app.add_middleware(AllowHeader, openapi=app.openapi)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, model_limit=settings.max_model_body_bytes)
     app.add_middleware(JsonBodies)
@@ -140,7 +155,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
     )
     app.include_router(health.router)
     protected = [Depends(require_api_key)]
-    for module in (sessions, messages, events, permissions, invocations, stats):
+    for module in (sessions, messages, events, permissions, invocations, stats, nodes):
         app.include_router(module.router, dependencies=protected)
     proxy.install(app)  # /v1/messages*: its own Anthropic-shaped auth and errors
     metrics.install(app, public=settings.metrics_public)

@@ -163,6 +163,23 @@ class Settings(BaseSettings):
     gateway_permission_mode: PermissionMode = Field(
         "default", description="Permission mode of agent-profile gateway sessions."
     )
+    node_id: str | None = Field(
+        None, max_length=255, pattern=r"^[A-Za-z0-9._:@-]+$",
+        description="This server's id in a cluster of servers sharing one PostgreSQL registry (default: "
+        "hostname:port).",
+    )
+    advertise_url: str | None = Field(
+        None, pattern=r"^https?://[^/?#]+$",
+        description="Base URL other nodes forward requests to this one at, e.g. http://10.0.0.5:8000 (default: "
+        "from the bound host and port).",
+    )
+    node_heartbeat: float = Field(
+        2.0, gt=0, description="Seconds between this node's heartbeats in the registry (each renews its sessions' leases)."
+    )
+    node_lease: float = Field(
+        10.0, gt=0, description="Seconds without a heartbeat after which a node counts as dead and other nodes take "
+        "over its sessions (hibernated; a running turn ends with reason node_lost)."
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         "info", description="Server log level."
     )

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
-from claude_agent_protocol import SessionCounts, Stats
+from datetime import UTC, datetime, timedelta
+
+from claude_agent_protocol import ClusterStats, SessionCounts, Stats
 from fastapi import APIRouter
 
 from .. import __version__
 from ..observability.processes import descendant_memory, uptime_seconds
 from ..sessions import SessionManager, SessionNotFound
-from ..web.deps import ManagerDep
+from ..sessions.errors import SessionElsewhere
+from ..store import utcnow
+from ..web.deps import ManagerDep, SettingsDep
 from ..web.responses import server_errors
 
 router = APIRouter(tags=["stats"])
@@ -28,14 +31,14 @@ async def _busy_sessions(manager: SessionManager) -> tuple[int, int]:
             turns += 1
             try:
                 session = await manager.get(entry["session_id"])
-            except SessionNotFound:
-                continue  # closed meanwhile
+            except (SessionNotFound, SessionElsewhere):
+                continue  # closed meanwhile, or its permissions wait on another node
             pending += len(session.permissions.pending())
     return turns, pending
 
 
 @router.get("/stats", responses=server_errors(503))
-async def stats(manager: ManagerDep) -> Stats:
+async def stats(manager: ManagerDep, settings: SettingsDep) -> Stats:
     """The server's sessions, work, spending and memory, read now::
 
         {
@@ -49,7 +52,9 @@ async def stats(manager: ManagerDep) -> Stats:
                                         # CLIs and the tools they run); null when it cannot be read
           "uptime_seconds": x | null,   # since the server process started
           "version": "0.1.0",
-          "timestamp": "…"              # UTC ISO-8601, when this was read
+          "timestamp": "…",             # UTC ISO-8601, when this was read
+          "node_id": "host:8000",       # this node (the figures above are its own)
+          "cluster": {"nodes": n, "nodes_alive": n, "live_sessions": n, "cli_processes": n}
         }
     """
     now = datetime.now(UTC)
@@ -58,6 +63,8 @@ async def stats(manager: ManagerDep) -> Stats:
     turns, pending = await _busy_sessions(manager)
     cost = await manager.registry.cost_since(midnight)
     memory = await asyncio.to_thread(descendant_memory)
+    nodes = await manager.registry.cluster.nodes()
+    alive = [n for n in nodes if not n.stopped and n.heartbeat_at >= utcnow() - timedelta(seconds=settings.node_lease)]
     return Stats(
         sessions=SessionCounts.model_validate(counts),
         turns_running=turns,
@@ -69,4 +76,9 @@ async def stats(manager: ManagerDep) -> Stats:
         uptime_seconds=uptime_seconds(),
         version=__version__,
         timestamp=now.isoformat(),
+        node_id=manager.node_id,
+        cluster=ClusterStats(
+            nodes=len(nodes), nodes_alive=len(alive), live_sessions=sum(n.leases for n in alive),
+            cli_processes=sum(n.live_sessions for n in alive),
+        ),
     )

@@ -37,6 +37,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..sessions.errors import SessionElsewhere
 from ..sessions import (
     Event,
     ServerShuttingDown,
@@ -232,7 +233,7 @@ class GatewayPool:
                 return None
             how: How = "reused" if session.live else "woken"
             return await self._begin(call, session, how, call.conversation.input_blocks())
-        except (TooManySessions, ServerShuttingDown):
+        except (TooManySessions, ServerShuttingDown, SessionElsewhere):  # SessionElsewhere: forwarded to its node
             self._claimed.discard(found)
             raise
         except SessionError as exc:

@@ -34,4 +34,10 @@ class ManagerConfig:
     routes_known: Callable[[], bool] = field(default=lambda: True)
     """Whether ``route_for`` can give a CLI started now its final address (warm sessions wait for it)."""
     scratch_root: Path | None = None
+    node_id: str = "local"
+    """This node's id in the cluster (its leases are filed under it)."""
+    node_url: Callable[[], str | None] = field(default=lambda: None)
+    """Where other nodes reach this one (None while unknown: no heartbeat is written yet)."""
+    node_heartbeat: float = 2.0
+    """Seconds between heartbeats (each renews this node's leases and looks for dead nodes)."""
     """Where sessions created with ``scratch_cwd`` get their own empty working directory (None: not offered)."""

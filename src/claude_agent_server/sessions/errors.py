@@ -111,3 +111,22 @@ class SessionStartError(SessionError):
         self.reason = reason
         self.stderr = stderr
         self.exit_code = exit_code
+
+
+class SessionElsewhere(Exception):
+    """The session is live on another node of the cluster; the request goes there.
+
+    Not a :class:`SessionError`: the web layer forwards the request to ``url`` (see
+    ``web/forward.py``) rather than answering with an error.
+
+    Attributes:
+        session_id: The session.
+        node_id: The node holding its lease.
+        url: Where that node is reached (None: it never said).
+    """
+
+    def __init__(self, session_id: str, node_id: str, url: str | None) -> None:
+        super().__init__(f"session {session_id} is live on node {node_id}")
+        self.session_id = session_id
+        self.node_id = node_id
+        self.url = url

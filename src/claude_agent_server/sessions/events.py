@@ -222,6 +222,19 @@ class EventLog:
         self._wake()
         return event
 
+    def relay(self, event: Event) -> bool:
+        """Record an event another node persisted (the sink is skipped: it is stored already),
+        unless it is not newer than :attr:`last_id` (ids only increase within a stream).
+        Returns whether it was recorded."""
+        if event.id <= self.last_id:
+            return False
+        sink, self._sink = self._sink, None
+        try:
+            self.publish(event)
+        finally:
+            self._sink = sink
+        return True
+
     async def wait_durable(self) -> None:
         """Return once every event appended so far is durable (at once for a log that
         persists nothing).

@@ -46,6 +46,15 @@ class SessionHost(Protocol):
             ServerShuttingDown: The server is stopping.
         """
 
+    async def lease(self, session: Session) -> None:
+        """Take the session's cluster lease before its CLI starts (raises ``SessionElsewhere``)."""
+
+    def unlease(self, session: Session) -> None:
+        """Give the lease back when the start is refused before a slot was reserved."""
+
+    node_id: str
+    """This server's node id."""
+
     def release(self, session: Session) -> None:
         """The session's process is gone; its slot is free. Idempotent."""
 

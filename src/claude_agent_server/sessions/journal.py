@@ -10,6 +10,7 @@ go to the observers at once and, once the session is registered, to the registry
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,8 @@ from .events import Event, EventClock, EventLog
 
 log = logging.getLogger(__name__)
 
+OWN_IDS_KEPT = 100_000
+"""Ids of this node's persisted events remembered, so the relay skips them."""
 GLOBAL_BUFFER = 10_000
 """Events of the global stream kept in memory for replay (older ones come from the registry)."""
 
@@ -49,6 +52,9 @@ class EventJournal:
         self.clock = EventClock()
         self.events = EventLog(None, self.clock, GLOBAL_BUFFER, history=self._global_history)
         """The global stream: every session's events (``status`` excepted) and lifecycle events."""
+        self._own: set[int] = set()
+        self._own_order: deque[int] = deque()
+        """Ids of the events this node persisted lately (another node's are relayed, see :meth:`relay`)."""
         self.observers: list[Callable[[Event], None]] = []
         """Called with every event (session and lifecycle events), synchronously: keep them cheap."""
 
@@ -74,7 +80,7 @@ class EventJournal:
         put it on the global stream as a loaded session's would be (a ``status`` event is
         not; announce its ``session_status`` instead). Returns it."""
         event = Event(self.clock.next(), type, session_id, data)  # type: ignore[arg-type]
-        self._registry.append(_to_record(event))
+        self._persist(_to_record(event))
         if type != "status":
             self.events.publish(event)
         return event
@@ -82,7 +88,7 @@ class EventJournal:
     def announce(self, type: str, session_id: str, **data: Any) -> None:
         """A lifecycle event on the global stream (persisted)."""
         event = Event(self.clock.next(), type, session_id, data)  # type: ignore[arg-type]
-        self._registry.append(_to_record(event, server=True))
+        self._persist(_to_record(event, server=True))
         self.events.publish(event)
         self._observe(event)
 
@@ -91,9 +97,29 @@ class EventJournal:
         if not self._registered(event.session_id):
             return  # starting, or warm: nothing of it is kept until it is registered
         if event.type != "text_delta":
-            self._registry.append(_to_record(event))
+            self._persist(_to_record(event))
         if event.type != "status":
             self.events.publish(event)
+
+    def _persist(self, record: EventRecord) -> None:
+        self._registry.append(record)
+        self._own.add(record.id)
+        self._own_order.append(record.id)
+        if len(self._own_order) > OWN_IDS_KEPT:
+            self._own.discard(self._own_order.popleft())
+
+    def relay(self, record: EventRecord, session_log: EventLog | None) -> None:
+        """An event another node persisted: onto the global stream (``status`` excepted) and
+        ``session_log`` (a session loaded here but not live), when newer than what each holds;
+        this node's own events (still remembered) are skipped. The clock moves past its id."""
+        if record.id in self._own:
+            return
+        event = _to_event(record)
+        self.clock.last = max(self.clock.last, event.id)
+        if record.server or record.type != "status":
+            self.events.relay(event)
+        if session_log is not None and not record.server:
+            session_log.relay(event)
 
     def _observe(self, event: Event) -> None:
         for observer in self.observers:

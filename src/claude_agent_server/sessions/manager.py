@@ -29,26 +29,29 @@ from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient
 from ..store import Registry, SessionRecord, StoreError
 from . import transcripts
 from .config import ManagerConfig
-from .errors import ServerShuttingDown, SessionError, SessionNotFound
+from .cluster import NodeMembership
+from .errors import ServerShuttingDown, SessionNotFound
 from .events import Event, EventClock, EventLog
 from .journal import EventJournal
 from .model_keys import ModelKeys
 from .options import PromptFiles, SessionSpec, build_options
 from .owner import ClientFactory, SDKClient
+from .idle import IdleHibernation
 from .placement import Placement
 from .pool import WarmPool
+from .relay import EventRelay
 from .record import record_entry
 from .scratch import ScratchRoot
 from .session import Session
 from .slots import LiveSlots
-from .upkeep import drain, hibernate_idle, recover
+from .upkeep import drain, recover
 from .workspace import parse_session_id, resolve_cwd, visible_transcript
 
 __all__ = ["ManagerConfig", "SessionManager"]
 
 log = logging.getLogger(__name__)
 
-class SessionManager(Placement):
+class SessionManager(Placement, IdleHibernation):
     """Owns every session of one server: the registry records, the loaded sessions,
     their processes under the live cap, and the global event stream.
 
@@ -78,6 +81,11 @@ class SessionManager(Placement):
         self._slots = LiveSlots(config.max_live_sessions, config.retry_after, self._pool, self._live_sessions)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._draining: asyncio.Task[None] | None = None
+        self.node_id = config.node_id
+        self.node = NodeMembership(registry, self.journal, config.node_id, config.node_url, config.node_heartbeat,
+                                   lambda: len(self._slots), config.permission_timeout)
+        self._heartbeat: asyncio.Task[None] | None = None
+        self.relay = EventRelay(registry, self.journal, config.node_id, self._relayed_log)
         self._busy = False
         self.loop: asyncio.AbstractEventLoop | None = None
         """The event loop the manager runs on (set by :meth:`start`; signal handlers use it)."""
@@ -92,7 +100,10 @@ class SessionManager(Placement):
         one ``error`` and ``session_status`` hibernated. Returns the recovered ids."""
         self.loop = asyncio.get_running_loop()
         await self.journal.resume()
-        recovered = await recover(self.registry, self.journal)
+        recovered = await recover(self.registry, self.journal, self.config.node_id)
+        await self.node.beat()
+        self._heartbeat = asyncio.create_task(self.node.run(), name="node-heartbeat")
+        await self.relay.start()
         self._pool.refill()
         return recovered
 
@@ -141,14 +152,21 @@ class SessionManager(Placement):
         while (claim := self._claims.get(sid)) is not None:
             await claim.wait()
         session = self._sessions.get(sid)
-        if session is not None:
+        if session is not None and (session.closing or session.live):
             if session.closing:
                 raise SessionNotFound(sid)
             return session
+        await self.node.elsewhere(sid)  # not live here: another node may run it (SessionElsewhere)
         record = await self._record(sid)
         if record is None or record.state == "closed":
+            if session is not None and not session.live:
+                self._sessions.pop(sid, None)  # closed through another node
             raise SessionNotFound(sid)
-        return self._sessions.get(sid) or self._load(record, SessionSpec.from_json(sid, record.spec))
+        if (session := self._sessions.get(sid)) is not None:
+            if not session.live:  # another node may have run it since: take the registry's record
+                session.record, session.spec = record, SessionSpec.from_json(sid, record.spec)
+            return session
+        return self._load(record, SessionSpec.from_json(sid, record.spec))
 
     async def list(self, status: str | None = None, cwd: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
         """Registry sessions (live and hibernated; with ``status``, in ``cwd``), newest activity first, as list entries.
@@ -159,11 +177,11 @@ class SessionManager(Placement):
         directory = str(self.resolve_cwd(cwd)) if cwd else None
         await self.registry.flush()
         records = await self.registry.list(status=status, cwd=directory, limit=limit, offset=offset)
-        entries = []
-        for record in records:
-            session = self._sessions.get(record.session_id)
-            entries.append(session.snapshot() if session else record_entry(record, record.status))
-        return entries
+        nodes = await self.registry.cluster.holders([r.session_id for r in records if r.state == "live"])
+        return [
+            s.snapshot() if (s := self._sessions.get(r.session_id)) and (s.live or r.session_id not in nodes)
+            else {**record_entry(r, r.status), "node": nodes.get(r.session_id)} for r in records
+        ]
 
     async def counts(self) -> dict[str, int]:
         """``{"live": n, "hibernated": n, "warm": n}``: sessions with a CLI process, registry
@@ -234,35 +252,6 @@ class SessionManager(Placement):
         """
         return await (await self.get(session_id)).hibernate()
 
-    def hibernate_after_turn(self, session: Session) -> None:
-        """Hibernate ``session`` as soon as its running turn ends (in the background)."""
-
-        async def wait_then_hibernate() -> None:
-            await session.wait_turn_end()
-            with contextlib.suppress(SessionError):
-                await session.hibernate()
-
-        self._spawn(wait_then_hibernate())
-
-    async def hibernate_idle(self, now: float | None = None) -> list[str]:
-        """Hibernate live sessions idle for longer than ``idle_timeout``.
-
-        Returns:
-            The ids hibernated.
-        """
-        if self.config.idle_timeout <= 0:
-            return []
-        return await hibernate_idle(self._live_sessions(), self.config.idle_timeout, time.time() if now is None else now)
-
-    async def run_idle_hibernation(self, interval: float = 30.0) -> None:
-        """Call :meth:`hibernate_idle` every ``interval`` seconds, forever (a lifespan task)."""
-        while True:
-            await asyncio.sleep(min(interval, max(self.config.idle_timeout / 4, 0.5)))
-            try:
-                await self.hibernate_idle()
-            except Exception:
-                log.exception("hibernating idle sessions failed")
-
     def begin_shutdown(self, grace: float) -> asyncio.Task[None]:
         """Stop taking new turns and sessions (:class:`ServerShuttingDown`), deny
         pending and new permission requests (reason ``server_shutdown``), let running
@@ -281,6 +270,11 @@ class SessionManager(Placement):
             task.cancel()
         await self._pool.close()
         await asyncio.gather(*(s.suspend("server_shutdown", "The server is shutting down") for s in self._live_sessions()), return_exceptions=True)
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+        with contextlib.suppress(Exception):
+            await self.relay.close()
+            await self.node.stop()  # leases released, the node marked stopped: other nodes wake its sessions
         try:
             await self.registry.flush()
         except (StoreError, RuntimeError) as exc:  # the registry's close reports what it could not keep
@@ -310,7 +304,14 @@ class SessionManager(Placement):
         self._admit()
         return self._slots.reserve(session)
 
+    async def lease(self, session: Session) -> None:
+        await self.node.acquire(session.id, session.record.status)
+
+    def unlease(self, session: Session) -> None:
+        self.node.release(session.id)
+
     def release(self, session: Session) -> None:
+        self.node.release(session.id)
         self._slots.release(session.id)
         self._model_keys.revoke(session.id)
         self._pool.refill()
@@ -379,6 +380,9 @@ class SessionManager(Placement):
         """The registry's record, with every update enqueued so far written."""
         await self.registry.flush()
         return await self.registry.get(session_id)
+
+    def _relayed_log(self, session_id: str) -> EventLog | None:
+        return s.events if (s := self._sessions.get(session_id)) is not None and not s.live else None
 
     def _live_sessions(self) -> list[Session]:
         return [s for sid in self._slots if (s := self._sessions.get(sid)) is not None]

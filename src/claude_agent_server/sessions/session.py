@@ -121,9 +121,14 @@ class Session(SessionOperations):
         """Unix time (seconds) of the session's last event."""
         return self.record.last_activity.timestamp()
 
+    @property
+    def node(self) -> str | None:
+        """The node running its CLI: this one while live, else None."""
+        return self._host.node_id if self.live else None
+
     def snapshot(self) -> dict[str, Any]:
-        """The session's list entry (see :func:`record_entry`)."""
-        return record_entry(self.record, self.status)
+        """The session's list entry (see :func:`record_entry`), with its :attr:`node`."""
+        return {**record_entry(self.record, self.status), "node": self.node}
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -235,8 +240,13 @@ class Session(SessionOperations):
 
     async def _start_process(self, phase: Phase) -> None:
         """STARTING or WAKING (``phase``), then LIVE; back to HIBERNATED if the start fails."""
-        # The slot first: a refused start (TooManySessions) announces nothing and counts no wake.
-        stopping = self._host.reserve(self)
+        # The lease, then the slot: a refused start (SessionElsewhere, TooManySessions) announces nothing.
+        await self._host.lease(self)
+        try:
+            stopping = self._host.reserve(self)
+        except BaseException:
+            self._host.unlease(self)
+            raise
         self._enter(phase)
         try:
             if stopping is not None:

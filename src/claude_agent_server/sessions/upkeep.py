@@ -19,15 +19,16 @@ LIVE_STATUSES = ("running", "waiting_permission")
 """Statuses of a session in a turn."""
 
 
-async def recover(registry: Registry, journal: EventJournal) -> list[str]:
+async def recover(registry: Registry, journal: EventJournal, node_id: str | None = None) -> list[str]:
     """Hibernate the sessions a previous server left live; end a turn that was running with
     an ``error`` event (reason ``server_restart``). The session's stream gets ``error`` and
-    ``status`` hibernated, the global one ``error`` and ``session_status`` hibernated.
+    ``status`` hibernated, the global one ``error`` and ``session_status`` hibernated. With
+    ``node_id``, sessions leased to another live node are not this server's to recover.
 
     Returns:
         The recovered ids.
     """
-    recovered = await registry.recover()
+    recovered = await registry.recover(node_id)
     for record in recovered:
         sid = record.session_id
         if record.status in LIVE_STATUSES:

@@ -9,6 +9,8 @@ the Claude Agent SDK's ``SessionStore`` on the same engine (:class:`SqlTranscrip
 :class:`WriteBehindStore`). SQL, SQLAlchemy and Alembic stay inside this package.
 """
 
+from .cluster import ClusterStore, Lease, NodeInfo, Owner
+from .feed import EventFeed
 from .engine import default_database_url, redacted
 from .errors import RegistryUnavailable, StoreError
 from .interface import Registry
@@ -21,6 +23,11 @@ from .write_behind import WriteBehindStore
 from .health import WriterHealth
 
 __all__ = [
+    "EventFeed",
+    "ClusterStore",
+    "Lease",
+    "NodeInfo",
+    "Owner",
     "EventRecord",
     "Registry",
     "RegistryUnavailable",

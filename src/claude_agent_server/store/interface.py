@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from .cluster import ClusterStore
+from .feed import EventFeed
 from .records import EventRecord, SessionRecord, SessionState
 from .health import WriterHealth
 from .responses import ResponseStore
@@ -54,10 +56,18 @@ class Registry(Protocol):
     async def count_by_state(self) -> dict[str, int]:
         """``{"live": n, "hibernated": n, "closed": n}`` (every state present, 0 if none)."""
 
-    async def recover(self) -> list[SessionRecord]:
+    async def recover(self, node_id: str | None = None) -> list[SessionRecord]:
         """At start-up: every record left ``live`` by a previous server becomes
         ``hibernated`` (status ``hibernated``); returns those records as they
-        were before (their ``status`` tells whether a turn was running)."""
+        were before (their ``status`` tells whether a turn was running). With ``node_id``,
+        the records leased to another live node stay as they are."""
+
+    @property
+    def cluster(self) -> ClusterStore:
+        """Nodes and session leases."""
+
+    async def listen(self, on_notify: Callable[[str], None]) -> EventFeed | None:
+        """On PostgreSQL: ``on_notify(node_id)`` each time a node commits events; None on SQLite."""
 
     # -- aliases (adapters' names for sessions) ----------------------------------
 

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TypeVar, get_args
@@ -23,6 +24,8 @@ from .records import EventRecord, SessionRecord, SessionState, utcnow
 from .spill import Row, SpillFile
 from .tables import aliases, events, sessions
 from .responses import ResponseStore
+from .cluster import ClusterStore
+from .feed import EVENTS_CHANNEL, EventFeed
 from .transcripts import SqlTranscriptStore
 from .write_behind import WriteBehindStore
 from .batches import Commit
@@ -35,7 +38,7 @@ CATCH_UP_TIMEOUT = 300.0
 """Seconds :meth:`SqlRegistry.open` waits for rows a previous run spilled to be written."""
 
 
-def _write_batch(event_rows: list[Row], record_rows: list[Row], conn: Connection) -> int:
+def _write_batch(event_rows: list[Row], record_rows: list[Row], conn: Connection, node_id: str | None = None) -> int:
     """The writer's transaction: new events (ids already present skipped), then the
     newest snapshot of each session; ``SELECT 1`` when there is nothing to write (a probe)."""
     if not event_rows and not record_rows:
@@ -46,14 +49,16 @@ def _write_batch(event_rows: list[Row], record_rows: list[Row], conn: Connection
         inserted = len(conn.execute(insert_ignoring(conn.dialect, tables.events), event_rows).all())
     if record_rows:
         conn.execute(upsert(conn.dialect, tables.sessions, ["session_id"]), record_rows)
+    if inserted and node_id is not None and conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_notify(EVENTS_CHANNEL, node_id)))  # delivered at commit (see .feed)
     return inserted
 
 
-def _committer(lanes: Lanes) -> Commit:
+def _committer(lanes: Lanes, node_id: str | None = None) -> Commit:
     """The writer's commit: :func:`_write_batch` in one write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
 
     async def commit(event_rows: list[Row], record_rows: list[Row]) -> int:
-        return await lanes.run(partial(_write_batch, event_rows, record_rows), write=True)
+        return await lanes.run(partial(_write_batch, event_rows, record_rows, node_id=node_id), write=True)
 
     return commit
 
@@ -76,6 +81,8 @@ class SqlRegistry:
         self._transcripts = WriteBehindStore(SqlTranscriptStore(engine))
         self.responses = ResponseStore(self._run)
         """The Responses API's stored responses (:mod:`.responses`)."""
+        self.cluster = ClusterStore(self._run)
+        """Nodes and session leases (see :mod:`.cluster`)."""
 
     @classmethod
     async def open(
@@ -88,6 +95,7 @@ class SqlRegistry:
         spill_path: Path | None = None,
         max_retry_delay: float = 5.0,
         flush_timeout: float = 30.0,
+        node_id: str | None = None,
     ) -> SqlRegistry:
         """Connect, migrate the schema to the newest revision, start the writer and let it
         write what a previous run left in the spill file.
@@ -102,6 +110,8 @@ class SqlRegistry:
             spill_path: The spill file (see :func:`~.spill.spill_path`); None: none.
             max_retry_delay: Seconds between retries of a failed write, at most.
             flush_timeout: Seconds :meth:`flush` waits at most.
+            node_id: This server's node id: on PostgreSQL each batch of events it writes is
+                announced to the other nodes (``NOTIFY``, see :mod:`.feed`).
 
         Raises:
             sqlalchemy.exc.DBAPIError: The database cannot be reached or migrated.
@@ -117,7 +127,7 @@ class SqlRegistry:
             raise
         lanes = Lanes(engine)
         writer = Writer(
-            _committer(lanes), batch_size=batch_size, flush_interval=flush_interval, buffer_bytes=buffer_bytes,
+            _committer(lanes, node_id), batch_size=batch_size, flush_interval=flush_interval, buffer_bytes=buffer_bytes,
             spill=spill, max_retry_delay=max_retry_delay, flush_timeout=flush_timeout,
         )
         registry = cls(engine, lanes, writer)
@@ -152,6 +162,13 @@ class SqlRegistry:
             if is_unreachable(exc):
                 raise self._writer.unreachable(exc) from exc
             raise
+
+    async def listen(self, on_notify: Callable[[str], None]) -> EventFeed | None:
+        """On PostgreSQL: call ``on_notify(node_id)`` whenever a node commits events (see
+        :mod:`.feed`); :meth:`EventFeed.close` it. None on SQLite (one node)."""
+        if self._engine.url.get_backend_name() != "postgresql":
+            return None
+        return await EventFeed.start(self._engine.url, on_notify)
 
     @property
     def transcripts(self) -> WriteBehindStore:
@@ -214,13 +231,16 @@ class SqlRegistry:
         counts = dict(await self._run(lambda conn: conn.execute(query).all()))
         return {state: counts.get(state, 0) for state in STATES}
 
-    async def recover(self) -> list[SessionRecord]:
-        """Make every ``live`` record ``hibernated`` (status too), in one transaction.
+    async def recover(self, node_id: str | None = None) -> list[SessionRecord]:
+        """Make every ``live`` record ``hibernated`` (status too), in one transaction; with
+        ``node_id``, only those no other live node holds a lease of (see :func:`.leases.recover`).
 
         Returns:
             Those records as they were before, oldest ``last_activity`` first.
         """
         await self._writer.flush()
+        if node_id is not None:
+            return await self.cluster.recover(node_id)
         live = sessions.c.state == "live"
 
         def hibernate_live(conn: Connection) -> list[SessionRecord]:

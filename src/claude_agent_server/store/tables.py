@@ -141,3 +141,30 @@ aliases = AliasRow.__table__
 transcripts = TranscriptRow.__table__
 transcript_entries = TranscriptEntryRow.__table__
 responses = ResponseRow.__table__
+
+
+class NodeRow(Base):
+    """One server process of the cluster: where it is reached and when it last said it was alive."""
+
+    __tablename__ = "nodes"
+
+    node_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+    live_sessions: Mapped[int]
+    stopped: Mapped[bool]
+
+
+class LeaseRow(Base):
+    """The node that runs a live session's CLI, until ``expires_at`` (renewed by its heartbeat)."""
+
+    __tablename__ = "session_leases"
+
+    session_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    node_id: Mapped[str] = mapped_column(String(255), index=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+nodes = NodeRow.__table__
+leases = LeaseRow.__table__

@@ -23,6 +23,7 @@ from ..observability import ServerMetrics
 from ..proxy import ProxyService
 from ..sessions import ModelRoute, SessionManager, SessionSpec
 from ..settings import Settings
+from .forward import Forwarder
 
 if TYPE_CHECKING:  # the adapters' state types; the shared layer imports no adapter at run time
     from ..gateway.pool import GatewayPool
@@ -84,6 +85,8 @@ class ServerState:
     gateway: GatewayPool
     address: ServerAddress
     responses: ResponsesService
+    forwarder: Forwarder | None = None
+    """The HTTP client forwarding requests for sessions live on another node (see :mod:`.forward`)."""
 
 
 def started_state(app: Starlette) -> ServerState | None:

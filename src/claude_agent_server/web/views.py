@@ -38,4 +38,5 @@ def status_view(session: Session) -> SessionStatusView:
         last_event_id=session.events.last_id,
         turn_event_id=session.turn_event_id,
         cwd=session.cwd,
+        node=session.node,
     )

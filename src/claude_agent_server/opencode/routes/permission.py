@@ -9,6 +9,7 @@ request (:func:`~..mapping.permission_id`), so no table is kept.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from fastapi import APIRouter
@@ -17,6 +18,7 @@ from ...sessions import PermissionDecision, PermissionRequest, Session
 from .. import ids
 from ..deps import HubDep, ManagerDep, SessionDep
 from ..errors import ERRORS, NotFound, OpenCodeRoute
+from ...sessions.errors import SessionElsewhere
 from ..hub import Hub
 from ..mapping import permission_id, permission_request
 from ..protocol import LegacyPermissionReply, PermissionReply, Reply
@@ -26,7 +28,11 @@ router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"], responses=ERROR
 
 async def _waiting(manager: Any) -> list[Session]:
     entries = await manager.list(status="waiting_permission", limit=1000)
-    return [await manager.get(entry["session_id"]) for entry in entries]
+    found = []
+    for entry in entries:
+        with contextlib.suppress(SessionElsewhere):  # its requests wait on another node
+            found.append(await manager.get(entry["session_id"]))
+    return found
 
 
 def _find(session: Session, permission: str) -> PermissionRequest | None:

@@ -1,0 +1,76 @@
+"""The registry's cluster side, awaited: nodes (:mod:`.nodes`) and session leases (:mod:`.leases`)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from . import leases, nodes
+from .leases import Lease, Owner
+from .nodes import NodeInfo
+from .records import SessionRecord, utcnow
+
+__all__ = ["ClusterStore", "Lease", "NodeInfo", "Owner"]
+
+Run = Callable[..., Awaitable[Any]]
+
+
+class ClusterStore:
+    """Nodes and leases on the registry's database.
+
+    Args:
+        run: The registry's transaction runner (``run(work, write=...)``).
+        lease: Seconds a lease (and a node's heartbeat) stays valid.
+    """
+
+    def __init__(self, run: Run, lease: float = 10.0) -> None:
+        self._run = run
+        self.lease = lease
+
+    def _expiry(self, now: datetime) -> datetime:
+        return now + timedelta(seconds=self.lease)
+
+    async def take(self, session_id: str, node_id: str) -> Lease:
+        """Take ``session_id``'s lease for ``node_id`` (see :func:`.leases.take`)."""
+        now = utcnow()
+        return await self._run(partial(leases.take, session_id=session_id, node_id=node_id, now=now, expires_at=self._expiry(now)), write=True)
+
+    async def owner(self, session_id: str, node_id: str) -> Owner | None:
+        """Another node holding ``session_id``'s lease unexpired, or None."""
+        return await self._run(partial(leases.owner, session_id=session_id, node_id=node_id, now=utcnow()))
+
+    async def holders(self, session_ids: list[str]) -> dict[str, str]:
+        """The node holding each of these sessions' unexpired leases (sessions without one left out)."""
+        if not session_ids:
+            return {}
+        return await self._run(partial(leases.holders, session_ids=session_ids, now=utcnow()))
+
+    async def release(self, session_id: str, node_id: str) -> None:
+        await self._run(partial(leases.release, session_id=session_id, node_id=node_id), write=True)
+
+    async def reap(self) -> list[tuple[SessionRecord, str]]:
+        """Take over expired leases (see :func:`.leases.reap`)."""
+        return await self._run(partial(leases.reap, now=utcnow()), write=True)
+
+    async def recover(self, node_id: str) -> list[SessionRecord]:
+        """At start-up (see :func:`.leases.recover`)."""
+        return await self._run(partial(leases.recover, node_id=node_id, now=utcnow()), write=True)
+
+    async def beat(self, node_id: str, url: str, started_at: datetime, live: int) -> None:
+        """A heartbeat: the node's row and its leases' expiry, in one transaction."""
+        now = utcnow()
+        await self._run(partial(nodes.beat, node_id=node_id, url=url, started_at=started_at, now=now, expires_at=self._expiry(now), live=live), write=True)
+
+    async def stop(self, node_id: str) -> None:
+        """A clean stop: every lease of the node released, the node marked stopped."""
+
+        def work(conn: Any) -> None:
+            leases.release_all(conn, node_id)
+            nodes.stop(conn, node_id, utcnow())
+
+        await self._run(work, write=True)
+
+    async def nodes(self) -> list[NodeInfo]:
+        return await self._run(nodes.listing)

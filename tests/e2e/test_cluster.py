@@ -1,0 +1,158 @@
+"""Three real servers on one PostgreSQL registry: any node serves any request, a node's death is survived.
+
+Each node has its own data dir; they share the workspace (as a cluster shares a mounted
+filesystem) and, until transcripts are read from the registry, one HOME.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from databases import postgres_database_sync
+from e2e_support import answer, read_events, reply_text, send_in_background, wait_for_permissions, wait_until
+from servers import ServerProcess
+
+pytestmark = pytest.mark.e2e
+
+LEASE = 3.0
+
+
+def cli_count(session_id: str) -> int:
+    """Claude Code processes on this machine whose command line names ``session_id``."""
+    count = 0
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"_bundled/claude" in cmdline and session_id.encode() in cmdline:
+                count += 1
+    return count
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    root = tmp_path_factory.mktemp("cluster")
+    home, workspace = root / "home", root / "workspace"
+    home.mkdir()
+    workspace.mkdir()
+    with postgres_database_sync() as url:
+        servers = {}
+        for name in "abc":
+            node_root = root / name
+            node_root.mkdir()
+            servers[name] = ServerProcess(
+                node_root, "--demo", "--database-url", url, "--data-dir", str(node_root / "data"), "--node-id", name,
+                "--node-heartbeat", "0.5", "--node-lease", str(LEASE), "--warm-sessions", "0",
+                home=home, workspace=workspace,
+            )
+        servers["a"].start()
+        servers["b"].start()
+        try:
+            yield servers
+        finally:
+            for server in servers.values():
+                server.stop()
+
+
+def client(server: ServerProcess) -> httpx.Client:
+    return server.client(timeout=60)
+
+
+def test_any_node_serves_any_session_and_a_dead_node_is_survived(nodes: dict[str, ServerProcess]) -> None:
+    a, b, c = nodes["a"], nodes["b"], nodes["c"]
+    with client(a) as on_a, client(b) as on_b:
+        sid = on_a.post("/sessions", json={}).json()["session_id"]
+        c.start()  # a node starting later leaves the sessions other live nodes run alone
+        with client(c) as on_c:
+            status = on_c.get(f"/sessions/{sid}/status").json()
+            assert (status["status"], status["node"]) == ("connected", "a")
+            [entry] = [e for e in on_c.get("/sessions").json()["sessions"] if e["session_id"] == sid]
+            assert entry["node"] == "a"
+            # A forwarded request is never forwarded again.
+            again = on_b.get(f"/sessions/{sid}/status", headers={"X-Agent-Server-Forwarded": "z"})
+            assert again.status_code == 503 and again.headers["retry-after"] == "1"
+
+            # A message through B runs on A, the owner; C's streams carry its events.
+            [snapshot] = read_events(on_c, "GET", "/events", until=lambda f: True)
+            cursor = snapshot["data"]["last_event_id"]
+            reply = on_b.post(f"/sessions/{sid}/messages", json={"message": "remember that the code word is kiwi"})
+            assert reply.status_code == 200, reply.text
+            assert "kiwi" in reply_text(reply.json())
+            frames = read_events(on_c, "GET", f"/sessions/{sid}/events", headers={"Last-Event-ID": "0"})
+            assert [f["event"] for f in frames][-1] == "result"
+            assert cli_count(sid) == 1
+            seen = {}
+            for name, http in (("c", on_c), ("b", on_b), ("a", on_a)):  # the same replay, whichever node is asked
+                turn = read_events(http, "GET", "/events", headers={"Last-Event-ID": str(cursor)},
+                                   until=lambda f: f["event"] == "result" and f["data"].get("session_id") == sid)
+                seen[name] = [  # text deltas live only in the owner's memory (never persisted)
+                    (int(f["id"]), f["event"]) for f in turn
+                    if f["id"] and f["data"].get("session_id") == sid and f["event"] != "text_delta"
+                ]
+                ids = [i for i, _ in seen[name]]
+                assert ids == sorted(set(ids)), name
+            assert seen["c"] == seen["b"] == seen["a"]
+            assert [e for _, e in seen["c"]][:1] == ["turn_started"] and seen["c"][-1][1] == "result"
+
+            # A permission asked in a turn started through B is answered through C.
+            pending = send_in_background(b, sid, "create a file through-c.txt with content answered on c")
+            [request] = wait_for_permissions(on_c, sid)
+            assert answer(on_c, sid, request["request_id"], True).status_code == 200
+            assert pending.result(timeout=60).status_code == 200
+            assert (a.workspace / "through-c.txt").read_text() == "answered on c\n"
+
+            # kill -9 A while its turn waits for a permission.
+            doomed = send_in_background(b, sid, "create a file never.txt with content never")
+            [lost_request] = wait_for_permissions(on_c, sid)
+            killed_at = time.monotonic()
+            a.kill()
+
+            def hibernated() -> bool:
+                answer_ = on_b.get(f"/sessions/{sid}/status")
+                return answer_.status_code == 200 and answer_.json()["status"] == "hibernated"
+
+            wait_until(hibernated, timeout=LEASE + 10, interval=0.2, what="the session hibernated after its node died")
+            assert time.monotonic() - killed_at < LEASE + 5
+            time.sleep(0.5)  # the node that took over writes its events just after the record
+            doomed.exception(timeout=30) or doomed.result()  # the forwarded turn ended one way or another
+            events = read_events(on_c, "GET", f"/sessions/{sid}/events", until=lambda f: f["event"] == "error",
+                                 headers={"Last-Event-ID": str(request_event_id(on_c, sid, lost_request["request_id"]))})
+            resolved = [f["data"] for f in events if f["event"] == "permission_resolved"]
+            assert resolved and resolved[-1]["reason"] == "node_lost" and resolved[-1]["allowed"] is False
+            assert events[-1]["data"]["reason"] == "node_lost"
+
+            # The next message through B wakes it on B, with its history.
+            recall = on_b.post(f"/sessions/{sid}/messages", json={"message": "what did I ask you to remember?"})
+            assert recall.status_code == 200, recall.text
+            assert "kiwi" in reply_text(recall.json())
+            assert cli_count(sid) == 1
+            listed = {n["node_id"]: n for n in on_c.get("/nodes").json()["nodes"]}
+            assert (listed["a"]["alive"], listed["b"]["alive"], listed["c"]["alive"]) == (False, True, True)
+            assert listed["b"]["leases"] == 1
+            cluster = on_c.get("/stats").json()["cluster"]
+            assert (cluster["nodes_alive"], cluster["live_sessions"]) == (2, 1)
+
+        # B stops (SIGTERM): its sessions are hibernated, and C wakes them on the next message.
+        assert b.stop(signal.SIGTERM) == -signal.SIGTERM  # uvicorn re-raises the signal once it has shut down
+        with client(c) as on_c:
+            recall = on_c.post(f"/sessions/{sid}/messages", json={"message": "what did I ask you to remember?"})
+            assert recall.status_code == 200, recall.text
+            assert "kiwi" in reply_text(recall.json())
+            assert on_c.get(f"/sessions/{sid}/status").json()["node"] == "c"
+            assert cli_count(sid) == 1
+
+
+def request_event_id(http: httpx.Client, session_id: str, request_id: str) -> int:
+    """The id of the ``permission_request`` event of ``request_id``, minus one (a cursor that replays it)."""
+    frames = read_events(http, "GET", f"/sessions/{session_id}/events", headers={"Last-Event-ID": "0"},
+                         until=lambda f: f["event"] == "permission_request" and f["data"]["request_id"] == request_id)
+    return int(frames[-1]["id"]) - 1
