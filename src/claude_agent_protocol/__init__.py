@@ -10,6 +10,16 @@ Modules: :mod:`.base` (shared literals), :mod:`.content` (reply items),
 """
 
 from .base import Origin, PermissionModeName, SessionStateName, SessionStatusName, WireModel
+from .conversation import (
+    ForkedSession,
+    ForkPointView,
+    ForkSession,
+    QueueCancelReply,
+    QueuedMessage,
+    RewindFiles,
+    RewindReply,
+    SendMode,
+)
 from .content import ReplyItem, TextItem, ThinkingItem, ToolResultItem, ToolUseItem
 from .events import (
     TURN_END,
@@ -65,7 +75,8 @@ from .sessions import (
 )
 
 __all__ = [
-    "TURN_END", "Activity", "ActivityPeriod", "AssistantMessageEvent", "AvailableSession", "AvailableSessions", "CloseReply", "CreateSession",
+    "TURN_END", "ForkPointView", "ForkSession", "ForkedSession", "QueueCancelReply", "QueuedMessage", "RewindFiles", "RewindReply", "SendMode",
+    "Activity", "ActivityPeriod", "AssistantMessageEvent", "AvailableSession", "AvailableSessions", "CloseReply", "CreateSession",
     "CreatedSession", "DatabaseHealth", "ErrorBody", "ErrorEvent", "Event", "EventBase", "EventType", "Health", "HibernateReply",
     "HistoryMessage", "InterruptReply", "InvocationEnvelope", "ModelReply", "Origin", "PermissionAck", "PermissionAnswer",
     "PermissionModeName", "PermissionModeReply", "PermissionRequestEvent", "PermissionRequestView",

@@ -6,6 +6,8 @@ Hierarchy::
     ├── SessionNotFound          no live session with that id (404)
     ├── TranscriptNotFound       no transcript on disk with that id (404)
     ├── PermissionNotFound       no pending permission request with that id (404)
+    ├── MessageNotFound          no transcript message with that id (404)
+    ├── QueuedMessageNotFound    no queued message with that id (404)
     ├── InvalidSessionRequest    a malformed id, a cwd outside the workspace, ... (400)
     ├── PromptTooLarge           a prompt larger than Claude Code takes (413)
     ├── SessionConflict          the session is already live (409)
@@ -43,6 +45,18 @@ class PermissionNotFound(SessionError):
     def __init__(self, request_id: str) -> None:
         super().__init__(f"permission request {request_id} is not pending (unknown, answered or expired)")
         self.request_id = request_id
+
+
+class MessageNotFound(SessionError):
+    def __init__(self, session_id: str, message_id: str) -> None:
+        super().__init__(f"session {session_id} has no message {message_id}")
+        self.message_id = message_id
+
+
+class QueuedMessageNotFound(SessionError):
+    def __init__(self, queue_id: str) -> None:
+        super().__init__(f"no queued message {queue_id} (unknown, cancelled, or already running)")
+        self.queue_id = queue_id
 
 
 class InvalidSessionRequest(SessionError):

@@ -41,6 +41,7 @@ class SessionOperations:
     _owner: ClientOwner | None
     _turn_running: bool
     turn_event_id: int | None
+    turn_message: str | None
     _process_cost: float
 
     if TYPE_CHECKING:  # the session's own methods these call
@@ -79,6 +80,7 @@ class SessionOperations:
                 self.record.title = " ".join(message.split())[:TITLE_LENGTH] or None
             started = self._publish("turn_started", message=message)
             self.turn_event_id = started.id
+            self.turn_message = message
             self._host.changed(self, False)
             try:
                 prompt: Any = message if content is None else user_message(content)
@@ -158,6 +160,7 @@ class SessionOperations:
     def _end_turn(self, type: EventType, /, **data: Any) -> None:
         self._turn_running = False
         self.turn_event_id = None
+        self.turn_message = None
         if type == "result":
             self._process_cost, data["turn_cost_usd"] = add_result(self.record, data, self._process_cost)
             data["session_cost_usd"] = round(self.record.cost_usd, 6)

@@ -63,6 +63,8 @@ class SessionSpec:
     """Settings files the CLI loads (SDK ``setting_sources``: ``user``, ``project``, ``local``); None, the SDK's default."""
     permission_policy: str | None = None
     """Who answers permission requests: None, a human over HTTP; ``"deny"``, nobody (each is denied at once, with the reason)."""
+    forked_from: dict[str, str] | None = None
+    """``{session_id, message_id}`` of the session and message this one was forked from (None: not a fork)."""
 
     def to_json(self) -> dict[str, Any]:
         """The stored form: every field but ``session_id`` and ``resume``; ``cwd`` as text."""

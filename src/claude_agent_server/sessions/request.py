@@ -170,3 +170,9 @@ def _plain(value: Any) -> Any:
 _PLACED = frozenset({"session_id", "cwd", "resume", "model", "permission_mode"})
 """Spec fields the request does not copy by name (the placement or a default decides them)."""
 _COPIED = tuple(f.name for f in fields(SessionSpec) if f.name not in _PLACED and f.name in SessionRequest.model_fields)
+
+
+def request_like(spec: SessionSpec, **fields_: Any) -> SessionRequest:
+    """A request for a session with ``spec``'s settings (cwd, model, mode, prompts, tools, ...), and ``fields_``."""
+    copied = {name: getattr(spec, name) for name in _COPIED}
+    return SessionRequest(cwd=str(spec.cwd), model=spec.model, permission_mode=spec.permission_mode, **copied, **fields_)

@@ -64,6 +64,8 @@ class Session(SessionOperations):
         self._turn_running = False
         self.turn_event_id: int | None = None
         """The id of the running turn's ``turn_started`` event; None while no turn runs."""
+        self.turn_message: str | None = None
+        """The running turn's prompt; None while no turn runs."""
         self._owner: ClientOwner | None = None
         """The task holding its SDK client (STARTING or WAKING once connecting, LIVE, STOPPING, maybe CLOSING)."""
         self._stop_reason: tuple[str, str] | None = None

@@ -24,6 +24,8 @@ STATUS: dict[type[errors.SessionError], int] = {
     errors.SessionNotFound: 404,
     errors.TranscriptNotFound: 404,
     errors.PermissionNotFound: 404,
+    errors.MessageNotFound: 404,
+    errors.QueuedMessageNotFound: 404,
     errors.InvalidSessionRequest: 400,
     errors.PromptTooLarge: 413,
     errors.SessionConflict: 409,
