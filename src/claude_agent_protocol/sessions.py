@@ -8,6 +8,7 @@ from pydantic import Field
 
 from .base import Origin, SessionStateName, SessionStatusName, WireModel
 from .content import ReplyItem
+from .conversation import ForkPointView
 
 
 class SessionEntry(WireModel):
@@ -32,6 +33,8 @@ class SessionEntry(WireModel):
     model: str | None = None
     permission_mode: str | None = None
     origin: Origin = "rest"
+    forked_from: ForkPointView | None = None
+    """The session and message this one was forked from (None: not a fork)."""
 
 
 class SessionCounts(WireModel):

@@ -68,3 +68,24 @@ def test_fork_during_a_turn_takes_the_last_completed_state(server: ServerProcess
         http.post(f"/sessions/{session}/interrupt")
         pending.result(timeout=30)
         http.delete(f"/sessions/{child}")
+
+
+def _oc_say(http: httpx.Client, ses: str, text: str) -> str:
+    reply = http.post(f"/session/{ses}/message", json={"parts": [{"type": "text", "text": text}]})
+    assert reply.status_code == 200, reply.text
+    return "".join(p.get("text", "") for p in reply.json()["parts"] if p["type"] == "text")
+
+
+def test_opencode_fork_before_a_message_and_children(http: httpx.Client, workdir: Path) -> None:
+    ses = http.post("/session", json={}, params={"directory": str(workdir)}).json()["id"]
+    _oc_say(http, ses, "remember that alpha is 1")
+    _oc_say(http, ses, "remember that beta is 2")
+    users = [m["info"]["id"] for m in http.get(f"/session/{ses}/message").json() if m["info"]["role"] == "user"]
+    forked = http.post(f"/session/{ses}/fork", json={"messageID": users[1]})
+    assert forked.status_code == 200, forked.text
+    child = forked.json()
+    assert child["parentID"] == ses and child["id"] != ses
+    assert [c["id"] for c in http.get(f"/session/{ses}/children").json()] == [child["id"]]
+    recalled = _oc_say(http, child["id"], "what did I ask you to remember?")
+    assert "alpha is 1" in recalled and "beta" not in recalled
+    assert http.post(f"/session/{ses}/fork", json={"messageID": "msg_nope"}).status_code == 404

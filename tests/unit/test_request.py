@@ -35,6 +35,7 @@ SAMPLES: dict[str, Any] = {
     "agentcore_session_id": "h" * 40,
     "origin": "gateway",
     "title": "a title",
+    "forked_from": {"session_id": SID, "message_id": SID},
 }
 """A value other than the default for every request field."""
 WARM_SERVES = {"model", "permission_mode", "agentcore_session_id", "origin", "title"}

@@ -118,13 +118,13 @@ async def fork(manager: Any, session: Any, at_message_id: str | None, title: str
     name = title if title is not None else f"{session.record.title or 'Session'} (fork)"
     fork_id = await copy_transcript(point, session.cwd, name)
     try:
-        child = await manager.create(request_like(session.spec, resume_session_id=fork_id, title=name, origin=session.record.origin))
+        request = request_like(
+            session.spec, resume_session_id=fork_id, title=name, origin=session.record.origin, forked_from=point.to_json()
+        )
+        child = await manager.create(request)
     except BaseException:
         await asyncio.to_thread(transcripts.delete, fork_id, session.spec.cwd)
         raise
-    child.spec.forked_from = point.to_json()
-    child.record.spec = child.spec.to_json()
-    manager.registry.update(child.record)
     await manager.registry.put_alias(FORK_NAMESPACE, child.id, session.id)
     return child, point
 
@@ -132,3 +132,34 @@ async def fork(manager: Any, session: Any, at_message_id: str | None, title: str
 async def children(registry: Any, session_id: str) -> list[str]:
     """The ids of the sessions forked from ``session_id``, oldest first."""
     return list(await registry.aliases_of(FORK_NAMESPACE, session_id))
+
+
+def before_turn(session_id: str, messages: list[dict[str, Any]], turn: int) -> str | None:
+    """The uuid of the last message before the ``turn``-th human prompt (0-based) of a
+    transcript's ``messages``; None for the first (nothing comes before it).
+
+    Raises:
+        MessageNotFound: The transcript has fewer prompts.
+    """
+    seen = -1
+    for index, message in enumerate(messages):
+        if message.get("type") == "user" and _text_of(message.get("message")) is not None:
+            seen += 1
+            if seen == turn:
+                return str(messages[index - 1]["uuid"]) if index else None
+    raise MessageNotFound(session_id, f"(prompt {turn + 1})")
+
+
+async def fork_before_turn(manager: Any, session: Any, turn: int, title: str | None) -> Any:
+    """Fork ``session`` keeping its first ``turn`` turns (an empty session with its spec for 0); the fork.
+
+    Raises:
+        As :func:`fork`.
+    """
+    messages = await transcripts.messages(session.id, session.cwd) if await transcripts.find(session.id, session.cwd) else []
+    uuid = before_turn(session.id, messages, turn) if messages else None
+    if uuid is None:
+        name = title if title is not None else f"{session.record.title or 'Session'} (fork)"
+        return await manager.create(request_like(session.spec, title=name, origin=session.record.origin))
+    child, _ = await fork(manager, session, uuid, title)
+    return child

@@ -78,6 +78,8 @@ class SessionRequest(BaseModel):
     """The API creating it (``rest``, ``agentcore``, ``opencode``, ``gateway``, ``dashboard``)."""
     title: str | None = None
     """The session's title (default: its first message)."""
+    forked_from: dict[str, str] | None = None
+    """``{session_id, message_id}`` when the session is a fork (set by the fork, never a client's choice)."""
 
     @field_validator("allowed_tools", "disallowed_tools", mode="before")
     @classmethod
@@ -174,5 +176,6 @@ _COPIED = tuple(f.name for f in fields(SessionSpec) if f.name not in _PLACED and
 
 def request_like(spec: SessionSpec, **fields_: Any) -> SessionRequest:
     """A request for a session with ``spec``'s settings (cwd, model, mode, prompts, tools, ...), and ``fields_``."""
-    copied = {name: getattr(spec, name) for name in _COPIED}
-    return SessionRequest(cwd=str(spec.cwd), model=spec.model, permission_mode=spec.permission_mode, **copied, **fields_)
+    given = {"cwd": str(spec.cwd), "model": spec.model, "permission_mode": spec.permission_mode}
+    given |= {name: getattr(spec, name) for name in _COPIED} | fields_
+    return SessionRequest(**given)
