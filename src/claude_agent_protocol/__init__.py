@@ -9,7 +9,7 @@ Modules: :mod:`.base` (shared literals), :mod:`.content` (reply items),
 :mod:`.requests` (request bodies), :mod:`.server` (health, ping, stats, errors).
 """
 
-from .base import Origin, PermissionModeName, SessionStateName, SessionStatusName, WireModel
+from .base import Origin, PermissionModeName, SendMode, SessionStateName, SessionStatusName, WireModel
 from .conversation import (
     ForkedSession,
     ForkPointView,
@@ -18,7 +18,7 @@ from .conversation import (
     QueuedMessage,
     RewindFiles,
     RewindReply,
-    SendMode,
+
 )
 from .content import ReplyItem, TextItem, ThinkingItem, ToolResultItem, ToolUseItem
 from .events import (

@@ -12,9 +12,6 @@ from .requests import StrictBody
 UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 """A transcript message id (a UUID)."""
 
-SendMode = Literal["reject", "queue", "steer"]
-"""What ``POST /sessions/{id}/messages`` does while a turn runs: ``reject`` (409), ``queue`` (run
-after it, in order), ``steer`` (delivered into it as new user input; run next if it ends first)."""
 
 
 class ForkSession(StrictBody):

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from .base import PermissionModeName
+from .base import PermissionModeName, SendMode
 
 ARGUMENT_BYTES = 100_000
 """Bytes (UTF-8) at most in one value that becomes a CLI argument (Linux refuses one over 128 KiB)."""
@@ -81,6 +81,11 @@ class SendMessage(StrictBody):
 
     message: str = Field(min_length=1, description="The prompt.")
     stream: bool = Field(False, description="Reply as Server-Sent Events instead of one JSON object.")
+    mode: SendMode = Field(
+        "reject",
+        description="While a turn runs: reject (409), queue (run after it, in order; the reply is that turn's), "
+        "steer (delivered into the running turn as new user input; the reply is that turn's).",
+    )
 
 
 class PermissionAnswer(StrictBody):

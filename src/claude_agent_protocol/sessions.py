@@ -8,7 +8,7 @@ from pydantic import Field
 
 from .base import Origin, SessionStateName, SessionStatusName, WireModel
 from .content import ReplyItem
-from .conversation import ForkPointView
+from .conversation import ForkPointView, QueuedMessage
 
 
 class SessionEntry(WireModel):
@@ -130,6 +130,8 @@ class SessionStatusView(WireModel):
     last_event_id: int = 0
     turn_event_id: int | None = None
     cwd: str | None = None
+    queued: list[QueuedMessage] = Field(default_factory=list)
+    """Messages waiting for the running turn to end (``mode: "queue"``), oldest first."""
 
 
 class HistoryMessage(WireModel):

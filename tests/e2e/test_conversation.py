@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import signal
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from e2e_support import reply_text, send_in_background, status, wait_until
-from servers import ServerProcess
+from servers import ServerProcess, running_server
 
 pytestmark = pytest.mark.e2e
 
@@ -89,3 +91,81 @@ def test_opencode_fork_before_a_message_and_children(http: httpx.Client, workdir
     recalled = _oc_say(http, child["id"], "what did I ask you to remember?")
     assert "alpha is 1" in recalled and "beta" not in recalled
     assert http.post(f"/session/{ses}/fork", json={"messageID": "msg_nope"}).status_code == 404
+
+
+def test_queued_messages_run_in_order_and_a_cancelled_one_does_not(server: ServerProcess, http: httpx.Client, session: str) -> None:
+    slow = send_in_background(server, session, "count slowly")
+    wait_until(lambda: status(http, session)["status"] == "running", what="the turn to run")
+    waiting = []
+    for n in (1, 2, 3):
+        waiting.append(send_in_background(server, session, f"remember that q{n} is queued", mode="queue"))
+        wait_until(lambda n=n: len(status(http, session)["queued"]) == n, what=f"{n} queued")
+    queued = status(http, session)["queued"]
+    assert [q["message"] for q in queued] == [f"remember that q{n} is queued" for n in (1, 2, 3)]
+    cancelled = http.delete(f"/sessions/{session}/queue/{queued[1]['queue_id']}")
+    assert cancelled.json() == {"status": "cancelled", "queue_id": queued[1]["queue_id"]}
+    assert http.delete(f"/sessions/{session}/queue/{queued[1]['queue_id']}").status_code == 404
+    assert slow.result(timeout=60).status_code == 200
+    first, second, third = (w.result(timeout=60) for w in waiting)
+    assert first.status_code == 200 and "q1 is queued" in reply_text(first.json())
+    assert second.status_code == 409 and "cancelled" in second.json()["detail"]
+    assert third.status_code == 200 and "q3 is queued" in reply_text(third.json())
+    assert status(http, session)["queued"] == []
+    recalled = _say(http, session, "what did I ask you to remember?")
+    assert "q1 is queued; q3 is queued" in recalled and "q2" not in recalled
+
+
+def test_reject_is_the_default_and_steer_reaches_the_running_turn(server: ServerProcess, http: httpx.Client, session: str) -> None:
+    slow = send_in_background(server, session, "count slowly")
+    wait_until(lambda: status(http, session)["status"] == "running", what="the turn to run")
+    assert http.post(f"/sessions/{session}/messages", json={"message": "hello", "mode": "reject"}).status_code == 409
+    steered = http.post(f"/sessions/{session}/messages", json={"message": "remember that steering works", "mode": "steer"})
+    assert steered.status_code == 200, steered.text
+    # Streamed text cannot take it mid-way: the CLI answers it right after, within the same turn for us.
+    texts = reply_text(steered.json())
+    assert "Counting slowly" in texts and "I'll remember: steering works" in texts
+    assert reply_text(slow.result(timeout=60).json()) == texts
+    assert "steering works" in _say(http, session, "what did I ask you to remember?")
+
+
+def test_steer_into_a_tool_call_is_taken_mid_turn(server: ServerProcess, http: httpx.Client, workdir: Path) -> None:
+    created = http.post("/sessions", json={"cwd": str(workdir), "allowed_tools": ["Bash"]})
+    session = created.json()["session_id"]
+    try:
+        running = send_in_background(server, session, "run `timeout 4 tail -f /dev/null`")
+        wait_until(lambda: status(http, session)["status"] == "running", what="the turn to run")
+        time.sleep(1.5)  # the demo model answers at once: the 4-second tool call runs now
+        steered = http.post(f"/sessions/{session}/messages", json={"message": "remember that tools can be steered", "mode": "steer"})
+        assert steered.status_code == 200, steered.text
+        assert "I'll remember: tools can be steered" in reply_text(steered.json())
+        assert running.result(timeout=60).json()["num_turns"] >= 1
+        assert status(http, session)["status"] == "connected"
+    finally:
+        http.delete(f"/sessions/{session}")
+
+
+
+def test_a_queued_message_survives_a_restart(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path, "--demo", "--warm-sessions", "0", "--shutdown-grace", "1")
+    server.start()
+    with server.client() as http:
+        session = http.post("/sessions", json={}).json()["session_id"]
+        slow = send_in_background(server, session, "count slowly")
+        wait_until(lambda: status(http, session)["status"] == "running", what="the turn to run")
+        queued = send_in_background(server, session, "remember that the queue survived", mode="queue")
+        wait_until(lambda: len(status(http, session)["queued"]) == 1, what="the message to queue")
+        assert server.process is not None
+        server.process.send_signal(signal.SIGTERM)
+    server.process.wait(timeout=60)
+    assert slow.result(timeout=10).status_code == 200
+    refused = queued.result(timeout=10)
+    assert refused.status_code == 503 and "shutting down" in refused.json()["detail"]
+
+    with running_server(tmp_path, "--demo", "--warm-sessions", "0") as restarted, restarted.client() as http:
+        def ran() -> bool:
+            prompts = [m["message"]["content"] for m in http.get(f"/sessions/{session}/history").json()["messages"] if m["type"] == "user"]
+            return "remember that the queue survived" in prompts and status(http, session)["status"] != "running"
+
+        wait_until(ran, 60, what="the queued message to run after the restart")
+        assert status(http, session)["queued"] == []
+        assert "the queue survived" in _say(http, session, "what did I ask you to remember?")

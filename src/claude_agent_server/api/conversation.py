@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from claude_agent_protocol import ForkedSession, ForkPointView, ForkSession
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from claude_agent_protocol import ForkedSession, ForkPointView, ForkSession, QueueCancelReply
+
+from fastapi import APIRouter, Path, status
 
 from ..sessions.forking import fork
 from ..web.deps import ManagerDep, SessionDep
@@ -22,3 +24,14 @@ async def fork_session(body: ForkSession, session: SessionDep, manager: ManagerD
     yet); 409 while its very first turn runs."""
     child, point = await fork(manager, session, body.at_message_id, body.title)
     return ForkedSession(session_id=child.id, forked_from=ForkPointView(**point.to_json()))
+
+
+QueueIdPath = Annotated[str, Path(max_length=100, pattern="^q_[0-9a-f]{16}$", description="A queued message's id (``/status``'s ``queued``).")]
+
+
+@router.delete("/{session_id}/queue/{queue_id}", responses=server_errors(404, 503))
+async def cancel_queued(queue_id: QueueIdPath, session: SessionDep) -> QueueCancelReply:
+    """Cancel a queued message (it never runs; the request that sent it answers 409). 404 when no
+    queued message has that id (it may be running already)."""
+    session.cancel_queued(queue_id)
+    return QueueCancelReply(queue_id=queue_id)

@@ -11,6 +11,8 @@ Pure functions, no I/O. The replies are deterministic and exercise the product:
   from earlier turns, proving conversation state;
 * ``which model`` → names the model the request asked for (shows model switches);
 * ``count slowly`` → a long reply streamed slowly (for interrupt demos and tests);
+* a message sent into a running turn (Claude Code hands it over as a ``system`` message after
+  the next tool result) is answered like a typed one;
 * ``say TEXT`` → replies with TEXT verbatim (e.g. HTML, to test that clients show it as text);
 * ``reply with N bytes`` → :func:`long_text` of N bytes (at most :data:`MAX_LONG_REPLY`), in one
   piece: a reply larger than a line buffer, to test that nothing on the way cuts it;
@@ -45,6 +47,8 @@ _WHICH_MODEL = re.compile(r"\b(?:which|what)\s+model\b", re.I)
 _SLOW = re.compile(r"\bslow(?:ly)?\b", re.I)
 _SAY = re.compile(r"say\s+(.+)", re.I | re.S)
 _LONG = re.compile(r"reply with (\d{1,12}) bytes\.?", re.I)
+_STEERED = re.compile(r"The user sent a new message while you were working:\n(.+?)(?:\n\nThis is how|$)", re.S)
+"""How Claude Code hands the model a message sent into a running turn (a ``system``-role message)."""
 _OVERFLOW = re.compile(r"overflow the context\.?", re.I)
 OVERFLOW_ERROR = "prompt is too long: 1000001 tokens > 1000000 maximum"
 """The message of the demo's context overflow (the Anthropic API's wording)."""
@@ -95,15 +99,22 @@ def _is_human_text(block: dict[str, Any]) -> bool:
     return block.get("type") == "text" and not block.get("text", "").lstrip().startswith("<")
 
 
+def _steered(message: dict[str, Any]) -> list[str]:
+    """The messages a user sent into a running turn, as Claude Code hands them over."""
+    if message.get("role") != "system":
+        return []
+    return [m.group(1).strip() for b in _blocks(message) if (m := _STEERED.search(str(b.get("text", ""))))]
+
+
 def human_texts(messages: list[dict[str, Any]]) -> list[str]:
-    """Every text the human typed, oldest first (CLI-made reminder blocks left out)."""
-    return [
-        b["text"].strip()
-        for m in messages
-        if m.get("role") == "user"
-        for b in _blocks(m)
-        if _is_human_text(b)
-    ]
+    """Every text the human typed, oldest first (CLI-made reminder blocks left out; messages
+    sent into a running turn included)."""
+    texts = []
+    for m in messages:
+        if m.get("role") == "user":
+            texts.extend(b["text"].strip() for b in _blocks(m) if _is_human_text(b))
+        texts.extend(_steered(m))
+    return texts
 
 
 def _latest_input(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
@@ -118,6 +129,8 @@ def _latest_input(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, A
         role = message.get("role")
         if role == "assistant":
             break
+        if steered := _steered(message):
+            return steered[-1], []
         if role != "user":
             continue
         blocks = _blocks(message)

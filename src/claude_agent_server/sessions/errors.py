@@ -12,6 +12,7 @@ Hierarchy::
     ├── PromptTooLarge           a prompt larger than Claude Code takes (413)
     ├── SessionConflict          the session is already live (409)
     ├── TurnInProgress           a turn is already running in the session (409)
+    ├── QueuedMessageCancelled   the queued message was cancelled before it ran (409)
     ├── CommandRejected          the CLI refused a control request, e.g. a mode (409)
     ├── TooManySessions          every live slot is held by a busy session (503, Retry-After)
     ├── ServerShuttingDown       the server is stopping and takes no new work (503)
@@ -85,6 +86,12 @@ class TurnInProgress(SessionError):
     def __init__(self, session_id: str) -> None:
         super().__init__(f"session {session_id} is already running a turn; wait for it or interrupt it")
         self.session_id = session_id
+
+
+class QueuedMessageCancelled(SessionError):
+    def __init__(self, queue_id: str) -> None:
+        super().__init__(f"the queued message {queue_id} was cancelled before it ran")
+        self.queue_id = queue_id
 
 
 class CommandRejected(SessionError):

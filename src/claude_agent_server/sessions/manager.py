@@ -41,7 +41,7 @@ from .record import record_entry
 from .scratch import ScratchRoot
 from .session import Session
 from .slots import LiveSlots
-from .upkeep import drain, hibernate_idle, recover
+from .upkeep import drain, hibernate_idle, recover, resume_queues
 from .workspace import parse_session_id, resolve_cwd, visible_transcript
 
 __all__ = ["ManagerConfig", "SessionManager"]
@@ -94,6 +94,7 @@ class SessionManager(Placement):
         await self.journal.resume()
         recovered = await recover(self.registry, self.journal)
         self._pool.refill()
+        self._spawn(resume_queues(self.get, self.registry, self.config.routes_known))
         return recovered
 
     # -- queries --------------------------------------------------------------

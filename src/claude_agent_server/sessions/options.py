@@ -65,11 +65,15 @@ class SessionSpec:
     """Who answers permission requests: None, a human over HTTP; ``"deny"``, nobody (each is denied at once, with the reason)."""
     forked_from: dict[str, str] | None = None
     """``{session_id, message_id}`` of the session and message this one was forked from (None: not a fork)."""
+    queued: list[dict[str, str]] = field(default_factory=list)
+    """Messages waiting for the running turn to end, oldest first: ``{queue_id, message, created_at}``
+    (kept with the spec so the registry stores them; see :mod:`.queue`)."""
 
     def to_json(self) -> dict[str, Any]:
         """The stored form: every field but ``session_id`` and ``resume``; ``cwd`` as text."""
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("session_id", "resume")}
-        return {**data, "cwd": str(self.cwd), "allowed_tools": list(self.allowed_tools), "disallowed_tools": list(self.disallowed_tools)}
+        listed = {"allowed_tools": list(self.allowed_tools), "disallowed_tools": list(self.disallowed_tools), "queued": list(self.queued)}
+        return {**data, "cwd": str(self.cwd), **listed}
 
     @classmethod
     def from_json(cls, session_id: str, data: dict[str, Any], *, resume: bool = True) -> SessionSpec:
@@ -167,7 +171,7 @@ def build_options(
             prompt as an argument); the caller removes them once the CLI has started.
     """
     system_prompt: Any = spec.system_prompt
-    extra_args: dict[str, str | None] = {}
+    extra_args: dict[str, str | None] = {"replay-user-messages": None}  # echoes prompts with their uuids (steering, rewind)
     if spec.append_system_prompt:
         system_prompt = {"type": "preset", "preset": "claude_code", "append": spec.append_system_prompt}
         if spec.system_prompt:

@@ -33,12 +33,13 @@ from .operations import SessionOperations
 from .options import NO_HUMAN_MESSAGE, PromptFiles, SessionSpec
 from .owner import ClientOwner
 from .permissions import PermissionBroker
+from .queue import MessageQueue
 from .record import record_entry
 
 log = logging.getLogger(__name__)
 
 
-class Session(SessionOperations):
+class Session(SessionOperations, MessageQueue):
     """A Claude Code session: record, spec, events and permissions, and a process when live.
 
     Args:
@@ -66,6 +67,11 @@ class Session(SessionOperations):
         """The id of the running turn's ``turn_started`` event; None while no turn runs."""
         self.turn_message: str | None = None
         """The running turn's prompt; None while no turn runs."""
+        self.turn_started: Event | None = None
+        """The running turn's ``turn_started`` event; None while no turn runs."""
+        self._waiters: dict[str, asyncio.Future[Event]] = {}
+        self.steering: list[str] = []
+        self._next_task: asyncio.Task[None] | None = None
         self._owner: ClientOwner | None = None
         """The task holding its SDK client (STARTING or WAKING once connecting, LIVE, STOPPING, maybe CLOSING)."""
         self._stop_reason: tuple[str, str] | None = None
@@ -315,6 +321,7 @@ class Session(SessionOperations):
             self._enter(Phase.HIBERNATED)
 
     def _finish_close(self) -> None:
+        self.stop_queue()
         self._enter(Phase.CLOSED)
         self.events.close()
 

@@ -30,6 +30,7 @@ STATUS: dict[type[errors.SessionError], int] = {
     errors.PromptTooLarge: 413,
     errors.SessionConflict: 409,
     errors.TurnInProgress: 409,
+    errors.QueuedMessageCancelled: 409,
     errors.CommandRejected: 409,
     errors.TooManySessions: 503,
     errors.ServerShuttingDown: 503,
