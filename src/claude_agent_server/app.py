@@ -55,6 +55,7 @@ def manager_config(settings: Settings, address: ServerAddress, cli_path: Path | 
         warm_sessions=settings.warm_sessions,
         routes_known=address.known,
         scratch_root=settings.data_dir / "scratch",
+        file_checkpointing=settings.file_checkpointing,
     )
 
 

@@ -92,6 +92,10 @@ class Settings(BaseSettings):
         10, ge=0, le=19, description="Scheduling niceness of the Claude Code processes, so the server stays "
         "responsive while they use the CPU (0: the server's own priority)."
     )
+    file_checkpointing: bool = Field(
+        True, description="Checkpoint the files each session's agent changes, so POST /sessions/{id}/rewind can "
+        "restore them (--no-file-checkpointing: off)."
+    )
     metrics_public: bool = Field(False, description="Serve GET /metrics without the API key.")
     shutdown_grace: float = Field(
         20.0, ge=0, description="Seconds running turns may take to finish on SIGTERM before they are interrupted."

@@ -51,7 +51,7 @@ def test_every_request_field_has_a_sample() -> None:
 
 
 def test_every_spec_field_can_be_asked_for_or_is_placed() -> None:
-    placed = {"session_id", "cwd", "resume", "queued"}  # queued: what the session holds, not what it is asked to be
+    placed = {"session_id", "cwd", "resume", "queued", "resume_at"}  # queued: what the session holds, not what it is asked to be
     assert {f.name for f in dataclasses.fields(SessionSpec)} - placed <= set(SessionRequest.model_fields)
 
 

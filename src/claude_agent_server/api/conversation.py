@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from claude_agent_protocol import ForkedSession, ForkPointView, ForkSession, QueueCancelReply
+from claude_agent_protocol import ForkedSession, ForkPointView, ForkSession, QueueCancelReply, RewindFiles, RewindReply
 
 from fastapi import APIRouter, Path, status
 
@@ -35,3 +35,15 @@ async def cancel_queued(queue_id: QueueIdPath, session: SessionDep) -> QueueCanc
     queued message has that id (it may be running already)."""
     session.cancel_queued(queue_id)
     return QueueCancelReply(queue_id=queue_id)
+
+
+@router.post("/{session_id}/rewind", responses=server_errors(400, 404, 409, 502, 503, body=True))
+async def rewind(body: RewindFiles, session: SessionDep) -> RewindReply:
+    """Restore every file the agent changed since the user message ``message_id`` (a transcript
+    uuid, ``/history``) to its state before it (the SDK's file checkpointing; wakes a hibernated
+    session). With ``conversation: true`` the conversation is also cut back to before that message:
+    the session hibernates and its next turn continues from there. 409 while a turn runs, or when
+    the CLI has no checkpoint for it (checkpointing off, ``--no-file-checkpointing``); 404 for a
+    message that is not a prompt of the transcript."""
+    files = await session.rewind(body.message_id, body.conversation)
+    return RewindReply(message_id=body.message_id, files=files, conversation=body.conversation)

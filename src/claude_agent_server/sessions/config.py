@@ -33,5 +33,7 @@ class ManagerConfig:
     """Pre-connected sessions kept for the default spec (they fill free live slots only)."""
     routes_known: Callable[[], bool] = field(default=lambda: True)
     """Whether ``route_for`` can give a CLI started now its final address (warm sessions wait for it)."""
+    file_checkpointing: bool = True
+    """Sessions' CLIs checkpoint the files their agents change (``POST /sessions/{id}/rewind``)."""
     scratch_root: Path | None = None
     """Where sessions created with ``scratch_cwd`` get their own empty working directory (None: not offered)."""

@@ -294,7 +294,8 @@ class SessionManager(Placement):
     ) -> ClaudeAgentOptions:
         route = self.config.route_for(session.spec, self._model_keys.issue(session.id))
         return build_options(
-            session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=self.config.cli_path, files=files
+            session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=self.config.cli_path, files=files,
+            file_checkpointing=self.config.file_checkpointing,
         )
 
     def model_key_valid(self, key: str) -> bool:

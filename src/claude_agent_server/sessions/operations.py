@@ -89,6 +89,9 @@ class SessionOperations:
             try:
                 prompt: Any = message if content is None else user_message(content)
                 await self._call("query", lambda client: client.query(prompt))
+                if self.spec.resume_at is not None:  # the turn continues from the rewound point: later wakes load it all
+                    self.spec.resume_at = None
+                    self._spec_changed()
             except SessionError as exc:
                 self._end_turn("error", message=f"could not send the message: {exc.detail}", reason="send_failed")
                 if isinstance(exc, SessionNotFound):

@@ -65,6 +65,9 @@ class SessionSpec:
     """Who answers permission requests: None, a human over HTTP; ``"deny"``, nobody (each is denied at once, with the reason)."""
     forked_from: dict[str, str] | None = None
     """``{session_id, message_id}`` of the session and message this one was forked from (None: not a fork)."""
+    resume_at: str | None = None
+    """Wake by loading the transcript only up to this message (a rewound conversation); cleared
+    once a turn has continued from there."""
     queued: list[dict[str, str]] = field(default_factory=list)
     """Messages waiting for the running turn to end, oldest first: ``{queue_id, message, created_at}``
     (kept with the spec so the registry stores them; see :mod:`.queue`)."""
@@ -163,12 +166,14 @@ def build_options(
     route: ModelRoute | None = None,
     cli_path: Path | None = None,
     files: PromptFiles | None = None,
+    file_checkpointing: bool = True,
 ) -> ClaudeAgentOptions:
     """SDK options for one session: its id (new or resumed), cwd, model, tools and callbacks.
 
     Args:
         files: Where a system prompt over :data:`INLINE_PROMPT_BYTES` goes (None: every
             prompt as an argument); the caller removes them once the CLI has started.
+        file_checkpointing: Checkpoint the files the agent changes (``rewind_files``).
     """
     system_prompt: Any = spec.system_prompt
     extra_args: dict[str, str | None] = {"replay-user-messages": None}  # echoes prompts with their uuids (steering, rewind)
@@ -184,6 +189,8 @@ def build_options(
     return ClaudeAgentOptions(
         session_id=None if spec.resume else spec.session_id,
         resume=spec.session_id if spec.resume else None,
+        resume_session_at=spec.resume_at if spec.resume else None,
+        enable_file_checkpointing=file_checkpointing,
         cwd=str(spec.cwd),
         model=spec.model,
         permission_mode=spec.permission_mode,  # type: ignore[arg-type]

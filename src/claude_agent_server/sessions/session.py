@@ -34,12 +34,13 @@ from .options import NO_HUMAN_MESSAGE, PromptFiles, SessionSpec
 from .owner import ClientOwner
 from .permissions import PermissionBroker
 from .queue import MessageQueue
+from .rewind import Rewinding
 from .record import record_entry
 
 log = logging.getLogger(__name__)
 
 
-class Session(SessionOperations, MessageQueue):
+class Session(SessionOperations, MessageQueue, Rewinding):
     """A Claude Code session: record, spec, events and permissions, and a process when live.
 
     Args:
