@@ -20,6 +20,16 @@ from .conversation import (
     RewindReply,
 
 )
+from .capabilities import (
+    AgentSpec,
+    Capabilities,
+    ConfiguredServer,
+    McpAck,
+    McpServerStatus,
+    McpStatus,
+    McpToggle,
+    StdioServer,
+)
 from .content import ReplyItem, TextItem, ThinkingItem, ToolResultItem, ToolUseItem
 from .events import (
     TURN_END,
@@ -75,7 +85,8 @@ from .sessions import (
 )
 
 __all__ = [
-    "TURN_END", "ForkPointView", "ForkSession", "ForkedSession", "QueueCancelReply", "QueuedMessage", "RewindFiles", "RewindReply", "SendMode",
+    "TURN_END", "AgentSpec", "Capabilities", "ConfiguredServer", "McpAck", "McpServerStatus", "McpStatus", "McpToggle", "StdioServer",
+    "ForkPointView", "ForkSession", "ForkedSession", "QueueCancelReply", "QueuedMessage", "RewindFiles", "RewindReply", "SendMode",
     "Activity", "ActivityPeriod", "AssistantMessageEvent", "AvailableSession", "AvailableSessions", "CloseReply", "CreateSession",
     "CreatedSession", "DatabaseHealth", "ErrorBody", "ErrorEvent", "Event", "EventBase", "EventType", "Health", "HibernateReply",
     "HistoryMessage", "InterruptReply", "InvocationEnvelope", "ModelReply", "Origin", "PermissionAck", "PermissionAnswer",

@@ -21,6 +21,7 @@ from . import __version__, gateway, opencode, ui
 from .api import conversation, events, health, invocations, messages, metrics, permissions, proxy, sessions, stats
 from .datadir import private_directory
 from .demo import router as demo_router
+from .sessions.capabilities import load_mcp_config
 from .gateway.pool import GatewayPool
 from .observability import ServerMetrics
 from .opencode.hub import Hub
@@ -56,6 +57,8 @@ def manager_config(settings: Settings, address: ServerAddress, cli_path: Path | 
         routes_known=address.known,
         scratch_root=settings.data_dir / "scratch",
         file_checkpointing=settings.file_checkpointing,
+        mcp_allow=tuple(settings.mcp_allow),
+        mcp_servers=load_mcp_config(settings.mcp_config),
     )
 
 

@@ -92,6 +92,14 @@ class Settings(BaseSettings):
         10, ge=0, le=19, description="Scheduling niceness of the Claude Code processes, so the server stays "
         "responsive while they use the CPU (0: the server's own priority)."
     )
+    mcp_allow: list[str] = Field(
+        default_factory=list, description="Commands a session's stdio MCP server may run (JSON list, e.g. "
+        "'[\"uvx\", \"/opt/mcp/files\"]'); a request naming another command is 400."
+    )
+    mcp_config: Path | None = Field(
+        None, description="JSON file of MCP servers sessions may name ({\"mcpServers\": {name: config}}, any "
+        "transport); a request names one as {\"config\": NAME}."
+    )
     file_checkpointing: bool = Field(
         True, description="Checkpoint the files each session's agent changes, so POST /sessions/{id}/rewind can "
         "restore them (--no-file-checkpointing: off)."

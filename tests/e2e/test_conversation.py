@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -207,3 +209,60 @@ def test_rewind_while_a_turn_runs_is_409(server: ServerProcess, http: httpx.Clie
     assert http.post(f"/sessions/{session}/rewind", json={"message_id": first}).status_code == 409
     http.post(f"/sessions/{session}/interrupt")
     slow.result(timeout=30)
+
+
+SHOUT_SERVER = Path(__file__).parent / "mcp" / "shout_server.py"
+
+
+def test_an_allowed_stdio_mcp_server_is_used_and_others_are_refused(tmp_path: Path) -> None:
+    allow = json.dumps([sys.executable])
+    with running_server(tmp_path, "--demo", "--warm-sessions", "0", "--mcp-allow", allow) as server, server.client() as http:
+        refused = http.post("/sessions", json={"mcp_servers": {"evil": {"command": "/bin/sh", "args": ["-c", "id"]}}})
+        assert refused.status_code == 400 and "mcp_servers.evil" in refused.json()["detail"]
+        with_env = http.post("/sessions", json={"mcp_servers": {"x": {"command": sys.executable, "env": {"LD_PRELOAD": "x"}}}})
+        assert with_env.status_code == 422
+        remote = http.post("/sessions", json={"mcp_servers": {"x": {"config": "nope"}}})
+        assert remote.status_code == 400
+        created = http.post("/sessions", json={
+            "mcp_servers": {"shout": {"command": sys.executable, "args": [str(SHOUT_SERVER)]}},
+            "allowed_tools": ["mcp__shout__shout"],
+        })
+        assert created.status_code == 201, created.text
+        session = created.json()["session_id"]
+        reply = http.post(f"/sessions/{session}/messages", json={"message": "call tool `mcp__shout__shout` with text hello"}).json()
+        assert any(r.get("type") == "tool_result" and "HELLO!" in json.dumps(r["content"]) for r in reply["messages"]), reply
+        servers = http.get(f"/sessions/{session}/mcp").json()["servers"]  # the CLI connects its servers with the first turn
+        assert servers[0]["name"] == "shout" and servers[0]["status"] == "connected", servers
+        assert any(t["name"] == "shout" for t in servers[0]["tools"]), servers
+        assert http.post(f"/sessions/{session}/mcp/shout/toggle", json={"enabled": False}).json() == {"status": "ok", "name": "shout", "enabled": False}
+        assert http.get(f"/sessions/{session}/mcp").json()["servers"][0]["status"] == "disabled"
+        assert http.post(f"/sessions/{session}/mcp/shout/toggle", json={"enabled": True}).status_code == 200
+        assert http.post(f"/sessions/{session}/mcp/nope/reconnect").status_code == 409
+        # Stored with the spec: a woken session has it again.
+        assert http.post(f"/sessions/{session}/hibernate").status_code == 200
+        again = http.post(f"/sessions/{session}/messages", json={"message": "call tool `mcp__shout__shout` with text again"}).json()
+        assert any("AGAIN!" in json.dumps(r.get("content")) for r in again["messages"] if r.get("type") == "tool_result"), again
+
+
+def test_capabilities_are_validated_and_a_budget_stops_a_turn(http: httpx.Client, workdir: Path) -> None:
+    for body, field in (({"effort": "extreme"}, "effort"), ({"thinking": {"type": "enabled"}}, "thinking"),
+                        ({"max_budget_usd": -1}, "max_budget_usd"), ({"agents": {"a": {"prompt": "p"}}}, "agents")):
+        refused = http.post("/sessions", json={"cwd": str(workdir), **body})
+        assert refused.status_code == 422 and field in refused.text, (body, refused.text)
+    outside = http.post("/sessions", json={"cwd": str(workdir), "add_dirs": ["/etc"]})
+    assert outside.status_code == 400 and "add_dirs" in outside.json()["detail"]
+    (workdir / "extra").mkdir()
+    created = http.post("/sessions", json={
+        "cwd": str(workdir), "max_budget_usd": 0.000001, "effort": "low", "thinking": {"type": "disabled"},
+        "add_dirs": [str(workdir / "extra")], "agents": {"helper": {"description": "helps", "prompt": "You help."}},
+    })
+    assert created.status_code == 201, created.text
+    session = created.json()["session_id"]
+    try:
+        reply = http.post(f"/sessions/{session}/messages", json={"message": "hello"}).json()
+        assert reply["is_error"] is True and reply["subtype"] == "error_max_budget_usd", reply
+        assert "budget" in " ".join(reply.get("errors") or []), reply
+        info = http.get(f"/sessions/{session}/server_info").json()
+        assert any(a.get("name") == "helper" for a in info.get("agents", [])), info.get("agents")
+    finally:
+        http.delete(f"/sessions/{session}")

@@ -36,6 +36,12 @@ SAMPLES: dict[str, Any] = {
     "origin": "gateway",
     "title": "a title",
     "forked_from": {"session_id": SID, "message_id": SID},
+    "agents": {"a": {"description": "d", "prompt": "p"}},
+    "mcp_servers": {"m": {"command": "x"}},
+    "max_budget_usd": 1.0,
+    "effort": "low",
+    "thinking": {"type": "disabled"},
+    "add_dirs": ["sub"],
 }
 """A value other than the default for every request field."""
 WARM_SERVES = {"model", "permission_mode", "agentcore_session_id", "origin", "title"}

@@ -1,9 +1,11 @@
-"""Controlling a conversation: fork a session, cancel a queued message, rewind the agent's file changes."""
+"""Controlling a conversation: fork a session, cancel a queued message, rewind the agent's file
+changes, and the session's MCP servers."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
+from claude_agent_protocol import McpAck, McpStatus, McpToggle
 from claude_agent_protocol import ForkedSession, ForkPointView, ForkSession, QueueCancelReply, RewindFiles, RewindReply
 
 from fastapi import APIRouter, Path, status
@@ -47,3 +49,27 @@ async def rewind(body: RewindFiles, session: SessionDep) -> RewindReply:
     message that is not a prompt of the transcript."""
     files = await session.rewind(body.message_id, body.conversation)
     return RewindReply(message_id=body.message_id, files=files, conversation=body.conversation)
+
+
+McpNamePath = Annotated[str, Path(pattern="^[A-Za-z0-9_-]{1,64}$", description="An MCP server's name.")]
+
+
+@router.get("/{session_id}/mcp", responses=server_errors(404, 409, 502, 503))
+async def mcp_status(session: SessionDep) -> McpStatus:
+    """The session's MCP servers as its CLI reports them (``get_mcp_status``): name, status
+    (connected, failed, pending, disabled, ...), error, tools; wakes a hibernated session."""
+    return McpStatus.model_validate({"servers": await session.mcp_status()})
+
+
+@router.post("/{session_id}/mcp/{name}/reconnect", responses=server_errors(404, 409, 502, 503))
+async def mcp_reconnect(name: McpNamePath, session: SessionDep) -> McpAck:
+    """Reconnect a failed or disconnected MCP server; 409 for a server the session does not have."""
+    await session.mcp_reconnect(name)
+    return McpAck(name=name)
+
+
+@router.post("/{session_id}/mcp/{name}/toggle", responses=server_errors(404, 409, 502, 503, body=True))
+async def mcp_toggle(name: McpNamePath, body: McpToggle, session: SessionDep) -> McpAck:
+    """Enable or disable an MCP server (``{enabled}``); 409 for a server the session does not have."""
+    await session.mcp_toggle(name, body.enabled)
+    return McpAck(name=name, enabled=body.enabled)

@@ -28,6 +28,7 @@ from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient
 
 from ..store import Registry, SessionRecord, StoreError
 from . import transcripts
+from .capabilities import mcp_configs
 from .config import ManagerConfig
 from .errors import ServerShuttingDown, SessionError, SessionNotFound
 from .events import Event, EventClock, EventLog
@@ -296,6 +297,7 @@ class SessionManager(Placement):
         return build_options(
             session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=self.config.cli_path, files=files,
             file_checkpointing=self.config.file_checkpointing,
+            mcp_servers=mcp_configs(session.spec.mcp_servers, self.config.mcp_allow, self.config.mcp_servers),
         )
 
     def model_key_valid(self, key: str) -> bool:

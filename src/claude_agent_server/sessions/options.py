@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from claude_agent_sdk import ClaudeAgentOptions
+from claude_agent_sdk import AgentDefinition, ClaudeAgentOptions
 
 PERMISSION_MODES = ("default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto")
 """The modes the SDK knows (``claude_agent_sdk.types.PermissionMode``)."""
@@ -63,6 +63,16 @@ class SessionSpec:
     """Settings files the CLI loads (SDK ``setting_sources``: ``user``, ``project``, ``local``); None, the SDK's default."""
     permission_policy: str | None = None
     """Who answers permission requests: None, a human over HTTP; ``"deny"``, nobody (each is denied at once, with the reason)."""
+    agents: dict[str, dict[str, Any]] | None = None
+    """Subagents by name (SDK ``AgentDefinition`` fields)."""
+    mcp_servers: dict[str, dict[str, Any]] | None = None
+    """MCP servers by name, as the SDK takes them (resolved against the allow-list when created)."""
+    max_budget_usd: float | None = None
+    """A turn stops once the session's CLI has spent this much (USD; result ``error_max_budget_usd``)."""
+    effort: str | None = None
+    thinking: dict[str, Any] | None = None
+    add_dirs: list[str] | None = None
+    """More directories the agent may use (absolute, inside the workspace)."""
     forked_from: dict[str, str] | None = None
     """``{session_id, message_id}`` of the session and message this one was forked from (None: not a fork)."""
     resume_at: str | None = None
@@ -167,6 +177,7 @@ def build_options(
     cli_path: Path | None = None,
     files: PromptFiles | None = None,
     file_checkpointing: bool = True,
+    mcp_servers: dict[str, Any] | None = None,
 ) -> ClaudeAgentOptions:
     """SDK options for one session: its id (new or resumed), cwd, model, tools and callbacks.
 
@@ -174,6 +185,7 @@ def build_options(
         files: Where a system prompt over :data:`INLINE_PROMPT_BYTES` goes (None: every
             prompt as an argument); the caller removes them once the CLI has started.
         file_checkpointing: Checkpoint the files the agent changes (``rewind_files``).
+        mcp_servers: The SDK's MCP server configs for the spec's servers (resolved by the caller).
     """
     system_prompt: Any = spec.system_prompt
     extra_args: dict[str, str | None] = {"replay-user-messages": None}  # echoes prompts with their uuids (steering, rewind)
@@ -200,6 +212,12 @@ def build_options(
         tools=None if spec.tools is None else list(spec.tools),
         setting_sources=None if spec.setting_sources is None else list(spec.setting_sources),  # type: ignore[arg-type]
         max_turns=spec.max_turns,
+        agents={name: AgentDefinition(**agent) for name, agent in spec.agents.items()} if spec.agents else None,
+        mcp_servers=dict(mcp_servers or {}),
+        max_budget_usd=spec.max_budget_usd,
+        effort=spec.effort,  # type: ignore[arg-type]
+        thinking=spec.thinking,  # type: ignore[arg-type]
+        add_dirs=list(spec.add_dirs or []),
         can_use_tool=can_use_tool,
         include_partial_messages=True,
         env=session_env(route, spec.model),

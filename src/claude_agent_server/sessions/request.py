@@ -78,6 +78,16 @@ class SessionRequest(BaseModel):
     """The API creating it (``rest``, ``agentcore``, ``opencode``, ``gateway``, ``dashboard``)."""
     title: str | None = None
     """The session's title (default: its first message)."""
+    agents: dict[str, dict[str, Any]] | None = None
+    """Subagents by name (the SDK's ``AgentDefinition`` fields)."""
+    mcp_servers: dict[str, dict[str, Any]] | None = None
+    """MCP servers by name: ``{command, args}`` (stdio, the command on ``mcp_allow``) or ``{config: NAME}``
+    (a server of the ``--mcp-config`` file); :func:`~.capabilities.resolve` turns them into SDK configs."""
+    max_budget_usd: float | None = None
+    effort: str | None = None
+    thinking: dict[str, Any] | None = None
+    add_dirs: tuple[str, ...] | None = None
+    """More directories the agent may use (inside the workspace; resolved when placed)."""
     forked_from: dict[str, str] | None = None
     """``{session_id, message_id}`` when the session is a fork (set by the fork, never a client's choice)."""
 

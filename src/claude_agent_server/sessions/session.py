@@ -33,6 +33,7 @@ from .operations import SessionOperations
 from .options import NO_HUMAN_MESSAGE, PromptFiles, SessionSpec
 from .owner import ClientOwner
 from .permissions import PermissionBroker
+from .mcp import McpControl
 from .queue import MessageQueue
 from .rewind import Rewinding
 from .record import record_entry
@@ -40,7 +41,7 @@ from .record import record_entry
 log = logging.getLogger(__name__)
 
 
-class Session(SessionOperations, MessageQueue, Rewinding):
+class Session(SessionOperations, MessageQueue, Rewinding, McpControl):
     """A Claude Code session: record, spec, events and permissions, and a process when live.
 
     Args:
