@@ -21,6 +21,7 @@ from . import __version__, gateway, opencode, ui
 from .api import conversation, events, health, invocations, messages, metrics, permissions, proxy, sessions, stats
 from .datadir import private_directory
 from .demo import router as demo_router
+from .notify import WebhookSender
 from .sessions.capabilities import load_mcp_config
 from .gateway.pool import GatewayPool
 from .observability import ServerMetrics
@@ -96,6 +97,10 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
             address=address,
         )
         manager.observers.append(state.metrics.observe)
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        webhooks = WebhookSender(settings.webhook_url, secret, state.metrics.registry)
+        manager.observers.append(webhooks.observe)
+        webhooks.start()
         app.state.server = state
         hibernator = None
         try:
@@ -107,6 +112,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
             if hibernator is not None:
                 hibernator.cancel()
             await manager.shutdown(settings.shutdown_grace)
+            await webhooks.close()
             await registry.close()
             await proxy.close_service(state.proxy)
 

@@ -100,6 +100,14 @@ class Settings(BaseSettings):
         None, description="JSON file of MCP servers sessions may name ({\"mcpServers\": {name: config}}, any "
         "transport); a request names one as {\"config\": NAME}."
     )
+    webhook_url: list[str] = Field(
+        default_factory=list, description="POST a JSON notification here for turn_completed, turn_failed, "
+        "permission_requested and session_error (repeatable; retried with backoff, never blocking a turn)."
+    )
+    webhook_secret: SecretStr | None = Field(
+        None, description="Sign webhooks per the Standard Webhooks specification with this secret (whsec_<base64>, "
+        "or any text: its bytes are the key); without it deliveries are unsigned."
+    )
     file_checkpointing: bool = Field(
         True, description="Checkpoint the files each session's agent changes, so POST /sessions/{id}/rewind can "
         "restore them (--no-file-checkpointing: off)."

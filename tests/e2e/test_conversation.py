@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import signal
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from e2e_support import reply_text, send_in_background, status, wait_until
 from servers import ServerProcess, running_server
@@ -266,3 +270,42 @@ def test_capabilities_are_validated_and_a_budget_stops_a_turn(http: httpx.Client
         assert any(a.get("name") == "helper" for a in info.get("agents", [])), info.get("agents")
     finally:
         http.delete(f"/sessions/{session}")
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    """The test's webhook receiver: records every POST, answers 500 to the first one."""
+
+    seen: list[tuple[dict[str, str], bytes]] = []
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers["content-length"]))
+        type(self).seen.append(({k.lower(): v for k, v in self.headers.items()}, body))
+        self.send_response(500 if len(type(self).seen) == 1 else 204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_webhooks_are_signed_and_retried_after_a_500(tmp_path: Path) -> None:
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    secret = "whsec_" + base64.b64encode(b"a test secret of 24 bytes").decode()
+    url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    try:
+        with running_server(tmp_path, "--demo", "--warm-sessions", "0", "--webhook-url", json.dumps([url]), "--webhook-secret", secret) as server, server.client() as client:
+            session = client.post("/sessions", json={}).json()["session_id"]
+            assert client.post(f"/sessions/{session}/messages", json={"message": "hello"}).status_code == 200
+            wait_until(lambda: len(_Receiver.seen) >= 2, 30, what="the retried delivery")
+            (first_headers, first_body), (headers, body) = _Receiver.seen[:2]
+            assert first_headers["webhook-id"] == headers["webhook-id"] and first_body == body  # the same delivery, again
+            delivered = json.loads(Webhook(secret).verify(body, headers) and body)
+            assert delivered["type"] == "turn_completed" and delivered["data"]["session_id"] == session
+            with pytest.raises(WebhookVerificationError):
+                Webhook("whsec_" + base64.b64encode(b"another secret, 24 bytes").decode()).verify(body, headers)
+            metrics = client.get("/metrics").text
+            assert 'claude_agent_server_webhook_deliveries_total{outcome="delivered"} 1.0' in metrics
+            assert "claude_agent_server_webhook_attempts_total 2.0" in metrics
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
