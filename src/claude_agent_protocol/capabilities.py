@@ -12,8 +12,10 @@ from .fields import Argument, Name, StrictBody
 
 EffortName = Literal["low", "medium", "high", "xhigh", "max"]
 """The SDK's ``EffortLevel``."""
-ServerName = Annotated[str, Field(pattern="^[A-Za-z0-9_-]{1,64}$")]
-"""An MCP server's name (its tools are ``mcp__<name>__<tool>``)."""
+NAME_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
+"""An agent's or MCP server's name (its tools are ``mcp__<name>__<tool>``); a dict key, checked by
+the server (400): a key pattern would only become ``patternProperties`` in the schema."""
+ServerName = Annotated[str, Field(pattern=NAME_PATTERN)]
 
 
 class AgentSpec(StrictBody):
@@ -62,8 +64,8 @@ Thinking = Annotated[ThinkingAdaptive | ThinkingEnabled | ThinkingDisabled, Fiel
 class Capabilities(StrictBody):
     """The capability fields of ``POST /sessions`` (each stored with the session's spec)."""
 
-    agents: dict[ServerName, AgentSpec] | None = Field(None, max_length=50, description="Subagents by name.")
-    mcp_servers: dict[ServerName, StdioServer | ConfiguredServer] | None = Field(
+    agents: dict[str, AgentSpec] | None = Field(None, max_length=50, description="Subagents by name.")
+    mcp_servers: dict[str, StdioServer | ConfiguredServer] | None = Field(
         None, max_length=20, description="MCP servers by name: an allowed stdio command, or a server of --mcp-config."
     )
     max_budget_usd: float | None = Field(None, gt=0, le=100_000, description="Stop a turn once the session has spent this much (USD).")

@@ -98,8 +98,9 @@ def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
     return [b for b in content or [] if isinstance(b, dict)]
 
 
-CLI_TEXTS = frozenset({"Tool loaded."})
-"""Texts Claude Code itself puts in a user message (beside a tool search's result)."""
+CLI_TEXTS = frozenset({"Tool loaded.", "Continue from where you left off."})
+"""Texts Claude Code itself puts in a user message (beside a tool search's result; after a
+deferred tool call ran on resume)."""
 
 
 def _is_human_text(block: dict[str, Any]) -> bool:

@@ -11,6 +11,7 @@ configuration file is stored); :func:`mcp_configs` resolves it each time a CLI s
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,9 @@ from typing import Any
 from .errors import InvalidSessionRequest
 from .request import SessionRequest
 from .workspace import resolve_cwd
+
+NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""An agent's or MCP server's name."""
 
 
 def load_mcp_config(path: Path | None) -> dict[str, dict[str, Any]]:
@@ -85,6 +89,10 @@ def check(request: SessionRequest, workspace: Path, allow: Sequence[str], config
     Raises:
         InvalidSessionRequest: A server is not allowed, or a directory lies outside the workspace.
     """
+    for field, named in (("agents", request.agents), ("mcp_servers", request.mcp_servers)):
+        for name in named or {}:
+            if not NAME.fullmatch(name):
+                raise InvalidSessionRequest(f"{field}: the name {name[:100]!r} must be 1 to 64 letters, digits, '_' or '-'")
     if request.mcp_servers:
         check_mcp(request.mcp_servers, allow, configured)
     if not request.add_dirs:

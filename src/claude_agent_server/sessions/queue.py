@@ -93,7 +93,11 @@ class MessageQueue:
             assert started is not None
             return started
         if not self._turn_running and not self.spec.queued:
-            return await self.send(message)
+            try:
+                return await self.send(message)
+            except TurnInProgress:
+                if mode == "reject":
+                    raise  # another request started a turn first
         if mode == "reject":
             raise TurnInProgress(self.id)
         return await self._enqueue(message)
