@@ -15,7 +15,7 @@ import httpx
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from e2e_support import reply_text, send_in_background, status, wait_until
+from e2e_support import in_background, reply_text, send_in_background, status, wait_until
 from servers import ServerProcess, running_server
 
 pytestmark = pytest.mark.e2e
@@ -309,3 +309,17 @@ def test_webhooks_are_signed_and_retried_after_a_500(tmp_path: Path) -> None:
     finally:
         receiver.shutdown()
         receiver.server_close()
+
+
+def test_an_opencode_prompt_during_a_turn_is_queued(server: ServerProcess, http: httpx.Client, workdir: Path) -> None:
+    ses = http.post("/session", json={}, params={"directory": str(workdir)}).json()["id"]
+    slow = in_background(lambda: _oc_post(server, ses, "count slowly"))
+    wait_until(lambda: ses in http.get("/session/status").json(), what="the turn to run")
+    queued = in_background(lambda: _oc_post(server, ses, "remember that OpenCode prompts queue"))
+    assert "Counting slowly" in slow.result(timeout=60)
+    assert "OpenCode prompts queue" in queued.result(timeout=60)
+
+
+def _oc_post(server: ServerProcess, ses: str, text: str) -> str:
+    with server.client(timeout=120) as client:
+        return _oc_say(client, ses, text)
