@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from claude_agent_sdk import SystemMessage, UserMessage
+from claude_agent_sdk import SystemMessage, ToolResultBlock, UserMessage
 
 from ..store import SessionRecord
 from .convert import events_for
@@ -44,6 +44,7 @@ class SessionOperations:
     turn_message: str | None
     turn_started: Event | None
     steering: list[str]
+    sent_results: set[str]
     _process_cost: float
 
     if TYPE_CHECKING:  # the session's own methods these call
@@ -88,6 +89,8 @@ class SessionOperations:
             self._host.changed(self, False)
             try:
                 prompt: Any = message if content is None else user_message(content)
+                # The CLI echoes the prompt (replay-user-messages): tool results sent in it are not the turn's.
+                self.sent_results |= {str(b.get("tool_use_id")) for b in content or [] if b.get("type") == "tool_result"}
                 await self._call("query", lambda client: client.query(prompt))
                 if self.spec.resume_at is not None:  # the turn continues from the rewound point: later wakes load it all
                     self.spec.resume_at = None
@@ -188,6 +191,11 @@ class SessionOperations:
             return
         if isinstance(message, UserMessage) and self.steering and (text := _prompt_text(message.content)) in self.steering:
             self.steering.remove(text)  # the CLI took the steered message (echoed: replay-user-messages)
+        if isinstance(message, UserMessage) and self.sent_results and isinstance(message.content, list):
+            echoed = {getattr(b, "tool_use_id", None) for b in message.content if isinstance(b, ToolResultBlock)}
+            if echoed and echoed <= self.sent_results:
+                self.sent_results -= echoed
+                return  # the echo of tool results this server sent in a prompt
         for type, data in events_for(message):
             if type == "result" and self.steering and self._turn_running:
                 continue  # a steered message still waits: the CLI runs it next, within this turn for us

@@ -73,6 +73,8 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl):
         """The running turn's ``turn_started`` event; None while no turn runs."""
         self._waiters: dict[str, asyncio.Future[Event]] = {}
         self.steering: list[str] = []
+        self.sent_results: set[str] = set()
+        """Ids of tool results this server sent in a prompt, until the CLI has echoed them."""
         self._next_task: asyncio.Task[None] | None = None
         self._owner: ClientOwner | None = None
         """The task holding its SDK client (STARTING or WAKING once connecting, LIVE, STOPPING, maybe CLOSING)."""
