@@ -184,6 +184,16 @@ class AgentClient:
         """
         return await self._request("POST", f"/sessions/{session_id}/hibernate", protocol.HibernateReply)
 
+    async def fork(self, session_id: str, at_message_id: str | None = None, title: str | None = None) -> protocol.ForkedSession:
+        """``POST /sessions/{id}/fork``: a new session whose history is this one's up to
+        ``at_message_id`` (all of it by default); the original is untouched.
+
+        Raises:
+            NotFound: no such session or message.
+        """
+        body = {k: v for k, v in {"at_message_id": at_message_id, "title": title}.items() if v is not None}
+        return await self._request("POST", f"/sessions/{session_id}/fork", protocol.ForkedSession, json=body)
+
     # -- turns ------------------------------------------------------------
 
     async def send_message(self, session_id: str, message: str) -> protocol.TurnReply:

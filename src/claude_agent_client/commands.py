@@ -147,6 +147,21 @@ async def _info(chat: Chat, arg: str) -> None:
     chat.console.print(table)
 
 
+async def _fork(chat: Chat, arg: str) -> None:
+    session = chat.session
+    assert session is not None
+    try:
+        forked = await chat.client.fork(session.session_id, arg or None)
+    except NotFound as exc:
+        chat.console.print(Text(f"Cannot fork: {exc}", style="red"))
+        return
+    except Conflict:
+        chat.console.print(Text("Nothing to fork yet: the first turn is still running.", style="yellow"))
+        return
+    await chat.open(forked.session_id)
+    chat.console.print(Text(f"Forked from {session.session_id}; this is the fork. Resume the original with --session {session.session_id}.", style="green"))
+
+
 async def _history(chat: Chat, arg: str) -> None:
     await chat.show_history()
 
@@ -177,6 +192,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("hibernate", "stop the session's Claude Code process; the next message wakes it", _hibernate),
     Command("info", "server info: model, commands, output style", _info),
     Command("history", "show the conversation so far", _history),
+    Command("fork", "continue in a copy of this session (up to MESSAGE_ID, or all of it)", _fork, "optional_word", "[MESSAGE_ID]"),
 )
 
 

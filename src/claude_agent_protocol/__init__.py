@@ -9,7 +9,27 @@ Modules: :mod:`.base` (shared literals), :mod:`.content` (reply items),
 :mod:`.requests` (request bodies), :mod:`.server` (health, ping, stats, errors).
 """
 
-from .base import Origin, PermissionModeName, SessionStateName, SessionStatusName, WireModel
+from .base import Origin, PermissionModeName, SendMode, SessionStateName, SessionStatusName, WireModel
+from .conversation import (
+    ForkedSession,
+    ForkPointView,
+    ForkSession,
+    QueueCancelReply,
+    QueuedMessage,
+    RewindFiles,
+    RewindReply,
+
+)
+from .capabilities import (
+    AgentSpec,
+    Capabilities,
+    ConfiguredServer,
+    McpAck,
+    McpServerStatus,
+    McpStatus,
+    McpToggle,
+    StdioServer,
+)
 from .content import ReplyItem, TextItem, ThinkingItem, ToolResultItem, ToolUseItem
 from .events import (
     TURN_END,
@@ -69,7 +89,9 @@ __all__ = [
     "ClusterStats",
     "NodeList",
     "NodeView",
-    "TURN_END", "Activity", "ActivityPeriod", "AssistantMessageEvent", "AvailableSession", "AvailableSessions", "CloseReply", "CreateSession",
+    "TURN_END", "AgentSpec", "Capabilities", "ConfiguredServer", "McpAck", "McpServerStatus", "McpStatus", "McpToggle", "StdioServer",
+    "ForkPointView", "ForkSession", "ForkedSession", "QueueCancelReply", "QueuedMessage", "RewindFiles", "RewindReply", "SendMode",
+    "Activity", "ActivityPeriod", "AssistantMessageEvent", "AvailableSession", "AvailableSessions", "CloseReply", "CreateSession",
     "CreatedSession", "DatabaseHealth", "ErrorBody", "ErrorEvent", "Event", "EventBase", "EventType", "Health", "HibernateReply",
     "HistoryMessage", "InterruptReply", "InvocationEnvelope", "ModelReply", "Origin", "PermissionAck", "PermissionAnswer",
     "PermissionModeName", "PermissionModeReply", "PermissionRequestEvent", "PermissionRequestView",

@@ -22,3 +22,8 @@ class WireModel(BaseModel):
     """A JSON object of the API. Fields a newer server adds are ignored by an older client."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+SendMode = Literal["reject", "queue", "steer"]
+"""What ``POST /sessions/{id}/messages`` does while a turn runs: ``reject`` (409), ``queue`` (run
+after it, in order), ``steer`` (delivered into it as new user input; run next if it ends first)."""

@@ -2,62 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from .base import PermissionModeName
-
-ARGUMENT_BYTES = 100_000
-"""Bytes (UTF-8) at most in one value that becomes a CLI argument (Linux refuses one over 128 KiB)."""
-
-
-def lone_surrogate(value: Any) -> bool:
-    """True when a string anywhere in a JSON value holds an unpaired UTF-16 surrogate
-    (``"\\ud800"`` in JSON), which no UTF-8 text (a transcript, a reply, the CLI's input) can carry."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(value, dict):
-        return any(lone_surrogate(k) or lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(lone_surrogate(v) for v in value)
-    return False
+from .base import PermissionModeName, SendMode
+from .capabilities import Capabilities
+from .fields import ARGUMENT_BYTES, NO_NUL, Argument, Name, StrictBody, lone_surrogate  # noqa: F401  (importable from here too)
 
 
-def _argument(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain a NUL character")
-    if len(value.encode("utf-8", "surrogatepass")) > ARGUMENT_BYTES:
-        raise ValueError(f"must be at most {ARGUMENT_BYTES} bytes")
-    return value
-
-
-NO_NUL = {"pattern": "^[^\\u0000]*$"}
-"""The schema's way of saying "no NUL character"."""
-Argument = Annotated[str, AfterValidator(_argument), Field(json_schema_extra=NO_NUL)]
-"""A string that becomes a command-line argument of the CLI: no NUL, at most :data:`ARGUMENT_BYTES`."""
-Name = Annotated[Argument, Field(max_length=256)]
-
-
-class StrictBody(BaseModel):
-    """A request body: unknown fields refused (422), lone surrogates refused, no type coercion
-    (``"stream": 0`` is not a boolean: 422, as its schema says)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_lone_surrogates(cls, data: Any) -> Any:
-        if lone_surrogate(data):
-            raise ValueError("strings must be valid Unicode text (an unpaired surrogate such as \\ud800 is not)")
-        return data
-
-
-class CreateSession(StrictBody):
+class CreateSession(Capabilities):
     """``POST /sessions``: every field optional; unknown fields are ignored (as other
     servers of this API accept, e.g. ``user_id``)."""
 
@@ -86,6 +40,11 @@ class SendMessage(StrictBody):
 
     message: str = Field(min_length=1, description="The prompt.")
     stream: bool = Field(False, description="Reply as Server-Sent Events instead of one JSON object.")
+    mode: SendMode = Field(
+        "reject",
+        description="While a turn runs: reject (409), queue (run after it, in order; the reply is that turn's), "
+        "steer (delivered into the running turn as new user input; the reply is that turn's).",
+    )
 
 
 class PermissionAnswer(StrictBody):

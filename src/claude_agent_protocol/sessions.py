@@ -8,6 +8,7 @@ from pydantic import Field
 
 from .base import Origin, SessionStateName, SessionStatusName, WireModel
 from .content import ReplyItem
+from .conversation import ForkPointView, QueuedMessage
 
 
 class SessionEntry(WireModel):
@@ -34,6 +35,8 @@ class SessionEntry(WireModel):
     origin: Origin = "rest"
     node: str | None = None
     """The node whose CLI runs the session (a live one; None when hibernated)."""
+    forked_from: ForkPointView | None = None
+    """The session and message this one was forked from (None: not a fork)."""
 
 
 class SessionCounts(WireModel):
@@ -131,6 +134,8 @@ class SessionStatusView(WireModel):
     cwd: str | None = None
     node: str | None = None
     """The node whose CLI runs the session (None while hibernated)."""
+    queued: list[QueuedMessage] = Field(default_factory=list)
+    """Messages waiting for the running turn to end (``mode: "queue"``), oldest first."""
 
 
 class HistoryMessage(WireModel):

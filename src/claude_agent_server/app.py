@@ -19,9 +19,11 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from . import __version__, gateway, opencode, ui
-from .api import events, health, invocations, messages, metrics, nodes, permissions, proxy, sessions, stats
+from .api import conversation, events, health, invocations, messages, metrics, nodes, permissions, proxy, sessions, stats
 from .datadir import private_directory
 from .demo import router as demo_router
+from .notify import WebhookSender
+from .sessions.capabilities import load_mcp_config
 from .gateway.pool import GatewayPool
 from .gateway.responses.service import ResponsesService
 from .observability import ServerMetrics
@@ -60,6 +62,9 @@ def manager_config(settings: Settings, address: ServerAddress, cli_path: Path | 
         node_id=node_id(settings),
         node_url=lambda: settings.advertise_url or address.url,
         node_heartbeat=settings.node_heartbeat,
+        file_checkpointing=settings.file_checkpointing,
+        mcp_allow=tuple(settings.mcp_allow),
+        mcp_servers=load_mcp_config(settings.mcp_config),
     )
 
 
@@ -107,6 +112,10 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
             forwarder=forward.Forwarder(node_id(settings)),
         )
         manager.observers.append(state.metrics.observe)
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        webhooks = WebhookSender(settings.webhook_url, secret, state.metrics.registry)
+        manager.observers.append(webhooks.observe)
+        webhooks.start()
         app.state.server = state
         hibernator = None
         try:
@@ -118,6 +127,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
             if hibernator is not None:
                 hibernator.cancel()
             await manager.shutdown(settings.shutdown_grace)
+            await webhooks.close()
             await registry.close()
             await proxy.close_service(state.proxy)
             await state.forwarder.close()
@@ -155,7 +165,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
     )
     app.include_router(health.router)
     protected = [Depends(require_api_key)]
-    for module in (sessions, messages, events, permissions, invocations, stats, nodes):
+    for module in (sessions, messages, conversation, events, permissions, invocations, stats, nodes):
         app.include_router(module.router, dependencies=protected)
     proxy.install(app)  # /v1/messages*: its own Anthropic-shaped auth and errors
     metrics.install(app, public=settings.metrics_public)

@@ -92,6 +92,26 @@ class Settings(BaseSettings):
         10, ge=0, le=19, description="Scheduling niceness of the Claude Code processes, so the server stays "
         "responsive while they use the CPU (0: the server's own priority)."
     )
+    mcp_allow: list[str] = Field(
+        default_factory=list, description="Commands a session's stdio MCP server may run (JSON list, e.g. "
+        "'[\"uvx\", \"/opt/mcp/files\"]'); a request naming another command is 400."
+    )
+    mcp_config: Path | None = Field(
+        None, description="JSON file of MCP servers sessions may name ({\"mcpServers\": {name: config}}, any "
+        "transport); a request names one as {\"config\": NAME}."
+    )
+    webhook_url: list[str] = Field(
+        default_factory=list, description="POST a JSON notification here for turn_completed, turn_failed, "
+        "permission_requested and session_error (repeatable; retried with backoff, never blocking a turn)."
+    )
+    webhook_secret: SecretStr | None = Field(
+        None, description="Sign webhooks per the Standard Webhooks specification with this secret (whsec_<base64>, "
+        "or any text: its bytes are the key); without it deliveries are unsigned."
+    )
+    file_checkpointing: bool = Field(
+        True, description="Checkpoint the files each session's agent changes, so POST /sessions/{id}/rewind can "
+        "restore them (--no-file-checkpointing: off)."
+    )
     metrics_public: bool = Field(False, description="Serve GET /metrics without the API key.")
     shutdown_grace: float = Field(
         20.0, ge=0, description="Seconds running turns may take to finish on SIGTERM before they are interrupted."

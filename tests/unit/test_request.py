@@ -36,6 +36,13 @@ SAMPLES: dict[str, Any] = {
     "origin": "gateway",
     "title": "a title",
     "output_format": {"type": "object", "properties": {"a": {"type": "string"}}},
+    "forked_from": {"session_id": SID, "message_id": SID},
+    "agents": {"a": {"description": "d", "prompt": "p"}},
+    "mcp_servers": {"m": {"command": "x"}},
+    "max_budget_usd": 1.0,
+    "effort": "low",
+    "thinking": {"type": "disabled"},
+    "add_dirs": ["sub"],
 }
 """A value other than the default for every request field."""
 WARM_SERVES = {"model", "permission_mode", "agentcore_session_id", "origin", "title"}
@@ -51,7 +58,7 @@ def test_every_request_field_has_a_sample() -> None:
 
 
 def test_every_spec_field_can_be_asked_for_or_is_placed() -> None:
-    placed = {"session_id", "cwd", "resume"}
+    placed = {"session_id", "cwd", "resume", "queued", "resume_at"}  # queued: what the session holds, not what it is asked to be
     assert {f.name for f in dataclasses.fields(SessionSpec)} - placed <= set(SessionRequest.model_fields)
 
 

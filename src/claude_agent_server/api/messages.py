@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from claude_agent_protocol import TurnReply
+from claude_agent_protocol import SendMode, TurnReply
 from fastapi import APIRouter, Request
 from sse_starlette import ServerSentEvent
 
@@ -24,13 +24,13 @@ def wants_stream(request: Request, stream: bool) -> bool:
     return stream or "text/event-stream" in request.headers.get("accept", "")
 
 
-async def run_turn(session: Session, message: str, stream: bool, settings: Settings) -> Any:
-    """Start a turn (409 if one runs) and answer with its reply or its event stream.
+async def run_turn(session: Session, message: str, stream: bool, settings: Settings, mode: SendMode = "reject") -> Any:
+    """Start a turn (409 if one runs, unless ``mode`` queues or steers) and answer with its reply or its event stream.
 
     A streamed turn outlives the start of a shutdown: the drain ends the turn (at
     most ``shutdown_grace`` seconds, then an interrupt), and its last event reaches the client.
     """
-    started = await session.send(message)
+    started = await session.submit(message, mode)
     if stream:
 
         async def frames() -> AsyncIterator[ServerSentEvent]:
@@ -52,6 +52,9 @@ async def send_message(body: SendMessage, request: Request, session: SessionDep,
     """Run one turn. Blocking: ``{session_id, messages, result, cost_usd, num_turns,
     duration_ms, usage, is_error, stop_reason}``. With ``stream: true`` or
     ``Accept: text/event-stream``: the turn's events as SSE, ending with ``result``
-    or ``error``. 409 while another turn runs in the session.
+    or ``error``. While another turn runs, ``mode`` decides: ``reject`` (the default) is 409;
+    ``queue`` waits for the turns before it (listed in ``/status``'s ``queued``; cancel with
+    ``DELETE /sessions/{id}/queue/{queue_id}``: the request then answers 409) and answers with its
+    own turn; ``steer`` delivers the message into the running turn and answers with that turn.
     """
-    return await run_turn(session, body.message, wants_stream(request, body.stream), settings)
+    return await run_turn(session, body.message, wants_stream(request, body.stream), settings, body.mode)

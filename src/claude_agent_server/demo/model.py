@@ -11,6 +11,10 @@ Pure functions, no I/O. The replies are deterministic and exercise the product:
   from earlier turns, proving conversation state;
 * ``which model`` → names the model the request asked for (shows model switches);
 * ``count slowly`` → a long reply streamed slowly (for interrupt demos and tests);
+* a message sent into a running turn (Claude Code hands it over as a ``system`` message after
+  the next tool result) is answered like a typed one;
+* ``call tool `NAME` with text TEXT`` → a call of any tool offered (e.g. an MCP server's
+  ``mcp__<server>__<tool>``) with input ``{"text": TEXT}``;
 * ``say TEXT`` → replies with TEXT verbatim (e.g. HTML, to test that clients show it as text);
 * ``reply with N bytes`` → :func:`long_text` of N bytes (at most :data:`MAX_LONG_REPLY`), in one
   piece: a reply larger than a line buffer, to test that nothing on the way cuts it;
@@ -50,6 +54,9 @@ _WHICH_MODEL = re.compile(r"\b(?:which|what)\s+model\b", re.I)
 _SLOW = re.compile(r"\bslow(?:ly)?\b", re.I)
 _SAY = re.compile(r"say\s+(.+)", re.I | re.S)
 _LONG = re.compile(r"reply with (\d{1,12}) bytes\.?", re.I)
+_STEERED = re.compile(r"The user sent a new message while you were working:\n(.+?)(?:\n\nThis is how|$)", re.S)
+"""How Claude Code hands the model a message sent into a running turn (a ``system``-role message)."""
+_CALL_TOOL = re.compile(r"\bcall (?:the )?tool `([\w-]+)`(?: with text (.+))?", re.I | re.S)
 _OVERFLOW = re.compile(r"overflow the context\.?", re.I)
 OVERFLOW_ERROR = "prompt is too long: 1000001 tokens > 1000000 maximum"
 """The message of the demo's context overflow (the Anthropic API's wording)."""
@@ -96,19 +103,32 @@ def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
     return [b for b in content or [] if isinstance(b, dict)]
 
 
+CLI_TEXTS = frozenset({"Tool loaded.", "Continue from where you left off."})
+"""Texts Claude Code itself puts in a user message (beside a tool search's result; after a
+deferred tool call ran on resume)."""
+
+
 def _is_human_text(block: dict[str, Any]) -> bool:
-    return block.get("type") == "text" and not block.get("text", "").lstrip().startswith("<")
+    text = block.get("text", "")
+    return block.get("type") == "text" and not text.lstrip().startswith("<") and text.strip() not in CLI_TEXTS
+
+
+def _steered(message: dict[str, Any]) -> list[str]:
+    """The messages a user sent into a running turn, as Claude Code hands them over."""
+    if message.get("role") != "system":
+        return []
+    return [m.group(1).strip() for b in _blocks(message) if (m := _STEERED.search(str(b.get("text", ""))))]
 
 
 def human_texts(messages: list[dict[str, Any]]) -> list[str]:
-    """Every text the human typed, oldest first (CLI-made reminder blocks left out)."""
-    return [
-        b["text"].strip()
-        for m in messages
-        if m.get("role") == "user"
-        for b in _blocks(m)
-        if _is_human_text(b)
-    ]
+    """Every text the human typed, oldest first (CLI-made reminder blocks left out; messages
+    sent into a running turn included)."""
+    texts = []
+    for m in messages:
+        if m.get("role") == "user":
+            texts.extend(b["text"].strip() for b in _blocks(m) if _is_human_text(b))
+        texts.extend(_steered(m))
+    return texts
 
 
 def _latest_input(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
@@ -123,6 +143,8 @@ def _latest_input(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, A
         role = message.get("role")
         if role == "assistant":
             break
+        if steered := _steered(message):
+            return steered[-1], []
         if role != "user":
             continue
         blocks = _blocks(message)
@@ -169,6 +191,23 @@ def _tool_use(prefix: str, index: int, name: str, tool_input: dict[str, Any]) ->
     return {"type": "tool_use", "id": f"toolu_demo_{prefix}_{index}", "name": name, "input": tool_input}
 
 
+def _call_tool(prefix: str, call: re.Match[str]) -> Reply:
+    name = call.group(1)
+    use = _tool_use(prefix, 0, name, {"text": (call.group(2) or "").strip()})
+    return Reply([{"type": "text", "text": f"I'll call {name}."}, use], stop_reason="tool_use")
+
+
+def _called(messages: list[dict[str, Any]], name: str) -> bool:
+    """Whether the conversation since the last human text already called ``name``."""
+    for message in reversed(messages):
+        blocks = _blocks(message)
+        if message.get("role") == "user" and any(_is_human_text(b) for b in blocks):
+            return False
+        if any(b.get("type") == "tool_use" and b.get("name") == name for b in blocks):
+            return True
+    return False
+
+
 def _commands(text: str) -> list[str]:
     quoted = [c.strip() for c in _BACKTICKED.findall(text) if c.strip()]
     if quoted:
@@ -195,11 +234,14 @@ def reply_to(body: dict[str, Any]) -> Reply:
     """
     messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
     text, results = _latest_input(messages)
-    if results:
-        return _summarise_results(results)
     texts = human_texts(messages)
     tools = _tool_names(body)
     prefix = f"{len(messages):04d}"
+    if results:
+        pending = _CALL_TOOL.search(texts[-1]) if texts else None
+        if pending and pending.group(1) in tools and not _called(messages, pending.group(1)):
+            return _call_tool(prefix, pending)  # the tool search found it: call it now
+        return _summarise_results(results)
 
     if text and (call := structured_call(body.get("tools") or [], text, prefix, texts)):
         return Reply([call], stop_reason="tool_use")
@@ -215,6 +257,15 @@ def reply_to(body: dict[str, Any]) -> Reply:
     if _SLOW.search(text):
         words = " ".join(str(n) for n in range(1, SLOW_WORDS + 1))
         return Reply([{"type": "text", "text": f"Counting slowly: {words}. Done."}], slow=True)
+    if call := _CALL_TOOL.search(text):
+        name = call.group(1)
+        if name in tools:
+            return _call_tool(prefix, call)
+        if "ToolSearch" in tools:  # Claude Code offers MCP tools through its tool search
+            search = _tool_use(prefix, 0, "ToolSearch", {"query": f"select:{name}", "max_results": 5})
+            return Reply([{"type": "text", "text": f"I'll look for {name}."}, search], stop_reason="tool_use")
+        offered = ", ".join(sorted(t for t in tools if t.startswith("mcp__"))) or "none"
+        return Reply([{"type": "text", "text": f"I have no tool {name} (MCP tools offered: {offered})."}])
     if create := _CREATE.search(text):
         if "Write" not in tools:
             return Reply([{"type": "text", "text": "I can't write files: the Write tool is not available."}])

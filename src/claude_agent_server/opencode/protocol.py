@@ -65,6 +65,12 @@ class SessionCreate(Body):
     model: ModelRef | None = None
 
 
+class ForkBody(Body):
+    """``POST /session/{id}/fork``."""
+
+    message_id: str | None = Field(None, alias="messageID", max_length=200)
+
+
 class SessionUpdate(Body):
     """``PATCH /session/{id}``."""
 
@@ -135,6 +141,7 @@ class SessionInfo(Wire):
     title: str
     version: str
     time: SessionTime
+    parent_id: str | None = Field(None, alias="parentID")
 
 
 class MessageTime(Wire):

@@ -45,6 +45,8 @@ async def session_info(hub: Hub, settings: Settings, entry: dict[str, Any]) -> d
     """An OpenCode ``Session`` for a list entry (times in ms; title: the first prompt, or a default)."""
     ses_id = await hub.ids.ses_of(entry["session_id"], entry["created_at"])
     created = ms(entry["created_at"])
+    parent = entry.get("forked_from")
+    parent_id = await hub.ids.ses_of(parent["session_id"]) if parent else None
     info = SessionInfo(
         id=ses_id,
         slug=ses_id[-8:].lower(),
@@ -53,6 +55,7 @@ async def session_info(hub: Hub, settings: Settings, entry: dict[str, Any]) -> d
         title=entry.get("title") or f"New session - {entry['created_at'][:19]}",
         version=__version__,
         time=SessionTime(created=created, updated=max(created, ms(entry.get("last_activity")))),
+        parent_id=parent_id,
     )
     return dump(info)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .options import ModelRoute, SessionSpec
 
@@ -33,6 +34,12 @@ class ManagerConfig:
     """Pre-connected sessions kept for the default spec (they fill free live slots only)."""
     routes_known: Callable[[], bool] = field(default=lambda: True)
     """Whether ``route_for`` can give a CLI started now its final address (warm sessions wait for it)."""
+    mcp_allow: tuple[str, ...] = ()
+    """Commands a session's stdio MCP server may run (``--mcp-allow``)."""
+    mcp_servers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """MCP servers sessions may name (``--mcp-config``), by name."""
+    file_checkpointing: bool = True
+    """Sessions' CLIs checkpoint the files their agents change (``POST /sessions/{id}/rewind``)."""
     scratch_root: Path | None = None
     node_id: str = "local"
     """This node's id in the cluster (its leases are filed under it)."""

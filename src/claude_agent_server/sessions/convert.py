@@ -62,8 +62,19 @@ def content_item(block: Any) -> dict[str, Any] | None:
     return None
 
 
+STOP_REASONS = {
+    "error_max_budget_usd": "The turn stopped: the session's budget (max_budget_usd) is spent.",
+    "error_max_turns": "The turn stopped: it reached the session's max_turns.",
+}
+"""Readable reasons for the result subtypes that stop a turn on a limit."""
+
+
 def result_data(message: ResultMessage) -> dict[str, Any]:
-    """The ``result`` event's data; the blocking reply's summary fields."""
+    """The ``result`` event's data; the blocking reply's summary fields (a turn stopped by a limit
+    names it in ``errors``)."""
+    errors = message.errors
+    if message.subtype in STOP_REASONS and not errors:
+        errors = [STOP_REASONS[message.subtype]]
     return {
         "result": message.result,
         "cost_usd": message.total_cost_usd,
@@ -74,7 +85,7 @@ def result_data(message: ResultMessage) -> dict[str, Any]:
         "stop_reason": message.stop_reason,
         "terminal_reason": message.terminal_reason,
         "subtype": message.subtype,
-        "errors": message.errors,
+        "errors": errors,
         "structured_output": message.structured_output,
     }
 

@@ -6,10 +6,13 @@ Hierarchy::
     ├── SessionNotFound          no live session with that id (404)
     ├── TranscriptNotFound       no transcript on disk with that id (404)
     ├── PermissionNotFound       no pending permission request with that id (404)
+    ├── MessageNotFound          no transcript message with that id (404)
+    ├── QueuedMessageNotFound    no queued message with that id (404)
     ├── InvalidSessionRequest    a malformed id, a cwd outside the workspace, ... (400)
     ├── PromptTooLarge           a prompt larger than Claude Code takes (413)
     ├── SessionConflict          the session is already live (409)
     ├── TurnInProgress           a turn is already running in the session (409)
+    ├── QueuedMessageCancelled   the queued message was cancelled before it ran (409)
     ├── CommandRejected          the CLI refused a control request, e.g. a mode (409)
     ├── TooManySessions          every live slot is held by a busy session (503, Retry-After)
     ├── ServerShuttingDown       the server is stopping and takes no new work (503)
@@ -45,6 +48,18 @@ class PermissionNotFound(SessionError):
         self.request_id = request_id
 
 
+class MessageNotFound(SessionError):
+    def __init__(self, session_id: str, message_id: str) -> None:
+        super().__init__(f"session {session_id} has no message {message_id}")
+        self.message_id = message_id
+
+
+class QueuedMessageNotFound(SessionError):
+    def __init__(self, queue_id: str) -> None:
+        super().__init__(f"no queued message {queue_id} (unknown, cancelled, or already running)")
+        self.queue_id = queue_id
+
+
 class InvalidSessionRequest(SessionError):
     """The request names something that cannot be used (bad id, cwd outside the workspace)."""
 
@@ -71,6 +86,12 @@ class TurnInProgress(SessionError):
     def __init__(self, session_id: str) -> None:
         super().__init__(f"session {session_id} is already running a turn; wait for it or interrupt it")
         self.session_id = session_id
+
+
+class QueuedMessageCancelled(SessionError):
+    def __init__(self, queue_id: str) -> None:
+        super().__init__(f"the queued message {queue_id} was cancelled before it ran")
+        self.queue_id = queue_id
 
 
 class CommandRejected(SessionError):

@@ -28,6 +28,7 @@ from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient
 
 from ..store import Registry, SessionRecord, StoreError
 from . import transcripts
+from .capabilities import mcp_configs
 from .config import ManagerConfig
 from .cluster import NodeMembership
 from .errors import ServerShuttingDown, SessionNotFound
@@ -44,7 +45,7 @@ from .record import record_entry
 from .scratch import ScratchRoot
 from .session import Session
 from .slots import LiveSlots
-from .upkeep import drain, recover
+from .upkeep import drain, recover, resume_queues
 from .workspace import parse_session_id, resolve_cwd, visible_transcript
 
 __all__ = ["ManagerConfig", "SessionManager"]
@@ -105,6 +106,7 @@ class SessionManager(Placement, IdleHibernation):
         self._heartbeat = asyncio.create_task(self.node.run(), name="node-heartbeat")
         await self.relay.start()
         self._pool.refill()
+        self._spawn(resume_queues(self.get, self.registry, self.config.routes_known))
         return recovered
 
     # -- queries --------------------------------------------------------------
@@ -287,7 +289,9 @@ class SessionManager(Placement, IdleHibernation):
     ) -> ClaudeAgentOptions:
         route = self.config.route_for(session.spec, self._model_keys.issue(session.id))
         return build_options(
-            session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=self.config.cli_path, files=files
+            session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=self.config.cli_path, files=files,
+            file_checkpointing=self.config.file_checkpointing,
+            mcp_servers=mcp_configs(session.spec.mcp_servers, self.config.mcp_allow, self.config.mcp_servers),
         )
 
     def model_key_valid(self, key: str) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from claude_agent_sdk import SystemMessage
+from claude_agent_sdk import SystemMessage, ToolResultBlock, UserMessage
 
 from ..store import SessionRecord
 from .convert import events_for
@@ -41,6 +41,10 @@ class SessionOperations:
     _owner: ClientOwner | None
     _turn_running: bool
     turn_event_id: int | None
+    turn_message: str | None
+    turn_started: Event | None
+    steering: list[str]
+    sent_results: set[str]
     _process_cost: float
 
     if TYPE_CHECKING:  # the session's own methods these call
@@ -48,6 +52,7 @@ class SessionOperations:
         def _ensure_open(self) -> None: ...
         def _use(self) -> contextlib.AbstractAsyncContextManager[None]: ...
         def _publish(self, type: EventType, /, **data: Any) -> Event: ...
+        def run_queue(self) -> None: ...
 
     async def send(self, message: str, content: list[dict[str, Any]] | None = None) -> Event:
         """Start a turn with ``message`` (waking the session first); returns its
@@ -79,10 +84,17 @@ class SessionOperations:
                 self.record.title = " ".join(message.split())[:TITLE_LENGTH] or None
             started = self._publish("turn_started", message=message)
             self.turn_event_id = started.id
+            self.turn_message = message
+            self.turn_started = started
             self._host.changed(self, False)
             try:
                 prompt: Any = message if content is None else user_message(content)
+                # The CLI echoes the prompt (replay-user-messages): tool results sent in it are not the turn's.
+                self.sent_results |= {str(b.get("tool_use_id")) for b in content or [] if b.get("type") == "tool_result"}
                 await self._call("query", lambda client: client.query(prompt))
+                if self.spec.resume_at is not None:  # the turn continues from the rewound point: later wakes load it all
+                    self.spec.resume_at = None
+                    self._spec_changed()
             except SessionError as exc:
                 self._end_turn("error", message=f"could not send the message: {exc.detail}", reason="send_failed")
                 if isinstance(exc, SessionNotFound):
@@ -158,18 +170,44 @@ class SessionOperations:
     def _end_turn(self, type: EventType, /, **data: Any) -> None:
         self._turn_running = False
         self.turn_event_id = None
+        self.turn_message = None
+        self.turn_started = None
+        self.steering.clear()
         if type == "result":
             self._process_cost, data["turn_cost_usd"] = add_result(self.record, data, self._process_cost)
             data["session_cost_usd"] = round(self.record.cost_usd, 6)
         self._publish(type, **data)
+        self._host.changed(self, False)
+        self.run_queue()
+
+    def _spec_changed(self) -> None:
+        """Store the spec's current values with the record (the registry keeps both)."""
+        self.record.spec = self.spec.to_json()
         self._host.changed(self, False)
 
     def _on_message(self, message: Any) -> None:
         if isinstance(message, SystemMessage) and message.subtype == "init":
             self.model = message.data.get("model") or self.model
             return
+        if isinstance(message, UserMessage) and self.steering and (text := _prompt_text(message.content)) in self.steering:
+            self.steering.remove(text)  # the CLI took the steered message (echoed: replay-user-messages)
+        if isinstance(message, UserMessage) and self.sent_results and isinstance(message.content, list):
+            echoed = {getattr(b, "tool_use_id", None) for b in message.content if isinstance(b, ToolResultBlock)}
+            if echoed and echoed <= self.sent_results:
+                self.sent_results -= echoed
+                return  # the echo of tool results this server sent in a prompt
         for type, data in events_for(message):
+            if type == "result" and self.steering and self._turn_running:
+                continue  # a steered message still waits: the CLI runs it next, within this turn for us
             if type == "result":
                 self._end_turn("result", **data)
             else:
                 self._publish(type, **data)  # type: ignore[arg-type]
+
+
+def _prompt_text(content: Any) -> str | None:
+    """The text of an echoed user message (a string, or its text blocks joined)."""
+    if isinstance(content, str):
+        return content.strip()
+    texts = [getattr(block, "text", None) for block in content or []]
+    return "\n".join(t for t in texts if isinstance(t, str)).strip() or None

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from claude_agent_sdk import ClaudeAgentOptions
+from claude_agent_sdk import AgentDefinition, ClaudeAgentOptions
 
 PERMISSION_MODES = ("default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto")
 """The modes the SDK knows (``claude_agent_sdk.types.PermissionMode``)."""
@@ -66,11 +66,30 @@ class SessionSpec:
     output_format: dict[str, Any] | None = None
     """Structured output (SDK ``output_format``: ``{"type": "json_schema", "schema": {...}}``): the
     model is offered a ``StructuredOutput`` tool and each result carries ``structured_output``."""
+    agents: dict[str, dict[str, Any]] | None = None
+    """Subagents by name (SDK ``AgentDefinition`` fields)."""
+    mcp_servers: dict[str, dict[str, Any]] | None = None
+    """MCP servers by name, as the SDK takes them (resolved against the allow-list when created)."""
+    max_budget_usd: float | None = None
+    """A turn stops once the session's CLI has spent this much (USD; result ``error_max_budget_usd``)."""
+    effort: str | None = None
+    thinking: dict[str, Any] | None = None
+    add_dirs: list[str] | None = None
+    """More directories the agent may use (absolute, inside the workspace)."""
+    forked_from: dict[str, str] | None = None
+    """``{session_id, message_id}`` of the session and message this one was forked from (None: not a fork)."""
+    resume_at: str | None = None
+    """Wake by loading the transcript only up to this message (a rewound conversation); cleared
+    once a turn has continued from there."""
+    queued: list[dict[str, str]] = field(default_factory=list)
+    """Messages waiting for the running turn to end, oldest first: ``{queue_id, message, created_at}``
+    (kept with the spec so the registry stores them; see :mod:`.queue`)."""
 
     def to_json(self) -> dict[str, Any]:
         """The stored form: every field but ``session_id`` and ``resume``; ``cwd`` as text."""
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("session_id", "resume")}
-        return {**data, "cwd": str(self.cwd), "allowed_tools": list(self.allowed_tools), "disallowed_tools": list(self.disallowed_tools)}
+        listed = {"allowed_tools": list(self.allowed_tools), "disallowed_tools": list(self.disallowed_tools), "queued": list(self.queued)}
+        return {**data, "cwd": str(self.cwd), **listed}
 
     @classmethod
     def from_json(cls, session_id: str, data: dict[str, Any], *, resume: bool = True) -> SessionSpec:
@@ -160,15 +179,19 @@ def build_options(
     route: ModelRoute | None = None,
     cli_path: Path | None = None,
     files: PromptFiles | None = None,
+    file_checkpointing: bool = True,
+    mcp_servers: dict[str, Any] | None = None,
 ) -> ClaudeAgentOptions:
     """SDK options for one session: its id (new or resumed), cwd, model, tools and callbacks.
 
     Args:
         files: Where a system prompt over :data:`INLINE_PROMPT_BYTES` goes (None: every
             prompt as an argument); the caller removes them once the CLI has started.
+        file_checkpointing: Checkpoint the files the agent changes (``rewind_files``).
+        mcp_servers: The SDK's MCP server configs for the spec's servers (resolved by the caller).
     """
     system_prompt: Any = spec.system_prompt
-    extra_args: dict[str, str | None] = {}
+    extra_args: dict[str, str | None] = {"replay-user-messages": None}  # echoes prompts with their uuids (steering, rewind)
     if spec.append_system_prompt:
         system_prompt = {"type": "preset", "preset": "claude_code", "append": spec.append_system_prompt}
         if spec.system_prompt:
@@ -181,6 +204,8 @@ def build_options(
     return ClaudeAgentOptions(
         session_id=None if spec.resume else spec.session_id,
         resume=spec.session_id if spec.resume else None,
+        resume_session_at=spec.resume_at if spec.resume else None,
+        enable_file_checkpointing=file_checkpointing,
         cwd=str(spec.cwd),
         model=spec.model,
         permission_mode=spec.permission_mode,  # type: ignore[arg-type]
@@ -190,6 +215,12 @@ def build_options(
         tools=None if spec.tools is None else list(spec.tools),
         setting_sources=None if spec.setting_sources is None else list(spec.setting_sources),  # type: ignore[arg-type]
         max_turns=spec.max_turns,
+        agents={name: AgentDefinition(**agent) for name, agent in spec.agents.items()} if spec.agents else None,
+        mcp_servers=dict(mcp_servers or {}),
+        max_budget_usd=spec.max_budget_usd,
+        effort=spec.effort,  # type: ignore[arg-type]
+        thinking=spec.thinking,  # type: ignore[arg-type]
+        add_dirs=list(spec.add_dirs or []),
         can_use_tool=can_use_tool,
         include_partial_messages=True,
         env=session_env(route, spec.model),

@@ -20,6 +20,7 @@ from . import transcripts
 from .config import ManagerConfig
 from .errors import SessionConflict, SessionError, SessionNotFound, TranscriptNotFound
 from .journal import EventJournal
+from .capabilities import check as check_capabilities
 from .options import SessionSpec
 from .pool import WarmPool
 from .request import SessionRequest, normal_title
@@ -63,7 +64,7 @@ class Placement:
             request: What the caller asks for (default: a new session with the server's defaults).
 
         Raises:
-            InvalidSessionRequest: Bad cwd.
+            InvalidSessionRequest: Bad cwd or extra directory; an MCP server not allowed.
             TranscriptNotFound: ``resume_session_id`` has no transcript of a session
                 run inside the workspace.
             SessionConflict: The registry already holds that session (live or hibernated).
@@ -71,7 +72,7 @@ class Placement:
             ServerShuttingDown: The server is stopping.
             SessionStartError: The CLI failed to start.
         """
-        request = request or SessionRequest()
+        request = check_capabilities(request or SessionRequest(), self.config.workspace, self.config.mcp_allow, self.config.mcp_servers)
         self._admit()
         cwd = None if request.resumes or request.scratch_cwd else self.resolve_cwd(request.cwd)
         if request.fresh and (warm := self._pool.take(lambda spec: request.can_use_warm(spec, cwd))) is not None:

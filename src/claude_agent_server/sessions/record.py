@@ -17,7 +17,7 @@ def _iso(moment: datetime) -> str:
 def record_entry(record: SessionRecord, status: str) -> dict[str, Any]:
     """A session's list entry: ids, times (UTC ISO-8601), status, state, title, totals
     (turns, cost in USD, tokens), cwd, the model (None: the default) and permission
-    mode it runs with, and its origin (the API that created it)."""
+    mode it runs with, its origin (the API that created it) and, for a fork, ``forked_from``."""
     return {
         "session_id": record.session_id,
         "created_at": _iso(record.created_at),
@@ -33,6 +33,7 @@ def record_entry(record: SessionRecord, status: str) -> dict[str, Any]:
         "model": record.spec.get("model"),
         "permission_mode": record.spec.get("permission_mode"),
         "origin": record.origin,
+        "forked_from": record.spec.get("forked_from"),
     }
 
 

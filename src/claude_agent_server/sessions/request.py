@@ -82,6 +82,18 @@ class SessionRequest(BaseModel):
     output_format: dict[str, Any] | None = None
     """Structured output: a JSON schema, or the SDK's ``{"type": "json_schema", "schema": ...}``
     (stored in the latter form; see :mod:`.structured`)."""
+    agents: dict[str, dict[str, Any]] | None = None
+    """Subagents by name (the SDK's ``AgentDefinition`` fields)."""
+    mcp_servers: dict[str, dict[str, Any]] | None = None
+    """MCP servers by name: ``{command, args}`` (stdio, the command on ``mcp_allow``) or ``{config: NAME}``
+    (a server of the ``--mcp-config`` file); :func:`~.capabilities.resolve` turns them into SDK configs."""
+    max_budget_usd: float | None = None
+    effort: str | None = None
+    thinking: dict[str, Any] | None = None
+    add_dirs: tuple[str, ...] | None = None
+    """More directories the agent may use (inside the workspace; resolved when placed)."""
+    forked_from: dict[str, str] | None = None
+    """``{session_id, message_id}`` when the session is a fork (set by the fork, never a client's choice)."""
 
     @field_validator("allowed_tools", "disallowed_tools", mode="before")
     @classmethod
@@ -184,3 +196,10 @@ def _plain(value: Any) -> Any:
 _PLACED = frozenset({"session_id", "cwd", "resume", "model", "permission_mode"})
 """Spec fields the request does not copy by name (the placement or a default decides them)."""
 _COPIED = tuple(f.name for f in fields(SessionSpec) if f.name not in _PLACED and f.name in SessionRequest.model_fields)
+
+
+def request_like(spec: SessionSpec, **fields_: Any) -> SessionRequest:
+    """A request for a session with ``spec``'s settings (cwd, model, mode, prompts, tools, ...), and ``fields_``."""
+    given = {"cwd": str(spec.cwd), "model": spec.model, "permission_mode": spec.permission_mode}
+    given |= {name: getattr(spec, name) for name in _COPIED} | fields_
+    return SessionRequest(**given)

@@ -33,12 +33,15 @@ from .operations import SessionOperations
 from .options import NO_HUMAN_MESSAGE, PromptFiles, SessionSpec
 from .owner import ClientOwner
 from .permissions import PermissionBroker
+from .mcp import McpControl
+from .queue import MessageQueue
+from .rewind import Rewinding
 from .record import record_entry
 
 log = logging.getLogger(__name__)
 
 
-class Session(SessionOperations):
+class Session(SessionOperations, MessageQueue, Rewinding, McpControl):
     """A Claude Code session: record, spec, events and permissions, and a process when live.
 
     Args:
@@ -64,6 +67,15 @@ class Session(SessionOperations):
         self._turn_running = False
         self.turn_event_id: int | None = None
         """The id of the running turn's ``turn_started`` event; None while no turn runs."""
+        self.turn_message: str | None = None
+        """The running turn's prompt; None while no turn runs."""
+        self.turn_started: Event | None = None
+        """The running turn's ``turn_started`` event; None while no turn runs."""
+        self._waiters: dict[str, asyncio.Future[Event]] = {}
+        self.steering: list[str] = []
+        self.sent_results: set[str] = set()
+        """Ids of tool results this server sent in a prompt, until the CLI has echoed them."""
+        self._next_task: asyncio.Task[None] | None = None
         self._owner: ClientOwner | None = None
         """The task holding its SDK client (STARTING or WAKING once connecting, LIVE, STOPPING, maybe CLOSING)."""
         self._stop_reason: tuple[str, str] | None = None
@@ -323,6 +335,7 @@ class Session(SessionOperations):
             self._enter(Phase.HIBERNATED)
 
     def _finish_close(self) -> None:
+        self.stop_queue()
         self._enter(Phase.CLOSED)
         self.events.close()
 

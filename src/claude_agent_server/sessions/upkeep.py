@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from ..store import Registry
 from .errors import SessionError
@@ -15,6 +15,8 @@ from .session import Session
 
 log = logging.getLogger(__name__)
 
+QUEUE_SCAN = 10_000
+"""Hibernated sessions (most recent first) whose queues are resumed at start-up."""
 LIVE_STATUSES = ("running", "waiting_permission")
 """Statuses of a session in a turn."""
 
@@ -69,3 +71,18 @@ async def drain(live: Callable[[], list[Session]], grace: float) -> None:
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(10):
             await asyncio.gather(*(s.wait_turn_end() for s in running))
+
+
+
+async def resume_queues(get: Callable[[str], Awaitable[Session]], registry: Registry, ready: Callable[[], bool]) -> None:
+    """Run what hibernated sessions had queued when the previous server stopped, once this
+    server is ``ready`` (its own address known: a woken CLI may need it)."""
+    while not ready():
+        await asyncio.sleep(0.1)
+    for record in await registry.list(states=("hibernated",), limit=QUEUE_SCAN):
+        if not record.spec.get("queued"):
+            continue
+        try:
+            (await get(record.session_id)).run_queue()
+        except SessionError as exc:
+            log.warning("session %s: its queued messages could not be resumed: %s", record.session_id, exc.detail)

@@ -3,7 +3,7 @@ contract's :class:`~claude_agent_protocol.CreatedSession` and :class:`~claude_ag
 
 from __future__ import annotations
 
-from claude_agent_protocol import CreatedSession, PermissionRequestView, SessionStatusView
+from claude_agent_protocol import CreatedSession, PermissionRequestView, QueuedMessage, SessionStatusView
 
 from ..sessions import Session
 
@@ -39,4 +39,5 @@ def status_view(session: Session) -> SessionStatusView:
         turn_event_id=session.turn_event_id,
         cwd=session.cwd,
         node=session.node,
+        queued=[QueuedMessage.model_validate(item) for item in session.queued],
     )

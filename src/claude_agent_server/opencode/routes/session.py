@@ -137,7 +137,7 @@ def _prompt_text(body: PromptBody) -> str:
 
 
 async def _start(request: Request, body: PromptBody, session: Session, hub: Hub, *, held: bool = False) -> Any:
-    """Apply the chosen model, then start the turn (409 ``BusyError`` if one runs); ``held``:
+    """Apply the chosen model, then start the turn (queued after a running one); ``held``:
     the caller holds its reply until the turn is delivered and then calls ``hub.answered``."""
     settings = server_state(request.app).settings
     text = _prompt_text(body)
@@ -151,7 +151,7 @@ async def _start(request: Request, body: PromptBody, session: Session, hub: Hub,
     part_id = next((p.id for p in body.parts if p.type == "text" and p.id), None)
     expectation = hub.expect(session.id, body.message_id, part_id, held=held)
     try:
-        return await session.send(text)
+        return await session.submit(text, "queue")  # a prompt while a turn runs waits for it, as in OpenCode
     except BaseException:
         if expectation.started is not None:  # started, then failed: nothing holds it
             hub.answered(session.id, expectation.started)
