@@ -27,7 +27,6 @@ from typing import Any
 from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient
 
 from ..store import Registry, SessionRecord, StoreError
-from . import transcripts
 from .config import ManagerConfig
 from .errors import ServerShuttingDown, SessionError, SessionNotFound
 from .events import Event, EventClock, EventLog
@@ -42,6 +41,7 @@ from .scratch import ScratchRoot
 from .session import Session
 from .slots import LiveSlots
 from .upkeep import drain, hibernate_idle, recover
+from .transcripts import Transcripts, available_entry, inside
 from .workspace import parse_session_id, resolve_cwd, visible_transcript
 
 __all__ = ["ManagerConfig", "SessionManager"]
@@ -68,12 +68,14 @@ class SessionManager(Placement):
             buffer_size=config.event_buffer_size, buffer_bytes=config.event_buffer_bytes,
         )
         self._client_factory = client_factory
+        self.transcripts = Transcripts(registry.transcripts, config.workspace)
+        """Sessions' transcripts, in the registry's transcript store."""
         self._sessions: dict[str, Session] = {}
         """Loaded sessions (live or hibernated), by id; closed ones leave."""
         self._claims: dict[str, asyncio.Event] = {}
         """Ids being created or loaded; set when done."""
         self._model_keys = ModelKeys()
-        self._scratch = ScratchRoot(config.scratch_root)
+        self._scratch = ScratchRoot(config.scratch_root, self.transcripts)
         self._pool = WarmPool(config.warm_sessions, self._start_warm, self._has_room)
         self._slots = LiveSlots(config.max_live_sessions, config.retry_after, self._pool, self._live_sessions)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -146,7 +148,7 @@ class SessionManager(Placement):
                 raise SessionNotFound(sid)
             return session
         record = await self._record(sid)
-        if record is None or record.state == "closed":
+        if record is None or record.state == "closed" or not self._in_workspace(record):
             raise SessionNotFound(sid)
         return self._sessions.get(sid) or self._load(record, SessionSpec.from_json(sid, record.spec))
 
@@ -158,7 +160,8 @@ class SessionManager(Placement):
         """
         directory = str(self.resolve_cwd(cwd)) if cwd else None
         await self.registry.flush()
-        records = await self.registry.list(status=status, cwd=directory, limit=limit, offset=offset)
+        under = str(self.config.workspace)  # a session of another workspace (the server restarted with a new one) is not listed
+        records = await self.registry.list(status=status, cwd=directory, under=under, limit=limit, offset=offset)
         entries = []
         for record in records:
             session = self._sessions.get(record.session_id)
@@ -293,7 +296,8 @@ class SessionManager(Placement):
     ) -> ClaudeAgentOptions:
         route = self.config.route_for(session.spec, self._model_keys.issue(session.id))
         return build_options(
-            session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=self.config.cli_path, files=files
+            session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=self.config.cli_path, files=files,
+            transcripts=self.registry.transcripts,
         )
 
     def model_key_valid(self, key: str) -> bool:
@@ -316,7 +320,7 @@ class SessionManager(Placement):
         self._pool.refill()
 
     async def has_transcript(self, session: Session) -> bool:
-        return await transcripts.find(session.id, session.cwd) is not None
+        return await self.transcripts.exists(session.id, session.cwd)
 
     def changed(self, session: Session, status_changed: bool) -> None:
         if self._sessions.get(session.id) is not session:
@@ -341,11 +345,11 @@ class SessionManager(Placement):
         """Resumable transcripts inside the workspace, newest first, with ``live`` (a CLI
         runs it) and ``state`` (the registry's: live, hibernated, closed, or None)."""
         directory = self.resolve_cwd(cwd) if cwd else None
-        found = await transcripts.list_available(self.config.workspace, directory, limit, offset)
+        found = await self.transcripts.available(directory, limit, offset, skip=self._slots)
         await self.registry.flush()
         records = [await self.registry.get(info.session_id) for info in found]
         return [
-            {**transcripts.available_entry(info), "live": info.session_id in self._slots, "state": record.state if record else None}
+            {**available_entry(info), "live": info.session_id in self._slots, "state": record.state if record else None}
             for info, record in zip(found, records, strict=True)
         ]
 
@@ -358,9 +362,12 @@ class SessionManager(Placement):
         """
         sid = parse_session_id(session_id)
         session = self._sessions.get(sid)
-        if session is None:
-            await visible_transcript(sid, self.config.workspace)
-        return await transcripts.messages(sid, session.cwd if session else None)
+        if session is not None and inside(session.cwd, self.config.workspace):
+            if sid not in self._slots:  # a running CLI mirrors it; else it may be only on disk (then imported)
+                await self.transcripts.exists(sid, session.cwd)
+            return await self.transcripts.messages(sid, session.cwd)
+        info = await visible_transcript(self.transcripts, sid)
+        return await self.transcripts.messages(sid, info.cwd or str(self.config.workspace))
 
     # -- internals ------------------------------------------------------------
 
@@ -379,6 +386,10 @@ class SessionManager(Placement):
         """The registry's record, with every update enqueued so far written."""
         await self.registry.flush()
         return await self.registry.get(session_id)
+
+    def _in_workspace(self, record: SessionRecord) -> bool:
+        """Whether the record's session ran inside this server's workspace (checked at every load)."""
+        return inside(record.spec.get("cwd"), self.config.workspace)
 
     def _live_sessions(self) -> list[Session]:
         return [s for sid in self._slots if (s := self._sessions.get(sid)) is not None]

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..store import Registry, SessionRecord
-from . import transcripts
 from .config import ManagerConfig
 from .errors import SessionConflict, SessionError, SessionNotFound, TranscriptNotFound
 from .journal import EventJournal
@@ -26,6 +25,7 @@ from .request import SessionRequest, normal_title
 from .scratch import remove as remove_scratch
 from .session import Session
 from .slots import LiveSlots
+from .transcripts import Transcripts
 from .workspace import visible_transcript
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ class Placement:
     _claims: dict[str, asyncio.Event]
     _pool: WarmPool
     _slots: LiveSlots
+    transcripts: Transcripts
 
     if TYPE_CHECKING:  # the manager's methods this part calls
 
@@ -91,11 +92,11 @@ class Placement:
                 raise SessionConflict(sid)
             if request.scratch_cwd:
                 cwd = directory = self.scratch_directory(sid)
-                # The file itself: the SDK's metadata reader gives up on a first line over 64 KiB.
-                if request.resumes and not transcripts.transcript_path(sid, directory).is_file():
+                # Its presence, not its metadata: the SDK's summary reader gives up on a first line over 64 KiB.
+                if request.resumes and not await self.transcripts.exists(sid, directory):
                     raise TranscriptNotFound(sid)
             elif request.resumes:  # checked even with an explicit cwd: a transcript outside the workspace does not exist here
-                transcript = await visible_transcript(sid, self.config.workspace)
+                transcript = await visible_transcript(self.transcripts, sid)
                 cwd = self.resolve_cwd(request.cwd or transcript.cwd)
             assert cwd is not None  # every branch above placed it
             spec = request.spec(

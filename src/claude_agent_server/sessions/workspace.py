@@ -8,8 +8,8 @@ from pathlib import Path
 
 from claude_agent_sdk import SDKSessionInfo
 
-from . import transcripts
 from .errors import InvalidSessionRequest, TranscriptNotFound
+from .transcripts import Transcripts, inside
 
 
 def parse_session_id(value: str) -> str:
@@ -45,14 +45,14 @@ def resolve_cwd(root: Path, cwd: str | None) -> Path:
     return resolved
 
 
-async def visible_transcript(session_id: str, root: Path) -> SDKSessionInfo:
-    """A transcript this server may show: one of a session run inside ``root``.
+async def visible_transcript(transcripts: Transcripts, session_id: str) -> SDKSessionInfo:
+    """A transcript this server may show: one of a session run inside the workspace.
 
     Raises:
         TranscriptNotFound: None has that id; one outside the workspace does not
             exist as far as this server's clients can tell.
     """
     info = await transcripts.find(session_id)
-    if info is None or not transcripts.inside(info.cwd, root):
+    if info is None or not inside(info.cwd, transcripts.workspace):
         raise TranscriptNotFound(session_id)
     return info

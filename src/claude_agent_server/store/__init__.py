@@ -15,7 +15,7 @@ from .interface import Registry
 from .records import EventRecord, SessionRecord, SessionState, utcnow
 from .registry import SqlRegistry
 from .spill import spill_path
-from .transcripts import SqlTranscriptStore
+from .transcripts import SqlTranscriptStore, TranscriptPlace
 from .write_behind import WriteBehindStore
 from .health import WriterHealth
 
@@ -28,6 +28,7 @@ __all__ = [
     "SqlRegistry",
     "SqlTranscriptStore",
     "StoreError",
+    "TranscriptPlace",
     "WriteBehindStore",
     "WriterHealth",
     "default_database_url",

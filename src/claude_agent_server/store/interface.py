@@ -8,6 +8,7 @@ from typing import Protocol
 
 from .records import EventRecord, SessionRecord, SessionState
 from .health import WriterHealth
+from .write_behind import WriteBehindStore
 
 
 class Registry(Protocol):
@@ -42,10 +43,12 @@ class Registry(Protocol):
         states: Sequence[SessionState] = ("live", "hibernated"),
         status: str | None = None,
         cwd: str | None = None,
+        under: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> list[SessionRecord]:
-        """Records in ``states`` (and with ``status``, and ``spec["cwd"]``, if given), newest ``last_activity`` first."""
+        """Records in ``states`` (and with ``status``, and ``spec["cwd"]``, if given; with a
+        ``spec["cwd"]`` that is ``under`` or below it, if given), newest ``last_activity`` first."""
 
     async def count_by_state(self) -> dict[str, int]:
         """``{"live": n, "hibernated": n, "closed": n}`` (every state present, 0 if none)."""
@@ -68,6 +71,12 @@ class Registry(Protocol):
 
     async def drop_alias(self, namespace: str, alias: str) -> None:
         """Remove an alias (nothing happens when there is none)."""
+
+    # -- transcripts ------------------------------------------------------------
+
+    @property
+    def transcripts(self) -> WriteBehindStore:
+        """The SDK's ``SessionStore`` on the registry's database (``append`` queues; reads see it)."""
 
     # -- events --------------------------------------------------------------
 

@@ -33,6 +33,11 @@ from claude_agent_sdk import (
     SessionSummaryEntry,
 )
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from .errors import StoreError
+from .transcripts import SqlTranscriptStore, TranscriptPlace
+
 log = logging.getLogger(__name__)
 
 RETRY_DELAYS = (0.2, 0.8)
@@ -43,12 +48,12 @@ class WriteBehindStore(SessionStore):
     """Queues appends for ``inner`` and writes them from one task; create and use it on one event loop.
 
     Args:
-        inner: The store written to; it must implement every optional method.
+        inner: The store written to.
         queue_limit: Lines queued at most; an append beyond it waits until the
             queue is written (slower turns, nothing lost).
     """
 
-    def __init__(self, inner: SessionStore, *, queue_limit: int = 50_000) -> None:
+    def __init__(self, inner: SqlTranscriptStore, *, queue_limit: int = 50_000) -> None:
         self.inner = inner
         self._limit = queue_limit
         self._queue: deque[tuple[int, SessionKey, list[SessionStoreEntry]]] = deque()  # (seq, key, lines)
@@ -75,6 +80,17 @@ class WriteBehindStore(SessionStore):
         self._start()
         if self._queued > self._limit:
             await self.flush()
+
+    async def write_now(self, key: SessionKey, entries: list[SessionStoreEntry]) -> None:
+        """The inner store's ``append``, awaited (not queued): the lines are written when this returns.
+
+        Raises:
+            StoreError: The database refused them (nothing of them is kept).
+        """
+        try:
+            await self.inner.append(key, entries)
+        except (SQLAlchemyError, OSError) as exc:
+            raise StoreError(f"the transcript {_show(key)} could not be written: {str(exc).splitlines()[0]}") from exc
 
     async def flush(self) -> None:
         """Wait until every append made before this call is written (or given up).
@@ -113,6 +129,11 @@ class WriteBehindStore(SessionStore):
         """The inner store's ``list_session_summaries``, after this store's earlier appends are written."""
         await self.flush()
         return await self.inner.list_session_summaries(project_key)
+
+    async def locate(self, session_id: str | None = None) -> list[TranscriptPlace]:
+        """The inner store's ``locate`` (see :meth:`.SqlTranscriptStore.locate`), after this store's earlier appends are written."""
+        await self.flush()
+        return await self.inner.locate(session_id)
 
     async def delete(self, key: SessionKey) -> None:
         """The inner store's ``delete``, after this store's earlier appends are written."""
