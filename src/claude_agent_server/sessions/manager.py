@@ -42,7 +42,7 @@ from .session import Session
 from .slots import LiveSlots
 from .upkeep import drain, hibernate_idle, recover
 from .transcripts import Transcripts, available_entry, inside
-from .workspace import parse_session_id, resolve_cwd, visible_transcript
+from .workspace import parse_session_id, resolve_cwd
 
 __all__ = ["ManagerConfig", "SessionManager"]
 
@@ -148,7 +148,7 @@ class SessionManager(Placement):
                 raise SessionNotFound(sid)
             return session
         record = await self._record(sid)
-        if record is None or record.state == "closed" or not self._in_workspace(record):
+        if record is None or record.state == "closed" or not inside(record.spec.get("cwd"), self.config.workspace):
             raise SessionNotFound(sid)
         return self._sessions.get(sid) or self._load(record, SessionSpec.from_json(sid, record.spec))
 
@@ -362,12 +362,7 @@ class SessionManager(Placement):
         """
         sid = parse_session_id(session_id)
         session = self._sessions.get(sid)
-        if session is not None and inside(session.cwd, self.config.workspace):
-            if sid not in self._slots:  # a running CLI mirrors it; else it may be only on disk (then imported)
-                await self.transcripts.exists(sid, session.cwd)
-            return await self.transcripts.messages(sid, session.cwd)
-        info = await visible_transcript(self.transcripts, sid)
-        return await self.transcripts.messages(sid, info.cwd or str(self.config.workspace))
+        return await self.transcripts.history(sid, session.cwd if session else None, mirrored=sid in self._slots)
 
     # -- internals ------------------------------------------------------------
 
@@ -386,10 +381,6 @@ class SessionManager(Placement):
         """The registry's record, with every update enqueued so far written."""
         await self.registry.flush()
         return await self.registry.get(session_id)
-
-    def _in_workspace(self, record: SessionRecord) -> bool:
-        """Whether the record's session ran inside this server's workspace (checked at every load)."""
-        return inside(record.spec.get("cwd"), self.config.workspace)
 
     def _live_sessions(self) -> list[Session]:
         return [s for sid in self._slots if (s := self._sessions.get(sid)) is not None]

@@ -40,6 +40,7 @@ from claude_agent_sdk import (
 )
 
 from ..store import WriteBehindStore
+from .errors import TranscriptNotFound
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,24 @@ class Transcripts:
     async def messages(self, session_id: str, cwd: Path | str) -> list[dict[str, Any]]:
         """The transcript's user and assistant messages, oldest first (SDK ``SessionMessage`` dicts)."""
         return [asdict(m) for m in await get_session_messages_from_store(self.store, session_id, str(cwd))]
+
+    async def history(self, session_id: str, cwd: Path | None, *, mirrored: bool) -> list[dict[str, Any]]:
+        """The messages of the session run in ``cwd`` (None: found by id), oldest first.
+
+        Args:
+            mirrored: A CLI runs the session now (the SDK mirrors it: nothing to import).
+
+        Raises:
+            TranscriptNotFound: No transcript of a session run inside the workspace has that id.
+        """
+        if cwd is None or not inside(cwd, self.workspace):
+            info = await self.find(session_id)
+            if info is None or not inside(info.cwd, self.workspace):
+                raise TranscriptNotFound(session_id)
+            return await self.messages(session_id, info.cwd or str(self.workspace))
+        if not mirrored:
+            await self.exists(session_id, cwd)  # imported if it is only on disk
+        return await self.messages(session_id, cwd)
 
     async def available(self, cwd: Path | None, limit: int, offset: int, skip: Container[str] = ()) -> list[SDKSessionInfo]:
         """Transcripts of sessions run inside the workspace (or exactly in ``cwd``), newest first.
