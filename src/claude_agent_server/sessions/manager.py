@@ -41,7 +41,7 @@ from .scratch import ScratchRoot
 from .session import Session
 from .slots import LiveSlots
 from .upkeep import drain, hibernate_idle, recover
-from .transcripts import Transcripts, available_entry, inside
+from .transcripts import Transcripts, available_entry
 from .workspace import parse_session_id, resolve_cwd
 
 __all__ = ["ManagerConfig", "SessionManager"]
@@ -68,7 +68,7 @@ class SessionManager(Placement):
             buffer_size=config.event_buffer_size, buffer_bytes=config.event_buffer_bytes,
         )
         self._client_factory = client_factory
-        self.transcripts = Transcripts(registry.transcripts, config.workspace)
+        self.transcripts = Transcripts(registry.transcripts, config.workspace, config.scratch_root)
         """Sessions' transcripts, in the registry's transcript store."""
         self._sessions: dict[str, Session] = {}
         """Loaded sessions (live or hibernated), by id; closed ones leave."""
@@ -148,7 +148,7 @@ class SessionManager(Placement):
                 raise SessionNotFound(sid)
             return session
         record = await self._record(sid)
-        if record is None or record.state == "closed" or not inside(record.spec.get("cwd"), self.config.workspace):
+        if record is None or record.state == "closed" or not self.transcripts.visible(record.spec.get("cwd")):
             raise SessionNotFound(sid)
         return self._sessions.get(sid) or self._load(record, SessionSpec.from_json(sid, record.spec))
 
@@ -160,8 +160,8 @@ class SessionManager(Placement):
         """
         directory = str(self.resolve_cwd(cwd)) if cwd else None
         await self.registry.flush()
-        under = str(self.config.workspace)  # a session of another workspace (the server restarted with a new one) is not listed
-        records = await self.registry.list(status=status, cwd=directory, under=under, limit=limit, offset=offset)
+        within = [str(root) for root in self.transcripts.roots]  # not one of another workspace (a restart with a new one)
+        records = await self.registry.list(status=status, cwd=directory, within=within, limit=limit, offset=offset)
         entries = []
         for record in records:
             session = self._sessions.get(record.session_id)

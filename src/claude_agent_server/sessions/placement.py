@@ -25,7 +25,7 @@ from .request import SessionRequest, normal_title
 from .scratch import remove as remove_scratch
 from .session import Session
 from .slots import LiveSlots
-from .transcripts import Transcripts, inside
+from .transcripts import Transcripts
 from .workspace import visible_transcript
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ class Placement:
         directory: Path | None = None
         try:
             record = await self._record(sid)
-            if record is not None and request.resumes and not inside(record.spec.get("cwd"), self.config.workspace):
+            if record is not None and request.resumes and not self.transcripts.visible(record.spec.get("cwd")):
                 raise TranscriptNotFound(sid)  # a session of another workspace does not exist here
             if record is not None and (record.state != "closed" or not request.resumes):
                 raise SessionConflict(sid)

@@ -86,28 +86,36 @@ def inside(path: str | Path | None, root: Path) -> bool:
 
 
 class Transcripts:
-    """The transcripts of sessions run inside ``workspace``, in ``store``.
+    """The transcripts of sessions run inside ``workspace`` (or ``scratch_root``), in ``store``.
 
     Args:
         store: The registry's transcript store.
-        workspace: This server's workspace (resolved); a transcript of a session run
-            elsewhere does not exist as far as this server's clients can tell.
+        workspace: This server's workspace; a transcript of a session run elsewhere
+            does not exist as far as this server's clients can tell.
+        scratch_root: Where sessions' own scratch directories are (None: no such sessions).
     """
 
-    def __init__(self, store: WriteBehindStore, workspace: Path) -> None:
+    def __init__(self, store: WriteBehindStore, workspace: Path, scratch_root: Path | None = None) -> None:
         self.store = store
-        self.workspace = workspace
+        self.workspace = workspace.resolve()
+        self.roots = (self.workspace,) if scratch_root is None else (self.workspace, scratch_root.resolve())
+        """The directories a session of this server runs in or below (resolved)."""
+
+    def visible(self, cwd: str | Path | None) -> bool:
+        """Whether a session run in ``cwd`` belongs to this server: inside its workspace
+        or its scratch root, as they are now (they may differ from the last run's)."""
+        return any(inside(cwd, root) for root in self.roots)
 
     async def find(self, session_id: str, cwd: Path | None = None) -> SDKSessionInfo | None:
         """The transcript's metadata (its session run in ``cwd``, or anywhere inside the
         workspace when None), or None; one only on disk is imported first."""
-        directories = [str(cwd)] if cwd is not None else [c for c in await self._directories(session_id) if inside(c, self.workspace)]
+        directories = [str(cwd)] if cwd is not None else [c for c in await self._directories(session_id) if self.visible(c)]
         for directory in directories:
             if (info := await get_session_info_from_store(self.store, session_id, directory)) is not None:
                 return info
         if cwd is None or not directories:
             info = await asyncio.to_thread(get_session_info, session_id, None if cwd is None else str(cwd))
-            if info is None or not inside(info.cwd, self.workspace) or not await self._import(session_id, info.cwd):
+            if info is None or not self.visible(info.cwd) or not await self._import(session_id, info.cwd):
                 return None
             return await get_session_info_from_store(self.store, session_id, info.cwd)
         if await self._import(session_id, str(cwd)):
@@ -135,9 +143,9 @@ class Transcripts:
         Raises:
             TranscriptNotFound: No transcript of a session run inside the workspace has that id.
         """
-        if cwd is None or not inside(cwd, self.workspace):
+        if cwd is None or not self.visible(cwd):
             info = await self.find(session_id)
-            if info is None or not inside(info.cwd, self.workspace):
+            if info is None or not self.visible(info.cwd):
                 raise TranscriptNotFound(session_id)
             return await self.messages(session_id, info.cwd or str(self.workspace))
         if not mirrored:
@@ -154,7 +162,7 @@ class Transcripts:
         if cwd is not None:
             directories = {str(cwd)}
         else:
-            directories = {c for c in await self._directories(None) if inside(c, self.workspace)}
+            directories = {c for c in await self._directories(None) if inside(c, self.workspace)}  # not scratch ones
         found: dict[str, SDKSessionInfo] = {}
         for directory in sorted(directories):
             for info in await list_sessions_from_store(self.store, directory):

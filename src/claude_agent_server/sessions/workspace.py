@@ -53,6 +53,6 @@ async def visible_transcript(transcripts: Transcripts, session_id: str) -> SDKSe
             exist as far as this server's clients can tell.
     """
     info = await transcripts.find(session_id)
-    if info is None or not inside(info.cwd, transcripts.workspace):
+    if info is None or not inside(info.cwd, transcripts.workspace):  # a scratch session's is not named by id
         raise TranscriptNotFound(session_id)
     return info

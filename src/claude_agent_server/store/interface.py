@@ -43,12 +43,13 @@ class Registry(Protocol):
         states: Sequence[SessionState] = ("live", "hibernated"),
         status: str | None = None,
         cwd: str | None = None,
-        under: str | None = None,
+        within: Sequence[str] | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> list[SessionRecord]:
         """Records in ``states`` (and with ``status``, and ``spec["cwd"]``, if given; with a
-        ``spec["cwd"]`` that is ``under`` or below it, if given), newest ``last_activity`` first."""
+        ``spec["cwd"]`` that is one of the directories ``within`` or below one, if given),
+        newest ``last_activity`` first."""
 
     async def count_by_state(self) -> dict[str, int]:
         """``{"live": n, "hibernated": n, "closed": n}`` (every state present, 0 if none)."""
