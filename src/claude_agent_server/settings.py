@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default_factory=_default_data_dir,
         description="Directory for the server's own state: the default SQLite registry and the CLI "
-        "launcher (transcripts stay in Claude Code's ~/.claude).",
+        "launcher. The registry holds sessions, their events and their transcripts.",
     )
     database_url: str | None = Field(
         None,

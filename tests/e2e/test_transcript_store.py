@@ -14,6 +14,7 @@ import httpx
 import pytest
 from claude_agent_sdk import project_key_for_directory
 
+from claude_agent_server.api.invocations import SESSION_HEADER
 from e2e_support import reply_text
 from servers import running_server
 
@@ -75,9 +76,11 @@ def test_a_transcript_only_on_disk_is_imported_once_then_served_from_the_store(t
 
 
 def test_a_restart_with_another_workspace_hides_the_old_ones_sessions(tmp_path: Path) -> None:
+    header = "agentcore-runtime-session-" + uuid.uuid4().hex
     with running_server(tmp_path, *shared(tmp_path, tmp_path / "one")) as server, server.client() as http:
         session_id = http.post("/sessions", json={}).json()["session_id"]
         say(http, session_id, "remember that workspaces are checked")
+        assert http.post("/invocations", json={"prompt": "hello"}, headers={SESSION_HEADER: header}).status_code == 200
     with running_server(tmp_path, *shared(tmp_path, tmp_path / "two")) as server, server.client() as http:
         assert http.get("/sessions").json()["sessions"] == []
         assert http.get(f"/sessions/{session_id}/status").status_code == 404
@@ -85,6 +88,8 @@ def test_a_restart_with_another_workspace_hides_the_old_ones_sessions(tmp_path: 
         assert http.get(f"/sessions/{session_id}/history").status_code == 404
         assert http.get("/sessions/available").json()["sessions"] == []
         assert http.post("/sessions", json={"resume_session_id": session_id}).status_code == 404
+        # Its AgentCore session is not served here either, nor taken over (it used to loop forever).
+        assert http.post("/invocations", json={"prompt": "hello"}, headers={SESSION_HEADER: header}, timeout=30).status_code == 409
         assert not server.cli_processes()
     with running_server(tmp_path, *shared(tmp_path, tmp_path / "one")) as server, server.client() as http:
         assert [s["session_id"] for s in http.get("/sessions").json()["sessions"]] == [session_id]

@@ -3,7 +3,9 @@
 The transcript goes into the registry's transcript store (the SDK's ``SessionStore``),
 where every session's transcript lives; the CLI started with ``resume`` loads it from
 there, so a seeded session starts (and later wakes) on any machine, and nothing is
-written to this one's ``~/.claude``. Claude Code resumes any transcript whose lines are ``user``/``assistant`` entries chained by ``uuid``/``parentUuid``
+written to this one's ``~/.claude``. (Writing the file and importing it would serve
+one machine only until the import, and leave a file behind.) Claude Code resumes any
+transcript whose lines are ``user``/``assistant`` entries chained by ``uuid``/``parentUuid``
 (verified: the turns reach the model as real messages; see the team's NOTES,
 "Seeding a session from plain messages works natively"). Tool results are ``user``
 entries holding ``tool_result`` blocks; images pass as base64 blocks; thinking

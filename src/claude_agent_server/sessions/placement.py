@@ -9,7 +9,6 @@ reservation, with no ``await`` between them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from pathlib import Path
@@ -98,8 +97,8 @@ class Placement:
                 if request.resumes and not await self.transcripts.exists(sid, directory):
                     raise TranscriptNotFound(sid)
             elif request.resumes:  # checked even with an explicit cwd: a transcript outside the workspace does not exist here
-                transcript = await visible_transcript(self.transcripts, sid)
-                cwd = self.resolve_cwd(request.cwd or transcript.cwd)
+                ran_in = await visible_transcript(self.transcripts, sid)
+                cwd = self.resolve_cwd(request.cwd or ran_in)
             assert cwd is not None  # every branch above placed it
             spec = request.spec(
                 sid, cwd, default_model=self.config.default_model, default_permission_mode=self.config.default_permission_mode
@@ -127,16 +126,20 @@ class Placement:
         Raises:
             As :meth:`create`.
         """
+        conflict: SessionConflict | None = None
         while True:
-            with contextlib.suppress(SessionNotFound):
+            try:
                 return await self.get(session_id)
+            except SessionNotFound:
+                if conflict is not None:  # the id is held by a session this server does not serve (another workspace's)
+                    raise conflict from None
             try:
                 try:
                     return await self.create(SessionRequest(resume_session_id=session_id, agentcore_session_id=header, origin="agentcore"))
                 except TranscriptNotFound:
                     return await self.create(SessionRequest(session_id=session_id, agentcore_session_id=header, origin="agentcore"))
-            except SessionConflict:
-                continue  # another request made it first: use that one
+            except SessionConflict as exc:
+                conflict = exc  # another request made it first: use that one
 
     async def _start_warm(self) -> Session:
         sid = str(uuid.uuid4())

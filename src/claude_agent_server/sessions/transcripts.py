@@ -31,7 +31,6 @@ from claude_agent_sdk import (
     delete_session,
     delete_session_via_store,
     get_session_info,
-    get_session_info_from_store,
     get_session_messages_from_store,
     import_session_to_store,
     list_sessions,
@@ -106,21 +105,16 @@ class Transcripts:
         or its scratch root, as they are now (they may differ from the last run's)."""
         return any(inside(cwd, root) for root in self.roots)
 
-    async def find(self, session_id: str, cwd: Path | None = None) -> SDKSessionInfo | None:
-        """The transcript's metadata (its session run in ``cwd``, or anywhere inside the
-        workspace when None), or None; one only on disk is imported first."""
-        directories = [str(cwd)] if cwd is not None else [c for c in await self._directories(session_id) if self.visible(c)]
-        for directory in directories:
-            if (info := await get_session_info_from_store(self.store, session_id, directory)) is not None:
-                return info
-        if cwd is None or not directories:
-            info = await asyncio.to_thread(get_session_info, session_id, None if cwd is None else str(cwd))
-            if info is None or not self.visible(info.cwd) or not await self._import(session_id, info.cwd):
-                return None
-            return await get_session_info_from_store(self.store, session_id, info.cwd)
-        if await self._import(session_id, str(cwd)):
-            return await get_session_info_from_store(self.store, session_id, str(cwd))
-        return None
+    async def directory_of(self, session_id: str) -> str | None:
+        """The directory the session ran in, if its transcript is one of this server's (see
+        :meth:`visible`), or None; one only on disk is imported first."""
+        for place in await self.store.locate(session_id):
+            if place.cwd and self.visible(place.cwd):
+                return place.cwd
+        info = await asyncio.to_thread(get_session_info, session_id)
+        if info is None or not info.cwd or not self.visible(info.cwd) or not await self._import(session_id, info.cwd):
+            return None
+        return info.cwd
 
     async def exists(self, session_id: str, cwd: Path) -> bool:
         """Whether the store holds the transcript of the session run in ``cwd`` (a CLI
@@ -144,10 +138,10 @@ class Transcripts:
             TranscriptNotFound: No transcript of a session run inside the workspace has that id.
         """
         if cwd is None or not self.visible(cwd):
-            info = await self.find(session_id)
-            if info is None or not self.visible(info.cwd):
+            directory = await self.directory_of(session_id)
+            if directory is None:
                 raise TranscriptNotFound(session_id)
-            return await self.messages(session_id, info.cwd or str(self.workspace))
+            return await self.messages(session_id, directory)
         if not mirrored:
             await self.exists(session_id, cwd)  # imported if it is only on disk
         return await self.messages(session_id, cwd)
