@@ -14,7 +14,7 @@ import httpx
 import pytest
 from claude_agent_sdk import project_key_for_directory
 
-from claude_agent_server.api.invocations import SESSION_HEADER
+from claude_agent_server.api.invocations import SESSION_HEADER, agentcore_session_id
 from e2e_support import reply_text
 from servers import running_server
 
@@ -92,5 +92,5 @@ def test_a_restart_with_another_workspace_hides_the_old_ones_sessions(tmp_path: 
         assert http.post("/invocations", json={"prompt": "hello"}, headers={SESSION_HEADER: header}, timeout=30).status_code == 409
         assert not server.cli_processes()
     with running_server(tmp_path, *shared(tmp_path, tmp_path / "one")) as server, server.client() as http:
-        assert [s["session_id"] for s in http.get("/sessions").json()["sessions"]] == [session_id]
+        assert {s["session_id"] for s in http.get("/sessions").json()["sessions"]} == {session_id, agentcore_session_id(header)}
         assert "workspaces are checked" in reply_text(say(http, session_id, "what did I ask you to remember?"))
