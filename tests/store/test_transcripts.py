@@ -206,3 +206,16 @@ async def test_locate_finds_a_session_by_id_alone_with_the_directory_it_ran_in(e
     await behind.append(KEY, [entry("e", cwd="/work/x")])
     assert len(await behind.locate(KEY["session_id"])) == 2  # after its own queued appends
     await behind.close()
+
+
+async def test_appends_are_written_after_a_short_delay_or_at_once_when_awaited(engine: AsyncEngine) -> None:
+    store, other_node = WriteBehindStore(SqlTranscriptStore(engine), delay=0.5), SqlTranscriptStore(engine)
+    await store.append(KEY, [entry("a")])
+    await asyncio.sleep(0.05)
+    assert await other_node.load(KEY) is None  # not yet: the turn's reply goes out first
+    await store.flush()  # cuts the delay short
+    assert await other_node.load(KEY) == [entry("a")]
+    await store.append(KEY, [entry("b")])
+    await asyncio.sleep(1.0)
+    assert await other_node.load(KEY) == [entry("a"), entry("b")]  # written with nobody waiting
+    await store.close()

@@ -4,7 +4,8 @@ The SDK awaits its transcript mirror's flush before it hands a turn's ``result``
 to the caller, with ``session_store_flush`` "batched" and "eager" alike
 (``claude_agent_sdk._internal.query.Query._read_messages``): whatever
 ``append`` costs is added to every turn. Here ``append`` puts the lines in a
-queue and returns; one task writes the queue to the inner store, all that is
+queue and returns; one task writes the queue to the inner store (:data:`WRITE_DELAY` after
+the first line queued, at once when someone waits for it), all that is
 queued at a time in one write per transcript (each transcript's lines in
 append order; the order between transcripts is not kept), retrying a failed
 write twice (as the SDK's mirror would) before it logs it and counts it in
@@ -40,6 +41,11 @@ from .transcripts import SqlTranscriptStore, TranscriptPlace
 
 log = logging.getLogger(__name__)
 
+WRITE_DELAY = 0.05
+"""Seconds the task waits after the first queued append before it writes (unless a read or
+:meth:`WriteBehindStore.flush` waits for it): the SDK appends a turn's lines just before it
+hands over the turn's ``result``, and a write at once would run on the event loop while the
+turn's reply is still being sent."""
 RETRY_DELAYS = (0.2, 0.8)
 """Seconds before the second and third attempt at a write (the SDK's mirror uses the same)."""
 
@@ -53,9 +59,11 @@ class WriteBehindStore(SessionStore):
             queue is written (slower turns, nothing lost).
     """
 
-    def __init__(self, inner: SqlTranscriptStore, *, queue_limit: int = 50_000) -> None:
+    def __init__(self, inner: SqlTranscriptStore, *, queue_limit: int = 50_000, delay: float = WRITE_DELAY) -> None:
         self.inner = inner
         self._limit = queue_limit
+        self._delay = delay
+        self._urgent = asyncio.Event()  # someone waits for the queue: write without the delay
         self._queue: deque[tuple[int, SessionKey, list[SessionStoreEntry]]] = deque()  # (seq, key, lines)
         self._queued = 0  # lines in _queue
         self._seq = 0  # the last sequence number handed out
@@ -101,6 +109,7 @@ class WriteBehindStore(SessionStore):
         if self._done >= self._seq:
             return
         self._start()
+        self._urgent.set()
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append((self._seq, waiter))
         await waiter
@@ -158,6 +167,10 @@ class WriteBehindStore(SessionStore):
                 self._wake.clear()
                 await self._wake.wait()
                 continue
+            if self._delay > 0 and not self._urgent.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._urgent.wait(), self._delay)
+            self._urgent.clear()
             # Everything queued so far, one write per transcript, each transcript's lines in append order.
             batch: dict[tuple[str, str, str], tuple[SessionKey, list[SessionStoreEntry]]] = {}
             while self._queue:
