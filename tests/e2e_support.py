@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -94,3 +96,21 @@ def read_events(
             if (until(frame) if callable(until) else sse.event == until) or len(frames) >= limit:
                 break
     return frames
+
+
+def stored_transcript(data_dir: Path, session_id: str) -> list[dict[str, Any]] | None:
+    """The entries of a session's main transcript in the SQLite registry of ``data_dir``
+    (read through an engine of its own), or None when the store has none."""
+    from claude_agent_server.store import SqlTranscriptStore, default_database_url
+    from claude_agent_server.store.engine import make_engine
+
+    async def read() -> list[dict[str, Any]] | None:
+        engine = make_engine(default_database_url(data_dir))
+        try:
+            store = SqlTranscriptStore(engine)
+            places = await store.locate(session_id)
+            return await store.load({"project_key": places[0].project_key, "session_id": session_id}) if places else None
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())

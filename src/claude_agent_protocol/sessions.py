@@ -59,7 +59,8 @@ class AvailableSession(WireModel):
     """A transcript inside the workspace that can be resumed (``GET /sessions/available``).
 
     ``live``: a CLI serves it now; ``state``: the registry's (live, hibernated, closed), or
-    None for a transcript the registry does not know; ``file_size`` in bytes.
+    None for a transcript the registry does not know; ``file_size``: null (transcripts are
+    kept in the registry's database, not in files; the field stays for older clients).
     """
 
     session_id: str

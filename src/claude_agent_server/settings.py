@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default_factory=_default_data_dir,
         description="Directory for the server's own state: the default SQLite registry and the CLI "
-        "launcher (transcripts stay in Claude Code's ~/.claude).",
+        "launcher. The registry holds sessions, their events and their transcripts.",
     )
     database_url: str | None = Field(
         None,
@@ -109,8 +109,9 @@ class Settings(BaseSettings):
         "or any text: its bytes are the key); without it deliveries are unsigned."
     )
     file_checkpointing: bool = Field(
-        True, description="Checkpoint the files each session's agent changes, so POST /sessions/{id}/rewind can "
-        "restore them (--no-file-checkpointing: off)."
+        False, description="Checkpoint the files each session's agent changes, so POST /sessions/{id}/rewind can "
+        "restore them. The SDK keeps checkpoints on the local disk and refuses them with a transcript store, so CLIs "
+        "then keep their transcripts on this node's disk (copied into the registry when read): for a single node."
     )
     metrics_public: bool = Field(False, description="Serve GET /metrics without the API key.")
     shutdown_grace: float = Field(

@@ -9,6 +9,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -177,8 +178,18 @@ def test_a_queued_message_survives_a_restart(tmp_path: Path) -> None:
         assert "the queue survived" in _say(http, session, "what did I ask you to remember?")
 
 
-def test_rewind_restores_changed_and_created_files(http: httpx.Client, workdir: Path) -> None:
+@pytest.fixture(scope="module")
+def checkpointing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A demo server with file checkpointing (off by default: the SDK refuses it with the transcript store)."""
+    with running_server(tmp_path_factory.mktemp("checkpointing"), "--demo", "--file-checkpointing") as live:
+        yield live
+
+
+def test_rewind_restores_changed_and_created_files(checkpointing: ServerProcess) -> None:
+    workdir = checkpointing.workspace / "rewind"
+    workdir.mkdir()
     (workdir / "a.txt").write_text("original\n")
+    http = checkpointing.client()
     session = http.post("/sessions", json={"cwd": str(workdir), "permission_mode": "acceptEdits"}).json()["session_id"]
     try:
         _say(http, session, "read `a.txt`")  # Claude Code writes over a file only after reading it
@@ -205,7 +216,9 @@ def test_rewind_restores_changed_and_created_files(http: httpx.Client, workdir: 
         http.delete(f"/sessions/{session}")
 
 
-def test_rewind_while_a_turn_runs_is_409(server: ServerProcess, http: httpx.Client, session: str) -> None:
+def test_rewind_while_a_turn_runs_is_409(checkpointing: ServerProcess) -> None:
+    server, http = checkpointing, checkpointing.client()
+    session = http.post("/sessions", json={}).json()["session_id"]
     _say(http, session, "hello")
     first = http.get(f"/sessions/{session}/history").json()["messages"][0]["uuid"]
     slow = send_in_background(server, session, "count slowly")

@@ -20,6 +20,8 @@ from claude_agent_server.gateway.models import Catalog
 from claude_agent_server.gateway.protocol import ChatCompletionRequest
 from claude_agent_server.gateway.seed import CONTINUE
 from claude_agent_server.settings import Settings
+from claude_agent_server.store import SqlTranscriptStore, StoreError, default_database_url
+from claude_agent_server.store.engine import make_engine
 from fakes import FakeClients, Hold, result, text
 
 KEY = "in-process-key"
@@ -28,6 +30,21 @@ KEY = "in-process-key"
 @pytest.fixture
 def clients() -> FakeClients:
     return FakeClients()
+
+
+def stored_transcript(tmp_path: Path, session_id: str) -> list[dict[str, Any]]:
+    """The entries of a session's transcript in the registry of :func:`make_app`'s server, read through another engine."""
+
+    async def read() -> list[dict[str, Any]]:
+        engine = make_engine(default_database_url(tmp_path / "data"))
+        try:
+            store = SqlTranscriptStore(engine)
+            [place] = await store.locate(session_id)
+            return await store.load({"project_key": place.project_key, "session_id": session_id}) or []
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
 
 
 def make_app(tmp_path: Path, clients: FakeClients, **settings: object) -> TestClient:
@@ -117,7 +134,7 @@ def test_demo_serves_any_model_name(tmp_path: Path, clients: FakeClients) -> Non
         assert reply.model == "gpt-4o-mini" and clients.last.options.model == "gpt-4o-mini"
 
 
-def test_an_unseen_history_resumes_a_written_transcript(http: TestClient, clients: FakeClients, hermetic: Path) -> None:
+def test_an_unseen_history_resumes_a_written_transcript(http: TestClient, clients: FakeClients, hermetic: Path, tmp_path: Path) -> None:
     messages = [
         {"role": "user", "content": "first"},
         {"role": "assistant", "content": "reply"},
@@ -126,16 +143,16 @@ def test_an_unseen_history_resumes_a_written_transcript(http: TestClient, client
     raw = sdk(http).chat.completions.with_raw_response.create(model="sonnet", messages=messages)  # type: ignore[arg-type]
     session_id = raw.headers["x-session-id"]
     assert clients.last.options.resume == session_id and clients.last.queries == ["second"]
-    [transcript] = (hermetic / ".claude" / "projects").glob(f"*/{session_id}.jsonl")
-    entries = [json.loads(line) for line in transcript.read_text().splitlines()]
+    assert not list(hermetic.glob(f".claude/projects/*/{session_id}.jsonl"))  # seeded into the store, not on disk
+    entries = stored_transcript(tmp_path, session_id)
     assert [(e["type"], e["message"]["content"][0]["text"]) for e in entries] == [("user", "first"), ("assistant", "reply")]
 
 
 def test_when_native_seeding_fails_the_history_goes_in_the_prompt(http: TestClient, clients: FakeClients, monkeypatch: pytest.MonkeyPatch) -> None:
     async def unwritable(*args: object) -> None:
-        raise PermissionError("read-only file system")
+        raise StoreError("the transcript could not be written: disk I/O error")
 
-    monkeypatch.setattr(pool, "write_transcript", unwritable)
+    monkeypatch.setattr(pool, "seed_transcript", unwritable)
     messages = [{"role": "user", "content": "first"}, {"role": "assistant", "content": "reply"}, {"role": "user", "content": "second"}]
     sdk(http).chat.completions.create(model="sonnet", messages=messages)  # type: ignore[arg-type]
     [prompt] = clients.last.queries
@@ -207,7 +224,7 @@ def test_a_busy_named_session_is_409_naming_it(http: TestClient, clients: FakeCl
         http.post(f"/sessions/{session}/interrupt")
 
 
-def test_tool_results_as_input_go_in_the_transcript_or_as_text(http: TestClient, clients: FakeClients, hermetic: Path) -> None:
+def test_tool_results_as_input_go_in_the_transcript_or_as_text(http: TestClient, clients: FakeClients, tmp_path: Path) -> None:
     call = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
     messages = [
         {"role": "user", "content": "weather?"},
@@ -217,8 +234,7 @@ def test_tool_results_as_input_go_in_the_transcript_or_as_text(http: TestClient,
     raw = sdk(http).chat.completions.with_raw_response.create(model="sonnet", messages=messages)  # type: ignore[arg-type]
     session_id = raw.headers["x-session-id"]
     assert clients.last.queries == [CONTINUE]  # the results answer the open call in the transcript
-    [transcript] = (hermetic / ".claude" / "projects").glob(f"*/{session_id}.jsonl")
-    entries = [json.loads(line)["message"] for line in transcript.read_text().splitlines()]
+    entries = [entry["message"] for entry in stored_transcript(tmp_path, session_id)]
     assert entries[-2]["content"] == [{"type": "tool_use", "id": "call_1", "name": "get_weather", "input": {}}]
     assert entries[-1] == {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "call_1", "content": "sunny"}]}
     # A named session holds no open call: tool results reach it as bracketed text, not dropped.

@@ -17,7 +17,7 @@ import openai
 import pytest
 from claude_agent_sdk import project_key_for_directory
 
-from e2e_support import answer, in_background, send_in_background, wait_for_permissions, wait_until
+from e2e_support import answer, in_background, send_in_background, stored_transcript, wait_for_permissions, wait_until
 from gateway.recording_model import RecordingModel, recording_model
 from servers import ServerProcess, running_server
 
@@ -166,9 +166,13 @@ def test_deleting_a_gateway_session_removes_its_scratch_directory_and_transcript
     raw = client.chat.completions.with_raw_response.create(model="sonnet", messages=messages)
     session_id = raw.headers["x-session-id"]
     folder = project_folder(server, session_id)
-    assert session_id in scratch_dirs(server) and (folder / f"{session_id}.jsonl").exists()
+    data = scratch_root(server).parent
+    assert session_id in scratch_dirs(server) and len(stored_transcript(data, session_id) or []) >= 2  # seeded
+    assert not folder.exists()  # seeded into the store and resumed from it: nothing on this disk
     assert http.delete(f"/sessions/{session_id}").status_code == 200
-    wait_until(lambda: session_id not in scratch_dirs(server) and not folder.exists(), timeout=30, what="the scratch directory and transcript to go")
+    wait_until(lambda: session_id not in scratch_dirs(server) and stored_transcript(data, session_id) is None, timeout=30,
+               what="the scratch directory and transcript to go")
+    assert not folder.exists()
 
 
 def test_refused_gateway_calls_leave_no_scratch_directories(

@@ -11,7 +11,7 @@ import pytest
 from claude_agent_server.gateway.errors import GatewayError
 from claude_agent_server.gateway.history import chain, history_key, key_digest, normalise, reply_message, scope, split
 from claude_agent_server.gateway.mapping import End, Envelope, Failure, Text, TurnMapper, chunks, completion
-from claude_agent_server.gateway.seed import annotated_prompt, transcript_entries, transcript_path
+from claude_agent_server.gateway.seed import annotated_prompt, transcript_entries
 from claude_agent_server.sessions import Event
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\nnot-really-a-png").decode()
@@ -94,9 +94,6 @@ def test_transcript_entries_chain_and_skip_empty_messages(tmp_path: Path, monkey
     assert entries[0]["parentUuid"] is None and entries[1]["parentUuid"] == entries[0]["uuid"]
     assert entries[1]["message"] == {"role": "assistant", "content": [{"type": "text", "text": "hello"}]}
     assert all(e["cwd"] == str(tmp_path) and e["isSidechain"] is False for e in entries)
-    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "config"))
-    path = transcript_path("0b6f0a36-2f6e-4d44-8a3f-9fb5f3b4b0a1", tmp_path)
-    assert path.is_relative_to(tmp_path / "config" / "projects") and path.name.endswith(".jsonl")
     prompt = annotated_prompt(messages, "and now?")
     assert prompt.startswith("[Earlier conversation") and "[user]\nhi" in prompt and prompt.endswith("and now?")
 

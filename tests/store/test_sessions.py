@@ -147,3 +147,12 @@ async def test_list_filters_by_the_spec_cwd(registry: SqlRegistry) -> None:
     assert [r.session_id for r in await registry.list(cwd="/w/one")] == ["c", "a"]
     assert [r.session_id for r in await registry.list(cwd="/w/one ✓")] == ["d"]
     assert await registry.list(cwd="/w") == []
+
+
+async def test_list_within_keeps_sessions_run_in_or_below_the_given_directories(registry: SqlRegistry) -> None:
+    cwds = {"a": "/w", "b": "/w/one", "c": "/wide", "d": "/w_x", "e": "/w%/x", "f": "/s/1", "g": "/elsewhere"}
+    for minute, (sid, cwd) in enumerate(cwds.items()):
+        await registry.put(SessionRecord(sid, spec={"cwd": cwd, "model": None}, created_at=T0, last_activity=T0 + timedelta(minutes=minute)))
+    assert [r.session_id for r in await registry.list(within=["/w", "/s"])] == ["f", "b", "a"]  # not /wide, /w_x (LIKE's _)
+    assert [r.session_id for r in await registry.list(within=["/w%"])] == ["e"]
+    assert await registry.list(within=[]) == []

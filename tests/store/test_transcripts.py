@@ -190,3 +190,32 @@ async def test_closing_the_registry_writes_the_queued_transcripts(open_registry)
     await registry.close()
     reopened = await open_registry()
     assert await reopened.transcripts.load(KEY) == [entry("a"), entry("b")]
+
+
+async def test_locate_finds_a_session_by_id_alone_with_the_directory_it_ran_in(engine: AsyncEngine) -> None:
+    store = SqlTranscriptStore(engine)
+    other = {"project_key": "-work-y", "session_id": KEY["session_id"]}  # the same id resumed in another project
+    await store.append(KEY, [entry("a", cwd="/work/x")])
+    await store.append(other, [entry("b", cwd="/work/y")])
+    await store.append({**KEY, "subpath": "subagents/agent-1"}, [entry("c", cwd="/work/x")])  # never a place of its own
+    await store.append({"project_key": "-work-z", "session_id": "11111111-2222-4333-8444-555555555555"}, [entry("d")])
+    assert sorted(await store.locate(KEY["session_id"])) == [("-work-x", KEY["session_id"], "/work/x"), ("-work-y", KEY["session_id"], "/work/y")]
+    assert len(await store.locate()) == 3 and ("-work-z", "11111111-2222-4333-8444-555555555555", None) in await store.locate()
+    assert await store.locate("00000000-0000-4000-8000-000000000000") == []
+    behind = WriteBehindStore(SqlTranscriptStore(engine))
+    await behind.append(KEY, [entry("e", cwd="/work/x")])
+    assert len(await behind.locate(KEY["session_id"])) == 2  # after its own queued appends
+    await behind.close()
+
+
+async def test_appends_are_written_after_a_short_delay_or_at_once_when_awaited(engine: AsyncEngine) -> None:
+    store, other_node = WriteBehindStore(SqlTranscriptStore(engine), delay=0.5), SqlTranscriptStore(engine)
+    await store.append(KEY, [entry("a")])
+    await asyncio.sleep(0.05)
+    assert await other_node.load(KEY) is None  # not yet: the turn's reply goes out first
+    await store.flush()  # cuts the delay short
+    assert await other_node.load(KEY) == [entry("a")]
+    await store.append(KEY, [entry("b")])
+    await asyncio.sleep(1.0)
+    assert await other_node.load(KEY) == [entry("a"), entry("b")]  # written with nobody waiting
+    await store.close()

@@ -96,7 +96,8 @@ async def hibernate_session(session: SessionDep) -> HibernateReply:
 
 @router.get("/{session_id}/history", responses=server_errors(404, 503))
 async def session_history(session_id: SessionIdPath, manager: ManagerDep) -> SessionHistory:
-    """The transcript's messages (SDK ``get_session_messages``), live or closed sessions alike."""
+    """The transcript's messages, from the registry's transcript store (SDK ``get_session_messages_from_store``),
+    live or closed sessions alike."""
     return SessionHistory.model_validate({"session_id": session_id, "messages": await manager.history(session_id)})
 
 

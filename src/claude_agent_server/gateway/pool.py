@@ -31,10 +31,12 @@ history get different sessions.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from ..sessions.errors import SessionElsewhere
@@ -53,12 +55,13 @@ from ..sessions.errors import SessionStartError
 from ..sessions.prompt import check_prompt
 from ..sessions.turns import turn_events
 from ..settings import Settings
+from ..store import StoreError
 from .errors import GatewayError, from_session_error
 from .history import Conversation, history_key, reply_message
 from .mapping import End, Failure, Piece, TurnMapper
 from .models import ModelChoice
 from .structured import JSON_OBJECT_PROMPT, Structured
-from .seed import CONTINUE, annotate, annotated_prompt, write_transcript
+from .seed import CONTINUE, annotate, annotated_prompt, seed_transcript
 
 log = logging.getLogger(__name__)
 
@@ -256,19 +259,20 @@ class GatewayPool:
             blocks = [b for b in blocks if b["type"] != "tool_result"] or [{"type": "text", "text": CONTINUE}]
         session_id = str(uuid.uuid4())
         scratch = bool(kwargs.get("scratch_cwd"))
-        transcript = None
+        cwd: Path | None = None
         try:
             cwd = self.manager.scratch_directory(session_id) if scratch else self.manager.config.workspace
-            transcript = await write_transcript(session_id, cwd, history)
+            await seed_transcript(self.manager.transcripts, session_id, cwd, history)
             session = await self.manager.create(SessionRequest(resume_session_id=session_id, **kwargs))
         except BaseException as exc:
             # No session will ever resume that id: its transcript and scratch directory go
             # (429, shutdown, a failed start, a cancelled call).
-            if transcript is not None:
-                transcript.unlink(missing_ok=True)
+            if cwd is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self.manager.transcripts.delete(session_id, cwd))
             if scratch:
                 self.manager.discard_scratch(session_id)
-            if not isinstance(exc, (OSError, TranscriptNotFound, SessionStartError)):
+            if not isinstance(exc, (StoreError, TranscriptNotFound, SessionStartError)):
                 raise
             log.warning("gateway: seeding session %s natively failed (%s); sending the history in the prompt", session_id, exc)
             session = await self.manager.create(SessionRequest(**kwargs))

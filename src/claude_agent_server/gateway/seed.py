@@ -1,8 +1,11 @@
 """Seeding a new session with a conversation it never saw, as a native Claude Code transcript.
 
-Claude Code resumes any transcript at
-``$CLAUDE_CONFIG_DIR`` (default ``~/.claude``) ``/projects/<project key of the cwd>/<session id>.jsonl``
-whose lines are ``user``/``assistant`` entries chained by ``uuid``/``parentUuid``
+The transcript goes into the registry's transcript store (the SDK's ``SessionStore``),
+where every session's transcript lives; the CLI started with ``resume`` loads it from
+there, so a seeded session starts (and later wakes) on any machine, and nothing is
+written to this one's ``~/.claude``. (Writing the file and importing it would serve
+one machine only until the import, and leave a file behind.) Claude Code resumes any
+transcript whose lines are ``user``/``assistant`` entries chained by ``uuid``/``parentUuid``
 (verified: the turns reach the model as real messages; see the team's NOTES,
 "Seeding a session from plain messages works natively"). Tool results are ``user``
 entries holding ``tool_result`` blocks; images pass as base64 blocks; thinking
@@ -25,7 +28,7 @@ from typing import Any
 
 from claude_agent_sdk._cli_version import __cli_version__
 
-from ..sessions.transcripts import transcript_path
+from ..sessions.transcripts import Transcripts
 from .history import Message
 
 
@@ -56,23 +59,15 @@ def transcript_entries(session_id: str, cwd: Path, messages: Sequence[Message], 
     return entries
 
 
-async def write_transcript(session_id: str, cwd: Path, messages: Sequence[Message]) -> Path:
-    """Write the transcript a new session ``session_id`` in ``cwd`` resumes (built and
-    written in a worker thread: a long history is CPU work too).
+async def seed_transcript(transcripts: Transcripts, session_id: str, cwd: Path, messages: Sequence[Message]) -> None:
+    """Store the transcript a new session ``session_id`` in ``cwd`` resumes (built in a
+    worker thread: a long history is CPU work), written before this returns.
 
     Raises:
-        OSError: It could not be written.
+        StoreError, sqlalchemy.exc.SQLAlchemyError: The store could not write it.
     """
-    path = transcript_path(session_id, cwd)
-
-    def write() -> None:
-        lines = "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in transcript_entries(session_id, cwd, messages))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("x", encoding="utf-8") as file:  # a fresh id: never overwrite
-            file.write(lines)
-
-    await asyncio.to_thread(write)
-    return path
+    entries = await asyncio.to_thread(transcript_entries, session_id, cwd, messages)
+    await transcripts.seed(session_id, cwd, entries)
 
 
 def annotate(block: dict[str, Any]) -> str:

@@ -38,7 +38,7 @@ class ManagerConfig:
     """Commands a session's stdio MCP server may run (``--mcp-allow``)."""
     mcp_servers: dict[str, dict[str, Any]] = field(default_factory=dict)
     """MCP servers sessions may name (``--mcp-config``), by name."""
-    file_checkpointing: bool = True
+    file_checkpointing: bool = False
     """Sessions' CLIs checkpoint the files their agents change (``POST /sessions/{id}/rewind``)."""
     scratch_root: Path | None = None
     node_id: str = "local"

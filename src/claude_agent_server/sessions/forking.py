@@ -1,21 +1,20 @@
 """Forking a session: a new session whose history is the original's up to a message.
 
-The transcript is copied by the SDK's ``fork_session`` (fresh message uuids, the
-``parentUuid`` chain kept, the slice ending at ``up_to_message_id`` inclusive); the new
-session is then resumed from that copy with the original's spec. The original is not
+The transcript is copied in the transcript store (:func:`.forks.fork_transcript`: the
+SDK's ``fork_session_via_store``); the new session is then resumed from that copy with the
+original's spec, on any node. The original is not
 touched. A running turn's messages are left out: the fork takes the last completed state.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from claude_agent_sdk import fork_session
-
-from . import transcripts
 from .errors import MessageNotFound, TranscriptNotFound, TurnInProgress
+from .forks import fork_transcript
+from .transcripts import Transcripts
 from .request import request_like
 
 FORK_NAMESPACE = "fork"
@@ -76,30 +75,17 @@ def fork_point(session_id: str, messages: list[dict[str, Any]], at_message_id: s
     return ForkPoint(session_id, str(done[-1]["uuid"]))
 
 
-async def copy_transcript(point: ForkPoint, cwd: str, title: str | None) -> str:
-    """Copy the transcript up to ``point`` into a new one (SDK ``fork_session``); its session id.
-
-    Raises:
-        TranscriptNotFound: The session has no transcript.
-        MessageNotFound: The SDK does not find the message.
-    """
-    try:
-        result = await asyncio.to_thread(fork_session, point.session_id, cwd, point.message_id, title)
-    except FileNotFoundError:
-        raise TranscriptNotFound(point.session_id) from None
-    except ValueError as exc:
-        raise MessageNotFound(point.session_id, point.message_id) from exc
-    return result.session_id
-
-
-async def plan_fork(session_id: str, cwd: str, at_message_id: str | None, running_prompt: str | None) -> ForkPoint:
+async def plan_fork(
+    transcripts: Transcripts, session_id: str, cwd: Path, at_message_id: str | None, running_prompt: str | None
+) -> ForkPoint:
     """Read the transcript and choose the fork point (see :func:`fork_point`).
 
     Raises:
         TranscriptNotFound: The session has no transcript yet (no turn ever ran).
     """
-    if await transcripts.find(session_id, cwd) is None:
+    if not await transcripts.exists(session_id, cwd):
         raise TranscriptNotFound(session_id)
+    await transcripts.store.flush()
     return fork_point(session_id, await transcripts.messages(session_id, cwd), at_message_id, running_prompt)
 
 
@@ -114,16 +100,17 @@ async def fork(manager: Any, session: Any, at_message_id: str | None, title: str
         TurnInProgress: Its first turn runs (nothing is completed yet).
         As :meth:`SessionManager.create`.
     """
-    point = await plan_fork(session.id, session.cwd, at_message_id, session.turn_message)
+    transcripts: Transcripts = manager.transcripts
+    point = await plan_fork(transcripts, session.id, session.spec.cwd, at_message_id, session.turn_message)
     name = title if title is not None else f"{session.record.title or 'Session'} (fork)"
-    fork_id = await copy_transcript(point, session.cwd, name)
+    fork_id = await fork_transcript(transcripts, session.id, session.spec.cwd, point.message_id, title=name)
     try:
         request = request_like(
             session.spec, resume_session_id=fork_id, title=name, origin=session.record.origin, forked_from=point.to_json()
         )
         child = await manager.create(request)
     except BaseException:
-        await asyncio.to_thread(transcripts.delete, fork_id, session.spec.cwd)
+        await transcripts.delete(fork_id, session.spec.cwd)
         raise
     await manager.registry.put_alias(FORK_NAMESPACE, child.id, session.id)
     return child, point
@@ -156,7 +143,9 @@ async def fork_before_turn(manager: Any, session: Any, turn: int, title: str | N
     Raises:
         As :func:`fork`.
     """
-    messages = await transcripts.messages(session.id, session.cwd) if await transcripts.find(session.id, session.cwd) else []
+    transcripts: Transcripts = manager.transcripts
+    exists = await transcripts.exists(session.id, session.spec.cwd)
+    messages = await transcripts.messages(session.id, session.spec.cwd) if exists else []
     uuid = before_turn(session.id, messages, turn) if messages else None
     if uuid is None:
         name = title if title is not None else f"{session.record.title or 'Session'} (fork)"

@@ -1,57 +1,61 @@
-"""Forking a session's transcript at a message, through the SDK's ``fork_session``.
-
-The minimum the Responses API needs (continuing from a response that is not its
-session's latest): a copy of the transcript up to and including one message, under a
-new session id, in the project folder of the directory the fork will run in. The
-new session is then created by resuming that id. Blocking file I/O runs in a worker
-thread.
+"""Forking a session's transcript at a message, in the transcript store (the SDK's
+``fork_session_via_store``): fresh message uuids, the ``parentUuid`` chain kept, the slice
+ending at ``up_to`` inclusive, under a new session id that a CLI started with ``resume``
+then continues on any node. Used by :mod:`.forking` (``POST /sessions/{id}/fork``) and the
+Responses API (continuing from a response that is not its session's latest).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from claude_agent_sdk import fork_session, get_session_messages
+from claude_agent_sdk import fork_session_via_store, get_session_messages_from_store, project_key_for_directory
 
-from .errors import TranscriptNotFound
-from .transcripts import transcript_path
+from .errors import MessageNotFound, TranscriptNotFound
+from .transcripts import Transcripts
 
 
-async def last_message_uuid(session_id: str, cwd: Path) -> str | None:
+async def last_message_uuid(transcripts: Transcripts, session_id: str, cwd: Path) -> str | None:
     """The ``uuid`` of the last message of a session's main conversation (None: no transcript or no message)."""
-
-    def read() -> str | None:
-        messages = get_session_messages(session_id, str(cwd))
-        return messages[-1].uuid if messages else None
-
+    await transcripts.store.flush()
     try:
-        return await asyncio.to_thread(read)
+        messages = await get_session_messages_from_store(transcripts.store, session_id, str(cwd))
     except (OSError, ValueError):
         return None
+    return messages[-1].uuid if messages else None
 
 
-async def fork_transcript(session_id: str, cwd: Path, up_to: str | None, target_cwd: Callable[[str], Path]) -> str:
+async def fork_transcript(
+    transcripts: Transcripts, session_id: str, cwd: Path, up_to: str | None, target_cwd: Callable[[str], Path] | None = None,
+    title: str | None = None,
+) -> str:
     """Copy the transcript of ``session_id`` (run in ``cwd``) up to and including the message
-    ``up_to`` (None: all of it) into a new transcript resumable in ``target_cwd(new id)``; the new id.
+    ``up_to`` (None: all of it) into a new one, resumable in ``target_cwd(new id)`` (default:
+    ``cwd``); the new id.
 
     Raises:
-        TranscriptNotFound: There is no such transcript, or no such message in it.
+        TranscriptNotFound: There is no such transcript.
+        MessageNotFound: ``up_to`` is not a message of it.
     """
-
-    def fork() -> str:
-        try:
-            result = fork_session(session_id, str(cwd), up_to_message_id=up_to)
-        except (FileNotFoundError, ValueError):
-            raise TranscriptNotFound(session_id) from None
-        source, target = transcript_path(result.session_id, cwd), transcript_path(result.session_id, target_cwd(result.session_id))
-        if source != target:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            source.replace(target)
-        return result.session_id
-
-    return await asyncio.to_thread(fork)
+    if not await transcripts.exists(session_id, cwd):
+        raise TranscriptNotFound(session_id)
+    await transcripts.store.flush()
+    try:
+        result = await fork_session_via_store(transcripts.store, session_id, str(cwd), up_to_message_id=up_to, title=title)
+    except FileNotFoundError:
+        raise TranscriptNotFound(session_id) from None
+    except ValueError as exc:
+        if up_to is None:
+            raise TranscriptNotFound(session_id) from exc
+        raise MessageNotFound(session_id, up_to) from exc
+    target = target_cwd(result.session_id) if target_cwd is not None else cwd
+    if project_key_for_directory(target) != project_key_for_directory(cwd):  # the fork runs in another directory
+        source = {"project_key": project_key_for_directory(cwd), "session_id": result.session_id}
+        entries = await transcripts.store.load(source) or []
+        await transcripts.store.write_now({"project_key": project_key_for_directory(target), "session_id": result.session_id}, entries)
+        await transcripts.store.delete(source)
+    return result.session_id
 
 
 __all__ = ["fork_transcript", "last_message_uuid"]

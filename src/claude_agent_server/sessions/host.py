@@ -13,10 +13,13 @@ from .owner import SDKClient
 
 if TYPE_CHECKING:
     from .session import Session
+    from .transcripts import Transcripts
 
 
 class SessionHost(Protocol):
     """What a session needs from its manager (the live cap, options, the registry)."""
+
+    transcripts: Transcripts
 
     def options(
         self, session: Session, can_use_tool: Callable[..., Any], stderr: Callable[[str], None], files: PromptFiles | None = None

@@ -27,7 +27,6 @@ from typing import Any
 from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient
 
 from ..store import Registry, SessionRecord, StoreError
-from . import transcripts
 from .capabilities import mcp_configs
 from .config import ManagerConfig
 from .cluster import NodeMembership
@@ -46,7 +45,8 @@ from .scratch import ScratchRoot
 from .session import Session
 from .slots import LiveSlots
 from .upkeep import drain, recover, resume_queues
-from .workspace import parse_session_id, resolve_cwd, visible_transcript
+from .transcripts import Transcripts, available_entry
+from .workspace import parse_session_id, resolve_cwd
 
 __all__ = ["ManagerConfig", "SessionManager"]
 
@@ -72,12 +72,14 @@ class SessionManager(Placement, IdleHibernation):
             buffer_size=config.event_buffer_size, buffer_bytes=config.event_buffer_bytes,
         )
         self._client_factory = client_factory
+        self.transcripts = Transcripts(registry.transcripts, config.workspace, config.scratch_root, local_first=config.file_checkpointing)
+        """Sessions' transcripts, in the registry's transcript store."""
         self._sessions: dict[str, Session] = {}
         """Loaded sessions (live or hibernated), by id; closed ones leave."""
         self._claims: dict[str, asyncio.Event] = {}
         """Ids being created or loaded; set when done."""
         self._model_keys = ModelKeys()
-        self._scratch = ScratchRoot(config.scratch_root)
+        self._scratch = ScratchRoot(config.scratch_root, self.transcripts)
         self._pool = WarmPool(config.warm_sessions, self._start_warm, self._has_room)
         self._slots = LiveSlots(config.max_live_sessions, config.retry_after, self._pool, self._live_sessions)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -160,9 +162,9 @@ class SessionManager(Placement, IdleHibernation):
             return session
         await self.node.elsewhere(sid)  # not live here: another node may run it (SessionElsewhere)
         record = await self._record(sid)
-        if record is None or record.state == "closed":
+        if record is None or record.state == "closed" or not self.transcripts.visible(record.spec.get("cwd")):
             if session is not None and not session.live:
-                self._sessions.pop(sid, None)  # closed through another node
+                self._sessions.pop(sid, None)  # closed through another node, or outside this workspace
             raise SessionNotFound(sid)
         if (session := self._sessions.get(sid)) is not None:
             if not session.live:  # another node may have run it since: take the registry's record
@@ -178,7 +180,8 @@ class SessionManager(Placement, IdleHibernation):
         """
         directory = str(self.resolve_cwd(cwd)) if cwd else None
         await self.registry.flush()
-        records = await self.registry.list(status=status, cwd=directory, limit=limit, offset=offset)
+        within = [str(root) for root in self.transcripts.roots]  # not one of another workspace (a restart with a new one)
+        records = await self.registry.list(status=status, cwd=directory, within=within, limit=limit, offset=offset)
         nodes = await self.registry.cluster.holders([r.session_id for r in records if r.state == "live"])
         return [
             s.snapshot() if (s := self._sessions.get(r.session_id)) and (s.live or r.session_id not in nodes)
@@ -292,6 +295,7 @@ class SessionManager(Placement, IdleHibernation):
             session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=self.config.cli_path, files=files,
             file_checkpointing=self.config.file_checkpointing,
             mcp_servers=mcp_configs(session.spec.mcp_servers, self.config.mcp_allow, self.config.mcp_servers),
+            transcripts=self.registry.transcripts,
         )
 
     def model_key_valid(self, key: str) -> bool:
@@ -321,7 +325,7 @@ class SessionManager(Placement, IdleHibernation):
         self._pool.refill()
 
     async def has_transcript(self, session: Session) -> bool:
-        return await transcripts.find(session.id, session.cwd) is not None
+        return await self.transcripts.exists(session.id, session.cwd)
 
     def changed(self, session: Session, status_changed: bool) -> None:
         if self._sessions.get(session.id) is not session:
@@ -346,11 +350,11 @@ class SessionManager(Placement, IdleHibernation):
         """Resumable transcripts inside the workspace, newest first, with ``live`` (a CLI
         runs it) and ``state`` (the registry's: live, hibernated, closed, or None)."""
         directory = self.resolve_cwd(cwd) if cwd else None
-        found = await transcripts.list_available(self.config.workspace, directory, limit, offset)
+        found = await self.transcripts.available(directory, limit, offset, skip=self._slots)
         await self.registry.flush()
         records = [await self.registry.get(info.session_id) for info in found]
         return [
-            {**transcripts.available_entry(info), "live": info.session_id in self._slots, "state": record.state if record else None}
+            {**available_entry(info), "live": info.session_id in self._slots, "state": record.state if record else None}
             for info, record in zip(found, records, strict=True)
         ]
 
@@ -363,9 +367,7 @@ class SessionManager(Placement, IdleHibernation):
         """
         sid = parse_session_id(session_id)
         session = self._sessions.get(sid)
-        if session is None:
-            await visible_transcript(sid, self.config.workspace)
-        return await transcripts.messages(sid, session.cwd if session else None)
+        return await self.transcripts.history(sid, session.cwd if session else None, mirrored=sid in self._slots)
 
     # -- internals ------------------------------------------------------------
 

@@ -7,9 +7,9 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-from claude_agent_sdk import AgentDefinition, ClaudeAgentOptions
+from claude_agent_sdk import AgentDefinition, ClaudeAgentOptions, SessionStore
 
 PERMISSION_MODES = ("default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto")
 """The modes the SDK knows (``claude_agent_sdk.types.PermissionMode``)."""
@@ -31,6 +31,21 @@ INLINE_PROMPT_BYTES = 64 * 1024
 """A system prompt longer than this (UTF-8) reaches the CLI in a file (``--system-prompt-file``,
 ``--append-system-prompt-file``), not as an argument: Linux refuses an argument over
 128 KiB ("Argument list too long")."""
+TRANSCRIPT_FLUSH: Final = "batched"
+"""How the SDK hands a session's transcript lines to the store (``session_store_flush``).
+
+"batched": the SDK collects a turn's lines and appends them once, when the turn's
+``result`` arrives (sooner only past 500 lines or 1 MiB), and waits for that append
+before it hands the ``result`` over. So a turn costs one append, which the registry's
+:class:`~claude_agent_server.store.WriteBehindStore` only queues (a microsecond-scale
+call; its one writer task writes it moments later, off the turn's path), and once a
+turn has ended its lines are in the store for whatever reads next: the history, a wake
+on another machine. "eager" would append after every line the CLI writes: several
+database transactions per turn, competing with the turn for the same two cores, for a
+store that follows a running turn line by line, which nothing here reads (the turn's
+live events carry it). What "batched" gives up: the store's copy of a turn still
+running; if the server dies mid-turn, that turn's lines (the turn ends with an error
+anyway) are missing from the store, every earlier turn is there."""
 NO_HUMAN_MESSAGE = (
     "No human is available to approve this tool call: this session denies every request that would need "
     "one (its permission policy); only the tools its allow-list or permission mode permits can run"
@@ -179,15 +194,22 @@ def build_options(
     route: ModelRoute | None = None,
     cli_path: Path | None = None,
     files: PromptFiles | None = None,
-    file_checkpointing: bool = True,
+    file_checkpointing: bool = False,
     mcp_servers: dict[str, Any] | None = None,
+    transcripts: SessionStore | None = None,
 ) -> ClaudeAgentOptions:
     """SDK options for one session: its id (new or resumed), cwd, model, tools and callbacks.
 
     Args:
+        transcripts: Where the CLI's transcript is mirrored (flushed as
+            :data:`TRANSCRIPT_FLUSH` says) and a resumed CLI's transcript is loaded
+            from, whether or not this machine's disk has it; None: the local disk only.
         files: Where a system prompt over :data:`INLINE_PROMPT_BYTES` goes (None: every
             prompt as an argument); the caller removes them once the CLI has started.
-        file_checkpointing: Checkpoint the files the agent changes (``rewind_files``).
+        file_checkpointing: Checkpoint the files the agent changes (``rewind_files``). The SDK
+            refuses a transcript store with it (checkpoints live on the local disk only), so
+            ``transcripts`` is then not passed: the transcript stays on this machine's disk and
+            :class:`~.transcripts.Transcripts` copies it into the store whenever it is read.
         mcp_servers: The SDK's MCP server configs for the spec's servers (resolved by the caller).
     """
     system_prompt: Any = spec.system_prompt
@@ -229,5 +251,7 @@ def build_options(
         extra_args=extra_args,
         max_buffer_size=STREAM_BUFFER_BYTES,
         output_format=spec.output_format,
+        session_store=None if file_checkpointing else transcripts,
+        session_store_flush=TRANSCRIPT_FLUSH,
     )
 

@@ -9,14 +9,12 @@ reservation, with no ``await`` between them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..store import Registry, SessionRecord
-from . import transcripts
 from .config import ManagerConfig
 from .errors import SessionConflict, SessionError, SessionNotFound, TranscriptNotFound
 from .journal import EventJournal
@@ -27,6 +25,7 @@ from .request import SessionRequest, normal_title
 from .scratch import remove as remove_scratch
 from .session import Session
 from .slots import LiveSlots
+from .transcripts import Transcripts
 from .workspace import visible_transcript
 
 if TYPE_CHECKING:
@@ -46,6 +45,7 @@ class Placement:
     _claims: dict[str, asyncio.Event]
     _pool: WarmPool
     _slots: LiveSlots
+    transcripts: Transcripts
 
     if TYPE_CHECKING:  # the manager's methods this part calls
 
@@ -88,16 +88,18 @@ class Placement:
         directory: Path | None = None
         try:
             record = await self._record(sid)
+            if record is not None and request.resumes and not self.transcripts.visible(record.spec.get("cwd")):
+                raise TranscriptNotFound(sid)  # a session of another workspace does not exist here
             if record is not None and (record.state != "closed" or not request.resumes):
                 raise SessionConflict(sid)
             if request.scratch_cwd:
                 cwd = directory = self.scratch_directory(sid)
-                # The file itself: the SDK's metadata reader gives up on a first line over 64 KiB.
-                if request.resumes and not transcripts.transcript_path(sid, directory).is_file():
+                # Its presence, not its metadata: the SDK's summary reader gives up on a first line over 64 KiB.
+                if request.resumes and not await self.transcripts.exists(sid, directory):
                     raise TranscriptNotFound(sid)
             elif request.resumes:  # checked even with an explicit cwd: a transcript outside the workspace does not exist here
-                transcript = await visible_transcript(sid, self.config.workspace)
-                cwd = self.resolve_cwd(request.cwd or transcript.cwd)
+                ran_in = await visible_transcript(self.transcripts, sid)
+                cwd = self.resolve_cwd(request.cwd or ran_in)
             assert cwd is not None  # every branch above placed it
             spec = request.spec(
                 sid, cwd, default_model=self.config.default_model, default_permission_mode=self.config.default_permission_mode
@@ -125,16 +127,20 @@ class Placement:
         Raises:
             As :meth:`create`.
         """
+        conflict: SessionConflict | None = None
         while True:
-            with contextlib.suppress(SessionNotFound):
+            try:
                 return await self.get(session_id)
+            except SessionNotFound:
+                if conflict is not None:  # the id is held by a session this server does not serve (another workspace's)
+                    raise conflict from None
             try:
                 try:
                     return await self.create(SessionRequest(resume_session_id=session_id, agentcore_session_id=header, origin="agentcore"))
                 except TranscriptNotFound:
                     return await self.create(SessionRequest(session_id=session_id, agentcore_session_id=header, origin="agentcore"))
-            except SessionConflict:
-                continue  # another request made it first: use that one
+            except SessionConflict as exc:
+                conflict = exc  # another request made it first: use that one
 
     async def _start_warm(self) -> Session:
         sid = str(uuid.uuid4())

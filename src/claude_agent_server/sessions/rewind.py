@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from . import transcripts
 from .errors import CommandRejected, InvalidSessionRequest, MessageNotFound, TurnInProgress
 
 if TYPE_CHECKING:
@@ -82,7 +81,7 @@ class Rewinding:
         return [str(path) for path in plan.get("filesChanged") or []]
 
     async def _message_before(self, message_id: str) -> str:
-        messages = await transcripts.messages(self.id, self.cwd)
+        messages = await self._host.transcripts.messages(self.id, self.cwd)
         wanted = message_id.lower()
         for index, message in enumerate(messages):
             if str(message.get("uuid", "")).lower() == wanted and message.get("type") == "user":

@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 from ..datadir import private_directory
-from . import transcripts
+from .transcripts import Transcripts, delete_local
 from .errors import InvalidSessionRequest
 from .options import SessionSpec
 
@@ -23,8 +23,9 @@ class ScratchRoot:
     Session ids given here are canonical UUIDs (checked by the caller).
     """
 
-    def __init__(self, root: Path | None) -> None:
+    def __init__(self, root: Path | None, transcripts: Transcripts) -> None:
         self.root = root
+        self._transcripts = transcripts
 
     def directory(self, session_id: str) -> Path:
         """The session's directory (created, empty at first; it and the root mode 0700), resolved.
@@ -44,21 +45,24 @@ class ScratchRoot:
         return spec.cwd if spec.cwd.parent == self.root.resolve() else None
 
     def discard(self, session_id: str) -> None:
-        """Remove the directory of ``session_id`` and its transcript (blocking I/O; the
-        caller knows no session holds that id)."""
+        """Remove the directory of ``session_id`` and Claude Code's local copy of its transcript
+        (blocking I/O; the caller knows no session holds that id)."""
         if self.root is not None:
             remove(session_id, (self.root / session_id).resolve())
 
     async def remove_after(self, closing: asyncio.Task[None], session_id: str, directory: Path) -> None:
-        """Once ``closing`` is done (the CLI has exited), remove the session's directory and transcript."""
+        """Once ``closing`` is done (the CLI has exited), remove the session's directory and
+        transcript (the store's copy and the local one)."""
         try:
             await asyncio.shield(closing)
+            await self._transcripts.delete(session_id, directory)
             await asyncio.to_thread(remove, session_id, directory)
         except Exception:
             log.exception("removing the scratch directory of closed session %s failed", session_id)
 
 
 def remove(session_id: str, directory: Path) -> None:
-    """Delete a scratch directory, with what is in it, and the session's transcript kept for it (blocking I/O)."""
-    transcripts.delete(session_id, directory)
+    """Delete a scratch directory, with what is in it, and Claude Code's local copy of the
+    session's transcript (blocking I/O; the store's copy is the caller's)."""
+    delete_local(session_id, directory)
     shutil.rmtree(directory, ignore_errors=True)

@@ -6,10 +6,8 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from claude_agent_sdk import SDKSessionInfo
-
-from . import transcripts
 from .errors import InvalidSessionRequest, TranscriptNotFound
+from .transcripts import Transcripts, inside
 
 
 def parse_session_id(value: str) -> str:
@@ -45,14 +43,15 @@ def resolve_cwd(root: Path, cwd: str | None) -> Path:
     return resolved
 
 
-async def visible_transcript(session_id: str, root: Path) -> SDKSessionInfo:
-    """A transcript this server may show: one of a session run inside ``root``.
+async def visible_transcript(transcripts: Transcripts, session_id: str) -> str:
+    """The directory the session of a transcript this server may show ran in: one of a
+    session run inside the workspace.
 
     Raises:
         TranscriptNotFound: None has that id; one outside the workspace does not
             exist as far as this server's clients can tell.
     """
-    info = await transcripts.find(session_id)
-    if info is None or not transcripts.inside(info.cwd, root):
+    directory = await transcripts.directory_of(session_id)
+    if directory is None or not inside(directory, transcripts.workspace):  # a scratch session's is not named by id
         raise TranscriptNotFound(session_id)
-    return info
+    return directory

@@ -18,7 +18,7 @@ from .records import EventRecord, SessionRecord, SessionState, utcnow
 from .registry import SqlRegistry
 from .responses import ResponseRecord, ResponseStore
 from .spill import spill_path
-from .transcripts import SqlTranscriptStore
+from .transcripts import SqlTranscriptStore, TranscriptPlace
 from .write_behind import WriteBehindStore
 from .health import WriterHealth
 
@@ -38,6 +38,7 @@ __all__ = [
     "SqlRegistry",
     "SqlTranscriptStore",
     "StoreError",
+    "TranscriptPlace",
     "WriteBehindStore",
     "WriterHealth",
     "default_database_url",

@@ -11,6 +11,7 @@ from .feed import EventFeed
 from .records import EventRecord, SessionRecord, SessionState
 from .health import WriterHealth
 from .responses import ResponseStore
+from .write_behind import WriteBehindStore
 
 
 class Registry(Protocol):
@@ -48,10 +49,13 @@ class Registry(Protocol):
         states: Sequence[SessionState] = ("live", "hibernated"),
         status: str | None = None,
         cwd: str | None = None,
+        within: Sequence[str] | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> list[SessionRecord]:
-        """Records in ``states`` (and with ``status``, and ``spec["cwd"]``, if given), newest ``last_activity`` first."""
+        """Records in ``states`` (and with ``status``, and ``spec["cwd"]``, if given; with a
+        ``spec["cwd"]`` that is one of the directories ``within`` or below one, if given),
+        newest ``last_activity`` first."""
 
     async def count_by_state(self) -> dict[str, int]:
         """``{"live": n, "hibernated": n, "closed": n}`` (every state present, 0 if none)."""
@@ -82,6 +86,12 @@ class Registry(Protocol):
 
     async def drop_alias(self, namespace: str, alias: str) -> None:
         """Remove an alias (nothing happens when there is none)."""
+
+    # -- transcripts ------------------------------------------------------------
+
+    @property
+    def transcripts(self) -> WriteBehindStore:
+        """The SDK's ``SessionStore`` on the registry's database (``append`` queues; reads see it)."""
 
     # -- events --------------------------------------------------------------
 

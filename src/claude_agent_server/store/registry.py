@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar, get_args
 
-from sqlalchemy import delete, func, literal, select, update
+from sqlalchemy import delete, false, func, literal, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -212,15 +212,23 @@ class SqlRegistry:
         states: Sequence[SessionState] = ("live", "hibernated"),
         status: str | None = None,
         cwd: str | None = None,
+        within: Sequence[str] | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> list[SessionRecord]:
-        """Records in ``states`` (and with ``status``, and ``spec["cwd"]``, if given), newest ``last_activity`` first."""
+        """Records in ``states`` (and with ``status``, and ``spec["cwd"]``, if given; with a
+        ``spec["cwd"]`` that is one of the directories ``within`` or below one, if given),
+        newest ``last_activity`` first."""
         query = select(sessions).where(sessions.c.state.in_(states))
         if status is not None:
             query = query.where(sessions.c.status == status)
         if cwd is not None:
             query = query.where(sessions.c.spec["cwd"].as_string() == cwd)
+        if within is not None:
+            stored = sessions.c.spec["cwd"].as_string()
+            query = query.where(or_(false(), *(
+                or_(stored == root, stored.startswith(root.rstrip("/") + "/", autoescape=True)) for root in within
+            )))
         query = query.order_by(sessions.c.last_activity.desc(), sessions.c.session_id).limit(limit).offset(offset)
         rows = await self._run(lambda conn: conn.execute(query).all())
         return [SessionRecord(**row._mapping) for row in rows]

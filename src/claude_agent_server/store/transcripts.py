@@ -26,7 +26,7 @@ for appends before it hands over a turn's ``result``; the registry puts a
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from claude_agent_sdk import (
     SessionKey,
@@ -145,6 +145,23 @@ class SqlTranscriptStore(SessionStore):
             rows = (await conn.execute(query)).all()
         return [{"session_id": row.session_id, "mtime": row.mtime, "data": row.summary} for row in rows]
 
+    async def locate(self, session_id: str | None = None) -> list[TranscriptPlace]:
+        """Where main transcripts are: ``(project_key, session_id, cwd)`` of each (of one
+        session id when given; a session resumed from another directory has one per
+        project), ``cwd`` as the SDK's summary recorded it (None before any line had one).
+
+        Not part of the SDK's protocol: the server finds a session by id alone with it
+        (``resume_session_id`` without a ``cwd``) and lists every project's sessions.
+        """
+        query = select(transcripts.c.project_key, transcripts.c.session_id, transcripts.c.summary).where(
+            transcripts.c.subpath == MAIN
+        )
+        if session_id is not None:
+            query = query.where(transcripts.c.session_id == session_id)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [TranscriptPlace(row.project_key, row.session_id, _cwd(row.summary)) for row in rows]
+
     async def delete(self, key: SessionKey) -> None:
         """Remove a transcript: with a ``subpath`` that one alone, without it the
         session's main transcript and all its subpaths. Nothing happens for an unknown key.
@@ -168,6 +185,19 @@ class SqlTranscriptStore(SessionStore):
         )
         async with self._engine.connect() as conn:
             return list((await conn.scalars(query)).all())
+
+
+class TranscriptPlace(NamedTuple):
+    """A main transcript's key and the directory its session ran in (see :meth:`SqlTranscriptStore.locate`)."""
+
+    project_key: str
+    session_id: str
+    cwd: str | None
+
+
+def _cwd(summary: Any) -> str | None:
+    cwd = summary.get("cwd") if isinstance(summary, dict) else None
+    return cwd if isinstance(cwd, str) and cwd else None
 
 
 def _is_key(project_key: str, session_id: str, subpath: str | None) -> list[ColumnElement[bool]]:

@@ -4,7 +4,8 @@ The SDK awaits its transcript mirror's flush before it hands a turn's ``result``
 to the caller, with ``session_store_flush`` "batched" and "eager" alike
 (``claude_agent_sdk._internal.query.Query._read_messages``): whatever
 ``append`` costs is added to every turn. Here ``append`` puts the lines in a
-queue and returns; one task writes the queue to the inner store, all that is
+queue and returns; one task writes the queue to the inner store (:data:`WRITE_DELAY` after
+the first line queued, at once when someone waits for it), all that is
 queued at a time in one write per transcript (each transcript's lines in
 append order; the order between transcripts is not kept), retrying a failed
 write twice (as the SDK's mirror would) before it logs it and counts it in
@@ -33,8 +34,18 @@ from claude_agent_sdk import (
     SessionSummaryEntry,
 )
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from .errors import StoreError
+from .transcripts import SqlTranscriptStore, TranscriptPlace
+
 log = logging.getLogger(__name__)
 
+WRITE_DELAY = 0.05
+"""Seconds the task waits after the first queued append before it writes (unless a read or
+:meth:`WriteBehindStore.flush` waits for it): the SDK appends a turn's lines just before it
+hands over the turn's ``result``, and a write at once would run on the event loop while the
+turn's reply is still being sent."""
 RETRY_DELAYS = (0.2, 0.8)
 """Seconds before the second and third attempt at a write (the SDK's mirror uses the same)."""
 
@@ -43,14 +54,16 @@ class WriteBehindStore(SessionStore):
     """Queues appends for ``inner`` and writes them from one task; create and use it on one event loop.
 
     Args:
-        inner: The store written to; it must implement every optional method.
+        inner: The store written to.
         queue_limit: Lines queued at most; an append beyond it waits until the
             queue is written (slower turns, nothing lost).
     """
 
-    def __init__(self, inner: SessionStore, *, queue_limit: int = 50_000) -> None:
+    def __init__(self, inner: SqlTranscriptStore, *, queue_limit: int = 50_000, delay: float = WRITE_DELAY) -> None:
         self.inner = inner
         self._limit = queue_limit
+        self._delay = delay
+        self._urgent = asyncio.Event()  # someone waits for the queue: write without the delay
         self._queue: deque[tuple[int, SessionKey, list[SessionStoreEntry]]] = deque()  # (seq, key, lines)
         self._queued = 0  # lines in _queue
         self._seq = 0  # the last sequence number handed out
@@ -76,6 +89,17 @@ class WriteBehindStore(SessionStore):
         if self._queued > self._limit:
             await self.flush()
 
+    async def write_now(self, key: SessionKey, entries: list[SessionStoreEntry]) -> None:
+        """The inner store's ``append``, awaited (not queued): the lines are written when this returns.
+
+        Raises:
+            StoreError: The database refused them (nothing of them is kept).
+        """
+        try:
+            await self.inner.append(key, entries)
+        except (SQLAlchemyError, OSError) as exc:
+            raise StoreError(f"the transcript {_show(key)} could not be written: {str(exc).splitlines()[0]}") from exc
+
     async def flush(self) -> None:
         """Wait until every append made before this call is written (or given up).
 
@@ -85,6 +109,7 @@ class WriteBehindStore(SessionStore):
         if self._done >= self._seq:
             return
         self._start()
+        self._urgent.set()
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append((self._seq, waiter))
         await waiter
@@ -114,6 +139,11 @@ class WriteBehindStore(SessionStore):
         await self.flush()
         return await self.inner.list_session_summaries(project_key)
 
+    async def locate(self, session_id: str | None = None) -> list[TranscriptPlace]:
+        """The inner store's ``locate`` (see :meth:`.SqlTranscriptStore.locate`), after this store's earlier appends are written."""
+        await self.flush()
+        return await self.inner.locate(session_id)
+
     async def delete(self, key: SessionKey) -> None:
         """The inner store's ``delete``, after this store's earlier appends are written."""
         await self.flush()
@@ -137,6 +167,10 @@ class WriteBehindStore(SessionStore):
                 self._wake.clear()
                 await self._wake.wait()
                 continue
+            if self._delay > 0 and not self._urgent.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._urgent.wait(), self._delay)
+            self._urgent.clear()
             # Everything queued so far, one write per transcript, each transcript's lines in append order.
             batch: dict[tuple[str, str, str], tuple[SessionKey, list[SessionStoreEntry]]] = {}
             while self._queue:

@@ -153,7 +153,7 @@ class ResponsesService:
 
         fork_id = None
         try:
-            fork_id = await fork_transcript(session.id, session.spec.cwd, up_to, target)
+            fork_id = await fork_transcript(self.manager.transcripts, session.id, session.spec.cwd, up_to, target)
             return await self.manager.create(SessionRequest(resume_session_id=fork_id, **kwargs))
         except SessionError as exc:
             if fork_id is not None and scratch:
@@ -190,7 +190,7 @@ class ResponsesService:
     async def _store(self, builder: ResponseBuilder, session: Session, stored_input: list[dict[str, Any]]) -> None:
         response = builder.response
         try:
-            uuid = await last_message_uuid(session.id, session.spec.cwd)
+            uuid = await last_message_uuid(self.manager.transcripts, session.id, session.spec.cwd)
             record = ResponseRecord(
                 response.id, session.id, session.record.turns, uuid, response.previous_response_id, utcnow(),
                 response.model_dump(), stored_input,
