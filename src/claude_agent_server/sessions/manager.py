@@ -36,6 +36,7 @@ from .journal import EventJournal
 from .model_keys import ModelKeys
 from .options import PromptFiles, SessionSpec, build_options
 from .owner import ClientFactory, SDKClient
+from .history import TranscriptQueries
 from .idle import IdleHibernation
 from .placement import Placement
 from .pool import WarmPool
@@ -45,14 +46,14 @@ from .scratch import ScratchRoot
 from .session import Session
 from .slots import LiveSlots
 from .upkeep import drain, recover, resume_queues
-from .transcripts import Transcripts, available_entry
+from .transcripts import Transcripts
 from .workspace import parse_session_id, resolve_cwd
 
 __all__ = ["ManagerConfig", "SessionManager"]
 
 log = logging.getLogger(__name__)
 
-class SessionManager(Placement, IdleHibernation):
+class SessionManager(Placement, IdleHibernation, TranscriptQueries):
     """Owns every session of one server: the registry records, the loaded sessions,
     their processes under the live cap, and the global event stream.
 
@@ -343,31 +344,6 @@ class SessionManager(Placement, IdleHibernation):
         if busy != self._busy:
             self._busy = busy
             self.busy_since = time.time()
-
-    # -- transcripts ----------------------------------------------------------
-
-    async def available(self, cwd: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-        """Resumable transcripts inside the workspace, newest first, with ``live`` (a CLI
-        runs it) and ``state`` (the registry's: live, hibernated, closed, or None)."""
-        directory = self.resolve_cwd(cwd) if cwd else None
-        found = await self.transcripts.available(directory, limit, offset, skip=self._slots)
-        await self.registry.flush()
-        records = [await self.registry.get(info.session_id) for info in found]
-        return [
-            {**available_entry(info), "live": info.session_id in self._slots, "state": record.state if record else None}
-            for info, record in zip(found, records, strict=True)
-        ]
-
-    async def history(self, session_id: str) -> list[dict[str, Any]]:
-        """A session's transcript messages, open or closed.
-
-        Raises:
-            InvalidSessionRequest: The id is not a UUID.
-            TranscriptNotFound: No transcript of a session run inside the workspace has that id.
-        """
-        sid = parse_session_id(session_id)
-        session = self._sessions.get(sid)
-        return await self.transcripts.history(sid, session.cwd if session else None, mirrored=sid in self._slots)
 
     # -- internals ------------------------------------------------------------
 

@@ -1,0 +1,49 @@
+"""The manager's transcript queries: resumable transcripts and a session's history (from the
+transcript store, whichever node ran the session)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..store import Registry
+from .session import Session
+from .slots import LiveSlots
+from .transcripts import Transcripts, available_entry
+from .workspace import parse_session_id
+
+
+class TranscriptQueries:
+    """A part of :class:`~.manager.SessionManager` (the attributes below are the manager's)."""
+
+    registry: Registry
+    transcripts: Transcripts
+    _slots: LiveSlots
+    _sessions: dict[str, Session]
+
+    if TYPE_CHECKING:
+
+        def resolve_cwd(self, cwd: str | None) -> Path: ...
+
+    async def available(self, cwd: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        """Resumable transcripts inside the workspace, newest first, with ``live`` (a CLI
+        runs it) and ``state`` (the registry's: live, hibernated, closed, or None)."""
+        directory = self.resolve_cwd(cwd) if cwd else None
+        found = await self.transcripts.available(directory, limit, offset, skip=self._slots)
+        await self.registry.flush()
+        records = [await self.registry.get(info.session_id) for info in found]
+        return [
+            {**available_entry(info), "live": info.session_id in self._slots, "state": record.state if record else None}
+            for info, record in zip(found, records, strict=True)
+        ]
+
+    async def history(self, session_id: str) -> list[dict[str, Any]]:
+        """A session's transcript messages, open or closed.
+
+        Raises:
+            InvalidSessionRequest: The id is not a UUID.
+            TranscriptNotFound: No transcript of a session run inside the workspace has that id.
+        """
+        sid = parse_session_id(session_id)
+        session = self._sessions.get(sid)
+        return await self.transcripts.history(sid, session.cwd if session else None, mirrored=sid in self._slots)
