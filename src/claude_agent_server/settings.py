@@ -88,6 +88,11 @@ class Settings(BaseSettings):
         1, ge=0, description="Pre-connected Claude Code clients kept for the default spec, so POST /sessions "
         "answers at once; they fill free live slots only and go first when the cap needs room. 0: none."
     )
+    isolation: Literal["bwrap", "none"] | None = Field(
+        None,
+        description="Run each session's Claude Code CLI in its own bubblewrap sandbox (bwrap) or not (none). "
+        "Default: bwrap when it works on this machine.",
+    )
     cli_nice: int = Field(
         10, ge=0, le=19, description="Scheduling niceness of the Claude Code processes, so the server stays "
         "responsive while they use the CPU (0: the server's own priority)."

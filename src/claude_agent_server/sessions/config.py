@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .options import ModelRoute, SessionSpec
+from .sandbox import Sandbox
 
 
 @dataclass(slots=True)
@@ -33,5 +34,7 @@ class ManagerConfig:
     """Pre-connected sessions kept for the default spec (they fill free live slots only)."""
     routes_known: Callable[[], bool] = field(default=lambda: True)
     """Whether ``route_for`` can give a CLI started now its final address (warm sessions wait for it)."""
+    sandbox: Sandbox | None = None
+    """Each CLI runs in its own bubblewrap sandbox made by this (``--isolation bwrap``); None: unsandboxed."""
     scratch_root: Path | None = None
     """Where sessions created with ``scratch_cwd`` get their own empty working directory (None: not offered)."""

@@ -292,9 +292,9 @@ class SessionManager(Placement):
         self, session: Session, can_use_tool: Callable[..., Any], stderr: Callable[[str], None], files: PromptFiles | None = None
     ) -> ClaudeAgentOptions:
         route = self.config.route_for(session.spec, self._model_keys.issue(session.id))
-        return build_options(
-            session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=self.config.cli_path, files=files
-        )
+        sandbox = self.config.sandbox
+        cli_path = sandbox.launcher(session.id, session.cwd) if sandbox else self.config.cli_path
+        return build_options(session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=cli_path, files=files)
 
     def model_key_valid(self, key: str) -> bool:
         """Whether ``key`` is the model key of a session whose CLI runs (it opens the model endpoints only)."""

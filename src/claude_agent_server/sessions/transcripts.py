@@ -42,6 +42,12 @@ def delete(session_id: str, cwd: Path) -> None:
     through the SDK's ``delete_session``), and the project folder of ``cwd`` when nothing
     else is left in it. Nothing to delete is no error. Blocking file I/O.
     """
+    path = transcript_path(session_id, cwd)
+    if path.is_symlink():  # a sandboxed session's: the file itself is in its private config dir
+        with contextlib.suppress(OSError):
+            path.resolve().unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+        return
     with contextlib.suppress(FileNotFoundError):
         delete_session(session_id, str(cwd))
     with contextlib.suppress(OSError):

@@ -25,6 +25,7 @@ from ..sessions import ModelRoute, SessionManager, SessionSpec
 from ..settings import Settings
 
 if TYPE_CHECKING:  # the adapters' state types; the shared layer imports no adapter at run time
+    from ..api.upstream import Upstream
     from ..gateway.pool import GatewayPool
     from ..opencode.hub import Hub
 
@@ -47,8 +48,9 @@ class ServerAddress:
         settings: ``host`` and ``port``; with ``port`` 0 the URL is unknown until :meth:`bind`.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, upstream: bool = False) -> None:
         self._settings = settings
+        self._upstream = upstream
         self.url: str | None = None if settings.port == 0 else base_url(settings.host, settings.port)
 
     def bind(self, host: str, port: int) -> None:
@@ -61,13 +63,16 @@ class ServerAddress:
 
     def route_for(self, spec: SessionSpec, model_key: str) -> ModelRoute | None:
         """Where a session's CLI sends model requests: this server's proxy (``enable_proxy``),
-        the demo model (``--demo``), or None (as Claude Code is configured), presenting the
+        the demo model (``--demo``), the upstream pass-through (``upstream``: sandboxed sessions
+        hold no credential of the server), or None (as Claude Code is configured), presenting the
         session's own model key, never the server's key."""
         base = self.url or base_url(self._settings.host, self._settings.port)
         if spec.enable_proxy:
             return ModelRoute(base, model_key, spec.background_model)
         if self._settings.demo:
             return ModelRoute(f"{base}/demo", model_key)
+        if self._upstream:  # sandboxed: the server's own credential stays outside, the server forwards
+            return ModelRoute(f"{base}/upstream", model_key)
         return None
 
 
@@ -82,6 +87,8 @@ class ServerState:
     opencode: Hub
     gateway: GatewayPool
     address: ServerAddress
+    upstream: Upstream | None = None
+    """The model pass-through of sandboxed sessions (``/upstream/v1/messages``); None without isolation."""
 
 
 def started_state(app: Starlette) -> ServerState | None:
