@@ -57,6 +57,29 @@ class StrictBody(BaseModel):
         return data
 
 
+class ToolSandboxNetwork(StrictBody):
+    """Network of Claude Code's own Bash sandbox (the SDK's ``SandboxNetworkConfig``)."""
+
+    allowedDomains: list[Name] | None = Field(None, max_length=500, description="Domains sandboxed commands may reach.")
+    allowUnixSockets: list[Argument] | None = Field(None, max_length=100, description="Unix sockets they may use.")
+    allowAllUnixSockets: bool | None = None
+    allowLocalBinding: bool | None = Field(None, description="Whether they may bind local ports.")
+
+
+class ToolSandbox(StrictBody):
+    """Claude Code's own sandbox for the Bash commands of a session (the SDK's ``SandboxSettings``),
+    nested inside the server's per-session bubblewrap sandbox."""
+
+    enabled: bool | None = Field(None, description="Run Bash commands in Claude Code's sandbox.")
+    autoAllowBashIfSandboxed: bool | None = Field(None, description="Run sandboxed Bash commands without asking.")
+    excludedCommands: list[Name] | None = Field(None, max_length=500, description="Commands run outside the sandbox.")
+    allowUnsandboxedCommands: bool | None = Field(None, description="Whether a command may ask to run unsandboxed.")
+    network: ToolSandboxNetwork | None = None
+    enableWeakerNestedSandbox: bool | None = Field(
+        None, description="Claude Code's weaker sandbox for nested use (needed inside the server's bubblewrap sandbox)."
+    )
+
+
 class CreateSession(StrictBody):
     """``POST /sessions``: every field optional; unknown fields are ignored (as other
     servers of this API accept, e.g. ``user_id``)."""
@@ -74,6 +97,9 @@ class CreateSession(StrictBody):
     max_turns: int | None = Field(None, ge=1, le=1_000_000)
     enable_proxy: bool = Field(False, description="Route the CLI's model calls through this server's /v1/messages.")
     background_model: Name | None = Field(None, description="Proxied sessions: model for the CLI's background calls.")
+    sandbox: ToolSandbox | None = Field(
+        None, description="Claude Code's own Bash sandbox (SandboxSettings); default: the server's --sandbox-settings."
+    )
 
 
 class SendMessage(StrictBody):

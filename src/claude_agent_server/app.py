@@ -78,6 +78,7 @@ def manager_config(settings: Settings, address: ServerAddress, cli_path: Path | 
         routes_known=address.known,
         scratch_root=settings.data_dir / "scratch",
         sandbox=sandbox,
+        default_sandbox=settings.sandbox_settings,
     )
 
 

@@ -138,3 +138,22 @@ def test_model_traffic_goes_through_the_server_with_its_key(tmp_path: Path) -> N
         assert recall.status_code == 200
         again = http.post(f"/sessions/{a}/messages", json={"message": "what did I ask you to remember?"})
         assert "teal" in reply_text(again.json())
+
+
+def test_claude_codes_own_sandbox_works_inside(tmp_path: Path) -> None:
+    """A session's ``sandbox`` (Claude Code's own Bash sandbox, a nested bwrap) runs inside the
+    server's sandbox: the server adds ``enableWeakerNestedSandbox``; writes outside the cwd and
+    connections to hosts not allowed fail, the cwd works."""
+    with running_server(tmp_path, "--demo", "--warm-sessions", "0") as server, server.client() as http:
+        (server.workspace / "a").mkdir()
+        body = {"cwd": "a", "permission_mode": "bypassPermissions",
+                "sandbox": {"enabled": True, "allowUnsandboxedCommands": False, "network": {"allowedDomains": []}}}
+        created = http.post("/sessions", json=body)
+        assert created.status_code == 201, created.text
+        a = created.json()["session_id"]
+        out = run(http, a, "echo inside > own.txt && cat own.txt")
+        assert "inside" in out and "rc=0" in out
+        assert "Read-only file system" in run(http, a, "touch /home/agent/outside")  # writable for the CLI, not its tools
+        net = run(http, a, f"curl -sS -m 5 {server.url}/health")
+        assert "rc=0" not in net and "healthy" not in net
+        assert http.post("/sessions", json={**body, "sandbox": {"enabled": "yes"}}).status_code == 422

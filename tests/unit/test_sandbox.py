@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from claude_agent_server.sessions import transcripts
-from claude_agent_server.sessions.sandbox import FORWARDED, Sandbox, SandboxSpec, bwrap_args, launcher_script
+from claude_agent_server.sessions.sandbox import FORWARDED, Sandbox, SandboxSpec, bwrap_args, launcher_script, tool_sandbox
 
 
 def pairs(args: list[str], option: str, width: int = 2) -> list[tuple[str, ...]]:
@@ -106,3 +106,14 @@ def test_inside_a_real_sandbox(tmp_path: Path) -> None:
     assert f"cannot open directory '{tmp_path / 'data'}': Permission denied" in done.stderr
     assert lines[-2] == "1000"
     assert int(lines[-3]) <= 5  # ps: the sandbox's own few processes
+
+
+def test_claude_codes_own_sandbox_gets_the_nested_mode_inside_ours() -> None:
+    enabled = {"enabled": True, "network": {"allowedDomains": []}}
+    assert tool_sandbox(enabled, None, nested=True) == {**enabled, "enableWeakerNestedSandbox": True}
+    assert tool_sandbox(enabled, None, nested=False) == enabled
+    assert tool_sandbox(None, enabled, nested=True) == {**enabled, "enableWeakerNestedSandbox": True}  # the server's default
+    assert tool_sandbox({"enabled": False}, enabled, nested=True) == {"enabled": False}  # the session's own wins
+    said = {"enabled": True, "enableWeakerNestedSandbox": False}
+    assert tool_sandbox(said, None, nested=True) == said
+    assert tool_sandbox(None, None, nested=True) is None

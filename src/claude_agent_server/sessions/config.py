@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .options import ModelRoute, SessionSpec
 from .sandbox import Sandbox
@@ -34,6 +35,8 @@ class ManagerConfig:
     """Pre-connected sessions kept for the default spec (they fill free live slots only)."""
     routes_known: Callable[[], bool] = field(default=lambda: True)
     """Whether ``route_for`` can give a CLI started now its final address (warm sessions wait for it)."""
+    default_sandbox: dict[str, Any] | None = None
+    """Claude Code's own Bash sandbox settings of sessions that name none (``--sandbox-settings``)."""
     sandbox: Sandbox | None = None
     """Each CLI runs in its own bubblewrap sandbox made by this (``--isolation bwrap``); None: unsandboxed."""
     scratch_root: Path | None = None

@@ -36,6 +36,7 @@ from .model_keys import ModelKeys
 from .options import PromptFiles, SessionSpec, build_options
 from .owner import ClientFactory, SDKClient
 from .placement import Placement
+from .sandbox import tool_sandbox
 from .pool import WarmPool
 from .record import record_entry
 from .scratch import ScratchRoot
@@ -294,7 +295,10 @@ class SessionManager(Placement):
         route = self.config.route_for(session.spec, self._model_keys.issue(session.id))
         sandbox = self.config.sandbox
         cli_path = sandbox.launcher(session.id, session.cwd) if sandbox else self.config.cli_path
-        return build_options(session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=cli_path, files=files)
+        return build_options(
+            session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=cli_path, files=files,
+            tool_sandbox=tool_sandbox(session.spec.sandbox, self.config.default_sandbox, nested=sandbox is not None),
+        )
 
     def model_key_valid(self, key: str) -> bool:
         """Whether ``key`` is the model key of a session whose CLI runs (it opens the model endpoints only)."""

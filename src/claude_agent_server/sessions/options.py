@@ -61,6 +61,8 @@ class SessionSpec:
     """The built-in tools the model is offered (SDK ``tools``): None, Claude Code's usual set; ``[]``, none."""
     setting_sources: list[str] | None = None
     """Settings files the CLI loads (SDK ``setting_sources``: ``user``, ``project``, ``local``); None, the SDK's default."""
+    sandbox: dict[str, Any] | None = None
+    """Claude Code's own Bash sandbox (SDK ``sandbox``: ``SandboxSettings``); None: the server's default."""
     permission_policy: str | None = None
     """Who answers permission requests: None, a human over HTTP; ``"deny"``, nobody (each is denied at once, with the reason)."""
 
@@ -157,10 +159,12 @@ def build_options(
     route: ModelRoute | None = None,
     cli_path: Path | None = None,
     files: PromptFiles | None = None,
+    tool_sandbox: dict[str, Any] | None = None,
 ) -> ClaudeAgentOptions:
     """SDK options for one session: its id (new or resumed), cwd, model, tools and callbacks.
 
     Args:
+        tool_sandbox: Claude Code's own Bash sandbox settings (the spec's or the server's default).
         files: Where a system prompt over :data:`INLINE_PROMPT_BYTES` goes (None: every
             prompt as an argument); the caller removes them once the CLI has started.
     """
@@ -194,5 +198,6 @@ def build_options(
         cli_path=str(cli_path) if cli_path else None,
         extra_args=extra_args,
         max_buffer_size=STREAM_BUFFER_BYTES,
+        sandbox=tool_sandbox,  # type: ignore[arg-type]
     )
 

@@ -34,6 +34,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from claude_agent_sdk import project_key_for_directory
 
@@ -204,3 +205,18 @@ def resolve_isolation(setting: str | None) -> tuple[str, str | None]:
     if setting == "bwrap":
         raise RuntimeError(f"--isolation bwrap: {problem} (install bubblewrap, or run with --isolation none)")
     return "none", problem
+
+
+def tool_sandbox(requested: dict[str, Any] | None, default: dict[str, Any] | None, *, nested: bool) -> dict[str, Any] | None:
+    """Claude Code's own Bash sandbox settings for a session: its own, else the server's default.
+
+    Inside this server's sandbox (``nested``) an enabled one gets ``enableWeakerNestedSandbox``
+    unless it says otherwise: Claude Code's bwrap cannot mount a ``/proc`` there, and without
+    it every sandboxed command fails ("Can't mount proc"; verified). The weaker mode keeps
+    its read-only file system and its network filter (verified: a write outside the cwd
+    fails, a connection to a host not allowed fails).
+    """
+    settings = requested if requested is not None else default
+    if settings is None or not nested or not settings.get("enabled") or "enableWeakerNestedSandbox" in settings:
+        return settings
+    return {**settings, "enableWeakerNestedSandbox": True}
