@@ -117,3 +117,19 @@ def test_claude_codes_own_sandbox_gets_the_nested_mode_inside_ours() -> None:
     said = {"enabled": True, "enableWeakerNestedSandbox": False}
     assert tool_sandbox(said, None, nested=True) == said
     assert tool_sandbox(None, None, nested=True) is None
+
+
+def test_a_cli_that_wrote_nothing_leaves_no_trace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "server-claude"))
+    cwd = tmp_path / "ws"
+    cwd.mkdir()
+    sandbox = Sandbox("/usr/bin/bwrap", tmp_path / "data", Path("/opt/cli/claude"), (cwd,), [])
+    used, unused = "4b2f3c1e-0000-4000-8000-000000000002", "4b2f3c1e-0000-4000-8000-000000000003"
+    for sid in (used, unused):
+        sandbox.launcher(sid, cwd)
+    inside = next(sandbox.home(used).rglob("projects/*"))
+    (inside / f"{used}.jsonl").write_text("{}\n")  # the CLI of `used` wrote its transcript
+    for sid in (used, unused):
+        sandbox.tidy(sid, cwd)
+    assert transcripts.transcript_path(used, cwd).read_text() == "{}\n"
+    assert not transcripts.transcript_path(unused, cwd).is_symlink() and not (tmp_path / "data/sandboxes" / unused).exists()

@@ -293,8 +293,7 @@ class SessionManager(Placement):
         self, session: Session, can_use_tool: Callable[..., Any], stderr: Callable[[str], None], files: PromptFiles | None = None
     ) -> ClaudeAgentOptions:
         route = self.config.route_for(session.spec, self._model_keys.issue(session.id))
-        sandbox = self.config.sandbox
-        cli_path = sandbox.launcher(session.id, session.cwd) if sandbox else self.config.cli_path
+        cli_path = sandbox.launcher(session.id, session.cwd) if (sandbox := self.config.sandbox) else self.config.cli_path
         return build_options(
             session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=cli_path, files=files,
             tool_sandbox=tool_sandbox(session.spec.sandbox, self.config.default_sandbox, nested=sandbox is not None),
@@ -317,6 +316,8 @@ class SessionManager(Placement):
     def release(self, session: Session) -> None:
         self._slots.release(session.id)
         self._model_keys.revoke(session.id)
+        if self.config.sandbox is not None:  # a CLI that wrote no transcript leaves no trace
+            self.config.sandbox.tidy(session.id, session.cwd)
         self._pool.refill()
 
     async def has_transcript(self, session: Session) -> bool:

@@ -186,6 +186,14 @@ class Sandbox:
         path.chmod(0o700)
         return path
 
+    def tidy(self, session_id: str, cwd: Path) -> None:
+        """The session's CLI has stopped: if it wrote no transcript (a warm client never used),
+        remove the link to it and its private HOME, leaving no trace."""
+        outside = transcripts.transcript_path(session_id, cwd)
+        if outside.is_symlink() and not outside.exists():
+            outside.unlink(missing_ok=True)
+            self.discard(session_id)
+
     def discard(self, session_id: str) -> None:
         """Remove the session's private HOME and launcher (its transcript with them)."""
         shutil.rmtree(self.root / session_id, ignore_errors=True)
