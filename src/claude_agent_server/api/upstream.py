@@ -37,6 +37,11 @@ class UpstreamUnreachable(ProxyError):
     error_type = "api_error"
 
 
+class NoUpstream(ProxyError):
+    status_code = 404
+    error_type = "not_found_error"
+
+
 @dataclass(slots=True)
 class Upstream:
     """Where sandboxed sessions' model calls go, with the server's credential."""
@@ -85,7 +90,7 @@ class Upstream:
 def _upstream(request: Request) -> Upstream:
     upstream = server_state(request.app).upstream
     if upstream is None:
-        raise UpstreamUnreachable("this server forwards no model traffic (sessions are not sandboxed)")
+        raise NoUpstream("this server forwards no model traffic (its sessions are not sandboxed)")
     return upstream
 
 
@@ -93,7 +98,7 @@ def _upstream(request: Request) -> Upstream:
 async def upstream_messages(request: Request) -> Response:
     """A sandboxed session's model call, forwarded byte for byte to the server's upstream with the server's key.
 
-    Errors: 401 missing key; 502 the upstream cannot be reached; the upstream's own statuses as they are.
+    Errors: 401 missing key; 404 sessions are not sandboxed (nothing is forwarded); 502 the upstream cannot be reached; the upstream's own statuses as they are.
     """
     return await _upstream(request).forward(request, "/v1/messages")
 
