@@ -1,9 +1,12 @@
 """Benchmark: what the server adds to one turn, versus calling the SDK directly.
 
-Starts a demo server (scripted model, real Claude Code CLI), then alternates
-the same one-turn message through ``POST /sessions/{id}/messages`` and through
-a ``ClaudeSDKClient`` pointed at the same demo model, so both see the same
-machine load. The direct client starts its CLI through the same launcher as the
+Starts the demo model (scripted, offline) in a server process of its own, as a
+real model endpoint would be, and the server under test pointed at it (real
+Claude Code CLI); then alternates the same one-turn message through
+``POST /sessions/{id}/messages`` and through a ``ClaudeSDKClient`` pointed at the
+same model, so both see the same machine load and the same model. (With the model
+served by the server under test, the server's turn and the model's stream of that
+turn competed for one event loop, which the direct client's turns never did.) The direct client starts its CLI through the same launcher as the
 server's (``nice -n 10``, ``setsid``, ``setpriv``): on a busy machine a CLI at a
 lower priority waits longer for a CPU, which is not the server's cost. Prints
 median and p95 latency (ms) of each and their ratio.
@@ -42,16 +45,20 @@ def percentile(samples: list[float], q: float) -> float:
 async def main(turns: int, warmup: int) -> None:
     import os
 
-    with tempfile.TemporaryDirectory() as root, running_server(Path(root), "--demo") as server:
+    with (
+        tempfile.TemporaryDirectory() as root,
+        running_server(Path(root) / "model", "--demo") as model,
+        running_server(Path(root) / "server", env={"ANTHROPIC_BASE_URL": f"{model.url}/demo", "ANTHROPIC_API_KEY": "demo-key"}) as server,
+    ):
         for name in list(os.environ):
             if name.startswith(SCRUBBED_PREFIXES):
                 del os.environ[name]
         os.environ.update(HOME=str(server.home), IS_SANDBOX="1")
         options = ClaudeAgentOptions(
             cwd=str(server.workspace),
-            cli_path=write_launcher(Path(root) / "launcher"),
+            cli_path=write_launcher(Path(root) / "server" / "launcher"),
             include_partial_messages=True,
-            env={"ANTHROPIC_BASE_URL": f"{server.url}/demo", "ANTHROPIC_API_KEY": "demo-key", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"},
+            env={"ANTHROPIC_BASE_URL": f"{model.url}/demo", "ANTHROPIC_API_KEY": "demo-key", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"},
         )
         direct = ClaudeSDKClient(options)
         await direct.connect()

@@ -110,6 +110,8 @@ class ResultEvent(EventBase):
     errors: list[str] | None = None
     session_cost_usd: float | None = None
     """The session's total (USD) after this turn, over every process it has had."""
+    structured_output: Any = None
+    """A session with an ``output_format``: the JSON value the agent answered (valid against the schema)."""
 
 
 class ErrorEvent(EventBase):

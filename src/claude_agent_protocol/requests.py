@@ -104,6 +104,11 @@ class CreateSession(StrictBody):
     max_turns: WholeNumber | None = Field(None, ge=1, le=1_000_000)
     enable_proxy: bool = Field(False, description="Route the CLI's model calls through this server's /v1/messages.")
     background_model: Name | None = Field(None, description="Proxied sessions: model for the CLI's background calls.")
+    output_format: dict[str, Any] | None = Field(
+        None,
+        description='Structured output: a JSON schema (or {"type": "json_schema", "schema": {...}}); each turn\'s '
+        "result and reply carry structured_output, valid against it. Kept when the session hibernates and wakes.",
+    )
     sandbox: ToolSandbox | None = Field(
         None, description="Claude Code's own Bash sandbox (SandboxSettings); default: the server's --sandbox-settings."
     )

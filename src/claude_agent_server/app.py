@@ -25,6 +25,7 @@ from .api.upstream import Upstream
 from .datadir import private_directory
 from .demo import router as demo_router
 from .gateway.pool import GatewayPool
+from .gateway.responses.service import ResponsesService
 from .observability import ServerMetrics
 from .opencode.hub import Hub
 from .sessions import ManagerConfig, SessionManager
@@ -108,14 +109,16 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
             registry,
             **({"client_factory": client_factory} if client_factory else {}),
         )
+        pool = GatewayPool(manager, settings)
         state = ServerState(
             settings=settings,
             manager=manager,
             metrics=ServerMetrics(),
             proxy=proxy.make_service(settings),
             opencode=Hub(manager),
-            gateway=GatewayPool(manager, settings),
+            gateway=pool,
             address=address,
+            responses=ResponsesService(pool, settings),
             upstream=Upstream.from_environment() if sandbox is not None else None,
         )
         manager.observers.append(state.metrics.observe)
@@ -174,7 +177,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
     # Adapters: each maps an outside vocabulary (its routes, models, auth and error shapes) onto sessions.
     opencode.install(app)  # /session, /event, /permission, ...: OpenCode's API, Basic or Bearer with the server key
     ui.install(app)  # the dashboard: GET / and /ui, its static files, POST /ui/sessions
-    gateway.install(app)  # /v1/models, /v1/chat/completions: OpenAI's shapes, the server key as Bearer
+    gateway.install(app)  # /v1/models, /v1/chat/completions, /v1/responses: OpenAI's shapes, the server key as Bearer
     if settings.demo:
         app.include_router(demo_router, dependencies=[Depends(require_model_key)])
     return app

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
     [
         ("turn_overhead.py", ["--turns", "2"], ["SDK direct", "via server", "ratio (server / SDK)", "added by the server"]),
         ("proxy_overhead.py", ["--requests", "3"], ["non-stream", "stream", "server/direct+router"]),
-        ("gateway_latency.py", ["--rounds", "1"], ["continued", "rest", "seeded", "cold", "the gateway adds", "seeding adds"]),
+        ("gateway_latency.py", ["--rounds", "1"], ["continued", "responses", "rest", "seeded", "cold", "the gateway adds", "a continued Responses turn", "seeding adds"]),
     ],
 )
 def test_a_benchmark_runs_and_reports(script: str, arguments: list[str], lines: list[str], tmp_path: Path) -> None:

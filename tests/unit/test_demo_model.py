@@ -119,3 +119,28 @@ def test_reply_with_n_bytes_is_exactly_n_bytes_of_numbered_lines() -> None:
         assert len(text.encode()) == size and text == long_text(size)
     assert long_text(130) == "00000000 " + "." * 54 + "\n" + "00000001 " + "." * 54 + "\n" + "00"
     assert ask(f"reply with {MAX_LONG_REPLY + 1} bytes").text == f"I reply with at most {MAX_LONG_REPLY} bytes."
+
+
+def test_structured_output_tool_is_called_with_a_value_valid_against_its_schema() -> None:
+    import jsonschema
+
+    from claude_agent_server.demo.model import reply_to
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "minLength": 3},
+            "n": {"type": "integer", "minimum": 5},
+            "kind": {"enum": ["a", "b"]},
+            "items": {"type": "array", "items": {"type": "number"}, "minItems": 2},
+            "maybe": {"type": ["null", "boolean"]},
+        },
+        "required": ["name", "n", "kind", "items", "maybe"],
+    }
+    tools = [{"name": "StructuredOutput", "input_schema": schema}]
+    reply = reply_to({"messages": [{"role": "user", "content": "hi"}], "tools": tools})
+    (call,) = reply.content
+    assert call["name"] == "StructuredOutput" and reply.stop_reason == "tool_use"
+    jsonschema.validate(call["input"], schema)
+    prose = reply_to({"messages": [{"role": "user", "content": "answer in prose please"}, {"role": "user", "content": "call the tool"}], "tools": tools})
+    assert prose.content[0]["type"] == "text"

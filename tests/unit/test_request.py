@@ -36,6 +36,7 @@ SAMPLES: dict[str, Any] = {
     "origin": "gateway",
     "title": "a title",
     "sandbox": {"enabled": True, "network": {"allowedDomains": [], "allowLocalBinding": None}},
+    "output_format": {"type": "object", "properties": {"a": {"type": "string"}}},
 }
 """A value other than the default for every request field."""
 WARM_SERVES = {"model", "permission_mode", "agentcore_session_id", "origin", "title"}
@@ -92,6 +93,8 @@ def test_ids_are_canonical_and_the_request_is_frozen() -> None:
         {"resume_session_id": "not-a-uuid"},
         {"session_id": SID, "resume_session_id": SID},
         {"scratch_cwd": True, "cwd": "sub"},
+        {"output_format": {"type": "json_schema", "schema": {"type": "no-such-type"}}},
+        {"output_format": {"type": "json_schema", "schema": "not an object"}},
     ],
 )
 def test_bad_requests_are_refused_when_built(fields: dict[str, Any]) -> None:
@@ -104,3 +107,10 @@ def test_sandbox_settings_keep_what_was_set() -> None:
     spec = request.spec(SID, ROOT, default_model=None, default_permission_mode="default")
     assert spec.sandbox == {"enabled": True, "network": {"allowedDomains": []}}
     assert SessionSpec.from_json(SID, spec.to_json()).sandbox == spec.sandbox  # stored, woken with it
+
+
+def test_output_format_is_stored_in_the_sdk_form_and_survives_the_registry() -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
+    spec = SessionRequest(output_format=schema).spec(SID, ROOT, default_model=None, default_permission_mode="default")
+    assert spec.output_format == {"type": "json_schema", "schema": schema}
+    assert SessionSpec.from_json(SID, spec.to_json()).output_format == spec.output_format

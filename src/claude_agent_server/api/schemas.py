@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from claude_agent_protocol import requests
 from claude_agent_protocol.requests import PermissionAnswer, SendMessage, SetModel, SetPermissionMode
-from pydantic import Field
+from typing import Any
 
+from pydantic import Field, field_validator
+
+from ..sessions.structured import output_format
 from ..web.validation import SystemPrompt
 
 __all__ = ["CreateSession", "PermissionAnswer", "SendMessage", "SetModel", "SetPermissionMode"]
@@ -21,3 +24,9 @@ class CreateSession(requests.CreateSession):
     )
     system_prompt: SystemPrompt | None = Field(None, description="Replaces Claude Code's system prompt.")
     append_system_prompt: SystemPrompt | None = Field(None, description="Appended to Claude Code's system prompt.")
+
+    @field_validator("output_format")
+    @classmethod
+    def _output_format(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A valid JSON schema (422 naming ``output_format`` otherwise), in the SDK's form."""
+        return None if value is None else output_format(value)

@@ -14,6 +14,9 @@ Pure functions, no I/O. The replies are deterministic and exercise the product:
 * ``say TEXT`` → replies with TEXT verbatim (e.g. HTML, to test that clients show it as text);
 * ``reply with N bytes`` → :func:`long_text` of N bytes (at most :data:`MAX_LONG_REPLY`), in one
   piece: a reply larger than a line buffer, to test that nothing on the way cuts it;
+* a session with an ``output_format`` → a call of the ``StructuredOutput`` tool with a value
+  valid against its schema (see :mod:`.answers`; once ``answer in prose`` is asked in a
+  conversation → text, never the call, even when Claude Code reminds it);
 * ``overflow the context`` → no reply: the API error the Anthropic API answers a conversation
   longer than the model's context with (400 ``invalid_request_error``, "prompt is too long: ..."),
   to test how a failed turn is reported.
@@ -25,6 +28,8 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from .answers import structured_call
 
 SLOW_WORDS = 40
 """Words in the slow reply; :data:`SLOW_DELAY` seconds apart when streamed."""
@@ -196,6 +201,8 @@ def reply_to(body: dict[str, Any]) -> Reply:
     tools = _tool_names(body)
     prefix = f"{len(messages):04d}"
 
+    if text and (call := structured_call(body.get("tools") or [], text, prefix, texts)):
+        return Reply([call], stop_reason="tool_use")
     if _OVERFLOW.fullmatch(text):
         return Reply(error=(400, "invalid_request_error", OVERFLOW_ERROR))
     if long := _LONG.fullmatch(text):

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..sessions import Event
 from .errors import GatewayError
+from .structured import Structured
 from .protocol import AssistantMessage, ChatCompletion, ChatCompletionChunk, Choice, ChunkChoice, Delta, PromptTokensDetails, Usage
 
 FINISH_REASONS: dict[str | None, str] = {
@@ -95,10 +96,16 @@ def map_usage(result: dict[str, Any]) -> Usage:
 
 @dataclass(slots=True)
 class TurnMapper:
-    """Feed it a turn's events in order; it returns the pieces each one yields."""
+    """Feed it a turn's events in order; it returns the pieces each one yields.
 
+    With ``structured`` set, the turn's text is held back: the result yields one text
+    piece, the structured content (see :mod:`.structured`), or a failure.
+    """
+
+    structured: Structured | None = None
     text: list[str] = field(default_factory=list)
     """Every text piece so far (joined: the reply as returned)."""
+    _held: list[str] = field(default_factory=list)
     _separator_due: bool = False
     _streamed: bool = False
     done: bool = False
@@ -123,6 +130,13 @@ class TurnMapper:
             self.done = True
             if data.get("is_error"):
                 return [Failure(result_failure(data))]
+            if self.structured is not None:
+                try:
+                    content = self.structured.content(data, "".join(self._held))
+                except GatewayError as exc:
+                    return [Failure(exc)]
+                self.text = [content]
+                return [Text(content), End(FINISH_REASONS.get(data.get("stop_reason"), "stop"), map_usage(data))]
             return [End(FINISH_REASONS.get(data.get("stop_reason"), "stop"), map_usage(data))]
         if event.type == "error":
             self.done = True
@@ -132,6 +146,9 @@ class TurnMapper:
 
     def _text(self, text: str) -> list[Piece]:
         if not text:
+            return []
+        if self.structured is not None:
+            self._held.append(text)
             return []
         if self._separator_due and self.text:
             text = SEPARATOR + text

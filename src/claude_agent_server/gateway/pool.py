@@ -56,13 +56,14 @@ from .errors import GatewayError, from_session_error
 from .history import Conversation, history_key, reply_message
 from .mapping import End, Failure, Piece, TurnMapper
 from .models import ModelChoice
+from .structured import JSON_OBJECT_PROMPT, Structured
 from .seed import CONTINUE, annotate, annotated_prompt, write_transcript
 
 log = logging.getLogger(__name__)
 
 NAMESPACE = "gateway"
 """The registry alias namespace: history key → session id."""
-How = Literal["continued", "reused", "woken", "seeded", "new", "annotated"]
+How = Literal["continued", "reused", "woken", "seeded", "new", "annotated", "forked"]
 _END = object()
 
 
@@ -81,6 +82,21 @@ class Call:
     choice: ModelChoice
     scope: str
     key: str | None
+    structured: Structured | None = None
+    """``response_format`` json_schema or json_object (None: text)."""
+    filed: bool = True
+    """File the session under its new history after the turn (False: a Responses-API call,
+    found again by its response id, never by its history)."""
+
+    def create_kwargs(self, settings: Settings) -> dict[str, Any]:
+        """``SessionRequest`` arguments of a new session for this call (its output format included)."""
+        kwargs = self.choice.create_kwargs(settings, self.conversation.system)
+        if self.structured is None:
+            return kwargs
+        if self.structured.kind == "json_schema":
+            return {**kwargs, "output_format": self.structured.output_format}
+        field = "system_prompt" if "system_prompt" in kwargs else "append_system_prompt"
+        return {**kwargs, field: "\n\n".join(filter(None, [kwargs.get(field), JSON_OBJECT_PROMPT]))}
 
 
 @dataclass(slots=True)
@@ -135,6 +151,7 @@ class GatewayPool:
                 await self._settle()  # a turn of that session just answered may still be filing it
                 if session.id in self._claimed or session.busy:
                     raise TurnInProgress(session.id)
+                _check_format(call, session)
                 self._claimed.add(session.id)
                 return await self._begin(call, session, "continued", call.conversation.input_blocks())
             key = call.key
@@ -147,6 +164,44 @@ class GatewayPool:
             if isinstance(exc, TurnInProgress):  # the named session exists: say which one is busy
                 error.session_id = exc.session_id
             raise error from None
+
+    async def start_new(self, call: Call) -> Turn:
+        """Start the call's turn in a new session, seeded from its history (never a matched one).
+
+        Raises:
+            GatewayError: As :meth:`start`.
+        """
+        try:
+            check_prompt(call.conversation.input_text(), call.conversation.input_blocks())
+            return await self._seed(call)
+        except SessionError as exc:
+            raise from_session_error(exc) from None
+
+    async def start_in(self, call: Call, session: Session, how: How = "continued") -> Turn:
+        """Start the call's turn in ``session`` (e.g. a fork just made).
+
+        Raises:
+            GatewayError: 409 the session runs a turn or another call holds it; as :meth:`start`.
+        """
+        try:
+            check_prompt(call.conversation.input_text(), call.conversation.input_blocks())
+            if self.holds(session):
+                raise TurnInProgress(session.id)
+            self._claimed.add(session.id)
+            return await self._begin(call, session, how, call.conversation.input_blocks())
+        except SessionError as exc:
+            error = from_session_error(exc)
+            if isinstance(exc, TurnInProgress):
+                error.session_id = exc.session_id
+            raise error from None
+
+    async def settle(self) -> None:
+        """Wait until every turn that has ended has released its session (see :meth:`_settle`)."""
+        await self._settle()
+
+    def holds(self, session: Session) -> bool:
+        """Whether ``session`` runs a turn or a call of this pool has claimed it."""
+        return session.busy or session.id in self._claimed
 
     async def _settle(self) -> None:
         """Wait for the drivers whose turn has ended but that have not filed its session yet
@@ -188,7 +243,7 @@ class GatewayPool:
 
     async def _seed(self, call: Call) -> Turn:
         conversation = call.conversation
-        kwargs = call.choice.create_kwargs(self._settings, conversation.system)
+        kwargs = call.create_kwargs(self._settings)
         history, blocks = conversation.history, conversation.input_blocks()
         if not history:
             return await self._begin(call, await self.manager.create(SessionRequest(**kwargs)), "new", blocks)
@@ -244,7 +299,7 @@ class GatewayPool:
         return turn
 
     async def _drive(self, call: Call, turn: Turn, started: Event) -> None:
-        session, mapper = turn.session, TurnMapper()
+        session, mapper = turn.session, TurnMapper(call.structured)
         ok = ended = False
         try:
             async for event in turn_events(session, started):
@@ -254,8 +309,9 @@ class GatewayPool:
             # The caller has its answer now; filing (a hash and a registry write) goes on after
             # it, and a call continuing this conversation meanwhile waits for it (_settle).
             ended = self._end(turn, mapper)
-            await self._file(call, session.id, mapper.reply if ok else None)
-            self._filed_turns[session.id] = session.record.turns
+            if call.filed:
+                await self._file(call, session.id, mapper.reply if ok else None)
+                self._filed_turns[session.id] = session.record.turns
         except Exception:
             log.exception("gateway: driving the turn of session %s failed", session.id)
         finally:
@@ -285,6 +341,21 @@ class GatewayPool:
             return
         for alias in await registry.aliases_of(NAMESPACE, session_id):
             await registry.drop_alias(NAMESPACE, alias)
+
+
+def _check_format(call: Call, session: Session) -> None:
+    """A ``json_schema`` call continuing a named session needs that session's own schema
+    (the CLI takes its output format when it starts).
+
+    Raises:
+        GatewayError: 400 naming ``response_format``.
+    """
+    wanted = call.structured.output_format if call.structured is not None else None
+    if wanted is not None and session.spec.output_format != wanted:
+        raise GatewayError(
+            400, "response_format: this session was not started with this json_schema; a new conversation (without "
+            "X-Session-Id) can use it", param="response_format",
+        )
 
 
 __all__ = ["NAMESPACE", "Call", "GatewayPool", "Turn"]

@@ -77,8 +77,11 @@ class ChatCompletionRequest(OpenAIModel):
 
     Accepted and not applied (the agent session decides): ``max_tokens``,
     ``max_completion_tokens``, ``temperature``, ``top_p``, ``stop``, ``seed``,
-    ``response_format``, ``user``, and ``tools`` with ``tool_choice`` ``auto`` or
+    ``user``, and ``tools`` with ``tool_choice`` ``auto`` or
     ``none`` (the caller's tools are never called: no ``tool_calls`` are returned).
+    Applied: ``response_format`` (``json_schema``: the session's ``output_format``, the
+    content is the JSON of its structured output; ``json_object``: the reply must parse;
+    see :mod:`.structured`).
     Refused with 400: ``n`` > 1, and a ``tool_choice`` that demands a tool call
     (``required`` or a named function), which this server can never honour.
     """
@@ -92,6 +95,7 @@ class ChatCompletionRequest(OpenAIModel):
     n: int | None = Field(None, ge=1)
     user: str | None = Field(None, max_length=512)
     tool_choice: str | dict[str, Any] | None = None
+    response_format: dict[str, Any] | None = None
 
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> ChatCompletionRequest:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -29,6 +30,7 @@ from .history import history_key, key_digest, scope
 from .mapping import Envelope, Failure, Piece, chunks, completion, role_chunk
 from .models import Catalog, ModelChoice, card
 from .pool import Call
+from .structured import parse_format
 from .protocol import MAX_MESSAGES, ChatCompletion, ChatCompletionRequest, ErrorResponse, ModelCard, ModelList
 
 
@@ -40,6 +42,7 @@ async def require_key(request: Request) -> str:
     return key_digest(key if server_state(request.app).settings.api_key_value() is not None else None)
 
 
+T = TypeVar("T")
 INLINE_BODY_BYTES = 32 * 1024
 """Bodies up to this many bytes are parsed and hashed on the event loop (well under a
 millisecond); larger ones in a worker thread."""
@@ -69,8 +72,8 @@ async def get_model(model_id: str, state: StateDep, _: KeyDep) -> dict[str, Any]
     return ModelCard.model_validate(card(model_id)).model_dump()
 
 
-def _parse(raw: bytes) -> ChatCompletionRequest:
-    """The validated request (CPU-bound for a large body: runs in a worker thread).
+def parse_body(raw: bytes, validate: Callable[[dict[str, Any]], T]) -> T:
+    """The validated request (CPU-bound for a large body: may run in a worker thread).
 
     Raises:
         GatewayError: 400.
@@ -84,11 +87,16 @@ def _parse(raw: bytes) -> ChatCompletionRequest:
             raise bad_request("the body must be JSON") from None
     if not isinstance(body, dict):
         raise bad_request("the body must be a JSON object")
-    if isinstance(messages := body.get("messages"), list) and len(messages) > MAX_MESSAGES:  # before walking them all
-        raise bad_request(f"messages: at most {MAX_MESSAGES} messages, not {len(messages)}", "messages")
+    for name in ("messages", "input"):
+        if isinstance(value := body.get(name), list) and len(value) > MAX_MESSAGES:  # before walking them all
+            raise bad_request(f"{name}: at most {MAX_MESSAGES} {'messages' if name == 'messages' else 'items'}, not {len(value)}", name)
     if lone_surrogate(body):
         raise bad_request("strings must be valid Unicode text (an unpaired surrogate such as \\ud800 is not)")
-    return ChatCompletionRequest.from_body(body)
+    return validate(body)
+
+
+def _parse(raw: bytes) -> ChatCompletionRequest:
+    return parse_body(raw, ChatCompletionRequest.from_body)
 
 
 def _call(body: ChatCompletionRequest, choice: ModelChoice, digest: str) -> Call:
@@ -98,8 +106,9 @@ def _call(body: ChatCompletionRequest, choice: ModelChoice, digest: str) -> Call
         GatewayError: 400 for messages that cannot be represented.
     """
     conversation = body.to_domain()
-    start = scope(digest, choice.name, conversation.system, choice.profile)
-    return Call(conversation, choice, start, history_key(start, conversation.history))
+    structured = parse_format(body.response_format, "response_format", nested=True)
+    start = scope(digest, choice.name, conversation.system, choice.profile + (f"|{structured.scope}" if structured else ""))
+    return Call(conversation, choice, start, history_key(start, conversation.history), structured)
 
 
 @router.post(

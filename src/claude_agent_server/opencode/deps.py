@@ -14,7 +14,7 @@ from .errors import NotFound
 from .hub import Hub
 
 
-def get_hub(state: StateDep) -> Hub:
+async def get_hub(state: StateDep) -> Hub:
     """The adapter's hub, built with the server's state."""
     return state.opencode
 
@@ -34,7 +34,7 @@ async def get_session(hub: HubDep, manager: ManagerDep, session_id: Annotated[st
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_directory(
+async def get_directory(
     directory: Annotated[str | None, Query(max_length=4096)] = None,
     header: Annotated[str | None, Header(alias="x-opencode-directory", max_length=4096)] = None,
 ) -> str | None:
@@ -46,7 +46,7 @@ def get_directory(
 DirectoryDep = Annotated[str | None, Depends(get_directory)]
 
 
-def get_proxy_config(state: StateDep) -> ProxyConfig | None:
+async def get_proxy_config(state: StateDep) -> ProxyConfig | None:
     """The LiteLLM config of the server's proxy, if it has one."""
     return state.proxy.config
 

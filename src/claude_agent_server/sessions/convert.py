@@ -75,6 +75,7 @@ def result_data(message: ResultMessage) -> dict[str, Any]:
         "terminal_reason": message.terminal_reason,
         "subtype": message.subtype,
         "errors": message.errors,
+        "structured_output": message.structured_output,
     }
 
 

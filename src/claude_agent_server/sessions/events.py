@@ -84,6 +84,14 @@ class Event:
     session_id: str | None
     data: dict[str, Any] = field(default_factory=dict)
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    _json: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    def json(self) -> str:
+        """:meth:`to_dict` as JSON text, made once (each log holding the event and each SSE
+        subscriber uses the same text)."""
+        if self._json is None:
+            object.__setattr__(self, "_json", json.dumps(self.to_dict(), default=str))
+        return self._json  # type: ignore[return-value]
 
     def to_dict(self) -> dict[str, Any]:
         """The event's JSON form: ``{id, type, session_id, created_at, **data}``.
@@ -127,7 +135,7 @@ def _size(event: Event) -> int:
     text = event.data.get("text") if event.type == "text_delta" else None
     if isinstance(text, str):
         return len(text) + 128
-    return len(json.dumps(event.data, default=str)) + 128
+    return len(event.json()) + 64
 
 
 History = Callable[[int], Awaitable[list[Event]]]

@@ -65,6 +65,9 @@ class SessionSpec:
     """Claude Code's own Bash sandbox (SDK ``sandbox``: ``SandboxSettings``); None: the server's default."""
     permission_policy: str | None = None
     """Who answers permission requests: None, a human over HTTP; ``"deny"``, nobody (each is denied at once, with the reason)."""
+    output_format: dict[str, Any] | None = None
+    """Structured output (SDK ``output_format``: ``{"type": "json_schema", "schema": {...}}``): the
+    model is offered a ``StructuredOutput`` tool and each result carries ``structured_output``."""
 
     def to_json(self) -> dict[str, Any]:
         """The stored form: every field but ``session_id`` and ``resume``; ``cwd`` as text."""
@@ -198,6 +201,7 @@ def build_options(
         cli_path=str(cli_path) if cli_path else None,
         extra_args=extra_args,
         max_buffer_size=STREAM_BUFFER_BYTES,
+        output_format=spec.output_format,
         sandbox=tool_sandbox,  # type: ignore[arg-type]
     )
 

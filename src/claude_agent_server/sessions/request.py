@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, mod
 
 from ..store import SessionRecord
 from .errors import InvalidSessionRequest
+from .structured import output_format
 from .options import PERMISSION_MODES, PERMISSION_POLICIES, SessionSpec
 from .workspace import parse_session_id
 
@@ -80,6 +81,9 @@ class SessionRequest(BaseModel):
     """The API creating it (``rest``, ``agentcore``, ``opencode``, ``gateway``, ``dashboard``)."""
     title: str | None = None
     """The session's title (default: its first message)."""
+    output_format: dict[str, Any] | None = None
+    """Structured output: a JSON schema, or the SDK's ``{"type": "json_schema", "schema": ...}``
+    (stored in the latter form; see :mod:`.structured`)."""
 
     @field_validator("allowed_tools", "disallowed_tools", mode="before")
     @classmethod
@@ -104,6 +108,16 @@ class SessionRequest(BaseModel):
             what = str(info.field_name).replace("_", " ")
             raise InvalidSessionRequest(f"unknown {what} {value!r}; one of {', '.join(known)}")
         return value
+
+    @field_validator("output_format")
+    @classmethod
+    def _schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        try:
+            return output_format(value)
+        except ValueError as exc:
+            raise InvalidSessionRequest(f"output_format: {exc}") from None
 
     @model_validator(mode="after")
     def _consistent(self) -> SessionRequest:

@@ -14,6 +14,7 @@ from .errors import RegistryUnavailable, StoreError
 from .interface import Registry
 from .records import EventRecord, SessionRecord, SessionState, utcnow
 from .registry import SqlRegistry
+from .responses import ResponseRecord, ResponseStore
 from .spill import spill_path
 from .transcripts import SqlTranscriptStore
 from .write_behind import WriteBehindStore
@@ -23,6 +24,8 @@ __all__ = [
     "EventRecord",
     "Registry",
     "RegistryUnavailable",
+    "ResponseRecord",
+    "ResponseStore",
     "SessionRecord",
     "SessionState",
     "SqlRegistry",

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from .records import EventRecord, SessionRecord, SessionState
 from .health import WriterHealth
+from .responses import ResponseStore
 
 
 class Registry(Protocol):
@@ -20,6 +21,9 @@ class Registry(Protocol):
     is durable. Every awaited call raises :class:`~.errors.RegistryUnavailable`
     (``retry_after`` seconds) while the database cannot be reached.
     """
+
+    responses: ResponseStore
+    """The OpenAI Responses API's stored responses (used by the gateway only)."""
 
     async def close(self) -> None:
         """Flush what is queued, stop the writer, dispose of the engine."""

@@ -22,6 +22,7 @@ from .lanes import Lanes, Work
 from .records import EventRecord, SessionRecord, SessionState, utcnow
 from .spill import Row, SpillFile
 from .tables import aliases, events, sessions
+from .responses import ResponseStore
 from .transcripts import SqlTranscriptStore
 from .write_behind import WriteBehindStore
 from .batches import Commit
@@ -73,6 +74,8 @@ class SqlRegistry:
         self._lanes = lanes
         self._writer = writer
         self._transcripts = WriteBehindStore(SqlTranscriptStore(engine))
+        self.responses = ResponseStore(self._run)
+        """The Responses API's stored responses (:mod:`.responses`)."""
 
     @classmethod
     async def open(

@@ -1,6 +1,7 @@
 """The registry's tables: ``sessions`` (one row per record), ``events`` (the event log),
 ``session_aliases`` (adapters' names for sessions), and the SDK's transcript store:
-``transcripts`` (one row per transcript key) and ``transcript_entries`` (its lines).
+``transcripts`` (one row per transcript key) and ``transcript_entries`` (its lines); ``responses``
+(the OpenAI Responses API's stored responses).
 
 Constraint and index names follow ``NAMING_CONVENTION`` so that Alembic's
 batch mode (SQLite table rebuilds) can find and recreate them.
@@ -113,8 +114,30 @@ class TranscriptEntryRow(Base):
     entry: Mapped[Any] = mapped_column(JSONText)
 
 
+class ResponseRow(Base):
+    """A stored OpenAI Responses-API response: the session and the turn that produced it.
+
+    ``turn`` is the session's turn count once this response's turn ended (the session's
+    latest response has ``turn`` equal to the session's ``turns``); ``message_uuid`` is the
+    transcript's last message after that turn (where a fork continuing this response is cut).
+    ``body`` is the response object as returned, ``input`` its input items.
+    """
+
+    __tablename__ = "responses"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(36), index=True)
+    turn: Mapped[int]
+    message_uuid: Mapped[str | None] = mapped_column(String(64))
+    previous_response_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    body: Mapped[Any] = mapped_column(JSONText)
+    input: Mapped[Any] = mapped_column(JSONText)
+
+
 sessions = SessionRow.__table__
 events = EventRow.__table__
 aliases = AliasRow.__table__
 transcripts = TranscriptRow.__table__
 transcript_entries = TranscriptEntryRow.__table__
+responses = ResponseRow.__table__

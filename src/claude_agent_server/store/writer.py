@@ -38,13 +38,24 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from dataclasses import asdict
+from dataclasses import fields
+from typing import Any
 
 from .batches import Batch, Commit, Item, row_size, write_batch
 from .errors import RegistryUnavailable, is_unreachable
 from .health import DatabaseStatus, Outage, WriterHealth
 from .records import EventRecord, SessionRecord
 from .spill import SpillFile
+
+EVENT_FIELDS = tuple(f.name for f in fields(EventRecord))
+RECORD_FIELDS = tuple(f.name for f in fields(SessionRecord))
+
+
+def snapshot(value: EventRecord | SessionRecord, names: tuple[str, ...]) -> dict[str, Any]:
+    """A row of ``value``'s current field values: a shallow copy, since a record's fields are
+    replaced, never changed in place, and an event never changes (``dataclasses.asdict``
+    deep-copied every nested dict and list, the most expensive step of a turn's bookkeeping)."""
+    return {name: getattr(value, name) for name in names}
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +130,7 @@ class Writer:
         if self._closed:
             self._drop(f"event {event.id}", "the registry is closed")
             return
-        row = asdict(event)
+        row = snapshot(event, EVENT_FIELDS)
         item = Item(self._next_seq(), row, row_size(row))
         self._events.append(item)
         self._add_bytes(item.size)
@@ -137,7 +148,7 @@ class Writer:
         if self._closed:
             log.warning("registry: record %s enqueued after close; not written", record.session_id)
             return
-        row = asdict(record)
+        row = snapshot(record, RECORD_FIELDS)
         item = Item(self._next_seq(), row, row_size(row))
         old = self._records.pop(record.session_id, None)
         if old is not None:

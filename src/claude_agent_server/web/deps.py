@@ -17,7 +17,7 @@ from .state import ServerState, server_state
 __all__ = ["ManagerDep", "MetricsDep", "ProxyDep", "SessionDep", "SessionIdPath", "SettingsDep", "StateDep", "get_state"]
 
 
-def get_state(request: HTTPConnection) -> ServerState:
+async def get_state(request: HTTPConnection) -> ServerState:
     """The :class:`ServerState` the lifespan built."""
     return server_state(request.app)
 
@@ -25,19 +25,19 @@ def get_state(request: HTTPConnection) -> ServerState:
 StateDep = Annotated[ServerState, Depends(get_state)]
 
 
-def get_manager(state: StateDep) -> SessionManager:
+async def get_manager(state: StateDep) -> SessionManager:
     return state.manager
 
 
-def get_settings(state: StateDep) -> Settings:
+async def get_settings(state: StateDep) -> Settings:
     return state.settings
 
 
-def get_proxy(state: StateDep) -> ProxyService:
+async def get_proxy(state: StateDep) -> ProxyService:
     return state.proxy
 
 
-def get_metrics(state: StateDep) -> ServerMetrics:
+async def get_metrics(state: StateDep) -> ServerMetrics:
     return state.metrics
 
 

@@ -42,7 +42,7 @@ class EventSource(EventSourceResponse):
 
 def frame(event: Event) -> ServerSentEvent:
     """``id:`` the event id, ``event:`` its type, ``data:`` its JSON form."""
-    return Frame(id=str(event.id), event=event.type, data=json.dumps(event.to_dict()))
+    return Frame(id=str(event.id), event=event.type, data=event.json())
 
 
 def snapshot_frame(data: dict[str, Any], event: str = "status") -> ServerSentEvent:

@@ -27,6 +27,7 @@ from ..settings import Settings
 if TYPE_CHECKING:  # the adapters' state types; the shared layer imports no adapter at run time
     from ..api.upstream import Upstream
     from ..gateway.pool import GatewayPool
+    from ..gateway.responses.service import ResponsesService
     from ..opencode.hub import Hub
 
 __all__ = ["ServerAddress", "ServerState", "base_url", "server_state", "started_state"]
@@ -87,6 +88,7 @@ class ServerState:
     opencode: Hub
     gateway: GatewayPool
     address: ServerAddress
+    responses: ResponsesService
     upstream: Upstream | None = None
     """The model pass-through of sandboxed sessions (``/upstream/v1/messages``); None without isolation."""
 

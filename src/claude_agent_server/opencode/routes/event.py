@@ -24,6 +24,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from starlette.types import Receive, Scope, Send
 
+from ...web.responses import SSE
 from ...web.validation import MAX_EVENT_ID
 from ...web.sse import CountedEventSource, Frame, start_after
 from ...sessions import Event
@@ -105,13 +106,13 @@ def _stream(hub: Hub, translator: Translator, manager: Any, last_event_id: int |
 LastEventId = Annotated[int | None, Header(ge=0, le=MAX_EVENT_ID)]
 
 
-@router.get("/event", response_class=EventSourceResponse)
+@router.get("/event", response_class=EventSourceResponse, responses=SSE)
 async def events(hub: HubDep, manager: ManagerDep, settings: SettingsDep, last_event_id: LastEventId = None, directory: Annotated[str | None, Query()] = None) -> EventSourceResponse:
     """Bus events as ``{type, properties}`` frames."""
     return _stream(hub, Translator(hub, settings), manager, last_event_id, lambda directory, payload: payload)
 
 
-@router.get("/global/event", response_class=EventSourceResponse)
+@router.get("/global/event", response_class=EventSourceResponse, responses=SSE)
 async def global_events(hub: HubDep, manager: ManagerDep, settings: SettingsDep, last_event_id: LastEventId = None) -> EventSourceResponse:
     """Bus events as ``{directory, payload}`` frames (``directory``: the session's cwd, or ``global``)."""
     return _stream(hub, Translator(hub, settings), manager, last_event_id, lambda directory, payload: {"directory": directory, "payload": payload})
