@@ -103,7 +103,12 @@ async def upstream_messages(request: Request) -> Response:
     return await _upstream(request).forward(request, "/v1/messages")
 
 
-@router.post("/upstream/v1/messages/count_tokens", response_model=None, openapi_extra=MESSAGES_BODY)
+COUNTED = {200: {"content": {"application/json": {"schema": {
+    "type": "object", "description": "The upstream's count", "properties": {"input_tokens": {"type": "integer"}},
+}}}}}
+
+
+@router.post("/upstream/v1/messages/count_tokens", response_model=None, openapi_extra=MESSAGES_BODY, responses=COUNTED)
 async def upstream_count_tokens(request: Request) -> Response:
     """``count_tokens`` of a sandboxed session, forwarded to the server's upstream."""
     return await _upstream(request).forward(request, "/v1/messages/count_tokens")
