@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from .base import PermissionModeName
 
@@ -35,13 +35,6 @@ def _argument(value: str) -> str:
         raise ValueError(f"must be at most {ARGUMENT_BYTES} bytes")
     return value
 
-
-def _whole(value: Any) -> Any:
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-WholeNumber = Annotated[int, BeforeValidator(_whole)]
-"""An integer as JSON Schema has it: ``292.0`` is one too (a string is not)."""
 
 NO_NUL = {"pattern": "^[^\\u0000]*$"}
 """The schema's way of saying "no NUL character"."""
@@ -93,6 +86,15 @@ class CreateSession(StrictBody):
 
     model_config = ConfigDict(extra="ignore")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_numbers(cls, data: Any) -> Any:
+        """``max_turns`` as JSON Schema's integer: ``292.0`` is one too (a string is not)."""
+        turns = data.get("max_turns") if isinstance(data, dict) else None
+        if isinstance(turns, float) and turns.is_integer():
+            return {**data, "max_turns": int(turns)}
+        return data
+
     resume_session_id: str | None = Field(None, max_length=100, description="Resume this transcript (same id, same history).")
     system_prompt: Argument | None = Field(None, description="Replaces Claude Code's system prompt.")
     append_system_prompt: Argument | None = Field(None, description="Appended to Claude Code's system prompt.")
@@ -101,7 +103,7 @@ class CreateSession(StrictBody):
     permission_mode: PermissionModeName | None = None
     allowed_tools: list[Name] | None = Field(None, max_length=500, description="Tools that run without asking.")
     disallowed_tools: list[Name] | None = Field(None, max_length=500, description="Tools the model may not use.")
-    max_turns: WholeNumber | None = Field(None, ge=1, le=1_000_000)
+    max_turns: int | None = Field(None, ge=1, le=1_000_000)
     enable_proxy: bool = Field(False, description="Route the CLI's model calls through this server's /v1/messages.")
     background_model: Name | None = Field(None, description="Proxied sessions: model for the CLI's background calls.")
     output_format: dict[str, Any] | None = Field(
