@@ -23,6 +23,19 @@ bootstrap() {
     UV_COMPILE_BYTECODE=1 "${UV[@]}" sync --locked --quiet --project "$ROOT"
 }
 
+# Each session's Claude Code CLI runs in a bubblewrap sandbox (--isolation bwrap, the default where it
+# works): install Debian's bubblewrap when it is missing and we can (root with apt-get).
+ensure_bwrap() {
+    command -v bwrap >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "start.sh: installing bubblewrap (the sessions' sandbox) from Debian's packages" >&2
+        if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap >/tmp/start-sh-apt.log 2>&1; then
+            (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap) >>/tmp/start-sh-apt.log 2>&1 \
+                || echo "start.sh: installing bubblewrap failed (see /tmp/start-sh-apt.log); sessions run unsandboxed" >&2
+        fi
+    fi
+}
+
 # The programs run from the synced venv directly, not under `uv run`: uv would stay alive as
 # the server's parent with the server's environment (its API key) in /proc/<uv pid>/environ.
 activate() { export VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH"; }
@@ -57,6 +70,7 @@ demo() {
 }
 
 bootstrap
+case "${1:-}" in client) ;; *) ensure_bwrap ;; esac
 case "${1:-}" in
     test) shift; cd "$ROOT"; exec "${UV[@]}" run --locked python -m pytest "$@" ;;
     demo) shift; activate; demo "$@" ;;

@@ -11,7 +11,9 @@ prints, each with its baseline from the same run:
 * ``/health`` p50/p99 idle and while N turns run at once; loaded/idle ratio;
 * ``GET /sessions`` (a page of 50) p50 with many sessions in the registry (inserted
   through the registry layer, not as CLIs), and the server's RSS growth per 1,000 of them;
-* how many live sessions this machine's available memory would hold at the measured RSS.
+* how many live sessions this machine's available memory would hold at the measured RSS;
+* isolation on against off (``--isolation bwrap`` / ``none``, two more servers in the same run):
+  cold session start, wake, and RSS per live session (its CLI and its sandbox's bwrap processes).
 
     uv run python bench/scale.py [--quick]
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import statistics
 import sys
 import tempfile
@@ -42,6 +45,7 @@ from servers import ServerProcess, running_server  # noqa: E402
 from claude_agent_server.store import SessionRecord, SqlRegistry, default_database_url  # noqa: E402
 
 MB = 1024 * 1024
+SANDBOXED = shutil.which("bwrap") is not None
 
 
 def rss(pid: int) -> int:
@@ -125,6 +129,46 @@ def memory_and_wake(http: httpx.Client, server: ServerProcess, count: int) -> di
     }
 
 
+def parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+
+
+def session_rss(server: ServerProcess) -> list[int]:
+    """RSS of each live session: its CLI and the processes between it and the server (a sandbox's bwraps)."""
+    assert server.process is not None
+    sizes = []
+    for pid in server.cli_processes():
+        total, current = rss(pid), parent(pid)
+        while current not in (server.process.pid, 0, 1):
+            total += rss(current)
+            current = parent(current)
+        sizes.append(total)
+    return sizes
+
+
+def isolation_costs(root: Path, isolation: str, starts: int, live: int) -> dict[str, Any]:
+    """Cold start and wake times, and RSS per live session, of a server with ``--isolation``."""
+    args = ("--demo", "--warm-sessions", "0", "--isolation", isolation, "--max-live-sessions", str(live + 2))
+    with running_server(root / isolation, *args) as server, server.client() as http:
+        (server.workspace / "cold").mkdir(exist_ok=True)
+        cold = []
+        for _ in range(starts):
+            elapsed, reply = timed_ms(lambda: http.post("/sessions", json={"cwd": "cold"}))
+            cold.append(elapsed)
+            http.delete(f"/sessions/{reply.json()['session_id']}")
+        ids = [http.post("/sessions", json={"cwd": "cold"}).json()["session_id"] for _ in range(live)]
+        for session_id in ids:
+            assert http.post(f"/sessions/{session_id}/messages", json={"message": "remember that walls matter"}).status_code == 200
+        per_session = statistics.mean(session_rss(server))
+        for session_id in ids:
+            http.post(f"/sessions/{session_id}/hibernate")
+        wait_until(lambda: not server.cli_processes())
+        wake = [timed_ms(lambda sid=sid: http.get(f"/sessions/{sid}/server_info"))[0] for sid in ids]
+        for session_id in ids:
+            http.delete(f"/sessions/{session_id}")
+    return {"cold": cold, "wake": wake, "rss": per_session}
+
+
 def health_under_load(server: ServerProcess, turns: int, seconds: float) -> tuple[list[float], list[float]]:
     """``/health`` latencies (ms) idle, then while ``turns`` sessions run turn after turn."""
     with server.client() as http:
@@ -200,6 +244,7 @@ def main(quick: bool) -> None:
             measured = memory_and_wake(http, server, live)
             idle, loaded = health_under_load(server, turns, seconds)
             registry = big_registry(http, server, registered, touched)
+        isolated = {mode: isolation_costs(Path(root), mode, starts, live) for mode in ("none", "bwrap") if mode == "none" or SANDBOXED}
 
     mode = "quick" if quick else "full"
     print(f"bench/scale.py ({mode}): demo model, real Claude Code CLI, {time.strftime('%Y-%m-%d')}")
@@ -227,6 +272,17 @@ def main(quick: bool) -> None:
     row("idle p50 / p99", f"{statistics.median(idle):.1f} / {pct(idle, 0.99):.1f} ms", "baseline")
     row(f"loaded p50 / p99 ({len(loaded)} probes)", f"{statistics.median(loaded):.1f} / {pct(loaded, 0.99):.1f} ms",
         f"{pct(loaded, 0.99) / pct(idle, 0.99):.1f}x idle (p99)")
+    print("isolation: each session's CLI in a bubblewrap sandbox (--isolation bwrap) against none")
+    off = isolated["none"]
+    on = isolated.get("bwrap")
+    for name, key in (("POST /sessions cold p50", "cold"), ("wake p50", "wake")):
+        if on is None:
+            row(f"{name}, none", f"{statistics.median(off[key]):.1f} ms", "(bwrap unavailable here)")
+            continue
+        delta = statistics.median(on[key]) - statistics.median(off[key])
+        row(f"{name}, none / bwrap", f"{statistics.median(off[key]):.1f} / {statistics.median(on[key]):.1f} ms", f"{delta:+.1f} ms")
+    if on is not None:
+        row("RSS per live session, none / bwrap", f"{off['rss'] / MB:.1f} / {on['rss'] / MB:.1f} MB", f"{(on['rss'] - off['rss']) / MB:+.1f} MB")
     print(f"registry with {registered:,} more sessions")
     listing = registry["listing"]
     row("GET /sessions (page of 50) p50 / p95", f"{statistics.median(listing):.1f} / {pct(listing, 0.95):.1f} ms",

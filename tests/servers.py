@@ -132,7 +132,9 @@ class ServerProcess:
         self.process.wait()
 
     def cli_processes(self) -> list[int]:
-        """Pids of Claude Code CLI processes whose HOME is this server's (to find orphans)."""
+        """Pids of this server's Claude Code CLI processes (to find orphans): those whose HOME
+        is this server's, or (sandboxed: HOME is the sandbox's own) whose bwrap names this
+        server's HOME (the private homes are in its data dir)."""
         found = []
         for proc in Path("/proc").iterdir():
             if not proc.name.isdigit():
@@ -142,9 +144,23 @@ class ServerProcess:
                 environ = (proc / "environ").read_bytes()
             except OSError:
                 continue
-            if b"_bundled/claude" in cmdline and f"HOME={self.home}\0".encode() in environ:
+            if not cmdline.split(b"\0")[0].endswith(b"_bundled/claude"):
+                continue
+            if f"HOME={self.home}\0".encode() in environ or self._sandboxed_here(proc):
                 found.append(int(proc.name))
         return found
+
+    def _sandboxed_here(self, proc: Path) -> bool:
+        for _ in range(3):  # the CLI's parent is bwrap's pid 1, whose parent is bwrap
+            try:
+                parent = Path("/proc") / (proc / "stat").read_text().rpartition(")")[2].split()[1]
+                cmdline = (parent / "cmdline").read_bytes()
+            except (OSError, IndexError):
+                return False
+            if cmdline.split(b"\0")[0].endswith(b"bwrap") and f"{self.home}/".encode() in cmdline:
+                return True
+            proc = parent
+        return False
 
 
 @contextmanager

@@ -4,11 +4,34 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .base import PermissionModeName, SendMode
 from .capabilities import Capabilities
 from .fields import ARGUMENT_BYTES, NO_NUL, Argument, Name, StrictBody, lone_surrogate  # noqa: F401  (importable from here too)
+
+
+class ToolSandboxNetwork(StrictBody):
+    """Network of Claude Code's own Bash sandbox (the SDK's ``SandboxNetworkConfig``)."""
+
+    allowedDomains: list[Name] | None = Field(None, max_length=500, description="Domains sandboxed commands may reach.")
+    allowUnixSockets: list[Argument] | None = Field(None, max_length=100, description="Unix sockets they may use.")
+    allowAllUnixSockets: bool | None = None
+    allowLocalBinding: bool | None = Field(None, description="Whether they may bind local ports.")
+
+
+class ToolSandbox(StrictBody):
+    """Claude Code's own sandbox for the Bash commands of a session (the SDK's ``SandboxSettings``),
+    nested inside the server's per-session bubblewrap sandbox."""
+
+    enabled: bool | None = Field(None, description="Run Bash commands in Claude Code's sandbox.")
+    autoAllowBashIfSandboxed: bool | None = Field(None, description="Run sandboxed Bash commands without asking.")
+    excludedCommands: list[Name] | None = Field(None, max_length=500, description="Commands run outside the sandbox.")
+    allowUnsandboxedCommands: bool | None = Field(None, description="Whether a command may ask to run unsandboxed.")
+    network: ToolSandboxNetwork | None = None
+    enableWeakerNestedSandbox: bool | None = Field(
+        None, description="Claude Code's weaker sandbox for nested use (needed inside the server's bubblewrap sandbox)."
+    )
 
 
 class CreateSession(Capabilities):
@@ -16,6 +39,15 @@ class CreateSession(Capabilities):
     servers of this API accept, e.g. ``user_id``)."""
 
     model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_numbers(cls, data: Any) -> Any:
+        """``max_turns`` as JSON Schema's integer: ``292.0`` is one too (a string is not)."""
+        turns = data.get("max_turns") if isinstance(data, dict) else None
+        if isinstance(turns, float) and turns.is_integer():
+            return {**data, "max_turns": int(turns)}
+        return data
 
     resume_session_id: str | None = Field(None, max_length=100, description="Resume this transcript (same id, same history).")
     system_prompt: Argument | None = Field(None, description="Replaces Claude Code's system prompt.")
@@ -32,6 +64,9 @@ class CreateSession(Capabilities):
         None,
         description='Structured output: a JSON schema (or {"type": "json_schema", "schema": {...}}); each turn\'s '
         "result and reply carry structured_output, valid against it. Kept when the session hibernates and wakes.",
+    )
+    sandbox: ToolSandbox | None = Field(
+        None, description="Claude Code's own Bash sandbox (SandboxSettings); default: the server's --sandbox-settings."
     )
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import shutil
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,7 +21,8 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from . import __version__, gateway, opencode, ui
-from .api import conversation, events, health, invocations, messages, metrics, nodes, permissions, proxy, sessions, stats
+from .api import conversation, events, health, invocations, messages, metrics, nodes, permissions, proxy, sessions, stats, upstream
+from .api.upstream import Upstream
 from .datadir import private_directory
 from .demo import router as demo_router
 from .notify import WebhookSender
@@ -29,7 +32,8 @@ from .gateway.responses.service import ResponsesService
 from .observability import ServerMetrics
 from .opencode.hub import Hub
 from .sessions import ManagerConfig, SessionManager
-from .sessions.launcher import write_launcher
+from .sessions.launcher import bundled_cli, launch_prefix, write_launcher
+from .sessions.sandbox import Sandbox, resolve_isolation
 from .sessions.owner import ClientFactory
 from .settings import Settings
 from .store import SqlRegistry, default_database_url, spill_path
@@ -43,7 +47,25 @@ from .web.state import ServerAddress, ServerState
 log = logging.getLogger(__name__)
 
 
-def manager_config(settings: Settings, address: ServerAddress, cli_path: Path | None) -> ManagerConfig:
+def make_sandbox(settings: Settings) -> Sandbox | None:
+    """The sessions' sandbox maker when isolation is on (``--isolation``; resolved here when the
+    app is built without the console script), else None."""
+    if settings.isolation is None:
+        settings.isolation, unavailable = resolve_isolation(None)  # type: ignore[assignment]
+        if unavailable:
+            log.warning("sessions run without a sandbox (--isolation none): %s", unavailable)
+    bwrap = shutil.which("bwrap")
+    if settings.isolation != "bwrap" or bwrap is None:
+        return None
+    hidden = [settings.workspace, Path.home()]
+    if os.environ.get("CLAUDE_CONFIG_DIR"):
+        hidden.append(Path(os.environ["CLAUDE_CONFIG_DIR"]))
+    hidden += [p for p in (settings.api_key_file, settings.litellm_config) if p is not None]
+    cli = (settings.cli_path or bundled_cli()).expanduser().resolve()
+    return Sandbox(bwrap, settings.data_dir, cli, tuple(hidden), launch_prefix(settings.cli_nice) or [])
+
+
+def manager_config(settings: Settings, address: ServerAddress, cli_path: Path | None, sandbox: Sandbox | None = None) -> ManagerConfig:
     """The session layer's view of the settings."""
     return ManagerConfig(
         workspace=settings.workspace,
@@ -65,6 +87,8 @@ def manager_config(settings: Settings, address: ServerAddress, cli_path: Path | 
         file_checkpointing=settings.file_checkpointing,
         mcp_allow=tuple(settings.mcp_allow),
         mcp_servers=load_mcp_config(settings.mcp_config),
+        sandbox=sandbox,
+        default_sandbox=settings.sandbox_settings,
     )
 
 
@@ -93,9 +117,11 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
         )
         registry.cluster.lease = settings.node_lease
         launcher = None if client_factory else write_launcher(settings.data_dir / "bin", settings.cli_path, settings.cli_nice)
-        address = ServerAddress(settings)
+        sandbox = None if client_factory else make_sandbox(settings)
+        log.info("isolation: %s", "bwrap (each session's CLI in its own sandbox)" if sandbox else "none")
+        address = ServerAddress(settings, upstream=sandbox is not None)
         manager = SessionManager(
-            manager_config(settings, address, launcher or settings.cli_path),
+            manager_config(settings, address, launcher or settings.cli_path, sandbox),
             registry,
             **({"client_factory": client_factory} if client_factory else {}),
         )
@@ -110,6 +136,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
             address=address,
             responses=ResponsesService(pool, settings),
             forwarder=forward.Forwarder(node_id(settings)),
+            upstream=Upstream.from_environment() if sandbox is not None else None,
         )
         manager.observers.append(state.metrics.observe)
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
@@ -131,6 +158,8 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
             await registry.close()
             await proxy.close_service(state.proxy)
             await state.forwarder.close()
+            if state.upstream is not None:
+                await state.upstream.aclose()
 
     app = FastAPI(
         title="claude-agent-server",
@@ -168,6 +197,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
     for module in (sessions, messages, conversation, events, permissions, invocations, stats, nodes):
         app.include_router(module.router, dependencies=protected)
     proxy.install(app)  # /v1/messages*: its own Anthropic-shaped auth and errors
+    app.include_router(upstream.router)  # /upstream/v1/messages*: sandboxed sessions' model calls, forwarded
     metrics.install(app, public=settings.metrics_public)
     # Adapters: each maps an outside vocabulary (its routes, models, auth and error shapes) onto sessions.
     opencode.install(app)  # /session, /event, /permission, ...: OpenCode's API, Basic or Bearer with the server key

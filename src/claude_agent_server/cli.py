@@ -20,6 +20,7 @@ from .http_protocol import guarded_http
 from .observability.access_log import redact_access_log
 from .sessions.options import SERVER_SETTINGS_PREFIX
 from .settings import Settings
+from .sessions.sandbox import resolve_isolation
 from .startup import startup_summary
 from .usage import SettingsError, parse_settings
 
@@ -158,6 +159,13 @@ def main(argv: list[str] | None = None) -> int:
     if (problem := registry_problem(settings)) is not None:
         print(f"claude-agent-server: cannot open the session registry: {problem}", file=sys.stderr)
         return 2
+    try:
+        settings.isolation, unavailable = resolve_isolation(settings.isolation)  # type: ignore[assignment]
+    except RuntimeError as exc:
+        print(f"claude-agent-server: {exc}", file=sys.stderr)
+        return 2
+    if unavailable:
+        print(f"claude-agent-server: sessions run without a sandbox (--isolation none): {unavailable}", file=sys.stderr)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.demo:
         print(DEMO_BANNER, file=sys.stderr)

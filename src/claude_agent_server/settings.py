@@ -8,10 +8,12 @@ model also reads Claude Code's own ``ANTHROPIC_MODEL``.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+from claude_agent_protocol.requests import ToolSandbox
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -87,6 +89,16 @@ class Settings(BaseSettings):
     warm_sessions: int = Field(
         1, ge=0, description="Pre-connected Claude Code clients kept for the default spec, so POST /sessions "
         "answers at once; they fill free live slots only and go first when the cap needs room. 0: none."
+    )
+    isolation: Literal["bwrap", "none"] | None = Field(
+        None,
+        description="Run each session's Claude Code CLI in its own bubblewrap sandbox (bwrap) or not (none). "
+        "Default: bwrap when it works on this machine.",
+    )
+    sandbox_settings: dict[str, Any] | None = Field(
+        None,
+        description="Claude Code's own Bash sandbox for sessions that name none (JSON, the SDK's SandboxSettings, "
+        'e.g. {"enabled": true, "enableWeakerNestedSandbox": true, "network": {"allowedDomains": []}}).',
     )
     cli_nice: int = Field(
         10, ge=0, le=19, description="Scheduling niceness of the Claude Code processes, so the server stays "
@@ -224,6 +236,18 @@ class Settings(BaseSettings):
             raise ValueError(f"the API key file {self.api_key_file} is empty")
         self.api_key = SecretStr(key)
         return self
+
+    @field_validator("sandbox_settings", mode="before")
+    @classmethod
+    def _sandbox_json(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ValueError("must be a JSON object (Claude Code's SandboxSettings)") from None
+        if value is None:
+            return None
+        return ToolSandbox.model_validate(value, strict=False).model_dump(exclude_none=True)
 
     @field_validator("workspace", "data_dir", mode="after")
     @classmethod

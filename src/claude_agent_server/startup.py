@@ -94,6 +94,7 @@ def startup_summary(settings: Settings, url: str, environ: Mapping[str, str] | N
         ("data dir", str(settings.data_dir)),
         ("database", redacted(settings.database_url or default_database_url(settings.data_dir))),
         ("API key", key),
+        ("isolation", "bwrap: each session's CLI in its own sandbox" if settings.isolation == "bwrap" else "none: sessions' tools run with the server's rights"),
         ("model", ", ".join(credentials) if credentials else NO_CREDENTIAL_HINT),
     ]
     width = max(len(label) for label, _ in lines) + 1

@@ -53,7 +53,7 @@ Serving beyond this machine needs a key, e.g.:
 METAVARS = {
     "host": "ADDRESS", "port": "PORT", "api_key": "KEY", "api_key_file": "FILE", "workspace": "DIR",
     "data_dir": "DIR", "database_url": "URL", "default_model": "MODEL", "litellm_config": "FILE",
-    "cli_path": "FILE", "cors_origins": "ORIGINS", "gateway_allowed_tools": "TOOLS",
+    "cli_path": "FILE", "cors_origins": "ORIGINS", "gateway_allowed_tools": "TOOLS", "sandbox_settings": "JSON",
 }
 """Placeholders for a flag's value in the help (others follow the type: N, SECONDS, BYTES, ...)."""
 

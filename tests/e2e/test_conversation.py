@@ -189,43 +189,44 @@ def test_rewind_restores_changed_and_created_files(checkpointing: ServerProcess)
     workdir = checkpointing.workspace / "rewind"
     workdir.mkdir()
     (workdir / "a.txt").write_text("original\n")
-    http = checkpointing.client()
-    session = http.post("/sessions", json={"cwd": str(workdir), "permission_mode": "acceptEdits"}).json()["session_id"]
-    try:
-        _say(http, session, "read `a.txt`")  # Claude Code writes over a file only after reading it
-        _say(http, session, "create a file a.txt with content changed")
-        _say(http, session, "create a file b.txt with content new")
-        assert (workdir / "a.txt").read_text() == "changed\n" and (workdir / "b.txt").exists()
-        prompts = [m for m in http.get(f"/sessions/{session}/history").json()["messages"] if m["type"] == "user" and isinstance(m["message"]["content"], str)]
-        target = prompts[1]["uuid"]
-        assert http.post(f"/sessions/{session}/rewind", json={"message_id": "00000000-0000-4000-8000-000000000000"}).status_code in (404, 409)
-        rewound = http.post(f"/sessions/{session}/rewind", json={"message_id": target})
-        assert rewound.status_code == 200, rewound.text
-        assert sorted(Path(f).name for f in rewound.json()["files"]) == ["a.txt", "b.txt"]
-        assert (workdir / "a.txt").read_text() == "original\n" and not (workdir / "b.txt").exists()
-        # The conversation too: the next turn no longer sees the rewound prompts.
-        _say(http, session, "remember that the rewind kept this")
-        cut = http.post(f"/sessions/{session}/rewind", json={"message_id": target, "conversation": True})
-        assert cut.status_code == 200, cut.text
-        assert status(http, session)["status"] == "hibernated"
-        recalled = _say(http, session, "what did I ask you to remember?")
-        assert "rewind kept this" not in recalled
-        texts = [m["message"]["content"] for m in http.get(f"/sessions/{session}/history").json()["messages"] if m["type"] == "user" and isinstance(m["message"]["content"], str)]
-        assert texts == ["read `a.txt`", "what did I ask you to remember?"]
-    finally:
-        http.delete(f"/sessions/{session}")
+    with checkpointing.client() as http:
+        session = http.post("/sessions", json={"cwd": str(workdir), "permission_mode": "acceptEdits"}).json()["session_id"]
+        try:
+            _say(http, session, "read `a.txt`")  # Claude Code writes over a file only after reading it
+            _say(http, session, "create a file a.txt with content changed")
+            _say(http, session, "create a file b.txt with content new")
+            assert (workdir / "a.txt").read_text() == "changed\n" and (workdir / "b.txt").exists()
+            prompts = [m for m in http.get(f"/sessions/{session}/history").json()["messages"] if m["type"] == "user" and isinstance(m["message"]["content"], str)]
+            target = prompts[1]["uuid"]
+            assert http.post(f"/sessions/{session}/rewind", json={"message_id": "00000000-0000-4000-8000-000000000000"}).status_code in (404, 409)
+            rewound = http.post(f"/sessions/{session}/rewind", json={"message_id": target})
+            assert rewound.status_code == 200, rewound.text
+            assert sorted(Path(f).name for f in rewound.json()["files"]) == ["a.txt", "b.txt"]
+            assert (workdir / "a.txt").read_text() == "original\n" and not (workdir / "b.txt").exists()
+            # The conversation too: the next turn no longer sees the rewound prompts.
+            _say(http, session, "remember that the rewind kept this")
+            cut = http.post(f"/sessions/{session}/rewind", json={"message_id": target, "conversation": True})
+            assert cut.status_code == 200, cut.text
+            assert status(http, session)["status"] == "hibernated"
+            recalled = _say(http, session, "what did I ask you to remember?")
+            assert "rewind kept this" not in recalled
+            texts = [m["message"]["content"] for m in http.get(f"/sessions/{session}/history").json()["messages"] if m["type"] == "user" and isinstance(m["message"]["content"], str)]
+            assert texts == ["read `a.txt`", "what did I ask you to remember?"]
+        finally:
+            http.delete(f"/sessions/{session}")
 
 
 def test_rewind_while_a_turn_runs_is_409(checkpointing: ServerProcess) -> None:
-    server, http = checkpointing, checkpointing.client()
-    session = http.post("/sessions", json={}).json()["session_id"]
-    _say(http, session, "hello")
-    first = http.get(f"/sessions/{session}/history").json()["messages"][0]["uuid"]
-    slow = send_in_background(server, session, "count slowly")
-    wait_until(lambda: status(http, session)["status"] == "running", what="the turn to run")
-    assert http.post(f"/sessions/{session}/rewind", json={"message_id": first}).status_code == 409
-    http.post(f"/sessions/{session}/interrupt")
-    slow.result(timeout=30)
+    server = checkpointing
+    with checkpointing.client() as http:
+        session = http.post("/sessions", json={}).json()["session_id"]
+        _say(http, session, "hello")
+        first = http.get(f"/sessions/{session}/history").json()["messages"][0]["uuid"]
+        slow = send_in_background(server, session, "count slowly")
+        wait_until(lambda: status(http, session)["status"] == "running", what="the turn to run")
+        assert http.post(f"/sessions/{session}/rewind", json={"message_id": first}).status_code == 409
+        http.post(f"/sessions/{session}/interrupt")
+        slow.result(timeout=30)
 
 
 SHOUT_SERVER = Path(__file__).parent / "mcp" / "shout_server.py"

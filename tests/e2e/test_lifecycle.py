@@ -89,7 +89,8 @@ def test_bad_bodies_are_422(http: httpx.Client, session: str) -> None:
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the CLI refuses bypassPermissions only for root")
 def test_cli_start_failure_is_502_with_the_reason(tmp_path: Path) -> None:
-    with running_server(tmp_path, "--demo", env={"IS_SANDBOX": ""}) as server, server.client() as http:
+    # Unsandboxed: inside a sandbox the CLI runs as an ordinary user, which bypassPermissions does not refuse.
+    with running_server(tmp_path, "--demo", "--isolation", "none", env={"IS_SANDBOX": ""}) as server, server.client() as http:
         reply = http.post("/sessions", json={"permission_mode": "bypassPermissions"})
         assert reply.status_code == 502
         assert "root" in reply.json()["detail"]

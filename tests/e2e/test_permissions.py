@@ -43,14 +43,11 @@ def test_deny_bash_does_not_run_it(server: ServerProcess, http: httpx.Client, se
     assert not (workdir / "denied.txt").exists()
 
 
-def test_parallel_requests_answered_in_reverse_order(
-    server: ServerProcess, http: httpx.Client, session: str, tmp_path: Path
-) -> None:
+def test_parallel_requests_answered_in_reverse_order(server: ServerProcess, http: httpx.Client, session: str) -> None:
     # Reads outside the cwd ask for permission, and Read calls run in parallel,
-    # so both requests are pending at once.
-    (tmp_path / "a.txt").write_text("secret-a\n")
-    (tmp_path / "b.txt").write_text("secret-b\n")
-    message = f"read `{tmp_path / 'a.txt'}` and `{tmp_path / 'b.txt'}`"
+    # so both requests are pending at once. (System files: a sandboxed session sees
+    # nothing of the test's own temporary directory but its cwd.)
+    message = "read `/etc/passwd` and `/etc/group`"
     pending = send_in_background(server, session, message)
     first, second = wait_for_permissions(http, session, count=2)
     assert [first["tool_name"], second["tool_name"]] == ["Read", "Read"]
@@ -62,8 +59,8 @@ def test_parallel_requests_answered_in_reverse_order(
     denied, allowed = results[first["tool_use_id"]], results[second["tool_use_id"]]
     assert denied["is_error"] is True and "not that one" in denied["content"]
     assert allowed["is_error"] is False
-    allowed_secret = "secret-a" if second["tool_input"]["file_path"].endswith("a.txt") else "secret-b"
-    assert allowed_secret in allowed["content"]
+    allowed_line = Path(second["tool_input"]["file_path"]).read_text().splitlines()[0]
+    assert allowed_line in allowed["content"]
 
 
 def test_unanswered_request_times_out_as_denied(server: ServerProcess, http: httpx.Client, session: str, workdir: Path) -> None:

@@ -35,6 +35,7 @@ SAMPLES: dict[str, Any] = {
     "agentcore_session_id": "h" * 40,
     "origin": "gateway",
     "title": "a title",
+    "sandbox": {"enabled": True, "network": {"allowedDomains": [], "allowLocalBinding": None}},
     "output_format": {"type": "object", "properties": {"a": {"type": "string"}}},
     "forked_from": {"session_id": SID, "message_id": SID},
     "agents": {"a": {"description": "d", "prompt": "p"}},
@@ -106,6 +107,13 @@ def test_ids_are_canonical_and_the_request_is_frozen() -> None:
 def test_bad_requests_are_refused_when_built(fields: dict[str, Any]) -> None:
     with pytest.raises(InvalidSessionRequest):
         SessionRequest(**fields)
+
+
+def test_sandbox_settings_keep_what_was_set() -> None:
+    request = SessionRequest(sandbox=SAMPLES["sandbox"])
+    spec = request.spec(SID, ROOT, default_model=None, default_permission_mode="default")
+    assert spec.sandbox == {"enabled": True, "network": {"allowedDomains": []}}
+    assert SessionSpec.from_json(SID, spec.to_json()).sandbox == spec.sandbox  # stored, woken with it
 
 
 def test_output_format_is_stored_in_the_sdk_form_and_survives_the_registry() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .options import ModelRoute, SessionSpec
+from .sandbox import Sandbox
 
 
 @dataclass(slots=True)
@@ -40,6 +41,10 @@ class ManagerConfig:
     """MCP servers sessions may name (``--mcp-config``), by name."""
     file_checkpointing: bool = False
     """Sessions' CLIs checkpoint the files their agents change (``POST /sessions/{id}/rewind``)."""
+    default_sandbox: dict[str, Any] | None = None
+    """Claude Code's own Bash sandbox settings of sessions that name none (``--sandbox-settings``)."""
+    sandbox: Sandbox | None = None
+    """Each CLI runs in its own bubblewrap sandbox made by this (``--isolation bwrap``); None: unsandboxed."""
     scratch_root: Path | None = None
     node_id: str = "local"
     """This node's id in the cluster (its leases are filed under it)."""

@@ -40,19 +40,31 @@ def write_launcher(directory: Path, cli: Path | None = None, niceness: int = 10)
         None when ``setpriv`` is not installed (then the CLI runs unwrapped and
         may outlive a killed server).
     """
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        log.warning("setpriv not found: Claude Code processes will not be stopped if the server is killed")
+    prefix = launch_prefix(niceness)
+    if prefix is None:
         return None
     target = cli or bundled_cli()
     private_directory(directory)
     launcher = directory / "claude-launcher"
-    setsid = shutil.which("setsid")
-    detach = f"{shlex.quote(setsid)} " if setsid else ""
-    nice = f"{shlex.quote(shutil.which('nice') or 'nice')} -n {int(niceness)} " if niceness else ""
-    script = f'#!/bin/sh\nexec {detach}{shlex.quote(setpriv)} --pdeathsig TERM -- {nice}{shlex.quote(str(target))} "$@"\n'
+    script = f'#!/bin/sh\nexec {shlex.join(prefix)} {shlex.quote(str(target))} "$@"\n'
     temporary = launcher.with_suffix(f".{os.getpid()}.tmp")
     temporary.write_text(script)
     temporary.chmod(0o700)
     temporary.replace(launcher)
     return launcher
+
+
+def launch_prefix(niceness: int = 10) -> list[str] | None:
+    """``[setsid] setpriv --pdeathsig TERM -- [nice -n niceness]``: what the CLI (or its sandbox) runs under.
+
+    Returns:
+        None when ``setpriv`` is not installed (then the CLI runs unwrapped and
+        may outlive a killed server).
+    """
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        log.warning("setpriv not found: Claude Code processes will not be stopped if the server is killed")
+        return None
+    setsid = shutil.which("setsid")
+    nice = [shutil.which("nice") or "nice", "-n", str(int(niceness))] if niceness else []
+    return [*([setsid] if setsid else []), setpriv, "--pdeathsig", "TERM", "--", *nice]

@@ -39,6 +39,7 @@ from .owner import ClientFactory, SDKClient
 from .history import TranscriptQueries
 from .idle import IdleHibernation
 from .placement import Placement
+from .sandbox import tool_sandbox
 from .pool import WarmPool
 from .relay import EventRelay
 from .record import record_entry
@@ -292,11 +293,13 @@ class SessionManager(Placement, IdleHibernation, TranscriptQueries):
         self, session: Session, can_use_tool: Callable[..., Any], stderr: Callable[[str], None], files: PromptFiles | None = None
     ) -> ClaudeAgentOptions:
         route = self.config.route_for(session.spec, self._model_keys.issue(session.id))
+        cli_path = sandbox.launcher(session.id, session.cwd) if (sandbox := self.config.sandbox) else self.config.cli_path
         return build_options(
-            session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=self.config.cli_path, files=files,
+            session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=cli_path, files=files,
             file_checkpointing=self.config.file_checkpointing,
             mcp_servers=mcp_configs(session.spec.mcp_servers, self.config.mcp_allow, self.config.mcp_servers),
             transcripts=self.registry.transcripts,
+            tool_sandbox=tool_sandbox(session.spec.sandbox, self.config.default_sandbox, nested=sandbox is not None),
         )
 
     def model_key_valid(self, key: str) -> bool:
@@ -323,6 +326,8 @@ class SessionManager(Placement, IdleHibernation, TranscriptQueries):
         self.node.release(session.id)
         self._slots.release(session.id)
         self._model_keys.revoke(session.id)
+        if self.config.sandbox is not None:  # a CLI that wrote no transcript leaves no trace
+            self.config.sandbox.tidy(session.id, session.cwd)
         self._pool.refill()
 
     async def has_transcript(self, session: Session) -> bool:

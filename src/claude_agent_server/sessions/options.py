@@ -76,6 +76,8 @@ class SessionSpec:
     """The built-in tools the model is offered (SDK ``tools``): None, Claude Code's usual set; ``[]``, none."""
     setting_sources: list[str] | None = None
     """Settings files the CLI loads (SDK ``setting_sources``: ``user``, ``project``, ``local``); None, the SDK's default."""
+    sandbox: dict[str, Any] | None = None
+    """Claude Code's own Bash sandbox (SDK ``sandbox``: ``SandboxSettings``); None: the server's default."""
     permission_policy: str | None = None
     """Who answers permission requests: None, a human over HTTP; ``"deny"``, nobody (each is denied at once, with the reason)."""
     output_format: dict[str, Any] | None = None
@@ -197,6 +199,7 @@ def build_options(
     file_checkpointing: bool = False,
     mcp_servers: dict[str, Any] | None = None,
     transcripts: SessionStore | None = None,
+    tool_sandbox: dict[str, Any] | None = None,
 ) -> ClaudeAgentOptions:
     """SDK options for one session: its id (new or resumed), cwd, model, tools and callbacks.
 
@@ -204,6 +207,7 @@ def build_options(
         transcripts: Where the CLI's transcript is mirrored (flushed as
             :data:`TRANSCRIPT_FLUSH` says) and a resumed CLI's transcript is loaded
             from, whether or not this machine's disk has it; None: the local disk only.
+        tool_sandbox: Claude Code's own Bash sandbox settings (the spec's or the server's default).
         files: Where a system prompt over :data:`INLINE_PROMPT_BYTES` goes (None: every
             prompt as an argument); the caller removes them once the CLI has started.
         file_checkpointing: Checkpoint the files the agent changes (``rewind_files``). The SDK
@@ -253,5 +257,6 @@ def build_options(
         output_format=spec.output_format,
         session_store=None if file_checkpointing else transcripts,
         session_store_flush=TRANSCRIPT_FLUSH,
+        sandbox=tool_sandbox,  # type: ignore[arg-type]
     )
 

@@ -68,6 +68,8 @@ class SessionRequest(BaseModel):
     tools: tuple[str, ...] | None = None
     """The built-in tools offered (None: Claude Code's usual set; empty: none)."""
     setting_sources: tuple[str, ...] | None = None
+    sandbox: dict[str, Any] | None = None
+    """Claude Code's own Bash sandbox settings (the SDK's ``SandboxSettings``); None: the server's default."""
     permission_policy: str | None = None
     """None: a human answers permission requests; ``deny``: each is denied at once."""
     scratch_cwd: bool = False
@@ -99,6 +101,11 @@ class SessionRequest(BaseModel):
     @classmethod
     def _none_is_empty(cls, value: Any) -> Any:
         return () if value is None else value
+
+    @field_validator("sandbox")
+    @classmethod
+    def _set_only(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if value is None else _without_nulls(value)
 
     @field_validator("resume_session_id", "session_id")
     @classmethod
@@ -187,6 +194,10 @@ def spec_differences(a: SessionSpec, b: SessionSpec) -> list[str]:
         f.name for f in fields(SessionSpec)
         if f.name != "session_id" and f.name not in SWITCHABLE and getattr(a, f.name) != getattr(b, f.name)
     ]
+
+
+def _without_nulls(value: dict[str, Any]) -> dict[str, Any]:
+    return {k: _without_nulls(v) if isinstance(v, dict) else v for k, v in value.items() if v is not None}
 
 
 def _plain(value: Any) -> Any:

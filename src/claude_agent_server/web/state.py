@@ -26,6 +26,7 @@ from ..settings import Settings
 from .forward import Forwarder
 
 if TYPE_CHECKING:  # the adapters' state types; the shared layer imports no adapter at run time
+    from ..api.upstream import Upstream
     from ..gateway.pool import GatewayPool
     from ..gateway.responses.service import ResponsesService
     from ..opencode.hub import Hub
@@ -49,8 +50,9 @@ class ServerAddress:
         settings: ``host`` and ``port``; with ``port`` 0 the URL is unknown until :meth:`bind`.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, upstream: bool = False) -> None:
         self._settings = settings
+        self._upstream = upstream
         self.url: str | None = None if settings.port == 0 else base_url(settings.host, settings.port)
 
     def bind(self, host: str, port: int) -> None:
@@ -63,13 +65,16 @@ class ServerAddress:
 
     def route_for(self, spec: SessionSpec, model_key: str) -> ModelRoute | None:
         """Where a session's CLI sends model requests: this server's proxy (``enable_proxy``),
-        the demo model (``--demo``), or None (as Claude Code is configured), presenting the
+        the demo model (``--demo``), the upstream pass-through (``upstream``: sandboxed sessions
+        hold no credential of the server), or None (as Claude Code is configured), presenting the
         session's own model key, never the server's key."""
         base = self.url or base_url(self._settings.host, self._settings.port)
         if spec.enable_proxy:
             return ModelRoute(base, model_key, spec.background_model)
         if self._settings.demo:
             return ModelRoute(f"{base}/demo", model_key)
+        if self._upstream:  # sandboxed: the server's own credential stays outside, the server forwards
+            return ModelRoute(f"{base}/upstream", model_key)
         return None
 
 
@@ -87,6 +92,8 @@ class ServerState:
     responses: ResponsesService
     forwarder: Forwarder | None = None
     """The HTTP client forwarding requests for sessions live on another node (see :mod:`.forward`)."""
+    upstream: Upstream | None = None
+    """The model pass-through of sandboxed sessions (``/upstream/v1/messages``); None without isolation."""
 
 
 def started_state(app: Starlette) -> ServerState | None:
