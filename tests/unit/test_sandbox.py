@@ -52,7 +52,7 @@ def test_the_policy(tmp_path: Path) -> None:
 def test_the_launcher_copies_only_the_forwarded_variables(tmp_path: Path) -> None:
     s = spec(tmp_path)
     script = launcher_script("/usr/bin/bwrap", s, ["/usr/bin/nice", "-n", "10"])
-    assert script.startswith("#!/bin/sh\nexec /usr/bin/nice -n 10 /usr/bin/bwrap --unshare-user")
+    assert script.startswith("#!/bin/sh\n") and "\nexec /usr/bin/nice -n 10 /usr/bin/bwrap --unshare-user" in script
     assert script.rstrip().endswith('-- /opt/cli/claude "$@"')
     fake = tmp_path / "bwrap"  # prints its arguments, one a line
     fake.write_text('#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n')
@@ -67,6 +67,33 @@ def test_the_launcher_copies_only_the_forwarded_variables(tmp_path: Path) -> Non
     assert "SECRET" not in out and "x" not in out and "CLAUDE_CODE_USE_VERTEX" not in out  # unset: not passed
     assert out[-3:] == ["/opt/cli/claude", "--print", ""]
     assert "ANTHROPIC_API_KEY" in FORWARDED
+
+
+def test_a_resume_from_the_store_brings_its_transcript_in_but_not_its_credentials(tmp_path: Path) -> None:
+    """The SDK fills a temporary config dir from the transcript store and names it in
+    CLAUDE_CONFIG_DIR; the sandbox cannot see it, so the launcher copies its transcripts
+    (not the credentials the SDK copied next to them) into the private config dir."""
+    s = spec(tmp_path)
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\nexit 0\n")
+    fake.chmod(0o700)
+    launcher = tmp_path / "launch"
+    launcher.write_text(launcher_script(str(fake), s, []))
+    launcher.chmod(0o700)
+    materialised = tmp_path / "tmp" / "claude-resume-abc"
+    (materialised / "projects" / "-ws").mkdir(parents=True)
+    (materialised / "projects" / "-ws" / "sid.jsonl").write_text('{"type":"user"}\n')
+    (materialised / ".credentials.json").write_text("{}")
+    env = {"PATH": "/usr/bin:/bin", "CLAUDE_CONFIG_DIR": str(materialised)}
+    subprocess.run([str(launcher)], env=env, check=True)
+    config = s.home / ".claude"
+    assert (config / "projects" / "-ws" / "sid.jsonl").read_text() == '{"type":"user"}\n'
+    assert not (config / ".credentials.json").exists()
+    other = tmp_path / "operator-config"  # a CLAUDE_CONFIG_DIR that is not the SDK's resume dir: nothing copied
+    (other / "projects" / "-x").mkdir(parents=True)
+    (other / "projects" / "-x" / "y.jsonl").write_text("{}")
+    subprocess.run([str(launcher)], env={**env, "CLAUDE_CONFIG_DIR": str(other)}, check=True)
+    assert not (config / "projects" / "-x").exists()
 
 
 def test_prepare_moves_a_transcript_in_and_links_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -84,7 +111,7 @@ def test_prepare_moves_a_transcript_in_and_links_it(tmp_path: Path, monkeypatch:
     assert (made.home.stat().st_mode & 0o777) == 0o700
     sandbox.prepare(sid, cwd)  # a second start (wake) keeps it
     assert outside.read_text() == '{"seeded": true}\n'
-    transcripts.delete(sid, cwd)
+    transcripts.delete_local(sid, cwd)
     assert not outside.exists() and not outside.is_symlink() and not list(made.home.rglob("*.jsonl"))
 
 

@@ -227,7 +227,15 @@ def _missing(local: Iterable[SDKSessionInfo], stored: set[tuple[str, str]], skip
 def delete_local(session_id: str, cwd: Path) -> None:
     """Delete Claude Code's local copy of a session's transcript (with its subagents'
     transcripts, through the SDK's ``delete_session``) and the project folder of ``cwd``
-    when nothing else is left in it. Nothing to delete is no error. Blocking file I/O."""
+    when nothing else is left in it. Nothing to delete is no error. Blocking file I/O.
+
+    A sandboxed session's local path is a link to the file in its private config dir: both go."""
+    path = transcript_path(session_id, cwd)
+    if path.is_symlink():
+        with contextlib.suppress(OSError):
+            path.resolve().unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+        return
     with contextlib.suppress(FileNotFoundError):
         delete_session(session_id, str(cwd))
     with contextlib.suppress(OSError):
