@@ -8,6 +8,8 @@ from typing import Protocol
 
 from .records import EventRecord, SessionRecord, SessionState
 from .health import WriterHealth
+from .users import UserStore
+from .audit import AuditLog
 
 
 class Registry(Protocol):
@@ -20,6 +22,11 @@ class Registry(Protocol):
     is durable. Every awaited call raises :class:`~.errors.RegistryUnavailable`
     (``retry_after`` seconds) while the database cannot be reached.
     """
+
+    users: UserStore
+    """Users and their API keys."""
+    audit: AuditLog
+    """The audit log and per-user spend."""
 
     async def close(self) -> None:
         """Flush what is queued, stop the writer, dispose of the engine."""
@@ -44,8 +51,9 @@ class Registry(Protocol):
         cwd: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        owner: str | None = None,
     ) -> list[SessionRecord]:
-        """Records in ``states`` (and with ``status``, and ``spec["cwd"]``, if given), newest ``last_activity`` first."""
+        """Records in ``states`` (and with ``status``, ``spec["cwd"]`` and ``owner``, if given), newest ``last_activity`` first."""
 
     async def count_by_state(self) -> dict[str, int]:
         """``{"live": n, "hibernated": n, "closed": n}`` (every state present, 0 if none)."""

@@ -23,6 +23,8 @@ from .records import EventRecord, SessionRecord, SessionState, utcnow
 from .spill import Row, SpillFile
 from .tables import aliases, events, sessions
 from .transcripts import SqlTranscriptStore
+from .users import UserStore
+from .audit import AuditLog
 from .write_behind import WriteBehindStore
 from .batches import Commit
 from .health import WriterHealth
@@ -73,6 +75,10 @@ class SqlRegistry:
         self._lanes = lanes
         self._writer = writer
         self._transcripts = WriteBehindStore(SqlTranscriptStore(engine))
+        self.users = UserStore(self._run)
+        """Users and their API keys (:mod:`.users`)."""
+        self.audit = AuditLog(self._run)
+        """The audit log and per-user spend (:mod:`.audit`)."""
 
     @classmethod
     async def open(
@@ -194,9 +200,12 @@ class SqlRegistry:
         cwd: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        owner: str | None = None,
     ) -> list[SessionRecord]:
-        """Records in ``states`` (and with ``status``, and ``spec["cwd"]``, if given), newest ``last_activity`` first."""
+        """Records in ``states`` (and with ``status``, ``spec["cwd"]`` and ``owner``, if given), newest ``last_activity`` first."""
         query = select(sessions).where(sessions.c.state.in_(states))
+        if owner is not None:
+            query = query.where(sessions.c.owner == owner)
         if status is not None:
             query = query.where(sessions.c.status == status)
         if cwd is not None:
