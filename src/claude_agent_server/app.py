@@ -32,6 +32,7 @@ from .store import SqlRegistry, default_database_url, spill_path
 from .web import errors
 from .web.allow import AllowHeader
 from .web.auth import AuthGate, public_paths, require_api_key, require_model_key
+from .web.identity import Identities
 from .web.guards import BrowserGuard, JsonBodies
 from .web.limits import BodyLimit
 from .web.state import ServerAddress, ServerState
@@ -55,6 +56,7 @@ def manager_config(settings: Settings, address: ServerAddress, cli_path: Path | 
         warm_sessions=settings.warm_sessions,
         routes_known=address.known,
         scratch_root=settings.data_dir / "scratch",
+        workspace_per_user=settings.workspace_per_user,
     )
 
 
@@ -90,6 +92,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
             opencode=Hub(manager),
             gateway=GatewayPool(manager, settings),
             address=address,
+            identities=Identities(settings, registry),
         )
         manager.observers.append(state.metrics.observe)
         app.state.server = state

@@ -34,4 +34,6 @@ class ManagerConfig:
     routes_known: Callable[[], bool] = field(default=lambda: True)
     """Whether ``route_for`` can give a CLI started now its final address (warm sessions wait for it)."""
     scratch_root: Path | None = None
+    workspace_per_user: bool = False
+    """Confine each member's sessions to ``<workspace>/<user>/``."""
     """Where sessions created with ``scratch_cwd`` get their own empty working directory (None: not offered)."""

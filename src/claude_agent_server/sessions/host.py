@@ -46,6 +46,13 @@ class SessionHost(Protocol):
             ServerShuttingDown: The server is stopping.
         """
 
+    async def check_spend(self, session: Session) -> None:
+        """Refuse a turn once the session's owner reached a spending limit.
+
+        Raises:
+            SpendingLimitReached: They did.
+        """
+
     def release(self, session: Session) -> None:
         """The session's process is gone; its slot is free. Idempotent."""
 

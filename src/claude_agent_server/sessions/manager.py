@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import UTC, datetime
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient
 from ..store import Registry, SessionRecord, StoreError
 from . import transcripts
 from .config import ManagerConfig
-from .errors import ServerShuttingDown, SessionError, SessionNotFound
+from .errors import ServerShuttingDown, SessionError, SessionNotFound, TranscriptNotFound
 from .events import Event, EventClock, EventLog
 from .journal import EventJournal
 from .model_keys import ModelKeys
@@ -41,6 +42,7 @@ from .record import record_entry
 from .scratch import ScratchRoot
 from .session import Session
 from .slots import LiveSlots
+from .tenancy import MEMBER, SpendingLimitReached, caller, owner_filter, sees, windows
 from .upkeep import drain, hibernate_idle, recover
 from .workspace import parse_session_id, resolve_cwd, visible_transcript
 
@@ -142,11 +144,11 @@ class SessionManager(Placement):
             await claim.wait()
         session = self._sessions.get(sid)
         if session is not None:
-            if session.closing:
+            if session.closing or not sees(session.record.owner):
                 raise SessionNotFound(sid)
             return session
         record = await self._record(sid)
-        if record is None or record.state == "closed":
+        if record is None or record.state == "closed" or not sees(record.owner):  # another member's: not revealed
             raise SessionNotFound(sid)
         return self._sessions.get(sid) or self._load(record, SessionSpec.from_json(sid, record.spec))
 
@@ -158,7 +160,7 @@ class SessionManager(Placement):
         """
         directory = str(self.resolve_cwd(cwd)) if cwd else None
         await self.registry.flush()
-        records = await self.registry.list(status=status, cwd=directory, limit=limit, offset=offset)
+        records = await self.registry.list(status=status, cwd=directory, limit=limit, offset=offset, owner=owner_filter())
         entries = []
         for record in records:
             session = self._sessions.get(record.session_id)
@@ -174,8 +176,39 @@ class SessionManager(Placement):
         return {"live": self.live_count - warm, "hibernated": counts.get("hibernated", 0), "warm": warm}
 
     def resolve_cwd(self, cwd: str | None) -> Path:
-        """``cwd`` inside the workspace (see :func:`~.workspace.resolve_cwd`)."""
-        return resolve_cwd(self.config.workspace, cwd)
+        """``cwd`` inside the workspace (see :func:`~.workspace.resolve_cwd`); with
+        ``workspace_per_user``, a member's inside ``<workspace>/<user>/`` (made on first use)."""
+        return resolve_cwd(self.user_root(), cwd)
+
+    def user_root(self) -> Path:
+        """The directory the current caller's sessions are confined to."""
+        who = caller()
+        if not self.config.workspace_per_user or who is None or who.role != MEMBER:
+            return self.config.workspace
+        root = self.config.workspace / who.user  # user names are checked: no separator, no leading dot
+        root.mkdir(mode=0o700, exist_ok=True)
+        return root
+
+    async def check_spend(self, session: Session) -> None:
+        """Refuse a turn of a session whose owner is at or over a daily or monthly limit.
+
+        Raises:
+            SpendingLimitReached: With the limit, the spend and when it resets (``retry_after``).
+        """
+        owner = session.record.owner
+        if owner is None:
+            return
+        user = await self.registry.users.get_user(owner)
+        if user is None or (user.daily_usd is None and user.monthly_usd is None):
+            return
+        spans = windows(datetime.now(UTC))
+        for name, limit in (("daily", user.daily_usd), ("monthly", user.monthly_usd)):
+            if limit is None:
+                continue
+            start, reset = spans[name]
+            spent = await self.registry.audit.spent_since(owner, start)
+            if spent >= limit:
+                raise SpendingLimitReached(owner, name, limit, spent, reset)
 
     def scratch_directory(self, session_id: str) -> Path:
         """The session's own working directory under ``scratch_root`` (created, empty
@@ -344,9 +377,11 @@ class SessionManager(Placement):
         found = await transcripts.list_available(self.config.workspace, directory, limit, offset)
         await self.registry.flush()
         records = [await self.registry.get(info.session_id) for info in found]
+        mine = owner_filter()
         return [
             {**transcripts.available_entry(info), "live": info.session_id in self._slots, "state": record.state if record else None}
             for info, record in zip(found, records, strict=True)
+            if mine is None or (record is not None and record.owner == mine)
         ]
 
     async def history(self, session_id: str) -> list[dict[str, Any]]:
@@ -358,6 +393,9 @@ class SessionManager(Placement):
         """
         sid = parse_session_id(session_id)
         session = self._sessions.get(sid)
+        record = session.record if session is not None else await self._record(sid)
+        if owner_filter() is not None and (record is None or not sees(record.owner)):
+            raise TranscriptNotFound(sid)  # another member's (or nobody's): not revealed
         if session is None:
             await visible_transcript(sid, self.config.workspace)
         return await transcripts.messages(sid, session.cwd if session else None)

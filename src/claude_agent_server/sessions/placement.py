@@ -26,6 +26,7 @@ from .request import SessionRequest, normal_title
 from .scratch import remove as remove_scratch
 from .session import Session
 from .slots import LiveSlots
+from .tenancy import new_owner, sees
 from .workspace import visible_transcript
 
 if TYPE_CHECKING:
@@ -87,6 +88,8 @@ class Placement:
         directory: Path | None = None
         try:
             record = await self._record(sid)
+            if record is not None and request.resumes and not sees(record.owner):
+                raise SessionNotFound(sid)  # another member's: not revealed
             if record is not None and (record.state != "closed" or not request.resumes):
                 raise SessionConflict(sid)
             if request.scratch_cwd:
@@ -182,6 +185,8 @@ class Placement:
         """
         record = session.record
         record.spec, record.state, record.status = session.spec.to_json(), "live", session.status
+        if record.owner is None:
+            record.owner = new_owner()  # the caller of the request that made it
         if request.title is not None:
             record.title = normal_title(request.title)
         self._sessions[session.id] = session

@@ -27,6 +27,7 @@ from ..settings import Settings
 if TYPE_CHECKING:  # the adapters' state types; the shared layer imports no adapter at run time
     from ..gateway.pool import GatewayPool
     from ..opencode.hub import Hub
+    from .identity import Identities
 
 __all__ = ["ServerAddress", "ServerState", "base_url", "server_state", "started_state"]
 
@@ -82,6 +83,7 @@ class ServerState:
     opencode: Hub
     gateway: GatewayPool
     address: ServerAddress
+    identities: Identities
 
 
 def started_state(app: Starlette) -> ServerState | None:
