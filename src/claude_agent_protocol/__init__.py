@@ -43,6 +43,23 @@ from .requests import (
     SetModel,
     SetPermissionMode,
 )
+from .tenancy import (
+    AddUser,
+    AuditEntryView,
+    AuditPage,
+    ChangeUser,
+    CreateKey,
+    CreatedKey,
+    DaySpend,
+    KeyList,
+    KeyView,
+    RoleName,
+    SessionSpend,
+    SpendLimit,
+    Usage,
+    UserList,
+    UserView,
+)
 from .server import Activity, ActivityPeriod, DatabaseHealth, ErrorBody, Health, Ping, Stats
 from .sessions import (
     AvailableSession,
@@ -65,6 +82,8 @@ from .sessions import (
 )
 
 __all__ = [
+    "AddUser", "AuditEntryView", "AuditPage", "ChangeUser", "CreateKey", "CreatedKey", "DaySpend", "KeyList", "KeyView",
+    "RoleName", "SessionSpend", "SpendLimit", "Usage", "UserList", "UserView",
     "TURN_END", "Activity", "ActivityPeriod", "AssistantMessageEvent", "AvailableSession", "AvailableSessions", "CloseReply", "CreateSession",
     "CreatedSession", "DatabaseHealth", "ErrorBody", "ErrorEvent", "Event", "EventBase", "EventType", "Health", "HibernateReply",
     "HistoryMessage", "InterruptReply", "InvocationEnvelope", "ModelReply", "Origin", "PermissionAck", "PermissionAnswer",

@@ -32,6 +32,8 @@ class SessionEntry(WireModel):
     model: str | None = None
     permission_mode: str | None = None
     origin: Origin = "rest"
+    owner: str | None = None
+    """The user whose key or token created it (None: made without sign-in)."""
 
 
 class SessionCounts(WireModel):

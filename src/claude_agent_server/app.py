@@ -18,7 +18,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from . import __version__, gateway, opencode, ui
-from .api import events, health, invocations, messages, metrics, permissions, proxy, sessions, stats
+from .api import admin, events, health, invocations, messages, metrics, permissions, proxy, sessions, stats
 from .datadir import private_directory
 from .demo import router as demo_router
 from .gateway.pool import GatewayPool
@@ -140,7 +140,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
     )
     app.include_router(health.router)
     protected = [Depends(require_api_key)]
-    for module in (sessions, messages, events, permissions, invocations, stats):
+    for module in (sessions, messages, events, permissions, invocations, stats, admin):
         app.include_router(module.router, dependencies=protected)
     proxy.install(app)  # /v1/messages*: its own Anthropic-shaped auth and errors
     metrics.install(app, public=settings.metrics_public)

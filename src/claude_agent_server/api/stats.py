@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from .. import __version__
 from ..observability.processes import descendant_memory, uptime_seconds
 from ..sessions import SessionManager, SessionNotFound
+from ..sessions.tenancy import owner_filter
 from ..web.deps import ManagerDep
 from ..web.responses import server_errors
 
@@ -56,7 +57,8 @@ async def stats(manager: ManagerDep) -> Stats:
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     counts = await manager.counts()
     turns, pending = await _busy_sessions(manager)
-    cost = await manager.registry.cost_since(midnight)
+    mine = owner_filter()  # a member: their own spend
+    cost = await (manager.registry.cost_since(midnight) if mine is None else manager.registry.audit.spent_since(mine, midnight))
     memory = await asyncio.to_thread(descendant_memory)
     return Stats(
         sessions=SessionCounts.model_validate(counts),

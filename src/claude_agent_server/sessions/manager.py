@@ -73,6 +73,8 @@ class SessionManager(Placement):
         self._sessions: dict[str, Session] = {}
         """Loaded sessions (live or hibernated), by id; closed ones leave."""
         self._claims: dict[str, asyncio.Event] = {}
+        self._owners: dict[str, str | None] = {}
+        """The owner of every session loaded since start-up (for filtering the global stream)."""
         """Ids being created or loaded; set when done."""
         self._model_keys = ModelKeys()
         self._scratch = ScratchRoot(config.scratch_root)
@@ -166,6 +168,11 @@ class SessionManager(Placement):
             session = self._sessions.get(record.session_id)
             entries.append(session.snapshot() if session else record_entry(record, record.status))
         return entries
+
+    def owned_by(self, session_id: str | None, user: str) -> bool:
+        """Whether a session loaded since start-up belongs to ``user`` (the global stream's filter
+        for a member: only sessions with a live or recent process have events)."""
+        return session_id is not None and self._owners.get(session_id) == user
 
     async def counts(self) -> dict[str, int]:
         """``{"live": n, "hibernated": n, "warm": n}``: sessions with a CLI process, registry

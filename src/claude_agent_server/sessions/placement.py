@@ -43,6 +43,7 @@ class Placement:
     registry: Registry
     journal: EventJournal
     _sessions: dict[str, Session]
+    _owners: dict[str, str | None]
     _claims: dict[str, asyncio.Event]
     _pool: WarmPool
     _slots: LiveSlots
@@ -173,6 +174,7 @@ class Placement:
     def _new_session(self, spec: SessionSpec, record: SessionRecord) -> Session:
         """The one constructor of sessions: started (new, warm) or loaded (hibernated)."""
         host: SessionHost = self  # type: ignore[assignment]  # the manager is the host
+        self._owners[spec.session_id] = record.owner
         return Session(spec, record, self.journal.session_log(spec.session_id), host, self.config.permission_timeout)
 
     async def _register(self, session: Session, request: SessionRequest) -> Session:
@@ -187,6 +189,7 @@ class Placement:
         record.spec, record.state, record.status = session.spec.to_json(), "live", session.status
         if record.owner is None:
             record.owner = new_owner()  # the caller of the request that made it
+        self._owners[session.id] = record.owner
         if request.title is not None:
             record.title = normal_title(request.title)
         self._sessions[session.id] = session

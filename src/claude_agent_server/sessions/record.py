@@ -33,6 +33,7 @@ def record_entry(record: SessionRecord, status: str) -> dict[str, Any]:
         "model": record.spec.get("model"),
         "permission_mode": record.spec.get("permission_mode"),
         "origin": record.origin,
+        "owner": record.owner,
     }
 
 
