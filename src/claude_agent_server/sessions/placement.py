@@ -131,6 +131,10 @@ class Placement:
         while True:
             with contextlib.suppress(SessionNotFound):
                 return await self.get(session_id)
+            if (loaded := self._sessions.get(session_id)) is not None and not sees(loaded.record.owner):
+                raise SessionNotFound(session_id)  # another caller's runtime session: not revealed, not taken
+            if (record := await self._record(session_id)) is not None and not sees(record.owner):
+                raise SessionNotFound(session_id)
             try:
                 try:
                     return await self.create(SessionRequest(resume_session_id=session_id, agentcore_session_id=header, origin="agentcore"))
