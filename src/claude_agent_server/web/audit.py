@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from starlette.requests import HTTPConnection
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..sessions.tenancy import Caller
@@ -30,9 +31,31 @@ MAX_SNIFF = 64 * 1024
 def action_of(scope: Scope) -> str:
     """``<surface>.<route name>`` (``rest`` for the server's own API); ``<surface>.unknown`` without a route."""
     surface = surface_of(scope.get("path", ""))
-    route = scope.get("route")
+    route = scope.get("route") or _matching_route(scope)
     name = getattr(route, "name", None) or "unknown"
     return f"{'rest' if surface == 'server' else surface}.{name}"
+
+
+def _matching_route(scope: Scope) -> Any:
+    """The route a request refused before routing would have reached (for its name and path ids)."""
+    return _match(getattr(scope.get("app"), "routes", ()), scope)
+
+
+def _match(routes: Any, scope: Scope) -> Any:
+    path, method = scope.get("path", ""), scope.get("method", "GET")
+    for route in routes:
+        nested = getattr(route, "effective_candidates", None)  # FastAPI's included routers
+        if nested is not None:
+            if (found := _match(nested(), scope)) is not None:
+                return found
+            continue
+        regex, methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is None or (methods is not None and method not in methods):
+            continue
+        if (matched := regex.match(path)) is not None:
+            scope.setdefault("path_params", matched.groupdict())
+            return route
+    return None
 
 
 def session_of(scope: Scope) -> str | None:
