@@ -121,3 +121,21 @@ def test_agentcore_sessions_belong_to_their_caller(tenants) -> None:
     assert t.call("ann", "POST", "/invocations", json={"prompt": "hi"}, headers=header).status_code == 200
     assert t.call("bob", "POST", "/invocations", json={"prompt": "hi"}, headers=header).status_code == 404
     assert t.call("vic", "POST", "/invocations", json={"prompt": "hi"}, headers=header).status_code == 403
+
+
+def test_workspace_per_user_confines_members(tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from fakes import FakeClients
+    from tenancy_support import Tenants, add_users, created, tenant_app
+
+    (tmp_path / "shared").mkdir()
+    with TestClient(tenant_app(tmp_path, FakeClients(), workspace_per_user=True), raise_server_exceptions=False) as http:
+        t = Tenants(http, FakeClients())
+        add_users(http, t)
+        ann = created(t, "ann")
+        assert t.call("ann", "GET", f"/sessions/{ann}/status").json()["cwd"] == str(tmp_path / "ann")
+        assert t.call("ann", "POST", "/sessions", json={"cwd": str(tmp_path / "shared")}).status_code == 400
+        assert t.call("ann", "POST", "/sessions", json={"cwd": "../bob"}).status_code == 400
+        created(t, "ann", cwd=str(tmp_path / "ann"))
+        created(t, "ada", cwd=str(tmp_path / "shared"))  # admins are not confined
