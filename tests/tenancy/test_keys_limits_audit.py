@@ -76,3 +76,12 @@ def test_the_audit_log_holds_the_sequence_and_no_secret(tenants) -> None:
     assert [e["action"] for e in only] == ["rest.close_session"]
     assert t.call("ada", "GET", "/audit", params={"session_id": ann, "limit": 1}).json()["next_before"] is not None
     assert t.call("ann", "GET", "/audit").status_code == 403
+
+
+def test_metrics_are_for_admins_and_hold_the_cost_per_user(tenants) -> None:
+    t = tenants
+    ann = created(t, "ann")
+    t.call("ann", "POST", f"/sessions/{ann}/messages", json={"message": "one"})
+    assert t.call("ann", "GET", "/metrics").status_code == 403 and t.call("vic", "GET", "/metrics").status_code == 403
+    text = t.call("ada", "GET", "/metrics").text
+    assert 'claude_agent_server_user_cost_usd{user="ann"} 0.0012' in text
