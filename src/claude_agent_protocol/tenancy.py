@@ -64,7 +64,7 @@ class CreateKey(WireModel):
 
     user: str = Field(min_length=1, max_length=128)
     name: str | None = Field(None, max_length=128)
-    expires: str | None = Field(None, max_length=16)
+    expires: str | None = Field(None, pattern=r"^[0-9]{1,6}[mhdw]$")
 
 
 class CreatedKey(KeyView):
