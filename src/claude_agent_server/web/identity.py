@@ -17,6 +17,7 @@ the node that revoked it, which drops its cache). Failures are never cached.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,8 +79,6 @@ class Identities:
         if not key:
             return None
         expected = self.settings.api_key_value()
-        import secrets
-
         if expected is not None and secrets.compare_digest(key.encode(), expected.encode()):
             return SERVER_CALLER
         if key.startswith(KEY_PREFIX):
