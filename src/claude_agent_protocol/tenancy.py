@@ -31,16 +31,16 @@ class AddUser(WireModel):
 
     name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
     role: RoleName = "member"
-    daily_usd: float | None = Field(None, ge=0)
-    monthly_usd: float | None = Field(None, ge=0)
+    daily_usd: float | None = Field(None, ge=0, strict=True)
+    monthly_usd: float | None = Field(None, ge=0, strict=True)
 
 
 class ChangeUser(WireModel):
     """``PATCH /admin/users/{name}``: the fields given change (a limit given as null is removed)."""
 
     role: RoleName | None = None
-    daily_usd: float | None = Field(None, ge=0)
-    monthly_usd: float | None = Field(None, ge=0)
+    daily_usd: float | None = Field(None, ge=0, strict=True)
+    monthly_usd: float | None = Field(None, ge=0, strict=True)
 
 
 class KeyView(WireModel):

@@ -119,17 +119,15 @@ async def audit_log(
     user: Annotated[str | None, Query(max_length=128)] = None,
     session_id: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[datetime | None, Query(description="UTC ISO-8601; rows at or after it")] = None,
-    until: Annotated[datetime | None, Query(description="UTC ISO-8601; rows before it")] = None,
+    since: Annotated[str | None, Query(max_length=40, description="ISO-8601 with a time zone; rows at or after it")] = None,
+    until: Annotated[str | None, Query(max_length=40, description="ISO-8601 with a time zone; rows before it")] = None,
     before: Annotated[int | None, Query(ge=1, le=2**62, description="Only rows with a smaller id (the next page)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> AuditPage:
     """The audit log, newest first, filtered by user, session, action and time (admins only)."""
-    for moment in (since, until):
-        if moment is not None and moment.tzinfo is None:
-            raise HTTPException(400, "since and until need a time zone (e.g. 2026-12-06T00:00:00Z)")
+    start, end = _moment(since), _moment(until)
     rows = await state.manager.registry.audit.entries(
-        user=user, session_id=session_id, action=action, since=since, until=until, limit=limit, before=before
+        user=user, session_id=session_id, action=action, since=start, until=end, limit=limit, before=before
     )
     entries = [
         AuditEntryView(id=r.id, at=_iso(r.at) or "", user=r.user_name, key_id=r.key_id, client=r.client, action=r.action,
@@ -137,6 +135,18 @@ async def audit_log(
         for r in rows
     ]
     return AuditPage(entries=entries, next_before=entries[-1].id if len(entries) == limit else None)
+
+
+def _moment(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise HTTPException(400, "since and until are ISO-8601 times with a time zone (e.g. 2026-12-06T00:00:00Z)")
+    return moment
 
 
 @router.get("/usage", responses=server_errors(403, 404, 503))
