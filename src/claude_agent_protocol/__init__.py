@@ -64,6 +64,23 @@ from .requests import (
     SetPermissionMode,
 )
 from .cluster import ClusterStats, NodeList, NodeView
+from .tenancy import (
+    AddUser,
+    AuditEntryView,
+    AuditPage,
+    ChangeUser,
+    CreateKey,
+    CreatedKey,
+    DaySpend,
+    KeyList,
+    KeyView,
+    RoleName,
+    SessionSpend,
+    SpendLimit,
+    Usage,
+    UserList,
+    UserView,
+)
 from .server import Activity, ActivityPeriod, DatabaseHealth, ErrorBody, Health, Ping, Stats
 from .sessions import (
     AvailableSession,
@@ -92,6 +109,8 @@ __all__ = [
     "TURN_END", "AgentSpec", "Capabilities", "ConfiguredServer", "McpAck", "McpServerStatus", "McpStatus", "McpToggle", "StdioServer",
     "ForkPointView", "ForkSession", "ForkedSession", "QueueCancelReply", "QueuedMessage", "RewindFiles", "RewindReply", "SendMode",
     "Activity", "ActivityPeriod", "AssistantMessageEvent", "AvailableSession", "AvailableSessions", "CloseReply", "CreateSession",
+    "AddUser", "AuditEntryView", "AuditPage", "ChangeUser", "CreateKey", "CreatedKey", "DaySpend", "KeyList", "KeyView",
+    "RoleName", "SessionSpend", "SpendLimit", "Usage", "UserList", "UserView",
     "CreatedSession", "DatabaseHealth", "ErrorBody", "ErrorEvent", "Event", "EventBase", "EventType", "Health", "HibernateReply",
     "HistoryMessage", "InterruptReply", "InvocationEnvelope", "ModelReply", "Origin", "PermissionAck", "PermissionAnswer",
     "PermissionModeName", "PermissionModeReply", "PermissionRequestEvent", "PermissionRequestView",

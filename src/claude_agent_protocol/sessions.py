@@ -37,6 +37,8 @@ class SessionEntry(WireModel):
     """The node whose CLI runs the session (a live one; None when hibernated)."""
     forked_from: ForkPointView | None = None
     """The session and message this one was forked from (None: not a fork)."""
+    owner: str | None = None
+    """The user whose key or token created it (None: made without sign-in)."""
 
 
 class SessionCounts(WireModel):

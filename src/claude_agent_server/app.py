@@ -21,7 +21,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from . import __version__, gateway, opencode, ui
-from .api import conversation, events, health, invocations, messages, metrics, nodes, permissions, proxy, sessions, stats, upstream
+from .api import admin, conversation, events, health, invocations, messages, metrics, nodes, permissions, proxy, sessions, stats, upstream
 from .api.upstream import Upstream
 from .datadir import private_directory
 from .demo import router as demo_router
@@ -40,6 +40,7 @@ from .store import SqlRegistry, default_database_url, spill_path
 from .web import errors, forward
 from .web.allow import AllowHeader
 from .web.auth import AuthGate, public_paths, require_api_key, require_model_key
+from .web.identity import Identities
 from .web.guards import BrowserGuard, JsonBodies
 from .web.limits import BodyLimit
 from .web.state import ServerAddress, ServerState
@@ -89,6 +90,7 @@ def manager_config(settings: Settings, address: ServerAddress, cli_path: Path | 
         mcp_servers=load_mcp_config(settings.mcp_config),
         sandbox=sandbox,
         default_sandbox=settings.sandbox_settings,
+        workspace_per_user=settings.workspace_per_user,
     )
 
 
@@ -137,6 +139,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
             responses=ResponsesService(pool, settings),
             forwarder=forward.Forwarder(node_id(settings)),
             upstream=Upstream.from_environment() if sandbox is not None else None,
+            identities=Identities(settings, registry),
         )
         manager.observers.append(state.metrics.observe)
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
@@ -194,7 +197,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
     )
     app.include_router(health.router)
     protected = [Depends(require_api_key)]
-    for module in (sessions, messages, conversation, events, permissions, invocations, stats, nodes):
+    for module in (sessions, messages, conversation, events, permissions, invocations, stats, nodes, admin):
         app.include_router(module.router, dependencies=protected)
     proxy.install(app)  # /v1/messages*: its own Anthropic-shaped auth and errors
     app.include_router(upstream.router)  # /upstream/v1/messages*: sandboxed sessions' model calls, forwarded

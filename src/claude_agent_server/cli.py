@@ -14,6 +14,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from .web.state import server_state, started_state
+from .admin_cli import management_command
+from .admin_cli import main as manage
 from .datadir import DataDirBusy, DataDirLock, readable_by_others
 from .reexec import hide_secrets, inherited_secrets
 from .http_protocol import guarded_http
@@ -49,6 +51,24 @@ def registry_problem(settings: Settings) -> str | None:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return f"{redacted(url)}: {reason}"
     return None
+
+
+def has_user_keys(settings: Settings) -> bool:
+    """Whether the registry holds at least one usable user key (then a non-loopback bind is signed in)."""
+    from .store import SqlRegistry, default_database_url, utcnow
+
+    async def check() -> bool:
+        registry = await SqlRegistry.open(settings.database_url or default_database_url(settings.data_dir))
+        try:
+            now = utcnow()
+            return any(k.revoked_at is None and (k.expires_at is None or k.expires_at > now) for k in await registry.users.list_keys())
+        finally:
+            await registry.close()
+
+    try:
+        return asyncio.run(check())
+    except Exception:
+        return False
 
 
 def data_dir_lock(settings: Settings) -> DataDirLock | None:
@@ -120,8 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     """
     if argv is None:
         hide_secrets()  # already done (cheaper) by the console script, __main__.py; a no-op then
+    args = sys.argv[1:] if argv is None else argv
+    if management_command(args):  # users ... / keys ...: manage the registry, serve nothing
+        return manage(args)
     try:
-        settings = parse_settings(sys.argv[1:] if argv is None else argv, inherited_secrets())
+        settings = parse_settings(args, inherited_secrets())
     except (SettingsError, ValueError) as exc:
         print(f"claude-agent-server: invalid settings:\n{exc}", file=sys.stderr)
         return 2
@@ -130,10 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     if settings.api_key_file is not None and readable_by_others(settings.api_key_file):
         print(f"claude-agent-server: warning: the API key file {settings.api_key_file} is readable by other users; "
               f"chmod 600 it", file=sys.stderr)
-    if not settings.is_loopback and settings.api_key is None:
+    if not settings.is_loopback and settings.api_key is None and not settings.jwt_jwks_url and not has_user_keys(settings):
         print(
-            f"claude-agent-server: refusing to bind {settings.host} without an API key: anyone who can reach it "
-            "could run commands on this machine. Set AGENT_SERVER_API_KEY (or --api-key), or bind 127.0.0.1.",
+            f"claude-agent-server: refusing to bind {settings.host} without authentication: anyone who can reach it "
+            "could run commands on this machine. Set AGENT_SERVER_API_KEY (or --api-key), create a user key "
+            "(claude-agent-server keys create NAME), set --jwt-jwks-url, or bind 127.0.0.1.",
             file=sys.stderr,
         )
         return 2

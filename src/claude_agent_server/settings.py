@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AGENT_SERVER_", populate_by_name=True, extra="ignore")
     # The command line (flags and --help) is built from these fields by usage.py.
 
-    host: str = Field("127.0.0.1", description="Address to bind. Non-loopback needs an API key.")
+    host: str = Field("127.0.0.1", description="Address to bind. Non-loopback needs authentication: an API key, a user key or JWT settings.")
     port: int = Field(8000, ge=0, le=65535, description="TCP port to bind (0: any free port).")
     api_key: SecretStr | None = Field(
         None,
@@ -126,6 +126,24 @@ class Settings(BaseSettings):
         "then keep their transcripts on this node's disk (copied into the registry when read): for a single node."
     )
     metrics_public: bool = Field(False, description="Serve GET /metrics without the API key.")
+    workspace_per_user: bool = Field(
+        False, description="Confine each member's sessions to <workspace>/<user>/ (made on first use); a cwd "
+        "outside it is 400."
+    )
+    jwt_jwks_url: str | None = Field(
+        None, description="Accept bearer JWTs signed by a key of this JWKS (single sign-on); users are created on "
+        "first sight."
+    )
+    jwt_issuer: str | None = Field(None, description="The iss a JWT must carry (with --jwt-jwks-url).")
+    jwt_audience: str | None = Field(None, description="The aud a JWT must carry (with --jwt-jwks-url).")
+    jwt_user_claim: str = Field("sub", description="The JWT claim naming the user (e.g. sub, email).")
+    jwt_role_claim: str | None = Field(
+        None, description="The JWT claim holding the role (admin, member or viewer); without it, or with "
+        "another value, --jwt-default-role."
+    )
+    jwt_default_role: Literal["admin", "member", "viewer"] = Field(
+        "member", description="Role of a JWT user whose token names none."
+    )
     shutdown_grace: float = Field(
         20.0, ge=0, description="Seconds running turns may take to finish on SIGTERM before they are interrupted."
     )

@@ -26,12 +26,12 @@ from claude_agent_server.settings import Settings  # noqa: E402
 
 
 @contextmanager
-def live_app(root: Path, port: int | None = None) -> Iterator[str]:
-    """Serve the app (no API key, loopback, demo model on, no warm pool) under ``root``; yield its URL."""
+def live_app(root: Path, port: int | None = None, api_key: str | None = None) -> Iterator[str]:
+    """Serve the app (loopback, demo model on, no warm pool; the API key given, if any) under ``root``; yield its URL."""
     port = port or free_port()
     workspace = root / "workspace"
     workspace.mkdir(parents=True, exist_ok=True)
-    settings = Settings(workspace=workspace, data_dir=root / "data", port=port, warm_sessions=0, demo=True)
+    settings = Settings(workspace=workspace, data_dir=root / "data", port=port, warm_sessions=0, demo=True, api_key=api_key)
     app = create_app(settings, client_factory=FakeClients())
     with serving(app, port, "agent-server", lifespan="on", timeout=30):
         url = f"http://127.0.0.1:{port}"

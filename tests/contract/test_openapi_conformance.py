@@ -25,6 +25,9 @@ from contract.live_app import live_app
 HERE = Path(__file__).resolve().parent
 STREAMS = r"(^|/)events?$"
 RUN_SECONDS = 150
+ADMIN = r"|^/admin/"
+"""User and key management is left out too: a user it created would turn sign-in on halfway
+through the run (tests/tenancy covers those routes)."""
 
 
 def test_the_openapi_document_holds_for_every_operation(tmp_path: Path) -> None:
@@ -33,7 +36,7 @@ def test_the_openapi_document_holds_for_every_operation(tmp_path: Path) -> None:
             [
                 sys.executable, "-m", "schemathesis.cli", "--config-file", str(HERE / "schemathesis.toml"), "run",
                 f"{url}/openapi.json", "--checks", "all", "--max-examples", "6", "--generation-deterministic",
-                "--generation-codec", "utf-8", "--request-timeout", "10", "--exclude-path-regex", STREAMS,
+                "--generation-codec", "utf-8", "--request-timeout", "10", "--exclude-path-regex", STREAMS + ADMIN,
                 "--no-color", "--max-time", str(RUN_SECONDS - 20),
             ],
             capture_output=True, text=True, timeout=RUN_SECONDS, cwd=tmp_path,  # its cache (.schemathesis/) stays there

@@ -1,7 +1,8 @@
 """Three real servers on one PostgreSQL registry: any node serves any request, a node's death is survived.
 
-Each node has its own data dir; they share the workspace (as a cluster shares a mounted
-filesystem) and, until transcripts are read from the registry, one HOME.
+Each node has its own data dir and its own HOME (no node can read another's ``~/.claude``:
+a session wakes elsewhere from the transcript store); they share the workspace, as a
+cluster shares a mounted filesystem.
 """
 
 from __future__ import annotations
@@ -41,8 +42,7 @@ def cli_count(session_id: str) -> int:
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("cluster")
-    home, workspace = root / "home", root / "workspace"
-    home.mkdir()
+    workspace = root / "workspace"
     workspace.mkdir()
     with postgres_database_sync() as url:
         servers = {}
@@ -52,7 +52,7 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             servers[name] = ServerProcess(
                 node_root, "--demo", "--database-url", url, "--data-dir", str(node_root / "data"), "--node-id", name,
                 "--node-heartbeat", "0.5", "--node-lease", str(LEASE), "--warm-sessions", "0",
-                home=home, workspace=workspace,
+                home=node_root / "home", workspace=workspace,
             )
         servers["a"].start()
         servers["b"].start()

@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from ..sessions.tenancy import owner_filter
 from ..web.deps import ManagerDep, SessionDep, SettingsDep
 from ..web.responses import SSE, server_errors
 from ..web.sse import event_stream, frame, snapshot_frame, start_after
@@ -61,10 +62,12 @@ async def server_events(manager: ManagerDep, settings: SettingsDep, last_event_i
     """
     start = start_after(manager.events, last_event_id, after, manager.registry)
     counts = await manager.counts()
+    mine = owner_filter()  # a member's stream holds only their own sessions' events
 
     async def frames() -> AsyncIterator[ServerSentEvent]:
         yield snapshot_frame({"sessions": counts, "last_event_id": manager.events.last_id}, event="snapshot")
         async for event in manager.events.subscribe(after=start):
-            yield frame(event)
+            if mine is None or manager.owned_by(event.session_id, mine):
+                yield frame(event)
 
     return event_stream(frames(), settings.heartbeat_interval)

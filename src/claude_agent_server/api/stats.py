@@ -12,6 +12,7 @@ from .. import __version__
 from ..observability.processes import descendant_memory, uptime_seconds
 from ..sessions import SessionManager, SessionNotFound
 from ..sessions.errors import SessionElsewhere
+from ..sessions.tenancy import owner_filter
 from ..store import utcnow
 from ..web.deps import ManagerDep, SettingsDep
 from ..web.responses import server_errors
@@ -61,7 +62,8 @@ async def stats(manager: ManagerDep, settings: SettingsDep) -> Stats:
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     counts = await manager.counts()
     turns, pending = await _busy_sessions(manager)
-    cost = await manager.registry.cost_since(midnight)
+    mine = owner_filter()  # a member: their own spend
+    cost = await (manager.registry.cost_since(midnight) if mine is None else manager.registry.audit.spent_since(mine, midnight))
     memory = await asyncio.to_thread(descendant_memory)
     nodes = await manager.registry.cluster.nodes()
     alive = [n for n in nodes if not n.stopped and n.heartbeat_at >= utcnow() - timedelta(seconds=settings.node_lease)]

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from ..sessions import errors
+from ..sessions.tenancy import SpendingLimitReached
 
 SESSION_HEADER = "X-Session-Id"
 """The header naming the session a response came from (and that a request continues)."""
@@ -82,6 +83,8 @@ def model_not_found(model: str) -> GatewayError:
 
 def from_session_error(exc: errors.SessionError) -> GatewayError:
     """The OpenAI-shaped form of a session-layer error."""
+    if isinstance(exc, SpendingLimitReached):
+        return GatewayError(429, exc.detail, type="rate_limit_error", code="spending_limit_reached", retry_after=exc.retry_after)
     if isinstance(exc, errors.TooManySessions):
         return GatewayError(429, exc.detail, type="rate_limit_error", code="rate_limit_exceeded", retry_after=exc.retry_after)
     if isinstance(exc, errors.ServerShuttingDown):

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic_core import from_json
 from sse_starlette import ServerSentEvent
 
-from ..web.auth import is_server_key, presented_key
+from ..web.auth import authenticated, caller_of, is_server_key, presented_key
 from ..web.deps import StateDep
 from ..web.responses import SSE, error_responses, request_body
 from ..web.state import ServerState, server_state
@@ -35,9 +35,13 @@ from .protocol import MAX_MESSAGES, ChatCompletion, ChatCompletionRequest, Error
 
 
 async def require_key(request: Request) -> str:
-    """Dependency: 401 (OpenAI shape) unless the request carries the server's key; returns the key's digest."""
+    """Dependency: 401 (OpenAI shape) unless the request signed in; returns the digest its
+    history matching is scoped by: the user's (any of their keys or tokens), else the key's."""
     key = presented_key(request)
-    if not is_server_key(request, key):
+    who = caller_of(request)
+    if who is not None and who.key_id != "server":
+        return key_digest(f"user:{who.user}")
+    if not (authenticated(request) or is_server_key(request, key)):
         raise unauthorized()
     return key_digest(key if server_state(request.app).settings.api_key_value() is not None else None)
 

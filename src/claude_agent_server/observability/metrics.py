@@ -46,6 +46,9 @@ Every name starts with ``claude_agent_server_``; times are seconds, measured wit
 
 from __future__ import annotations
 
+import contextlib
+from datetime import UTC, datetime
+
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
@@ -146,6 +149,7 @@ class _ReadAtScrape:
         self.pending = 0
         self.spilled_bytes = 0
         self.database_up = 1
+        self.user_cost: dict[str, float] = {}
 
     def collect(self) -> Iterable[Metric]:
         sessions = GaugeMetricFamily(
@@ -173,6 +177,13 @@ class _ReadAtScrape:
             f"{PREFIX}registry_database_up", "1 when the registry's database answers and nothing spilled waits.",
             value=self.database_up,
         )
+
+        users = GaugeMetricFamily(
+            f"{PREFIX}user_cost_usd", "USD each user's sessions spent this UTC month (turns ended).", labels=["user"]
+        )
+        for user, cost in sorted(self.user_cost.items()):
+            users.add_metric([user], cost)
+        yield users
 
     describe = collect
 
@@ -271,6 +282,11 @@ class ServerMetrics:
         read.pending = health.pending_events
         read.spilled_bytes = health.spilled_bytes
         read.database_up = int(health.status == "ok")
+        audit = getattr(registry, "audit", None)
+        if audit is not None:
+            month = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+            with contextlib.suppress(RegistryUnavailable):
+                read.user_cost = await audit.spend_by_user(month)
 
     def sse_subscribed(self) -> AbstractContextManager[Any]:
         """Counts one SSE subscriber while entered."""

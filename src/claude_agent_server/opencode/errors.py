@@ -27,7 +27,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..sessions import SessionError
-from ..web.auth import basic_password, is_server_key, presented_key
+from ..web.auth import authenticated, basic_password, is_server_key, presented_key
 from ..web.errors import STATUS
 from ..web.responses import error_responses
 from ..web.state import server_state
@@ -114,7 +114,7 @@ def install_not_found(app: FastAPI) -> None:
 async def require_key(request: Request) -> None:
     """Dependency: 401 (``WWW-Authenticate: Basic``) unless the server has no key or the
     request carries it as Basic password, Bearer token or ``x-api-key``."""
-    if server_state(request.app).settings.api_key_value() is None:
+    if authenticated(request) or server_state(request.app).settings.api_key_value() is None:
         return
     if is_server_key(request, presented_key(request)) or is_server_key(request, basic_password(request)):
         return

@@ -52,4 +52,6 @@ class ManagerConfig:
     """Where other nodes reach this one (None while unknown: no heartbeat is written yet)."""
     node_heartbeat: float = 2.0
     """Seconds between heartbeats (each renews this node's leases and looks for dead nodes)."""
+    workspace_per_user: bool = False
+    """Confine each member's sessions to ``<workspace>/<user>/``."""
     """Where sessions created with ``scratch_cwd`` get their own empty working directory (None: not offered)."""

@@ -14,6 +14,7 @@ Hierarchy::
     ├── TurnInProgress           a turn is already running in the session (409)
     ├── QueuedMessageCancelled   the queued message was cancelled before it ran (409)
     ├── CommandRejected          the CLI refused a control request, e.g. a mode (409)
+    ├── SpendingLimitReached     the owner's daily or monthly limit is reached (429; in .tenancy)
     ├── TooManySessions          every live slot is held by a busy session (503, Retry-After)
     ├── ServerShuttingDown       the server is stopping and takes no new work (503)
     └── SessionStartError        the Claude Code CLI failed to start (502)

@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..store import Registry
+from ..store import Registry, SessionRecord
+from .errors import TranscriptNotFound
 from .session import Session
 from .slots import LiveSlots
+from .tenancy import owner_filter, sees
 from .transcripts import Transcripts, available_entry
 from .workspace import parse_session_id
 
@@ -24,17 +26,21 @@ class TranscriptQueries:
     if TYPE_CHECKING:
 
         def resolve_cwd(self, cwd: str | None) -> Path: ...
+        async def _record(self, session_id: str) -> SessionRecord | None: ...
 
     async def available(self, cwd: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
         """Resumable transcripts inside the workspace, newest first, with ``live`` (a CLI
-        runs it) and ``state`` (the registry's: live, hibernated, closed, or None)."""
+        runs it) and ``state`` (the registry's: live, hibernated, closed, or None); for a member,
+        only their own sessions' transcripts."""
         directory = self.resolve_cwd(cwd) if cwd else None
         found = await self.transcripts.available(directory, limit, offset, skip=self._slots)
         await self.registry.flush()
         records = [await self.registry.get(info.session_id) for info in found]
+        mine = owner_filter()
         return [
             {**available_entry(info), "live": info.session_id in self._slots, "state": record.state if record else None}
             for info, record in zip(found, records, strict=True)
+            if mine is None or (record is not None and record.owner == mine)
         ]
 
     async def history(self, session_id: str) -> list[dict[str, Any]]:
@@ -46,4 +52,8 @@ class TranscriptQueries:
         """
         sid = parse_session_id(session_id)
         session = self._sessions.get(sid)
+        if owner_filter() is not None:
+            record = session.record if session is not None else await self._record(sid)
+            if record is None or not sees(record.owner):
+                raise TranscriptNotFound(sid)  # another member's (or nobody's): not revealed
         return await self.transcripts.history(sid, session.cwd if session else None, mirrored=sid in self._slots)

@@ -57,6 +57,12 @@ class SessionHost(Protocol):
 
     node_id: str
     """This server's node id."""
+    async def check_spend(self, session: Session) -> None:
+        """Refuse a turn once the session's owner reached a spending limit.
+
+        Raises:
+            SpendingLimitReached: They did.
+        """
 
     def release(self, session: Session) -> None:
         """The session's process is gone; its slot is free. Idempotent."""

@@ -74,6 +74,7 @@ class SessionOperations:
         check_prompt(message, content)
         self._ensure_open()
         self._host.admit(self)
+        await self._host.check_spend(self)
         if self._turn_running:
             raise TurnInProgress(self.id)
         async with self._use():

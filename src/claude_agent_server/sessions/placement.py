@@ -26,6 +26,7 @@ from .scratch import remove as remove_scratch
 from .session import Session
 from .slots import LiveSlots
 from .transcripts import Transcripts
+from .tenancy import new_owner, sees
 from .workspace import visible_transcript
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class Placement:
     registry: Registry
     journal: EventJournal
     _sessions: dict[str, Session]
+    _owners: dict[str, str | None]
     _claims: dict[str, asyncio.Event]
     _pool: WarmPool
     _slots: LiveSlots
@@ -90,6 +92,8 @@ class Placement:
             record = await self._record(sid)
             if record is not None and request.resumes and not self.transcripts.visible(record.spec.get("cwd")):
                 raise TranscriptNotFound(sid)  # a session of another workspace does not exist here
+            if record is not None and request.resumes and not sees(record.owner):
+                raise SessionNotFound(sid)  # another member's: not revealed
             if record is not None and (record.state != "closed" or not request.resumes):
                 raise SessionConflict(sid)
             if request.scratch_cwd:
@@ -134,6 +138,10 @@ class Placement:
             except SessionNotFound:
                 if conflict is not None:  # the id is held by a session this server does not serve (another workspace's)
                     raise conflict from None
+            if (loaded := self._sessions.get(session_id)) is not None and not sees(loaded.record.owner):
+                raise SessionNotFound(session_id)  # another caller's runtime session: not revealed, not taken
+            if (record := await self._record(session_id)) is not None and not sees(record.owner):
+                raise SessionNotFound(session_id)
             try:
                 try:
                     return await self.create(SessionRequest(resume_session_id=session_id, agentcore_session_id=header, origin="agentcore"))
@@ -177,6 +185,7 @@ class Placement:
     def _new_session(self, spec: SessionSpec, record: SessionRecord) -> Session:
         """The one constructor of sessions: started (new, warm) or loaded (hibernated)."""
         host: SessionHost = self  # type: ignore[assignment]  # the manager is the host
+        self._owners[spec.session_id] = record.owner
         return Session(spec, record, self.journal.session_log(spec.session_id), host, self.config.permission_timeout)
 
     async def _register(self, session: Session, request: SessionRequest) -> Session:
@@ -189,6 +198,9 @@ class Placement:
         """
         record = session.record
         record.spec, record.state, record.status = session.spec.to_json(), "live", session.status
+        if record.owner is None:
+            record.owner = new_owner()  # the caller of the request that made it
+        self._owners[session.id] = record.owner
         if request.title is not None:
             record.title = normal_title(request.title)
         self._sessions[session.id] = session

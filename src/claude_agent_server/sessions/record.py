@@ -34,6 +34,7 @@ def record_entry(record: SessionRecord, status: str) -> dict[str, Any]:
         "permission_mode": record.spec.get("permission_mode"),
         "origin": record.origin,
         "forked_from": record.spec.get("forked_from"),
+        "owner": record.owner,
     }
 
 

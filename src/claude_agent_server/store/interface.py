@@ -12,6 +12,8 @@ from .records import EventRecord, SessionRecord, SessionState
 from .health import WriterHealth
 from .responses import ResponseStore
 from .write_behind import WriteBehindStore
+from .users import UserStore
+from .audit import AuditLog
 
 
 class Registry(Protocol):
@@ -27,6 +29,10 @@ class Registry(Protocol):
 
     responses: ResponseStore
     """The OpenAI Responses API's stored responses (used by the gateway only)."""
+    users: UserStore
+    """Users and their API keys."""
+    audit: AuditLog
+    """The audit log and per-user spend."""
 
     async def close(self) -> None:
         """Flush what is queued, stop the writer, dispose of the engine."""
@@ -52,8 +58,9 @@ class Registry(Protocol):
         within: Sequence[str] | None = None,
         limit: int = 50,
         offset: int = 0,
+        owner: str | None = None,
     ) -> list[SessionRecord]:
-        """Records in ``states`` (and with ``status``, and ``spec["cwd"]``, if given; with a
+        """Records in ``states`` (and with ``status``, ``spec["cwd"]`` and ``owner``, if given; with a
         ``spec["cwd"]`` that is one of the directories ``within`` or below one, if given),
         newest ``last_activity`` first."""
 

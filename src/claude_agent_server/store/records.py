@@ -42,6 +42,8 @@ class SessionRecord:
     """The AWS AgentCore runtime-session header this session serves, if any."""
     origin: str = "rest"
     """The API that created the session: ``rest``, ``agentcore``, ``opencode``, ``gateway``, ``dashboard``."""
+    owner: str | None = None
+    """The user whose key or token created it (None: made without a user, e.g. with auth off)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,8 @@ from .responses import ResponseStore
 from .cluster import ClusterStore
 from .feed import EVENTS_CHANNEL, EventFeed
 from .transcripts import SqlTranscriptStore
+from .users import UserStore
+from .audit import AuditLog
 from .write_behind import WriteBehindStore
 from .batches import Commit
 from .health import WriterHealth
@@ -83,6 +85,10 @@ class SqlRegistry:
         """The Responses API's stored responses (:mod:`.responses`)."""
         self.cluster = ClusterStore(self._run)
         """Nodes and session leases (see :mod:`.cluster`)."""
+        self.users = UserStore(self._run)
+        """Users and their API keys (:mod:`.users`)."""
+        self.audit = AuditLog(self._run)
+        """The audit log and per-user spend (:mod:`.audit`)."""
 
     @classmethod
     async def open(
@@ -215,11 +221,15 @@ class SqlRegistry:
         within: Sequence[str] | None = None,
         limit: int = 50,
         offset: int = 0,
+        owner: str | None = None,
     ) -> list[SessionRecord]:
         """Records in ``states`` (and with ``status``, and ``spec["cwd"]``, if given; with a
         ``spec["cwd"]`` that is one of the directories ``within`` or below one, if given),
         newest ``last_activity`` first."""
+        """Records in ``states`` (and with ``status``, ``spec["cwd"]`` and ``owner``, if given), newest ``last_activity`` first."""
         query = select(sessions).where(sessions.c.state.in_(states))
+        if owner is not None:
+            query = query.where(sessions.c.owner == owner)
         if status is not None:
             query = query.where(sessions.c.status == status)
         if cwd is not None:

@@ -2,6 +2,9 @@
 ``session_aliases`` (adapters' names for sessions), and the SDK's transcript store:
 ``transcripts`` (one row per transcript key) and ``transcript_entries`` (its lines); ``responses``
 (the OpenAI Responses API's stored responses).
+``session_aliases`` (adapters' names for sessions), the SDK's transcript store:
+``transcripts`` (one row per transcript key) and ``transcript_entries`` (its lines), and the
+tenancy tables: ``users``, ``api_keys`` and ``audit``.
 
 Constraint and index names follow ``NAMING_CONVENTION`` so that Alembic's
 batch mode (SQLite table rebuilds) can find and recreate them.
@@ -49,6 +52,7 @@ class SessionRow(Base):
     output_tokens: Mapped[int] = mapped_column(BigInteger)
     agentcore_session_id: Mapped[str | None] = mapped_column(String(256), unique=True, index=True)
     origin: Mapped[str] = mapped_column(String(32), server_default="rest")
+    owner: Mapped[str | None] = mapped_column(String(128), index=True)
 
 
 class AliasRow(Base):
@@ -133,6 +137,50 @@ class ResponseRow(Base):
     created_at: Mapped[datetime]
     body: Mapped[Any] = mapped_column(JSONText)
     input: Mapped[Any] = mapped_column(JSONText)
+class UserRow(Base):
+    """A user of the server: a role and optional spending limits (USD per UTC day and month)."""
+
+    __tablename__ = "users"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    daily_usd: Mapped[float | None]
+    monthly_usd: Mapped[float | None]
+    created_at: Mapped[datetime]
+
+
+class ApiKeyRow(Base):
+    """A user's API key, stored only as the SHA-256 of the whole key; ``key_id`` is the
+    public part of the key (``cas_<key_id>_<secret>``) that finds the row."""
+
+    __tablename__ = "api_keys"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_name: Mapped[str] = mapped_column(ForeignKey("users.name"), index=True)
+    name: Mapped[str | None] = mapped_column(String(128))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditRow(Base):
+    """One authenticated change (or failed sign-in): who, from where, what, on which session, the outcome."""
+
+    __tablename__ = "audit"
+    __table_args__ = (Index("ix_audit_at", "at"),)
+
+    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    user_name: Mapped[str | None] = mapped_column(String(128), index=True)
+    key_id: Mapped[str | None] = mapped_column(String(256))
+    client: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(512))
+    session_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    status: Mapped[int]
 
 
 sessions = SessionRow.__table__
@@ -168,3 +216,6 @@ class LeaseRow(Base):
 
 nodes = NodeRow.__table__
 leases = LeaseRow.__table__
+users = UserRow.__table__
+api_keys = ApiKeyRow.__table__
+audit = AuditRow.__table__

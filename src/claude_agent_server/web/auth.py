@@ -23,8 +23,12 @@ from fastapi import FastAPI, HTTPException, Request, status
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ..sessions.tenancy import ADMIN, Caller, current_caller
 from ..settings import Settings
-from .state import server_state, started_state
+from ..store import RegistryUnavailable
+from . import audit
+from .identity import SERVER_CALLER, JwtRefused
+from .state import ServerState, server_state, started_state
 from .surfaces import MODEL_KEY_PREFIXES, error_response, surface_of
 
 
@@ -69,7 +73,10 @@ def is_server_key(request: HTTPConnection, key: str | None) -> bool:
 
 
 async def require_api_key(request: Request) -> None:
-    """Dependency: 401 unless the server has no key or the request carries it (constant-time compare)."""
+    """Dependency: 401 unless the gate signed the request in (the server's key, a user's key,
+    a JWT), the server needs no sign-in, or the request carries the server's key."""
+    if authenticated(request):
+        return
     if not is_server_key(request, presented_key(request)):
         raise _unauthorized()
 
@@ -103,10 +110,10 @@ UNAUTHORIZED = {
 
 
 def credential_accepted(request: HTTPConnection, settings: Settings) -> bool:
-    """Whether the request carries a key its route accepts, judged from the path alone:
-    the server's key (``Authorization: Bearer``, ``x-api-key``; on OpenCode's routes also
-    the Basic password), or on the model routes a live session's model key. True when
-    the server has no key."""
+    """Whether the request carries the server's key (``Authorization: Bearer``, ``x-api-key``;
+    on OpenCode's routes also the Basic password), or on the model routes a live session's
+    model key. True when the server has no key. (Users' keys and JWTs need the registry:
+    :meth:`AuthGate.identify`.)"""
     key = presented_key(request)
     if matches_server_key(settings, key):
         return True
@@ -117,9 +124,34 @@ def credential_accepted(request: HTTPConnection, settings: Settings) -> bool:
     return key is not None and path.startswith(MODEL_KEY_PREFIXES) and state is not None and state.manager.model_key_valid(key)
 
 
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+"""Methods that change something: a viewer gets 403 on each, on every route."""
+ADMIN_PREFIXES = ("/admin/", "/audit", "/metrics")
+"""Paths only admins may use (``/metrics`` unless ``--metrics-public``)."""
+AUTHENTICATED = "agent.authenticated"
+CALLER = "agent.caller"
+"""Scope keys the gate sets: the request signed in (or needs not); its :class:`Caller` (or None)."""
+
+
+def caller_of(request: HTTPConnection) -> Caller | None:
+    """The caller the gate resolved for this request (None: auth off, or a session's model key)."""
+    found: Caller | None = request.scope.get(CALLER)
+    return found
+
+
+def authenticated(request: HTTPConnection) -> bool:
+    """Whether the gate let this request in as signed in (or auth is off)."""
+    return bool(request.scope.get(AUTHENTICATED))
+
+
 class AuthGate:
-    """401 (in the surface's error shape, with ``WWW-Authenticate``) for a request to a
-    non-public path that carries no accepted key, before its body is read.
+    """Resolves the caller of each request once (the server's key, a user's key, a JWT; see
+    :mod:`.identity`) and answers, before the body is read and in the surface's error shape:
+    401 (with ``WWW-Authenticate``) for a non-public path without an accepted credential,
+    403 for a viewer's change (any POST/PUT/PATCH/DELETE) and for a non-admin on
+    ``/admin/*``, ``/audit`` and ``/metrics``. The caller is set as the session layer's
+    :data:`~..sessions.tenancy.current_caller` for the rest of the request, so every session
+    lookup, list and creation is scoped by it; changes and failed sign-ins go to the audit log.
 
     Args:
         app: The ASGI app.
@@ -134,18 +166,80 @@ class AuthGate:
         self.public = frozenset(public)
         self.public_prefixes = public_prefixes
 
+    async def identify(self, conn: HTTPConnection, state: ServerState | None) -> tuple[bool, Caller | None, str | None]:
+        """``(accepted, caller, refusal)``: whether the request may pass as signed in, as whom, and why not."""
+        path = conn.scope["path"]
+        if state is None:  # before the lifespan: the server's key alone
+            accepted = credential_accepted(conn, self.settings)
+            return accepted, (SERVER_CALLER if accepted and self.settings.api_key_value() else None), None
+        key = presented_key(conn)
+        if path.startswith(MODEL_KEY_PREFIXES):  # the model routes: the server's key or a live session's model key
+            accepted = credential_accepted(conn, self.settings)
+            return accepted, (SERVER_CALLER if accepted and matches_server_key(self.settings, key) and key else None), None
+        if surface_of(path) == "opencode" and key is None:
+            key = basic_password(conn)
+        try:
+            who = await state.identities.resolve(key)
+        except JwtRefused as exc:
+            return False, None, str(exc)
+        if who is not None:
+            return True, who, None
+        required = await state.identities.auth_required()
+        return not required, None, ("unknown, revoked or expired key" if key else None)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] not in ("http", "websocket") or path in self.public or path.startswith(self.public_prefixes):
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        if credential_accepted(HTTPConnection(scope), self.settings):
-            await self.app(scope, receive, send)
-            return
-        if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008})  # before accepting: an HTTP 403
-            return
+        conn = HTTPConnection(scope)
+        state = started_state(conn.app)
         surface = surface_of(path)
-        message, challenge = UNAUTHORIZED[surface]
-        response = error_response(surface, 401, message, code="invalid_api_key", headers={"WWW-Authenticate": challenge})
-        await response(scope, receive, send)
+        public = path in self.public or path.startswith(self.public_prefixes)
+        try:
+            accepted, who, refusal = await self.identify(conn, state)
+        except RegistryUnavailable as exc:
+            if public:
+                accepted, who, refusal = True, None, None
+            else:
+                response = error_response(surface, 503, "the user registry is unavailable; retry later",
+                                          headers={"Retry-After": str(exc.retry_after)})
+                await response(scope, receive, send)
+                return
+        if not accepted and not public:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})  # before accepting: an HTTP 403
+                return
+            message, challenge = UNAUTHORIZED[surface]
+            response = error_response(surface, 401, message, code="invalid_api_key", headers={"WWW-Authenticate": challenge})
+            await response(scope, receive, send)
+            if refusal is not None and state is not None:
+                await audit.record_failure(state, conn, refusal)
+            return
+        forbidden = forbidden_reason(scope.get("method", "GET"), path, who, self.settings, public)
+        if forbidden is not None:
+            await error_response(surface, 403, forbidden, code="forbidden")(scope, receive, send)
+            if state is not None and who is not None:
+                await audit.record(state, conn, who, 403)
+            return
+        scope[AUTHENTICATED] = accepted
+        scope[CALLER] = who
+        token = current_caller.set(who)
+        try:
+            if state is None or who is None or scope.get("method") not in UNSAFE_METHODS:
+                await self.app(scope, receive, send)
+            else:
+                await audit.run_audited(self.app, state, conn, who, scope, receive, send)
+        finally:
+            current_caller.reset(token)
+
+
+def forbidden_reason(method: str, path: str, who: Caller | None, settings: Settings, public: bool) -> str | None:
+    """Why a signed-in caller may not do this (403), or None."""
+    if who is None or public:
+        return None
+    if path.startswith(ADMIN_PREFIXES) and who.role != ADMIN and not (path == "/metrics" and settings.metrics_public):
+        return f"{path.split('/')[1]} is for admins"
+    if method in UNSAFE_METHODS and not who.may_change:
+        return "viewers read; they change nothing"
+    return None

@@ -16,11 +16,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from ..sessions import errors
+from ..sessions.tenancy import SpendingLimitReached
 from ..store import RegistryUnavailable
 
 log = logging.getLogger(__name__)
 
 STATUS: dict[type[errors.SessionError], int] = {
+    SpendingLimitReached: 429,
     errors.SessionNotFound: 404,
     errors.TranscriptNotFound: 404,
     errors.PermissionNotFound: 404,
@@ -43,7 +45,10 @@ async def _session_error(request: Request, exc: Exception) -> JSONResponse:
     code = next((c for t, c in STATUS.items() if isinstance(exc, t)), 400)
     retry_after = getattr(exc, "retry_after", None)
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-    return JSONResponse({"detail": exc.detail}, status_code=code, headers=headers)
+    body: dict[str, object] = {"detail": exc.detail}
+    if isinstance(exc, SpendingLimitReached):
+        body.update(limit=exc.limit, limit_usd=exc.limit_usd, spent_usd=round(exc.spent_usd, 6), resets_at=exc.resets_at.isoformat())
+    return JSONResponse(body, status_code=code, headers=headers)
 
 
 async def _registry_unavailable(request: Request, exc: Exception) -> JSONResponse:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the adapters' state types; the shared layer imports no adap
     from ..gateway.pool import GatewayPool
     from ..gateway.responses.service import ResponsesService
     from ..opencode.hub import Hub
+    from .identity import Identities
 
 __all__ = ["ServerAddress", "ServerState", "base_url", "server_state", "started_state"]
 
@@ -90,6 +91,8 @@ class ServerState:
     gateway: GatewayPool
     address: ServerAddress
     responses: ResponsesService
+    identities: Identities
+    """Who a request's key or token belongs to (users, roles, keys; see :mod:`.identity`)."""
     forwarder: Forwarder | None = None
     """The HTTP client forwarding requests for sessions live on another node (see :mod:`.forward`)."""
     upstream: Upstream | None = None

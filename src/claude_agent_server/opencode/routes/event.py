@@ -25,6 +25,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Receive, Scope, Send
 
 from ...web.responses import SSE
+from ...sessions.tenancy import owner_filter
 from ...web.validation import MAX_EVENT_ID
 from ...web.sse import CountedEventSource, Frame, start_after
 from ...sessions import Event
@@ -87,13 +88,15 @@ def _stream(hub: Hub, translator: Translator, manager: Any, last_event_id: int |
     def sse(directory: str, payload: dict[str, Any], event_id: int | None = None) -> ServerSentEvent:
         return Frame(data=json.dumps(wrap(directory, payload)), id=str(event_id) if event_id is not None else None)
 
+    mine = owner_filter()  # a member's stream holds only their own sessions' events
+
     async def frames() -> AsyncIterator[ServerSentEvent]:
         yield sse("global", {"type": "server.connected", "properties": {}})
         async for event in _with_heartbeats(manager.events.subscribe(after=subscription.start), HEARTBEAT):
             if event is None:
                 yield sse("global", {"type": "server.heartbeat", "properties": {}})
                 continue
-            if subscription.wants(event.id, event.session_id):
+            if subscription.wants(event.id, event.session_id) and (mine is None or manager.owned_by(event.session_id, mine)):
                 found = await translator.translate(event)
                 directory = translator.directory(event.session_id)
                 for index, payload in enumerate(found):

@@ -13,11 +13,12 @@ function newRow(id) {
     el('td', { class: 'cwd wide' }),
     el('td', { class: 'number wide' }),
     el('td', { class: 'number' }),
+    el('td', { class: 'owner wide' }),
     el('td', { class: 'ago' }));
 }
 
 function update(row, s) {
-  const [title, , status, model, cwd, turns, cost, activity] = row.children;
+  const [title, , status, model, cwd, turns, cost, owner, activity] = row.children;
   row.classList.remove(...[...row.classList].filter((name) => name.startsWith('status-')));
   row.classList.add(`status-${s.status}`);
   setText(title, s.title || '(no messages yet)');
@@ -29,6 +30,7 @@ function update(row, s) {
   setText(cwd, shortPath(s.cwd));
   setText(turns, String(s.turns ?? 0));
   setText(cost, usd(s.cost_usd));
+  setText(owner, s.owner || '—');
   activity.dataset.since = s.last_activity || '';
   activity.title = s.last_activity || '';
   setText(activity, ago(s.last_activity));

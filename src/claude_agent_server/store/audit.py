@@ -1,0 +1,120 @@
+"""The audit log: one row per authenticated change or failed sign-in, and the spend queries
+of the spending limits (per user, from the ``result`` events the registry records).
+
+A row holds who (user, key id or token subject), from where (client address), what (action,
+method, path), on which session, and the outcome (status code): never a key, a token or a
+message's text (the caller passes none; the path is the route's, whose only variable parts
+are ids).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import Connection
+
+from .records import utcnow
+from .tables import audit, events, sessions
+
+Run = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    user_name: str | None
+    key_id: str | None
+    client: str | None
+    action: str
+    method: str
+    path: str
+    session_id: str | None
+    status: int
+
+
+class AuditLog:
+    """The ``audit`` table and the per-user spend, on the registry's database."""
+
+    def __init__(self, run: Run) -> None:
+        self._run = run
+
+    async def record(
+        self, *, action: str, method: str, path: str, status: int, user_name: str | None, key_id: str | None,
+        client: str | None, session_id: str | None,
+    ) -> None:
+        values = {
+            "at": utcnow(), "user_name": user_name, "key_id": key_id, "client": (client or "")[:64] or None,
+            "action": action[:64], "method": method[:8], "path": path[:512], "session_id": session_id, "status": status,
+        }
+        await self._run(lambda conn: conn.execute(insert(audit).values(**values)), write=True)
+
+    async def entries(
+        self, *, user: str | None = None, session_id: str | None = None, action: str | None = None,
+        since: datetime | None = None, until: datetime | None = None, limit: int = 100, before: int | None = None,
+    ) -> list[AuditEntry]:
+        """Rows matching every filter given, newest first; ``before``: only ids below it (the next page)."""
+        query = select(audit)
+        if user is not None:
+            query = query.where(audit.c.user_name == user)
+        if session_id is not None:
+            query = query.where(audit.c.session_id == session_id)
+        if action is not None:
+            query = query.where(audit.c.action == action)
+        if since is not None:
+            query = query.where(audit.c.at >= since)
+        if until is not None:
+            query = query.where(audit.c.at < until)
+        if before is not None:
+            query = query.where(audit.c.id < before)
+        query = query.order_by(audit.c.id.desc()).limit(limit)
+        return [AuditEntry(**row._mapping) for row in await self._run(lambda conn: conn.execute(query).all())]
+
+    # -- spend -----------------------------------------------------------------
+
+    def _turns(self, user: str, since: datetime) -> Any:
+        return (
+            select(events.c.session_id, events.c.created_at, events.c.data["turn_cost_usd"].as_float().label("cost"))
+            .join(sessions, sessions.c.session_id == events.c.session_id)
+            .where(
+                sessions.c.owner == user, events.c.type == "result", events.c.server.is_(False),
+                events.c.created_at >= since.astimezone(UTC).isoformat(),
+            )
+            .subquery()
+        )
+
+    async def spent_since(self, user: str, since: datetime) -> float:
+        """USD ``user``'s sessions spent on turns that ended at or after ``since``."""
+        turns = self._turns(user, since)
+        query = select(func.coalesce(func.sum(turns.c.cost), 0.0))
+        return float(await self._run(lambda conn: conn.scalar(query)) or 0.0)
+
+    async def spend_by_day(self, user: str, since: datetime) -> list[tuple[str, float]]:
+        turns = self._turns(user, since)
+        day = func.substr(turns.c.created_at, 1, 10)
+        query = select(day, func.coalesce(func.sum(turns.c.cost), 0.0)).group_by(day).order_by(day)
+        return [(str(d), float(c or 0.0)) for d, c in await self._run(lambda conn: conn.execute(query).all())]
+
+    async def spend_by_session(self, user: str, since: datetime) -> list[tuple[str, float]]:
+        turns = self._turns(user, since)
+        query = select(turns.c.session_id, func.coalesce(func.sum(turns.c.cost), 0.0)).group_by(turns.c.session_id)
+        rows = await self._run(lambda conn: conn.execute(query).all())
+        return sorted(((str(s), float(c or 0.0)) for s, c in rows), key=lambda r: -r[1])
+
+    async def spend_by_user(self, since: datetime) -> dict[str, float]:
+        """USD per owner since ``since`` (sessions without an owner left out)."""
+        cost = events.c.data["turn_cost_usd"].as_float()
+        query = (
+            select(sessions.c.owner, func.coalesce(func.sum(cost), 0.0))
+            .join(sessions, sessions.c.session_id == events.c.session_id)
+            .where(sessions.c.owner.is_not(None), events.c.type == "result", events.c.server.is_(False),
+                   events.c.created_at >= since.astimezone(UTC).isoformat())
+            .group_by(sessions.c.owner)
+        )
+        return {str(o): float(c or 0.0) for o, c in await self._run(lambda conn: conn.execute(query).all())}
+
+
