@@ -38,8 +38,7 @@ def tiny_app(api_key: str | None = KEY, public: bool = False) -> FastAPI:
     app = FastAPI()
     app.state.server = ServerState(  # what the lifespan builds, with stand-ins for the parts these routes read
         settings=SimpleNamespace(api_key_value=lambda: api_key), manager=FakeManager(), metrics=ServerMetrics(),  # type: ignore[arg-type]
-        proxy=None, opencode=None, gateway=None, address=None, responses=None,  # type: ignore[arg-type]
-        proxy=None, opencode=None, gateway=None, address=None, identities=None,  # type: ignore[arg-type]
+        proxy=None, opencode=None, gateway=None, address=None, responses=None, identities=None,  # type: ignore[arg-type]
     )
     metrics_route.install(app, public=public)
     return app
