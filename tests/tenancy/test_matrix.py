@@ -14,8 +14,8 @@ NOT_IN_SCHEMA = [("GET", "/"), ("GET", "/ui"), ("GET", "/ui/static/app.js"), ("G
                  ("GET", "/docs/oauth2-redirect"), ("POST", "/demo/v1/messages"), ("POST", "/demo/v1/messages/count_tokens"),
                  ("POST", "/api/event_logging/batch")]
 PUBLIC = re.compile(r"^/(|ui|ui/static/.*|docs.*|redoc|openapi\.json|health|ping|global/health)$")
-MODEL = re.compile(r"^/(v1/messages|demo/v1/|api/event_logging/)")
-ADMIN = re.compile(r"^/(admin/|audit$|metrics$)")
+MODEL = re.compile(r"^/(v1/messages|upstream/v1/|demo/v1/|api/event_logging/)")
+ADMIN = re.compile(r"^/(admin/|audit$|metrics$|nodes$)")
 SESSION = re.compile(r"\{session_id\}")
 STREAMS = {"/events", "/event", "/global/event", "/sessions/{session_id}/events"}
 """Endless SSE routes: only their refusals are checked here (a TestClient waits for the whole body)."""

@@ -126,8 +126,8 @@ def credential_accepted(request: HTTPConnection, settings: Settings) -> bool:
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 """Methods that change something: a viewer gets 403 on each, on every route."""
-ADMIN_PREFIXES = ("/admin/", "/audit", "/metrics")
-"""Paths only admins may use (``/metrics`` unless ``--metrics-public``)."""
+ADMIN_PREFIXES = ("/admin/", "/audit", "/metrics", "/nodes")
+"""Paths only admins may use (``/metrics`` unless ``--metrics-public``; ``/nodes``: the cluster's addresses)."""
 AUTHENTICATED = "agent.authenticated"
 CALLER = "agent.caller"
 """Scope keys the gate sets: the request signed in (or needs not); its :class:`Caller` (or None)."""
