@@ -11,7 +11,7 @@ server's (``nice -n 10``, ``setsid``, ``setpriv``): on a busy machine a CLI at a
 lower priority waits longer for a CPU, which is not the server's cost. Prints
 median and p95 latency (ms) of each and their ratio.
 
-    uv run python bench/turn_overhead.py [--turns 40]
+    uv run python bench/turn_overhead.py [--turns 40] [--isolation none|bwrap]
 
 Only 127.0.0.1 is contacted; the run is bounded by ``--turns``.
 """
@@ -42,13 +42,13 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def main(turns: int, warmup: int) -> None:
+async def main(turns: int, warmup: int, isolation: str) -> None:
     import os
 
     with (
         tempfile.TemporaryDirectory() as root,
         running_server(Path(root) / "model", "--demo") as model,
-        running_server(Path(root) / "server", env={"ANTHROPIC_BASE_URL": f"{model.url}/demo", "ANTHROPIC_API_KEY": "demo-key"}) as server,
+        running_server(Path(root) / "server", "--isolation", isolation, env={"ANTHROPIC_BASE_URL": f"{model.url}/demo", "ANTHROPIC_API_KEY": "demo-key"}) as server,
     ):
         for name in list(os.environ):
             if name.startswith(SCRUBBED_PREFIXES):
@@ -86,7 +86,7 @@ async def main(turns: int, warmup: int) -> None:
 
     med_server, med_sdk = statistics.median(via_server), statistics.median(via_sdk)
     p95_server, p95_sdk = percentile(via_server, 0.95), percentile(via_sdk, 0.95)
-    print(f"turns measured: {turns} each (after {warmup} warm-up), demo model, real CLI")
+    print(f"turns measured: {turns} each (after {warmup} warm-up), demo model, real CLI, server --isolation {isolation}")
     print(f"{'':14}{'median ms':>12}{'p95 ms':>10}")
     print(f"{'SDK direct':14}{med_sdk:12.1f}{p95_sdk:10.1f}")
     print(f"{'via server':14}{med_server:12.1f}{p95_server:10.1f}")
@@ -98,5 +98,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--turns", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument(
+        "--isolation", choices=("none", "bwrap"), default="none",
+        help="the server's sessions unsandboxed like the direct client's CLI (default), or each in bubblewrap "
+        "with its model calls through the server's /upstream (the cost of the sandbox on a turn)",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.turns, args.warmup))
+    asyncio.run(main(args.turns, args.warmup, args.isolation))
