@@ -4,16 +4,15 @@ real server and the real Claude Code CLI, whose model is the demo model behind a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
 import openai
 import pytest
 
-from gateway.recording_model import RecordingModel, recording_model
-from gateway.test_openai_sdk import KEY, human_messages, last_request_with
-from servers import ServerProcess, running_server
+from gateway.recording_model import RecordingModel
+from gateway.test_openai_sdk import KEY, client, human_messages, last_request_with, model, server  # noqa: F401  (the module's fixtures: a server behind the recording model)
+from servers import ServerProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -23,30 +22,6 @@ SCHEMA = {
     "required": ["city", "population"],
     "additionalProperties": False,
 }
-
-
-@pytest.fixture(scope="module")
-def model() -> Iterator[RecordingModel]:
-    with recording_model() as recorder:
-        yield recorder
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, model: RecordingModel) -> Iterator[ServerProcess]:
-    env = {
-        "ANTHROPIC_BASE_URL": model.url,
-        "ANTHROPIC_API_KEY": "recording-model-key",
-        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        "AGENT_SERVER_WARM_SESSIONS": "0",
-    }
-    with running_server(tmp_path_factory.mktemp("responses"), api_key=KEY, env=env) as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
-def client(server: ServerProcess) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=f"{server.url}/v1", api_key=KEY, timeout=120, max_retries=0) as sdk:
-        yield sdk
 
 
 def respond(client: openai.OpenAI, **kwargs: Any) -> tuple[Any, str]:
