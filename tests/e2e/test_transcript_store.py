@@ -46,10 +46,13 @@ def test_a_session_wakes_with_its_history_on_a_machine_whose_disk_never_saw_it(t
         assert any(p.stem == session_id for p in local_copies(server.home))  # Claude Code's own copy, on machine A only
     with running_server(tmp_path / "machine-b", *flags) as server, server.client() as http:
         assert local_copies(server.home) == []
-        history = http.get(f"/sessions/{session_id}/history").json()["messages"]
+        reply = http.get(f"/sessions/{session_id}/history")
+        assert reply.status_code == 200, reply.text
+        history = reply.json()["messages"]
         assert [m["type"] for m in history] == ["user", "assistant"]  # read from the store
         assert "the store keeps transcripts" in reply_text(say(http, session_id, "what did I ask you to remember?"))
-        assert not any(p.stem == session_id for p in local_copies(server.home))  # woken from the store, not from this disk
+        # woken from the store, not from this disk (a sandboxed session's link into its private dir is no copy)
+        assert not any(p.stem == session_id and not p.is_symlink() for p in local_copies(server.home))
         assert len(http.get(f"/sessions/{session_id}/history").json()["messages"]) == 4
 
 

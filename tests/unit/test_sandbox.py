@@ -69,31 +69,31 @@ def test_the_launcher_copies_only_the_forwarded_variables(tmp_path: Path) -> Non
     assert "ANTHROPIC_API_KEY" in FORWARDED
 
 
-def test_a_resume_from_the_store_brings_its_transcript_in_but_not_its_credentials(tmp_path: Path) -> None:
+def test_a_resume_from_the_store_binds_the_sdks_resume_dir_at_its_own_path(tmp_path: Path) -> None:
     """The SDK fills a temporary config dir from the transcript store and names it in
-    CLAUDE_CONFIG_DIR; the sandbox cannot see it, so the launcher copies its transcripts
-    (not the credentials the SDK copied next to them) into the private config dir."""
+    CLAUDE_CONFIG_DIR: the CLI uses it, bound at the same path inside (the SDK mirrors only
+    lines written under the dir it knows); any other CLAUDE_CONFIG_DIR is neither bound nor used."""
     s = spec(tmp_path)
-    fake = tmp_path / "bwrap"
-    fake.write_text("#!/bin/sh\nexit 0\n")
+    fake = tmp_path / "bwrap"  # prints its arguments, one a line
+    fake.write_text('#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n')
     fake.chmod(0o700)
     launcher = tmp_path / "launch"
     launcher.write_text(launcher_script(str(fake), s, []))
     launcher.chmod(0o700)
-    materialised = tmp_path / "tmp" / "claude-resume-abc"
-    (materialised / "projects" / "-ws").mkdir(parents=True)
-    (materialised / "projects" / "-ws" / "sid.jsonl").write_text('{"type":"user"}\n')
-    (materialised / ".credentials.json").write_text("{}")
-    env = {"PATH": "/usr/bin:/bin", "CLAUDE_CONFIG_DIR": str(materialised)}
-    subprocess.run([str(launcher)], env=env, check=True)
-    config = s.home / ".claude"
-    assert (config / "projects" / "-ws" / "sid.jsonl").read_text() == '{"type":"user"}\n'
-    assert not (config / ".credentials.json").exists()
-    other = tmp_path / "operator-config"  # a CLAUDE_CONFIG_DIR that is not the SDK's resume dir: nothing copied
-    (other / "projects" / "-x").mkdir(parents=True)
-    (other / "projects" / "-x" / "y.jsonl").write_text("{}")
-    subprocess.run([str(launcher)], env={**env, "CLAUDE_CONFIG_DIR": str(other)}, check=True)
-    assert not (config / "projects" / "-x").exists()
+
+    def run(config: str) -> list[str]:
+        env = {"PATH": "/usr/bin:/bin", "CLAUDE_CONFIG_DIR": config}
+        return subprocess.run([str(launcher)], env=env, capture_output=True, text=True, check=True).stdout.split("\n")
+
+    def config_of(out: list[str]) -> str:
+        return out[max(i for i, a in enumerate(out) if a == "CLAUDE_CONFIG_DIR") + 1]
+
+    resume = str(tmp_path / "tmp" / "claude-resume-abc")
+    out = run(resume)
+    assert config_of(out) == resume and out[out.index(resume) - 1] == "--bind"
+    operator = str(tmp_path / "operator-config")
+    out = run(operator)
+    assert config_of(out) == "/home/agent/.claude" and operator not in out
 
 
 def test_prepare_moves_a_transcript_in_and_links_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

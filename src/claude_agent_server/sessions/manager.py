@@ -40,7 +40,7 @@ from .owner import ClientFactory, SDKClient
 from .history import TranscriptQueries
 from .idle import IdleHibernation
 from .placement import Placement
-from .sandbox import tool_sandbox
+from .sandbox import SANDBOX_CONFIG, tool_sandbox
 from .pool import WarmPool
 from .relay import EventRelay
 from .record import record_entry
@@ -336,13 +336,16 @@ class SessionManager(Placement, IdleHibernation, TranscriptQueries):
     ) -> ClaudeAgentOptions:
         route = self.config.route_for(session.spec, self._model_keys.issue(session.id))
         cli_path = sandbox.launcher(session.id, session.cwd) if (sandbox := self.config.sandbox) else self.config.cli_path
-        return build_options(
+        options = build_options(
             session.spec, can_use_tool=can_use_tool, stderr=stderr, route=route, cli_path=cli_path, files=files,
             file_checkpointing=self.config.file_checkpointing,
             mcp_servers=mcp_configs(session.spec.mcp_servers, self.config.mcp_allow, self.config.mcp_servers),
             transcripts=self.registry.transcripts,
             tool_sandbox=tool_sandbox(session.spec.sandbox, self.config.default_sandbox, nested=sandbox is not None),
         )
+        if sandbox is not None:  # the sandboxed CLI's config dir (inside): the SDK mirrors transcript lines written there
+            options.env["CLAUDE_CONFIG_DIR"] = str(SANDBOX_CONFIG)
+        return options
 
     def model_key_valid(self, key: str) -> bool:
         """Whether ``key`` is the model key of a session whose CLI runs (it opens the model endpoints only)."""

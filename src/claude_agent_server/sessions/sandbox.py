@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 SANDBOX_HOME = Path("/home/agent")
 """The session's HOME inside (its private directory bound there, over an empty ``/home``)."""
+SANDBOX_CONFIG = SANDBOX_HOME / ".claude"
+"""The CLI's config dir inside (``CLAUDE_CONFIG_DIR``; also the SDK's, to mirror its transcript lines)."""
 SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SANDBOX_UID = 1000
 """The uid the CLI runs as inside when the server runs as root (an ordinary user inside:
@@ -82,7 +84,7 @@ def sandbox_env(spec: SandboxSpec) -> dict[str, str]:
     """The fixed part of the CLI's environment inside."""
     return {
         "HOME": str(SANDBOX_HOME),
-        "CLAUDE_CONFIG_DIR": str(SANDBOX_HOME / ".claude"),
+        "CLAUDE_CONFIG_DIR": str(SANDBOX_CONFIG),
         "PATH": SANDBOX_PATH,
         "LANG": "C.UTF-8",
         "TMPDIR": "/tmp",
@@ -122,19 +124,20 @@ def launcher_script(bwrap: str, spec: SandboxSpec, prefix: list[str]) -> str:
     """A ``/bin/sh`` script running the CLI in the sandbox: ``prefix`` (setsid, setpriv, nice)
     then bwrap, the :data:`FORWARDED` variables copied when set, then the CLI with the SDK's arguments.
 
-    A resume from the transcript store comes with ``CLAUDE_CONFIG_DIR`` naming the SDK's
-    temporary dir (:data:`RESUME_DIR`), which the sandbox cannot see: its transcripts
-    (``projects/``, never its copied credentials) are copied into the private config dir first.
+    The SDK mirrors only transcript lines whose path lies under the config dir it was given
+    (:data:`SANDBOX_CONFIG` for a sandboxed CLI: the path inside). For a resume from the
+    transcript store the SDK names the temporary dir it filled (:data:`RESUME_DIR`, in the
+    server's temp dir; it holds the transcript and copies of files of :data:`SANDBOX_CONFIG`,
+    which does not exist outside): that dir is bound at its own path inside, and used.
     """
     forwarded = " ".join(f'${{{n}+--setenv}} ${{{n}+{n}}} ${{{n}+"${n}"}}' for n in FORWARDED)
-    command = [*prefix, bwrap, *bwrap_args(spec)]
-    projects = shlex.quote(str(spec.home / ".claude" / "projects"))
-    resume = (
-        f'case "${{CLAUDE_CONFIG_DIR:-}}" in */{RESUME_DIR}*)\n'
-        f'    [ -d "$CLAUDE_CONFIG_DIR/projects" ] && mkdir -p {projects} && cp -R -- "$CLAUDE_CONFIG_DIR/projects/." {projects}/ ;;\n'
-        "esac\n"
+    command = shlex.join([*prefix, bwrap, *bwrap_args(spec)])
+    cli = f'{forwarded} -- {shlex.quote(str(spec.cli))} "$@"'
+    resume = '--bind "$CLAUDE_CONFIG_DIR" "$CLAUDE_CONFIG_DIR" --setenv CLAUDE_CONFIG_DIR "$CLAUDE_CONFIG_DIR"'
+    return (
+        f'#!/bin/sh\ncase "${{CLAUDE_CONFIG_DIR:-}}" in */{RESUME_DIR}*) exec {command} {resume} {cli} ;; esac\n'
+        f"exec {command} {cli}\n"
     )
-    return f'#!/bin/sh\n{resume}exec {shlex.join(command)} {forwarded} -- {shlex.quote(str(spec.cli))} "$@"\n'
 
 
 def probe(bwrap: str | None) -> str | None:
@@ -173,6 +176,7 @@ class Sandbox:
     def home(self, session_id: str) -> Path:
         """The session's private HOME on the server's side."""
         return self.root / session_id / "home"
+
 
     def prepare(self, session_id: str, cwd: Path) -> SandboxSpec:
         """Create the session's private HOME (0700) and link its transcript (blocking I/O).
