@@ -26,7 +26,8 @@ LEASE = 3.0
 
 
 def cli_count(session_id: str) -> int:
-    """Claude Code processes on this machine whose command line names ``session_id``."""
+    """Claude Code processes on this machine whose command line names ``session_id`` (the CLI
+    itself: a sandboxed one's bwrap wrappers name it too, and are not counted)."""
     count = 0
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
@@ -34,7 +35,7 @@ def cli_count(session_id: str) -> int:
                 cmdline = (proc / "cmdline").read_bytes()
             except OSError:
                 continue
-            if b"_bundled/claude" in cmdline and session_id.encode() in cmdline:
+            if cmdline.split(b"\0")[0].endswith(b"_bundled/claude") and session_id.encode() in cmdline:
                 count += 1
     return count
 
