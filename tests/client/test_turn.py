@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
+import tempfile
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -123,7 +124,16 @@ class UnansweredInput(ScriptedInput):
         raise AssertionError("unreachable")
 
 
-async def test_requests_answered_elsewhere_are_withdrawn(server: ServerProcess, workdir: Path, tmp_path: Path) -> None:
+@pytest.fixture
+def outside() -> Iterator[Path]:
+    """A directory outside the session's cwd that its agent can still read: not under /tmp (a
+    sandboxed session has a private one) nor the workspace (other directories there are hidden)."""
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as path:
+        yield Path(path)
+
+
+async def test_requests_answered_elsewhere_are_withdrawn(server: ServerProcess, workdir: Path, outside: Path) -> None:
+    tmp_path = outside
     for name in ("a.txt", "b.txt"):
         (tmp_path / name).write_text(f"secret-{name}\n")
     async with AgentClient(server.url) as client:

@@ -61,7 +61,7 @@ def test_non_loopback_bind_without_key_is_refused(tmp_path: Path) -> None:
         timeout=60,
     )
     assert run.returncode == 2
-    assert "refusing to bind 0.0.0.0 without an API key" in run.stderr
+    assert "refusing to bind 0.0.0.0 without authentication" in run.stderr
     assert "Traceback" not in run.stderr
 
 
