@@ -234,7 +234,10 @@ SHOUT_SERVER = Path(__file__).parent / "mcp" / "shout_server.py"
 
 def test_an_allowed_stdio_mcp_server_is_used_and_others_are_refused(tmp_path: Path) -> None:
     allow = json.dumps([sys.executable])
-    with running_server(tmp_path, "--demo", "--warm-sessions", "0", "--mcp-allow", allow) as server, server.client() as http:
+    # Unsandboxed: a stdio MCP server runs inside the session's sandbox, where this test's Python
+    # (maybe a checkout under /tmp) need not be visible; a real one's command is on the system.
+    args = ("--demo", "--warm-sessions", "0", "--isolation", "none", "--mcp-allow", allow)
+    with running_server(tmp_path, *args) as server, server.client() as http:
         refused = http.post("/sessions", json={"mcp_servers": {"evil": {"command": "/bin/sh", "args": ["-c", "id"]}}})
         assert refused.status_code == 400 and "mcp_servers.evil" in refused.json()["detail"]
         with_env = http.post("/sessions", json={"mcp_servers": {"x": {"command": sys.executable, "env": {"LD_PRELOAD": "x"}}}})

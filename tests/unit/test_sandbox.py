@@ -94,6 +94,9 @@ def test_a_resume_from_the_store_binds_the_sdks_resume_dir_at_its_own_path(tmp_p
     operator = str(tmp_path / "operator-config")
     out = run(operator)
     assert config_of(out) == "/home/agent/.claude" and operator not in out
+    prompt = "/tmp/claude-agent-prompt-x1.txt"  # a long system prompt's file, among the CLI's arguments
+    out = subprocess.run([str(launcher), "--system-prompt-file", prompt], env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[out.index(prompt) - 1] == "--ro-bind" and out[out.index(prompt) + 1] == prompt
 
 
 def test_prepare_moves_a_transcript_in_and_links_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

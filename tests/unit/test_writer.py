@@ -209,3 +209,18 @@ def test_a_line_cut_short_by_a_crash_is_cut_off(spill_file: Path) -> None:
     reopened.append([{"id": 4, "data": {}}], [])
     assert [row["id"] for row in SpillFile(spill_file).read(10).events] == [1, 2, 4]
     assert spill_file.stat().st_mode & 0o777 == 0o600
+
+
+async def test_a_permission_request_is_written_at_once_other_events_after_the_interval(db: FakeDatabase) -> None:
+    """A person may answer a permission request through another node, or after this one dies:
+    it is written without waiting for the batch interval (here an hour); other events wait."""
+    writer = Writer(db.commit, flush_interval=3600)
+    writer.append(event(1))
+    await asyncio.sleep(0.2)
+    assert db.inserted == []
+    writer.append(EventRecord(BASE + 2, "s1", "permission_request", {"request_id": "r"}, "2025-03-01T12:00:00+00:00"))
+    await wait_for(lambda: db.inserted == [BASE + 1, BASE + 2], timeout=5)
+    writer.append(event(3))
+    await asyncio.sleep(0.2)
+    assert db.inserted == [BASE + 1, BASE + 2]
+    await writer.close()

@@ -14,8 +14,9 @@ gets :class:`PermissionNotFound`. A wait the SDK cancels is resolved as
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -94,17 +95,22 @@ class PermissionBroker:
         sink: Called as ``sink("permission_request", **request)`` and
             ``sink("permission_resolved", request_id=..., allowed=..., reason=..., message=...)``.
         timeout: Seconds a request waits before it is denied.
+        durable: Awaited after a request's event is published and before :meth:`pending` lists
+            it (the registry has written it), so a request anyone may act on, through any node,
+            outlives this process; None: listed at once.
     """
 
-    def __init__(self, sink: EventSink, timeout: float) -> None:
+    def __init__(self, sink: EventSink, timeout: float, durable: Callable[[], Awaitable[None]] | None = None) -> None:
         self._sink = sink
         self._timeout = timeout
+        self._durable = durable
         self._pending: dict[str, PermissionRequest] = {}
+        self._listed: set[str] = set()
         self._refusal: PermissionDecision | None = None
 
     def pending(self) -> list[PermissionRequest]:
-        """Pending requests, oldest first."""
-        return list(self._pending.values())
+        """Pending requests, oldest first (each once it is durable)."""
+        return [request for request in self._pending.values() if request.request_id in self._listed]
 
     async def can_use_tool(
         self, tool_name: str, tool_input: dict[str, Any], context: ToolPermissionContext
@@ -128,6 +134,10 @@ class PermissionBroker:
         if self._refusal is not None:
             self._resolve(request, self._refusal)
         try:
+            if self._durable is not None and not request.resolved:
+                with contextlib.suppress(Exception):  # the registry is away: listed all the same
+                    await self._durable()
+            self._listed.add(request.request_id)
             async with asyncio.timeout(self._timeout):
                 decision = await request.future
         except TimeoutError:
@@ -167,6 +177,7 @@ class PermissionBroker:
             return False
         request.resolved = True
         self._pending.pop(request.request_id, None)
+        self._listed.discard(request.request_id)
         if not request.future.done():
             request.future.set_result(decision)
         self._sink(

@@ -120,24 +120,33 @@ RESUME_DIR = "claude-resume-"
 session (``claude_agent_sdk._internal.session_resume``) and names in ``CLAUDE_CONFIG_DIR``."""
 
 
+PROMPT_FILE = "claude-agent-prompt-"
+"""The prefix of the files a long system prompt reaches the CLI in (:class:`~.options.PromptFiles`)."""
+
+
 def launcher_script(bwrap: str, spec: SandboxSpec, prefix: list[str]) -> str:
     """A ``/bin/sh`` script running the CLI in the sandbox: ``prefix`` (setsid, setpriv, nice)
     then bwrap, the :data:`FORWARDED` variables copied when set, then the CLI with the SDK's arguments.
 
-    The SDK mirrors only transcript lines whose path lies under the config dir it was given
-    (:data:`SANDBOX_CONFIG` for a sandboxed CLI: the path inside). For a resume from the
-    transcript store the SDK names the temporary dir it filled (:data:`RESUME_DIR`, in the
-    server's temp dir; it holds the transcript and copies of files of :data:`SANDBOX_CONFIG`,
-    which does not exist outside): that dir is bound at its own path inside, and used.
+    Files the server made for this start are bound at their own paths (the sandbox's ``/tmp``
+    is its own): the prompt files among the arguments (:data:`PROMPT_FILE`, read-only), and for
+    a resume from the transcript store the temporary config dir the SDK filled and names in
+    ``CLAUDE_CONFIG_DIR`` (:data:`RESUME_DIR`; it holds the transcript and copies of files of
+    :data:`SANDBOX_CONFIG`, which does not exist outside), used as the CLI's config dir. The SDK
+    mirrors only transcript lines written under the config dir it knows, which is that dir, or
+    :data:`SANDBOX_CONFIG` (the server names the path inside).
     """
     forwarded = " ".join(f'${{{n}+--setenv}} ${{{n}+{n}}} ${{{n}+"${n}"}}' for n in FORWARDED)
     command = shlex.join([*prefix, bwrap, *bwrap_args(spec)])
-    cli = f'{forwarded} -- {shlex.quote(str(spec.cli))} "$@"'
-    resume = '--bind "$CLAUDE_CONFIG_DIR" "$CLAUDE_CONFIG_DIR" --setenv CLAUDE_CONFIG_DIR "$CLAUDE_CONFIG_DIR"'
-    return (
-        f'#!/bin/sh\ncase "${{CLAUDE_CONFIG_DIR:-}}" in */{RESUME_DIR}*) exec {command} {resume} {cli} ;; esac\n'
-        f"exec {command} {cli}\n"
+    find = (
+        f'r=; case "${{CLAUDE_CONFIG_DIR:-}}" in */{RESUME_DIR}*) r="$CLAUDE_CONFIG_DIR" ;; esac\n'
+        f'p1=; p2=; for a in "$@"; do case "$a" in /*/{PROMPT_FILE}*) if [ -z "$p1" ]; then p1="$a"; else p2="$a"; fi ;; esac; done\n'
     )
+    files = (
+        '${p1:+--ro-bind} ${p1:+"$p1"} ${p1:+"$p1"} ${p2:+--ro-bind} ${p2:+"$p2"} ${p2:+"$p2"} '
+        '${r:+--bind} ${r:+"$r"} ${r:+"$r"} ${r:+--setenv} ${r:+CLAUDE_CONFIG_DIR} ${r:+"$r"}'
+    )
+    return f'#!/bin/sh\n{find}exec {command} {files} {forwarded} -- {shlex.quote(str(spec.cli))} "$@"\n'
 
 
 def probe(bwrap: str | None) -> str | None:

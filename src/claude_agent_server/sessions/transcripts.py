@@ -235,6 +235,8 @@ def delete_local(session_id: str, cwd: Path) -> None:
         with contextlib.suppress(OSError):
             path.resolve().unlink(missing_ok=True)
         path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()  # only if empty
         return
     with contextlib.suppress(FileNotFoundError):
         delete_session(session_id, str(cwd))

@@ -47,6 +47,9 @@ from .health import DatabaseStatus, Outage, WriterHealth
 from .records import EventRecord, SessionRecord
 from .spill import SpillFile
 
+PROMPT_TYPES = frozenset({"permission_request", "permission_resolved"})
+"""Events written at once rather than after ``flush_interval``: a person acts on a permission
+request, maybe through another node, so it must outlive this process as soon as it exists."""
 EVENT_FIELDS = tuple(f.name for f in fields(EventRecord))
 RECORD_FIELDS = tuple(f.name for f in fields(SessionRecord))
 
@@ -92,6 +95,8 @@ class Writer:
     ) -> None:
         self._commit = commit
         self._batch_size = batch_size
+        self._urgent = False
+        """A :data:`PROMPT_TYPES` event waits: write without waiting for ``flush_interval``."""
         self._interval = flush_interval
         self._limit = buffer_bytes
         self._spill = spill
@@ -134,7 +139,9 @@ class Writer:
         item = Item(self._next_seq(), row, row_size(row))
         self._events.append(item)
         self._add_bytes(item.size)
-        if len(self._events) == self._batch_size:
+        if event.type in PROMPT_TYPES:
+            self._urgent = True
+        if len(self._events) == self._batch_size or self._urgent:
             self._wake.set()
 
     def update(self, record: SessionRecord) -> None:
@@ -317,11 +324,12 @@ class Writer:
             await self._wake.wait()
         if self._spill is not None and self._spill.pending:
             return
-        if len(self._events) < self._batch_size and not self._waiters and self._bytes <= self._limit:
+        if len(self._events) < self._batch_size and not self._waiters and self._bytes <= self._limit and not self._urgent:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._interval):
                     await self._wake.wait()
+        self._urgent = False  # the batch about to be taken holds it
 
     async def _pause(self) -> None:
         """Wait before the next attempt (the delay doubles up to ``max_retry_delay``); spill

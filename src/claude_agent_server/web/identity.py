@@ -24,7 +24,7 @@ from typing import Any
 
 from ..sessions.tenancy import ADMIN, Caller
 from ..settings import Settings
-from ..store import Registry
+from ..store import Registry, RegistryUnavailable
 from ..store.users import KEY_PREFIX, ROLES, check_name
 
 CACHE_SECONDS = 1.0
@@ -66,7 +66,10 @@ class Identities:
         checked, exist = self._users_exist
         if exist or time.monotonic() - checked < USERS_EXIST_SECONDS:
             return exist
-        exist = await self.registry.users.count_users() > 0
+        try:
+            exist = await self.registry.users.count_users() > 0
+        except RegistryUnavailable:  # the database is away: the last answer holds (none known: no sign-in, as before)
+            return exist
         self._users_exist = (time.monotonic(), exist)
         return exist
 
