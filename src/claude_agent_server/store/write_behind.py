@@ -36,7 +36,7 @@ from claude_agent_sdk import (
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from .errors import StoreError
+from .errors import StoreError, is_unreachable
 from .transcripts import SqlTranscriptStore, TranscriptPlace
 
 log = logging.getLogger(__name__)
@@ -187,18 +187,25 @@ class WriteBehindStore(SessionStore):
                     waiter.set_result(None)
 
     async def _write(self, key: SessionKey, entries: list[SessionStoreEntry]) -> None:
-        for attempt in range(len(RETRY_DELAYS) + 1):
+        attempt = 0
+        while True:
             try:
                 await self.inner.append(key, entries)
                 return
             except Exception as exc:
                 cause = getattr(exc, "orig", exc)  # SQLAlchemy wraps what a bind raised in StatementError
+                if attempt == len(RETRY_DELAYS) and is_unreachable(exc):  # the database is away: no traceback to read
+                    log.error("transcripts: gave up writing %d lines of %s: the database does not answer (%s)",
+                              len(entries), _show(key), type(exc).__name__)
+                    self.failed += len(entries)
+                    return
                 if attempt == len(RETRY_DELAYS) or isinstance(cause, TypeError | ValueError):  # would fail again
                     log.exception("transcripts: gave up writing %d lines of %s", len(entries), _show(key))
                     self.failed += len(entries)
                     return
-                log.warning("transcripts: writing %s failed (attempt %d), retrying", _show(key), attempt + 1, exc_info=True)
+                log.warning("transcripts: writing %s failed (attempt %d: %s), retrying", _show(key), attempt + 1, exc)
                 await asyncio.sleep(RETRY_DELAYS[attempt])
+                attempt += 1
 
     def _on_stopped(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:

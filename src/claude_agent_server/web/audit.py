@@ -18,6 +18,8 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..sessions.tenancy import Caller
+from ..store import RegistryUnavailable
+from ..store.errors import is_unreachable
 from .state import ServerState
 from .surfaces import surface_of
 
@@ -73,8 +75,12 @@ def _client(conn: HTTPConnection) -> str | None:
 async def _write(state: ServerState, **row: Any) -> None:
     try:
         await state.manager.registry.audit.record(**row)
-    except Exception:  # the change happened; a lost audit row is logged, not turned into an error
-        log.exception("could not write the audit row %s", {k: v for k, v in row.items() if k != "client"})
+    except Exception as exc:  # the change happened; a lost audit row is logged, not turned into an error
+        shown = {k: v for k, v in row.items() if k != "client"}
+        if is_unreachable(exc) or isinstance(exc, RegistryUnavailable):  # the database is away: no traceback to read
+            log.error("could not write the audit row %s: the database does not answer (%s)", shown, type(exc).__name__)
+        else:
+            log.exception("could not write the audit row %s", shown)
 
 
 async def record(state: ServerState, conn: HTTPConnection, who: Caller, status: int, session_id: str | None = None) -> None:
