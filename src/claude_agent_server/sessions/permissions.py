@@ -100,13 +100,25 @@ class PermissionBroker:
             outlives this process; None: listed at once.
     """
 
-    def __init__(self, sink: EventSink, timeout: float, durable: Callable[[], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self, sink: EventSink, timeout: float, durable: Callable[[], Awaitable[None]] | None = None,
+        listed: Callable[[], None] | None = None,
+    ) -> None:
         self._sink = sink
+        self._on_listed = listed
         self._timeout = timeout
         self._durable = durable
         self._pending: dict[str, PermissionRequest] = {}
         self._listed: set[str] = set()
         self._refusal: PermissionDecision | None = None
+
+    def find(self, request_id: str) -> PermissionRequest | None:
+        """The unanswered request ``request_id``, listed yet or not."""
+        return self._pending.get(request_id)
+
+    def unanswered(self) -> list[PermissionRequest]:
+        """Every unanswered request, oldest first, listed yet or not (answers may come as soon as its event)."""
+        return list(self._pending.values())
 
     def pending(self) -> list[PermissionRequest]:
         """Pending requests, oldest first (each once it is durable)."""
@@ -137,7 +149,10 @@ class PermissionBroker:
             if self._durable is not None and not request.resolved:
                 with contextlib.suppress(Exception):  # the registry is away: listed all the same
                     await self._durable()
-            self._listed.add(request.request_id)
+            if not request.resolved:
+                self._listed.add(request.request_id)
+                if self._on_listed is not None:
+                    self._on_listed()  # the session's status becomes "waiting for a permission" now
             async with asyncio.timeout(self._timeout):
                 decision = await request.future
         except TimeoutError:

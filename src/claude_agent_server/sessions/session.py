@@ -59,7 +59,7 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl):
         self.events = events
         self.model: str | None = spec.model
         """The model in use (the CLI's answer when it names one)."""
-        self.permissions = PermissionBroker(self._publish, permission_timeout, durable=lambda: self.events.wait_durable())
+        self.permissions = PermissionBroker(self._publish, permission_timeout, durable=lambda: self.events.wait_durable(), listed=lambda: self._status_changed())
         if spec.permission_policy == "deny":
             self.permissions.refuse("policy", NO_HUMAN_MESSAGE)
         self._host = host

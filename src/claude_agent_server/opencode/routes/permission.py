@@ -36,7 +36,7 @@ async def _waiting(manager: Any) -> list[Session]:
 
 
 def _find(session: Session, permission: str) -> PermissionRequest | None:
-    return next((r for r in session.permissions.pending() if permission_id(r.to_dict()) == permission), None)
+    return next((r for r in session.permissions.unanswered() if permission_id(r.to_dict()) == permission), None)
 
 
 def _answer(session: Session, request: PermissionRequest, reply: Reply, message: str | None = None) -> bool:
