@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import asyncio
 from datetime import timedelta
 
@@ -52,6 +54,8 @@ async def test_reap_hibernates_a_dead_nodes_live_sessions_once(registry: SqlRegi
 
 
 async def test_recover_leaves_another_live_nodes_sessions_alone(registry: SqlRegistry) -> None:
+    if registry._engine.url.get_backend_name() == "sqlite":
+        pytest.skip("a SQLite registry serves one node: its recovery takes over every lease (test_a_sqlite_restart_takes_its_leases)")
     now = utcnow()
     other, mine = SID, SID[:-1] + "2"
     for sid in (other, mine):
@@ -66,3 +70,15 @@ async def test_recover_leaves_another_live_nodes_sessions_alone(registry: SqlReg
     assert [(n.node_id, n.leases, n.heartbeat_at > now - timedelta(seconds=1)) for n in nodes] == [("b", 1, True)]
     await registry.cluster.stop("b")
     assert [(n.stopped, n.leases) for n in await registry.cluster.nodes()] == [(True, 0)]
+
+
+async def test_a_sqlite_restart_takes_its_leases(registry: SqlRegistry) -> None:
+    """One server at a time holds a SQLite registry (its data dir's lock): a restart under another
+    node id (another port) recovers what the earlier process left leased."""
+    if registry._engine.url.get_backend_name() != "sqlite":
+        pytest.skip("PostgreSQL serves several nodes: another live node's leases stay (test_recover_leaves_...)")
+    now = utcnow()
+    await registry.put(SessionRecord(SID, {"cwd": "/w"}, created_at=now, last_activity=now, state="live", status="connected"))
+    await registry.cluster.take(SID, "old-node:1")
+    recovered = await registry.recover("new-node:2")
+    assert [r.session_id for r in recovered] == [SID]

@@ -29,6 +29,11 @@ class ClusterStore:
         self._run = run
         self.lease = lease
 
+
+    async def forget_others(self, node_id: str) -> None:
+        """Drop every other node's leases and mark those nodes stopped (a SQLite registry: one
+        server at a time holds it, so what an earlier process left is this one's)."""
+        await self._run(partial(_forget_others, node_id), write=True)
     def _expiry(self, now: datetime) -> datetime:
         return now + timedelta(seconds=self.lease)
 
@@ -74,3 +79,12 @@ class ClusterStore:
 
     async def nodes(self) -> list[NodeInfo]:
         return await self._run(nodes.listing)
+
+
+def _forget_others(node_id: str, conn: Any) -> None:
+    from sqlalchemy import delete, update
+
+    from .tables import leases as lease_rows, nodes as node_rows
+
+    conn.execute(delete(lease_rows).where(lease_rows.c.node_id != node_id))
+    conn.execute(update(node_rows).where(node_rows.c.node_id != node_id).values(stopped=True))

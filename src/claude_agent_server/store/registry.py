@@ -65,11 +65,6 @@ def _committer(lanes: Lanes, node_id: str | None = None) -> Commit:
     return commit
 
 
-def _forget_other_nodes(node_id: str, conn: Connection) -> None:
-    conn.execute(delete(tables.leases).where(tables.leases.c.node_id != node_id))
-    conn.execute(update(tables.nodes).where(tables.nodes.c.node_id != node_id).values(stopped=True))
-
-
 class SqlRegistry:
     """Session records and the event log in one database.
 
@@ -265,7 +260,7 @@ class SqlRegistry:
         if node_id is not None and self._engine.url.get_backend_name() == "sqlite":
             # One server at a time holds a SQLite registry (the data dir's lock): whatever an earlier
             # process left, under any node id (a restart on another port has another), is this one's now.
-            await self._run(partial(_forget_other_nodes, node_id), write=True)
+            await self.cluster.forget_others(node_id)
         if node_id is not None:
             return await self.cluster.recover(node_id)
         live = sessions.c.state == "live"
