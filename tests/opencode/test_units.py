@@ -220,3 +220,27 @@ async def test_a_held_reply_waits_for_every_subscriber_and_for_one_to_exist() ->
     hub.unsubscribe(slow)
     hub.unsubscribe(subscription)
     assert await hub.wait_delivered(6, 0.05) is True
+
+
+async def test_a_reply_finds_a_request_the_registry_has_not_listed_yet() -> None:
+    """``opencode run`` answers as soon as ``permission.asked`` arrives; under load that is before
+    the registry has written the request and lists the session as waiting. The reply still finds it."""
+    from claude_agent_server.opencode.routes.permission import _find, _waiting
+    from claude_agent_server.sessions.permissions import PermissionBroker
+    from claude_agent_sdk import ToolPermissionContext
+
+    never = asyncio.Event()
+    broker = PermissionBroker(lambda *_, **__: None, timeout=30, durable=never.wait)
+    ask = asyncio.create_task(broker.can_use_tool("Bash", {"command": "echo hi"}, ToolPermissionContext(suggestions=[])))
+    await asyncio.sleep(0)
+    session = SimpleNamespace(id="s1", permissions=broker)
+
+    async def nobody_waiting(**_: Any) -> list[dict[str, Any]]:
+        return []
+
+    manager = SimpleNamespace(live_sessions=lambda: [session], list=nobody_waiting)
+    assert broker.pending() == [] and len(broker.unanswered()) == 1
+    [found] = await _waiting(manager)
+    request = broker.unanswered()[0]
+    assert found is session and _find(session, mapping.permission_id(request.to_dict())) is request
+    ask.cancel()

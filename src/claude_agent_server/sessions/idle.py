@@ -23,7 +23,7 @@ class IdleHibernation:
 
     if TYPE_CHECKING:
 
-        def _live_sessions(self) -> list[Session]: ...
+        def live_sessions(self) -> list[Session]: ...
         def _spawn(self, work: Any) -> asyncio.Task[Any]: ...
 
     def hibernate_after_turn(self, session: Session) -> None:
@@ -44,7 +44,7 @@ class IdleHibernation:
         """
         if self.config.idle_timeout <= 0:
             return []
-        return await hibernate_idle(self._live_sessions(), self.config.idle_timeout, time.time() if now is None else now)
+        return await hibernate_idle(self.live_sessions(), self.config.idle_timeout, time.time() if now is None else now)
 
     async def run_idle_hibernation(self, interval: float = 30.0) -> None:
         """Call :meth:`hibernate_idle` every ``interval`` seconds, forever (a lifespan task)."""

@@ -87,7 +87,7 @@ class SessionManager(Placement, IdleHibernation, TranscriptQueries):
         self._model_keys = ModelKeys()
         self._scratch = ScratchRoot(config.scratch_root, self.transcripts)
         self._pool = WarmPool(config.warm_sessions, self._start_warm, self._has_room)
-        self._slots = LiveSlots(config.max_live_sessions, config.retry_after, self._pool, self._live_sessions)
+        self._slots = LiveSlots(config.max_live_sessions, config.retry_after, self._pool, self.live_sessions)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._draining: asyncio.Task[None] | None = None
         self.node_id = config.node_id
@@ -307,7 +307,7 @@ class SessionManager(Placement, IdleHibernation, TranscriptQueries):
         turns finish for up to ``grace`` seconds, then interrupt them. Idempotent;
         returns the draining task."""
         if self._draining is None:
-            self._draining = asyncio.create_task(drain(self._live_sessions, grace), name="drain-sessions")
+            self._draining = asyncio.create_task(drain(self.live_sessions, grace), name="drain-sessions")
         return self._draining
 
     async def shutdown(self, grace: float) -> None:
@@ -318,7 +318,7 @@ class SessionManager(Placement, IdleHibernation, TranscriptQueries):
         for task in list(self._tasks):
             task.cancel()
         await self._pool.close()
-        await asyncio.gather(*(s.suspend("server_shutdown", "The server is shutting down") for s in self._live_sessions()), return_exceptions=True)
+        await asyncio.gather(*(s.suspend("server_shutdown", "The server is shutting down") for s in self.live_sessions()), return_exceptions=True)
         if self._heartbeat is not None:
             self._heartbeat.cancel()
         with contextlib.suppress(Exception):
@@ -390,7 +390,7 @@ class SessionManager(Placement, IdleHibernation, TranscriptQueries):
             session.events.trim()
         elif status == "closed":
             del self._sessions[session.id]
-        busy = any(s.busy for s in self._live_sessions())
+        busy = any(s.busy for s in self.live_sessions())
         if busy != self._busy:
             self._busy = busy
             self.busy_since = time.time()
@@ -416,7 +416,8 @@ class SessionManager(Placement, IdleHibernation, TranscriptQueries):
     def _relayed_log(self, session_id: str) -> EventLog | None:
         return s.events if (s := self._sessions.get(session_id)) is not None and not s.live else None
 
-    def _live_sessions(self) -> list[Session]:
+    def live_sessions(self) -> list[Session]:
+        """The sessions whose CLI runs on this node now."""
         return [s for sid in self._slots if (s := self._sessions.get(sid)) is not None]
 
     def _load(self, record: SessionRecord, spec: SessionSpec) -> Session:

@@ -27,12 +27,15 @@ router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"], responses=ERROR
 
 
 async def _waiting(manager: Any) -> list[Session]:
-    entries = await manager.list(status="waiting_permission", limit=1000)
-    found = []
-    for entry in entries:
-        with contextlib.suppress(SessionElsewhere):  # its requests wait on another node
-            found.append(await manager.get(entry["session_id"]))
-    return found
+    """Sessions that may hold the request: this node's live ones with an unanswered request (an
+    answer may come as soon as its event, before the registry lists the session as waiting)
+    and every session the registry lists as waiting."""
+    found = {s.id: s for s in manager.live_sessions() if s.permissions.unanswered()}
+    for entry in await manager.list(status="waiting_permission", limit=1000):
+        if entry["session_id"] not in found:
+            with contextlib.suppress(SessionElsewhere):  # its requests wait on another node
+                found[entry["session_id"]] = await manager.get(entry["session_id"])
+    return list(found.values())
 
 
 def _find(session: Session, permission: str) -> PermissionRequest | None:
