@@ -28,6 +28,7 @@ from .capabilities import (
     McpServerStatus,
     McpStatus,
     McpToggle,
+    ServerFeatures,
     StdioServer,
 )
 from .content import ReplyItem, TextItem, ThinkingItem, ToolResultItem, ToolUseItem
@@ -74,6 +75,7 @@ from .tenancy import (
     DaySpend,
     KeyList,
     KeyView,
+    Me,
     RoleName,
     SessionSpend,
     SpendLimit,
@@ -106,10 +108,10 @@ __all__ = [
     "ClusterStats",
     "NodeList",
     "NodeView",
-    "TURN_END", "AgentSpec", "Capabilities", "ConfiguredServer", "McpAck", "McpServerStatus", "McpStatus", "McpToggle", "StdioServer",
+    "TURN_END", "AgentSpec", "Capabilities", "ConfiguredServer", "McpAck", "McpServerStatus", "McpStatus", "McpToggle", "ServerFeatures", "StdioServer",
     "ForkPointView", "ForkSession", "ForkedSession", "QueueCancelReply", "QueuedMessage", "RewindFiles", "RewindReply", "SendMode",
     "Activity", "ActivityPeriod", "AssistantMessageEvent", "AvailableSession", "AvailableSessions", "CloseReply", "CreateSession",
-    "AddUser", "AuditEntryView", "AuditPage", "ChangeUser", "CreateKey", "CreatedKey", "DaySpend", "KeyList", "KeyView",
+    "AddUser", "AuditEntryView", "AuditPage", "ChangeUser", "CreateKey", "CreatedKey", "DaySpend", "KeyList", "KeyView", "Me",
     "RoleName", "SessionSpend", "SpendLimit", "Usage", "UserList", "UserView",
     "CreatedSession", "DatabaseHealth", "ErrorBody", "ErrorEvent", "Event", "EventBase", "EventType", "Health", "HibernateReply",
     "HistoryMessage", "InterruptReply", "InvocationEnvelope", "ModelReply", "Origin", "PermissionAck", "PermissionAnswer",

@@ -75,6 +75,15 @@ class Capabilities(StrictBody):
     setting_sources: list[Literal["user", "project", "local"]] | None = Field(None, description="Settings files the CLI loads.")
 
 
+class ServerFeatures(WireModel):
+    """What the server offers every session (``GET /me``'s ``features``), so a client can say why
+    a control is unavailable before trying it."""
+
+    file_checkpointing: bool = False
+    """Claude Code checkpoints the files each agent changes (``--file-checkpointing``): without it
+    ``POST /sessions/{id}/rewind`` has nothing to restore (409)."""
+
+
 class McpServerStatus(WireModel):
     """One MCP server as the CLI reports it (``GET /sessions/{id}/mcp``)."""
 

@@ -139,6 +139,8 @@ class SessionStatusView(WireModel):
     """The node whose CLI runs the session (None while hibernated)."""
     queued: list[QueuedMessage] = Field(default_factory=list)
     """Messages waiting for the running turn to end (``mode: "queue"``), oldest first."""
+    forked_from: ForkPointView | None = None
+    """The session and message this one was forked from (None: not a fork)."""
 
 
 class HistoryMessage(WireModel):

@@ -7,9 +7,26 @@ from typing import Literal
 from pydantic import Field
 
 from .base import WireModel
+from .capabilities import ServerFeatures
 
 RoleName = Literal["admin", "member", "viewer"]
 """``admin``: everything; ``member``: their own sessions; ``viewer``: reads every session, changes nothing."""
+
+
+class Me(WireModel):
+    """``GET /me``: who the caller is and what the server offers.
+
+    ``user`` None with role ``admin``: the server needs no sign-in (or the caller is the
+    server's own key, user ``admin``); ``key_id`` the key used (``jwt:<subject>`` for a token);
+    ``sees_all``: every session is listed (admins, viewers), not only the caller's own;
+    ``may_change``: the caller may create and drive sessions (not a viewer)."""
+
+    user: str | None = None
+    role: RoleName
+    key_id: str | None = None
+    sees_all: bool
+    may_change: bool
+    features: ServerFeatures
 
 
 class UserView(WireModel):

@@ -21,7 +21,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from . import __version__, gateway, opencode, ui
-from .api import admin, conversation, events, health, invocations, messages, metrics, nodes, permissions, proxy, sessions, stats, upstream
+from .api import admin, conversation, events, health, invocations, me, messages, metrics, nodes, permissions, proxy, sessions, stats, upstream
 from .api.upstream import Upstream
 from .datadir import private_directory
 from .demo import router as demo_router
@@ -197,7 +197,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
     )
     app.include_router(health.router)
     protected = [Depends(require_api_key)]
-    for module in (sessions, messages, conversation, events, permissions, invocations, stats, nodes, admin):
+    for module in (sessions, messages, conversation, events, permissions, invocations, stats, nodes, admin, me):
         app.include_router(module.router, dependencies=protected)
     proxy.install(app)  # /v1/messages*: its own Anthropic-shaped auth and errors
     app.include_router(upstream.router)  # /upstream/v1/messages*: sandboxed sessions' model calls, forwarded

@@ -31,7 +31,7 @@ def classify(method: str, path: str) -> str:
         return "admin"
     if SESSION.search(path):
         return "session"
-    if path.startswith(("/sessions", "/session", "/permission", "/invocations", "/stats", "/usage", "/ui/", "/v1/", "/event",
+    if path.startswith(("/sessions", "/session", "/permission", "/invocations", "/stats", "/usage", "/me", "/ui/", "/v1/", "/event",
                         "/global/", "/config", "/provider", "/agent", "/path", "/project", "/experimental", "/command",
                         "/lsp", "/formatter", "/mcp", "/vcs")):
         return "own"

@@ -51,12 +51,17 @@ async def list_sessions(
     cwd: Annotated[str | None, Query(description="Only sessions of this directory (inside the workspace).")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    owner: Annotated[
+        str | None, Query(max_length=128, description="Only this user's sessions (admins and viewers; a member's list is always their own).")
+    ] = None,
 ) -> SessionList:
     """The registry: live and hibernated sessions, newest activity first:
     ``{sessions:[{session_id, created_at, last_activity, title, status, state, turns,
-    cost_usd, input_tokens, output_tokens, cwd, model, permission_mode}], counts:{live, hibernated, warm}}``.
-    Closed sessions are not listed (their transcripts are, in ``/sessions/available``)."""
-    return SessionList.model_validate({"sessions": await manager.list(status, cwd, limit, offset), "counts": await manager.counts()})
+    cost_usd, input_tokens, output_tokens, cwd, model, permission_mode, origin, node, forked_from, owner}],
+    counts:{live, hibernated, warm}}``. Closed sessions are not listed (their transcripts are, in
+    ``/sessions/available``)."""
+    entries = await manager.list(status, cwd, limit, offset, owner=owner)
+    return SessionList.model_validate({"sessions": entries, "counts": await manager.counts()})
 
 
 @router.get("/available", responses=server_errors(400, 503))

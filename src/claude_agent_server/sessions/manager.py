@@ -180,8 +180,11 @@ class SessionManager(Placement, IdleHibernation, TranscriptQueries):
             return session
         return self._load(record, SessionSpec.from_json(sid, record.spec))
 
-    async def list(self, status: str | None = None, cwd: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-        """Registry sessions (live and hibernated; with ``status``, in ``cwd``), newest activity first, as list entries.
+    async def list(
+        self, status: str | None = None, cwd: str | None = None, limit: int = 50, offset: int = 0, owner: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Registry sessions (live and hibernated; with ``status``, in ``cwd``, of ``owner``), newest activity
+        first, as list entries. ``owner`` applies to callers who see every session (a member sees their own only).
 
         Raises:
             InvalidSessionRequest: ``cwd`` lies outside the workspace or is not a directory.
@@ -189,7 +192,7 @@ class SessionManager(Placement, IdleHibernation, TranscriptQueries):
         directory = str(self.resolve_cwd(cwd)) if cwd else None
         await self.registry.flush()
         within = [str(root) for root in self.transcripts.roots]  # not one of another workspace (a restart with a new one)
-        records = await self.registry.list(status=status, cwd=directory, within=within, limit=limit, offset=offset, owner=owner_filter())
+        records = await self.registry.list(status=status, cwd=directory, within=within, limit=limit, offset=offset, owner=owner_filter(owner))
         nodes = await self.registry.cluster.holders([r.session_id for r in records if r.state == "live"])
         return [
             s.snapshot() if (s := self._sessions.get(r.session_id)) and (s.live or r.session_id not in nodes)

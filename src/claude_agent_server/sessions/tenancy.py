@@ -53,10 +53,16 @@ def sees(owner: str | None, who: Caller | None = None) -> bool:
     return who is None or who.sees_all or (owner is not None and owner == who.user)
 
 
-def owner_filter() -> str | None:
-    """The owner a list must be limited to for the current caller (None: every session)."""
+def owner_filter(asked: str | None = None) -> str | None:
+    """The owner a list must be limited to for the current caller (None: every session).
+
+    Args:
+        asked: The owner the caller asked for (``GET /sessions?owner=``): honoured for callers
+            who see every session (admins, viewers, no sign-in); a member's list is always
+            their own, whatever they ask for.
+    """
     who = current_caller.get()
-    return None if who is None or who.sees_all else who.user
+    return asked if who is None or who.sees_all else who.user
 
 
 def new_owner() -> str | None:

@@ -40,4 +40,5 @@ def status_view(session: Session) -> SessionStatusView:
         cwd=session.cwd,
         node=session.node,
         queued=[QueuedMessage.model_validate(item) for item in session.queued],
+        forked_from=session.record.spec.get("forked_from"),
     )

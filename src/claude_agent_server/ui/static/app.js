@@ -1,9 +1,14 @@
-// The dashboard: sign-in, then two views: the list (the pending permissions, the stats
+// The dashboard: sign-in, then its views: the list (the pending permissions, the stats
 // strip, the sessions table live from GET /events, the New session form, the activity
-// charts) and a session's own view (#session=<id>; back returns to the list as it was).
+// charts), a session's own view (#session=<id>, or #session=<id>&message=<uuid> to show one
+// of its messages; back returns to the list as it was) and, for admins, the audit log
+// (#audit). GET /me says who signed in: admins and viewers see every session, with an
+// owner filter; members their own.
 
 import { $, ago, setText, waited } from './dom.js';
 import { Activity } from './activity.js';
+import { AuditView } from './audit.js';
+import { OwnerFilter } from './owners.js';
 import { Notifier } from './notify.js';
 import { installShortcuts } from './shortcuts.js';
 import { Api, forgetKey, storeKey, storedKey } from './api.js';
@@ -18,7 +23,8 @@ const STATS_EVERY = 5000;
 const ACTIVITY_EVERY = 60_000;
 const TABLE_LIMIT = 1000;  // the most GET /sessions gives at once: the table shows the newest this many
 const RELOAD_STALE = 1000;
-const SESSION_HASH = /^#session=([0-9a-fA-F-]{36})$/;
+const SESSION_HASH = /^#session=([0-9a-fA-F-]{36})(?:&message=([0-9a-fA-F-]{36}))?$/;
+const AUDIT_HASH = '#audit';
 
 class Dashboard {
   constructor() {
@@ -33,10 +39,14 @@ class Dashboard {
     this.activity = new Activity(this.api);
     this.activityQueued = null;
     this.notifier = new Notifier(this.store);
+    this.me = null;  // GET /me: {user, role, sees_all, may_change, features}
     this.view = new SessionView($('#session-view'), this.api, this.store, {
       onUnauthorized: () => this.signOut(INVALID_KEY),
       onClosed: () => { window.location.hash = ''; },
+      me: () => this.me,
     });
+    this.audit = new AuditView($('#audit-view'), this.api, { unauthorized: () => this.signOut(INVALID_KEY) });
+    this.owners = new OwnerFilter($('#owner-filter'), document.querySelectorAll('.owner-filter'));
     this.wire();
   }
 
@@ -44,11 +54,12 @@ class Dashboard {
     $('#signin-form').addEventListener('submit', (event) => { event.preventDefault(); this.signIn($('#api-key').value); });
     $('#sign-out').addEventListener('click', () => this.signOut(''));
     $('#status-filter').addEventListener('change', () => this.render());
+    $('#owner-filter').addEventListener('change', () => { this.render(); this.reload(); });
     $('#new-session').addEventListener('submit', (event) => { event.preventDefault(); this.create(); });
     onRowClick($('#sessions tbody'), (id) => { window.location.hash = `session=${id}`; });
     window.addEventListener('hashchange', () => this.route());
     this.store.addEventListener('change', () => { this.render(); this.queueStats(); this.notifier.update(); });
-    installShortcuts({ inSession: () => !$('#session-view').hidden, back: () => { window.location.hash = ''; } });
+    installShortcuts({ inSession: () => !$('#session-view').hidden || !$('#audit-view').hidden, back: () => { window.location.hash = ''; } });
   }
 
   async boot() {
@@ -94,17 +105,36 @@ class Dashboard {
     $('#api-key').focus();
   }
 
-  start() {
+  // Who signed in (GET /me); a server without that route: a member's view, every control shown.
+  async whoAmI() {
+    try {
+      this.me = await this.api.get('/me');
+    } catch (error) {
+      this.me = null;
+      if (error.status === 401) return false;
+    }
+    const me = this.me;
+    setText($('#whoami'), me?.user ? `${me.user} (${me.role})` : '');
+    $('#audit-link').hidden = me?.role !== 'admin';
+    this.owners.enable(Boolean(me?.sees_all));
+    if (me?.role === 'admin') {
+      this.api.get('/admin/users').then(({ users }) => this.owners.add(users.map((u) => u.name))).catch(() => {});
+    }
+    return true;
+  }
+
+  async start() {
     $('#signin').hidden = true;
     $('#dashboard').hidden = false;
     $('#sign-out').hidden = !this.api.key;
+    if (!await this.whoAmI()) return this.signOut(INVALID_KEY);
     this.follow();
     this.refreshStats();
     this.timers.push(setInterval(() => this.refreshStats(), STATS_EVERY));
     this.timers.push(setInterval(() => this.tick(), 1000));
     this.refreshActivity();
     this.timers.push(setInterval(() => this.refreshActivity(), ACTIVITY_EVERY));
-    this.route();
+    return this.route();
   }
 
   stop() {
@@ -117,6 +147,8 @@ class Dashboard {
     this.statsQueued = null;
     clearTimeout(this.activityQueued);
     this.activityQueued = null;
+    this.me = null;
+    this.owners.reset();
   }
 
   // The global stream: each connection starts with a snapshot, on which the state is
@@ -175,7 +207,8 @@ class Dashboard {
   async readAll() {
     this.store.beginReload();
     try {
-      const { sessions } = await this.api.get(`/sessions?limit=${TABLE_LIMIT}`);
+      const owner = this.owners.value();
+      const { sessions } = await this.api.get(`/sessions?limit=${TABLE_LIMIT}${owner ? `&owner=${encodeURIComponent(owner)}` : ''}`);
       const busy = sessions.filter((s) => s.status === 'waiting_permission' || s.status === 'running');
       const statuses = await Promise.all(busy.map((s) => this.api.get(`${this.api.session(s.session_id)}/status`).catch(() => null)));
       const pending = statuses.filter(Boolean).flatMap((s) => s.pending_permissions.map((p) => ({ ...p, session_id: s.session_id })));
@@ -189,7 +222,8 @@ class Dashboard {
   }
 
   render() {
-    renderSessions($('#sessions tbody'), $('#sessions-empty'), this.store, $('#status-filter').value);
+    this.owners.add([...this.store.sessions.values()].map((s) => s.owner));
+    renderSessions($('#sessions tbody'), $('#sessions-empty'), this.store, $('#status-filter').value, this.owners.value());
     $('#sessions-more').hidden = this.store.sessions.size < TABLE_LIMIT;
     renderPending($('#pending'), $('#pending-empty'), this.store, (request, allowed, always) =>
       this.api.respond(request.session_id, request.request_id, allowed, always));
@@ -247,15 +281,26 @@ class Dashboard {
     }
   }
 
-  // The view the URL names: a session's (the list hidden, its scroll position kept) or the list.
+  // The view the URL names: a session's (the list hidden, its scroll position kept), the
+  // audit log (admins), or the list.
   route() {
     if ($('#dashboard').hidden) return;
     const match = SESSION_HASH.exec(window.location.hash);
+    const audit = window.location.hash === AUDIT_HASH && this.me?.role === 'admin';
     const list = $('#list-view');
+    if (!list.hidden && (match || audit)) this.listScroll = window.scrollY;
+    const auditView = $('#audit-view');
+    if (audit && auditView.hidden) {
+      auditView.hidden = false;
+      $('#audit-title').focus();
+      this.audit.load();
+    } else if (!audit) auditView.hidden = true;
     if (match) {
-      if (!list.hidden) this.listScroll = window.scrollY;
       list.hidden = true;
-      this.view.open(match[1].toLowerCase());
+      this.view.open(match[1].toLowerCase(), match[2]?.toLowerCase() ?? null);
+    } else if (audit) {
+      list.hidden = true;
+      this.view.close();
     } else {
       const wasOpen = list.hidden;
       this.view.close();

@@ -2,6 +2,9 @@
 // the live events (text as it streams, Markdown rendered to nodes; each tool call as one
 // card by tool, holding its result collapsed and its permission request with the
 // buttons; thinking dimmed; the turn's end). Nothing from the agent is parsed as HTML.
+// A prompt and a reply whose transcript uuid is known carry it (`data-uuid`) and the
+// actions `decorate(item, kind, uuid)` gives them (fork, undo); live ones get theirs from the
+// transcript once their turn has ended (`attachIds`).
 
 import { el, usd } from './dom.js';
 import { markdown } from './markdown.js';
@@ -16,10 +19,29 @@ function resultText(content) {
   return typeof content === 'object' ? JSON.stringify(content, null, 2) : String(content);
 }
 
+// The prompts and replies of transcript `messages`, in order: [{kind, text, uuid}], as
+// `history` shows them (CLI-made prompts left out).
+function messageItems(messages) {
+  const items = [];
+  for (const entry of messages || []) {
+    const message = entry.message || {};
+    const role = message.role || entry.type;
+    const blocks = typeof message.content === 'string' ? [{ type: 'text', text: message.content }] : message.content || [];
+    for (const block of blocks) {
+      if (!block || block.type !== 'text') continue;
+      const text = block.text ?? block.content;
+      if (role === 'user' && (!text || CLI_MADE.test(text))) continue;
+      items.push({ kind: role === 'user' ? 'user' : 'assistant', text: text ?? '', uuid: entry.uuid });
+    }
+  }
+  return items;
+}
+
 export class Conversation {
-  constructor(list, answer) {
+  constructor(list, answer, decorate = null) {
     this.list = list;
     this.answer = answer;
+    this.decorate = decorate;  // (item, kind, uuid) -> void: a message's actions
     this.streaming = null;  // the text block being streamed (text_delta), replaced by the assistant_message
     this.streamed = '';  // its text so far
     this.redraw = 0;  // a queued re-render of the streamed Markdown (animation frame)
@@ -53,13 +75,43 @@ export class Conversation {
     return node;
   }
 
-  user(text) {
+  user(text, uuid) {
     if (!text || CLI_MADE.test(text)) return;
-    this.add(el('li', { class: 'user' }, el('span', { class: 'who' }, 'You'), el('div', { class: 'text' }, text)));
+    this.message(el('li', { class: 'user' }, el('span', { class: 'who' }, 'You'), el('div', { class: 'text' }, text)), 'user', text, uuid);
   }
 
-  text(text) {
-    this.add(el('li', { class: 'assistant' }, el('span', { class: 'who' }, 'Agent'), markdown(text)));
+  text(text, uuid) {
+    this.message(el('li', { class: 'assistant' }, el('span', { class: 'who' }, 'Agent'), markdown(text)), 'assistant', text, uuid);
+  }
+
+  message(item, kind, text, uuid) {
+    item.raw = text;
+    this.add(item);
+    if (uuid) this.identify(item, kind, uuid);
+  }
+
+  identify(item, kind, uuid) {
+    item.dataset.uuid = uuid;
+    this.decorate?.(item, kind, uuid);
+  }
+
+  // Give the prompts and replies shown without a uuid (live ones) theirs from the transcript's
+  // `messages`: the n-th prompt (reply) shown is the transcript's n-th, if its text is the same.
+  attachIds(messages) {
+    const wanted = messageItems(messages);
+    for (const kind of ['user', 'assistant']) {
+      const known = wanted.filter((m) => m.kind === kind);
+      const shown = [...this.list.querySelectorAll(`:scope > li.${kind}:not(.streaming)`)];
+      shown.forEach((item, index) => {
+        const match = known[index];
+        if (!match || item.dataset.uuid || item.raw !== match.text) return;
+        this.identify(item, kind, match.uuid);
+      });
+    }
+  }
+
+  find(uuid) {
+    return [...this.list.querySelectorAll(':scope > li[data-uuid]')].find((item) => item.dataset.uuid === uuid) ?? null;
   }
 
   thinking(text) {
@@ -107,12 +159,12 @@ export class Conversation {
   }
 
   // One block of the transcript or of an assistant_message (SDK or reply-item shape).
-  block(block, role) {
+  block(block, role, uuid) {
     if (!block || typeof block !== 'object') return;
     switch (block.type) {
       case 'text':
-        if (role === 'user') this.user(block.text ?? block.content);
-        else this.text(block.text ?? block.content ?? '');
+        if (role === 'user') this.user(block.text ?? block.content, uuid);
+        else this.text(block.text ?? block.content ?? '', uuid);
         break;
       case 'thinking':
         this.thinking(block.thinking ?? block.content ?? '');
@@ -132,10 +184,10 @@ export class Conversation {
       const message = entry.message || {};
       const role = message.role || entry.type;
       if (typeof message.content === 'string') {
-        if (role === 'user') this.user(message.content);
-        else this.text(message.content);
+        if (role === 'user') this.user(message.content, entry.uuid);
+        else this.text(message.content, entry.uuid);
       } else {
-        for (const block of message.content || []) this.block(block, role);
+        for (const block of message.content || []) this.block(block, role, entry.uuid);
       }
     }
   }

@@ -1,13 +1,17 @@
-// One session's view: its conversation (history, then its own event stream), the
-// message box, Interrupt, model and permission-mode selectors, Hibernate and Close.
+// One session's view: its conversation (history, then its own event stream) with each
+// message's actions (fork, undo), the fork's parent, the message box (a message sent while a
+// turn runs is queued; the queue is listed with Cancel buttons), Interrupt, model and
+// permission-mode selectors, Hibernate and Close.
 
-import { $, setText, shortId, statusLabel } from './dom.js';
+import { $, el, setText, shortId, statusLabel } from './dom.js';
 import { Conversation } from './conversation.js';
+import { messageActions } from './message-actions.js';
+import { QueueList } from './queue.js';
 
 const RECONNECTING = 'Connection lost; reconnecting…';
 
 export class SessionView {
-  constructor(root, api, store, { onUnauthorized, onClosed }) {
+  constructor(root, api, store, { onUnauthorized, onClosed, me = () => null }) {
     this.root = root;
     this.api = api;
     this.store = store;
@@ -16,8 +20,15 @@ export class SessionView {
     this.id = null;
     this.stream = null;
     this.turnEventId = null;  // the running turn's first event when the view opened
+    this.target = null;  // the message to show once the history is in (#session=<id>&message=<uuid>)
+    const context = {
+      api, me, sessionId: () => this.id, unauthorized: () => onUnauthorized(),
+      open: (id) => { window.location.hash = `session=${id}`; },
+    };
     this.conversation = new Conversation($('#conversation', root), (request, allowed, always) =>
-      api.respond(request.session_id, request.request_id, allowed, always));
+      api.respond(request.session_id, request.request_id, allowed, always), messageActions(context));
+    this.queue = new QueueList($('#view-queue', root), api, context);
+    this.forked = $('#view-forked', root);
     this.title = $('#view-title', root);
     this.status = $('#view-status', root);
     this.error = $('#view-error', root);
@@ -71,16 +82,53 @@ export class SessionView {
     else setText(this.error, error.detail || error.message);
   }
 
+  // While a turn runs the message is queued (it runs after it); the reply comes when it has run.
   async send() {
     const text = this.message.value;
     if (!this.id || !text.trim()) return;
     this.message.value = '';
     setText(this.error, '');
+    const id = this.id;
+    const queued = this.root.dataset.status === 'running' || this.root.dataset.status === 'waiting_permission';
+    if (queued) setTimeout(() => { if (this.id === id) this.queue.refresh(); }, 300);
     try {
-      await this.api.post(this.path('messages'), { message: text });
+      await this.api.post(this.path('messages'), { message: text, mode: 'queue' });
     } catch (error) {
+      if (error.status === 409 && /cancelled before it ran/.test(error.detail || '')) return;  // cancelled here
       if (!this.message.value) this.message.value = text;  // nothing is lost
       this.fail(error);
+    }
+  }
+
+  // "Forked from session <parent> at this message" (a link to it), or nothing.
+  showForkedFrom(point) {
+    this.forked.hidden = !point;
+    if (!point) return this.forked.replaceChildren();
+    const parent = this.store.sessions.get(point.session_id);
+    const name = `session ${shortId(point.session_id)}${parent?.title ? ` — ${parent.title}` : ''}`;
+    return this.forked.replaceChildren('Forked from ',
+      el('a', { href: `#session=${point.session_id}&message=${point.message_id}`, class: 'forked-link' }, name),
+      ` at message ${shortId(point.message_id)}`);
+  }
+
+  // Show and mark the message the URL names, once it is in the conversation.
+  reveal() {
+    if (!this.target) return;
+    const item = this.conversation.find(this.target);
+    if (!item) return;
+    this.target = null;
+    this.root.querySelectorAll('.conversation > li.target').forEach((node) => node.classList.remove('target'));
+    item.classList.add('target');
+    item.scrollIntoView?.({ block: 'center' });
+  }
+
+  // After a turn: the transcript's uuids for its prompt and replies (their actions need them).
+  async identify(id) {
+    try {
+      const history = await this.api.get(this.path('history'));
+      if (this.id === id) this.conversation.attachIds(history.messages);
+    } catch (error) {
+      if (error.status === 401) this.onUnauthorized();
     }
   }
 
@@ -89,9 +137,14 @@ export class SessionView {
     this.root.dataset.status = status;
   }
 
-  open(id) {
-    if (this.id === id) return;
+  open(id, messageId = null) {
+    this.target = messageId;
+    if (this.id === id) {
+      this.reveal();
+      return;
+    }
     this.close();
+    this.target = messageId;
     this.id = id;
     this.root.hidden = false;
     const entry = this.store.sessions.get(id);
@@ -101,6 +154,8 @@ export class SessionView {
     if (entry?.permission_mode) this.mode.value = entry.permission_mode;
     setText(this.error, '');
     this.conversation.clear();
+    this.queue.clear();
+    this.showForkedFrom(entry?.forked_from ?? null);
     this.title.focus();  // keyboard and screen reader users land in the view they opened
     this.load(id);
   }
@@ -116,6 +171,10 @@ export class SessionView {
       const now = await this.api.get(this.path('status'));
       this.turnEventId = now.turn_event_id ?? null;
       cursor = this.turnEventId !== null ? this.turnEventId - 1 : now.last_event_id;
+      if (this.id === id) {
+        this.queue.show(now.queued);
+        this.showForkedFrom(now.forked_from ?? null);
+      }
     } catch (error) {
       if (error.status === 401) return this.onUnauthorized();
       // else: the stream says what is wrong (404 closed, ...)
@@ -148,7 +207,10 @@ export class SessionView {
     stream.run();
     try {
       const history = await this.api.get(this.path('history'));
-      if (this.id === id) this.conversation.history(history.messages);
+      if (this.id === id) {
+        this.conversation.history(history.messages);
+        this.reveal();
+      }
     } catch (error) {
       if (error.status === 401) this.onUnauthorized();
       // 404: no transcript yet (a session without messages)
@@ -182,6 +244,8 @@ export class SessionView {
       this.turnEventId = null;
     }
     this.conversation.event(event);
+    if (event.type === 'turn_started' || event.type === 'result') this.queue.refresh();
+    if (event.type === 'result') this.identify(this.id);
     return false;
   }
 
@@ -189,6 +253,7 @@ export class SessionView {
     this.stream?.stop();
     this.stream = null;
     this.id = null;
+    this.target = null;
     this.root.hidden = true;
   }
 }

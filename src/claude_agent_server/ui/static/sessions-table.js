@@ -1,4 +1,4 @@
-// The sessions table: one row per session, newest activity first, filtered by status;
+// The sessions table: one row per session, newest activity first, filtered by status (and owner);
 // a row (or its short id, a link) opens the session's view. Rows are kept and updated in
 // place, so a redraw (on every event) keeps the keyboard's focus on a short id.
 
@@ -37,13 +37,13 @@ function update(row, s) {
   return row;
 }
 
-export function renderSessions(tbody, empty, store, filter) {
+export function renderSessions(tbody, empty, store, filter, owner = null) {
   const shown = new Map([...tbody.children].map((row) => [row.dataset.sessionId, row]));
   const sessions = [...store.sessions.values()]
-    .filter((s) => !filter || s.status === filter)
+    .filter((s) => (!filter || s.status === filter) && (!owner || s.owner === owner))
     .sort((a, b) => String(b.last_activity).localeCompare(String(a.last_activity)));
   reconcile(tbody, sessions.map((s) => update(shown.get(s.session_id) || newRow(s.session_id), s)));
-  setText(empty, store.sessions.size ? 'No session has this status.' : 'No sessions yet.');
+  setText(empty, store.sessions.size ? 'No session matches the filters.' : 'No sessions yet.');
   empty.hidden = sessions.length > 0;
 }
 
