@@ -32,7 +32,7 @@ export class QueueList {
   }
 
   item(queued) {
-    const cancel = el('button', { type: 'button', class: 'cancel', 'aria-label': `Cancel queued message: ${queued.message.slice(0, 80)}` }, 'Cancel');
+    const cancel = el('button', { type: 'button', class: 'cancel', 'aria-label': `Cancel queued: ${queued.message.slice(0, 80)}` }, 'Cancel');
     cancel.addEventListener('click', () => this.cancel(queued.queue_id, cancel));
     return el('li', { 'data-queue-id': queued.queue_id }, el('span', { class: 'text' }, queued.message), ' ', cancel);
   }
