@@ -98,3 +98,27 @@ def test_the_phone_layout_has_no_serious_violation(browser: Browser, server: Ser
     pending(page).get_by_role("button", name="Deny", exact=True).tap()
     assert turn.result(timeout=120).status_code == 200
     next(pages, None)
+
+
+def test_message_actions_the_queue_and_the_audit_view_have_no_serious_violation(
+    browser: Browser, server: ServerProcess, http: httpx.Client, workdir: Path, scheme: str
+) -> None:
+    page = next(pages := open_page(browser, server, viewport={"width": 1280, "height": 900}, color_scheme=scheme))
+    session_id = rest_session(http, workdir)
+    open_from_table(page, session_id)
+    send(page, "remember that axe reads this")
+    reply = conversation(page).locator("li.assistant").filter(has_text="axe reads this")
+    expect(reply.get_by_role("button", name="Fork from here")).to_be_visible()
+    expect(conversation(page).get_by_role("button", name="Undo changes from here")).to_be_disabled()  # no checkpointing here
+    send(page, "count slowly")
+    expect(page.get_by_role("status", name="Session status")).to_have_text("running")
+    send(page, "remember that this waits")
+    expect(page.get_by_role("list", name="Queue").get_by_role("listitem")).to_have_count(1)
+    assert violations(page) == [], "a session's view with message actions and a queue"
+    page.get_by_role("list", name="Queue").get_by_role("button").click()
+    page.get_by_role("button", name="Interrupt").click()
+    page.get_by_role("link", name="All sessions").filter(visible=True).click()
+    page.get_by_role("link", name="Audit log").click()
+    expect(page.locator("#audit-table tbody tr").first).to_be_visible()
+    assert violations(page) == [], "the audit view"
+    next(pages, None)

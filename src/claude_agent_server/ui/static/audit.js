@@ -22,7 +22,7 @@ function row(entry) {
     el('td', {}, el('code', {}, entry.action)),
     el('td', { class: 'path' }, `${entry.method} ${entry.path}`),
     el('td', {}, session),
-    el('td', { class: 'number' }, String(entry.status)),
+    el('td', { class: 'number status' }, String(entry.status)),
     el('td', { class: 'wide' }, entry.client ?? '—'),
     el('td', { class: 'wide' }, entry.key_id ?? '—'));
 }
