@@ -20,6 +20,7 @@ export class SessionView {
     this.id = null;
     this.stream = null;
     this.turnEventId = null;  // the running turn's first event when the view opened
+    this.me = me;
     this.target = null;  // the message to show once the history is in (#session=<id>&message=<uuid>)
     const context = {
       api, me, sessionId: () => this.id, unauthorized: () => onUnauthorized(),
@@ -122,8 +123,10 @@ export class SessionView {
     item.scrollIntoView?.({ block: 'center' });
   }
 
-  // After a turn: the transcript's uuids for its prompt and replies (their actions need them).
+  // After a turn: the transcript's uuids for its prompt and replies (their actions need them;
+  // a viewer has none, so nothing is read).
   async identify(id) {
+    if (this.me()?.may_change === false) return;
     try {
       const history = await this.api.get(this.path('history'));
       if (this.id === id) this.conversation.attachIds(history.messages);
