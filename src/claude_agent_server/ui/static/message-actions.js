@@ -8,12 +8,16 @@ import { el, setText } from './dom.js';
 
 export const NO_CHECKPOINTS = 'The server runs without file checkpointing (start it with --file-checkpointing to undo changes).';
 
-function filesLine(files) {
+// The files restored, relative to the session's directory when inside it.
+function filesLine(files, cwd) {
   if (!files.length) return 'Nothing to undo: no file the agent changed since this message needed restoring.';
-  return `Restored ${files.length} file${files.length === 1 ? '' : 's'}: ${files.join(', ')}`;
+  const base = cwd ? `${cwd.replace(/\/+$/, '')}/` : null;
+  const names = files.map((file) => (base && file.startsWith(base) ? file.slice(base.length) : file));
+  return `Restored ${files.length} file${files.length === 1 ? '' : 's'}: ${names.join(', ')}`;
 }
 
-// context: {api, sessionId() -> id, me() -> GET /me's reply or null, open(id), unauthorized()}
+// context: {api, sessionId() -> id, cwd() -> its directory, me() -> GET /me's reply or null,
+//           open(id), unauthorized()}
 export function messageActions(context) {
   return (item, kind, uuid) => {
     const me = context.me();
@@ -70,7 +74,7 @@ function confirmUndo(context, uuid, actions, result, error) {
     try {
       const id = context.sessionId();
       const reply = await context.api.post(`${context.api.session(id)}/rewind`, { message_id: uuid });
-      setText(result, filesLine(reply.files || []));
+      setText(result, filesLine(reply.files || [], context.cwd?.()));
     } catch (failure) {
       setText(result, '');
       if (failure.status === 401) context.unauthorized();

@@ -21,9 +21,10 @@ export class SessionView {
     this.stream = null;
     this.turnEventId = null;  // the running turn's first event when the view opened
     this.me = me;
+    this.cwd = null;  // the session's directory (its status says)
     this.target = null;  // the message to show once the history is in (#session=<id>&message=<uuid>)
     const context = {
-      api, me, sessionId: () => this.id, unauthorized: () => onUnauthorized(),
+      api, me, sessionId: () => this.id, cwd: () => this.cwd, unauthorized: () => onUnauthorized(),
       open: (id) => { window.location.hash = `session=${id}`; },
     };
     this.conversation = new Conversation($('#conversation', root), (request, allowed, always) =>
@@ -149,6 +150,7 @@ export class SessionView {
     this.close();
     this.target = messageId;
     this.id = id;
+    this.cwd = this.store.sessions.get(id)?.cwd ?? null;
     this.root.hidden = false;
     const entry = this.store.sessions.get(id);
     this.retitle();
@@ -175,6 +177,7 @@ export class SessionView {
       this.turnEventId = now.turn_event_id ?? null;
       cursor = this.turnEventId !== null ? this.turnEventId - 1 : now.last_event_id;
       if (this.id === id) {
+        this.cwd = now.cwd ?? null;
         this.queue.show(now.queued);
         this.showForkedFrom(now.forked_from ?? null);
       }
