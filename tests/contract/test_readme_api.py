@@ -54,3 +54,8 @@ def test_the_readme_lists_exactly_the_apps_operations(tmp_path: Path) -> None:
     app, readme = app_operations(tmp_path), readme_operations()
     assert not app - readme, f"served but missing from the README's API tables: {sorted(app - readme)}"
     assert not readme - app, f"in the README's API tables but not served: {sorted(readme - app)}"
+
+
+def test_the_readme_holds_no_merge_conflict() -> None:
+    markers = [n for n, line in enumerate(README.read_text(encoding="utf-8").splitlines(), 1) if re.match(r"(<{7}|={7}|>{7})( |$)", line)]
+    assert markers == [], f"merge conflict markers on README lines {markers}"
