@@ -5,6 +5,16 @@ A row holds who (user, key id or token subject), from where (client address), wh
 method, path), on which session, and the outcome (status code): never a key, a token or a
 message's text (the caller passes none; the path is the route's, whose only variable parts
 are ids).
+
+Rows are queued, not awaited: :meth:`AuditLog.record` puts the row (its time taken then) in a
+:class:`~.write_queue.WriteQueue` whose task inserts what waits in one transaction, in order.
+A database outage loses no row while what waits fits in :data:`BUFFER_BYTES` (8 MiB, some
+20,000 rows): the insert is retried with backoff until the database answers. Beyond it,
+during an outage, newer rows are dropped (logged once per outage); at shutdown the queue
+keeps trying for a few seconds (:data:`~.write_queue.CLOSE_TIMEOUT`), then logs what it could
+not write. A retried insert whose first attempt committed but lost its acknowledgement
+writes its rows twice (rows carry no idempotency key). :meth:`AuditLog.entries` first waits
+for the rows queued before it.
 """
 
 from __future__ import annotations
@@ -15,12 +25,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.engine import Connection
 
 from .records import utcnow
 from .tables import audit, events, sessions
+from .write_queue import CLOSE_TIMEOUT, WriteQueue
 
 Run = Callable[..., Awaitable[Any]]
+
+BUFFER_BYTES = 8 * 1024 * 1024
+"""Bytes of audit rows kept in memory while they wait for the database."""
+ROW_BYTES = 400
+"""An audit row's size as the buffer counts it (its text fields are capped, see :meth:`AuditLog.record`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,26 +53,64 @@ class AuditEntry:
 
 
 class AuditLog:
-    """The ``audit`` table and the per-user spend, on the registry's database."""
+    """The ``audit`` table and the per-user spend, on the registry's database.
 
-    def __init__(self, run: Run) -> None:
+    Args:
+        run: Runs a read (``run(work)``), refused while the registry is unavailable.
+        write: Runs a write transaction (``write(work)``), tried whatever the registry's state.
+        buffer_bytes: Bytes of rows queued at most (see the module docstring).
+        retry_delay: Seconds before the first retry during an outage (doubling up to 5 s).
+    """
+
+    def __init__(self, run: Run, write: Run, *, buffer_bytes: int = BUFFER_BYTES, retry_delay: float = 0.2) -> None:
         self._run = run
+        self._write_rows = write
+        self._queue: WriteQueue[dict[str, Any]] = WriteQueue(
+            "audit", self._insert, describe=lambda row: str(row["action"]), unit="rows",
+            max_bytes=buffer_bytes, retry_delay=retry_delay,
+        )
+
+    @property
+    def dropped(self) -> int:
+        """Rows never written (beyond the buffer during an outage, or left at :meth:`close`; logged)."""
+        return self._queue.dropped
 
     async def record(
         self, *, action: str, method: str, path: str, status: int, user_name: str | None, key_id: str | None,
         client: str | None, session_id: str | None,
     ) -> None:
+        """Queue a row (its time is now) and return; see the module docstring for when it is written."""
         values = {
             "at": utcnow(), "user_name": user_name, "key_id": key_id, "client": (client or "")[:64] or None,
             "action": action[:64], "method": method[:8], "path": path[:512], "session_id": session_id, "status": status,
         }
-        await self._run(lambda conn: conn.execute(insert(audit).values(**values)), write=True)
+        await self._queue.put(values, size=ROW_BYTES)
+
+    async def flush(self) -> None:
+        """Wait until the rows recorded before this call are written.
+
+        Raises:
+            RegistryUnavailable: The database cannot be reached now (the rows stay queued).
+        """
+        await self._queue.flush()
+
+    async def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
+        """Write what is queued (trying for up to ``timeout`` seconds), then stop the task."""
+        await self._queue.close(timeout)
+
+    async def _insert(self, rows: list[dict[str, Any]]) -> None:
+        await self._write_rows(lambda conn: conn.execute(insert(audit), rows))
 
     async def entries(
         self, *, user: str | None = None, session_id: str | None = None, action: str | None = None,
         since: datetime | None = None, until: datetime | None = None, limit: int = 100, before: int | None = None,
     ) -> list[AuditEntry]:
-        """Rows matching every filter given, newest first; ``before``: only ids below it (the next page)."""
+        """Rows matching every filter given, newest first; ``before``: only ids below it (the next page).
+
+        Raises:
+            RegistryUnavailable: The database cannot be reached (or rows recorded before wait for it).
+        """
+        await self.flush()
         query = select(audit)
         if user is not None:
             query = query.where(audit.c.user_name == user)
