@@ -30,7 +30,6 @@ dies, are not in the store (the CLI's local file has them).
 from __future__ import annotations
 
 import json
-import logging
 
 from claude_agent_sdk import (
     SessionKey,
@@ -46,7 +45,6 @@ from .errors import StoreError
 from .transcripts import SqlTranscriptStore, TranscriptPlace
 from .write_queue import CLOSE_TIMEOUT, WriteQueue
 
-log = logging.getLogger(__name__)
 
 WRITE_DELAY = 0.05
 """Seconds the task waits after the first queued append before it writes (unless a read or
