@@ -12,9 +12,9 @@ A database outage loses no row while what waits fits in :data:`BUFFER_BYTES` (8 
 20,000 rows): the insert is retried with backoff until the database answers. Beyond it,
 during an outage, newer rows are dropped (logged once per outage); at shutdown the queue
 keeps trying for a few seconds (:data:`~.write_queue.CLOSE_TIMEOUT`), then logs what it could
-not write. A retried insert whose first attempt committed but lost its acknowledgement
-writes its rows twice (rows carry no idempotency key). :meth:`AuditLog.entries` first waits
-for the rows queued before it.
+not write. Each row is written once: an insert skips the rows the table already holds with the
+same time (microseconds) and fields, so a retry after a commit whose acknowledgement was lost
+adds nothing. :meth:`AuditLog.entries` first waits for the rows queued before it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.engine import Connection
 
 from .records import utcnow
 from .tables import audit, events, sessions
@@ -34,6 +35,8 @@ Run = Callable[..., Awaitable[Any]]
 
 BUFFER_BYTES = 8 * 1024 * 1024
 """Bytes of audit rows kept in memory while they wait for the database."""
+FIELDS = ("at", "user_name", "key_id", "client", "action", "method", "path", "session_id", "status")
+"""What makes a row the same row (its ``id`` is the database's)."""
 ROW_BYTES = 400
 """An audit row's size as the buffer counts it (its text fields are capped, see :meth:`AuditLog.record`)."""
 
@@ -99,7 +102,17 @@ class AuditLog:
         await self._queue.close(timeout)
 
     async def _insert(self, rows: list[dict[str, Any]]) -> None:
-        await self._write_rows(lambda conn: conn.execute(insert(audit), rows))
+        """Insert ``rows`` in one transaction, but those already there (see the module docstring)."""
+
+        def work(conn: Connection) -> None:
+            stamps = [row["at"] for row in rows]
+            there = conn.execute(select(*(audit.c[name] for name in FIELDS)).where(audit.c.at.between(min(stamps), max(stamps))))
+            present = {tuple(row) for row in there}
+            new = [row for row in rows if tuple(row[name] for name in FIELDS) not in present]
+            if new:
+                conn.execute(insert(audit), new)
+
+        await self._write_rows(work)
 
     async def entries(
         self, *, user: str | None = None, session_id: str | None = None, action: str | None = None,

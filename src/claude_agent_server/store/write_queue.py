@@ -15,8 +15,7 @@ is retried with exponential backoff (``retry_delay`` doubling up to ``max_retry_
 seconds) until it succeeds; nothing behind it is written first, so everything reaches the
 database in the order it was put. A retried group may have reached the database before its
 connection broke: ``write`` must be safe to repeat (transcript lines are keyed by their
-``uuid``; an audit row, one transaction per group, is written twice only if the commit's
-acknowledgement is what was lost). Meanwhile :meth:`~WriteQueue.flush` raises
+``uuid``; an audit insert skips rows already there). Meanwhile :meth:`~WriteQueue.flush` raises
 ``RegistryUnavailable`` at once instead of waiting for the outage to end.
 
 **Memory is bounded by** ``max_bytes`` (items' sizes as the owner counts them). While the
