@@ -102,6 +102,8 @@ from .sessions import (
     SessionList,
     SessionStatusView,
     TurnReply,
+    InvocationCreated,
+    InvocationReply,
 )
 
 __all__ = [
@@ -114,7 +116,7 @@ __all__ = [
     "AddUser", "AuditEntryView", "AuditPage", "ChangeUser", "CreateKey", "CreatedKey", "DaySpend", "KeyList", "KeyView", "Me",
     "RoleName", "SessionSpend", "SpendLimit", "Usage", "UserList", "UserView",
     "CreatedSession", "DatabaseHealth", "ErrorBody", "ErrorEvent", "Event", "EventBase", "EventType", "Health", "HibernateReply",
-    "HistoryMessage", "InterruptReply", "InvocationEnvelope", "ModelReply", "Origin", "PermissionAck", "PermissionAnswer",
+    "HistoryMessage", "InterruptReply", "InvocationCreated", "InvocationEnvelope", "InvocationReply", "ModelReply", "Origin", "PermissionAck", "PermissionAnswer",
     "PermissionModeName", "PermissionModeReply", "PermissionRequestEvent", "PermissionRequestView",
     "PermissionResolvedEvent", "Ping", "ReplyItem", "ResultEvent", "SendMessage", "ServerEvent", "ServerSnapshot",
     "SessionCounts", "SessionCreatedEvent", "SessionDeletedEvent", "SessionEntry", "SessionEvent", "SessionHistory",

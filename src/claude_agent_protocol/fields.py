@@ -41,11 +41,10 @@ Argument = Annotated[str, AfterValidator(_argument), Field(json_schema_extra=NO_
 Name = Annotated[Argument, Field(max_length=256)]
 
 
-class StrictBody(BaseModel):
-    """A request body: unknown fields refused (422), lone surrogates refused, no type coercion
-    (``"stream": 0`` is not a boolean: 422, as its schema says)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
+class UnicodeText(BaseModel):
+    """A body refused when a string anywhere in it (keys and unknown fields included) holds an
+    unpaired UTF-16 surrogate (``"\\ud800"``), which no UTF-8 text can carry (the REST bodies,
+    OpenCode's)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -53,3 +52,10 @@ class StrictBody(BaseModel):
         if lone_surrogate(data):
             raise ValueError("strings must be valid Unicode text (an unpaired surrogate such as \\ud800 is not)")
         return data
+
+
+class StrictBody(UnicodeText):
+    """A request body: unknown fields refused (422), lone surrogates refused, no type coercion
+    (``"stream": 0`` is not a boolean: 422, as its schema says)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, RootModel
 
 from .base import Origin, SessionStateName, SessionStatusName, WireModel
 from .content import ReplyItem
@@ -190,6 +190,27 @@ class TurnReply(WireModel):
     """The session's total (USD) after this turn, over every process it has had."""
     structured_output: Any = None
     """A session with an ``output_format``: the JSON value the agent answered (valid against the schema)."""
+
+
+ForwardedReply = Annotated[
+    Any,
+    Field(
+        title="ForwardedReply",
+        description="An envelope's reply: the body of the route it names, exactly as that route answers and documents it "
+        "(any JSON; a route with another media type, e.g. GET /metrics, keeps its own)",
+    ),
+]
+"""What ``POST /invocations`` answers for a REST envelope (the named route's own body)."""
+
+
+class InvocationReply(RootModel[Annotated[TurnReply | ForwardedReply, Field(union_mode="left_to_right")]]):
+    """``POST /invocations``: an AgentCore prompt's :class:`TurnReply` (200), or an envelope's
+    forwarded reply, whose status and body are those of the route it names."""
+
+
+class InvocationCreated(RootModel[Annotated[CreatedSession | ForwardedReply, Field(union_mode="left_to_right")]]):
+    """``POST /invocations`` answered 201: an envelope's ``POST /sessions`` (a :class:`CreatedSession`),
+    or another route's 201 (a fork, a user, a key) forwarded as is."""
 
 
 class InterruptReply(WireModel):

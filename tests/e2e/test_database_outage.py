@@ -1,7 +1,8 @@
 """A PostgreSQL outage under a real server (real CLI, demo model): a TCP forwarder between the
 server and PostgreSQL is cut for ~10 s while turns run, then restored. Turns keep working,
 reads answer 503 with Retry-After, /health says degraded, and afterwards every event that
-live subscribers received is in the registry's replay."""
+live subscribers received is in the registry's replay, and every turn's transcript lines are in
+the store (the session's history)."""
 
 from __future__ import annotations
 
@@ -117,9 +118,12 @@ def test_a_database_outage_loses_no_event(tmp_path: Path) -> None:
             [entry] = http.get("/sessions").json()["sessions"]
             assert entry["turns"] == turns and turns >= 4
             assert metric(http, "events_dropped_total") == 0 and metric(http, "registry_database_up") == 1
+            history = http.get(f"/sessions/{session_id}/history").json()["messages"]
+            prompts = [m["message"]["content"] for m in history if m["type"] == "user" and isinstance(m["message"]["content"], str)]
+            assert len(prompts) == turns and prompts[1] == "remember that the database went away", prompts  # no line lost
         log = server.log.read_text()
         assert "Traceback" not in log, log[max(0, log.find("Traceback") - 800):][:3000]
-        assert "the database answers again" in log
+        assert "the database answers again" in log and "transcripts: gave up" not in log and "dropped" not in log
 
 
 def test_a_server_stopped_during_an_outage_writes_its_spill_file_at_the_next_start(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """A real PostgreSQL outage (a TCP forwarder in between, cut and restored): the registry keeps
-what it is given, reads say the database is unavailable, and everything is written once it answers."""
+what it is given (events, records, transcript lines, audit rows), reads say the database is
+unavailable, and everything is written once it answers."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from databases import PG_HOST, PG_PORT, postgres_database
 from forwarder import forwarding
 
 BASE = 1_740_000_000_000_000
+OUTAGE_SECONDS = 6
+KEY = {"project_key": "-work-x", "session_id": "0b7e4a9e-3c52-4d0c-9a43-3f0d2a1c5e10"}
 
 
 def event(n: int) -> EventRecord:
@@ -56,5 +59,47 @@ async def test_a_postgresql_outage_loses_nothing(tmp_path: Path) -> None:
                 assert [e.id - BASE for e in await registry.events(session_id="s1", after=0)] == list(range(1, 31))
                 assert (await registry.get("s1")).turns == 3
                 assert registry.dropped == 0 and registry.persisted == 30 and not spill.exists()
+            finally:
+                await registry.close()
+
+
+async def test_a_postgresql_outage_of_seconds_loses_no_transcript_line_and_no_audit_row(tmp_path: Path) -> None:
+    async with postgres_database() as url:
+        with forwarding((PG_HOST, PG_PORT)) as forwarder:
+            via = make_url(url).set(port=forwarder.port).render_as_string(hide_password=False)
+            registry = await SqlRegistry.open(via, spill_path=tmp_path / "spill.jsonl", max_retry_delay=0.5)
+            store = registry.transcripts
+
+            async def audited(n: int) -> None:
+                await registry.audit.record(action=f"rest.step{n}", method="POST", path="/sessions", status=200,
+                                            user_name="ann", key_id="k1", client="127.0.0.1", session_id=None)
+
+            try:
+                await store.append(KEY, [{"type": "user", "uuid": "u0", "n": 0}])
+                await audited(0)
+                await store.flush()
+
+                forwarder.cut()
+                started, n = time.monotonic(), 0
+                while time.monotonic() - started < OUTAGE_SECONDS:  # a turn's lines every 0.2 s, as a CLI would mirror them
+                    n += 1
+                    await store.append(KEY, [{"type": "assistant", "uuid": f"u{n}", "n": n}])
+                    await audited(n)
+                    await asyncio.sleep(0.2)
+                with pytest.raises(RegistryUnavailable):
+                    await store.load(KEY)
+
+                forwarder.restore()
+                deadline = time.monotonic() + 30
+                while store.pending_bytes or registry.health().status != "ok":
+                    assert time.monotonic() < deadline, (store.pending_bytes, registry.health())
+                    await asyncio.sleep(0.05)
+
+                lines = [e["n"] for e in await store.load(KEY) or []]
+                assert lines == list(range(n + 1)), lines
+                actions = [r.action for r in reversed(await registry.audit.entries(limit=1000))]
+                assert actions == [f"rest.step{i}" for i in range(n + 1)], actions  # in order, each once
+                assert store.dropped == store.failed == 0 and registry.audit.dropped == 0
+                assert n >= OUTAGE_SECONDS / 0.2 / 2, n
             finally:
                 await registry.close()

@@ -12,7 +12,7 @@ from claude_agent_sdk.testing import run_session_store_conformance
 from sqlalchemy import delete, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from claude_agent_server.store import EventRecord, SqlTranscriptStore, WriteBehindStore
+from claude_agent_server.store import EventRecord, RegistryUnavailable, SqlTranscriptStore, WriteBehindStore
 from claude_agent_server.store.engine import make_engine
 from claude_agent_server.store.migrate import upgrade
 from claude_agent_server.store.tables import transcript_entries, transcripts
@@ -169,19 +169,103 @@ async def test_writing_behind_retries_a_failed_write(engine: AsyncEngine, monkey
         await SqlTranscriptStore.append(inner, key, entries)
 
     monkeypatch.setattr(inner, "append", flaky_append)
-    monkeypatch.setattr("claude_agent_server.store.write_behind.RETRY_DELAYS", (0, 0))
-    store = WriteBehindStore(inner)
+    store = WriteBehindStore(inner, retry_delay=0.01)
     await store.append(KEY, [entry("a")])
-    assert await store.load(KEY) == [entry("a")] and store.failed == 0 and not failures
-    await store.close()
+    await store.close()  # keeps trying (up to a few seconds)
+    assert await inner.load(KEY) == [entry("a")] and store.failed == store.dropped == 0 and not failures
 
 
 async def test_a_full_queue_makes_the_append_wait_for_the_write(engine: AsyncEngine) -> None:
-    store = WriteBehindStore(SqlTranscriptStore(engine), queue_limit=5)
+    store = WriteBehindStore(SqlTranscriptStore(engine), buffer_bytes=100)
     await store.append(KEY, [entry(f"u{n}") for n in range(3)])
-    await store.append(KEY, [entry(f"v{n}") for n in range(3)])  # 6 lines queued > 5: this append waits
-    assert len(await SqlTranscriptStore(engine).load(KEY) or []) == 6
+    await store.append(KEY, [entry(f"v{n}") for n in range(3)])  # over 100 bytes queued: this append waits for the first
+    assert [e["uuid"] for e in await SqlTranscriptStore(engine).load(KEY) or []] == ["u0", "u1", "u2"]
+    assert await store.load(KEY) == [entry(f"u{n}") for n in range(3)] + [entry(f"v{n}") for n in range(3)]
     await store.close()
+
+
+class Outage:
+    """An inner store's ``append`` that fails as an unreachable database would while ``down``."""
+
+    def __init__(self, inner: SqlTranscriptStore, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.down = False
+        self.attempts = 0
+        self._inner = inner
+        monkeypatch.setattr(inner, "append", self.append)
+
+    async def append(self, key, entries) -> None:
+        self.attempts += 1
+        if self.down:
+            raise ConnectionRefusedError("connection refused")
+        await SqlTranscriptStore.append(self._inner, key, entries)
+
+    async def end(self, store: WriteBehindStore) -> None:
+        """The database answers again: wait for the store's next retry to write what it kept."""
+        self.down = False
+        async with asyncio.timeout(10):
+            while store.pending_bytes:
+                await asyncio.sleep(0.01)
+
+
+async def test_an_outage_keeps_every_line_in_order_and_reads_refuse_at_once(engine: AsyncEngine, monkeypatch, caplog) -> None:
+    inner = SqlTranscriptStore(engine)
+    outage = Outage(inner, monkeypatch)
+    store = WriteBehindStore(inner, delay=0, retry_delay=0.01)
+    sub = {**KEY, "subpath": "subagents/agent-1"}
+    await store.append(KEY, [entry("u0")])
+    await store.flush()
+    outage.down = True
+    for n in range(1, 40):
+        await store.append(KEY, [entry(f"u{n}")])
+        await store.append(sub, [entry(f"s{n}")])
+        await asyncio.sleep(0.01)
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(RegistryUnavailable):
+        await store.load(KEY)  # does not wait for the outage to end
+    assert asyncio.get_running_loop().time() - started < 0.5
+    attempts = outage.attempts
+    await asyncio.sleep(0.5)
+    assert outage.attempts > attempts  # still retrying (with backoff, not given up)
+    await outage.end(store)
+    assert await store.load(KEY) == [entry(f"u{n}") for n in range(40)]  # in append order, none twice
+    assert await store.load(sub) == [entry(f"s{n}") for n in range(1, 40)]
+    assert store.failed == store.dropped == 0 and store.pending_bytes == 0
+    assert caplog.text.count("the database cannot be reached") == 1 and "answers again" in caplog.text
+    await store.close()
+
+
+async def test_an_outage_beyond_the_buffer_drops_newer_lines_and_says_so_once(engine: AsyncEngine, monkeypatch, caplog) -> None:
+    inner = SqlTranscriptStore(engine)
+    outage = Outage(inner, monkeypatch)
+    store = WriteBehindStore(inner, delay=0, retry_delay=0.01, buffer_bytes=1000)
+    outage.down = True
+    for n in range(100):  # ~35 bytes each: the first ~28 fit
+        await store.append(KEY, [entry(f"u{n:02}")])
+    assert 0 < store.pending_bytes <= 1000 and store.dropped > 50
+    assert caplog.text.count("are dropped") == 1
+    await outage.end(store)
+    kept = [e["uuid"] for e in await store.load(KEY) or []]
+    assert kept == [f"u{n:02}" for n in range(len(kept))] and len(kept) + store.dropped == 100  # the oldest, continuous
+    assert f"{store.dropped} lines were dropped during the outage" in caplog.text
+    await store.close()
+
+
+async def test_closing_during_an_outage_tries_then_counts_what_is_left(engine: AsyncEngine, monkeypatch, caplog) -> None:
+    inner = SqlTranscriptStore(engine)
+    outage = Outage(inner, monkeypatch)
+    store = WriteBehindStore(inner, delay=0, retry_delay=0.01)
+    outage.down = True
+    await store.append(KEY, [entry("a"), entry("b")])
+    asyncio.get_running_loop().call_later(0.3, setattr, outage, "down", False)  # the database is back before the timeout
+    await store.close(timeout=3)
+    assert await inner.load(KEY) == [entry("a"), entry("b")] and store.dropped == 0
+    store = WriteBehindStore(inner, delay=0, retry_delay=0.01)
+    outage.down = True
+    await store.append(KEY, [entry("c")])
+    await store.close(timeout=0.3)
+    assert store.dropped == 1 and "closing with 1 lines not written" in caplog.text
+    await store.append(KEY, [entry("d")])  # after close: dropped, logged
+    assert store.dropped == 2
 
 
 async def test_closing_the_registry_writes_the_queued_transcripts(open_registry) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import timedelta
 
 import pytest
 
-from claude_agent_server.store import SessionRecord, utcnow
+from claude_agent_server.store import RegistryUnavailable, SessionRecord, utcnow
 from claude_agent_server.store.tables import api_keys
 from claude_agent_server.store.users import UserError, key_id_of, parse_duration
 from sqlalchemy import select
@@ -67,3 +69,27 @@ async def test_audit_rows_page_newest_first_and_spend_is_per_owner(registry) -> 
     assert await registry.audit.spend_by_user(day) == pytest.approx({"ann": 0.75, "bob": 1.0})
     assert [s for s, _ in await registry.audit.spend_by_session("ann", day)] == ["s-ann"]
     assert [r.session_id for r in await registry.list(owner="bob")] == ["s-bob"]
+
+
+async def test_an_audit_insert_retried_after_its_commit_writes_each_row_once(registry, monkeypatch) -> None:
+    """The connection breaks after the commit (its acknowledgement is lost): the queue retries the
+    insert, which skips the rows already there."""
+    write, broken = registry.audit._write_rows, []
+
+    async def commit_then_break(work):
+        await write(work)
+        if not broken:
+            broken.append(True)
+            raise ConnectionResetError("the connection broke after the commit")
+
+    monkeypatch.setattr(registry.audit, "_write_rows", commit_then_break)
+    for n in range(3):
+        await registry.audit.record(action=f"a{n}", method="POST", path="/sessions", status=201, user_name="ann",
+                                    key_id="k", client="127.0.0.1", session_id=None)
+    async with asyncio.timeout(10):
+        while True:
+            with contextlib.suppress(RegistryUnavailable):
+                entries = await registry.audit.entries()
+                break
+            await asyncio.sleep(0.05)
+    assert broken and sorted(e.action for e in entries) == ["a0", "a1", "a2"]

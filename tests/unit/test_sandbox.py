@@ -27,6 +27,17 @@ def spec(tmp_path: Path) -> SandboxSpec:
     )
 
 
+def echoing_launcher(tmp_path: Path, s: SandboxSpec) -> Path:
+    """The launcher script of ``s`` over a fake bwrap that prints its arguments, one a line."""
+    fake = tmp_path / "bwrap"
+    fake.write_text('#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n')
+    fake.chmod(0o700)
+    launcher = tmp_path / "launch"
+    launcher.write_text(launcher_script(str(fake), s, []))
+    launcher.chmod(0o700)
+    return launcher
+
+
 def test_the_policy(tmp_path: Path) -> None:
     s = spec(tmp_path)
     args = bwrap_args(s)
@@ -54,12 +65,7 @@ def test_the_launcher_copies_only_the_forwarded_variables(tmp_path: Path) -> Non
     script = launcher_script("/usr/bin/bwrap", s, ["/usr/bin/nice", "-n", "10"])
     assert script.startswith("#!/bin/sh\n") and "\nexec /usr/bin/nice -n 10 /usr/bin/bwrap --unshare-user" in script
     assert script.rstrip().endswith('-- /opt/cli/claude "$@"')
-    fake = tmp_path / "bwrap"  # prints its arguments, one a line
-    fake.write_text('#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n')
-    fake.chmod(0o700)
-    launcher = tmp_path / "launch"
-    launcher.write_text(launcher_script(str(fake), s, []))
-    launcher.chmod(0o700)
+    launcher = echoing_launcher(tmp_path, s)
     env = {"ANTHROPIC_API_KEY": "session-key", "ANTHROPIC_AUTH_TOKEN": "", "SECRET": "x", "PATH": "/usr/bin:/bin"}
     out = subprocess.run([str(launcher), "--print"], env=env, capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[out.index("ANTHROPIC_API_KEY") + 1] == "session-key"
@@ -74,12 +80,7 @@ def test_a_resume_from_the_store_binds_the_sdks_resume_dir_at_its_own_path(tmp_p
     CLAUDE_CONFIG_DIR: the CLI uses it, bound at the same path inside (the SDK mirrors only
     lines written under the dir it knows); any other CLAUDE_CONFIG_DIR is neither bound nor used."""
     s = spec(tmp_path)
-    fake = tmp_path / "bwrap"  # prints its arguments, one a line
-    fake.write_text('#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n')
-    fake.chmod(0o700)
-    launcher = tmp_path / "launch"
-    launcher.write_text(launcher_script(str(fake), s, []))
-    launcher.chmod(0o700)
+    launcher = echoing_launcher(tmp_path, s)
 
     def run(config: str) -> list[str]:
         env = {"PATH": "/usr/bin:/bin", "CLAUDE_CONFIG_DIR": config}

@@ -23,7 +23,7 @@ import uuid
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from claude_agent_protocol import CreatedSession, InvocationEnvelope, TurnReply
+from claude_agent_protocol import InvocationCreated, InvocationEnvelope, InvocationReply, TurnReply
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -147,7 +147,8 @@ async def _agentcore(request: Request, body: dict[str, Any], manager: ManagerDep
     if isinstance(result, Response):
         result.headers[SESSION_HEADER] = header
         return result
-    return JSONResponse(result, headers={SESSION_HEADER: header})
+    reply = TurnReply.model_validate(result).model_dump(mode="json", exclude_unset=True)  # as REST's response_model gives it
+    return JSONResponse(reply, headers={SESSION_HEADER: header})
 
 
 AGENTCORE_PROMPT: dict[str, Any] = {
@@ -172,13 +173,19 @@ FORWARDED = (200, 201, 404, 405, 409, 413, 422, 502, 503)
 """Statuses an envelope may get from the route it names (besides the gate's)."""
 
 
+OTHER_MEDIA = {"*/*": {"schema": {"description": "An envelope naming a route that answers another media type gets it as is"}}}
+
+
 @router.post(
     "/invocations",
     openapi_extra=REQUEST_BODY,
-    response_model=TurnReply,
+    response_model=InvocationReply,
     responses={
-        **SSE,
-        201: {"description": "An envelope's POST /sessions: the created session", "model": CreatedSession},
+        200: {
+            "description": "An AgentCore prompt's turn (a TurnReply, or its events as SSE), or an envelope's reply: the named route's",
+            "content": {**SSE[200]["content"], **OTHER_MEDIA},
+        },
+        201: {"description": "An envelope's POST /sessions (the created session) or another route's 201", "model": InvocationCreated},
         **server_errors(*FORWARDED[2:], body=True),
     },
 )

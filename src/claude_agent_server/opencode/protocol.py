@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from ..web.validation import lone_surrogate
+from claude_agent_protocol.fields import UnicodeText
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Wire(BaseModel):
@@ -32,16 +31,9 @@ def dump(model: BaseModel) -> dict[str, Any]:
 # -- requests -------------------------------------------------------------------
 
 
-class Body(Wire):
+class Body(Wire, UnicodeText):
     """A request body: refused when a string in it (unknown fields included) holds an
-    unpaired UTF-16 surrogate (``"\\ud800"``), which no UTF-8 text can carry."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_lone_surrogates(cls, data: Any) -> Any:
-        if lone_surrogate(data):
-            raise ValueError("strings must be valid Unicode text (an unpaired surrogate such as \\ud800 is not)")
-        return data
+    unpaired UTF-16 surrogate (the shared check of :class:`~claude_agent_protocol.fields.UnicodeText`)."""
 
 
 class ModelRef(Wire):

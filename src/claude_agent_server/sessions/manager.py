@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import UTC, datetime
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,16 +46,17 @@ from .record import record_entry
 from .scratch import ScratchRoot
 from .session import Session
 from .slots import LiveSlots
-from .tenancy import MEMBER, SpendingLimitReached, caller, owner_filter, sees, windows
+from .ownership import Ownership
+from .tenancy import owner_filter, sees
 from .upkeep import drain, recover, resume_queues
 from .transcripts import Transcripts
-from .workspace import parse_session_id, resolve_cwd
+from .workspace import parse_session_id
 
 __all__ = ["ManagerConfig", "SessionManager"]
 
 log = logging.getLogger(__name__)
 
-class SessionManager(Placement, IdleHibernation, TranscriptQueries):
+class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries):
     """Owns every session of one server: the registry records, the loaded sessions,
     their processes under the live cap, and the global event stream.
 
@@ -81,9 +81,8 @@ class SessionManager(Placement, IdleHibernation, TranscriptQueries):
         self._sessions: dict[str, Session] = {}
         """Loaded sessions (live or hibernated), by id; closed ones leave."""
         self._claims: dict[str, asyncio.Event] = {}
-        self._owners: dict[str, str | None] = {}
-        """The owner of every session loaded since start-up (for filtering the global stream)."""
         """Ids being created or loaded; set when done."""
+        self._owners: dict[str, str | None] = {}  # see Ownership
         self._model_keys = ModelKeys()
         self._scratch = ScratchRoot(config.scratch_root, self.transcripts)
         self._pool = WarmPool(config.warm_sessions, self._start_warm, self._has_room)
@@ -199,11 +198,6 @@ class SessionManager(Placement, IdleHibernation, TranscriptQueries):
             else {**record_entry(r, r.status), "node": nodes.get(r.session_id)} for r in records
         ]
 
-    def owned_by(self, session_id: str | None, user: str) -> bool:
-        """Whether a session loaded since start-up belongs to ``user`` (the global stream's filter
-        for a member: only sessions with a live or recent process have events)."""
-        return session_id is not None and self._owners.get(session_id) == user
-
     async def counts(self) -> dict[str, int]:
         """``{"live": n, "hibernated": n, "warm": n}``: sessions with a CLI process, registry
         sessions without one, and warm clients waiting in the pool."""
@@ -211,41 +205,6 @@ class SessionManager(Placement, IdleHibernation, TranscriptQueries):
         counts = await self.registry.count_by_state()
         warm = self.warm_count
         return {"live": self.live_count - warm, "hibernated": counts.get("hibernated", 0), "warm": warm}
-
-    def resolve_cwd(self, cwd: str | None) -> Path:
-        """``cwd`` inside the workspace (see :func:`~.workspace.resolve_cwd`); with
-        ``workspace_per_user``, a member's inside ``<workspace>/<user>/`` (made on first use)."""
-        return resolve_cwd(self.user_root(), cwd)
-
-    def user_root(self) -> Path:
-        """The directory the current caller's sessions are confined to."""
-        who = caller()
-        if not self.config.workspace_per_user or who is None or who.role != MEMBER:
-            return self.config.workspace
-        root = self.config.workspace / who.user  # user names are checked: no separator, no leading dot
-        root.mkdir(mode=0o700, exist_ok=True)
-        return root
-
-    async def check_spend(self, session: Session) -> None:
-        """Refuse a turn of a session whose owner is at or over a daily or monthly limit.
-
-        Raises:
-            SpendingLimitReached: With the limit, the spend and when it resets (``retry_after``).
-        """
-        owner = session.record.owner
-        if owner is None:
-            return
-        user = await self.registry.users.get_user(owner)
-        if user is None or (user.daily_usd is None and user.monthly_usd is None):
-            return
-        spans = windows(datetime.now(UTC))
-        for name, limit in (("daily", user.daily_usd), ("monthly", user.monthly_usd)):
-            if limit is None:
-                continue
-            start, reset = spans[name]
-            spent = await self.registry.audit.spent_since(owner, start)
-            if spent >= limit:
-                raise SpendingLimitReached(owner, name, limit, spent, reset)
 
     def scratch_directory(self, session_id: str) -> Path:
         """The session's own working directory under ``scratch_root`` (created, empty

@@ -5,6 +5,16 @@ A row holds who (user, key id or token subject), from where (client address), wh
 method, path), on which session, and the outcome (status code): never a key, a token or a
 message's text (the caller passes none; the path is the route's, whose only variable parts
 are ids).
+
+Rows are queued, not awaited: :meth:`AuditLog.record` puts the row (its time taken then) in a
+:class:`~.write_queue.WriteQueue` whose task inserts what waits in one transaction, in order.
+A database outage loses no row while what waits fits in :data:`BUFFER_BYTES` (8 MiB, some
+20,000 rows): the insert is retried with backoff until the database answers. Beyond it,
+during an outage, newer rows are dropped (logged once per outage); at shutdown the queue
+keeps trying for a few seconds (:data:`~.write_queue.CLOSE_TIMEOUT`), then logs what it could
+not write. Each row is written once: an insert skips the rows the table already holds with the
+same time (microseconds) and fields, so a retry after a commit whose acknowledgement was lost
+adds nothing. :meth:`AuditLog.entries` first waits for the rows queued before it.
 """
 
 from __future__ import annotations
@@ -19,8 +29,16 @@ from sqlalchemy.engine import Connection
 
 from .records import utcnow
 from .tables import audit, events, sessions
+from .write_queue import CLOSE_TIMEOUT, WriteQueue
 
 Run = Callable[..., Awaitable[Any]]
+
+BUFFER_BYTES = 8 * 1024 * 1024
+"""Bytes of audit rows kept in memory while they wait for the database."""
+FIELDS = ("at", "user_name", "key_id", "client", "action", "method", "path", "session_id", "status")
+"""What makes a row the same row (its ``id`` is the database's)."""
+ROW_BYTES = 400
+"""An audit row's size as the buffer counts it (its text fields are capped, see :meth:`AuditLog.record`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,26 +56,74 @@ class AuditEntry:
 
 
 class AuditLog:
-    """The ``audit`` table and the per-user spend, on the registry's database."""
+    """The ``audit`` table and the per-user spend, on the registry's database.
 
-    def __init__(self, run: Run) -> None:
+    Args:
+        run: Runs a read (``run(work)``), refused while the registry is unavailable.
+        write: Runs a write transaction (``write(work)``), tried whatever the registry's state.
+        buffer_bytes: Bytes of rows queued at most (see the module docstring).
+        retry_delay: Seconds before the first retry during an outage (doubling up to 5 s).
+    """
+
+    def __init__(self, run: Run, write: Run, *, buffer_bytes: int = BUFFER_BYTES, retry_delay: float = 0.2) -> None:
         self._run = run
+        self._write_rows = write
+        self._queue: WriteQueue[dict[str, Any]] = WriteQueue(
+            "audit", self._insert, describe=lambda row: str(row["action"]), unit="rows",
+            max_bytes=buffer_bytes, retry_delay=retry_delay,
+        )
+
+    @property
+    def dropped(self) -> int:
+        """Rows never written (beyond the buffer during an outage, or left at :meth:`close`; logged)."""
+        return self._queue.dropped
 
     async def record(
         self, *, action: str, method: str, path: str, status: int, user_name: str | None, key_id: str | None,
         client: str | None, session_id: str | None,
     ) -> None:
+        """Queue a row (its time is now) and return; see the module docstring for when it is written."""
         values = {
             "at": utcnow(), "user_name": user_name, "key_id": key_id, "client": (client or "")[:64] or None,
             "action": action[:64], "method": method[:8], "path": path[:512], "session_id": session_id, "status": status,
         }
-        await self._run(lambda conn: conn.execute(insert(audit).values(**values)), write=True)
+        await self._queue.put(values, size=ROW_BYTES)
+
+    async def flush(self) -> None:
+        """Wait until the rows recorded before this call are written.
+
+        Raises:
+            RegistryUnavailable: The database cannot be reached now (the rows stay queued).
+        """
+        await self._queue.flush()
+
+    async def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
+        """Write what is queued (trying for up to ``timeout`` seconds), then stop the task."""
+        await self._queue.close(timeout)
+
+    async def _insert(self, rows: list[dict[str, Any]]) -> None:
+        """Insert ``rows`` in one transaction, but those already there (see the module docstring)."""
+
+        def work(conn: Connection) -> None:
+            stamps = [row["at"] for row in rows]
+            there = conn.execute(select(*(audit.c[name] for name in FIELDS)).where(audit.c.at.between(min(stamps), max(stamps))))
+            present = {tuple(row) for row in there}
+            new = [row for row in rows if tuple(row[name] for name in FIELDS) not in present]
+            if new:
+                conn.execute(insert(audit), new)
+
+        await self._write_rows(work)
 
     async def entries(
         self, *, user: str | None = None, session_id: str | None = None, action: str | None = None,
         since: datetime | None = None, until: datetime | None = None, limit: int = 100, before: int | None = None,
     ) -> list[AuditEntry]:
-        """Rows matching every filter given, newest first; ``before``: only ids below it (the next page)."""
+        """Rows matching every filter given, newest first; ``before``: only ids below it (the next page).
+
+        Raises:
+            RegistryUnavailable: The database cannot be reached (or rows recorded before wait for it).
+        """
+        await self.flush()
         query = select(audit)
         if user is not None:
             query = query.where(audit.c.user_name == user)

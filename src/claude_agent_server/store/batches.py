@@ -1,18 +1,27 @@
-"""What the registry's writer queues and writes: items, batches, and a batch's write with
-its fallback to one row at a time when the database refuses the batch for its data."""
+"""What the registry's writer queues and writes: rows (snapshots of events and records),
+items, batches, and a batch's write with its fallback to one row at a time when the
+database refuses the batch for its data."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from .errors import is_unreachable, one_line
+from .records import EventRecord, SessionRecord
 from .spill import Chunk, Row
 
 log = logging.getLogger(__name__)
+
+PROMPT_TYPES = frozenset({"permission_request", "permission_resolved"})
+"""Events written at once rather than after ``flush_interval``: a person acts on a permission
+request, maybe through another node, so it must outlive this process as soon as it exists."""
+EVENT_FIELDS = tuple(f.name for f in fields(EventRecord))
+RECORD_FIELDS = tuple(f.name for f in fields(SessionRecord))
 
 Commit = Callable[[list[Row], list[Row]], Awaitable[int]]
 """``commit(events, records)``: write event rows (skipping ids already present) and
@@ -42,6 +51,37 @@ class Batch:
     record_seqs: dict[str, int] = field(default_factory=dict)
     chunk: Chunk | None = None
     """Where the rows came from in the spill file (a spill batch)."""
+
+
+def snapshot(value: EventRecord | SessionRecord, names: tuple[str, ...]) -> dict[str, Any]:
+    """A row of ``value``'s current field values: a shallow copy, since a record's fields are
+    replaced, never changed in place, and an event never changes (``dataclasses.asdict``
+    deep-copied every nested dict and list, the most expensive step of a turn's bookkeeping)."""
+    return {name: getattr(value, name) for name in names}
+
+
+def event_row(event: EventRecord) -> Row:
+    """The ``events`` row of an event."""
+    return snapshot(event, EVENT_FIELDS)
+
+
+def record_row(record: SessionRecord) -> Row:
+    """The ``sessions`` row of a record's current values.
+
+    Raises:
+        ValueError: A datetime of the record is naive.
+    """
+    if record.created_at.tzinfo is None or record.last_activity.tzinfo is None:
+        raise ValueError(f"session {record.session_id}: registry times must be timezone-aware")
+    return snapshot(record, RECORD_FIELDS)
+
+
+def memory_batch(events: Sequence[Item], records: dict[str, Item], size: int) -> Batch:
+    """The oldest ``size`` events waiting in memory and every session's newest snapshot
+    (taken, not removed: they go once written)."""
+    taken = min(size, len(events))
+    rows = [events[i].row for i in range(taken)]
+    return Batch(rows, [item.row for item in records.values()], taken, {sid: item.seq for sid, item in records.items()})
 
 
 def row_size(row: Row) -> int:

@@ -48,9 +48,11 @@ class Outage:
     Args:
         first_delay: Seconds before the first retry of a failed write, doubling each time...
         max_delay: ...up to this many.
+        name: Whose writes, for the log.
     """
 
-    def __init__(self, first_delay: float, max_delay: float) -> None:
+    def __init__(self, first_delay: float, max_delay: float, *, name: str = "registry") -> None:
+        self.name = name
         self.since: datetime | None = None
         """When writes began to fail (UTC); None while the database answers."""
         self.error: str | None = None
@@ -67,7 +69,7 @@ class Outage:
         if self.since is None:
             self.since = datetime.now(UTC)
             self.retry_at = asyncio.get_running_loop().time()
-            log.error("registry: the database cannot be reached (%s); keeping what waits and retrying", self.error)
+            log.error("%s: the database cannot be reached (%s); keeping what waits and retrying", self.name, self.error)
 
     def next_retry(self) -> float:
         """Schedule the next attempt (the delay doubles up to ``max_delay``); its loop time."""
@@ -75,11 +77,11 @@ class Outage:
         self._delay = min(self._delay * 2, self._max)
         return self.retry_at
 
-    def answered(self, spilled: int) -> None:
-        """A write succeeded (``spilled``: events still waiting in the spill file)."""
+    def answered(self, waiting: int, what: str = "spilled events") -> None:
+        """A write succeeded (``waiting``: ``what`` still waits to be written, e.g. events in the spill file)."""
         if self.since is not None:
             downtime = (datetime.now(UTC) - self.since).total_seconds()
-            log.warning("registry: the database answers again after %.1f s; writing %d spilled events", downtime, spilled)
+            log.warning("%s: the database answers again after %.1f s; writing %d %s", self.name, downtime, waiting, what)
             self.since = None
             self.error = None
         self._delay = self._first

@@ -87,7 +87,7 @@ class SqlRegistry:
         """Nodes and session leases (see :mod:`.cluster`)."""
         self.users = UserStore(self._run)
         """Users and their API keys (:mod:`.users`)."""
-        self.audit = AuditLog(self._run)
+        self.audit = AuditLog(self._run, partial(lanes.run, write=True))
         """The audit log and per-user spend (:mod:`.audit`)."""
 
     @classmethod
@@ -146,10 +146,10 @@ class SqlRegistry:
 
     async def close(self) -> None:
         """Make what is queued durable (events and records written, or spilled while the database is
-        away: the next registry opened with the same spill file writes them; transcripts written), stop
-        the writers, dispose of the engine."""
+        away: the next registry opened with the same spill file writes them; transcripts and audit
+        rows written, trying for a few seconds through an outage), stop the writers, dispose of the engine."""
         try:
-            await self._transcripts.close()
+            await asyncio.gather(self._transcripts.close(), self.audit.close())
             await self._writer.close()
         finally:
             await self._lanes.close()

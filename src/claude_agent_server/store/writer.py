@@ -38,32 +38,18 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from dataclasses import fields
-from typing import Any
 
-from .batches import Batch, Commit, Item, row_size, write_batch
+from .batches import PROMPT_TYPES, Batch, Commit, Item, event_row, memory_batch, record_row, row_size, write_batch
 from .errors import RegistryUnavailable, is_unreachable
 from .health import DatabaseStatus, Outage, WriterHealth
 from .records import EventRecord, SessionRecord
 from .spill import SpillFile
 
-PROMPT_TYPES = frozenset({"permission_request", "permission_resolved"})
-"""Events written at once rather than after ``flush_interval``: a person acts on a permission
-request, maybe through another node, so it must outlive this process as soon as it exists."""
-EVENT_FIELDS = tuple(f.name for f in fields(EventRecord))
-RECORD_FIELDS = tuple(f.name for f in fields(SessionRecord))
-
-
-def snapshot(value: EventRecord | SessionRecord, names: tuple[str, ...]) -> dict[str, Any]:
-    """A row of ``value``'s current field values: a shallow copy, since a record's fields are
-    replaced, never changed in place, and an event never changes (``dataclasses.asdict``
-    deep-copied every nested dict and list, the most expensive step of a turn's bookkeeping)."""
-    return {name: getattr(value, name) for name in names}
-
 log = logging.getLogger(__name__)
 
 LOG_DROPS_EVERY = 1000
 """Drops log a warning on the first and then once per this many."""
+
 
 class Writer:
     """The writer task and what waits for it; create it inside a running event loop.
@@ -135,7 +121,7 @@ class Writer:
         if self._closed:
             self._drop(f"event {event.id}", "the registry is closed")
             return
-        row = snapshot(event, EVENT_FIELDS)
+        row = event_row(event)
         item = Item(self._next_seq(), row, row_size(row))
         self._events.append(item)
         self._add_bytes(item.size)
@@ -150,12 +136,10 @@ class Writer:
         Raises:
             ValueError: A datetime of the record is naive.
         """
-        if record.created_at.tzinfo is None or record.last_activity.tzinfo is None:
-            raise ValueError(f"session {record.session_id}: registry times must be timezone-aware")
+        row = record_row(record)
         if self._closed:
             log.warning("registry: record %s enqueued after close; not written", record.session_id)
             return
-        row = snapshot(record, RECORD_FIELDS)
         item = Item(self._next_seq(), row, row_size(row))
         old = self._records.pop(record.session_id, None)
         if old is not None:
@@ -353,10 +337,7 @@ class Writer:
         if spill is not None and spill.pending:
             chunk = await asyncio.to_thread(spill.read, self._batch_size)
             return Batch(chunk.events, chunk.records, chunk=chunk)
-        taken = min(self._batch_size, len(self._events))
-        events = [self._events[i].row for i in range(taken)]
-        records = {sid: item for sid, item in self._records.items()}
-        return Batch(events, [item.row for item in records.values()], taken, {sid: item.seq for sid, item in records.items()})
+        return memory_batch(self._events, self._records, self._batch_size)
 
     def _written(self, batch: Batch, inserted: int) -> None:
         self.persisted += inserted
