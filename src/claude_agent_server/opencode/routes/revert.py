@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from ...sessions import Session, SessionError
+from ...sessions.tenancy import owner_filter
 from .. import revert as reverting
 from ..deps import DirectoryDep, HubDep, ManagerDep, SessionDep, SettingsDep
 from ..errors import ERRORS, OpenCodeRoute
@@ -93,10 +94,11 @@ async def _servers_of(session: Session) -> list[dict[str, Any]]:
 @router.get("/mcp")
 async def mcp(manager: ManagerDep, directory: DirectoryDep) -> dict[str, Any]:
     """``{name: {status: connected|disabled|failed|needs_auth, error?}}``: the MCP servers of the
-    live sessions (in ``directory`` when given) that were created with ``mcp_servers``, as their
+    caller's live sessions (in ``directory`` when given) that were created with ``mcp_servers``, as their
     CLIs report them (hibernated sessions are not woken for this). A name several sessions use
     is ``connected`` if any of them has it connected."""
-    sessions = [s for s in manager.live_sessions() if s.spec.mcp_servers and not s.closed]
+    mine = owner_filter()  # a member sees their own sessions' servers only
+    sessions = [s for s in manager.live_sessions() if s.spec.mcp_servers and not s.closed and (mine is None or manager.owned_by(s.id, mine))]
     if directory:
         try:
             wanted = str(manager.resolve_cwd(directory))
