@@ -22,12 +22,11 @@ from .api import AgentClient
 from .chat import Chat, ServerGone
 from .config import MODES, Options, history_file, parse_args
 from .errors import APIError, AuthenticationError, ClientError, ServerUnavailable
-from .inputs import CommandCompleter, PlainInput, TerminalInput
+from .inputs import PROMPT, CommandCompleter, PlainInput, TerminalInput
 from .picker import choose_session, recent_sessions
 
 __all__ = ["main", "run"]
 
-PROMPT = "› "
 PICKER_SIZE = 10
 
 

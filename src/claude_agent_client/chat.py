@@ -14,7 +14,7 @@ from . import render
 from .api import AgentClient
 from .config import Options
 from .errors import ClientError, NotFound
-from .inputs import UserInput
+from .inputs import PROMPT, UserInput
 from .turn import TurnOutcome, TurnRunner
 from .wire import history_content, history_text
 
@@ -183,7 +183,7 @@ class Chat:
     async def _run(self, message: str | None) -> None:
         session = self.session
         assert session is not None
-        self.runner = TurnRunner(self.client, session.session_id, self.ui, self.console, session.cwd)
+        self.runner = TurnRunner(self.client, session.session_id, self.ui, self.console, session.cwd, prompt=PROMPT)
         try:
             outcome = await self.runner.run(message)
         finally:
@@ -273,6 +273,8 @@ class Chat:
         if session is None:
             return ""
         text = f" {session.session_id[:8]} · {session.model or 'default model'} · {session.mode} · {session.cwd} "
-        if session.status != "connected":
+        if self.runner is not None:
+            text += "· turn running: Enter queues a message · /steer TEXT joins it · Ctrl-C interrupts "
+        elif session.status != "connected":
             text += f"· {render.describe_status(session.status)} "
         return text
