@@ -86,11 +86,12 @@ class TurnRunner:
         self.console = console
         self.cwd = cwd
         self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self.view = TurnView(console, cwd)
         self.typeahead: TypeAhead | None = None
         if prompt is not None and isinstance(ui, TerminalInput):
-            self.typeahead = TypeAhead(ui, prompt, lambda line: self._queue.put_nowait(("typed", line)), self.interrupt)
-            ui = AsideInput(ui, self.typeahead)
-        self.view = TurnView(console, cwd, live=self.typeahead is None)
+            self.typeahead = TypeAhead(ui, prompt, self.view, lambda line: self._queue.put_nowait(("typed", line)), self.interrupt)
+            aside = AsideInput(ui)
+            aside.typeahead, ui = self.typeahead, aside
         self.followups = Followups(client, session_id, self.view, lambda posted: self._queue.put_nowait(("followup", posted)))
         self._between: ResultEvent | ErrorEvent | None = None
         """The end of the last turn, while queued messages of ours wait for theirs."""
