@@ -120,7 +120,6 @@ class TerminalInput:
             key_bindings=_bindings(),
             bottom_toolbar=toolbar,
             prompt_continuation=lambda width, line, soft: "… ".rjust(width),
-            refresh_interval=1.0,  # the toolbar shows a running turn's elapsed time
         )
         self._answers: PromptSession[str] = PromptSession()
 

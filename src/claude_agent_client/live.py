@@ -68,14 +68,11 @@ class TurnView:
     Args:
         console: Where to draw.
         cwd: The session's working directory (paths are shown relative to it).
-        live: Use a live region on a terminal (False while the user may type during the turn:
-            blocks are then printed whole when complete, without a spinner).
     """
 
-    def __init__(self, console: Console, cwd: str | None = None, live: bool = True) -> None:
+    def __init__(self, console: Console, cwd: str | None = None) -> None:
         self.console = console
         self.cwd = cwd
-        self._use_live = live
         self._live: Live | None = None
         self._working = _Working()
         self._text = ""
@@ -92,7 +89,7 @@ class TurnView:
 
     def start(self) -> None:
         """Show the spinner (terminal only)."""
-        if self.console.is_terminal and self._live is None and self._use_live:
+        if self.console.is_terminal and self._live is None:
             self._live = Live(self._renderable(), console=self.console, transient=True, refresh_per_second=8,
                               redirect_stdout=False, redirect_stderr=False)
             self._live.start()
