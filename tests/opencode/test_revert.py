@@ -13,6 +13,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from e2e_support import in_background, wait_until
 from servers import ServerProcess, running_server
 
 pytestmark = pytest.mark.e2e
@@ -88,6 +89,16 @@ def test_revert_restores_files_unrevert_puts_them_back_and_a_prompt_commits(chec
         assert (workdir / "a.txt").read_text() == "original\n"  # committed: the files stay as reverted
 
 
+def _frames(server: ServerProcess, seen: list[dict[str, Any]], until: str) -> None:
+    """Read ``/event`` into ``seen`` until a frame of type ``until`` arrives."""
+    with httpx.Client(base_url=server.url, timeout=60) as http, http.stream("GET", "/event") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data: "):
+                seen.append(json.loads(line[6:]))
+                if seen[-1]["type"] == until:
+                    return
+
+
 def test_revert_without_checkpointing_is_conversation_only(server: ServerProcess, workdir: Path) -> None:
     (workdir / "kept.txt").write_text("kept\n")
     with httpx.Client(base_url=server.url, timeout=120) as http:
@@ -95,6 +106,9 @@ def test_revert_without_checkpointing_is_conversation_only(server: ServerProcess
         _say(http, ses_id, "remember that alpha is 1")
         _say(http, ses_id, "remember that beta is 2")
         second = _users(http, ses_id)[1]["info"]["id"]
+        seen: list[dict[str, Any]] = []
+        reader = in_background(lambda: _frames(server, seen, "message.removed"))
+        wait_until(lambda: seen, 10, what="the event stream")
         reverted = http.post(f"/session/{ses_id}/revert", json={"messageID": second}).json()
         assert reverted["revert"] == {"messageID": second}
         assert http.post(f"/session/{ses_id}/unrevert").json().get("revert") is None
@@ -103,6 +117,12 @@ def test_revert_without_checkpointing_is_conversation_only(server: ServerProcess
         assert "alpha is 1" in recalled and "beta" not in recalled
         assert len(http.get(f"/session/{ses_id}/message").json()) == 4
         assert (workdir / "kept.txt").read_text() == "kept\n"
+        reader.result(timeout=30)
+    # Subscribers were told: the revert, the unrevert, then the removal when the prompt committed it.
+    updates = [f["properties"]["info"].get("revert") for f in seen if f["type"] == "session.updated" and f["properties"]["sessionID"] == ses_id]
+    assert updates[:3] == [{"messageID": second}, None, {"messageID": second}], updates
+    removed = [f["properties"]["messageID"] for f in seen if f["type"] == "message.removed"]
+    assert second in removed
 
 
 def test_mcp_lists_the_live_sessions_servers(checkpointing: ServerProcess) -> None:
