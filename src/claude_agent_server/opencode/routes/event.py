@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import APIRouter, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -41,7 +41,11 @@ HEARTBEAT = 10.0
 Wrap = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
-Notice = tuple[str, dict[str, Any]]
+class Notice(NamedTuple):
+    """An OpenCode event the adapter announces itself (:meth:`~..hub.Hub.announce`)."""
+
+    session_id: str
+    payload: dict[str, Any]
 
 
 async def _with_heartbeats(events: AsyncIterator[Event], every: float, notices: asyncio.Queue[Notice] | None = None) -> AsyncIterator[Event | Notice | None]:
@@ -55,12 +59,13 @@ async def _with_heartbeats(events: AsyncIterator[Event], every: float, notices: 
                 pending = asyncio.ensure_future(anext(iterator))
             if noticed is None and notices is not None:
                 noticed = asyncio.ensure_future(notices.get())
-            done, _ = await asyncio.wait({pending} | ({noticed} if noticed is not None else set()), timeout=every)
+            waiting = {pending} | ({noticed} if noticed is not None else set())
+            done, _ = await asyncio.wait(waiting, timeout=every, return_when=asyncio.FIRST_COMPLETED)
             if not done:
                 yield None
                 continue
             if noticed is not None and noticed in done:
-                notice, noticed = noticed.result(), None
+                notice, noticed = Notice(*noticed.result()), None
                 yield notice
                 if pending not in done:
                     continue
@@ -71,11 +76,11 @@ async def _with_heartbeats(events: AsyncIterator[Event], every: float, notices: 
             pending = None
             yield event
     finally:
-        for waiting in (pending, noticed):
-            if waiting is not None:
-                waiting.cancel()
+        for left in (pending, noticed):
+            if left is not None:
+                left.cancel()
                 with contextlib.suppress(BaseException):
-                    await waiting
+                    await left
 
 
 class _Subscribed(CountedEventSource):
@@ -108,7 +113,7 @@ def _stream(hub: Hub, translator: Translator, manager: Any, last_event_id: int |
             if event is None:
                 yield sse("global", {"type": "server.heartbeat", "properties": {}})
                 continue
-            if isinstance(event, tuple):
+            if isinstance(event, Notice):
                 session_id, payload = event
                 if mine is None or manager.owned_by(session_id, mine):
                     yield sse(translator.directory(session_id), payload)
