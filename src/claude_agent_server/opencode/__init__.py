@@ -18,7 +18,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from .errors import install_not_found, require_key
-from .routes import event, fork, meta, permission, revert, session
+from .routes import event, fork, mcp, meta, permission, revert, session
 
 __all__ = ["install"]
 
@@ -27,6 +27,6 @@ def install(app: FastAPI) -> None:
     """Serve OpenCode's routes on ``app`` (singular paths: ``/session``, ``/event``, ...; no
     collision with the server's own ``/sessions``, ``/events``)."""
     protected = [Depends(require_key)]
-    for module in (session, fork, revert, permission, event, meta):
+    for module in (session, fork, revert, mcp, permission, event, meta):
         app.include_router(module.router, dependencies=protected)
     install_not_found(app)

@@ -1,6 +1,6 @@
 """What OpenCode's clients read at start-up: config, providers, agents, paths, the project,
 and empty answers for features this server does not have (commands, LSP, ...; ``/mcp`` is in
-:mod:`.revert`).
+:mod:`.mcp`).
 
 The TUI does not draw until ``/config/providers``, ``/provider``, ``/agent``,
 ``/config``, ``/path``, ``/project/current``, ``/project/{id}/directories`` and
