@@ -121,7 +121,8 @@ async def _interruptible(work: Coroutine[Any, Any, None], chat: Chat) -> None:
 async def _loop(chat: Chat) -> None:
     while True:
         try:
-            line = await chat.ui.read_message(PROMPT)
+            draft, chat.draft = chat.draft, ""
+            line = await (chat.ui.read_message(PROMPT, draft) if draft else chat.ui.read_message(PROMPT))
         except EOFError:
             return
         except KeyboardInterrupt:

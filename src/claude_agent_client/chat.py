@@ -69,6 +69,8 @@ class Chat:
         self._server_info: dict[str, Any] | None = None
         self.cancel_current: Callable[[], Any] | None = None
         """Set by the app while a command or message runs: cancels it."""
+        self.draft = ""
+        """A line typed during the last turn but not entered: the next prompt starts with it."""
 
     @property
     def session_id(self) -> str:
@@ -187,6 +189,8 @@ class Chat:
         try:
             outcome = await self.runner.run(message)
         finally:
+            if self.runner.typeahead is not None:
+                self.draft = self.runner.typeahead.draft
             self.runner = None
         self._report(outcome)
 

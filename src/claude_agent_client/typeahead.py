@@ -73,6 +73,11 @@ class TypeAhead:
             with contextlib.suppress(termios.error):
                 termios.tcsetattr(self._fd, termios.TCSADRAIN, saved)
 
+    @property
+    def draft(self) -> str:
+        """What was typed but not entered when the prompt was last put aside."""
+        return self._draft
+
     async def aside(self) -> None:
         """Stop watching keys and take the prompt off the screen (until :meth:`back`)."""
         self._open = False

@@ -68,3 +68,26 @@ def test_steer_joins_the_running_turn(terminal: Callable[..., Terminal], server:
     term.say("exit")
     assert term.finish() == 0
     assert "Traceback" not in term.output()
+
+
+def test_a_permission_question_puts_a_half_typed_line_aside(terminal: Callable[..., Terminal], server: ServerProcess, workdir: Path) -> None:
+    term, session_id = start(terminal, server, workdir)
+    term.say("count slowly")
+    term.expect("Counting slowly: 1 2")
+    term.type("run `date > now.txt`")  # queued: it asks for permission once the count has ended
+    term.expect("⧗ queued: run `date > now.txt`")
+    term.child.send("remember that")  # a line still being typed when the question comes
+    term.expect("Permission needed: Bash")
+    term.expect("Allow? [y]es / [n]o / [a]lways / [d]etails")
+    term.type("y")
+    term.expect("allowed")
+    term.expect(FOOTER)
+    term.expect("remember that")  # the prompt is back with what had been typed
+    term.type(" gamma is 3")
+    term.expect("I'll remember: gamma is 3")
+    term.expect(FOOTER)
+    term.say("exit")
+    assert term.finish() == 0
+    assert (workdir / "now.txt").exists()
+    assert prompts(server, session_id) == ["count slowly", "run `date > now.txt`", "remember that gamma is 3"]
+    assert "Traceback" not in term.output()
