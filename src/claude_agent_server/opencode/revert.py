@@ -22,7 +22,10 @@ Here:
   restarts; the OpenCode view of the conversation leaves the removed turns out.
 * Committing cuts the Claude Code conversation back to before the turn's prompt
   (:meth:`~..sessions.Session.rewind_conversation`: the next wake resumes the transcript
-  there).
+  there). Only a prompt through these routes commits: a turn sent meanwhile through another
+  API runs with the whole conversation, and is cut too when the revert is committed.
+* The stash is on this node's disk and the state is cached per node: like file
+  checkpointing itself, this is for a single node.
 """
 
 from __future__ import annotations
@@ -234,6 +237,8 @@ async def revert(
     turn = view.turn_of.get(owner or message_id)
     if turn is None:
         raise NotFound(f"message {(owner or message_id)[:100]!r} not found in session {view.context.session_id}")
+    if "|" in turn.user_id or len(turn.user_id) > 100:  # kept in an alias (see :data:`PENDING`)
+        raise BadRequest(f"message {turn.user_id[:100]!r} cannot be reverted: its id is not one OpenCode makes")
     index = view.turns.index(turn)
     if index == 0:
         raise BadRequest("the first message cannot be reverted (nothing would remain): start a new session instead")
