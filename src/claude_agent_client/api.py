@@ -196,17 +196,25 @@ class AgentClient:
 
     # -- turns ------------------------------------------------------------
 
-    async def send_message(self, session_id: str, message: str) -> protocol.TurnReply:
+    async def send_message(self, session_id: str, message: str, mode: protocol.SendMode = "reject") -> protocol.TurnReply:
         """Run one turn and wait for its end (no time limit: permissions may wait for a human).
         A hibernated session wakes first.
 
+        Args:
+            mode: What happens while another turn runs: ``reject`` (409), ``queue`` (the message
+                runs after it, in order: the reply is its own turn's) or ``steer`` (it joins the
+                running turn: the reply is that turn's). Without a running turn all three run now.
+
         Raises:
-            Conflict: a turn is already running in the session.
+            Conflict: a turn is already running (``reject``), or the queued message was cancelled.
             ServerError: 503 when every live session is busy and none can be woken
                 (``retry_after`` then holds the server's hint).
         """
+        body: dict[str, Any] = {"message": message}
+        if mode != "reject":  # servers before queueing refuse the field
+            body["mode"] = mode
         return await self._request(
-            "POST", f"/sessions/{session_id}/messages", protocol.TurnReply, json={"message": message}, timeout=httpx.Timeout(CALL_TIMEOUT, read=None)
+            "POST", f"/sessions/{session_id}/messages", protocol.TurnReply, json=body, timeout=httpx.Timeout(CALL_TIMEOUT, read=None)
         )
 
     async def stream_message(self, session_id: str, message: str) -> AsyncIterator[StreamItem]:

@@ -22,12 +22,11 @@ from .api import AgentClient
 from .chat import Chat, ServerGone
 from .config import MODES, Options, history_file, parse_args
 from .errors import APIError, AuthenticationError, ClientError, ServerUnavailable
-from .inputs import CommandCompleter, PlainInput, TerminalInput
+from .inputs import PROMPT, CommandCompleter, PlainInput, TerminalInput
 from .picker import choose_session, recent_sessions
 
 __all__ = ["main", "run"]
 
-PROMPT = "› "
 PICKER_SIZE = 10
 
 
@@ -122,7 +121,8 @@ async def _interruptible(work: Coroutine[Any, Any, None], chat: Chat) -> None:
 async def _loop(chat: Chat) -> None:
     while True:
         try:
-            line = await chat.ui.read_message(PROMPT)
+            draft, chat.draft = chat.draft, ""
+            line = await (chat.ui.read_message(PROMPT, draft) if draft else chat.ui.read_message(PROMPT))
         except EOFError:
             return
         except KeyboardInterrupt:

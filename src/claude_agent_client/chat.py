@@ -14,7 +14,7 @@ from . import render
 from .api import AgentClient
 from .config import Options
 from .errors import ClientError, NotFound
-from .inputs import UserInput
+from .inputs import PROMPT, UserInput
 from .turn import TurnOutcome, TurnRunner
 from .wire import history_content, history_text
 
@@ -69,6 +69,8 @@ class Chat:
         self._server_info: dict[str, Any] | None = None
         self.cancel_current: Callable[[], Any] | None = None
         """Set by the app while a command or message runs: cancels it."""
+        self.draft = ""
+        """A line typed during the last turn but not entered: the next prompt starts with it."""
 
     @property
     def session_id(self) -> str:
@@ -183,10 +185,12 @@ class Chat:
     async def _run(self, message: str | None) -> None:
         session = self.session
         assert session is not None
-        self.runner = TurnRunner(self.client, session.session_id, self.ui, self.console, session.cwd)
+        self.runner = TurnRunner(self.client, session.session_id, self.ui, self.console, session.cwd, prompt=PROMPT)
         try:
             outcome = await self.runner.run(message)
         finally:
+            if self.runner.typeahead is not None:
+                self.draft = self.runner.typeahead.draft
             self.runner = None
         self._report(outcome)
 
@@ -273,6 +277,8 @@ class Chat:
         if session is None:
             return ""
         text = f" {session.session_id[:8]} · {session.model or 'default model'} · {session.mode} · {session.cwd} "
-        if session.status != "connected":
+        if self.runner is not None:
+            text += "· turn running: Enter queues a message · /steer TEXT joins it · Ctrl-C interrupts "
+        elif session.status != "connected":
             text += f"· {render.describe_status(session.status)} "
         return text

@@ -23,7 +23,8 @@ from .errors import Conflict, NotFound
 
 __all__ = ["COMMANDS", "Command", "ExitRequested", "UnknownCommand", "find", "parse"]
 
-Arity = Literal["none", "optional_word"]
+Arity = Literal["none", "optional_word", "text"]
+"""``text``: the rest of the line, and only with the leading ``/``."""
 _WORD = re.compile(r"[A-Za-z][\w:-]*")
 
 
@@ -162,6 +163,15 @@ async def _fork(chat: Chat, arg: str) -> None:
     chat.console.print(Text(f"Forked from {session.session_id}; this is the fork. Resume the original with --session {session.session_id}.", style="green"))
 
 
+async def _steer(chat: Chat, arg: str) -> None:
+    """Outside a turn there is nothing to steer: the text is sent as a message (during a turn
+    the type-ahead prompt sends it with ``mode: "steer"``, :mod:`.followups`)."""
+    if not arg:
+        chat.console.print(Text("Usage: /steer TEXT (while a turn runs: TEXT joins it; otherwise it is sent as a message)", style="yellow"))
+        return
+    await chat.send(arg)
+
+
 async def _history(chat: Chat, arg: str) -> None:
     await chat.show_history()
 
@@ -176,8 +186,9 @@ async def _help(chat: Chat, arg: str) -> None:
     chat.console.print(table)
     chat.console.print(Text(
         "Commands work with or without the leading /. Enter sends; Esc+Enter (or Alt+Enter) adds a line; "
-        "Ctrl-C interrupts a reply; Ctrl-D quits. Permission prompts: y = allow, n or Enter = deny, "
-        "a = always allow, d = details.", style="dim"
+        "Ctrl-C interrupts a reply; Ctrl-D quits. While a reply runs you can type on: a message is queued "
+        "(it runs when the turn ends), /steer TEXT joins the running turn. Permission prompts: y = allow, "
+        "n or Enter = deny, a = always allow, d = details.", style="dim"
     ))
 
 
@@ -189,6 +200,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("model", "show the model, or switch it ('default' resets)", _model, "optional_word", "[NAME|default]"),
     Command("mode", "show or set the permission mode", _mode, "optional_word", f"[{'|'.join(MODES[:4])}]", choices=MODES),
     Command("interrupt", "stop the running turn", _interrupt),
+    Command("steer", "while a turn runs: send TEXT into it (a plain message typed then is queued)", _steer, "text", "TEXT"),
     Command("hibernate", "stop the session's Claude Code process; the next message wakes it", _hibernate),
     Command("info", "server info: model, commands, output style", _info),
     Command("history", "show the conversation so far", _history),
@@ -219,7 +231,7 @@ def parse(line: str) -> tuple[Command, str] | None:
         return None
     if slash:
         return command, rest
-    if "\n" in text:
+    if "\n" in text or command.arity == "text":
         return None
     if command.arity == "none":
         return (command, "") if not rest else None

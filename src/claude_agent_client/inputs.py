@@ -8,6 +8,10 @@ Both implementations share one interface (:class:`UserInput`):
 raising :class:`EOFError` on Ctrl-D / end of input and :class:`KeyboardInterrupt`
 on Ctrl-C (prompt-toolkit reads Ctrl-C as a key; for plain input the app's SIGINT
 handler calls :meth:`PlainInput.cancel`).
+
+:class:`TerminalInput` can also read while a turn runs (:mod:`.typeahead`): its chat
+prompt can then be put aside (:meth:`TerminalInput.suspend`, the prompt raises
+:class:`Suspended` with the text typed so far) while a permission question is asked.
 """
 
 from __future__ import annotations
@@ -26,11 +30,23 @@ from prompt_toolkit.formatted_text import AnyFormattedText
 from prompt_toolkit.history import FileHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
-__all__ = ["PlainInput", "TerminalInput", "UserInput", "CommandCompleter"]
+__all__ = ["PROMPT", "PlainInput", "Suspended", "TerminalInput", "UserInput", "CommandCompleter"]
+
+
+PROMPT = "› "
+"""The chat prompt."""
+
+
+class Suspended(Exception):
+    """The chat prompt was put aside (:meth:`TerminalInput.suspend`); ``text``: what was typed."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
 
 
 class UserInput(Protocol):
-    async def read_message(self, prompt: str) -> str: ...
+    async def read_message(self, prompt: str, default: str = "") -> str: ...
     async def ask(self, question: str) -> str: ...
     def cancel(self) -> bool: ...
 
@@ -107,8 +123,22 @@ class TerminalInput:
         )
         self._answers: PromptSession[str] = PromptSession()
 
-    async def read_message(self, prompt: str) -> str:
-        return await self._chat.prompt_async([("bold ansicyan", prompt)], handle_sigint=False)
+    async def read_message(self, prompt: str, default: str = "") -> str:
+        """The chat prompt (``default``: text already in the line).
+
+        Raises:
+            Suspended: :meth:`suspend` put it aside.
+        """
+        return await self._chat.prompt_async([("bold ansicyan", prompt)], handle_sigint=False, default=default)
+
+    def suspend(self) -> bool:
+        """Put the running chat prompt aside (its ``read_message`` raises :class:`Suspended`
+        with the text typed so far). Returns whether one was running."""
+        app = self._chat.app
+        if not app.is_running or app.future is None or app.future.done():
+            return False
+        app.exit(exception=Suspended(self._chat.default_buffer.text))
+        return True
 
     async def ask(self, question: str) -> str:
         return await self._answers.prompt_async([("bold", question)], handle_sigint=False)
@@ -165,7 +195,7 @@ class PlainInput:
         sys.stdout.flush()
         return line
 
-    async def read_message(self, prompt: str) -> str:
+    async def read_message(self, prompt: str, default: str = "") -> str:
         return await self._read(prompt)
 
     async def ask(self, question: str) -> str:

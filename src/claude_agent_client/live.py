@@ -79,6 +79,8 @@ class TurnView:
         self._printed = 0
         self._last_draw = 0.0
         self._tail: list[str] = []
+        self._shown = ""
+        """Text of the current block printed for good by :meth:`pause` (its rest follows as a new block)."""
         self._raw_mid_line = False
         self._raw = not console.is_terminal
         """Not a terminal (pipe, file): stream the text as it comes, without Markdown rendering."""
@@ -93,8 +95,12 @@ class TurnView:
             self._live.start()
 
     def pause(self) -> None:
-        """Commit streamed text and remove the live region (before asking the user something)."""
+        """Commit streamed text and remove the live region (before asking the user something,
+        or while they type); text that streams on afterwards is shown as a block of its own."""
         self._emit(final=True)
+        if not self._raw and self._text:
+            self._shown += self._text
+            self._text, self._printed, self._tail = "", 0, []
         if self._live is not None:
             self._live.stop()
             self._live = None
@@ -211,6 +217,12 @@ class TurnView:
             self.console.out(rest, highlight=False)
             self._text, self._raw_mid_line = "", False
             return
+        if self._shown:  # the block was cut by a pause: only its rest is left to show
+            shown, self._shown = self._shown, ""
+            whole = whole[len(shown):] if whole.startswith(shown) else whole
+            if not whole.strip():
+                self._reset_text()
+                return
         if self._text and whole.startswith(self._text[: max(len(self._text) - 1, 0)]):
             self._text = whole
         elif self._text:
@@ -231,7 +243,7 @@ class TurnView:
         self._reset_text()
 
     def _reset_text(self) -> None:
-        self._text, self._printed, self._tail = "", 0, []
+        self._text, self._printed, self._tail, self._shown = "", 0, [], ""
         self._refresh()
 
     def _emit(self, final: bool) -> None:

@@ -9,6 +9,10 @@ A permission question (:mod:`.questions`) runs in a task of its own while events
 being read: when the request is resolved elsewhere (the dashboard, REST, a timeout) the
 question is withdrawn and the client says so ("answered elsewhere: allowed"); other events
 that arrive while a question is on screen are shown after it, in order.
+
+On a terminal the user may type while the turn runs (:mod:`.typeahead`): a line is queued
+after the turn, ``/steer TEXT`` joins it (:mod:`.followups`); the runner then follows the
+queued turns too, and returns once the last of them has ended.
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ from rich.text import Text
 
 from .api import AgentClient
 from .errors import APIError, ClientError, Conflict, NotFound, ServerUnavailable
-from .inputs import UserInput
+from .followups import Followups, Posted, parse_line
+from .inputs import TerminalInput, UserInput
 from .live import TurnView
 from .questions import Questions
 from .stream import EventFollower
+from .typeahead import AsideInput, TypeAhead
 from .wire import TURN_END, StatusSnapshot, StreamItem
 
 __all__ = ["TurnOutcome", "TurnRunner"]
@@ -67,16 +73,28 @@ class TurnRunner:
         ui: Where permission answers are read.
         console: Where everything is drawn.
         cwd: The session's working directory (for paths and warnings).
+        prompt: The chat prompt; given with a terminal input, the user may type while the turn
+            runs (queue, steer).
     """
 
-    def __init__(self, client: AgentClient, session_id: str, ui: UserInput, console: Console, cwd: str | None = None) -> None:
+    def __init__(
+        self, client: AgentClient, session_id: str, ui: UserInput, console: Console, cwd: str | None = None, prompt: str | None = None
+    ) -> None:
         self.client = client
         self.session_id = session_id
         self.ui = ui
         self.console = console
         self.cwd = cwd
-        self.view = TurnView(console, cwd)
         self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self.view = TurnView(console, cwd)
+        self.typeahead: TypeAhead | None = None
+        if prompt is not None and isinstance(ui, TerminalInput):
+            self.typeahead = TypeAhead(ui, prompt, self.view, lambda line: self._queue.put_nowait(("typed", line)), self.interrupt)
+            aside = AsideInput(ui)
+            aside.typeahead, ui = self.typeahead, aside
+        self.followups = Followups(client, session_id, self.view, lambda posted: self._queue.put_nowait(("followup", posted)))
+        self._between: ResultEvent | ErrorEvent | None = None
+        """The end of the last turn, while queued messages of ours wait for theirs."""
         self._interrupting = False
         self.questions = Questions(
             client, session_id, ui, console, self.view, cwd,
@@ -108,26 +126,30 @@ class TurnRunner:
         already running (attaching to a busy session)."""
         self._message = message
         self._turn_seen = message is None
+        if message is None:
+            self.followups.open()  # following a running turn: follow-ups go at once
         # Following a running turn: replay the buffer to show the turn from its start.
         follower = EventFollower(self.client, self.session_id, after=0 if message is None else None)
         pump = asyncio.create_task(self._pump(follower))
         loop = asyncio.get_running_loop()
         self.view.start()
         try:
-            while True:
-                timeout = None if self._deadline is None else max(self._deadline - loop.time(), 0)
-                try:
-                    kind, value = await asyncio.wait_for(self._queue.get(), timeout)
-                except TimeoutError:
-                    self.view.print(Text("The server did not confirm the interrupt; back to the prompt.", style="yellow"))
-                    return TurnOutcome("interrupted")
-                handler = getattr(self, f"_on_{kind}")
-                outcome: TurnOutcome | None = await handler(value)
-                if outcome is not None:
-                    return outcome
+            async with self.typeahead.running() if self.typeahead is not None else contextlib.nullcontext():
+                while True:
+                    timeout = None if self._deadline is None else max(self._deadline - loop.time(), 0)
+                    try:
+                        kind, value = await asyncio.wait_for(self._queue.get(), timeout)
+                    except TimeoutError:
+                        self.view.print(Text("The server did not confirm the interrupt; back to the prompt.", style="yellow"))
+                        return TurnOutcome("interrupted")
+                    handler = getattr(self, f"_on_{kind}")
+                    outcome: TurnOutcome | None = await handler(value)
+                    if outcome is not None:
+                        return outcome
         finally:
             await self.questions.withdraw()
             self.view.stop()
+            await self.followups.close()
             pump.cancel()
             post = self._post_task
             if post is not None and not post.done():
@@ -162,14 +184,37 @@ class TurnRunner:
             self._held.append(event)  # shown once the question is off the screen
             return None
         if event.type == "turn_started":
-            self._turn_seen = True
+            self._turn_seen, self._between = True, None
+            self.followups.started(event.message)
+            self.followups.open()
         if ends_turn:
             await self.questions.withdraw()
             for held in self._drain_held():
                 await self._on_event(held)
         self.view.show(event)
         if isinstance(event, ResultEvent | ErrorEvent) and self._turn_seen:
+            if self.followups.waiting:  # a queued message of ours runs next: follow it too
+                self._turn_seen, self._between = False, event
+                self._interrupting, self._deadline = False, None
+                return None
             return TurnOutcome("interrupted" if self._interrupting else "done", event)
+        return None
+
+    async def _on_typed(self, line: str) -> TurnOutcome | None:
+        """A line typed during the turn: queue it, steer with it, or interrupt."""
+        wanted = parse_line(line)
+        if wanted == "interrupt":
+            self.interrupt()
+        elif wanted is None:
+            self.view.print(Text("Commands wait until the turn has ended; now: a message (queued), /steer TEXT, /interrupt.", style="yellow"))
+        else:
+            self.followups.send(*wanted)
+        return None
+
+    async def _on_followup(self, posted: Posted) -> TurnOutcome | None:
+        self.followups.ended(posted)
+        if self._between is not None and not self.followups.waiting:
+            return TurnOutcome("done", self._between)  # the turn ended and nothing of ours waits any more
         return None
 
     async def _on_snapshot(self, snapshot: StatusSnapshot) -> TurnOutcome | None:

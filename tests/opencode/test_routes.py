@@ -157,3 +157,15 @@ def test_lone_surrogates_are_400(app_client: TestClient) -> None:
     assert app_client.get(f"/session/{ses_id}/message").json() == []  # no turn started
     paired = app_client.post(f"/session/{ses_id}/message", content='{"parts": [{"type": "text", "text": "smile \\ud83d\\ude00"}]}', headers={"content-type": "application/json"})
     assert paired.status_code == 200, paired.text
+
+
+def test_revert_and_unrevert_errors_and_no_op(app_client: TestClient) -> None:
+    app_client.headers["x-api-key"] = "k3y"
+    ses_id = app_client.post("/session", json={}).json()["id"]
+    unknown = app_client.post("/session/ses_nope/revert", json={"messageID": "msg_x"})
+    assert unknown.status_code == 404 and unknown.json()["name"] == "NotFoundError"
+    missing = app_client.post(f"/session/{ses_id}/revert", json={"messageID": "msg_x"})
+    assert missing.status_code == 404 and "msg_x" in missing.json()["data"]["message"]
+    assert app_client.post(f"/session/{ses_id}/revert", json={}).status_code == 400  # messageID is required
+    same = app_client.post(f"/session/{ses_id}/unrevert")  # nothing to bring back: the session as it is
+    assert same.status_code == 200 and same.json()["id"] == ses_id and "revert" not in same.json()

@@ -244,3 +244,35 @@ async def test_a_reply_finds_a_request_the_registry_has_not_listed_yet() -> None
     request = broker.unanswered()[0]
     assert found is session and _find(session, mapping.permission_id(request.to_dict())) is request
     ask.cancel()
+
+
+async def test_event_stream_merges_live_events_and_notices() -> None:
+    """Events that arrive while no notice is queued are not held back (and notices come between them)."""
+    import asyncio
+
+    from claude_agent_server.opencode.routes.event import Notice, _with_heartbeats
+
+    gate = asyncio.Event()
+
+    async def events():  # type: ignore[no-untyped-def]
+        await gate.wait()
+        yield "e1"
+        await asyncio.sleep(0.05)
+        yield "e2"
+
+    notices: asyncio.Queue[tuple[str, dict[str, str]]] = asyncio.Queue()
+    seen: list[object] = []
+
+    async def read() -> None:
+        async for item in _with_heartbeats(events(), 30, notices):  # type: ignore[arg-type]
+            seen.append(item)
+            if item == "e2":
+                return
+
+    reader = asyncio.create_task(read())
+    await asyncio.sleep(0.05)
+    notices.put_nowait(("s", {"type": "session.updated"}))
+    await asyncio.sleep(0.05)
+    gate.set()
+    await asyncio.wait_for(reader, 2)
+    assert seen == [Notice("s", {"type": "session.updated"}), "e1", "e2"]

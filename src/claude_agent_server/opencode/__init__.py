@@ -5,7 +5,8 @@ OpenCode SDKs) drive Claude Code sessions here unmodified. Layout:
 
 * :mod:`.protocol` (wire models), :mod:`.ids` (OpenCode's id format),
   :mod:`.mapping` (tool and permission tables), :mod:`.conversation` (events →
-  messages, parts and bus events), :mod:`.catalog` (providers and models);
+  messages, parts and bus events), :mod:`.catalog` (providers and models),
+  :mod:`.revert` (revert and unrevert onto the session's rewind);
 * :mod:`.hub` (id mapping in the registry, client ids, subscribers),
   :mod:`.views` (sessions, messages, the translated event stream);
 * :mod:`.errors` (OpenCode's error shape, also for unknown paths under its prefixes, and
@@ -17,7 +18,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from .errors import install_not_found, require_key
-from .routes import event, fork, meta, permission, session
+from .routes import event, fork, mcp, meta, permission, revert, session
 
 __all__ = ["install"]
 
@@ -26,6 +27,6 @@ def install(app: FastAPI) -> None:
     """Serve OpenCode's routes on ``app`` (singular paths: ``/session``, ``/event``, ...; no
     collision with the server's own ``/sessions``, ``/events``)."""
     protected = [Depends(require_key)]
-    for module in (session, fork, permission, event, meta):
+    for module in (session, fork, revert, mcp, permission, event, meta):
         app.include_router(module.router, dependencies=protected)
     install_not_found(app)

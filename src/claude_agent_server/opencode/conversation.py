@@ -70,6 +70,15 @@ class Message:
         return {"info": dump(self.info), "parts": [copy.deepcopy(part) for part in self.parts.values()]}
 
 
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One turn of the view: its ``turn_started`` event, prompt and user message."""
+
+    start: int
+    prompt: str
+    user_id: str
+
+
 def _event(type: str, **properties: Any) -> OcEvent:
     return {"type": type, "properties": properties}
 
@@ -85,11 +94,19 @@ class Conversation:
         self._run: dict[str, Any] | None = None
         self._tools: dict[str, dict[str, Any]] = {}
         self._permissions: dict[str, str] = {}
+        self.turns: list[Turn] = []
+        """The turns, oldest first."""
+        self.turn_of: dict[str, Turn] = {}
+        """Message id (user or assistant) → its turn."""
 
     @property
     def assistant(self) -> Message | None:
         """The current (or last) turn's assistant message."""
         return self._assistant
+
+    def message_of_part(self, part_id: str) -> str | None:
+        """The id of the message holding the part ``part_id``, if any."""
+        return next((mid for mid, message in self.messages.items() if part_id in message.parts), None)
 
     def feed(self, event: Event) -> list[OcEvent]:
         """Take one event of the session; return the OpenCode events it makes."""
@@ -175,6 +192,9 @@ class Conversation:
         }  # no ``time``, as OpenCode's server sends it: ``opencode run`` prints text parts that have one
         self._assistant = self._new_assistant(event, parent=user.info.id)
         self._run, self._tools = None, {}
+        turn = Turn(event.id, text["text"], user.info.id)
+        self.turns.append(turn)
+        self.turn_of[user.info.id] = self.turn_of[self._assistant.info.id] = turn
         return [
             self._message(user),
             self._part(user, text),

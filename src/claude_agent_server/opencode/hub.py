@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from ..sessions import Event, SessionManager
 from ..sessions.workspace import parse_session_id
@@ -30,6 +33,7 @@ from ..store import Registry
 from . import ids
 from .errors import NotFound
 from .mapping import ms
+from .revert import Reverts
 
 NAMESPACE = "opencode"
 CLIENT_IDS_KEPT = 10_000
@@ -126,6 +130,8 @@ class Subscription:
     """Session id → ``turn_started`` id of the open turns it gets from before ``now``."""
     delivered: int = 0
     """The last event it has sent (or skipped)."""
+    notices: asyncio.Queue[tuple[str, dict[str, Any]]] = field(default_factory=asyncio.Queue)
+    """``(session id, OpenCode event)`` the adapter itself announces (:meth:`Hub.announce`)."""
 
     def wants(self, event_id: int, session_id: str | None) -> bool:
         """Whether an event of the global stream is for this subscriber."""
@@ -135,9 +141,11 @@ class Subscription:
 class Hub:
     """See the module docstring. Built once by the lifespan (``ServerState.opencode``)."""
 
-    def __init__(self, manager: SessionManager) -> None:
+    def __init__(self, manager: SessionManager, data_dir: Path | None = None) -> None:
         self.manager = manager
         self.ids = SessionIds(manager.registry)
+        self.reverts = Reverts(manager.registry, (data_dir or Path(tempfile.gettempdir())) / "opencode-revert")
+        """Pending reverts and removed turns (:mod:`.revert`)."""
         self._expected: dict[str, Expectation] = {}
         self._client_ids: OrderedDict[int, tuple[str | None, str | None]] = OrderedDict()
         self._open: dict[str, OpenTurn] = {}
@@ -193,6 +201,13 @@ class Hub:
             del self._open[claude_id]
         else:
             turn.held = False
+
+    def announce(self, claude_id: str, events: list[dict[str, Any]]) -> None:
+        """Send OpenCode events that no session event makes (a revert's ``session.updated``,
+        ``message.removed``) to every current subscriber."""
+        for subscription in self._subscriptions:
+            for event in events:
+                subscription.notices.put_nowait((claude_id, event))
 
     # -- subscribers -----------------------------------------------------------------
 

@@ -123,6 +123,23 @@ class SessionTime(Wire):
     updated: int
 
 
+class RevertInfo(Wire):
+    """A session's pending revert: clients hide the messages from ``messageID`` on; ``snapshot``
+    names the files' state before it, ``diff`` the change back (both absent when no file changed)."""
+
+    message_id: str = Field(alias="messageID")
+    part_id: str | None = Field(None, alias="partID")
+    snapshot: str | None = None
+    diff: str | None = None
+
+
+class RevertBody(Body):
+    """``POST /session/{id}/revert``."""
+
+    message_id: str = Field(alias="messageID", max_length=200)
+    part_id: str | None = Field(None, alias="partID", max_length=200)
+
+
 class SessionInfo(Wire):
     """A session: times in ms since the epoch; ``directory`` is its cwd."""
 
@@ -134,6 +151,7 @@ class SessionInfo(Wire):
     version: str
     time: SessionTime
     parent_id: str | None = Field(None, alias="parentID")
+    revert: RevertInfo | None = None
 
 
 class MessageTime(Wire):

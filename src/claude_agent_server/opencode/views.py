@@ -18,7 +18,8 @@ from .conversation import Context, Conversation, OcEvent
 from .errors import NotFound
 from .hub import Hub
 from .mapping import ms
-from .protocol import SessionInfo, SessionTime, dump
+from .protocol import RevertInfo, SessionInfo, SessionTime, dump
+from .revert import info_of
 
 PAGE = 5_000
 
@@ -47,6 +48,8 @@ async def session_info(hub: Hub, settings: Settings, entry: dict[str, Any]) -> d
     created = ms(entry["created_at"])
     parent = entry.get("forked_from")
     parent_id = await hub.ids.ses_of(parent["session_id"]) if parent else None
+    pending = await hub.reverts.pending(entry["session_id"])
+    revert = info_of(pending, hub.reverts.diff(entry["session_id"]) if pending and pending.snapshot else None)
     info = SessionInfo(
         id=ses_id,
         slug=ses_id[-8:].lower(),
@@ -56,6 +59,7 @@ async def session_info(hub: Hub, settings: Settings, entry: dict[str, Any]) -> d
         version=__version__,
         time=SessionTime(created=created, updated=max(created, ms(entry.get("last_activity")))),
         parent_id=parent_id,
+        revert=RevertInfo.model_validate(revert) if revert else None,
     )
     return dump(info)
 
@@ -71,8 +75,10 @@ async def context_of(hub: Hub, settings: Settings, entry: dict[str, Any]) -> Con
 
 
 async def conversation(hub: Hub, settings: Settings, entry: dict[str, Any], before: int | None = None) -> Conversation:
-    """A session's conversation built from its persisted events (those with an id below ``before``)."""
+    """A session's conversation built from its persisted events (those with an id below
+    ``before``), without the turns a committed revert removed."""
     found = Conversation(await context_of(hub, settings, entry))
+    hidden = await hub.reverts.hidden(entry["session_id"])
     registry = hub.manager.registry
     await registry.flush()
     cursor = 0
@@ -81,6 +87,8 @@ async def conversation(hub: Hub, settings: Settings, entry: dict[str, Any], befo
         for record in page:
             if before is not None and record.id >= before:
                 return found
+            if any(first <= record.id <= last for first, last in hidden):
+                continue
             found.feed(Event(record.id, record.type, record.session_id, record.data, record.created_at))  # type: ignore[arg-type]
         if len(page) < PAGE:
             return found

@@ -137,6 +137,28 @@ def before_turn(session_id: str, messages: list[dict[str, Any]], turn: int) -> s
     raise MessageNotFound(session_id, f"(prompt {turn + 1})")
 
 
+def prompt_of_turn(session_id: str, messages: list[dict[str, Any]], turn: int, text: str | None = None) -> str:
+    """The uuid of the ``turn``-th human prompt (0-based) of a transcript's ``messages``.
+
+    Args:
+        text: The turn's prompt, when known: then the first prompt with this text at or after
+            the ``turn``-th (a transcript holds more prompts than turns when a message was
+            steered into a running turn).
+
+    Raises:
+        MessageNotFound: The transcript has fewer prompts (or none with ``text`` at or after that position).
+    """
+    prompts = [m for m in messages if m.get("type") == "user" and _text_of(m.get("message")) is not None]
+    if text is not None:
+        wanted = text.strip()
+        for message in prompts[turn:]:
+            if _text_of(message.get("message")) == wanted:
+                return str(message["uuid"])
+    if text is None and turn < len(prompts):
+        return str(prompts[turn]["uuid"])
+    raise MessageNotFound(session_id, f"(prompt {turn + 1})")
+
+
 async def fork_before_turn(manager: Any, session: Any, turn: int, title: str | None) -> Any:
     """Fork ``session`` keeping its first ``turn`` turns (an empty session with its spec for 0); the fork.
 

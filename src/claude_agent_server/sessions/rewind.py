@@ -67,18 +67,51 @@ class Rewinding:
         if self._turn_running:
             raise TurnInProgress(self.id)
         keep = await self._message_before(message_id) if conversation else None
+        files = await self._restore_files(message_id, dry_run=False)
+        if keep is not None:
+            await self._cut_at(keep)
+        return files
+
+    async def rewind_plan(self, message_id: str) -> list[str]:
+        """The files :meth:`rewind` would restore (the CLI's dry run; nothing changes).
+
+        Raises:
+            As :meth:`rewind`.
+        """
+        self._ensure_open()
+        if self._turn_running:
+            raise TurnInProgress(self.id)
+        return await self._restore_files(message_id, dry_run=True)
+
+    async def rewind_conversation(self, message_id: str) -> None:
+        """Cut the conversation back to before the user message ``message_id``, files untouched:
+        the session hibernates and its next turn continues from there (needs no checkpoint).
+
+        Raises:
+            TurnInProgress: A turn runs.
+            MessageNotFound: ``message_id`` is not a prompt of the transcript.
+            InvalidSessionRequest: It is the first prompt (nothing would remain).
+        """
+        self._ensure_open()
+        if self._turn_running:
+            raise TurnInProgress(self.id)
+        await self._cut_at(await self._message_before(message_id))
+
+    async def _restore_files(self, message_id: str, dry_run: bool) -> list[str]:
         async with self._use():
             if self._turn_running:
                 raise TurnInProgress(self.id)
             plan = await self._call("rewind_files", lambda client: _rewind_files(client, message_id, True))
             if not plan.get("canRewind", False):
                 raise CommandRejected("rewind_files", str(plan.get("error") or "no file checkpoint for that message"))
-            await self._call("rewind_files", lambda client: _rewind_files(client, message_id, False))
-        if keep is not None:
-            self.spec.resume_at = keep
-            self._spec_changed()
-            await self.hibernate()  # the next wake loads the transcript up to ``keep``
+            if not dry_run:
+                await self._call("rewind_files", lambda client: _rewind_files(client, message_id, False))
         return [str(path) for path in plan.get("filesChanged") or []]
+
+    async def _cut_at(self, keep: str) -> None:
+        self.spec.resume_at = keep
+        self._spec_changed()
+        await self.hibernate()  # the next wake loads the transcript up to ``keep``
 
     async def _message_before(self, message_id: str) -> str:
         messages = await self._host.transcripts.messages(self.id, self.cwd)

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import APIRouter, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -41,18 +41,34 @@ HEARTBEAT = 10.0
 Wrap = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
-async def _with_heartbeats(events: AsyncIterator[Event], every: float) -> AsyncIterator[Event | None]:
-    """The events, with None after every ``every`` seconds without one."""
+class Notice(NamedTuple):
+    """An OpenCode event the adapter announces itself (:meth:`~..hub.Hub.announce`)."""
+
+    session_id: str
+    payload: dict[str, Any]
+
+
+async def _with_heartbeats(events: AsyncIterator[Event], every: float, notices: asyncio.Queue[Notice] | None = None) -> AsyncIterator[Event | Notice | None]:
+    """The events and ``notices``, with None after every ``every`` seconds without either."""
     iterator = aiter(events)
     pending: asyncio.Future[Event] | None = None
+    noticed: asyncio.Future[Notice] | None = None
     try:
         while True:
             if pending is None:
                 pending = asyncio.ensure_future(anext(iterator))
-            done, _ = await asyncio.wait({pending}, timeout=every)
+            if noticed is None and notices is not None:
+                noticed = asyncio.ensure_future(notices.get())
+            waiting = {pending} | ({noticed} if noticed is not None else set())
+            done, _ = await asyncio.wait(waiting, timeout=every, return_when=asyncio.FIRST_COMPLETED)
             if not done:
                 yield None
                 continue
+            if noticed is not None and noticed in done:
+                notice, noticed = Notice(*noticed.result()), None
+                yield notice
+                if pending not in done:
+                    continue
             try:
                 event = pending.result()
             except StopAsyncIteration:
@@ -60,10 +76,11 @@ async def _with_heartbeats(events: AsyncIterator[Event], every: float) -> AsyncI
             pending = None
             yield event
     finally:
-        if pending is not None:
-            pending.cancel()
-            with contextlib.suppress(BaseException):
-                await pending
+        for left in (pending, noticed):
+            if left is not None:
+                left.cancel()
+                with contextlib.suppress(BaseException):
+                    await left
 
 
 class _Subscribed(CountedEventSource):
@@ -92,9 +109,14 @@ def _stream(hub: Hub, translator: Translator, manager: Any, last_event_id: int |
 
     async def frames() -> AsyncIterator[ServerSentEvent]:
         yield sse("global", {"type": "server.connected", "properties": {}})
-        async for event in _with_heartbeats(manager.events.subscribe(after=subscription.start), HEARTBEAT):
+        async for event in _with_heartbeats(manager.events.subscribe(after=subscription.start), HEARTBEAT, subscription.notices):
             if event is None:
                 yield sse("global", {"type": "server.heartbeat", "properties": {}})
+                continue
+            if isinstance(event, Notice):
+                session_id, payload = event
+                if mine is None or manager.owned_by(session_id, mine):
+                    yield sse(translator.directory(session_id), payload)
                 continue
             if subscription.wants(event.id, event.session_id) and (mine is None or manager.owned_by(event.session_id, mine)):
                 found = await translator.translate(event)

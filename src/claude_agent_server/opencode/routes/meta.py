@@ -1,5 +1,6 @@
 """What OpenCode's clients read at start-up: config, providers, agents, paths, the project,
-and empty answers for features this server does not have (commands, MCP, LSP, ...).
+and empty answers for features this server does not have (commands, LSP, ...; ``/mcp`` is in
+:mod:`.mcp`).
 
 The TUI does not draw until ``/config/providers``, ``/provider``, ``/agent``,
 ``/config``, ``/path``, ``/project/current``, ``/project/{id}/directories`` and
@@ -122,7 +123,6 @@ for _path, _value in (
     ("/command", []),
     ("/lsp", []),
     ("/formatter", []),
-    ("/mcp", {}),
     ("/vcs", {}),
     ("/provider/auth", {}),
     ("/experimental/resource", {}),

@@ -26,6 +26,7 @@ from ..conversation import Conversation
 from ..deps import DirectoryDep, HubDep, ManagerDep, SessionDep, SettingsDep
 from ..errors import ERRORS, BadRequest, NotFound, OpenCodeRoute
 from ..hub import Hub
+from .revert import commit_revert
 from ..protocol import PromptBody, SessionCreate, SessionUpdate, dump
 from ..views import context_of, conversation, entry_of, session_info
 
@@ -149,6 +150,8 @@ async def _start(request: Request, body: PromptBody, session: Session, hub: Hub,
         if model != session.model and model != session.spec.model:
             await session.set_model(model)
     part_id = next((p.id for p in body.parts if p.type == "text" and p.id), None)
+    if not session.busy:  # a prompt that will run now commits a pending revert (one queued behind a turn cannot meet one)
+        await commit_revert(hub, settings, session)
     expectation = hub.expect(session.id, body.message_id, part_id, held=held)
     try:
         return await session.submit(text, "queue")  # a prompt while a turn runs waits for it, as in OpenCode
