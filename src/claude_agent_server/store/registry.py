@@ -80,7 +80,7 @@ class SqlRegistry:
         self._engine = engine
         self._lanes = lanes
         self._writer = writer
-        self._transcripts = WriteBehindStore(SqlTranscriptStore(engine))
+        self._transcripts = WriteBehindStore(SqlTranscriptStore(engine, lanes.run))
         self.responses = ResponseStore(self._run)
         """The Responses API's stored responses (:mod:`.responses`)."""
         self.cluster = ClusterStore(self._run)
