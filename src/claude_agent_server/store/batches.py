@@ -44,9 +44,13 @@ class Batch:
     """Where the rows came from in the spill file (a spill batch)."""
 
 
+ROW_OVERHEAD = 200
+"""Bytes a queued row holds beyond its JSON's length, about."""
+
+
 def row_size(row: Row) -> int:
     """About how many bytes a row holds: its JSON length plus a little."""
-    return len(json.dumps(row, default=str)) + 200
+    return len(json.dumps(row, default=str)) + ROW_OVERHEAD
 
 
 async def write_batch(commit: Commit, batch: Batch, timeout: float, drop: Drop) -> int:

@@ -311,9 +311,10 @@ class SqlRegistry:
 
     # -- events --------------------------------------------------------------
 
-    def append(self, event: EventRecord) -> None:
-        """Enqueue an event (kept through an outage; see :mod:`.writer`)."""
-        self._writer.append(event)
+    def append(self, event: EventRecord, size: int | None = None) -> None:
+        """Enqueue an event (kept through an outage; see :mod:`.writer`); ``size``: its JSON's
+        length in bytes, when known (else measured)."""
+        self._writer.append(event, size)
 
     async def events(self, *, session_id: str | None, after: int, limit: int = 10_000) -> list[EventRecord]:
         """Persisted events with ``id > after``, oldest first, at most ``limit``.

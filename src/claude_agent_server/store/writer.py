@@ -41,7 +41,7 @@ from collections import deque
 from dataclasses import fields
 from typing import Any
 
-from .batches import Batch, Commit, Item, row_size, write_batch
+from .batches import ROW_OVERHEAD, Batch, Commit, Item, row_size, write_batch
 from .errors import RegistryUnavailable, is_unreachable
 from .health import DatabaseStatus, Outage, WriterHealth
 from .records import EventRecord, SessionRecord
@@ -130,13 +130,15 @@ class Writer:
 
     # -- callers' side (never awaits) -----------------------------------------
 
-    def append(self, event: EventRecord) -> None:
-        """Enqueue an event (counted in :attr:`dropped` after :meth:`close`)."""
+    def append(self, event: EventRecord, size: int | None = None) -> None:
+        """Enqueue an event (counted in :attr:`dropped` after :meth:`close`); ``size``: the length
+        of its JSON in bytes when the caller has it (the session's event log encodes every event
+        once), else it is encoded here to be measured."""
         if self._closed:
             self._drop(f"event {event.id}", "the registry is closed")
             return
         row = snapshot(event, EVENT_FIELDS)
-        item = Item(self._next_seq(), row, row_size(row))
+        item = Item(self._next_seq(), row, row_size(row) if size is None else size + ROW_OVERHEAD)
         self._events.append(item)
         self._add_bytes(item.size)
         if event.type in PROMPT_TYPES:
