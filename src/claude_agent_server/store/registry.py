@@ -155,7 +155,7 @@ class SqlRegistry:
             await self._lanes.close()
             await self._engine.dispose()
 
-    async def _run(self, work: Work[T], *, write: bool = False) -> T:
+    async def _run(self, work: Work[T], *, write: bool = False, single: bool = False) -> T:
         """Run ``work`` in one transaction (``BEGIN IMMEDIATE`` when ``write``) once the registry is available.
 
         Raises:
@@ -163,7 +163,7 @@ class SqlRegistry:
         """
         self._writer.check()
         try:
-            return await self._lanes.run(work, write=write)
+            return await self._lanes.run(work, write=write, single=single)
         except Exception as exc:
             if is_unreachable(exc):
                 raise self._writer.unreachable(exc) from exc
