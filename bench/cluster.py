@@ -76,9 +76,13 @@ def forwarding(nodes: list[ServerProcess], turns: int) -> None:
     turn(owner, sid)
     turn(other, sid)  # warm-up of both paths
     direct, forwarded = [], []
-    for _ in range(turns):
-        direct.append(turn(owner, sid))
-        forwarded.append(turn(other, sid))
+    for n in range(turns):  # the order alternates, so what one turn leaves running falls on both alike
+        if n % 2:
+            forwarded.append(turn(other, sid))
+            direct.append(turn(owner, sid))
+        else:
+            direct.append(turn(owner, sid))
+            forwarded.append(turn(other, sid))
     for label, samples in (("owner node", direct), ("other node (forwarded)", forwarded)):
         print(f"turn via {label:<24} median {statistics.median(samples):7.1f} ms   p95 {percentile(samples, 0.95):7.1f} ms")
     print(f"forwarding adds (median)              {statistics.median(forwarded) - statistics.median(direct):+7.1f} ms")
