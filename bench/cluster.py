@@ -10,7 +10,7 @@ Three figures, each measured in the same run so every side sees the same machine
 * **turns per second** with 1, 2 and 3 nodes: one session per node, turns sent concurrently,
   each through a node other than its owner when there are several (one PostgreSQL database each).
 
-    uv run python bench/cluster.py [--turns 30] [--wakes 3] [--seconds 10]
+    uv run python bench/cluster.py [--turns 30] [--wakes 3] [--seconds 10] [--only forwarding|wakes|throughput]
 
 Only 127.0.0.1 is contacted. Needs PostgreSQL on 127.0.0.1:5432 (as the tests do).
 """
@@ -76,9 +76,13 @@ def forwarding(nodes: list[ServerProcess], turns: int) -> None:
     turn(owner, sid)
     turn(other, sid)  # warm-up of both paths
     direct, forwarded = [], []
-    for _ in range(turns):
-        direct.append(turn(owner, sid))
-        forwarded.append(turn(other, sid))
+    for n in range(turns):  # the order alternates, so what one turn leaves running falls on both alike
+        if n % 2:
+            forwarded.append(turn(other, sid))
+            direct.append(turn(owner, sid))
+        else:
+            direct.append(turn(owner, sid))
+            forwarded.append(turn(other, sid))
     for label, samples in (("owner node", direct), ("other node (forwarded)", forwarded)):
         print(f"turn via {label:<24} median {statistics.median(samples):7.1f} ms   p95 {percentile(samples, 0.95):7.1f} ms")
     print(f"forwarding adds (median)              {statistics.median(forwarded) - statistics.median(direct):+7.1f} ms")
@@ -147,14 +151,19 @@ def main() -> None:
     parser.add_argument("--wakes", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--nodes", type=int, default=3, help="largest cluster for turns/s")
+    parser.add_argument("--only", choices=("forwarding", "wakes", "throughput"), help="one of the three figures")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        with cluster(root / "main", max(2, min(args.wakes, 2) + 1)) as nodes:
-            forwarding(nodes, args.turns)
-            wakes(nodes, args.wakes)
-        for count in range(1, args.nodes + 1):
-            throughput(root, count, args.seconds)
+        if args.only in (None, "forwarding", "wakes"):
+            with cluster(root / "main", max(2, min(args.wakes, 2) + 1)) as nodes:
+                if args.only in (None, "forwarding"):
+                    forwarding(nodes, args.turns)
+                if args.only in (None, "wakes"):
+                    wakes(nodes, args.wakes)
+        if args.only in (None, "throughput"):
+            for count in range(1, args.nodes + 1):
+                throughput(root, count, args.seconds)
 
 
 if __name__ == "__main__":

@@ -12,10 +12,11 @@ prints, each with its baseline from the same run:
 * ``GET /sessions`` (a page of 50) p50 with many sessions in the registry (inserted
   through the registry layer, not as CLIs), and the server's RSS growth per 1,000 of them;
 * how many live sessions this machine's available memory would hold at the measured RSS;
-* isolation on against off (``--isolation bwrap`` / ``none``, two more servers in the same run):
-  cold session start, wake, and RSS per live session (its CLI and its sandbox's bwrap processes).
+* isolation on against off (``--isolation bwrap`` / ``none``, two more servers running at once,
+  starts and wakes alternating between them): cold session start, wake, and RSS per live
+  session (its CLI and its sandbox's bwrap processes).
 
-    uv run python bench/scale.py [--quick]
+    uv run python bench/scale.py [--quick] [--only-isolation] [--starts N]
 
 Only 127.0.0.1 is contacted; every phase is bounded in count and time.
 """
@@ -32,6 +33,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -146,27 +148,44 @@ def session_rss(server: ServerProcess) -> list[int]:
     return sizes
 
 
-def isolation_costs(root: Path, isolation: str, starts: int, live: int) -> dict[str, Any]:
-    """Cold start and wake times, and RSS per live session, of a server with ``--isolation``."""
-    args = ("--demo", "--warm-sessions", "0", "--isolation", isolation, "--max-live-sessions", str(live + 2))
-    with running_server(root / isolation, *args) as server, server.client() as http:
-        (server.workspace / "cold").mkdir(exist_ok=True)
-        cold = []
-        for _ in range(starts):
-            elapsed, reply = timed_ms(lambda: http.post("/sessions", json={"cwd": "cold"}))
-            cold.append(elapsed)
-            http.delete(f"/sessions/{reply.json()['session_id']}")
-        ids = [http.post("/sessions", json={"cwd": "cold"}).json()["session_id"] for _ in range(live)]
-        for session_id in ids:
-            assert http.post(f"/sessions/{session_id}/messages", json={"message": "remember that walls matter"}).status_code == 200
-        per_session = statistics.mean(session_rss(server))
-        for session_id in ids:
-            http.post(f"/sessions/{session_id}/hibernate")
-        wait_until(lambda: not server.cli_processes())
-        wake = [timed_ms(lambda sid=sid: http.get(f"/sessions/{sid}/server_info"))[0] for sid in ids]
-        for session_id in ids:
-            http.delete(f"/sessions/{session_id}")
-    return {"cold": cold, "wake": wake, "rss": per_session}
+def isolation_costs(root: Path, modes: tuple[str, ...], starts: int, live: int) -> dict[str, dict[str, Any]]:
+    """Cold start and wake times, and RSS per live session, of one server per ``--isolation``
+    mode, all running at once: each start and each wake alternates between them (the order
+    rotating), so every mode sees the same machine load."""
+    args = ("--demo", "--warm-sessions", "0", "--max-live-sessions", str(live + 2))
+    with ExitStack() as stack:
+        servers = {mode: stack.enter_context(running_server(root / mode, *args, "--isolation", mode)) for mode in modes}
+        https = {mode: stack.enter_context(server.client()) for mode, server in servers.items()}
+        results: dict[str, dict[str, Any]] = {mode: {"cold": [], "wake": []} for mode in modes}
+        for server in servers.values():
+            (server.workspace / "cold").mkdir(exist_ok=True)
+
+        def rotated(n: int) -> list[str]:
+            return list(modes[n % len(modes):] + modes[:n % len(modes)])
+
+        for n in range(starts):
+            for mode in rotated(n):
+                elapsed, reply = timed_ms(lambda http=https[mode]: http.post("/sessions", json={"cwd": "cold"}))
+                results[mode]["cold"].append(elapsed)
+                https[mode].delete(f"/sessions/{reply.json()['session_id']}")
+        ids: dict[str, list[str]] = {}
+        for mode, http in https.items():
+            ids[mode] = [http.post("/sessions", json={"cwd": "cold"}).json()["session_id"] for _ in range(live)]
+            for session_id in ids[mode]:
+                assert http.post(f"/sessions/{session_id}/messages", json={"message": "remember that walls matter"}).status_code == 200
+            results[mode]["rss"] = statistics.mean(session_rss(servers[mode]))
+            for session_id in ids[mode]:
+                http.post(f"/sessions/{session_id}/hibernate")
+        for server in servers.values():
+            wait_until(lambda server=server: not server.cli_processes())
+        for n in range(live):
+            for mode in rotated(n):
+                sid = ids[mode][n]
+                results[mode]["wake"].append(timed_ms(lambda http=https[mode], sid=sid: http.get(f"/sessions/{sid}/server_info"))[0])
+        for mode, http in https.items():
+            for session_id in ids[mode]:
+                http.delete(f"/sessions/{session_id}")
+    return results
 
 
 def health_under_load(server: ServerProcess, turns: int, seconds: float) -> tuple[list[float], list[float]]:
@@ -234,8 +253,29 @@ def big_registry(http: httpx.Client, server: ServerProcess, count: int, touched:
     }
 
 
-def main(quick: bool) -> None:
-    starts, live, turns, seconds, registered, touched = (3, 3, 4, 3.0, 1000, 500) if quick else (10, 8, 16, 10.0, 10_000, 5000)
+def print_isolation(isolated: dict[str, dict[str, Any]]) -> None:
+    print("isolation: each session's CLI in a bubblewrap sandbox (--isolation bwrap) against none")
+    off = isolated["none"]
+    on = isolated.get("bwrap")
+    for name, key in (("POST /sessions cold p50", "cold"), ("wake p50", "wake")):
+        if on is None:
+            row(f"{name}, none", f"{statistics.median(off[key]):.1f} ms", "(bwrap unavailable here)")
+            continue
+        delta = statistics.median(on[key]) - statistics.median(off[key])
+        row(f"{name}, none / bwrap", f"{statistics.median(off[key]):.1f} / {statistics.median(on[key]):.1f} ms", f"{delta:+.1f} ms")
+    if on is not None:
+        row("RSS per live session, none / bwrap", f"{off['rss'] / MB:.1f} / {on['rss'] / MB:.1f} MB", f"{(on['rss'] - off['rss']) / MB:+.1f} MB")
+
+
+def main(quick: bool, only_isolation: bool = False, starts: int | None = None) -> None:
+    counts = (3, 3, 4, 3.0, 1000, 500) if quick else (10, 8, 16, 10.0, 10_000, 5000)
+    starts, live, turns, seconds, registered, touched = (starts or counts[0], *counts[1:])
+    if only_isolation:
+        with tempfile.TemporaryDirectory() as root:
+            isolated = isolation_costs(Path(root), ("none", "bwrap") if SANDBOXED else ("none",), starts, live)
+        print(f"bench/scale.py (isolation only, {starts} starts, {live} wakes each): demo model, real Claude Code CLI, {time.strftime('%Y-%m-%d')}")
+        print_isolation(isolated)
+        return
     memory = available_memory()
     with tempfile.TemporaryDirectory() as root:
         cap = str(max(live, turns) + 2)
@@ -244,7 +284,7 @@ def main(quick: bool) -> None:
             measured = memory_and_wake(http, server, live)
             idle, loaded = health_under_load(server, turns, seconds)
             registry = big_registry(http, server, registered, touched)
-        isolated = {mode: isolation_costs(Path(root), mode, starts, live) for mode in ("none", "bwrap") if mode == "none" or SANDBOXED}
+        isolated = isolation_costs(Path(root), ("none", "bwrap") if SANDBOXED else ("none",), starts, live)
 
     mode = "quick" if quick else "full"
     print(f"bench/scale.py ({mode}): demo model, real Claude Code CLI, {time.strftime('%Y-%m-%d')}")
@@ -272,17 +312,7 @@ def main(quick: bool) -> None:
     row("idle p50 / p99", f"{statistics.median(idle):.1f} / {pct(idle, 0.99):.1f} ms", "baseline")
     row(f"loaded p50 / p99 ({len(loaded)} probes)", f"{statistics.median(loaded):.1f} / {pct(loaded, 0.99):.1f} ms",
         f"{pct(loaded, 0.99) / pct(idle, 0.99):.1f}x idle (p99)")
-    print("isolation: each session's CLI in a bubblewrap sandbox (--isolation bwrap) against none")
-    off = isolated["none"]
-    on = isolated.get("bwrap")
-    for name, key in (("POST /sessions cold p50", "cold"), ("wake p50", "wake")):
-        if on is None:
-            row(f"{name}, none", f"{statistics.median(off[key]):.1f} ms", "(bwrap unavailable here)")
-            continue
-        delta = statistics.median(on[key]) - statistics.median(off[key])
-        row(f"{name}, none / bwrap", f"{statistics.median(off[key]):.1f} / {statistics.median(on[key]):.1f} ms", f"{delta:+.1f} ms")
-    if on is not None:
-        row("RSS per live session, none / bwrap", f"{off['rss'] / MB:.1f} / {on['rss'] / MB:.1f} MB", f"{(on['rss'] - off['rss']) / MB:+.1f} MB")
+    print_isolation(isolated)
     print(f"registry with {registered:,} more sessions")
     listing = registry["listing"]
     row("GET /sessions (page of 50) p50 / p95", f"{statistics.median(listing):.1f} / {pct(listing, 0.95):.1f} ms",
@@ -292,4 +322,7 @@ def main(quick: bool) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small counts and short phases (a CI smoke test)")
-    main(parser.parse_args().quick)
+    parser.add_argument("--only-isolation", action="store_true", help="only the isolation figures (bwrap against none)")
+    parser.add_argument("--starts", type=int, help="cold starts per server (default: 3 with --quick, else 10)")
+    args = parser.parse_args()
+    main(args.quick, args.only_isolation, args.starts)

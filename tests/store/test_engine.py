@@ -83,3 +83,44 @@ async def test_a_sqlite_file_runs_each_transaction_whole_in_its_lane(tmp_path: P
     finally:
         await lanes.close()
         await engine.dispose()
+
+
+async def test_postgresql_replaces_a_pooled_connection_the_server_closed_and_reads_in_one_round_trip() -> None:
+    """No ping before each transaction (three round trips), yet a connection the server closed
+    (a restart, ``pg_terminate_backend``) is never handed out; a single-statement read sends
+    no ``BEGIN``/``ROLLBACK``."""
+    from sqlalchemy import text
+
+    from databases import postgres_database
+
+    async with postgres_database() as url:
+        engine = make_engine(url)
+        lanes = Lanes(engine)
+        statements: list[str] = []
+        event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        pings: list[object] = []
+        ping = engine.dialect.do_ping
+        engine.dialect.do_ping = lambda dbapi_connection: pings.append(dbapi_connection) or ping(dbapi_connection)  # type: ignore[method-assign]
+        try:
+            pid = await lanes.run(lambda conn: conn.execute(text("SELECT pg_backend_pid()")).scalar())
+            killer = make_engine(url)
+            try:
+                async with killer.connect() as conn:
+                    assert (await conn.execute(text(f"SELECT pg_terminate_backend({int(pid)})"))).scalar()
+            finally:
+                await killer.dispose()
+            await asyncio.sleep(0.3)  # the closed socket reaches the pooled connection
+            statements.clear()
+            new_pid = await lanes.run(lambda conn: conn.execute(text("SELECT pg_backend_pid()")).scalar(), single=True)
+            assert new_pid != pid
+            assert statements == ["SELECT pg_backend_pid()"]
+            assert pings == []  # no ping (BEGIN, a statement, ROLLBACK) before a transaction
+            def in_transaction(conn: Connection) -> bool:
+                conn.execute(text("SELECT 1"))
+                return conn.connection.driver_connection.is_in_transaction()  # asyncpg's own view: BEGIN sent or not
+
+            assert await lanes.run(in_transaction, single=True) is False
+            assert await lanes.run(in_transaction) is True  # a plain read keeps its transaction
+        finally:
+            await lanes.close()
+            await engine.dispose()

@@ -88,7 +88,7 @@ class EventJournal:
     def announce(self, type: str, session_id: str, **data: Any) -> None:
         """A lifecycle event on the global stream (persisted)."""
         event = Event(self.clock.next(), type, session_id, data)  # type: ignore[arg-type]
-        self._persist(_to_record(event, server=True))
+        self._persist(_to_record(event, server=True), len(event.json()))
         self.events.publish(event)
         self._observe(event)
 
@@ -97,12 +97,12 @@ class EventJournal:
         if not self._registered(event.session_id):
             return  # starting, or warm: nothing of it is kept until it is registered
         if event.type != "text_delta":
-            self._persist(_to_record(event))
+            self._persist(_to_record(event), len(event.json()))  # the JSON its log made (or will reuse)
         if event.type != "status":
             self.events.publish(event)
 
-    def _persist(self, record: EventRecord) -> None:
-        self._registry.append(record)
+    def _persist(self, record: EventRecord, size: int | None = None) -> None:
+        self._registry.append(record, size)
         self._own.add(record.id)
         self._own_order.append(record.id)
         if len(self._own_order) > OWN_IDS_KEPT:

@@ -4,7 +4,8 @@ The SDK requires that one task connects, uses and disconnects a
 ``ClaudeSDKClient`` (its task group lives from ``connect()`` to
 ``disconnect()``). A :class:`ClientOwner` runs that task: it connects the
 client, then waits on three things at once: calls from other tasks (through a
-queue, answered through futures), the next SDK message, and calls in flight.
+queue, answered through futures), the end of its reader (a child task that hands
+each SDK message to the handler as it comes), and calls in flight.
 Calls (``query``, ``interrupt``, ``set_model``, ...) run as children of the
 owner while it keeps reading messages: the SDK buffers only 100 messages, so a
 control call waiting for its reply while nobody reads would deadlock. The owner
@@ -56,10 +57,6 @@ class _Call:
     operation: Operation | None
     """None asks the owner to stop."""
     future: asyncio.Future[Any] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
-
-
-async def _next(messages: AsyncIterator[Any]) -> Any:
-    return await anext(messages)
 
 
 class ClientOwner:
@@ -145,6 +142,19 @@ class ClientOwner:
             if not call.future.done():
                 call.future.set_result(result)
 
+    async def _read(self, messages: AsyncIterator[Any]) -> str:
+        """Hand every message of the client to ``on_message``, in order, as it comes (one
+        task for the client's whole life: no task per message); why the stream ended."""
+        try:
+            async for message in messages:
+                self._on_message(message)
+        except ProcessError as exc:
+            return f"Claude Code failed: {exc}"
+        except Exception as exc:
+            log.exception("bad message from the CLI, or a failing message handler")
+            return f"Claude Code stream failed: {exc}"
+        return "Claude Code exited"
+
     async def _run(self) -> None:
         assert self._connected is not None
         try:
@@ -156,31 +166,18 @@ class ClientOwner:
             self._connected.cancel()
             raise
         self._connected.set_result(None)
-        messages = self._client.receive_messages().__aiter__()
-        next_message: asyncio.Task[Any] | None = None
+        reader = asyncio.create_task(self._read(self._client.receive_messages()), name="sdk-client-reader")
         next_call: asyncio.Task[_Call] | None = None
         in_flight: set[asyncio.Task[None]] = set()
         reason: str | None = "the owner task was cancelled"
         try:
             while True:
-                next_message = next_message or asyncio.create_task(_next(messages))
                 next_call = next_call or asyncio.create_task(self._calls.get())
-                done, _ = await asyncio.wait({next_message, next_call, *in_flight}, return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait({reader, next_call, *in_flight}, return_when=asyncio.FIRST_COMPLETED)
                 in_flight -= done
-                if next_message in done:
-                    task, next_message = next_message, None
-                    try:
-                        self._on_message(task.result())
-                    except StopAsyncIteration:
-                        reason = "Claude Code exited"
-                        break
-                    except ProcessError as exc:
-                        reason = f"Claude Code failed: {exc}"
-                        break
-                    except Exception as exc:
-                        log.exception("bad message from the CLI, or a failing message handler")
-                        reason = f"Claude Code stream failed: {exc}"
-                        break
+                if reader in done:
+                    reason = reader.result()
+                    break
                 if next_call in done:
                     call, next_call = next_call.result(), None
                     if call.operation is None:
@@ -188,7 +185,7 @@ class ClientOwner:
                         break
                     in_flight.add(asyncio.create_task(self._perform(call)))
         finally:
-            for task in (next_message, next_call, *in_flight):
+            for task in (reader, next_call, *in_flight):
                 if task is not None:
                     task.cancel()
             try:

@@ -84,9 +84,13 @@ def memory_batch(events: Sequence[Item], records: dict[str, Item], size: int) ->
     return Batch(rows, [item.row for item in records.values()], taken, {sid: item.seq for sid, item in records.items()})
 
 
+ROW_OVERHEAD = 200
+"""Bytes a queued row holds beyond its JSON's length, about."""
+
+
 def row_size(row: Row) -> int:
     """About how many bytes a row holds: its JSON length plus a little."""
-    return len(json.dumps(row, default=str)) + 200
+    return len(json.dumps(row, default=str)) + ROW_OVERHEAD
 
 
 async def write_batch(commit: Commit, batch: Batch, timeout: float, drop: Drop) -> int:

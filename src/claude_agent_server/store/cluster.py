@@ -21,7 +21,7 @@ class ClusterStore:
     """Nodes and leases on the registry's database.
 
     Args:
-        run: The registry's transaction runner (``run(work, write=...)``).
+        run: The registry's transaction runner (``run(work, write=..., single=...)``).
         lease: Seconds a lease (and a node's heartbeat) stays valid.
     """
 
@@ -44,7 +44,7 @@ class ClusterStore:
 
     async def owner(self, session_id: str, node_id: str) -> Owner | None:
         """Another node holding ``session_id``'s lease unexpired, or None."""
-        return await self._run(partial(leases.owner, session_id=session_id, node_id=node_id, now=utcnow()))
+        return await self._run(partial(leases.owner, session_id=session_id, node_id=node_id, now=utcnow()), single=True)
 
     async def holders(self, session_ids: list[str]) -> dict[str, str]:
         """The node holding each of these sessions' unexpired leases (sessions without one left out)."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import event, make_url
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
@@ -71,7 +72,9 @@ def make_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() != "sqlite":
         # A database that stops answering fails a connection attempt or a statement in bounded time.
         connect_args = {"timeout": CONNECT_TIMEOUT, "command_timeout": COMMAND_TIMEOUT}
-        return create_async_engine(parsed, pool_pre_ping=True, pool_timeout=CONNECT_TIMEOUT, connect_args=connect_args)
+        engine = create_async_engine(parsed, pool_timeout=CONNECT_TIMEOUT, connect_args=connect_args)
+        event.listen(engine.sync_engine, "checkout", _closed_connection_check)
+        return engine
     kwargs: dict[str, Any] = {"paramstyle": "named"}  # aiosqlite once bound qmark params out of order (Prefect #6702)
     if parsed.database in (None, "", ":memory:"):
         # One connection (a memory database dies with it), handed to one user at a time.
@@ -82,6 +85,24 @@ def make_engine(url: str) -> AsyncEngine:
     event.listen(engine.sync_engine, "connect", on_sqlite_connect)
     event.listen(engine.sync_engine, "begin", on_sqlite_begin)
     return engine
+
+
+def _closed_connection_check(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """SQLAlchemy ``checkout`` listener (PostgreSQL): a pooled connection the server has closed
+    (a restart, an idle timeout, ``pg_terminate_backend``) is replaced before use.
+
+    asyncpg reads every connection's socket all the time, so it knows at once when the server
+    hung up; checking that costs no round trip. (SQLAlchemy's ``pool_pre_ping`` pings instead:
+    ``BEGIN``, a statement and ``ROLLBACK``, three round trips before every transaction, each a
+    wake-up of the database's process.)
+
+    Raises:
+        sqlalchemy.exc.DisconnectionError: It is closed (the pool then takes or makes another).
+    """
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    is_closed = getattr(driver, "is_closed", None)
+    if is_closed is not None and is_closed():
+        raise DisconnectionError("the database closed this pooled connection")
 
 
 def _private_database_files(database: Path) -> None:

@@ -102,8 +102,11 @@ class Registry(Protocol):
 
     # -- events --------------------------------------------------------------
 
-    def append(self, event: EventRecord) -> None:
-        """Enqueue an event. Never blocks. Writing an id twice is a no-op."""
+    def append(self, event: EventRecord, size: int | None = None) -> None:
+        """Enqueue an event. Never blocks. Writing an id twice is a no-op.
+
+        ``size``: about how many bytes its row holds (its JSON's length), when the caller
+        knows it already; else the registry measures it."""
 
     async def events(self, *, session_id: str | None, after: int, limit: int = 10_000) -> list[EventRecord]:
         """Persisted events with ``id > after``, oldest first, at most ``limit``.

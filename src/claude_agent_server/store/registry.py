@@ -80,7 +80,7 @@ class SqlRegistry:
         self._engine = engine
         self._lanes = lanes
         self._writer = writer
-        self._transcripts = WriteBehindStore(SqlTranscriptStore(engine))
+        self._transcripts = WriteBehindStore(SqlTranscriptStore(engine, lanes.run))
         self.responses = ResponseStore(self._run)
         """The Responses API's stored responses (:mod:`.responses`)."""
         self.cluster = ClusterStore(self._run)
@@ -155,7 +155,7 @@ class SqlRegistry:
             await self._lanes.close()
             await self._engine.dispose()
 
-    async def _run(self, work: Work[T], *, write: bool = False) -> T:
+    async def _run(self, work: Work[T], *, write: bool = False, single: bool = False) -> T:
         """Run ``work`` in one transaction (``BEGIN IMMEDIATE`` when ``write``) once the registry is available.
 
         Raises:
@@ -163,7 +163,7 @@ class SqlRegistry:
         """
         self._writer.check()
         try:
-            return await self._lanes.run(work, write=write)
+            return await self._lanes.run(work, write=write, single=single)
         except Exception as exc:
             if is_unreachable(exc):
                 raise self._writer.unreachable(exc) from exc
@@ -311,9 +311,10 @@ class SqlRegistry:
 
     # -- events --------------------------------------------------------------
 
-    def append(self, event: EventRecord) -> None:
-        """Enqueue an event (kept through an outage; see :mod:`.writer`)."""
-        self._writer.append(event)
+    def append(self, event: EventRecord, size: int | None = None) -> None:
+        """Enqueue an event (kept through an outage; see :mod:`.writer`); ``size``: its JSON's
+        length in bytes, when known (else measured)."""
+        self._writer.append(event, size)
 
     async def events(self, *, session_id: str | None, after: int, limit: int = 10_000) -> list[EventRecord]:
         """Persisted events with ``id > after``, oldest first, at most ``limit``.

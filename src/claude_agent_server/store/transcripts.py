@@ -14,10 +14,9 @@ row per line, ordered by an autoincrement ``id``, unique per transcript on the
 entry's ``uuid`` (lines without one are never deduplicated). Entries are kept as
 JSON text, never parsed by the database.
 
-Each append is one short transaction on :func:`~.engine.writing` (``BEGIN
-IMMEDIATE`` on SQLite, so it queues behind the registry's writer instead of
-failing with ``database is locked``): upsert the key row (which locks it, so
-appends to one transcript are serialised on PostgreSQL too), insert the new
+Each append is one short write transaction (``BEGIN IMMEDIATE`` on SQLite; in the
+registry's store, on the registry's one writer connection): upsert the key row (which
+locks it, so appends to one transcript are serialised on PostgreSQL too), insert the new
 lines, fold them into the summary. Reads use plain transactions. The SDK waits
 for appends before it hands over a turn's ``result``; the registry puts a
 :class:`~.write_behind.WriteBehindStore` in front to keep them off that path.
@@ -26,7 +25,9 @@ for appends before it hands over a turn's ``result``; the registry puts a
 from __future__ import annotations
 
 import time
-from typing import Any, NamedTuple
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any, NamedTuple, TypeVar
 
 from claude_agent_sdk import (
     SessionKey,
@@ -38,11 +39,16 @@ from claude_agent_sdk import (
     fold_session_summary,
 )
 from sqlalchemy import ColumnElement, case, delete, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .dialects import insert
 from .engine import writing
 from .tables import transcript_entries, transcripts
+
+T = TypeVar("T")
+Run = Callable[..., Awaitable[Any]]
+"""``await run(work, write=False)``: ``work(connection)`` in one transaction, its result."""
 
 MAIN = ""
 """The ``subpath`` column of a session's main transcript (keys without ``subpath``)."""
@@ -52,16 +58,26 @@ class SqlTranscriptStore(SessionStore):
     """Transcripts of the SDK's sessions in SQLite or PostgreSQL (the registry's engine).
 
     :attr:`~.registry.SqlRegistry.transcripts` is one on the registry's engine,
-    behind a :class:`~.write_behind.WriteBehindStore`. Use a store on the event
-    loop that made its engine (asyncpg connections belong to one loop).
+    behind a :class:`~.write_behind.WriteBehindStore`, whose transactions run in the
+    registry's lanes (:mod:`.lanes`): on a SQLite file, each append is one thread hop
+    through the registry's single writer connection, so appends and the registry's
+    batches never wait for each other's lock. Use a store on the event loop that made
+    its engine (asyncpg connections belong to one loop).
 
     Args:
         engine: An engine from :func:`~.engine.make_engine` whose schema is migrated.
+        run: Runs a transaction's body, ``await run(work, write=...)`` (the registry's
+            :meth:`.lanes.Lanes.run`); default: on ``engine`` itself, through ``run_sync``.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, run: Run | None = None) -> None:
         self._engine = engine
         self._writes = writing(engine)
+        self._run = run or self._run_on_engine
+
+    async def _run_on_engine(self, work: Callable[[Connection], T], *, write: bool = False) -> T:
+        async with (self._writes.begin() if write else self._engine.connect()) as conn:
+            return await conn.run_sync(work)
 
     async def append(self, key: SessionKey, entries: list[SessionStoreEntry]) -> None:
         """Add ``entries`` at the end of the transcript ``key``, in one transaction.
@@ -76,38 +92,8 @@ class SqlTranscriptStore(SessionStore):
             sqlalchemy.exc.StatementError: An entry holds something JSON cannot represent.
             sqlalchemy.exc.DBAPIError: The database refused the write (nothing of it is kept).
         """
-        if not entries:
-            return
-        rows = _unique(entries)
-        subpath = key.get("subpath") or MAIN
-        async with self._writes.begin() as conn:
-            upsert = insert(conn.dialect, transcripts).values(
-                project_key=key["project_key"],
-                session_id=key["session_id"],
-                subpath=subpath,
-                mtime=time.time_ns() // 1_000_000,
-                summary=None,
-            )
-            newer = case((transcripts.c.mtime >= upsert.excluded.mtime, transcripts.c.mtime + 1), else_=upsert.excluded.mtime)
-            upsert = upsert.on_conflict_do_update(
-                index_elements=["project_key", "session_id", "subpath"], set_={"mtime": newer}
-            ).returning(transcripts.c.id, transcripts.c.mtime, transcripts.c.summary)
-            transcript = (await conn.execute(upsert)).one()
-
-            add = insert(conn.dialect, transcript_entries).on_conflict_do_nothing().returning(transcript_entries.c.uuid)
-            params = [{"transcript_id": transcript.id, "uuid": uuid, "entry": entry} for uuid, entry in rows]
-            added = set((await conn.execute(add, params)).scalars())  # uuids of the lines inserted (None: lines without)
-            if subpath != MAIN:
-                return  # subagents' lines do not count in the session's summary
-            new = [entry for uuid, entry in rows if uuid is None or uuid in added]
-            if not new:
-                return
-            prev: SessionSummaryEntry | None = None
-            if transcript.summary is not None:
-                prev = {"session_id": key["session_id"], "mtime": transcript.mtime, "data": transcript.summary}
-            folded = fold_session_summary(prev, key, new)
-            if folded["data"] != transcript.summary:
-                await conn.execute(update(transcripts).where(transcripts.c.id == transcript.id).values(summary=folded["data"]))
+        if entries:
+            await self._run(partial(_append, key, _unique(entries)), write=True)
 
     async def load(self, key: SessionKey) -> list[SessionStoreEntry] | None:
         """The transcript's entries in append order, or None if it has none (never written, or deleted)."""
@@ -117,8 +103,7 @@ class SqlTranscriptStore(SessionStore):
             .where(*_is_key(key["project_key"], key["session_id"], key.get("subpath") or MAIN))
             .order_by(transcript_entries.c.id)
         )
-        async with self._engine.connect() as conn:
-            entries = list((await conn.scalars(query)).all())
+        entries = await self._run(lambda conn: list(conn.scalars(query).all()))
         return entries or None
 
     async def list_sessions(self, project_key: str) -> list[SessionStoreListEntry]:
@@ -126,8 +111,7 @@ class SqlTranscriptStore(SessionStore):
         query = select(transcripts.c.session_id, transcripts.c.mtime).where(
             transcripts.c.project_key == project_key, transcripts.c.subpath == MAIN
         )
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+        rows = await self._run(lambda conn: conn.execute(query).all())
         return [{"session_id": row.session_id, "mtime": row.mtime} for row in rows]
 
     async def list_session_summaries(self, project_key: str) -> list[SessionSummaryEntry]:
@@ -141,8 +125,7 @@ class SqlTranscriptStore(SessionStore):
             transcripts.c.subpath == MAIN,
             transcripts.c.summary.is_not(None),
         )
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+        rows = await self._run(lambda conn: conn.execute(query).all())
         return [{"session_id": row.session_id, "mtime": row.mtime, "data": row.summary} for row in rows]
 
     async def locate(self, session_id: str | None = None) -> list[TranscriptPlace]:
@@ -158,8 +141,7 @@ class SqlTranscriptStore(SessionStore):
         )
         if session_id is not None:
             query = query.where(transcripts.c.session_id == session_id)
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+        rows = await self._run(lambda conn: conn.execute(query).all())
         return [TranscriptPlace(row.project_key, row.session_id, _cwd(row.summary)) for row in rows]
 
     async def delete(self, key: SessionKey) -> None:
@@ -169,12 +151,14 @@ class SqlTranscriptStore(SessionStore):
         Raises:
             sqlalchemy.exc.DBAPIError: The database refused the write (nothing is removed).
         """
-        subpath = key.get("subpath")
-        where = _is_key(key["project_key"], key["session_id"], subpath or None)
-        async with self._writes.begin() as conn:
+        where = _is_key(key["project_key"], key["session_id"], key.get("subpath") or None)
+
+        def remove(conn: Connection) -> None:
             ids = select(transcripts.c.id).where(*where).scalar_subquery()
-            await conn.execute(delete(transcript_entries).where(transcript_entries.c.transcript_id.in_(ids)))
-            await conn.execute(delete(transcripts).where(*where))
+            conn.execute(delete(transcript_entries).where(transcript_entries.c.transcript_id.in_(ids)))
+            conn.execute(delete(transcripts).where(*where))
+
+        await self._run(remove, write=True)
 
     async def list_subkeys(self, key: SessionListSubkeysKey) -> list[str]:
         """The subpaths under a session (``"subagents/agent-<id>"``, ...), sorted; never the main transcript."""
@@ -183,8 +167,40 @@ class SqlTranscriptStore(SessionStore):
             .where(*_is_key(key["project_key"], key["session_id"], None), transcripts.c.subpath != MAIN)
             .order_by(transcripts.c.subpath)
         )
-        async with self._engine.connect() as conn:
-            return list((await conn.scalars(query)).all())
+        return await self._run(lambda conn: list(conn.scalars(query).all()))
+
+
+def _append(key: SessionKey, rows: list[tuple[str | None, Any]], conn: Connection) -> None:
+    """:meth:`SqlTranscriptStore.append`'s transaction: the key row upserted (which locks it, so
+    appends to one transcript are serialised on PostgreSQL too), the new lines inserted, folded."""
+    subpath = key.get("subpath") or MAIN
+    upsert = insert(conn.dialect, transcripts).values(
+        project_key=key["project_key"],
+        session_id=key["session_id"],
+        subpath=subpath,
+        mtime=time.time_ns() // 1_000_000,
+        summary=None,
+    )
+    newer = case((transcripts.c.mtime >= upsert.excluded.mtime, transcripts.c.mtime + 1), else_=upsert.excluded.mtime)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=["project_key", "session_id", "subpath"], set_={"mtime": newer}
+    ).returning(transcripts.c.id, transcripts.c.mtime, transcripts.c.summary)
+    transcript = conn.execute(upsert).one()
+
+    add = insert(conn.dialect, transcript_entries).on_conflict_do_nothing().returning(transcript_entries.c.uuid)
+    params = [{"transcript_id": transcript.id, "uuid": uuid, "entry": entry} for uuid, entry in rows]
+    added = set(conn.execute(add, params).scalars())  # uuids of the lines inserted (None: lines without)
+    if subpath != MAIN:
+        return  # subagents' lines do not count in the session's summary
+    new = [entry for uuid, entry in rows if uuid is None or uuid in added]
+    if not new:
+        return
+    prev: SessionSummaryEntry | None = None
+    if transcript.summary is not None:
+        prev = {"session_id": key["session_id"], "mtime": transcript.mtime, "data": transcript.summary}
+    folded = fold_session_summary(prev, key, new)
+    if folded["data"] != transcript.summary:
+        conn.execute(update(transcripts).where(transcripts.c.id == transcript.id).values(summary=folded["data"]))
 
 
 class TranscriptPlace(NamedTuple):

@@ -39,7 +39,7 @@ import contextlib
 import logging
 from collections import deque
 
-from .batches import PROMPT_TYPES, Batch, Commit, Item, event_row, memory_batch, record_row, row_size, write_batch
+from .batches import PROMPT_TYPES, ROW_OVERHEAD, Batch, Commit, Item, event_row, memory_batch, record_row, row_size, write_batch
 from .errors import RegistryUnavailable, is_unreachable
 from .health import DatabaseStatus, Outage, WriterHealth
 from .records import EventRecord, SessionRecord
@@ -116,13 +116,15 @@ class Writer:
 
     # -- callers' side (never awaits) -----------------------------------------
 
-    def append(self, event: EventRecord) -> None:
-        """Enqueue an event (counted in :attr:`dropped` after :meth:`close`)."""
+    def append(self, event: EventRecord, size: int | None = None) -> None:
+        """Enqueue an event (counted in :attr:`dropped` after :meth:`close`); ``size``: the length
+        of its JSON in bytes when the caller has it (the session's event log encodes every event
+        once), else it is encoded here to be measured."""
         if self._closed:
             self._drop(f"event {event.id}", "the registry is closed")
             return
         row = event_row(event)
-        item = Item(self._next_seq(), row, row_size(row))
+        item = Item(self._next_seq(), row, row_size(row) if size is None else size + ROW_OVERHEAD)
         self._events.append(item)
         self._add_bytes(item.size)
         if event.type in PROMPT_TYPES:

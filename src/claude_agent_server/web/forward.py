@@ -35,6 +35,8 @@ _HOP_BY_HOP = frozenset({
     b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te", b"trailer", b"trailers",
     b"transfer-encoding", b"upgrade", b"host", b"content-length", FORWARDED_HEADER.encode(),
 })
+KEEPALIVE_EXPIRY = 4.0
+"""Seconds an idle connection to another node is kept (under uvicorn's 5 s keep-alive)."""
 _RESPONSE_DROPPED = frozenset({b"connection", b"keep-alive", b"transfer-encoding", b"trailer", b"upgrade", b"date", b"server"})
 
 
@@ -72,7 +74,11 @@ class Forwarder:
     def __init__(self, node_id: str, connect_timeout: float = 5.0) -> None:
         self.node_id = node_id
         timeout = httpx.Timeout(connect=connect_timeout, read=None, write=60.0, pool=connect_timeout)
-        self.client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False)
+        # Connections are kept and reused (no connect per hop); an idle one is dropped before the
+        # other node's uvicorn closes it (``timeout_keep_alive``, 5 s), so no request is sent on a
+        # connection that node is closing.
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=64, keepalive_expiry=KEEPALIVE_EXPIRY)
+        self.client = httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False, trust_env=False)
 
     async def close(self) -> None:
         await self.client.aclose()
