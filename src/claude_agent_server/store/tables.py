@@ -191,6 +191,23 @@ transcript_entries = TranscriptEntryRow.__table__
 responses = ResponseRow.__table__
 
 
+class ParkedPermissionRow(Base):
+    """A permission request that waits for a person, kept across restarts and nodes
+    (see :mod:`.parked`). ``decision`` is NULL until it is answered."""
+
+    __tablename__ = "parked_permissions"
+
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(36), index=True)
+    tool_use_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    request: Mapped[Any] = mapped_column(JSONText)
+    decision: Mapped[Any | None] = mapped_column(JSONText)
+
+
+parked_permissions = ParkedPermissionRow.__table__
+
+
 class NodeRow(Base):
     """One server process of the cluster: where it is reached and when it last said it was alive."""
 
