@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from claude_agent_sdk import ClaudeAgentOptions
 
+from ..store import ParkedStore
 from .options import PromptFiles
 from .owner import SDKClient
 
@@ -20,6 +21,10 @@ class SessionHost(Protocol):
     """What a session needs from its manager (the live cap, options, the registry)."""
 
     transcripts: Transcripts
+    parked: ParkedStore
+    """Permission requests kept in the registry (see :mod:`.parking`)."""
+    parked_timeout: float
+    """Seconds a parked permission request waits before it is denied; 0: until answered."""
 
     def options(
         self, session: Session, can_use_tool: Callable[..., Any], stderr: Callable[[str], None], files: PromptFiles | None = None

@@ -78,6 +78,7 @@ class SessionManager(Placement, IdleHibernation, TranscriptQueries):
         self._client_factory = client_factory
         self.transcripts = Transcripts(registry.transcripts, config.workspace, config.scratch_root, local_first=config.file_checkpointing)
         """Sessions' transcripts, in the registry's transcript store."""
+        self.parked, self.parked_timeout = registry.parked, config.parked_permission_timeout
         self._sessions: dict[str, Session] = {}
         """Loaded sessions (live or hibernated), by id; closed ones leave."""
         self._claims: dict[str, asyncio.Event] = {}
@@ -174,11 +175,12 @@ class SessionManager(Placement, IdleHibernation, TranscriptQueries):
             raise SessionNotFound(sid)
         if not sees(record.owner):  # another member's: not revealed
             raise SessionNotFound(sid)
-        if (session := self._sessions.get(sid)) is not None:
-            if not session.live:  # another node may have run it since: take the registry's record
-                session.record, session.spec = record, SessionSpec.from_json(sid, record.spec)
-            return session
-        return self._load(record, SessionSpec.from_json(sid, record.spec))
+        if (session := self._sessions.get(sid)) is None:
+            session = self._load(record, SessionSpec.from_json(sid, record.spec))
+        elif not session.live:  # another node may have run it since: take the registry's record
+            session.record, session.spec = record, SessionSpec.from_json(sid, record.spec)
+        await session.load_parked()  # its parked permission requests, as the registry has them now
+        return session
 
     async def list(self, status: str | None = None, cwd: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
         """Registry sessions (live and hibernated; with ``status``, in ``cwd``), newest activity first, as list entries.

@@ -54,14 +54,15 @@ async def hibernate_idle(live: Iterable[Session], timeout: float, now: float) ->
 
 
 async def drain(live: Callable[[], list[Session]], grace: float) -> None:
-    """Deny pending and new permission requests (reason ``server_shutdown``), let running
-    turns finish for up to ``grace`` seconds, then interrupt them and wait up to 10 s
-    for their ends. ``live()`` gives the sessions holding a CLI now."""
-    for session in live():
-        session.refuse_permissions("server_shutdown", "The server is shutting down")
+    """Park pending permission requests, and those asked meanwhile (their sessions stop: see
+    :mod:`.parking`); let running turns finish for up to ``grace`` seconds, then interrupt
+    them and wait up to 10 s for their ends. ``live()`` gives the sessions holding a CLI now."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + grace
-    while any(s.busy for s in live()) and loop.time() < deadline:
+    while True:
+        await _park_waiting(live())
+        if not any(s.busy for s in live()) or loop.time() >= deadline:
+            break
         await asyncio.sleep(0.1)
     running = [s for s in live() if s.busy]
     for session in running:
@@ -72,6 +73,14 @@ async def drain(live: Callable[[], list[Session]], grace: float) -> None:
         async with asyncio.timeout(10):
             await asyncio.gather(*(s.wait_turn_end() for s in running))
 
+
+
+async def _park_waiting(sessions: list[Session]) -> None:
+    """Stop the sessions whose permission requests wait, parking them."""
+    waiting = [s for s in sessions if s.permissions.unanswered()]
+    for result in await asyncio.gather(*(s.park() for s in waiting), return_exceptions=True):
+        if isinstance(result, BaseException):
+            log.warning("parking a permission request failed: %s", result)
 
 
 async def resume_queues(get: Callable[[str], Awaitable[Session]], registry: Registry, ready: Callable[[], bool]) -> None:

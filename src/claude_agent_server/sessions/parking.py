@@ -1,0 +1,359 @@
+"""Approvals that wait for a person: a permission request outlives its CLI process.
+
+A part of :class:`~.session.Session`. Every pending permission request of the main agent
+is written to the registry (``Registry.parked``, see :mod:`..store.parked`) before it is
+listed, and deleted once answered while its CLI waits. When the session's CLI must stop
+with a request pending (the server stops, the session is hibernated, its node dies), the
+request is *parked*: the CLI is killed (``SIGKILL``) before it can write a refusal into
+its transcript, and the request stays listed as pending, read from the registry by every
+node and after restarts (:meth:`Parking.load_parked`).
+
+How the tool call comes back, with Claude Code's own machinery (measured with the bundled
+CLI 2.1.330): a ``PreToolUse`` hook that answers ``permissionDecision: "defer"`` makes the
+CLI stop its run and write a ``hook_deferred_tool`` attachment after the call's
+``tool_use``; a CLI resumed from such a transcript runs the deferred call at once, on
+connect, with no prompt: the ``PreToolUse`` hook fires again for the same ``tool_use_id``,
+and on ``allow`` the tool runs, on ``deny`` the agent gets the reason as the call's error
+result; the turn then continues ("Continue from where you left off.") to a ``result``. A
+request waiting in ``can_use_tool`` cannot be deferred itself, and a CLI stopped
+gracefully while one waits answers it with an error result ("Tool permission request
+failed: AbortError") and goes on with the turn; a killed one leaves the ``tool_use`` last.
+So parking kills the CLI, and a wake writes the attachment the hook would have written
+(:func:`deferred_marker`) before the CLI starts; the session's ``PreToolUse`` hook
+(:meth:`Parking.pre_tool_use`) then applies the stored answer, or defers again while
+there is none.
+
+Answering a parked request (the same routes as a live one) stores the answer in the
+registry and, once every parked request of the session is answered, wakes it: a
+continuation turn (``turn_started``, the tool's events, ``result``) streams as usual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from claude_agent_sdk import HookMatcher, ResultMessage, project_key_for_directory
+
+from ..store import ParkedRecord
+from .errors import SessionError
+from .permissions import ParkedRequest, PermissionBroker, PermissionDecision, PermissionRequest
+
+if TYPE_CHECKING:
+    from claude_agent_sdk import ClaudeAgentOptions
+
+    from ..store import SessionRecord
+    from .events import Event, EventLog, EventType
+    from .host import SessionHost
+    from .options import SessionSpec
+    from .owner import ClientOwner
+
+log = logging.getLogger(__name__)
+
+CONTINUATION = "(the turn continues: its permission request was answered)"
+"""The ``message`` of the ``turn_started`` event of a turn a parked answer resumes."""
+PARKED_REASON = "permission_parked"
+"""The ``reason`` of the ``error`` event that ends a turn whose permission request was parked."""
+DEFERRED = "hook_deferred_tool"
+"""Claude Code's transcript attachment for a tool call a ``PreToolUse`` hook deferred."""
+
+
+def decision_json(decision: PermissionDecision) -> dict[str, Any]:
+    """A decision as the registry stores it."""
+    return {
+        "allowed": decision.allowed,
+        "apply_suggestions": decision.apply_suggestions,
+        "message": decision.message,
+        "updated_input": decision.updated_input,
+        "reason": decision.reason,
+    }
+
+
+def decision_from(data: dict[str, Any] | None) -> PermissionDecision | None:
+    """The decision the registry stored (None: unanswered)."""
+    if data is None:
+        return None
+    return PermissionDecision(
+        allowed=bool(data.get("allowed")),
+        apply_suggestions=bool(data.get("apply_suggestions")),
+        message=data.get("message"),
+        updated_input=data.get("updated_input"),
+        reason=str(data.get("reason") or "user"),
+    )
+
+
+def hook_answer(decision: PermissionDecision | None) -> dict[str, Any]:
+    """The ``PreToolUse`` hook output applying ``decision`` (None: defer the call again)."""
+    output: dict[str, Any] = {"hookEventName": "PreToolUse"}
+    if decision is None:
+        output["permissionDecision"] = "defer"
+    elif decision.allowed:
+        output["permissionDecision"] = "allow"
+        output["permissionDecisionReason"] = "A person allowed this parked tool call"
+        if decision.updated_input is not None:
+            output["updatedInput"] = decision.updated_input
+    else:
+        output["permissionDecision"] = "deny"
+        output["permissionDecisionReason"] = decision.message or "The user denied this tool call"
+    return {"hookSpecificOutput": output}
+
+
+def deferred_marker(entries: list[dict[str, Any]], tool_use_id: str, permission_mode: str) -> dict[str, Any] | None:
+    """The ``hook_deferred_tool`` attachment to append to a transcript so that a resumed CLI
+    runs the call ``tool_use_id`` again (through the ``PreToolUse`` hook).
+
+    Args:
+        entries: The transcript's lines, oldest first.
+        tool_use_id: The parked call.
+        permission_mode: The session's permission mode (recorded in the attachment).
+
+    Returns:
+        The entry to append; None when nothing is to be written: the transcript already
+        defers the call.
+
+    Raises:
+        LookupError: The call cannot be resumed: the transcript has no such ``tool_use``,
+            or already holds its result (the CLI answered it before it stopped).
+    """
+    use_entry: dict[str, Any] | None = None
+    block: dict[str, Any] | None = None
+    for entry in entries:
+        content = (entry.get("message") or {}).get("content") if isinstance(entry, dict) else None
+        if entry.get("type") == "attachment" and (entry.get("attachment") or {}).get("type") == DEFERRED:
+            if entry["attachment"].get("toolUseID") == tool_use_id:
+                return None
+        if not isinstance(content, list):
+            continue
+        for item in content:
+            if not isinstance(item, dict):
+                continue
+            if entry.get("type") == "assistant" and item.get("type") == "tool_use" and item.get("id") == tool_use_id:
+                use_entry, block = entry, item
+            elif item.get("type") == "tool_result" and item.get("tool_use_id") == tool_use_id:
+                raise LookupError(f"the transcript already holds the result of {tool_use_id}")
+    if use_entry is None or block is None:
+        raise LookupError(f"the transcript has no tool call {tool_use_id}")
+    timestamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return {
+        "parentUuid": use_entry.get("uuid"),
+        "isSidechain": False,
+        "attachment": {
+            "type": DEFERRED, "toolUseID": tool_use_id, "toolName": block.get("name"), "toolInput": block.get("input") or {},
+            "hookName": "parked", "hookEvent": "PreToolUse", "permissionMode": permission_mode,
+        },
+        "type": "attachment",
+        "uuid": str(uuid.uuid4()),
+        "timestamp": timestamp,
+        "userType": "external",
+        "entrypoint": use_entry.get("entrypoint", "sdk-py"),
+        "cwd": use_entry.get("cwd"),
+        "sessionId": use_entry.get("sessionId"),
+        "version": use_entry.get("version"),
+    }
+
+
+def kill_process(client: Any) -> bool:
+    """Kill an SDK client's CLI at once (``SIGKILL`` to its process group when it leads one:
+    the launcher starts it with ``setsid``), so it writes nothing more. False when the client
+    has no process to kill (a fake, or already gone)."""
+    process = getattr(getattr(client, "_transport", None), "_process", None)
+    pid = getattr(process, "pid", None)
+    if not isinstance(pid, int) or getattr(process, "returncode", None) is not None:
+        return False
+    try:
+        if os.getpgid(pid) == pid:
+            os.killpg(pid, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+class Parking:
+    """The parking part of a session."""
+
+    id: str
+    spec: SessionSpec
+    record: SessionRecord
+    events: EventLog
+    permissions: PermissionBroker
+    _host: SessionHost
+    _owner: ClientOwner | None
+    _turn_running: bool
+    _parking: bool
+    _continuing: asyncio.Task[None] | None
+    turn_event_id: int | None
+    turn_message: str | None
+    turn_started: Event | None
+
+    if TYPE_CHECKING:  # the session's own
+
+        def _use(self) -> contextlib.AbstractAsyncContextManager[None]: ...
+        def _publish(self, type: EventType, /, **data: Any) -> Event: ...
+        def _end_turn(self, type: EventType, /, **data: Any) -> None: ...
+        def _status_changed(self) -> None: ...
+        def _ensure_open(self) -> None: ...
+        @property
+        def live(self) -> bool: ...
+
+    @property
+    def parked_waiting(self) -> bool:
+        """True while a parked request of the session has no answer."""
+        return any(p.decision is None for p in self.permissions.parked.values())
+
+    # -- the registry ----------------------------------------------------------
+
+    async def _request_durable(self, request: PermissionRequest) -> None:
+        """Before a request is listed: its event is durable, and (the main agent's) its registry row."""
+        await self.events.wait_durable()
+        if request.agent_id is None and request.tool_use_id:
+            record = ParkedRecord(request.request_id, self.id, request.tool_use_id, datetime.now(UTC), request.to_dict())
+            await self._host.parked.put(record)
+            if request.resolved and request.request_id not in self.permissions.parked:  # answered while being written
+                await self._host.parked.delete([request.request_id])
+
+    def _request_resolved(self, request: PermissionRequest, decision: PermissionDecision) -> None:
+        """A live request was answered (or ended): its registry row goes."""
+        if request.agent_id is None and request.tool_use_id:
+            self._in_background(self._host.parked.delete([request.request_id]), "forgetting an answered request")
+
+    async def load_parked(self) -> None:
+        """Read the session's parked requests from the registry (a session with no CLI here:
+        another node or an earlier process may have parked or answered them); answers
+        given elsewhere wake it, and an unanswered one older than the parked timeout is denied."""
+        if self.live:
+            return
+        records = await self._host.parked.of_session(self.id)
+        timeout = self._host.parked_timeout
+        now = datetime.now(UTC)
+        parked: dict[str, ParkedRequest] = {}
+        for record in records:
+            decision = decision_from(record.decision)
+            if decision is None and timeout and (now - record.created_at).total_seconds() > timeout:
+                decision = PermissionDecision(False, message=f"No answer to the permission request within {timeout:g} s", reason="timeout")
+                if not await self._host.parked.answer(record.request_id, decision_json(decision)):
+                    continue  # answered meanwhile: read again next time
+            parked[record.request_id] = ParkedRequest(record.request, decision)
+        self.permissions.parked = parked
+        self._status_changed()
+        if parked and not self.parked_waiting and not self._turn_running:
+            self._resume_parked()
+
+    # -- parking and resuming --------------------------------------------------
+
+    def _park_on_stop(self) -> bool:
+        """Whether a stop under way parks the live requests (the main agent's, with a tool call)."""
+        return self._parking and any(r.agent_id is None and r.tool_use_id for r in self.permissions.unanswered()
+                                     if isinstance(r, PermissionRequest))
+
+    def _parked_answer(self, parked: ParkedRequest) -> None:
+        """``respond`` answered a parked request: store it; once none waits, continue the turn."""
+        assert parked.decision is not None
+        self._in_background(self._store_answer(parked), "storing a parked answer")
+
+    async def _store_answer(self, parked: ParkedRequest) -> None:
+        assert parked.decision is not None
+        await self._host.parked.answer(parked.request_id, decision_json(parked.decision))
+        if not self.parked_waiting and not self._turn_running and not self.live:
+            self._resume_parked()
+
+    def _resume_parked(self) -> None:
+        if self._continuing is None or self._continuing.done():
+            self._continuing = asyncio.create_task(self._continue(), name=f"parked-{self.id[:8]}")
+
+    async def _continue(self) -> None:
+        """Wake the session for the turn its parked requests held: the CLI runs the deferred
+        call itself on connect (the hook applies the answer) and the turn goes on to its result."""
+        if self._turn_running or self.parked_waiting:
+            return
+        self._turn_running = True
+        started = self._publish("turn_started", message=CONTINUATION)
+        self.turn_event_id, self.turn_message, self.turn_started = started.id, CONTINUATION, started
+        self._host.changed(self, False)  # type: ignore[arg-type]
+        try:
+            async with self._use():
+                pass
+        except SessionError as exc:
+            if self._turn_running:
+                self._end_turn("error", message=f"could not wake the session: {exc.detail}", reason="wake_failed")
+
+    async def _prepare_parked(self) -> None:
+        """Before a CLI starts: write the deferral of each parked call into the transcript; a
+        call that cannot be resumed is resolved (``lost``) and forgotten."""
+        if not self.permissions.parked:
+            return
+        store = self._host.transcripts.store
+        key = {"project_key": project_key_for_directory(self.spec.cwd), "session_id": self.id}
+        await store.flush()
+        entries = list(await store.load(key) or [])
+        markers, lost = [], []
+        for parked in list(self.permissions.parked.values()):
+            try:
+                marker = deferred_marker(entries, str(parked.tool_use_id), self.spec.permission_mode)
+            except LookupError as exc:
+                log.warning("session %s: parked request %s cannot be resumed: %s", self.id, parked.request_id, exc)
+                lost.append(parked)
+                continue
+            if marker is not None:
+                markers.append(marker)
+                entries.append(marker)
+        if markers:
+            await store.write_now(key, markers)
+        for parked in lost:
+            self.permissions.parked.pop(parked.request_id, None)
+            if parked.decision is None:
+                message = "The tool call could not be resumed after its process stopped"
+                self._publish("permission_resolved", request_id=parked.request_id, tool_use_id=parked.tool_use_id,
+                              allowed=False, applied_suggestions=False, reason="lost", message=message)
+        if lost:
+            await self._host.parked.delete([p.request_id for p in lost])
+
+    def hooks(self, options: ClaudeAgentOptions) -> None:
+        """Give the options the ``PreToolUse`` hook that applies parked answers (only while some are kept)."""
+        if self.permissions.parked:
+            hooks = dict(options.hooks or {})
+            hooks["PreToolUse"] = [*hooks.get("PreToolUse", []), HookMatcher(matcher=None, hooks=[self.pre_tool_use])]
+            options.hooks = hooks  # type: ignore[assignment]
+
+    async def pre_tool_use(self, data: Any, tool_use_id: str | None, context: Any) -> dict[str, Any]:
+        """The ``PreToolUse`` hook: a parked call gets its stored answer, or is deferred again
+        while it has none; any other call goes on to the usual permission check."""
+        parked = next((p for p in self.permissions.parked.values() if tool_use_id and p.tool_use_id == tool_use_id), None)
+        if parked is None:
+            return {}
+        if parked.decision is not None:
+            self.permissions.parked.pop(parked.request_id, None)
+            self._in_background(self._host.parked.delete([parked.request_id]), "forgetting an applied answer")
+        return hook_answer(parked.decision)
+
+    def parked_result(self, message: Any) -> bool:
+        """A ``result`` of a run the hook deferred again (a wake while a parked request waits):
+        it ends a running turn as parked; True when the message is handled here."""
+        if not isinstance(message, ResultMessage) or message.deferred_tool_use is None:
+            return False
+        if self._turn_running:
+            self._end_turn("error", message="The turn waits for an answer to its permission request", reason=PARKED_REASON)
+        return True
+
+    def _in_background(self, work: Any, what: str) -> None:
+        """Run a registry write without waiting for it (kept referenced until done; a failure is logged)."""
+        task = asyncio.create_task(work)
+        _BACKGROUND.add(task)
+
+        def done(task: asyncio.Task[Any]) -> None:
+            _BACKGROUND.discard(task)
+            if not task.cancelled() and (exc := task.exception()) is not None:
+                log.warning("session %s: %s failed: %s", self.id, what, exc)
+
+        task.add_done_callback(done)
+
+
+_BACKGROUND: set[asyncio.Task[Any]] = set()
+"""Registry writes under way (referenced so that they are not collected before they end)."""
