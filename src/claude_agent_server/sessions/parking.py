@@ -62,6 +62,8 @@ PARKED_REASON = "permission_parked"
 """The ``reason`` of the ``error`` event that ends a turn whose permission request was parked."""
 DEFERRED = "hook_deferred_tool"
 """Claude Code's transcript attachment for a tool call a ``PreToolUse`` hook deferred."""
+WRITE_WAIT = 5.0
+"""Seconds parking waits for the CLI to have written the parked calls into its transcript."""
 
 
 def decision_json(decision: PermissionDecision) -> dict[str, Any]:
@@ -158,6 +160,12 @@ def deferred_marker(entries: list[dict[str, Any]], tool_use_id: str, permission_
     }
 
 
+def _blocks(entry: Any) -> list[dict[str, Any]]:
+    """The content blocks of a transcript line (none for a line without a message)."""
+    content = (entry.get("message") or {}).get("content") if isinstance(entry, dict) else None
+    return [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
+
+
 def kill_process(client: Any) -> bool:
     """Kill an SDK client's CLI at once (``SIGKILL`` to its process group when it leads one:
     the launcher starts it with ``setsid``), so it writes nothing more. False when the client
@@ -235,7 +243,8 @@ class Parking:
         now = datetime.now(UTC)
         parked: dict[str, ParkedRequest] = {}
         for record in records:
-            decision = decision_from(record.decision)
+            known = self.permissions.parked.get(record.request_id)
+            decision = decision_from(record.decision) or (known.decision if known is not None else None)  # (its write may be under way)
             if decision is None and timeout and (now - record.created_at).total_seconds() > timeout:
                 decision = PermissionDecision(False, message=f"No answer to the permission request within {timeout:g} s", reason="timeout")
                 if not await self._host.parked.answer(record.request_id, decision_json(decision)):
@@ -252,6 +261,27 @@ class Parking:
         """Whether a stop under way parks the live requests (the main agent's, with a tool call)."""
         return self._parking and any(r.agent_id is None and r.tool_use_id for r in self.permissions.unanswered()
                                      if isinstance(r, PermissionRequest))
+
+    async def _calls_written(self) -> None:
+        """Before the CLI is killed: wait (up to :data:`WRITE_WAIT` s) until the transcript store
+        holds the ``tool_use`` of every request being parked. Claude Code writes its transcript
+        and mirrors it in batches: a call it asks about may not be written yet (measured: a
+        kill within a second of the request lost it); lines only on this disk are copied in."""
+        wanted = {r.tool_use_id for r in self.permissions.unanswered() if isinstance(r, PermissionRequest) and r.agent_id is None}
+        key = {"project_key": project_key_for_directory(self.spec.cwd), "session_id": self.id}
+        store = self._host.transcripts.store
+        deadline = asyncio.get_running_loop().time() + WRITE_WAIT
+        while True:
+            with contextlib.suppress(Exception):  # no local copy yet, or the registry is away
+                await self._host.transcripts.catch_up(self.id, self.spec.cwd)
+                entries = await store.load(key) or []
+                written = {b.get("id") for e in entries for b in _blocks(e) if b.get("type") == "tool_use"}
+                if wanted <= written:
+                    return
+            if asyncio.get_running_loop().time() >= deadline:
+                log.warning("session %s: parking before the CLI wrote every parked call", self.id)
+                return
+            await asyncio.sleep(0.2)
 
     def _parked_answer(self, parked: ParkedRequest) -> None:
         """``respond`` answered a parked request: store it; once none waits, continue the turn."""
@@ -272,6 +302,9 @@ class Parking:
         """Wake the session for the turn its parked requests held: the CLI runs the deferred
         call itself on connect (the hook applies the answer) and the turn goes on to its result."""
         if self._turn_running or self.parked_waiting:
+            return
+        await self._prepare_parked()  # a call that cannot be resumed is resolved now: no turn for it
+        if not self.permissions.parked or self._turn_running:
             return
         self._turn_running = True
         started = self._publish("turn_started", message=CONTINUATION)

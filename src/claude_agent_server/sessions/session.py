@@ -339,6 +339,7 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl, Parking):
         self._parking = park
         self._enter(Phase.STOPPING)
         if self._park_on_stop():
+            await self._calls_written()  # the CLI writes its transcript in batches: the parked calls first
             owner.kill(kill_process)
         await owner.close()
         self._process_gone(owner, None)
