@@ -391,12 +391,15 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl, Parking):
 
     def _status_changed(self) -> None:
         status = self.status
-        if status == self._reported_status:
+        parked = status == "waiting_permission" and self._owner is None  # hibernated, its request parked
+        state = "closed" if status == "closed" else "hibernated" if status == "hibernated" or parked else "live"
+        if status == self._reported_status and state == self.record.state:
             return
-        self._reported_status = status
-        self.record.status = status
-        self.record.state = "closed" if status == "closed" else "hibernated" if status == "hibernated" else "live"
-        self.events.append("status", status=status)
+        self.record.state = state
+        if status != self._reported_status:
+            self._reported_status = status
+            self.record.status = status
+            self.events.append("status", status=status)
         try:
             self._host.changed(self, True)
         except Exception:  # a listener must never break the session
