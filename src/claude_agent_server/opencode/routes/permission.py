@@ -18,7 +18,7 @@ from ...sessions import PermissionDecision, PermissionRequest, Session
 from .. import ids
 from ..deps import HubDep, ManagerDep, SessionDep
 from ..errors import ERRORS, NotFound, OpenCodeRoute
-from ...sessions.errors import SessionElsewhere, SessionNotFound
+from ...sessions.errors import SessionElsewhere
 from ..hub import Hub
 from ..mapping import permission_id, permission_request
 from ..protocol import LegacyPermissionReply, PermissionReply, Reply
@@ -28,14 +28,13 @@ router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"], responses=ERROR
 
 async def _waiting(manager: Any) -> list[Session]:
     """Sessions that may hold the request: this node's live ones with an unanswered request (an
-    answer may come as soon as its event, before the registry lists the session as waiting),
-    every session the registry lists as waiting, and every one with a parked request."""
+    answer may come as soon as its event, before the registry lists the session as waiting)
+    and every session the registry lists as waiting."""
     found = {s.id: s for s in manager.live_sessions() if s.permissions.unanswered()}
-    waiting = [entry["session_id"] for entry in await manager.list(status="waiting_permission", limit=1000)]
-    for session_id in [*waiting, *await manager.registry.parked.sessions()]:
-        if session_id not in found:
-            with contextlib.suppress(SessionElsewhere, SessionNotFound):  # its requests wait on another node; or not the caller's
-                found[session_id] = await manager.get(session_id)
+    for entry in await manager.list(status="waiting_permission", limit=1000):
+        if entry["session_id"] not in found:
+            with contextlib.suppress(SessionElsewhere):  # its requests wait on another node
+                found[entry["session_id"]] = await manager.get(entry["session_id"])
     return list(found.values())
 
 
