@@ -10,7 +10,7 @@ import pytest
 from claude_agent_sdk import ToolPermissionContext
 
 from claude_agent_server.sessions import PermissionDecision, PermissionNotFound
-from claude_agent_server.sessions.parking import DEFERRED, deferred_marker, hook_answer
+from claude_agent_server.sessions.deferral import DEFERRED, deferred_marker, hook_answer
 from claude_agent_server.sessions.permissions import ParkedRequest, PermissionBroker
 from fakes import Ask, FakeClients, result
 

@@ -78,7 +78,6 @@ class SessionManager(Placement, IdleHibernation, TranscriptQueries):
         self._client_factory = client_factory
         self.transcripts = Transcripts(registry.transcripts, config.workspace, config.scratch_root, local_first=config.file_checkpointing)
         """Sessions' transcripts, in the registry's transcript store."""
-        self.parked, self.parked_timeout = registry.parked, config.parked_permission_timeout
         self._sessions: dict[str, Session] = {}
         """Loaded sessions (live or hibernated), by id; closed ones leave."""
         self._claims: dict[str, asyncio.Event] = {}

@@ -33,15 +33,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import signal
-import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from claude_agent_sdk import HookMatcher, ResultMessage, project_key_for_directory
 
 from ..store import ParkedRecord
+from .deferral import blocks, decision_from, decision_json, deferred_marker, hook_answer
 from .errors import SessionError
 from .permissions import ParkedRequest, PermissionBroker, PermissionDecision, PermissionRequest
 
@@ -51,6 +49,7 @@ if TYPE_CHECKING:
     from ..store import SessionRecord
     from .events import Event, EventLog, EventType
     from .host import SessionHost
+    from .lifecycle import Transitions
     from .options import SessionSpec
     from .owner import ClientOwner
 
@@ -60,128 +59,8 @@ CONTINUATION = "(the turn continues: its permission request was answered)"
 """The ``message`` of the ``turn_started`` event of a turn a parked answer resumes."""
 PARKED_REASON = "permission_parked"
 """The ``reason`` of the ``error`` event that ends a turn whose permission request was parked."""
-DEFERRED = "hook_deferred_tool"
-"""Claude Code's transcript attachment for a tool call a ``PreToolUse`` hook deferred."""
 WRITE_WAIT = 5.0
 """Seconds parking waits for the CLI to have written the parked calls into its transcript."""
-
-
-def decision_json(decision: PermissionDecision) -> dict[str, Any]:
-    """A decision as the registry stores it."""
-    return {
-        "allowed": decision.allowed,
-        "apply_suggestions": decision.apply_suggestions,
-        "message": decision.message,
-        "updated_input": decision.updated_input,
-        "reason": decision.reason,
-    }
-
-
-def decision_from(data: dict[str, Any] | None) -> PermissionDecision | None:
-    """The decision the registry stored (None: unanswered)."""
-    if data is None:
-        return None
-    return PermissionDecision(
-        allowed=bool(data.get("allowed")),
-        apply_suggestions=bool(data.get("apply_suggestions")),
-        message=data.get("message"),
-        updated_input=data.get("updated_input"),
-        reason=str(data.get("reason") or "user"),
-    )
-
-
-def hook_answer(decision: PermissionDecision | None) -> dict[str, Any]:
-    """The ``PreToolUse`` hook output applying ``decision`` (None: defer the call again)."""
-    output: dict[str, Any] = {"hookEventName": "PreToolUse"}
-    if decision is None:
-        output["permissionDecision"] = "defer"
-    elif decision.allowed:
-        output["permissionDecision"] = "allow"
-        output["permissionDecisionReason"] = "A person allowed this parked tool call"
-        if decision.updated_input is not None:
-            output["updatedInput"] = decision.updated_input
-    else:
-        output["permissionDecision"] = "deny"
-        output["permissionDecisionReason"] = decision.message or "The user denied this tool call"
-    return {"hookSpecificOutput": output}
-
-
-def deferred_marker(entries: list[dict[str, Any]], tool_use_id: str, permission_mode: str) -> dict[str, Any] | None:
-    """The ``hook_deferred_tool`` attachment to append to a transcript so that a resumed CLI
-    runs the call ``tool_use_id`` again (through the ``PreToolUse`` hook).
-
-    Args:
-        entries: The transcript's lines, oldest first.
-        tool_use_id: The parked call.
-        permission_mode: The session's permission mode (recorded in the attachment).
-
-    Returns:
-        The entry to append; None when nothing is to be written: the transcript already
-        defers the call.
-
-    Raises:
-        LookupError: The call cannot be resumed: the transcript has no such ``tool_use``,
-            or already holds its result (the CLI answered it before it stopped).
-    """
-    use_entry: dict[str, Any] | None = None
-    block: dict[str, Any] | None = None
-    for entry in entries:
-        content = (entry.get("message") or {}).get("content") if isinstance(entry, dict) else None
-        if entry.get("type") == "attachment" and (entry.get("attachment") or {}).get("type") == DEFERRED:
-            if entry["attachment"].get("toolUseID") == tool_use_id:
-                return None
-        if not isinstance(content, list):
-            continue
-        for item in content:
-            if not isinstance(item, dict):
-                continue
-            if entry.get("type") == "assistant" and item.get("type") == "tool_use" and item.get("id") == tool_use_id:
-                use_entry, block = entry, item
-            elif item.get("type") == "tool_result" and item.get("tool_use_id") == tool_use_id:
-                raise LookupError(f"the transcript already holds the result of {tool_use_id}")
-    if use_entry is None or block is None:
-        raise LookupError(f"the transcript has no tool call {tool_use_id}")
-    timestamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return {
-        "parentUuid": use_entry.get("uuid"),
-        "isSidechain": False,
-        "attachment": {
-            "type": DEFERRED, "toolUseID": tool_use_id, "toolName": block.get("name"), "toolInput": block.get("input") or {},
-            "hookName": "parked", "hookEvent": "PreToolUse", "permissionMode": permission_mode,
-        },
-        "type": "attachment",
-        "uuid": str(uuid.uuid4()),
-        "timestamp": timestamp,
-        "userType": "external",
-        "entrypoint": use_entry.get("entrypoint", "sdk-py"),
-        "cwd": use_entry.get("cwd"),
-        "sessionId": use_entry.get("sessionId"),
-        "version": use_entry.get("version"),
-    }
-
-
-def _blocks(entry: Any) -> list[dict[str, Any]]:
-    """The content blocks of a transcript line (none for a line without a message)."""
-    content = (entry.get("message") or {}).get("content") if isinstance(entry, dict) else None
-    return [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
-
-
-def kill_process(client: Any) -> bool:
-    """Kill an SDK client's CLI at once (``SIGKILL`` to its process group when it leads one:
-    the launcher starts it with ``setsid``), so it writes nothing more. False when the client
-    has no process to kill (a fake, or already gone)."""
-    process = getattr(getattr(client, "_transport", None), "_process", None)
-    pid = getattr(process, "pid", None)
-    if not isinstance(pid, int) or getattr(process, "returncode", None) is not None:
-        return False
-    try:
-        if os.getpgid(pid) == pid:
-            os.killpg(pid, signal.SIGKILL)
-        else:
-            os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 class Parking:
@@ -197,6 +76,9 @@ class Parking:
     _turn_running: bool
     _parking: bool
     _continuing: asyncio.Task[None] | None
+    _transitions: Transitions
+    _writes: set[asyncio.Task[Any]]
+    """Registry writes under way (referenced so that they are not collected before they end)."""
     turn_event_id: int | None
     turn_message: str | None
     turn_started: Event | None
@@ -208,8 +90,21 @@ class Parking:
         def _end_turn(self, type: EventType, /, **data: Any) -> None: ...
         def _status_changed(self) -> None: ...
         def _ensure_open(self) -> None: ...
+        async def _stop_process(self, reason: str, message: str, park: bool = False) -> None: ...
         @property
         def live(self) -> bool: ...
+
+    async def park(self) -> bool:
+        """Stop the process now if a permission request waits, parking it (server shutdown).
+
+        Returns:
+            Whether the session was stopped.
+        """
+        await self._transitions.settle()
+        if self._owner is None or not self.permissions.unanswered():
+            return False
+        await self._transitions.run(self._stop_process("server_shutdown", "The server is shutting down", park=True))
+        return True
 
     @property
     def parked_waiting(self) -> bool:
@@ -223,14 +118,14 @@ class Parking:
         await self.events.wait_durable()
         if request.agent_id is None and request.tool_use_id:
             record = ParkedRecord(request.request_id, self.id, request.tool_use_id, datetime.now(UTC), request.to_dict())
-            await self._host.parked.put(record)
+            await self._host.registry.parked.put(record)
             if request.resolved and request.request_id not in self.permissions.parked:  # answered while being written
-                await self._host.parked.delete([request.request_id])
+                await self._host.registry.parked.delete([request.request_id])
 
     def _request_resolved(self, request: PermissionRequest, decision: PermissionDecision) -> None:
         """A live request was answered (or ended): its registry row goes."""
         if request.agent_id is None and request.tool_use_id:
-            self._in_background(self._host.parked.delete([request.request_id]), "forgetting an answered request")
+            self._in_background(self._host.registry.parked.delete([request.request_id]), "forgetting an answered request")
 
     async def load_parked(self) -> None:
         """Read the session's parked requests from the registry (a session with no CLI here:
@@ -238,8 +133,8 @@ class Parking:
         given elsewhere wake it, and an unanswered one older than the parked timeout is denied."""
         if self.live:
             return
-        records = await self._host.parked.of_session(self.id)
-        timeout = self._host.parked_timeout
+        records = await self._host.registry.parked.of_session(self.id)
+        timeout = self._host.config.parked_permission_timeout
         now = datetime.now(UTC)
         parked: dict[str, ParkedRequest] = {}
         for record in records:
@@ -247,7 +142,7 @@ class Parking:
             decision = decision_from(record.decision) or (known.decision if known is not None else None)  # (its write may be under way)
             if decision is None and timeout and (now - record.created_at).total_seconds() > timeout:
                 decision = PermissionDecision(False, message=f"No answer to the permission request within {timeout:g} s", reason="timeout")
-                if not await self._host.parked.answer(record.request_id, decision_json(decision)):
+                if not await self._host.registry.parked.answer(record.request_id, decision_json(decision)):
                     continue  # answered meanwhile: read again next time
             parked[record.request_id] = ParkedRequest(record.request, decision)
         self.permissions.parked = parked
@@ -275,7 +170,7 @@ class Parking:
             with contextlib.suppress(Exception):  # no local copy yet, or the registry is away
                 await self._host.transcripts.catch_up(self.id, self.spec.cwd)
                 entries = await store.load(key) or []
-                written = {b.get("id") for e in entries for b in _blocks(e) if b.get("type") == "tool_use"}
+                written = {b.get("id") for e in entries for b in blocks(e) if b.get("type") == "tool_use"}
                 if wanted <= written:
                     return
             if asyncio.get_running_loop().time() >= deadline:
@@ -290,7 +185,7 @@ class Parking:
 
     async def _store_answer(self, parked: ParkedRequest) -> None:
         assert parked.decision is not None
-        await self._host.parked.answer(parked.request_id, decision_json(parked.decision))
+        await self._host.registry.parked.answer(parked.request_id, decision_json(parked.decision))
         if not self.parked_waiting and not self._turn_running and not self.live:
             self._resume_parked()
 
@@ -346,7 +241,7 @@ class Parking:
                 self._publish("permission_resolved", request_id=parked.request_id, tool_use_id=parked.tool_use_id,
                               allowed=False, applied_suggestions=False, reason="lost", message=message)
         if lost:
-            await self._host.parked.delete([p.request_id for p in lost])
+            await self._host.registry.parked.delete([p.request_id for p in lost])
 
     def hooks(self, options: ClaudeAgentOptions) -> None:
         """Give the options the ``PreToolUse`` hook that applies parked answers (only while some are kept)."""
@@ -363,7 +258,7 @@ class Parking:
             return {}
         if parked.decision is not None:
             self.permissions.parked.pop(parked.request_id, None)
-            self._in_background(self._host.parked.delete([parked.request_id]), "forgetting an applied answer")
+            self._in_background(self._host.registry.parked.delete([parked.request_id]), "forgetting an applied answer")
         return hook_answer(parked.decision)
 
     def parked_result(self, message: Any) -> bool:
@@ -378,15 +273,12 @@ class Parking:
     def _in_background(self, work: Any, what: str) -> None:
         """Run a registry write without waiting for it (kept referenced until done; a failure is logged)."""
         task = asyncio.create_task(work)
-        _BACKGROUND.add(task)
+        self._writes.add(task)
 
         def done(task: asyncio.Task[Any]) -> None:
-            _BACKGROUND.discard(task)
+            self._writes.discard(task)
             if not task.cancelled() and (exc := task.exception()) is not None:
                 log.warning("session %s: %s failed: %s", self.id, what, exc)
 
         task.add_done_callback(done)
 
-
-_BACKGROUND: set[asyncio.Task[Any]] = set()
-"""Registry writes under way (referenced so that they are not collected before they end)."""

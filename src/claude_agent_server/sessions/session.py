@@ -32,7 +32,8 @@ from .lifecycle import MOVES, Phase, SessionStatus, Transitions, status_of
 from .operations import SessionOperations
 from .options import NO_HUMAN_MESSAGE, PromptFiles, SessionSpec
 from .owner import ClientOwner
-from .parking import PARKED_REASON, Parking, kill_process
+from .deferral import kill_process
+from .parking import PARKED_REASON, Parking
 from .permissions import PermissionBroker
 from .mcp import McpControl
 from .queue import MessageQueue
@@ -67,6 +68,7 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl, Parking):
         self._parking = False
         """The stop under way parks pending requests (:mod:`.parking`) rather than denying them."""
         self._continuing: asyncio.Task[None] | None = None
+        self._writes: set[asyncio.Task[Any]] = set()
         if spec.permission_policy == "deny":
             self.permissions.refuse("policy", NO_HUMAN_MESSAGE)
         self._host = host
@@ -223,18 +225,6 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl, Parking):
         await self._transitions.settle()
         if self._owner is not None:
             await self._transitions.run(self._stop_process(reason, message, park=True))
-
-    async def park(self) -> bool:
-        """Stop the process now if a permission request waits, parking it (server shutdown).
-
-        Returns:
-            Whether the session was stopped.
-        """
-        await self._transitions.settle()
-        if self._owner is None or not self.permissions.unanswered():
-            return False
-        await self._transitions.run(self._stop_process("server_shutdown", "The server is shutting down", park=True))
-        return True
 
     def refuse_permissions(self, reason: str, message: str) -> None:
         """Deny pending and future permission requests (server shutdown)."""
