@@ -81,3 +81,22 @@ def test_a_parked_request_denied_after_the_restart_tells_the_agent(tmp_path: Pat
         assert result["is_error"] and "not tonight" in str(result["content"])
         assert "did not run" in str(frames[-1]["data"].get("result")), frames[-1]  # the demo model read the denial
         assert not (work / "denied.txt").exists()
+
+
+def test_a_session_waiting_for_a_person_is_hibernated_when_idle_and_the_answer_wakes_it(tmp_path: Path) -> None:
+    with running_server(tmp_path, *COLD, "--idle-timeout", "2", "--permission-timeout", "0") as server, server.client() as http:
+        work = server.workspace / "project"
+        work.mkdir()
+        session_id = http.post("/sessions", json={"cwd": str(work)}).json()["session_id"]
+        waiting = send_in_background(server, session_id, "run `echo later > later.txt`")
+        [request] = wait_for_permissions(http, session_id)
+        ended = waiting.result(timeout=60).json()  # idle for 2 s: parked, the process stopped
+        assert ended["is_error"] and not (work / "later.txt").exists()
+        wait_until(lambda: not server.cli_processes(), 15, what="the CLI to exit")
+        now = status(http, session_id)
+        assert now["status"] == "waiting_permission" and now["node"] is None
+        assert [p["request_id"] for p in now["pending_permissions"]] == [request["request_id"]]
+        assert answer(http, session_id, request["request_id"], True).status_code == 200
+        frames = turn_after(http, session_id, now["last_event_id"])
+        assert frames[-1]["event"] == "result", [f["event"] for f in frames]
+        assert (work / "later.txt").read_text() == "later\n"

@@ -77,6 +77,7 @@ class Parking:
     _parking: bool
     _continuing: asyncio.Task[None] | None
     _transitions: Transitions
+    _uses: int
     _writes: set[asyncio.Task[Any]]
     """Registry writes under way (referenced so that they are not collected before they end)."""
     turn_event_id: int | None
@@ -105,6 +106,14 @@ class Parking:
             return False
         await self._transitions.run(self._stop_process("server_shutdown", "The server is shutting down", park=True))
         return True
+
+    @property
+    def waiting_only(self) -> bool:
+        """True when the session's process only waits for a person: a turn waits on permission
+        requests that can all be parked, and no caller is inside (idle hibernation parks them)."""
+        unanswered = self.permissions.unanswered()
+        return (self._owner is not None and bool(unanswered) and self._uses == 0 and self._transitions.current is None
+                and all(isinstance(r, PermissionRequest) and r.agent_id is None and r.tool_use_id for r in unanswered))
 
     @property
     def parked_waiting(self) -> bool:

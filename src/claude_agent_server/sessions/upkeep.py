@@ -44,9 +44,10 @@ async def recover(registry: Registry, journal: EventJournal, node_id: str | None
 
 
 async def hibernate_idle(live: Iterable[Session], timeout: float, now: float) -> list[str]:
-    """Hibernate the ``live`` sessions idle (see :attr:`Session.idle`) for more than
-    ``timeout`` seconds at Unix time ``now``; returns their ids."""
-    idle = [s for s in live if s.idle and now - s.last_activity > timeout]
+    """Hibernate the ``live`` sessions idle (see :attr:`Session.idle`), or only waiting for a
+    person (:attr:`Session.waiting_only`: their requests are parked), for more than ``timeout``
+    seconds at Unix time ``now``; returns their ids."""
+    idle = [s for s in live if (s.idle or s.waiting_only) and now - s.last_activity > timeout]
     for session in idle:
         log.info("hibernating session %s: idle for more than %g s", session.id, timeout)
     await asyncio.gather(*(session.begin_hibernate() for session in idle), return_exceptions=True)
