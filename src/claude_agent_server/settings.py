@@ -74,8 +74,8 @@ class Settings(BaseSettings):
     parked_permission_timeout: float = Field(
         0.0,
         ge=0,
-        description="Seconds a parked permission request (its session's process stopped: a restart, hibernation, "
-        "a lost node) waits for an answer before it is denied; 0: until answered.",
+        description="Seconds a parked permission request (its session's process stopped: a server stop or a hibernation) "
+        "waits for an answer before it is denied; 0: until answered.",
     )
     max_live_sessions: int = Field(
         32,

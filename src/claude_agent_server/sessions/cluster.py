@@ -129,16 +129,14 @@ class NodeMembership:
         await self._registry.cluster.stop(self.node_id)
 
     async def _lost(self, session_id: str, status: str, node: str, record: SessionRecord | None = None) -> None:
-        """Record what a dead node left: the turn's ``error``, pending permissions denied (parked
-        ones stay pending), ``hibernated``."""
+        """Record what a dead node left: the turn's ``error``, pending permissions denied (they were
+        not parked: their CLI died with the node), ``hibernated``."""
         message = f"node {node} was lost"
         log.warning("session %s: %s; its CLI is gone (status was %s)", session_id, message, status)
         journal = self._journal
         if status in LIVE_STATUSES:
-            parked = {r.request_id for r in await self._registry.parked.of_session(session_id) if r.decision is None}
+            await self._registry.parked.delete_session(session_id)  # not parked: its CLI died with the node
             for request_id, tool_use_id in await self._pending_permissions(session_id):
-                if request_id in parked:
-                    continue  # parked: it waits for a person still, and its answer wakes the session (see .parking)
                 journal.record(session_id, "permission_resolved", request_id=request_id, tool_use_id=tool_use_id,
                                allowed=False, reason=NODE_LOST, message=message)
             journal.record(session_id, "error", message=message, reason=NODE_LOST)

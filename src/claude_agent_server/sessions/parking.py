@@ -3,7 +3,7 @@
 A part of :class:`~.session.Session`. Every pending permission request of the main agent
 is written to the registry (``Registry.parked``, see :mod:`..store.parked`) before it is
 listed, and deleted once answered while its CLI waits. When the session's CLI must stop
-with a request pending (the server stops, the session is hibernated, its node dies), the
+with a request pending (the server stops, the session is hibernated), the
 request is *parked*: the CLI is killed (``SIGKILL``) before it can write a refusal into
 its transcript, and the request stays listed as pending, read from the registry by every
 node and after restarts (:meth:`Parking.load_parked`).

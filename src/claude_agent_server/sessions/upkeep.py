@@ -23,7 +23,8 @@ LIVE_STATUSES = ("running", "waiting_permission")
 
 async def recover(registry: Registry, journal: EventJournal, node_id: str | None = None) -> list[str]:
     """Hibernate the sessions a previous server left live; end a turn that was running with
-    an ``error`` event (reason ``server_restart``). The session's stream gets ``error`` and
+    an ``error`` event (reason ``server_restart``) and forget its permission requests (a parked
+    session's record is hibernated: not one of these). The session's stream gets ``error`` and
     ``status`` hibernated, the global one ``error`` and ``session_status`` hibernated. With
     ``node_id``, sessions leased to another live node are not this server's to recover.
 
@@ -33,7 +34,8 @@ async def recover(registry: Registry, journal: EventJournal, node_id: str | None
     recovered = await registry.recover(node_id)
     for record in recovered:
         sid = record.session_id
-        if record.status in LIVE_STATUSES:
+        if record.status in LIVE_STATUSES:  # its permission requests were not parked: they died with the process
+            await registry.parked.delete_session(sid)
             journal.record(sid, "error", message="the server stopped during the turn", reason="server_restart")
         journal.record(sid, "status", status="hibernated")
         journal.announce("session_status", sid, status="hibernated", state="hibernated")
