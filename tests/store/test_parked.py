@@ -20,6 +20,9 @@ async def test_parked_requests_round_trip_answer_once_and_delete(registry: SqlRe
     [first, second] = await registry.parked.of_session(A)
     assert (first.request_id, second.request_id) == ("r1", "r2")
     assert first.request["tool_input"] == {"command": "echo héllo > x"} and first.decision is None
+    assert await registry.parked.of_session(A, parked_only=True) == [] and await registry.parked.sessions() == []
+    assert await registry.parked.park(["r1", "r2", "r3"], utcnow()) == 3
+    assert [r.request_id for r in await registry.parked.of_session(A, parked_only=True)] == ["r1", "r2"]
     assert sorted(await registry.parked.sessions()) == [A, B]
 
     assert await registry.parked.answer("r1", {"allowed": True}) is True

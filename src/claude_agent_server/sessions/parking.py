@@ -142,7 +142,7 @@ class Parking:
         given elsewhere wake it, and an unanswered one older than the parked timeout is denied."""
         if self.live:
             return
-        records = await self._host.registry.parked.of_session(self.id)
+        records = await self._host.registry.parked.of_session(self.id, parked_only=True)  # not those a CLI waits on
         timeout = self._host.config.parked_permission_timeout
         now = datetime.now(UTC)
         parked: dict[str, ParkedRequest] = {}
@@ -153,7 +153,7 @@ class Parking:
                 decision = PermissionDecision(False, message=f"No answer to the permission request within {timeout:g} s", reason="timeout")
                 if not await self._host.registry.parked.answer(record.request_id, decision_json(decision)):
                     continue  # answered meanwhile: read again next time
-            parked[record.request_id] = ParkedRequest(record.request, decision)
+            parked[record.request_id] = ParkedRequest(record.request, decision, marked=True)
         self.permissions.parked = parked
         self._status_changed()
         if parked and not self.parked_waiting and not self._turn_running:
@@ -186,6 +186,20 @@ class Parking:
                 log.warning("session %s: parking before the CLI wrote every parked call", self.id)
                 return
             await asyncio.sleep(0.2)
+
+    async def _mark_parked(self) -> None:
+        """After a stop that parked requests: the registry marks them parked (listed by every node)."""
+        unmarked = [rid for rid, parked in self.permissions.parked.items() if not parked.marked]
+        if not unmarked:
+            return
+        try:
+            await self._host.registry.parked.park(unmarked, datetime.now(UTC))
+        except Exception as exc:  # the registry is away: listed by this node only
+            log.warning("session %s: parked requests not marked in the registry: %s", self.id, exc)
+            return
+        for rid in unmarked:
+            if (parked := self.permissions.parked.get(rid)) is not None:
+                parked.marked = True
 
     def _parked_answer(self, parked: ParkedRequest) -> None:
         """``respond`` answered a parked request: store it; once none waits, continue the turn."""

@@ -96,6 +96,8 @@ class ParkedRequest:
 
     request: dict[str, Any]
     decision: PermissionDecision | None = None
+    marked: bool = False
+    """The registry lists it as parked (else only this process knows it is)."""
 
     @property
     def request_id(self) -> str:

@@ -332,6 +332,7 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl, Parking):
             await self._calls_written()  # the CLI writes its transcript in batches: the parked calls first
             owner.kill(kill_process)
         await owner.close()
+        await self._mark_parked()
         self._process_gone(owner, None)
 
     def _process_gone(self, owner: ClientOwner, crash: str | None) -> None:

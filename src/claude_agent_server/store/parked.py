@@ -33,6 +33,8 @@ class ParkedRecord:
     """The request's JSON form (``PermissionRequest.to_dict()``: tool name and input, suggestions, ...)."""
     decision: dict[str, Any] | None = None
     """The answer once given: ``{allowed, message, updated_input, apply_suggestions, reason}``; None while unanswered."""
+    parked_at: datetime | None = None
+    """When its CLI stopped without answering it (it is *parked*); None while a CLI waits on it."""
 
 
 Run = Callable[..., Awaitable[Any]]
@@ -51,20 +53,29 @@ class ParkedStore:
         row = asdict(record)
         await self._run(lambda conn: conn.execute(parked_permissions.insert(), row), write=True)
 
-    async def of_session(self, session_id: str) -> list[ParkedRecord]:
-        """A session's requests, oldest first."""
+    async def of_session(self, session_id: str, parked_only: bool = False) -> list[ParkedRecord]:
+        """A session's requests (with ``parked_only``, the parked ones), oldest first."""
         query = (
             select(parked_permissions)
             .where(parked_permissions.c.session_id == session_id)
             .order_by(parked_permissions.c.created_at, parked_permissions.c.request_id)
         )
+        if parked_only:
+            query = query.where(parked_permissions.c.parked_at.is_not(None))
         return await self._run(lambda conn: [ParkedRecord(**row._mapping) for row in conn.execute(query)])
 
+    async def park(self, request_ids: list[str], at: datetime) -> int:
+        """Mark requests parked at ``at`` (their CLI stopped without answering them); returns how many."""
+        if not request_ids:
+            return 0
+        query = update(parked_permissions).where(parked_permissions.c.request_id.in_(request_ids)).values(parked_at=at)
+        return int(await self._run(lambda conn: conn.execute(query).rowcount, write=True))
+
     async def sessions(self, limit: int = 1000) -> list[str]:
-        """Ids of sessions with at least one unanswered request (at most ``limit``)."""
+        """Ids of sessions with at least one parked, unanswered request (at most ``limit``)."""
         query = (
             select(parked_permissions.c.session_id)
-            .where(parked_permissions.c.decision.is_(None))
+            .where(parked_permissions.c.decision.is_(None), parked_permissions.c.parked_at.is_not(None))
             .group_by(parked_permissions.c.session_id)
             .limit(limit)
         )

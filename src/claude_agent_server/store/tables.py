@@ -192,8 +192,8 @@ responses = ResponseRow.__table__
 
 
 class ParkedPermissionRow(Base):
-    """A permission request that waits for a person, kept across restarts and nodes
-    (see :mod:`.parked`). ``decision`` is NULL until it is answered."""
+    """A pending permission request, kept across restarts and nodes (see :mod:`.parked`):
+    ``parked_at`` is set once its CLI stopped without answering it, ``decision`` once it is answered."""
 
     __tablename__ = "parked_permissions"
 
@@ -203,6 +203,8 @@ class ParkedPermissionRow(Base):
     created_at: Mapped[datetime]
     request: Mapped[Any] = mapped_column(JSONText)
     decision: Mapped[Any | None] = mapped_column(JSONText)
+    parked_at: Mapped[datetime | None]
+    """When its CLI stopped without answering it; NULL while a CLI still waits on it."""
 
 
 parked_permissions = ParkedPermissionRow.__table__

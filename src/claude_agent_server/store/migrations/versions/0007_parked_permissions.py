@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("request", sa.Text(), nullable=False),
         sa.Column("decision", sa.Text(), nullable=True),
+        sa.Column("parked_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("request_id", name=op.f("pk_parked_permissions")),
     )
     op.create_index(op.f("ix_parked_permissions_session_id"), "parked_permissions", ["session_id"])
