@@ -111,3 +111,22 @@ def _key(cwd: Any) -> str:
     from claude_agent_sdk import project_key_for_directory
 
     return project_key_for_directory(cwd)
+
+
+async def test_a_parked_request_older_than_the_parked_timeout_is_denied(make_manager: Any, clients: FakeClients) -> None:
+    manager = await make_manager(permission_timeout=0)  # 0: a live request waits until answered
+    session = await manager.create()
+    clients.enqueue(Ask("Bash", {"command": "ls"}), result())
+    await session.send("run `ls`")
+    await asyncio.sleep(0.05)
+    assert session.permissions.pending()  # no timeout
+    await manager.transcripts.seed(session.id, session.spec.cwd, [ASKED, {**USE, "sessionId": session.id}])
+    await manager.shutdown(1)
+
+    restarted = await make_manager(parked_permission_timeout=0.05)
+    await asyncio.sleep(0.1)
+    again = await restarted.get(session.id)
+    assert again.permissions.pending() == []
+    [row] = await restarted.registry.parked.of_session(session.id)
+    assert row.decision is not None and row.decision["reason"] == "timeout" and row.decision["allowed"] is False
+    assert [e.data["reason"] for e in again.events.since(0) if e.type == "permission_resolved"][-1:] == ["timeout"]

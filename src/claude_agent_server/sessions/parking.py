@@ -153,6 +153,8 @@ class Parking:
                 decision = PermissionDecision(False, message=f"No answer to the permission request within {timeout:g} s", reason="timeout")
                 if not await self._host.registry.parked.answer(record.request_id, decision_json(decision)):
                     continue  # answered meanwhile: read again next time
+                self._publish("permission_resolved", request_id=record.request_id, tool_use_id=record.tool_use_id,
+                              allowed=False, applied_suggestions=False, reason="timeout", message=decision.message)
             parked[record.request_id] = ParkedRequest(record.request, decision, marked=True)
         self.permissions.parked = parked
         self._status_changed()
