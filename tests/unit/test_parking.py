@@ -130,3 +130,19 @@ async def test_a_parked_request_older_than_the_parked_timeout_is_denied(make_man
     [row] = await restarted.registry.parked.of_session(session.id)
     assert row.decision is not None and row.decision["reason"] == "timeout" and row.decision["allowed"] is False
     assert [e.data["reason"] for e in again.events.since(0) if e.type == "permission_resolved"][-1:] == ["timeout"]
+
+
+async def test_closing_a_parked_session_forgets_its_requests(make_manager: Any, clients: FakeClients) -> None:
+    manager = await make_manager()
+    session = await manager.create()
+    clients.enqueue(Ask("Bash", {"command": "ls"}), result())
+    await session.send("run `ls`")
+    while not session.permissions.pending():
+        await asyncio.sleep(0.01)
+    await manager.transcripts.seed(session.id, session.spec.cwd, [ASKED, {**USE, "sessionId": session.id}])
+    await manager.shutdown(1)
+    restarted = await make_manager()
+    again = await restarted.get(session.id)
+    assert again.permissions.pending()
+    await again.close()
+    assert await restarted.registry.parked.of_session(session.id) == []

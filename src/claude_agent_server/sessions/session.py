@@ -215,7 +215,7 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl, Parking):
         if self.permissions.parked:
             self.permissions.parked.clear()
             with contextlib.suppress(Exception):  # the registry is away: the rows outlive a closed session, unread
-                await self._host.parked.delete_session(self.id)
+                await self._host.registry.parked.delete_session(self.id)
         if self._phase is not Phase.CLOSED:
             self._finish_close()
 
