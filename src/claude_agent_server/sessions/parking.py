@@ -63,6 +63,12 @@ WRITE_WAIT = 5.0
 """Seconds parking waits for the CLI to have written the parked calls into its transcript."""
 
 
+def parkable(request: PermissionRequest | ParkedRequest) -> bool:
+    """Whether a live request can be parked: the main agent's (a subagent's call is in a
+    transcript of its own), with a tool call to resume."""
+    return isinstance(request, PermissionRequest) and request.agent_id is None and bool(request.tool_use_id)
+
+
 class Parking:
     """The parking part of a session."""
 
@@ -113,7 +119,7 @@ class Parking:
         requests that can all be parked, and no caller is inside (idle hibernation parks them)."""
         unanswered = self.permissions.unanswered()
         return (self._owner is not None and bool(unanswered) and self._uses == 0 and self._transitions.current is None
-                and all(isinstance(r, PermissionRequest) and r.agent_id is None and r.tool_use_id for r in unanswered))
+                and all(parkable(r) for r in unanswered))
 
     @property
     def parked_waiting(self) -> bool:
@@ -125,7 +131,7 @@ class Parking:
     async def _request_durable(self, request: PermissionRequest) -> None:
         """Before a request is listed: its event is durable, and (the main agent's) its registry row."""
         await self.events.wait_durable()
-        if request.agent_id is None and request.tool_use_id:
+        if parkable(request):
             record = ParkedRecord(request.request_id, self.id, request.tool_use_id, datetime.now(UTC), request.to_dict())
             await self._host.registry.parked.put(record)
             if request.resolved and request.request_id not in self.permissions.parked:  # answered while being written
@@ -133,7 +139,7 @@ class Parking:
 
     def _request_resolved(self, request: PermissionRequest, decision: PermissionDecision) -> None:
         """A live request was answered (or ended): its registry row goes."""
-        if request.agent_id is None and request.tool_use_id:
+        if parkable(request):
             self._in_background(self._host.registry.parked.delete([request.request_id]), "forgetting an answered request")
 
     async def load_parked(self) -> None:
@@ -165,15 +171,14 @@ class Parking:
 
     def _park_on_stop(self) -> bool:
         """Whether a stop under way parks the live requests (the main agent's, with a tool call)."""
-        return self._parking and any(r.agent_id is None and r.tool_use_id for r in self.permissions.unanswered()
-                                     if isinstance(r, PermissionRequest))
+        return self._parking and any(parkable(r) for r in self.permissions.unanswered())
 
     async def _calls_written(self) -> None:
         """Before the CLI is killed: wait (up to :data:`WRITE_WAIT` s) until the transcript store
         holds the ``tool_use`` of every request being parked. Claude Code writes its transcript
         and mirrors it in batches: a call it asks about may not be written yet (measured: a
         kill within a second of the request lost it); lines only on this disk are copied in."""
-        wanted = {r.tool_use_id for r in self.permissions.unanswered() if isinstance(r, PermissionRequest) and r.agent_id is None}
+        wanted = {r.tool_use_id for r in self.permissions.unanswered() if parkable(r)}
         key = {"project_key": project_key_for_directory(self.spec.cwd), "session_id": self.id}
         store = self._host.transcripts.store
         deadline = asyncio.get_running_loop().time() + WRITE_WAIT

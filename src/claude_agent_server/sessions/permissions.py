@@ -168,14 +168,14 @@ class PermissionBroker:
     def _waiting_parked(self) -> dict[str, ParkedRequest]:
         return {rid: parked for rid, parked in self.parked.items() if parked.decision is None}
 
-    def park(self) -> list[PermissionRequest]:
-        """Park every live request (its CLI is being stopped without an answer): each stays
-        pending as a :class:`ParkedRequest`, with no ``permission_resolved``; its wait ends.
+    def park(self, parkable: Callable[[PermissionRequest], bool] = lambda request: True) -> list[PermissionRequest]:
+        """Park every live request that is ``parkable`` (its CLI is being stopped without an answer):
+        each stays pending as a :class:`ParkedRequest`, with no ``permission_resolved``; its wait ends.
 
         Returns:
             The requests parked, oldest first.
         """
-        parked = list(self._pending.values())
+        parked = [request for request in self._pending.values() if parkable(request)]
         for request in parked:
             request.resolved = True
             self._pending.pop(request.request_id, None)

@@ -33,7 +33,7 @@ from .operations import SessionOperations
 from .options import NO_HUMAN_MESSAGE, PromptFiles, SessionSpec
 from .owner import ClientOwner
 from .deferral import kill_process
-from .parking import PARKED_REASON, Parking
+from .parking import PARKED_REASON, Parking, parkable
 from .permissions import PermissionBroker
 from .mcp import McpControl
 from .queue import MessageQueue
@@ -344,7 +344,7 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl, Parking):
         self._stop_reason = None
         if self._park_on_stop():
             crash = None  # killed to park its requests
-            parked = self.permissions.park()
+            parked = self.permissions.park(parkable)
             log.info("session %s: %d permission request(s) parked", self.id, len(parked))
             reason, message = PARKED_REASON, "The turn waits for an answer to its permission request; it continues once answered"
         self._parking = False
