@@ -226,10 +226,6 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl, Parking):
         if self._owner is not None:
             await self._transitions.run(self._stop_process(reason, message, park=True))
 
-    def refuse_permissions(self, reason: str, message: str) -> None:
-        """Deny pending and future permission requests (server shutdown)."""
-        self.permissions.refuse(reason, message)
-
     # -- transitions ----------------------------------------------------------
 
     def _enter(self, phase: Phase) -> None:
