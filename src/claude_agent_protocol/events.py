@@ -77,7 +77,8 @@ class PermissionRequestEvent(EventBase, PermissionRequestView):
 class PermissionResolvedEvent(EventBase):
     """A permission request ended. ``reason``: ``user`` (answered), ``timeout``,
     ``interrupted``, ``session_closed``, ``server_shutdown``, ``cancelled`` (by the CLI),
-    ``policy`` (the session's permission policy denied it); ``applied_suggestions``: the
+    ``policy`` (the session's permission policy denied it), ``lost`` (a parked call that could
+    not be resumed: the CLI had not written it); ``applied_suggestions``: the
     suggested rules were applied ("always allow"); ``message``: why it was denied."""
 
     type: Literal["permission_resolved"] = "permission_resolved"
@@ -117,7 +118,9 @@ class ResultEvent(EventBase):
 class ErrorEvent(EventBase):
     """The turn ended without a result. ``reason``: ``process_exited`` (the CLI died),
     ``server_restart`` (the server stopped during the turn), ``session_closed``,
-    ``send_failed``."""
+    ``send_failed``, ``permission_parked`` (the process stopped while a permission request
+    waited: the request is parked and its answer continues the turn in a new one),
+    ``wake_failed`` (that continuation could not wake the session)."""
 
     type: Literal["error"] = "error"
     message: str

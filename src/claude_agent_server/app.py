@@ -71,6 +71,7 @@ def manager_config(settings: Settings, address: ServerAddress, cli_path: Path | 
     return ManagerConfig(
         workspace=settings.workspace,
         permission_timeout=settings.permission_timeout,
+        parked_permission_timeout=settings.parked_permission_timeout,
         max_live_sessions=settings.max_live_sessions,
         idle_timeout=settings.idle_timeout,
         event_buffer_size=settings.event_buffer_size,

@@ -69,7 +69,13 @@ class Settings(BaseSettings):
         "default", description="Permission mode for new sessions that name none."
     )
     permission_timeout: float = Field(
-        300.0, gt=0, description="Seconds a permission request waits before it is denied."
+        300.0, ge=0, description="Seconds a permission request waits before it is denied; 0: until answered."
+    )
+    parked_permission_timeout: float = Field(
+        0.0,
+        ge=0,
+        description="Seconds a parked permission request (its session's process stopped: a server stop or a hibernation) "
+        "waits for an answer before it is denied; 0: until answered.",
     )
     max_live_sessions: int = Field(
         32,

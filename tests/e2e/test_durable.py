@@ -119,7 +119,7 @@ def test_sigterm_drains_and_a_restart_continues_every_session(tmp_path: Path) ->
         slow, asking = create(http), create(http, cwd=str(work))
         counting = stream_in_background(server, slow, "count slowly")
         waiting = send_in_background(server, asking, "run `echo late > late.txt`")
-        wait_for_permissions(http, asking)
+        [asked] = wait_for_permissions(http, asking)
         wait_until(lambda: status(http, slow)["status"] == "running", 30, what="the slow turn")
         before = listed(http)
         assert server.process is not None
@@ -128,23 +128,23 @@ def test_sigterm_drains_and_a_restart_continues_every_session(tmp_path: Path) ->
         assert "shutting down" in refused.json()["detail"] and refused.headers["Retry-After"].isdigit()
         assert http.post(f"/sessions/{calm}/messages", json={"message": "one more?"}).status_code == 503
     assert server.process.wait(timeout=60) == -signal.SIGTERM  # uvicorn re-raises the signal once it has shut down
-    streamed, denied = counting.result(), waiting.result().json()
+    streamed, parked = counting.result(), waiting.result().json()
     assert streamed[-1]["event"] == "result"  # the stream outlived the signal and carried the turn's end
     assert streamed[-1]["data"]["terminal_reason"].startswith("aborted")  # the 5 s grace ran out (the reply takes 10 s)
-    assert not denied["is_error"] and not (work / "late.txt").exists(), denied
+    assert parked["is_error"] and not (work / "late.txt").exists(), parked  # its turn waits: the request is parked
     wait_until(lambda: not server.cli_processes(), 15, what="every CLI to exit")
 
     with running_server(tmp_path, *COLD) as restarted, restarted.client() as http:
         after = listed(http)
-        assert set(after) == {calm, slow, asking} and {e["status"] for e in after.values()} == {"hibernated"}
+        assert set(after) == {calm, slow, asking}
+        assert {s: e["status"] for s, e in after.items()} == {calm: "hibernated", slow: "hibernated", asking: "waiting_permission"}
         for session_id in after:
             for field in ("created_at", "title", "cwd", "model", "permission_mode"):
                 assert after[session_id][field] == before[session_id][field], (field, after[session_id], before[session_id])
         assert after[calm]["turns"] == 1 and after[calm]["cost_usd"] > 0 and after[calm]["input_tokens"] > 0
         assert "the cat is called Tom" in reply_text(say(http, calm, "what did I ask you to remember?"))
         assert "claude-demo-calm" in reply_text(say(http, calm, "which model are you?"))
-        resolved = replay(http, f"/sessions/{asking}/events", 0, until="permission_resolved")[-1]["data"]
-        assert resolved["reason"] == "server_shutdown" and resolved["allowed"] is False
+        assert [p["request_id"] for p in status(http, asking)["pending_permissions"]] == [asked["request_id"]]  # still pending
 
 
 def test_kill_9_of_the_server_leaves_no_cli_and_a_restart_recovers(tmp_path: Path) -> None:

@@ -230,7 +230,7 @@ async def test_a_reply_finds_a_request_the_registry_has_not_listed_yet() -> None
     from claude_agent_sdk import ToolPermissionContext
 
     never = asyncio.Event()
-    broker = PermissionBroker(lambda *_, **__: None, timeout=30, durable=never.wait)
+    broker = PermissionBroker(lambda *_, **__: None, timeout=30, durable=lambda request: never.wait())
     ask = asyncio.create_task(broker.can_use_tool("Bash", {"command": "echo hi"}, ToolPermissionContext(suggestions=[])))
     await asyncio.sleep(0)
     session = SimpleNamespace(id="s1", permissions=broker)

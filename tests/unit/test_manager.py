@@ -187,7 +187,7 @@ async def test_a_restart_recovers_the_registry(make_manager: MakeManager, client
     assert started.id > events[-1].id and recovered.status in ("running", "connected")
 
 
-async def test_shutdown_refuses_new_work_and_hibernates(make_manager: MakeManager, clients: FakeClients) -> None:
+async def test_shutdown_refuses_new_work_and_parks_a_pending_permission(make_manager: MakeManager, clients: FakeClients) -> None:
     from fakes import Ask
 
     manager = await make_manager()
@@ -201,11 +201,13 @@ async def test_shutdown_refuses_new_work_and_hibernates(make_manager: MakeManage
     with pytest.raises(ServerShuttingDown):
         await session.send("more")
     events = await consume(session, started)
-    [resolved] = [e.data for e in events if e.type == "permission_resolved"]
-    assert resolved["reason"] == "server_shutdown" and events[-1].type == "result"
+    assert not [e for e in events if e.type == "permission_resolved"]  # parked, not denied
+    assert events[-1].type == "error" and events[-1].data["reason"] == "permission_parked"
     await drain
     await manager.shutdown(5)
-    assert session.status == "hibernated" and clients.last.disconnected and manager.live_count == 0
+    assert session.status == "waiting_permission" and clients.last.disconnected and manager.live_count == 0
+    [parked] = await manager.registry.parked.of_session(session.id)
+    assert parked.request["tool_input"] == {"command": "ls"} and parked.decision is None
 
 
 async def consume(session, started):  # type: ignore[no-untyped-def]

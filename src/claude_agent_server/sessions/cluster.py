@@ -129,11 +129,13 @@ class NodeMembership:
         await self._registry.cluster.stop(self.node_id)
 
     async def _lost(self, session_id: str, status: str, node: str, record: SessionRecord | None = None) -> None:
-        """Record what a dead node left: the turn's ``error``, pending permissions denied, ``hibernated``."""
+        """Record what a dead node left: the turn's ``error``, pending permissions denied (they were
+        not parked: their CLI died with the node), ``hibernated``."""
         message = f"node {node} was lost"
         log.warning("session %s: %s; its CLI is gone (status was %s)", session_id, message, status)
         journal = self._journal
         if status in LIVE_STATUSES:
+            await self._registry.parked.delete_session(session_id)  # not parked: its CLI died with the node
             for request_id, tool_use_id in await self._pending_permissions(session_id):
                 journal.record(session_id, "permission_resolved", request_id=request_id, tool_use_id=tool_use_id,
                                allowed=False, reason=NODE_LOST, message=message)
@@ -144,7 +146,7 @@ class NodeMembership:
 
     async def _pending_permissions(self, session_id: str) -> list[tuple[str, str | None]]:
         """``(request_id, tool_use_id)`` of the session's requests with no ``permission_resolved`` yet."""
-        after = int((time.time() - self._permission_timeout - 3600) * 1_000_000)
+        after = int((time.time() - self._permission_timeout - 3600) * 1_000_000) if self._permission_timeout else 0
         await self._registry.flush()
         pending: dict[str, str | None] = {}
         for event in await self._registry.events(session_id=session_id, after=after):

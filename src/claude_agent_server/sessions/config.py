@@ -17,6 +17,9 @@ class ManagerConfig:
 
     workspace: Path
     permission_timeout: float = 300.0
+    """Seconds a live permission request waits; 0: until answered."""
+    parked_permission_timeout: float = 0.0
+    """Seconds a parked permission request (its CLI stopped) waits; 0: until answered."""
     max_live_sessions: int = 32
     idle_timeout: float = 0.0
     """Seconds a session may sit idle (no turn, no pending permission) before it is hibernated; 0: never."""

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from claude_agent_sdk import ClaudeAgentOptions
 
+from ..store import Registry
+from .config import ManagerConfig
 from .options import PromptFiles
 from .owner import SDKClient
 
@@ -20,6 +22,10 @@ class SessionHost(Protocol):
     """What a session needs from its manager (the live cap, options, the registry)."""
 
     transcripts: Transcripts
+    registry: Registry
+    """The registry (parked permission requests: ``registry.parked``, see :mod:`.parking`)."""
+    config: ManagerConfig
+    """The session layer's settings (``parked_permission_timeout``)."""
 
     def options(
         self, session: Session, can_use_tool: Callable[..., Any], stderr: Callable[[str], None], files: PromptFiles | None = None

@@ -173,11 +173,12 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries):
             raise SessionNotFound(sid)
         if not sees(record.owner):  # another member's: not revealed
             raise SessionNotFound(sid)
-        if (session := self._sessions.get(sid)) is not None:
-            if not session.live:  # another node may have run it since: take the registry's record
-                session.record, session.spec = record, SessionSpec.from_json(sid, record.spec)
-            return session
-        return self._load(record, SessionSpec.from_json(sid, record.spec))
+        if (session := self._sessions.get(sid)) is None:
+            session = self._load(record, SessionSpec.from_json(sid, record.spec))
+        elif not session.live:  # another node may have run it since: take the registry's record
+            session.record, session.spec = record, SessionSpec.from_json(sid, record.spec)
+        await session.load_parked()  # its parked permission requests, as the registry has them now
+        return session
 
     async def list(
         self, status: str | None = None, cwd: str | None = None, limit: int = 50, offset: int = 0, owner: str | None = None

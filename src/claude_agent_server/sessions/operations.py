@@ -53,6 +53,9 @@ class SessionOperations:
         def _use(self) -> contextlib.AbstractAsyncContextManager[None]: ...
         def _publish(self, type: EventType, /, **data: Any) -> Event: ...
         def run_queue(self) -> None: ...
+        def parked_result(self, message: Any) -> bool: ...
+        @property
+        def parked_waiting(self) -> bool: ...
 
     async def send(self, message: str, content: list[dict[str, Any]] | None = None) -> Event:
         """Start a turn with ``message`` (waking the session first); returns its
@@ -75,7 +78,7 @@ class SessionOperations:
         self._ensure_open()
         self._host.admit(self)
         await self._host.check_spend(self)
-        if self._turn_running:
+        if self._turn_running or self.parked_waiting:  # a parked request holds its turn
             raise TurnInProgress(self.id)
         async with self._use():
             if self._turn_running:
@@ -187,6 +190,8 @@ class SessionOperations:
         self._host.changed(self, False)
 
     def _on_message(self, message: Any) -> None:
+        if self.parked_result(message):
+            return
         if isinstance(message, SystemMessage) and message.subtype == "init":
             self.model = message.data.get("model") or self.model
             return

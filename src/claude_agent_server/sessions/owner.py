@@ -115,6 +115,11 @@ class ClientOwner:
             raise ClientClosed
         return call.future.result()
 
+    def kill(self, killer: Callable[[Any], bool]) -> bool:
+        """Kill the client's process at once with ``killer(client)`` (it writes nothing more);
+        :meth:`close` still disconnects. Returns what ``killer`` did."""
+        return killer(self._client)
+
     async def close(self) -> None:
         """Ask the owner to stop, and wait until it has disconnected the client. Idempotent."""
         task = self._task

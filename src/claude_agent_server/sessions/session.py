@@ -32,6 +32,8 @@ from .lifecycle import MOVES, Phase, SessionStatus, Transitions, status_of
 from .operations import SessionOperations
 from .options import NO_HUMAN_MESSAGE, PromptFiles, SessionSpec
 from .owner import ClientOwner
+from .deferral import kill_process
+from .parking import PARKED_REASON, Parking, parkable
 from .permissions import PermissionBroker
 from .mcp import McpControl
 from .queue import MessageQueue
@@ -41,7 +43,7 @@ from .record import record_entry
 log = logging.getLogger(__name__)
 
 
-class Session(SessionOperations, MessageQueue, Rewinding, McpControl):
+class Session(SessionOperations, MessageQueue, Rewinding, McpControl, Parking):
     """A Claude Code session: record, spec, events and permissions, and a process when live.
 
     Args:
@@ -59,7 +61,14 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl):
         self.events = events
         self.model: str | None = spec.model
         """The model in use (the CLI's answer when it names one)."""
-        self.permissions = PermissionBroker(self._publish, permission_timeout, durable=lambda: self.events.wait_durable(), listed=lambda: self._status_changed())
+        self.permissions = PermissionBroker(
+            self._publish, permission_timeout, durable=self._request_durable, listed=lambda: self._status_changed(),
+            resolved=self._request_resolved, parked_answer=self._parked_answer,
+        )
+        self._parking = False
+        """The stop under way parks pending requests (:mod:`.parking`) rather than denying them."""
+        self._continuing: asyncio.Task[None] | None = None
+        self._writes: set[asyncio.Task[Any]] = set()
         if spec.permission_policy == "deny":
             self.permissions.refuse("policy", NO_HUMAN_MESSAGE)
         self._host = host
@@ -99,7 +108,8 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl):
     def status(self) -> SessionStatus:
         owner = self._owner
         process = "none" if owner is None else "connected" if owner.connected else "connecting"
-        return status_of(self._phase, process=process, waiting=bool(self.permissions.pending()), turn_running=self._turn_running)
+        status = status_of(self._phase, process=process, waiting=bool(self.permissions.pending()), turn_running=self._turn_running)
+        return "waiting_permission" if status == "hibernated" and self.parked_waiting else status
 
     @property
     def busy(self) -> bool:
@@ -170,13 +180,14 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl):
             raise TurnInProgress(self.id)
         if self._owner is None:
             return False
-        await self._transitions.run(self._stop_process("session_closed", "The session was hibernated"))
+        await self._transitions.run(self._stop_process("session_closed", "The session was hibernated", park=True))
         return True
 
     def begin_hibernate(self, reason: str = "session_closed", message: str = "The session was hibernated") -> asyncio.Task[None]:
         """Start hibernating now (no await before the transition is claimed); the
-        caller has checked :attr:`idle` or accepts that a running turn ends."""
-        return self._transitions.begin(self._stop_process(reason, message))
+        caller has checked :attr:`idle` or accepts that a running turn ends (a pending
+        permission request is parked)."""
+        return self._transitions.begin(self._stop_process(reason, message, park=True))
 
     @property
     def closing(self) -> bool:
@@ -201,19 +212,19 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl):
         await self._transitions.settle()  # a start under way finishes first
         if self._owner is not None:
             await self._transitions.run(self._stop_process("session_closed", "The session was closed"))
+        if self.permissions.parked:
+            self.permissions.parked.clear()
+            with contextlib.suppress(Exception):  # the registry is away: the rows outlive a closed session, unread
+                await self._host.registry.parked.delete_session(self.id)
         if self._phase is not Phase.CLOSED:
             self._finish_close()
 
     async def suspend(self, reason: str, message: str) -> None:
         """Stop the process whatever it is doing (server shutdown): pending permissions
-        are denied with ``reason`` and a running turn ends; the session is hibernated."""
+        are parked (see :mod:`.parking`), a running turn ends with ``reason``; the session is hibernated."""
         await self._transitions.settle()
         if self._owner is not None:
-            await self._transitions.run(self._stop_process(reason, message))
-
-    def refuse_permissions(self, reason: str, message: str) -> None:
-        """Deny pending and future permission requests (server shutdown)."""
-        self.permissions.refuse(reason, message)
+            await self._transitions.run(self._stop_process(reason, message, park=True))
 
     # -- transitions ----------------------------------------------------------
 
@@ -273,7 +284,9 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl):
             if phase is Phase.WAKING:
                 self.spec.resume = await self._host.has_transcript(self)
             self._stderr.clear()
+            await self._prepare_parked()
             options = self._host.options(self, self.permissions.can_use_tool, self._stderr.append, files)
+            self.hooks(options)
             owner = ClientOwner(
                 self._host.make_client(options),
                 on_message=self._on_message,
@@ -302,14 +315,20 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl):
         self._process_cost = self.record.cost_usd if self.spec.resume else 0.0
         self._enter(Phase.LIVE)
 
-    async def _stop_process(self, reason: str, message: str) -> None:
-        """STOPPING, then HIBERNATED (CLOSED when closing) once the CLI has exited."""
+    async def _stop_process(self, reason: str, message: str, park: bool = False) -> None:
+        """STOPPING, then HIBERNATED (CLOSED when closing) once the CLI has exited; with
+        ``park``, pending requests are parked: the CLI is killed before it can refuse them."""
         owner = self._owner
         if owner is None:
             return
         self._stop_reason = (reason, message)
+        self._parking = park
         self._enter(Phase.STOPPING)
+        if self._park_on_stop():
+            await self._calls_written()  # the CLI writes its transcript in batches: the parked calls first
+            owner.kill(kill_process)
         await owner.close()
+        await self._mark_parked()
         self._process_gone(owner, None)
 
     def _process_gone(self, owner: ClientOwner, crash: str | None) -> None:
@@ -319,6 +338,12 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl):
             return
         reason, message = self._stop_reason or ("session_closed", "The session's process stopped")
         self._stop_reason = None
+        if self._park_on_stop():
+            crash = None  # killed to park its requests
+            parked = self.permissions.park(parkable)
+            log.info("session %s: %d permission request(s) parked", self.id, len(parked))
+            reason, message = PARKED_REASON, "The turn waits for an answer to its permission request; it continues once answered"
+        self._parking = False
         if crash is not None:
             stderr = self._stderr_text()
             message = f"the agent process died ({crash}{': ' + stderr if stderr else ''})"
@@ -353,12 +378,15 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl):
 
     def _status_changed(self) -> None:
         status = self.status
-        if status == self._reported_status:
+        parked = status == "waiting_permission" and self._owner is None  # hibernated, its request parked
+        state = "closed" if status == "closed" else "hibernated" if status == "hibernated" or parked else "live"
+        if status == self._reported_status and state == self.record.state:
             return
-        self._reported_status = status
-        self.record.status = status
-        self.record.state = "closed" if status == "closed" else "hibernated" if status == "hibernated" else "live"
-        self.events.append("status", status=status)
+        self.record.state = state
+        if status != self._reported_status:
+            self._reported_status = status
+            self.record.status = status
+            self.events.append("status", status=status)
         try:
             self._host.changed(self, True)
         except Exception:  # a listener must never break the session

@@ -181,6 +181,11 @@ class Transcripts:
         """
         await self.store.write_now({"project_key": project_key_for_directory(cwd), "session_id": session_id}, entries)
 
+    async def catch_up(self, session_id: str, cwd: Path | str) -> bool:
+        """Copy into the store the lines of the session's local transcript it lacks (a CLI
+        killed before it mirrored its last lines); False when there is no local copy."""
+        return await self._import(session_id, str(cwd))
+
     async def delete(self, session_id: str, cwd: Path) -> None:
         """Delete the session's transcript from the store and Claude Code's local copy (with
         its subagents' transcripts and, when nothing else is left in it, the project folder)."""

@@ -23,7 +23,8 @@ LIVE_STATUSES = ("running", "waiting_permission")
 
 async def recover(registry: Registry, journal: EventJournal, node_id: str | None = None) -> list[str]:
     """Hibernate the sessions a previous server left live; end a turn that was running with
-    an ``error`` event (reason ``server_restart``). The session's stream gets ``error`` and
+    an ``error`` event (reason ``server_restart``) and forget its permission requests (a parked
+    session's record is hibernated: not one of these). The session's stream gets ``error`` and
     ``status`` hibernated, the global one ``error`` and ``session_status`` hibernated. With
     ``node_id``, sessions leased to another live node are not this server's to recover.
 
@@ -33,7 +34,8 @@ async def recover(registry: Registry, journal: EventJournal, node_id: str | None
     recovered = await registry.recover(node_id)
     for record in recovered:
         sid = record.session_id
-        if record.status in LIVE_STATUSES:
+        if record.status in LIVE_STATUSES:  # its permission requests were not parked: they died with the process
+            await registry.parked.delete_session(sid)
             journal.record(sid, "error", message="the server stopped during the turn", reason="server_restart")
         journal.record(sid, "status", status="hibernated")
         journal.announce("session_status", sid, status="hibernated", state="hibernated")
@@ -44,9 +46,10 @@ async def recover(registry: Registry, journal: EventJournal, node_id: str | None
 
 
 async def hibernate_idle(live: Iterable[Session], timeout: float, now: float) -> list[str]:
-    """Hibernate the ``live`` sessions idle (see :attr:`Session.idle`) for more than
-    ``timeout`` seconds at Unix time ``now``; returns their ids."""
-    idle = [s for s in live if s.idle and now - s.last_activity > timeout]
+    """Hibernate the ``live`` sessions idle (see :attr:`Session.idle`), or only waiting for a
+    person (:attr:`Session.waiting_only`: their requests are parked), for more than ``timeout``
+    seconds at Unix time ``now``; returns their ids."""
+    idle = [s for s in live if (s.idle or s.waiting_only) and now - s.last_activity > timeout]
     for session in idle:
         log.info("hibernating session %s: idle for more than %g s", session.id, timeout)
     await asyncio.gather(*(session.begin_hibernate() for session in idle), return_exceptions=True)
@@ -54,14 +57,15 @@ async def hibernate_idle(live: Iterable[Session], timeout: float, now: float) ->
 
 
 async def drain(live: Callable[[], list[Session]], grace: float) -> None:
-    """Deny pending and new permission requests (reason ``server_shutdown``), let running
-    turns finish for up to ``grace`` seconds, then interrupt them and wait up to 10 s
-    for their ends. ``live()`` gives the sessions holding a CLI now."""
-    for session in live():
-        session.refuse_permissions("server_shutdown", "The server is shutting down")
+    """Park pending permission requests, and those asked meanwhile (their sessions stop: see
+    :mod:`.parking`); let running turns finish for up to ``grace`` seconds, then interrupt
+    them and wait up to 10 s for their ends. ``live()`` gives the sessions holding a CLI now."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + grace
-    while any(s.busy for s in live()) and loop.time() < deadline:
+    while True:
+        await _park_waiting(live())
+        if not any(s.busy for s in live()) or loop.time() >= deadline:
+            break
         await asyncio.sleep(0.1)
     running = [s for s in live() if s.busy]
     for session in running:
@@ -72,6 +76,14 @@ async def drain(live: Callable[[], list[Session]], grace: float) -> None:
         async with asyncio.timeout(10):
             await asyncio.gather(*(s.wait_turn_end() for s in running))
 
+
+
+async def _park_waiting(sessions: list[Session]) -> None:
+    """Stop the sessions whose permission requests wait, parking them."""
+    waiting = [s for s in sessions if s.permissions.unanswered()]
+    for result in await asyncio.gather(*(s.park() for s in waiting), return_exceptions=True):
+        if isinstance(result, BaseException):
+            log.warning("parking a permission request failed: %s", result)
 
 
 async def resume_queues(get: Callable[[str], Awaitable[Session]], registry: Registry, ready: Callable[[], bool]) -> None:

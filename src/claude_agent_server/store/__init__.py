@@ -16,6 +16,7 @@ from .errors import RegistryUnavailable, StoreError
 from .interface import Registry
 from .records import EventRecord, SessionRecord, SessionState, utcnow
 from .registry import SqlRegistry
+from .parked import ParkedRecord, ParkedStore
 from .responses import ResponseRecord, ResponseStore
 from .spill import spill_path
 from .transcripts import SqlTranscriptStore, TranscriptPlace
@@ -33,6 +34,8 @@ __all__ = [
     "RegistryUnavailable",
     "ResponseRecord",
     "ResponseStore",
+    "ParkedRecord",
+    "ParkedStore",
     "SessionRecord",
     "SessionState",
     "SqlRegistry",

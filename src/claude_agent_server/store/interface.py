@@ -10,6 +10,7 @@ from .cluster import ClusterStore
 from .feed import EventFeed
 from .records import EventRecord, SessionRecord, SessionState
 from .health import WriterHealth
+from .parked import ParkedStore
 from .responses import ResponseStore
 from .write_behind import WriteBehindStore
 from .users import UserStore
@@ -29,6 +30,8 @@ class Registry(Protocol):
 
     responses: ResponseStore
     """The OpenAI Responses API's stored responses (used by the gateway only)."""
+    parked: ParkedStore
+    """Pending permission requests, kept across restarts and nodes (:mod:`.parked`)."""
     users: UserStore
     """Users and their API keys."""
     audit: AuditLog

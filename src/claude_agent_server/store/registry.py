@@ -23,6 +23,7 @@ from .lanes import Lanes, Work
 from .records import EventRecord, SessionRecord, SessionState, utcnow
 from .spill import Row, SpillFile
 from .tables import aliases, events, sessions
+from .parked import ParkedStore
 from .responses import ResponseStore
 from .cluster import ClusterStore
 from .feed import EVENTS_CHANNEL, EventFeed
@@ -83,6 +84,8 @@ class SqlRegistry:
         self._transcripts = WriteBehindStore(SqlTranscriptStore(engine, lanes.run))
         self.responses = ResponseStore(self._run)
         """The Responses API's stored responses (:mod:`.responses`)."""
+        self.parked = ParkedStore(self._run)
+        """Permission requests that wait for a person across restarts (:mod:`.parked`)."""
         self.cluster = ClusterStore(self._run)
         """Nodes and session leases (see :mod:`.cluster`)."""
         self.users = UserStore(self._run)

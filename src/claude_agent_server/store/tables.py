@@ -191,6 +191,25 @@ transcript_entries = TranscriptEntryRow.__table__
 responses = ResponseRow.__table__
 
 
+class ParkedPermissionRow(Base):
+    """A pending permission request, kept across restarts and nodes (see :mod:`.parked`):
+    ``parked_at`` is set once its CLI stopped without answering it, ``decision`` once it is answered."""
+
+    __tablename__ = "parked_permissions"
+
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(36), index=True)
+    tool_use_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    request: Mapped[Any] = mapped_column(JSONText)
+    decision: Mapped[Any | None] = mapped_column(JSONText)
+    parked_at: Mapped[datetime | None]
+    """When its CLI stopped without answering it; NULL while a CLI still waits on it."""
+
+
+parked_permissions = ParkedPermissionRow.__table__
+
+
 class NodeRow(Base):
     """One server process of the cluster: where it is reached and when it last said it was alive."""
 
