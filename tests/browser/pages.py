@@ -13,6 +13,15 @@ from playwright.sync_api import Locator, Page, expect
 Shot = Callable[[Page, str], Path]
 
 
+def sign_in(page: Page, url: str, key: str) -> Page:
+    """Open the dashboard at ``url`` and sign in with ``key``; returns once the event stream is live."""
+    page.goto(f"{url}/ui")
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("status", name="Event stream")).to_have_text("live")
+    return page
+
+
 def conversation(page: Page) -> Locator:
     return page.get_by_role("list", name="Conversation")
 

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from browser.conftest import API_KEY, TIMEOUT_MS
+from browser import pages
 from browser.pages import Shot, conversation, heading, idle, open_from_table, rest_session, row, rows, send, session_status
 from e2e_support import status, wait_until
 from servers import ServerProcess, running_server
@@ -23,11 +24,7 @@ pytestmark = pytest.mark.e2e
 
 
 def sign_in(page: Page, server: ServerProcess, key: str = API_KEY) -> Page:
-    page.goto(f"{server.url}/ui")
-    page.get_by_label("API key").fill(key)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("status", name="Event stream")).to_have_text("live")
-    return page
+    return pages.sign_in(page, server.url, key)
 
 
 @pytest.fixture

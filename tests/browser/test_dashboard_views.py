@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from browser.conftest import API_KEY, TIMEOUT_MS
+from browser import pages
 from browser.pages import (
     Shot, conversation, idle, inline_permission, open_from_table, pending, rest_session, row, send,
 )
@@ -39,12 +40,8 @@ print("hi")
 <b>raw</b> stays text."""
 
 
-def sign_in(page: Page, server: ServerProcess) -> Page:
-    page.goto(f"{server.url}/ui")
-    page.get_by_label("API key").fill(API_KEY)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("status", name="Event stream")).to_have_text("live")
-    return page
+def sign_in(page: Page, server: ServerProcess, key: str = API_KEY) -> Page:
+    return pages.sign_in(page, server.url, key)
 
 
 @pytest.fixture

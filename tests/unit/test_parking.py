@@ -69,9 +69,8 @@ async def test_a_parked_request_stays_pending_and_its_answer_goes_to_the_callbac
         broker.respond(request.request_id, PermissionDecision(False))
 
 
-async def test_a_request_parked_at_shutdown_is_pending_after_a_restart_and_its_answer_continues_the_turn(
-    make_manager: Any, clients: FakeClients
-) -> None:
+async def parked_at_shutdown(make_manager: Any, clients: FakeClients) -> tuple[Any, Any]:
+    """A manager whose session asked to run Bash and was shut down while the request waited."""
     manager = await make_manager()
     session = await manager.create()
     clients.enqueue(Ask("Bash", {"command": "ls"}), result())
@@ -80,6 +79,13 @@ async def test_a_request_parked_at_shutdown_is_pending_after_a_restart_and_its_a
         await asyncio.sleep(0.01)
     await manager.transcripts.seed(session.id, session.spec.cwd, [ASKED, {**USE, "sessionId": session.id}])  # what the CLI wrote
     await manager.shutdown(1)
+    return manager, session
+
+
+async def test_a_request_parked_at_shutdown_is_pending_after_a_restart_and_its_answer_continues_the_turn(
+    make_manager: Any, clients: FakeClients
+) -> None:
+    manager, session = await parked_at_shutdown(make_manager, clients)
     [row] = await manager.registry.parked.of_session(session.id)
     assert row.tool_use_id == "toolu_1" and row.decision is None
 
@@ -133,14 +139,7 @@ async def test_a_parked_request_older_than_the_parked_timeout_is_denied(make_man
 
 
 async def test_closing_a_parked_session_forgets_its_requests(make_manager: Any, clients: FakeClients) -> None:
-    manager = await make_manager()
-    session = await manager.create()
-    clients.enqueue(Ask("Bash", {"command": "ls"}), result())
-    await session.send("run `ls`")
-    while not session.permissions.pending():
-        await asyncio.sleep(0.01)
-    await manager.transcripts.seed(session.id, session.spec.cwd, [ASKED, {**USE, "sessionId": session.id}])
-    await manager.shutdown(1)
+    manager, session = await parked_at_shutdown(make_manager, clients)
     restarted = await make_manager()
     again = await restarted.get(session.id)
     assert again.permissions.pending()
