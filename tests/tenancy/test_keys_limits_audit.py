@@ -85,3 +85,15 @@ def test_metrics_are_for_admins_and_hold_the_cost_per_user(tenants) -> None:
     assert t.call("ann", "GET", "/metrics").status_code == 403 and t.call("vic", "GET", "/metrics").status_code == 403
     text = t.call("ada", "GET", "/metrics").text
     assert 'claude_agent_server_user_cost_usd{user="ann"} 0.0012' in text
+
+
+def test_a_key_revoked_by_another_node_is_401_on_this_nodes_next_request(tenants) -> None:
+    """Another node's revocation reaches this node through the database alone: nothing here
+    remembers that the key was good (no cache for the revoking node to drop)."""
+    from claude_agent_server.web.state import started_state
+
+    t = tenants
+    assert t.call("ann", "GET", "/sessions").status_code == 200
+    users = started_state(t.http.app).identities.registry.users
+    t.http.portal.call(users.revoke_key, t.key_ids["ann"])  # as another node's admin route does, on its own process
+    assert t.call("ann", "GET", "/sessions").status_code == 401

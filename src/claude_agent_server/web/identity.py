@@ -9,9 +9,10 @@ A request is signed in with one of:
   the role from ``--jwt-role-claim`` (else ``--jwt-default-role``); an unknown user is
   created on first sight.
 
-Keys are checked against the database; a valid key's answer is cached for
-:data:`CACHE_SECONDS` (a revocation is seen by every node within that time, and at once on
-the node that revoked it, which drops its cache). Failures are never cached.
+Keys are checked against the database on every request (one indexed read), so a revocation,
+an expiry or a role change holds from the next request on, on every node. A valid key's last
+answer is kept only for a database outage: while the registry is away, a key that signed in
+before keeps its role (nothing can be revoked meanwhile); an unknown one is refused.
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ from ..settings import Settings
 from ..store import Registry, RegistryUnavailable
 from ..store.users import KEY_PREFIX, ROLES, check_name
 
-CACHE_SECONDS = 1.0
-"""How long a valid user key is trusted without reading the database again."""
 USERS_EXIST_SECONDS = 2.0
 """How long "does any user exist" (auth required without a server key) is cached."""
 SERVER_CALLER = Caller("admin", ADMIN, "server")
@@ -91,11 +90,12 @@ class Identities:
         return None
 
     async def _user_key(self, key: str) -> Caller | None:
-        now = time.monotonic()
-        cached = self._cache.get(key)
-        if cached is not None and now - cached[0] < CACHE_SECONDS:
-            return cached[1]
-        found = await self.registry.users.authenticate(key)
+        try:
+            found = await self.registry.users.authenticate(key)
+        except RegistryUnavailable:  # the database is away: a key that signed in before keeps its answer
+            if (known := self._cache.get(key)) is not None:
+                return known[1]
+            raise
         if found is None:
             self._cache.pop(key, None)
             return None
@@ -103,7 +103,7 @@ class Identities:
         who = Caller(user.name, user.role, row.key_id)
         if len(self._cache) > 10_000:
             self._cache.clear()
-        self._cache[key] = (now, who)
+        self._cache[key] = (time.monotonic(), who)
         return who
 
     async def _jwt(self, token: str) -> Caller:
