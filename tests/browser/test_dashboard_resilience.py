@@ -236,7 +236,7 @@ def test_a_server_restart_while_the_page_is_open(
 
     resumed: list[str | None] = []
     page.on("request", lambda r: resumed.append(r.headers.get("last-event-id")) if r.url.endswith("/events") else None)
-    assert server.stop(signal.SIGTERM) is not None  # pending requests are denied, sessions hibernate
+    assert server.stop(signal.SIGTERM) is not None  # the pending request is parked, the sessions hibernate
     turn.result(timeout=60)
     expect(page.get_by_role("status", name="Event stream")).to_contain_text("retrying")
     shot(page, "server-down")
@@ -245,22 +245,29 @@ def test_a_server_restart_while_the_page_is_open(
 
     expect(page.get_by_role("status", name="Event stream")).to_have_text("live")
     expected = listed(http)
-    assert expected[calm]["status"] == expected[asking]["status"] == "hibernated"
+    assert expected[calm]["status"] == "hibernated" and expected[asking]["status"] == "waiting_permission"
     for session_id, entry in expected.items():
         expect(row(page, session_id)).to_have_count(1)
-        expect(row(page, session_id)).to_contain_text("hibernated")
+        expect(row(page, session_id)).to_contain_text("waiting for permission" if session_id == asking else "hibernated")
         expect(row(page, session_id).locator("td").nth(TURNS)).to_have_text(str(entry["turns"]))
-    expect(pending(page).get_by_role("listitem")).to_have_count(0)
     assert any(r is not None for r in resumed)  # it resumed with Last-Event-ID
     expect(session_status(page)).to_have_text("hibernated")
     expect(page.get_by_role("alert").filter(has_text="reconnecting")).to_have_count(0)
     shot(page, "reconnected")
 
+    # the parked request waited across the restart: answered here, the session wakes and the tool runs
+    back_to_list(page)
+    parked = pending(page).get_by_role("listitem").filter(has_text="late.txt")
+    expect(parked).to_have_count(1)
+    parked.get_by_role("button", name="Allow", exact=True).click()
+    expect(parked).to_have_count(0)
+    wait_until(lambda: (workdir / "late.txt").exists(), what="late.txt, run after the restart")
+    wait_until(lambda: listed(http)[asking]["status"] == "connected", what="the continued turn's end")
+
     # the stream goes on after the restart: a new request of another session counts in the
     # tab's title, shows once in the list's panel and is answered there
     turn = send_in_background(server, asking, "run `echo again > again.txt`")
     expect(page).to_have_title(re.compile(r"^\(1\) waiting"))
-    back_to_list(page)
     item = pending(page).get_by_role("listitem").filter(has_text="again.txt")
     expect(item).to_have_count(1)
     item.get_by_role("button", name="Allow", exact=True).click()
