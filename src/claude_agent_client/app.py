@@ -122,7 +122,11 @@ async def _loop(chat: Chat) -> None:
     while True:
         try:
             draft, chat.draft = chat.draft, ""
-            line = await (chat.ui.read_message(PROMPT, draft) if draft else chat.ui.read_message(PROMPT))
+            after, chat.after = chat.after, None
+            if after is not None:
+                line = after
+            else:
+                line = await (chat.ui.read_message(PROMPT, draft) if draft else chat.ui.read_message(PROMPT))
         except EOFError:
             return
         except KeyboardInterrupt:

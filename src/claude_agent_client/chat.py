@@ -70,6 +70,8 @@ class Chat:
         self.cancel_current: Callable[[], Any] | None = None
         """Set by the app while a command or message runs: cancels it."""
         self.draft = ""
+        self.after: str | None = None
+        """A command typed during the last turn, run before the next prompt."""
         """A line typed during the last turn but not entered: the next prompt starts with it."""
 
     @property
@@ -191,6 +193,7 @@ class Chat:
         finally:
             if self.runner.typeahead is not None:
                 self.draft = self.runner.typeahead.draft
+            self.after = self.runner.after
             self.runner = None
         self._report(outcome)
 

@@ -187,7 +187,8 @@ async def _help(chat: Chat, arg: str) -> None:
     chat.console.print(Text(
         "Commands work with or without the leading /. Enter sends; Esc+Enter (or Alt+Enter) adds a line; "
         "Ctrl-C interrupts a reply; Ctrl-D quits. While a reply runs you can type on: a message is queued "
-        "(it runs when the turn ends), /steer TEXT joins the running turn. Permission prompts: y = allow, "
+        "(it runs when the turn ends), /steer TEXT joins the running turn, another command runs once the turn "
+        "has ended. Permission prompts: y = allow, "
         "n or Enter = deny, a = always allow, d = details.", style="dim"
     ))
 

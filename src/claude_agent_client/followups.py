@@ -34,7 +34,7 @@ GRACE = 2.0
 
 def parse_line(line: str) -> tuple[SendMode, str] | str | None:
     """What a line typed during a turn asks for: ``(mode, text)`` to send, ``"interrupt"``, or
-    None for another command (it has to wait for the turn's end)."""
+    None for another command (``exit``, ``/model x``, ...: it runs once the turn has ended)."""
     text = line.strip()
     if text.lower() in NOW:
         return "interrupt"
@@ -42,6 +42,13 @@ def parse_line(line: str) -> tuple[SendMode, str] | str | None:
     if head.lower() == "/steer":
         return ("steer", rest.strip()) if rest.strip() else None
     if text.startswith("/"):
+        return None
+    from . import commands  # here: commands imports the chat, which imports this module
+
+    try:
+        if commands.parse(text) is not None:  # a bare command word (``exit``, ``quit``, ...)
+            return None
+    except commands.UnknownCommand:
         return None
     return "queue", text
 

@@ -88,6 +88,8 @@ class TurnRunner:
         self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.view = TurnView(console, cwd)
         self.typeahead: TypeAhead | None = None
+        self.after: str | None = None
+        """The last command typed during the turn (``exit``, ``/model x``): it runs once the turn has ended."""
         if prompt is not None and isinstance(ui, TerminalInput):
             self.typeahead = TypeAhead(ui, prompt, self.view, lambda line: self._queue.put_nowait(("typed", line)), self.interrupt)
             aside = AsideInput(ui)
@@ -206,7 +208,8 @@ class TurnRunner:
         if wanted == "interrupt":
             self.interrupt()
         elif wanted is None:
-            self.view.print(Text("Commands wait until the turn has ended; now: a message (queued), /steer TEXT, /interrupt.", style="yellow"))
+            self.after = line.strip()
+            self.view.print(Text(f"⧗ {self.after} runs when the turn has ended", style="cyan"))
         else:
             self.followups.send(*wanted)
         return None

@@ -23,6 +23,8 @@ def test_what_a_line_typed_during_a_turn_asks_for() -> None:
     assert parse_line("/steer  look at b.txt ") == ("steer", "look at b.txt")
     assert parse_line("/interrupt") == parse_line("interrupt") == "interrupt"
     assert parse_line("/steer") is None and parse_line("/help") is None
+    assert parse_line("exit") is None and parse_line("quit") is None  # commands: they run once the turn has ended
+    assert parse_line("exit the loop early") == ("queue", "exit the loop early")
     steer = commands.parse("/steer go on")
     assert steer is not None and steer[0].name == "steer" and steer[1] == "go on"
     assert commands.parse("steer the ship") is None  # prose without the slash

@@ -55,13 +55,14 @@ def test_steer_joins_the_running_turn(terminal: Callable[..., Terminal], server:
     term, session_id = start(terminal, server, workdir)
     term.say("count slowly")
     term.expect("Counting slowly: 1 2")
-    term.type("/help")  # other commands wait for the end of the turn
-    term.expect("Commands wait until the turn has ended")
+    term.type("/help")  # other commands run once the turn has ended
+    term.expect("⧗ /help runs when the turn has ended")
     term.type("/steer remember that steering works")
     term.expect("↪ steering the running turn: remember that steering works")
     before_end = term.expect(FOOTER)
     assert "Counting slowly" in before_end and "I'll remember: steering works" in before_end
     assert "queued" not in before_end
+    term.expect("another command runs once the turn has ended")  # /help's text, after the turn
     term.say("what did I ask you to remember?")
     term.expect("steering works")
     term.expect(FOOTER)
