@@ -273,3 +273,23 @@ async def test_a_turns_end_is_durable_when_the_caller_gets_it(make_manager: Make
     assert [e.type for e in stored if e.type in ("turn_started", "result")] == ["turn_started", "result"]
     assert (await manager.registry.get(session.id)).turns == 1
 
+
+
+async def test_a_session_being_closed_leaves_the_list_at_once(manager: SessionManager, clients: FakeClients) -> None:
+    """DELETE answers before the CLI has stopped: the list must not show it meanwhile."""
+    session = await manager.create()
+    stopping = asyncio.Event()
+
+    async def slow_settle() -> None:  # a start still under way: the close waits for it
+        await stopping.wait()
+
+    session._transitions.settle = slow_settle  # type: ignore[method-assign]
+    await manager.close(session.id, wait=False)
+    try:
+        await asyncio.sleep(0.05)
+        assert session.closing
+        assert session.id not in {entry["session_id"] for entry in await manager.list()}
+    finally:
+        stopping.set()
+    await session.close()
+    assert session.closed and session.id not in {entry["session_id"] for entry in await manager.list()}

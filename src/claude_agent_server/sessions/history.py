@@ -38,10 +38,21 @@ class TranscriptQueries:
         records = [await self.registry.get(info.session_id) for info in found]
         mine = owner_filter()
         return [
-            {**available_entry(info), "live": info.session_id in self._slots, "state": record.state if record else None}
+            {**available_entry(info), **self._liveness(info.session_id, record)}
             for info, record in zip(found, records, strict=True)
             if mine is None or (record is not None and record.owner == mine)
         ]
+
+    def closing(self, session_id: str) -> bool:
+        """Whether the session is being closed here (closed for callers; its CLI still stopping)."""
+        session = self._sessions.get(session_id)
+        return session is not None and session.closing
+
+    def _liveness(self, session_id: str, record: SessionRecord | None) -> dict[str, Any]:
+        """``live`` (a CLI runs it) and ``state``; a session being closed is closed already."""
+        if self.closing(session_id):
+            return {"live": False, "state": "closed"}
+        return {"live": session_id in self._slots, "state": record.state if record else None}
 
     async def history(self, session_id: str) -> list[dict[str, Any]]:
         """A session's transcript messages, open or closed.

@@ -197,6 +197,7 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries):
         return [
             s.snapshot() if (s := self._sessions.get(r.session_id)) and (s.live or r.session_id not in nodes)
             else {**record_entry(r, r.status), "node": nodes.get(r.session_id)} for r in records
+            if not self.closing(r.session_id)  # closed at once: its CLI may still be stopping
         ]
 
     async def counts(self) -> dict[str, int]:
