@@ -12,7 +12,7 @@ A request is signed in with one of:
 Keys are checked against the database on every request (one indexed read), so a revocation,
 an expiry or a role change holds from the next request on, on every node. A valid key's last
 answer is kept only for a database outage: while the registry is away, a key that signed in
-before keeps its role (nothing can be revoked meanwhile); an unknown one is refused.
+before keeps its role (nothing can be revoked meanwhile); another one is 503 until it is back.
 """
 
 from __future__ import annotations
