@@ -149,6 +149,10 @@ class TurnRunner:
                     if outcome is not None:
                         return outcome
         finally:
+            while not self._queue.empty():  # a line entered as the turn ended: it runs as typed at the prompt
+                kind, value = self._queue.get_nowait()
+                if kind == "typed" and str(value).strip():
+                    self.after = str(value).strip()
             await self.questions.withdraw()
             self.view.stop()
             await self.followups.close()
