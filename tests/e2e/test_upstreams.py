@@ -30,6 +30,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.skipif(shutil.which("bwrap") is None,
 AWS_KEY_ID = "AKIAFAKESERVERKEY0001"
 AWS_SECRET = "fake-aws-secret-Kq7-0123456789abcdefghij"
 AWS_TOKEN = "fake-aws-session-token-Pz2-0123456789"
+SERVER_KEY = "srv-key-Up7-0123456789abcdef"
 OAUTH = "sk-ant-oat01-fake-Vb8-0123456789abcdef"
 
 
@@ -69,13 +70,14 @@ def test_bedrock_requests_are_signed_by_the_server(tmp_path: Path) -> None:
         "CLAUDE_CODE_USE_BEDROCK": "1", "AWS_REGION": "eu-central-1", "AWS_ACCESS_KEY_ID": AWS_KEY_ID,
         "AWS_SECRET_ACCESS_KEY": AWS_SECRET, "AWS_SESSION_TOKEN": AWS_TOKEN, "ANTHROPIC_BEDROCK_BASE_URL": f"http://127.0.0.1:{port}",
     }
-    with serving(bedrock_app(seen), port, "fake-bedrock"), running_server(tmp_path, "--warm-sessions", "0", env=env) as server, \
+    with serving(bedrock_app(seen), port, "fake-bedrock"), \
+            running_server(tmp_path, "--warm-sessions", "0", api_key=SERVER_KEY, env=env) as server, \
             server.client() as http:
         (server.workspace / "a").mkdir()
         a = new_session(http, "a")
         printed = run(http, a, "printenv")
         assert "rc=0" in printed
-        for secret in (AWS_KEY_ID, AWS_SECRET, AWS_TOKEN, f"127.0.0.1:{port}"):
+        for secret in (AWS_KEY_ID, AWS_SECRET, AWS_TOKEN, SERVER_KEY, f"127.0.0.1:{port}"):
             assert secret not in printed
         assert "AWS_ACCESS_KEY_ID" not in printed and "AWS_SECRET_ACCESS_KEY" not in printed
         assert f"ANTHROPIC_BEDROCK_BASE_URL={server.url}/upstream/bedrock" in printed
@@ -94,6 +96,14 @@ def test_bedrock_requests_are_signed_by_the_server(tmp_path: Path) -> None:
             assert not sigv4_valid(request, AWS_SECRET + "x")
             assert key not in json.dumps(request["headers"])  # the session's key stays at the server
             assert json.loads(request["body"])["anthropic_version"] == "bedrock-2023-05-31"  # the CLI's body, as it was
+
+        forwarded = len(seen)
+        auth = {"Authorization": f"Bearer {key}"}
+        assert http.post("/upstream/bedrock/model/a%20b/invoke", json={}, headers=auth).status_code == 400
+        assert http.post("/upstream/bedrock/model/m/converse", json={}, headers=auth).status_code == 422
+        assert http.get("/upstream/bedrock/inference-profiles", headers=auth).status_code in (404, 405)
+        assert httpx.post(f"{server.url}/upstream/bedrock/model/m/invoke", json={}).status_code == 401  # no key, nothing sent
+        assert len(seen) == forwarded  # none of these reached the provider
 
 
 def oauth_upstream(seen: list[dict[str, Any]]) -> FastAPI:

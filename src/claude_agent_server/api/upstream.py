@@ -25,6 +25,7 @@ from typing import Literal
 import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
+from starlette.convertors import Convertor, register_url_convertor
 
 from ..proxy import InvalidRequest
 from ..upstream import NoCredentials, NoUpstream, Upstream, UpstreamCredentialsMissing
@@ -44,6 +45,23 @@ RESPONSE_HEADERS = (
 """Response headers passed back (Anthropic's, Bedrock's)."""
 
 router = APIRouter(tags=["proxy"], dependencies=[Depends(require_proxy_key)], responses=ERRORS)
+
+
+class Segments(Convertor[str]):
+    """Any text, slashes and line breaks included (Starlette's ``path`` stops at a line break): a
+    Bedrock model id may be an ARN (``.../application-inference-profile/<id>``), and whatever
+    the text, the route answers (400 for an id it refuses) rather than the router's bare 404."""
+
+    regex = r"[\s\S]+?"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("segments", Segments())
 
 
 def _upstream(request: Request) -> Upstream:
@@ -124,7 +142,7 @@ def _bedrock(request: Request) -> tuple[Upstream, BedrockUpstream]:
     return upstream, upstream.bedrock
 
 
-@router.post("/upstream/bedrock/model/{model:path}/{action}", response_model=None, openapi_extra=RAW_BODY, responses=STREAMED)
+@router.post("/upstream/bedrock/model/{model:segments}/{action}", response_model=None, openapi_extra=RAW_BODY, responses=STREAMED)
 async def upstream_bedrock(request: Request, model: str, action: Literal["invoke", "invoke-with-response-stream", "count-tokens"]) -> Response:
     """A sandboxed session's Bedrock call (``model``: a model id, inference profile or ARN), re-signed
     with the server's AWS credentials (SigV4) and forwarded byte for byte; the event stream comes back as it is.
