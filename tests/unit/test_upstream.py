@@ -158,3 +158,31 @@ async def test_a_signed_streaming_call_over_http_comes_back_frame_for_frame(monk
     assert events[0]["type"] == "message_start" and events[-1]["type"] == "message_stop"
     assert "hello" in json.dumps(events)
     assert len(messages) == len(frames(direct))  # framed as the provider frames its own answer
+
+
+def test_a_missing_server_credential_is_a_502_not_to_be_retried() -> None:
+    """Claude Code retries a 502 for minutes unless told not to (measured: with ``x-should-retry: false``
+    a turn on a server without Google credentials ended after one request, in 0.45 s)."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from claude_agent_server.api import proxy
+    from claude_agent_server.upstream import UpstreamCredentialsMissing, UpstreamUnreachable
+
+    app = FastAPI()
+    proxy.install(app)
+
+    @app.post("/missing")
+    async def missing() -> None:
+        raise UpstreamCredentialsMissing("the server has no AWS credentials")
+
+    @app.post("/unreachable")
+    async def unreachable() -> None:
+        raise UpstreamUnreachable("the model upstream could not be reached: ConnectError")
+
+    with TestClient(app) as client:
+        answer = client.post("/missing")
+        assert answer.status_code == 502 and answer.headers["x-should-retry"] == "false"
+        assert answer.json() == {"type": "error", "error": {"type": "api_error", "message": "the server has no AWS credentials"}}
+        transient = client.post("/unreachable")
+        assert transient.status_code == 502 and "x-should-retry" not in transient.headers  # worth retrying

@@ -110,7 +110,7 @@ class BedrockUpstream:
             return headers | ({"authorization": self.unsigned} if self.unsigned else {})
         if self.bearer:
             return headers | {"authorization": f"Bearer {self.bearer}"}
-        from botocore.auth import SigV4Auth
+        from botocore.auth import SigV4Auth  # imported here: only a server on Bedrock pays for botocore
         from botocore.awsrequest import AWSRequest
 
         request = AWSRequest(method="POST", url=url, data=body, headers=headers)

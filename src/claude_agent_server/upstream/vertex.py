@@ -91,7 +91,7 @@ class VertexUpstream:
         """
         if self.unsigned is not None:
             return headers | ({"authorization": self.unsigned} if self.unsigned else {})
-        import google.auth
+        import google.auth  # imported here: only a server on Vertex pays for google-auth
         import google.auth.exceptions
         import google.auth.transport.requests
 
