@@ -77,6 +77,7 @@ def test_which_upstream_and_what_a_sandboxed_cli_is_told() -> None:
     assert told["ANTHROPIC_VERTEX_BASE_URL"] == "http://srv/upstream/vertex" and told["ANTHROPIC_VERTEX_PROJECT_ID"] == "p"
     plain = session_env(ModelRoute("http://srv/upstream", "mk", env=Upstream.from_environment({}).route_env("http://srv", "mk")), None)
     assert plain["ANTHROPIC_API_KEY"] == "mk" and plain["CLAUDE_CODE_USE_BEDROCK"] == "0"
+    assert plain["ANTHROPIC_BEDROCK_BASE_URL"] == plain["ANTHROPIC_VERTEX_BASE_URL"] == ""  # never the server's own
 
 
 def test_no_credential_is_copied_into_a_sandbox() -> None:

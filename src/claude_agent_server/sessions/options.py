@@ -152,6 +152,8 @@ def session_env(route: ModelRoute | None, model: str | None) -> dict[str, str]:
         "ANTHROPIC_AUTH_TOKEN": "",
         "CLAUDE_CODE_USE_BEDROCK": "0",
         "CLAUDE_CODE_USE_VERTEX": "0",
+        "ANTHROPIC_BEDROCK_BASE_URL": "",  # the server's own (a gateway's URL may hold a credential)
+        "ANTHROPIC_VERTEX_BASE_URL": "",
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
     }
     background = route.background_model or model
