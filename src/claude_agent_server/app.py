@@ -22,7 +22,6 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from . import __version__, gateway, opencode, ui
 from .api import admin, conversation, events, health, invocations, me, messages, metrics, nodes, permissions, proxy, sessions, stats, upstream
-from .api.upstream import Upstream
 from .datadir import private_directory
 from .demo import router as demo_router
 from .notify import WebhookSender
@@ -37,6 +36,7 @@ from .sessions.sandbox import Sandbox, resolve_isolation
 from .sessions.owner import ClientFactory
 from .settings import Settings
 from .store import SqlRegistry, default_database_url, spill_path
+from .upstream import Upstream, credential_paths
 from .web import errors, forward
 from .web.allow import AllowHeader
 from .web.auth import AuthGate, public_paths, require_api_key, require_model_key
@@ -62,6 +62,7 @@ def make_sandbox(settings: Settings) -> Sandbox | None:
     if os.environ.get("CLAUDE_CONFIG_DIR"):
         hidden.append(Path(os.environ["CLAUDE_CONFIG_DIR"]))
     hidden += [p for p in (settings.api_key_file, settings.litellm_config) if p is not None]
+    hidden += credential_paths()  # the server's cloud credentials, wherever its environment keeps them
     cli = (settings.cli_path or bundled_cli()).expanduser().resolve()
     return Sandbox(bwrap, settings.data_dir, cli, tuple(hidden), launch_prefix(settings.cli_nice) or [])
 
@@ -122,7 +123,10 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
         launcher = None if client_factory else write_launcher(settings.data_dir / "bin", settings.cli_path, settings.cli_nice)
         sandbox = None if client_factory else make_sandbox(settings)
         log.info("isolation: %s", "bwrap (each session's CLI in its own sandbox)" if sandbox else "none")
-        address = ServerAddress(settings, upstream=sandbox is not None)
+        passthrough = Upstream.from_environment() if sandbox is not None else None
+        if passthrough is not None and not settings.demo:
+            log.info("sandboxed sessions reach the model through /upstream: %s", passthrough.describe())
+        address = ServerAddress(settings, upstream=passthrough)
         manager = SessionManager(
             manager_config(settings, address, launcher or settings.cli_path, sandbox),
             registry,
@@ -139,7 +143,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
             address=address,
             responses=ResponsesService(pool, settings),
             forwarder=forward.Forwarder(node_id(settings)),
-            upstream=Upstream.from_environment() if sandbox is not None else None,
+            upstream=passthrough,
             identities=Identities(settings, registry),
         )
         manager.observers.append(state.metrics.observe)

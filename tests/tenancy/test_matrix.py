@@ -14,7 +14,7 @@ NOT_IN_SCHEMA = [("GET", "/"), ("GET", "/ui"), ("GET", "/ui/static/app.js"), ("G
                  ("GET", "/docs/oauth2-redirect"), ("POST", "/demo/v1/messages"), ("POST", "/demo/v1/messages/count_tokens"),
                  ("POST", "/api/event_logging/batch")]
 PUBLIC = re.compile(r"^/(|ui|ui/static/.*|docs.*|redoc|openapi\.json|health|ping|global/health)$")
-MODEL = re.compile(r"^/(v1/messages|upstream/v1/|demo/v1/|api/event_logging/)")
+MODEL = re.compile(r"^/(v1/messages|upstream/|demo/v1/|api/event_logging/)")
 ADMIN = re.compile(r"^/(admin/|audit$|metrics$|nodes$)")
 SESSION = re.compile(r"\{session_id\}")
 STREAMS = {"/events", "/event", "/global/event", "/sessions/{session_id}/events"}

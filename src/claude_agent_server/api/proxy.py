@@ -110,7 +110,7 @@ async def telemetry_batch() -> dict[str, Any]:
 
 async def _proxy_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProxyError)
-    return JSONResponse(exc.body(), status_code=exc.status_code)
+    return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers or None)
 
 
 def install(app: FastAPI) -> None:

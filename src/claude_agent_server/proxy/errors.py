@@ -38,6 +38,8 @@ class ProxyError(Exception):
 
     status_code: int = 400
     error_type: str = "invalid_request_error"
+    headers: dict[str, str] = {}
+    """Response headers sent with the error (e.g. ``x-should-retry: false``, which Anthropic's SDKs, Claude Code's among them, obey)."""
 
     def __init__(self, message: str, *, status_code: int | None = None, error_type: str | None = None) -> None:
         super().__init__(message)

@@ -119,14 +119,17 @@ class SessionSpec:
 class ModelRoute:
     """Where a session's CLI sends model requests when the server redirects it.
 
-    ``base_url`` is the demo model or this server's own ``/v1/messages`` proxy;
-    ``api_key`` is what the CLI sends as ``x-api-key``: the session's own model key,
-    which opens the model endpoints only.
+    ``base_url`` is the demo model, this server's own ``/v1/messages`` proxy or its upstream
+    pass-through; ``api_key`` is what the CLI sends as ``x-api-key``: the session's own model
+    key, which opens the model endpoints only. ``env`` overrides the variables this sets
+    (the pass-through to Bedrock or Vertex: their base URL, skip-auth, region, the key as
+    ``ANTHROPIC_AUTH_TOKEN``).
     """
 
     base_url: str
     api_key: str
     background_model: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
 
 
 SERVER_SETTINGS_PREFIX = "AGENT_SERVER_"
@@ -149,13 +152,15 @@ def session_env(route: ModelRoute | None, model: str | None) -> dict[str, str]:
         "ANTHROPIC_AUTH_TOKEN": "",
         "CLAUDE_CODE_USE_BEDROCK": "0",
         "CLAUDE_CODE_USE_VERTEX": "0",
+        "ANTHROPIC_BEDROCK_BASE_URL": "",  # the server's own (a gateway's URL may hold a credential)
+        "ANTHROPIC_VERTEX_BASE_URL": "",
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
     }
     background = route.background_model or model
     if background:
         env["ANTHROPIC_SMALL_FAST_MODEL"] = background
         env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] = background
-    return env
+    return env | route.env
 
 
 class PromptFiles:

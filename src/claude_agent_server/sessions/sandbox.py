@@ -57,10 +57,15 @@ FORWARDED = (
     "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "CLAUDE_CODE_ENTRYPOINT", "CLAUDE_AGENT_SDK_VERSION",
     "CLAUDE_AGENT_SDK_CLIENT_APP", "CLAUDE_CODE_SDK_READS_SESSION_STATE", "CLAUDE_CODE_ENABLE_SDK_FILE_CHECKPOINTING",
     "CLAUDE_CODE_STREAM_CLOSE_TIMEOUT", "MAX_THINKING_TOKENS", "DEBUG_CLAUDE_AGENT_SDK",
+    "CLAUDE_CODE_SKIP_BEDROCK_AUTH", "ANTHROPIC_BEDROCK_BASE_URL", "AWS_REGION",
+    "CLAUDE_CODE_SKIP_VERTEX_AUTH", "ANTHROPIC_VERTEX_BASE_URL", "ANTHROPIC_VERTEX_PROJECT_ID", "CLOUD_ML_REGION",
+    "ANTHROPIC_MODEL", "ANTHROPIC_DEFAULT_OPUS_MODEL", "ANTHROPIC_DEFAULT_SONNET_MODEL",
 )
 """Variables copied from the launcher's environment (what the SDK sets for the CLI: the
-session's model route and key, the SDK's own markers), when set. Nothing else of the
-server's environment enters."""
+session's model route and key, the pass-through's provider, base URL, region and project
+for Bedrock or Vertex, the model names, the SDK's own markers), when set. Nothing else of
+the server's environment enters: no AWS or Google credential, no OAuth token, no API key
+but the session's model key."""
 
 
 @dataclass(frozen=True, slots=True)

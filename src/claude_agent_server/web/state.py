@@ -23,10 +23,10 @@ from ..observability import ServerMetrics
 from ..proxy import ProxyService
 from ..sessions import ModelRoute, SessionManager, SessionSpec
 from ..settings import Settings
+from ..upstream import Upstream
 from .forward import Forwarder
 
 if TYPE_CHECKING:  # the adapters' state types; the shared layer imports no adapter at run time
-    from ..api.upstream import Upstream
     from ..gateway.pool import GatewayPool
     from ..gateway.responses.service import ResponsesService
     from ..opencode.hub import Hub
@@ -49,9 +49,10 @@ class ServerAddress:
 
     Args:
         settings: ``host`` and ``port``; with ``port`` 0 the URL is unknown until :meth:`bind`.
+        upstream: The server's model upstream, when sessions are sandboxed (their model calls go through it).
     """
 
-    def __init__(self, settings: Settings, *, upstream: bool = False) -> None:
+    def __init__(self, settings: Settings, *, upstream: Upstream | None = None) -> None:
         self._settings = settings
         self._upstream = upstream
         self.url: str | None = None if settings.port == 0 else base_url(settings.host, settings.port)
@@ -74,8 +75,8 @@ class ServerAddress:
             return ModelRoute(base, model_key, spec.background_model)
         if self._settings.demo:
             return ModelRoute(f"{base}/demo", model_key)
-        if self._upstream:  # sandboxed: the server's own credential stays outside, the server forwards
-            return ModelRoute(f"{base}/upstream", model_key)
+        if self._upstream is not None:  # sandboxed: the server's own credential stays outside, the server forwards
+            return ModelRoute(f"{base}/upstream", model_key, env=self._upstream.route_env(base, model_key))
         return None
 
 
@@ -96,7 +97,7 @@ class ServerState:
     forwarder: Forwarder | None = None
     """The HTTP client forwarding requests for sessions live on another node (see :mod:`.forward`)."""
     upstream: Upstream | None = None
-    """The model pass-through of sandboxed sessions (``/upstream/v1/messages``); None without isolation."""
+    """The model pass-through of sandboxed sessions (``/upstream/...``); None without isolation."""
 
 
 def started_state(app: Starlette) -> ServerState | None:

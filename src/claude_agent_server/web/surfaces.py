@@ -26,8 +26,9 @@ from ..proxy.errors import ERROR_TYPES
 
 Surface = Literal["anthropic", "openai", "opencode", "server"]
 
-ANTHROPIC_PREFIXES = ("/v1/messages", "/demo/v1/", "/upstream/v1/", "/api/event_logging/")
-"""The Anthropic Messages routes (the proxy, the demo model, the upstream pass-through, Claude Code's telemetry upload)."""
+ANTHROPIC_PREFIXES = ("/v1/messages", "/demo/v1/", "/upstream/", "/api/event_logging/")
+"""The Anthropic Messages routes (the proxy, the demo model, the upstream pass-through to Anthropic, Bedrock or
+Vertex, Claude Code's telemetry upload)."""
 
 MODEL_KEY_PREFIXES = ANTHROPIC_PREFIXES
 """Paths a live session's model key opens (the routes behind ``require_model_key``)."""
