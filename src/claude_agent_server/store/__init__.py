@@ -9,7 +9,7 @@ the Claude Agent SDK's ``SessionStore`` on the same engine (:class:`SqlTranscrip
 :class:`WriteBehindStore`). SQL, SQLAlchemy and Alembic stay inside this package.
 """
 
-from .cluster import ClusterStore, Lease, NodeInfo, Owner
+from .cluster import Claim, ClusterStore, Lease, NodeInfo, Owner
 from .feed import EventFeed
 from .engine import default_database_url, redacted
 from .errors import RegistryUnavailable, StoreError
@@ -25,6 +25,7 @@ from .health import WriterHealth
 
 __all__ = [
     "EventFeed",
+    "Claim",
     "ClusterStore",
     "Lease",
     "NodeInfo",
