@@ -16,6 +16,7 @@ from .errors import RegistryUnavailable, StoreError
 from .interface import Registry
 from .records import EventRecord, SessionRecord, SessionState, utcnow
 from .registry import SqlRegistry
+from .outbox import Delivery, WebhookOutbox
 from .parked import ParkedRecord, ParkedStore
 from .responses import ResponseRecord, ResponseStore
 from .spill import spill_path
@@ -24,6 +25,7 @@ from .write_behind import WriteBehindStore
 from .health import WriterHealth
 
 __all__ = [
+    "Delivery",
     "EventFeed",
     "Claim",
     "ClusterStore",
@@ -43,6 +45,7 @@ __all__ = [
     "SqlTranscriptStore",
     "StoreError",
     "TranscriptPlace",
+    "WebhookOutbox",
     "WriteBehindStore",
     "WriterHealth",
     "default_database_url",
