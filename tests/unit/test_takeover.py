@@ -64,6 +64,9 @@ async def test_a_request_that_reads_a_dead_nodes_session_first_takes_it_over(mak
     assert record is not None and (record.state, record.status) == ("hibernated", "hibernated")
     assert await b.registry.parked.of_session(sid) == []  # its CLI is gone: no one can answer it
     assert await b.registry.cluster.owner(sid, "z") is None  # the lease is released
+    clients.enqueue(result("woken on b"))
+    await session.send("the next message wakes it here")
+    assert session.live and (await b.registry.cluster.owner(sid, "z")).node_id == "b"  # type: ignore[union-attr]
 
 
 async def test_the_heartbeat_takes_over_once_and_a_parked_request_stays_parked(make_manager: MakeManager, clients: FakeClients) -> None:

@@ -84,10 +84,9 @@ class NodeMembership:
                 return
             holder = lease.holder
             assert holder is not None
-            if not holder.dead or not await self.take_over(session_id, holder.node_id):
-                if holder.dead:  # another node claimed it meanwhile: it holds the lease now
-                    continue
+            if not holder.dead:
                 raise SessionElsewhere(session_id, holder.node_id, holder.url)
+            await self.take_over(session_id, holder.node_id)  # by this node, or another claimed it: look again
 
     def release(self, session_id: str) -> None:
         """Give the lease back (in the background; a later :meth:`acquire` waits for it)."""
