@@ -92,8 +92,7 @@ class SqlRegistry:
         """Users and their API keys (:mod:`.users`)."""
         self.audit = AuditLog(self._run, partial(lanes.run, write=True))
         """The audit log and per-user spend (:mod:`.audit`)."""
-        self.webhooks = WebhookOutbox(self._run, partial(lanes.run, write=True))
-        """Webhook deliveries waiting for any node to make them (:mod:`.outbox`)."""
+        self.webhooks = WebhookOutbox(self._run, partial(lanes.run, write=True))  # webhook deliveries (:mod:`.outbox`)
 
     @classmethod
     async def open(
