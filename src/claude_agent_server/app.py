@@ -148,7 +148,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
         )
         manager.observers.append(state.metrics.observe)
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        webhooks = WebhookSender(settings.webhook_url, secret, state.metrics.registry)
+        webhooks = WebhookSender(settings.webhook_url, secret, registry.webhooks, node_id(settings), state.metrics.registry)
         manager.observers.append(webhooks.observe)
         webhooks.start()
         app.state.server = state

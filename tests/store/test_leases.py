@@ -23,12 +23,18 @@ async def test_a_lease_has_one_holder_until_it_expires(registry: SqlRegistry) ->
     cluster.lease = -1.0  # every lease taken or renewed from now on is already expired
     await cluster.beat("a", "http://a", utcnow(), 0)
     cluster.lease = 10.0
-    taken = await cluster.take(SID, "b")
-    assert taken.acquired and taken.lost == "a"
+    taken = await cluster.take(SID, "b")  # a dead node's lease is claimed, never taken as if it were free
+    assert not taken.acquired and taken.holder is not None and (taken.holder.node_id, taken.holder.dead) == ("a", True)
+    assert (await cluster.owner(SID, "b")).dead  # type: ignore[union-attr]
+    claim = await cluster.claim(SID, "a", "b")
+    assert claim is not None and claim.record is None  # no session record: e.g. a warm CLI's
+    assert await cluster.claim(SID, "a", "c") is None
     await cluster.release(SID, "a")  # not a's any more: nothing happens
-    assert (await cluster.owner(SID, "a")).node_id == "b"  # type: ignore[union-attr]
+    holder = await cluster.owner(SID, "a")
+    assert holder is not None and (holder.node_id, holder.dead) == ("b", False)
     await cluster.release(SID, "b")
     assert await cluster.owner(SID, "a") is None
+    assert (await cluster.take(SID, "c")).acquired
 
 
 async def test_concurrent_takes_give_one_holder(open_registry) -> None:  # type: ignore[no-untyped-def]
@@ -38,34 +44,44 @@ async def test_concurrent_takes_give_one_holder(open_registry) -> None:  # type:
     assert len(holders) == 1
 
 
-async def test_reap_hibernates_a_dead_nodes_live_sessions_once(registry: SqlRegistry) -> None:
+async def test_a_dead_nodes_lease_is_claimed_by_exactly_one_node(open_registry) -> None:  # type: ignore[no-untyped-def]
+    registries = [await open_registry() for _ in range(3)]
+    registry = registries[0]
     now = utcnow()
-    record = SessionRecord(SID, {"cwd": "/w"}, created_at=now, last_activity=now, state="live", status="running")
-    await registry.put(record)
-    cluster = registry.cluster
-    cluster.lease = -1.0
-    assert (await cluster.take(SID, "dead")).acquired
-    cluster.lease = 10.0
-    reaped = await cluster.reap()
-    assert [(r.session_id, r.status, node) for r, node in reaped] == [(SID, "running", "dead")]
-    assert await cluster.reap() == []
-    stored = await registry.get(SID)
-    assert stored is not None and (stored.state, stored.status) == ("hibernated", "hibernated")
+    # Its record says hibernated (another node read and wrote it): the claim does not depend on it.
+    await registry.put(SessionRecord(SID, {"cwd": "/w"}, created_at=now, last_activity=now, state="hibernated", status="waiting_permission"))
+    registry.cluster.lease = -1.0
+    assert (await registry.cluster.take(SID, "dead")).acquired
+    registry.cluster.lease = 10.0
+    assert await registry.cluster.expired("n0") == [(SID, "dead")]
+    claims = await asyncio.gather(*(r.cluster.claim(SID, "dead", f"n{i}") for i, r in enumerate(registries) for _ in range(3)))
+    [(winner, claim)] = [(f"n{i // 3}", c) for i, c in enumerate(claims) if c is not None]
+    assert claim.record is not None and (claim.record.state, claim.record.status) == ("hibernated", "waiting_permission")
+    holder = await registry.cluster.owner(SID, "z")
+    assert holder is not None and (holder.node_id, holder.dead) == (winner, False)  # held while it takes over
+    assert await registry.cluster.expired("z") == []
+    await registry.cluster.unclaim(SID, "dead", winner)  # a takeover that failed: claimable again
+    assert await registry.cluster.expired("z") == [(SID, "dead")]
 
 
 async def test_recover_leaves_another_live_nodes_sessions_alone(registry: SqlRegistry) -> None:
     if registry._engine.url.get_backend_name() == "sqlite":
         pytest.skip("a SQLite registry serves one node: its recovery takes over every lease (test_a_sqlite_restart_takes_its_leases)")
     now = utcnow()
-    other, mine = SID, SID[:-1] + "2"
-    for sid in (other, mine):
+    other, mine, dead, orphan = SID, SID[:-1] + "2", SID[:-1] + "3", SID[:-1] + "4"
+    for sid in (other, mine, dead, orphan):
         await registry.put(SessionRecord(sid, {"cwd": "/w"}, created_at=now, last_activity=now, state="live", status="connected"))
     await registry.cluster.beat("b", "http://b", now, 1)
     assert (await registry.cluster.take(other, "b")).acquired
     assert (await registry.cluster.take(mine, "a")).acquired  # a's previous run
+    registry.cluster.lease = -1.0
+    assert (await registry.cluster.take(dead, "d")).acquired  # a dead node's: left to the claim (node_lost)
+    registry.cluster.lease = 10.0
     recovered = await registry.recover("a")
-    assert [r.session_id for r in recovered] == [mine]
+    assert sorted(r.session_id for r in recovered) == sorted([mine, orphan])
     assert (await registry.get(other)).state == "live"  # type: ignore[union-attr]
+    assert await registry.cluster.expired("a") == [(dead, "d")]
+    await registry.cluster.release(dead, "d")
     nodes = await registry.cluster.nodes()
     assert [(n.node_id, n.leases, n.heartbeat_at > now - timedelta(seconds=1)) for n in nodes] == [("b", 1, True)]
     await registry.cluster.stop("b")

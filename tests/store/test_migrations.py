@@ -73,7 +73,7 @@ async def test_downgrade_to_base_then_upgrade_to_head(engine: AsyncEngine) -> No
     await upgrade(engine)
     assert await _tables(engine) == {
         "alembic_version", "sessions", "events", "session_aliases", "transcripts", "transcript_entries", "responses", "parked_permissions",
-        "nodes", "session_leases", "users", "api_keys", "audit",
+        "nodes", "session_leases", "users", "api_keys", "audit", "webhook_outbox",
     }
 
 

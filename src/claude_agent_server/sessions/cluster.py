@@ -5,9 +5,17 @@ A session's CLI runs only on the node holding its lease (see ``store/leases.py``
 :meth:`NodeMembership.acquire` takes it before a CLI starts or wakes (raising
 :class:`~.errors.SessionElsewhere` when another live node holds it) and
 :meth:`NodeMembership.release` gives it back once the CLI has exited. The heartbeat
-(:meth:`NodeMembership.run`) renews every lease of this node and reaps the expired
-leases of dead nodes: their sessions are hibernated, a running turn ends with an
-``error`` event and pending permission requests are denied, both with reason ``node_lost``.
+(:meth:`NodeMembership.run`) renews every lease of this node.
+
+A lease that expired belongs to a dead node. Whichever node meets it first (its heartbeat,
+or a request for the session: :meth:`~NodeMembership.elsewhere`, :meth:`~NodeMembership.acquire`)
+*claims* it in one statement, so exactly one node takes each session over
+(:meth:`~NodeMembership.take_over`): a running turn ends with an ``error`` event and the
+permission requests its CLI waited on are denied, both with reason ``node_lost`` (see
+:mod:`.takeover`); the record becomes ``hibernated``, written after those events, and only
+then is the lease released. Until then every other node sees the lease held by the
+claimer and forwards requests to it, and the claimer answers them once the takeover is
+done: no node ever sees the session hibernated before its events are written.
 """
 
 from __future__ import annotations
@@ -16,15 +24,16 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 
 from ..store import Registry, SessionRecord, StoreError, utcnow
 from .errors import SessionElsewhere
+from .events import EventLog
 from .journal import EventJournal
+from .takeover import end_lost_turn, recorder
 
 log = logging.getLogger(__name__)
 
-LIVE_STATUSES = ("running", "waiting_permission")
 NODE_LOST = "node_lost"
 
 
@@ -39,76 +48,106 @@ class NodeMembership:
         heartbeat: Seconds between heartbeats.
         live: How many CLIs this node runs now.
         permission_timeout: Seconds a permission request may wait (bounds the search for pending ones).
+        loaded: The event log of a session loaded on this node without a CLI (its streams
+            get the events of a takeover), or None.
     """
 
     def __init__(
         self, registry: Registry, journal: EventJournal, node_id: str, url: Callable[[], str | None],
         heartbeat: float, live: Callable[[], int], permission_timeout: float,
+        loaded: Callable[[str], EventLog | None] = lambda session_id: None,
     ) -> None:
         self._registry = registry
         self._journal = journal
+        self._record = recorder(journal, loaded)
         self.node_id = node_id
         self._url = url
         self._heartbeat = heartbeat
         self._live = live
         self._permission_timeout = permission_timeout
         self._started_at = utcnow()
-        self._releasing: dict[str, asyncio.Task[None]] = {}
+        self._settling: dict[str, asyncio.Task[bool]] = {}
+        """The release or takeover of a session's lease under way (an acquire waits for it)."""
 
-    async def acquire(self, session_id: str, status: str) -> None:
-        """Take the session's lease for this node (before its CLI starts or wakes).
-
-        Args:
-            status: The session's status as last recorded (a turn may have been running on a dead node).
+    async def acquire(self, session_id: str) -> None:
+        """Take the session's lease for this node (before its CLI starts or wakes); a dead
+        node's is taken over first (see :meth:`take_over`).
 
         Raises:
             SessionElsewhere: Another live node holds it.
+            StoreError: The registry cannot be written now.
         """
-        if (pending := self._releasing.get(session_id)) is not None:
-            await asyncio.shield(pending)  # a release still under way must not delete the lease taken now
-        lease = await self._registry.cluster.take(session_id, self.node_id)
-        if not lease.acquired:
-            assert lease.holder is not None
-            raise SessionElsewhere(session_id, lease.holder.node_id, lease.holder.url)
-        if lease.lost is not None:
-            await self._lost(session_id, status, lease.lost)
+        while True:
+            await self._settled(session_id)  # a release under way must not delete the lease taken now
+            lease = await self._registry.cluster.take(session_id, self.node_id)
+            if lease.acquired:
+                return
+            holder = lease.holder
+            assert holder is not None
+            if not holder.dead:
+                raise SessionElsewhere(session_id, holder.node_id, holder.url)
+            await self.take_over(session_id, holder.node_id)  # by this node, or another claimed it: look again
 
     def release(self, session_id: str) -> None:
         """Give the lease back (in the background; a later :meth:`acquire` waits for it)."""
 
-        async def release() -> None:
+        async def release() -> bool:
             try:
                 await self._registry.cluster.release(session_id, self.node_id)
             except Exception as exc:  # the lease expires with the heartbeat's end anyway
                 log.warning("could not release the lease of session %s: %s", session_id, exc)
-            finally:
-                if self._releasing.get(session_id) is task:
-                    del self._releasing[session_id]
+            return False
 
-        task = asyncio.create_task(release(), name=f"release-{session_id[:8]}")
-        self._releasing[session_id] = task
+        self._settle(session_id, release())
 
     async def elsewhere(self, session_id: str) -> None:
-        """Raise :class:`SessionElsewhere` when another live node holds the session's lease."""
-        holder = await self._registry.cluster.owner(session_id, self.node_id)
-        if holder is not None:
-            raise SessionElsewhere(session_id, holder.node_id, holder.url)
+        """Raise :class:`SessionElsewhere` when another live node holds the session's lease; a
+        dead node's is taken over first (so no node reads the record of a session that a dead
+        node left ``live`` before the takeover's events are written).
+
+        Raises:
+            SessionElsewhere: Another live node holds it (maybe the one taking it over now).
+            StoreError: The registry cannot be read or written now.
+        """
+        while True:
+            await self._settled(session_id)  # a takeover by this node is finished first
+            holder = await self._registry.cluster.owner(session_id, self.node_id)
+            if holder is None:
+                return
+            if not holder.dead:
+                raise SessionElsewhere(session_id, holder.node_id, holder.url)
+            await self.take_over(session_id, holder.node_id)  # ours or another node's now: look again
+
+    async def take_over(self, session_id: str, dead: str) -> bool:
+        """Claim ``dead``'s expired lease of the session and record what it left (see the
+        module's docstring); the lease is released once that is durable.
+
+        Returns:
+            True when this node claimed it; False when it was not ``dead``'s expired lease
+            (another node claimed it, it was renewed or released).
+
+        Raises:
+            StoreError: The registry cannot be written now (the claim, if made, is given
+                back expired: the next heartbeat of some node claims it again).
+        """
+        await self._settled(session_id)
+        return await asyncio.shield(self._settle(session_id, self._take_over(session_id, dead)))
 
     async def beat(self) -> list[str]:
         """One heartbeat: this node's row and leases renewed, dead nodes' sessions taken over.
 
         Returns:
-            The ids of the sessions taken over.
+            The ids of the sessions this node took over.
         """
         url = self._url()
         if url is not None:
             await self._registry.cluster.beat(self.node_id, url, self._started_at, self._live())
-        reaped = await self._registry.cluster.reap()
-        for record, node in reaped:
-            await self._lost(record.session_id, record.status, node, record)
-        if reaped:
-            await self._registry.flush()  # what it left is readable from every node at once
-        return [record.session_id for record, _ in reaped]
+        expired = await self._registry.cluster.expired(self.node_id)
+        results = await asyncio.gather(*(self.take_over(sid, node) for sid, node in expired), return_exceptions=True)
+        for (sid, _), result in zip(expired, results):
+            if isinstance(result, BaseException):
+                log.warning("session %s: taking it over from a dead node failed: %s", sid, result)
+        return [sid for (sid, _), result in zip(expired, results) if result is True]
 
     async def run(self) -> None:
         """Heartbeat every ``heartbeat`` seconds, forever (a task; cancel it to stop)."""
@@ -125,33 +164,52 @@ class NodeMembership:
     async def stop(self) -> None:
         """A clean stop: leases released, the node marked stopped."""
         with contextlib.suppress(Exception):
-            await asyncio.gather(*self._releasing.values())
+            await asyncio.gather(*self._settling.values())
         await self._registry.cluster.stop(self.node_id)
 
-    async def _lost(self, session_id: str, status: str, node: str, record: SessionRecord | None = None) -> None:
-        """Record what a dead node left: the turn's ``error``, pending permissions denied (they were
-        not parked: their CLI died with the node), ``hibernated``."""
-        message = f"node {node} was lost"
-        log.warning("session %s: %s; its CLI is gone (status was %s)", session_id, message, status)
-        journal = self._journal
-        if status in LIVE_STATUSES:
-            await self._registry.parked.delete_session(session_id)  # not parked: its CLI died with the node
-            for request_id, tool_use_id in await self._pending_permissions(session_id):
-                journal.record(session_id, "permission_resolved", request_id=request_id, tool_use_id=tool_use_id,
-                               allowed=False, reason=NODE_LOST, message=message)
-            journal.record(session_id, "error", message=message, reason=NODE_LOST)
-        if record is not None:
-            journal.record(session_id, "status", status="hibernated")
-            journal.announce("session_status", session_id, status="hibernated", state="hibernated")
+    def _settle(self, session_id: str, work: Coroutine[object, object, bool]) -> asyncio.Task[bool]:
+        """Run ``work`` as the session's settling task (registered with no ``await`` before it)."""
+        task = asyncio.create_task(work, name=f"lease-{session_id[:8]}")
+        self._settling[session_id] = task
 
-    async def _pending_permissions(self, session_id: str) -> list[tuple[str, str | None]]:
-        """``(request_id, tool_use_id)`` of the session's requests with no ``permission_resolved`` yet."""
-        after = int((time.time() - self._permission_timeout - 3600) * 1_000_000) if self._permission_timeout else 0
+        def done(_: asyncio.Task[bool]) -> None:
+            if self._settling.get(session_id) is task:
+                del self._settling[session_id]
+
+        task.add_done_callback(done)
+        return task
+
+    async def _settled(self, session_id: str) -> None:
+        """Wait until no release or takeover of the session's lease is under way on this node."""
+        while (pending := self._settling.get(session_id)) is not None:
+            if pending.done():  # its done callback has not run yet
+                del self._settling[session_id]
+            else:
+                await asyncio.wait([pending])  # neither raises its error nor cancels it
+
+    async def _take_over(self, session_id: str, dead: str) -> bool:
+        claim = await self._registry.cluster.claim(session_id, dead, self.node_id)
+        if claim is None:
+            return False
+        try:
+            if claim.record is not None:
+                await self._lost(claim.record, dead)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self._registry.cluster.unclaim(session_id, dead, self.node_id)
+            raise
+        await self._registry.cluster.release(session_id, self.node_id)
+        return True
+
+    async def _lost(self, record: SessionRecord, node: str) -> None:
+        """Record what a dead node left of a session: its turn's end (:func:`.takeover.end_lost_turn`),
+        then the record ``hibernated``, both durable before this returns."""
+        sid, message = record.session_id, f"node {node} was lost"
+        log.warning("session %s: %s; its CLI is gone (status was %s)", sid, message, record.status)
+        await end_lost_turn(self._registry, self._record, record, NODE_LOST, message, self._permission_timeout)
+        if record.state == "live":
+            self._record(sid, "status", status="hibernated")
+            record.state, record.status = "hibernated", "hibernated"
+            self._registry.update(record)  # queued after the events: written with them or after them
+            self._journal.announce("session_status", sid, status="hibernated", state="hibernated")
         await self._registry.flush()
-        pending: dict[str, str | None] = {}
-        for event in await self._registry.events(session_id=session_id, after=after):
-            if event.type == "permission_request":
-                pending[event.data.get("request_id", "")] = event.data.get("tool_use_id")
-            elif event.type == "permission_resolved":
-                pending.pop(event.data.get("request_id", ""), None)
-        return [(rid, tid) for rid, tid in pending.items() if rid]

@@ -91,7 +91,7 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries):
         self._draining: asyncio.Task[None] | None = None
         self.node_id = config.node_id
         self.node = NodeMembership(registry, self.journal, config.node_id, config.node_url, config.node_heartbeat,
-                                   lambda: len(self._slots), config.permission_timeout)
+                                   lambda: len(self._slots), config.permission_timeout, self._relayed_log)
         self._heartbeat: asyncio.Task[None] | None = None
         self.relay = EventRelay(registry, self.journal, config.node_id, self._relayed_log)
         self._busy = False
@@ -108,7 +108,7 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries):
         one ``error`` and ``session_status`` hibernated. Returns the recovered ids."""
         self.loop = asyncio.get_running_loop()
         await self.journal.resume()
-        recovered = await recover(self.registry, self.journal, self.config.node_id)
+        recovered = await recover(self.registry, self.journal, self.config.node_id, self.config.permission_timeout)
         await self.node.beat()
         self._heartbeat = asyncio.create_task(self.node.run(), name="node-heartbeat")
         await self.relay.start()
@@ -326,7 +326,7 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries):
         return self._slots.reserve(session)
 
     async def lease(self, session: Session) -> None:
-        await self.node.acquire(session.id, session.record.status)
+        await self.node.acquire(session.id)
 
     def unlease(self, session: Session) -> None:
         self.node.release(session.id)

@@ -12,21 +12,24 @@ from ..store import Registry
 from .errors import SessionError
 from .journal import EventJournal
 from .session import Session
+from .takeover import end_lost_turn
 
 log = logging.getLogger(__name__)
 
 QUEUE_SCAN = 10_000
 """Hibernated sessions (most recent first) whose queues are resumed at start-up."""
-LIVE_STATUSES = ("running", "waiting_permission")
-"""Statuses of a session in a turn."""
 
 
-async def recover(registry: Registry, journal: EventJournal, node_id: str | None = None) -> list[str]:
+async def recover(registry: Registry, journal: EventJournal, node_id: str | None = None, permission_timeout: float = 0.0) -> list[str]:
     """Hibernate the sessions a previous server left live; end a turn that was running with
-    an ``error`` event (reason ``server_restart``) and forget its permission requests (a parked
-    session's record is hibernated: not one of these). The session's stream gets ``error`` and
-    ``status`` hibernated, the global one ``error`` and ``session_status`` hibernated. With
-    ``node_id``, sessions leased to another live node are not this server's to recover.
+    an ``error`` event (reason ``server_restart``), the permission requests its CLI waited on
+    denied with that reason and forgotten (parked ones stay: see :func:`.takeover.end_lost_turn`).
+    The session's stream gets those and ``status`` hibernated, the global one the same but
+    ``session_status`` hibernated. With ``node_id``, only this node's own sessions and those no
+    node holds a lease of (another node's expired ones are claimed: see :mod:`.cluster`).
+
+    Args:
+        permission_timeout: Seconds a permission request may wait (bounds the search of the event log).
 
     Returns:
         The recovered ids.
@@ -34,9 +37,7 @@ async def recover(registry: Registry, journal: EventJournal, node_id: str | None
     recovered = await registry.recover(node_id)
     for record in recovered:
         sid = record.session_id
-        if record.status in LIVE_STATUSES:  # its permission requests were not parked: they died with the process
-            await registry.parked.delete_session(sid)
-            journal.record(sid, "error", message="the server stopped during the turn", reason="server_restart")
+        await end_lost_turn(registry, journal.record, record, "server_restart", "the server stopped during the turn", permission_timeout)
         journal.record(sid, "status", status="hibernated")
         journal.announce("session_status", sid, status="hibernated", state="hibernated")
     if recovered:

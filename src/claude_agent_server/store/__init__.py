@@ -9,13 +9,14 @@ the Claude Agent SDK's ``SessionStore`` on the same engine (:class:`SqlTranscrip
 :class:`WriteBehindStore`). SQL, SQLAlchemy and Alembic stay inside this package.
 """
 
-from .cluster import ClusterStore, Lease, NodeInfo, Owner
+from .cluster import Claim, ClusterStore, Lease, NodeInfo, Owner
 from .feed import EventFeed
 from .engine import default_database_url, redacted
 from .errors import RegistryUnavailable, StoreError
 from .interface import Registry
 from .records import EventRecord, SessionRecord, SessionState, utcnow
 from .registry import SqlRegistry
+from .outbox import Delivery, WebhookOutbox
 from .parked import ParkedRecord, ParkedStore
 from .responses import ResponseRecord, ResponseStore
 from .spill import spill_path
@@ -24,7 +25,9 @@ from .write_behind import WriteBehindStore
 from .health import WriterHealth
 
 __all__ = [
+    "Delivery",
     "EventFeed",
+    "Claim",
     "ClusterStore",
     "Lease",
     "NodeInfo",
@@ -42,6 +45,7 @@ __all__ = [
     "SqlTranscriptStore",
     "StoreError",
     "TranscriptPlace",
+    "WebhookOutbox",
     "WriteBehindStore",
     "WriterHealth",
     "default_database_url",

@@ -8,11 +8,11 @@ from functools import partial
 from typing import Any
 
 from . import leases, nodes
-from .leases import Lease, Owner
+from .leases import Claim, Lease, Owner
 from .nodes import NodeInfo
 from .records import SessionRecord, utcnow
 
-__all__ = ["ClusterStore", "Lease", "NodeInfo", "Owner"]
+__all__ = ["Claim", "ClusterStore", "Lease", "NodeInfo", "Owner"]
 
 Run = Callable[..., Awaitable[Any]]
 
@@ -29,11 +29,11 @@ class ClusterStore:
         self._run = run
         self.lease = lease
 
-
     async def forget_others(self, node_id: str) -> None:
         """Drop every other node's leases and mark those nodes stopped (a SQLite registry: one
         server at a time holds it, so what an earlier process left is this one's)."""
         await self._run(partial(_forget_others, node_id), write=True)
+
     def _expiry(self, now: datetime) -> datetime:
         return now + timedelta(seconds=self.lease)
 
@@ -43,7 +43,7 @@ class ClusterStore:
         return await self._run(partial(leases.take, session_id=session_id, node_id=node_id, now=now, expires_at=self._expiry(now)), write=True)
 
     async def owner(self, session_id: str, node_id: str) -> Owner | None:
-        """Another node holding ``session_id``'s lease unexpired, or None."""
+        """Another node holding ``session_id``'s lease (``dead`` once expired), or None (see :func:`.leases.owner`)."""
         return await self._run(partial(leases.owner, session_id=session_id, node_id=node_id, now=utcnow()), single=True)
 
     async def holders(self, session_ids: list[str]) -> dict[str, str]:
@@ -55,13 +55,23 @@ class ClusterStore:
     async def release(self, session_id: str, node_id: str) -> None:
         await self._run(partial(leases.release, session_id=session_id, node_id=node_id), write=True)
 
-    async def reap(self) -> list[tuple[SessionRecord, str]]:
-        """Take over expired leases (see :func:`.leases.reap`)."""
-        return await self._run(partial(leases.reap, now=utcnow()), write=True)
+    async def expired(self, node_id: str) -> list[tuple[str, str]]:
+        """``(session id, dead node id)`` of other nodes' expired leases (see :func:`.leases.expired`)."""
+        return await self._run(partial(leases.expired, node_id=node_id, now=utcnow()))
+
+    async def claim(self, session_id: str, dead: str, node_id: str) -> Claim | None:
+        """Claim ``dead``'s expired lease of ``session_id`` for ``node_id``, exactly once across
+        nodes (see :func:`.leases.claim`); None when another node did, or it is not expired."""
+        now = utcnow()
+        return await self._run(partial(leases.claim, session_id=session_id, dead=dead, node_id=node_id, now=now, expires_at=self._expiry(now)), write=True)
+
+    async def unclaim(self, session_id: str, dead: str, node_id: str) -> None:
+        """Give a claimed lease back, expired (see :func:`.leases.unclaim`)."""
+        await self._run(partial(leases.unclaim, session_id=session_id, dead=dead, node_id=node_id, now=utcnow()), write=True)
 
     async def recover(self, node_id: str) -> list[SessionRecord]:
         """At start-up (see :func:`.leases.recover`)."""
-        return await self._run(partial(leases.recover, node_id=node_id, now=utcnow()), write=True)
+        return await self._run(partial(leases.recover, node_id=node_id), write=True)
 
     async def beat(self, node_id: str, url: str, started_at: datetime, live: int) -> None:
         """A heartbeat: the node's row and its leases' expiry, in one transaction."""

@@ -15,6 +15,7 @@ from .responses import ResponseStore
 from .write_behind import WriteBehindStore
 from .users import UserStore
 from .audit import AuditLog
+from .outbox import WebhookOutbox
 
 
 class Registry(Protocol):
@@ -36,6 +37,8 @@ class Registry(Protocol):
     """Users and their API keys."""
     audit: AuditLog
     """The audit log and per-user spend."""
+    webhooks: WebhookOutbox
+    """Webhook deliveries waiting for any node to make them (:mod:`.outbox`)."""
 
     async def close(self) -> None:
         """Flush what is queued, stop the writer, dispose of the engine."""

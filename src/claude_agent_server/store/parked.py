@@ -97,6 +97,20 @@ class ParkedStore:
         query = delete(parked_permissions).where(parked_permissions.c.request_id.in_(request_ids))
         return int(await self._run(lambda conn: conn.execute(query).rowcount, write=True))
 
+    async def forget_waiting(self, session_id: str) -> list[str]:
+        """Forget a session's requests that a CLI waited on (not parked) once that CLI is gone
+        without answering them (its node died, its server restarted); parked ones stay.
+
+        Returns:
+            The ids of the requests forgotten.
+        """
+        query = (
+            delete(parked_permissions)
+            .where(parked_permissions.c.session_id == session_id, parked_permissions.c.parked_at.is_(None))
+            .returning(parked_permissions.c.request_id)
+        )
+        return await self._run(lambda conn: list(conn.scalars(query)), write=True)
+
     async def delete_session(self, session_id: str) -> int:
         """Forget every request of a session (it is closed)."""
         query = delete(parked_permissions).where(parked_permissions.c.session_id == session_id)

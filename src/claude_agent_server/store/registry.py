@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TypeVar, get_args
@@ -30,6 +29,7 @@ from .feed import EVENTS_CHANNEL, EventFeed
 from .transcripts import SqlTranscriptStore
 from .users import UserStore
 from .audit import AuditLog
+from .outbox import WebhookOutbox
 from .write_behind import WriteBehindStore
 from .batches import Commit
 from .health import WriterHealth
@@ -92,6 +92,7 @@ class SqlRegistry:
         """Users and their API keys (:mod:`.users`)."""
         self.audit = AuditLog(self._run, partial(lanes.run, write=True))
         """The audit log and per-user spend (:mod:`.audit`)."""
+        self.webhooks = WebhookOutbox(self._run, partial(lanes.run, write=True))  # webhook deliveries (:mod:`.outbox`)
 
     @classmethod
     async def open(
@@ -152,7 +153,7 @@ class SqlRegistry:
         away: the next registry opened with the same spill file writes them; transcripts and audit
         rows written, trying for a few seconds through an outage), stop the writers, dispose of the engine."""
         try:
-            await asyncio.gather(self._transcripts.close(), self.audit.close())
+            await asyncio.gather(self._transcripts.close(), self.audit.close(), self.webhooks.close())
             await self._writer.close()
         finally:
             await self._lanes.close()
@@ -228,8 +229,7 @@ class SqlRegistry:
     ) -> list[SessionRecord]:
         """Records in ``states`` (and with ``status``, and ``spec["cwd"]``, if given; with a
         ``spec["cwd"]`` that is one of the directories ``within`` or below one, if given),
-        newest ``last_activity`` first."""
-        """Records in ``states`` (and with ``status``, ``spec["cwd"]`` and ``owner``, if given), newest ``last_activity`` first."""
+        newest ``last_activity`` first; ``owner``: only that user's, if given."""
         query = select(sessions).where(sessions.c.state.in_(states))
         if owner is not None:
             query = query.where(sessions.c.owner == owner)

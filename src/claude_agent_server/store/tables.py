@@ -238,3 +238,22 @@ leases = LeaseRow.__table__
 users = UserRow.__table__
 api_keys = ApiKeyRow.__table__
 audit = AuditRow.__table__
+
+
+class WebhookOutboxRow(Base):
+    """One webhook delivery waiting to be made (see :mod:`.outbox`): the exact JSON ``body`` to POST
+    to ``url`` (its Standard Webhooks ``message_id``); ``claimed_by`` a node until ``claimed_until``."""
+
+    __tablename__ = "webhook_outbox"
+    __table_args__ = (UniqueConstraint("message_id", "url", name="uq_webhook_outbox_delivery"),)
+
+    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
+    claimed_until: Mapped[datetime | None]
+
+
+webhook_outbox = WebhookOutboxRow.__table__

@@ -151,18 +151,24 @@ class WriteQueue(Generic[T]):
                 break
             with contextlib.suppress(RegistryUnavailable):  # an outage began: the loop drops it
                 await self.flush()
+        self.put_nowait(item, size=size, count=count)
+
+    def put_nowait(self, item: T, *, size: int, count: int = 1) -> bool:
+        """Queue ``item`` without ever waiting (a caller that must not block): an item that does
+        not fit in ``max_bytes`` is dropped and counted in :attr:`dropped`. Returns whether it was queued."""
         if self._closed:
             self._lost(count, "after the queue was closed")
-            return
+            return False
         if self._bytes and self._bytes + size > self._max:
             self._overflow(count)
-            return
+            return False
         self._seq += 1
         self._queue.append(_Pending(self._seq, item, size, count))
         self._bytes += size
         self._count += count
         self._wake.set()
         self._start()
+        return True
 
     async def flush(self) -> None:
         """Wait until everything put before this call is written (or given up).

@@ -1,0 +1,90 @@
+"""A dead node's sessions are taken over once, whichever node meets them first: two managers
+on one SQLite registry play two nodes (node ``a`` dies: its leases expire and it writes nothing more)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from claude_agent_server.sessions import SessionManager
+from claude_agent_server.sessions.events import Event
+from claude_agent_server.store import ParkedRecord, utcnow
+from fakes import Ask, FakeClients, result
+
+MakeManager = Callable[..., Awaitable[SessionManager]]
+
+
+async def dead_node_waiting(make_manager: MakeManager, clients: FakeClients) -> tuple[list[SessionManager], SessionManager, str, Event]:
+    """Nodes ``b`` and ``c`` (their heartbeats far away: the test beats), then node ``a`` (last: a
+    node starting on SQLite drops the others' leases) whose session waits for a permission when
+    ``a`` dies (its leases taken already expired). Returns [b, c], a, the id, the request event."""
+    live = [await make_manager(node_id=name, node_heartbeat=3600, permission_timeout=60) for name in "bc"]
+    a = await make_manager(node_id="a", node_heartbeat=3600, permission_timeout=60)
+    a.registry.cluster.lease = -1.0  # every lease a takes has expired: as if its heartbeats stopped
+    session = await a.create()
+    clients.enqueue(Ask("Bash", {"command": "echo hi > f.txt"}, tool_use_id="toolu_live"), result())
+    await session.send("ask")
+    async with asyncio.timeout(5):
+        while not session.permissions.pending():
+            await asyncio.sleep(0.01)
+    await a.registry.flush()  # what a had written when it died
+    [request] = [e for e in session.events.since(0) if e.type == "permission_request"]
+    return live, a, session.id, request
+
+
+async def events_until_error(manager: SessionManager, session_id: str, after: int) -> list[Event]:
+    """The session's stream on ``manager`` from ``after`` up to its ``error`` event (5 s at most)."""
+    seen = []
+    session = await manager.get(session_id)
+    async with asyncio.timeout(5):
+        async for event in session.events.subscribe(after=after):
+            seen.append(event)
+            if event.type == "error":
+                break
+    return seen
+
+
+async def test_a_request_that_reads_a_dead_nodes_session_first_takes_it_over(make_manager: MakeManager, clients: FakeClients) -> None:
+    """The flaky cluster failover: a request on another node loaded the session after its lease
+    expired and before any heartbeat took it over, and wrote its record ``hibernated``; the
+    heartbeat then found no live record and the turn never ended (no ``node_lost`` events)."""
+    [b, _], _, sid, request = await dead_node_waiting(make_manager, clients)
+    session = await b.get(sid)  # the first thing that meets the dead lease
+    assert session.status == "hibernated" and not session.live
+    seen = await events_until_error(b, sid, request.id - 1)
+    ends = [e for e in seen if e.type in ("permission_request", "permission_resolved", "error")]
+    assert [(e.type, e.data.get("reason")) for e in ends] == [
+        ("permission_request", None), ("permission_resolved", "node_lost"), ("error", "node_lost"),
+    ]
+    assert ends[1].data["request_id"] == request.data["request_id"] and ends[1].data["allowed"] is False
+    assert await b.node.beat() == []  # taken over once
+    record = await b.registry.get(sid)
+    assert record is not None and (record.state, record.status) == ("hibernated", "hibernated")
+    assert await b.registry.parked.of_session(sid) == []  # its CLI is gone: no one can answer it
+    assert await b.registry.cluster.owner(sid, "z") is None  # the lease is released
+    clients.enqueue(result("woken on b"))
+    await session.send("the next message wakes it here")
+    assert session.live and (await b.registry.cluster.owner(sid, "z")).node_id == "b"  # type: ignore[union-attr]
+
+
+async def test_the_heartbeat_takes_over_once_and_a_parked_request_stays_parked(make_manager: MakeManager, clients: FakeClients) -> None:
+    [b, c], a, sid, request = await dead_node_waiting(make_manager, clients)
+    [live] = await a.registry.parked.of_session(sid)
+    parked: dict[str, Any] = {**live.request, "request_id": "parked-earlier", "tool_use_id": "toolu_parked"}
+    await a.registry.parked.put(replace(live, request_id="parked-earlier", tool_use_id="toolu_parked", request=parked, parked_at=utcnow()))
+    a.journal.record(sid, "permission_request", **parked)  # as its earlier CLI had published it
+    await a.registry.flush()
+    first, second = await asyncio.gather(b.node.beat(), c.node.beat())  # two live nodes at once
+    assert sorted([first, second]) == [[], [sid]]
+    await c.registry.flush()
+    stored = await b.registry.events(session_id=sid, after=request.id)  # (on SQLite no relay moves b's clock past c's ids)
+    ends = [(e.type, e.data.get("request_id"), e.data.get("reason")) for e in stored if e.type in ("permission_resolved", "error")]
+    assert ends == [("permission_resolved", request.data["request_id"], "node_lost"), ("error", None, "node_lost")]  # once
+    rows = await b.registry.parked.of_session(sid)
+    assert [(r.request_id, r.parked_at is not None) for r in rows] == [("parked-earlier", True)]
+    session = await b.get(sid)
+    assert session.status == "waiting_permission"  # listed, and anyone may answer it
+    assert [p.request_id for p in session.permissions.parked.values()] == ["parked-earlier"]
+    assert isinstance(rows[0], ParkedRecord)
