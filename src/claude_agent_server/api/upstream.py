@@ -132,7 +132,11 @@ RAW_BODY = {"requestBody": {"required": True, "content": {"application/json": {"
     "type": "object", "description": "The provider's request body, forwarded as it is",
 }}}}}
 STREAMED = {200: {"description": "The provider's answer as it is (JSON, or Bedrock's application/vnd.amazon.eventstream, or SSE)",
-                  "content": {"application/json": {}, "application/vnd.amazon.eventstream": {}, "text/event-stream": {}}}}
+                  "content": {
+                "application/json": {"schema": {"type": "object", "description": "The provider's reply"}},
+                "application/vnd.amazon.eventstream": {"schema": {"type": "string", "format": "binary"}},
+                "text/event-stream": {"schema": {"type": "string", "description": "The provider's SSE frames"}},
+            }}}
 
 
 def _bedrock(request: Request) -> tuple[Upstream, BedrockUpstream]:
