@@ -37,6 +37,8 @@ from .writer import Writer
 
 T = TypeVar("T")
 STATES: tuple[SessionState, ...] = get_args(SessionState)
+INLINE_ROWS = 32
+"""Rows of a writer's batch, at most, for it to be committed on the event loop (see :mod:`.lanes`)."""
 CATCH_UP_TIMEOUT = 300.0
 """Seconds :meth:`SqlRegistry.open` waits for rows a previous run spilled to be written."""
 
@@ -58,10 +60,12 @@ def _write_batch(event_rows: list[Row], record_rows: list[Row], conn: Connection
 
 
 def _committer(lanes: Lanes, node_id: str | None = None) -> Commit:
-    """The writer's commit: :func:`_write_batch` in one write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
+    """The writer's commit: :func:`_write_batch` in one write transaction (``BEGIN IMMEDIATE`` on SQLite);
+    a batch of at most :data:`INLINE_ROWS` rows (a turn's) runs inline when it can (see :mod:`.lanes`)."""
 
     async def commit(event_rows: list[Row], record_rows: list[Row]) -> int:
-        return await lanes.run(partial(_write_batch, event_rows, record_rows, node_id=node_id), write=True)
+        work = partial(_write_batch, event_rows, record_rows, node_id=node_id)
+        return await lanes.run(work, write=True, inline=len(event_rows) + len(record_rows) <= INLINE_ROWS)
 
     return commit
 
