@@ -233,7 +233,6 @@ class SqlRegistry:
         """Records in ``states`` (and with ``status``, and ``spec["cwd"]``, if given; with a
         ``spec["cwd"]`` that is one of the directories ``within`` or below one, if given),
         newest ``last_activity`` first."""
-        """Records in ``states`` (and with ``status``, ``spec["cwd"]`` and ``owner``, if given), newest ``last_activity`` first."""
         query = select(sessions).where(sessions.c.state.in_(states))
         if owner is not None:
             query = query.where(sessions.c.owner == owner)
@@ -378,29 +377,10 @@ class SqlRegistry:
         await self._writer.flush()
 
     def health(self) -> WriterHealth:
-        """The database as the writer sees it (``ok``, ``unavailable``, ``catching_up``) and what waits."""
+        """The database as the writer sees it (``ok``, ``unavailable``, ``catching_up``), what waits,
+        and the writer's counters (events persisted, spilled, dropped; batches committed)."""
         return self._writer.health()
 
     def check(self) -> None:
         """Raise :class:`~.errors.RegistryUnavailable` now if a read would (no I/O)."""
         self._writer.check()
-
-    @property
-    def persisted(self) -> int:
-        """Events written since the registry opened."""
-        return self._writer.persisted
-
-    @property
-    def spilled(self) -> int:
-        """Events moved to the spill file since open (written to the database later)."""
-        return self._writer.spilled
-
-    @property
-    def dropped(self) -> int:
-        """Events lost since open: never written nor spilled (see :mod:`.writer`); should stay 0."""
-        return self._writer.dropped
-
-    @property
-    def batches(self) -> int:
-        """Write transactions the writer committed since the registry opened."""
-        return self._writer.batches
