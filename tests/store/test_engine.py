@@ -171,8 +171,9 @@ async def test_a_small_write_runs_inline_when_the_write_thread_is_idle_and_waits
         other.execute("ROLLBACK")
         assert (await late).startswith("registry-write")
         other.close()
+        assert await lanes.run(insert(6), write=True, inline=True) == threading.current_thread().name  # usable again
         rows = await lanes.run(lambda conn: [n for (n,) in conn.exec_driver_sql("SELECT n FROM t ORDER BY rowid")])
-        assert rows == [1, 2, 3, 4, 5]
+        assert rows == [1, 2, 3, 4, 5, 6]
     finally:
         await lanes.close()
         await engine.dispose()
