@@ -9,7 +9,8 @@ same pragmas and ``BEGIN`` modes as :mod:`.engine`): one hop. Writes go through
 one thread and one connection (the registry's single writer and its awaited
 writes never contend for SQLite's lock); reads through another pool of threads.
 
-A small write asked to run ``inline`` (the writer's batch that ends a turn: a few rows,
+A small write asked to run ``inline`` (a writer's batch of a few rows, such as the one a turn's
+reply waits for,
 committed without an fsync under ``synchronous=NORMAL``, a fraction of a millisecond)
 runs on the calling thread instead, when the write thread has nothing queued or
 running: no hop at all, so no wake-up of the write thread and then of the event loop,
