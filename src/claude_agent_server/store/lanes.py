@@ -9,11 +9,10 @@ same pragmas and ``BEGIN`` modes as :mod:`.engine`): one hop. Writes go through
 one thread and one connection (the registry's single writer and its awaited
 writes never contend for SQLite's lock); reads through another pool of threads.
 
-A small write asked to run ``inline`` (a writer's batch of a few rows, such as the one a turn's
-reply waits for,
-committed without an fsync under ``synchronous=NORMAL``, a fraction of a millisecond)
-runs on the calling thread instead, when the write thread has nothing queued or
-running: no hop at all, so no wake-up of the write thread and then of the event loop,
+A small write asked to run ``inline`` (a writer's batch of a few rows, such as the one a
+turn's reply waits for: committed without an fsync under ``synchronous=NORMAL``, a fraction
+of a millisecond) runs on the calling thread instead, when the write thread has nothing
+queued or running: no hop at all, so no wake-up of the write thread and then of the event loop,
 each of which waits for a free core on a busy machine. Its connection never waits for
 SQLite's lock (``busy_timeout=0``): when another process holds it, the write goes to the
 write thread after all. It never checkpoints the WAL either (a checkpoint writes the
