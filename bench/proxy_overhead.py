@@ -12,7 +12,8 @@ One run, three processes on 127.0.0.1, nothing else:
   Messages API over HTTP (httpx).
 
 Prints the median latency of each (non-stream, and stream read to the end),
-the ratios and the milliseconds the server adds. ``server/direct+router`` is the
+the ratios and the milliseconds the server adds, and a one-line ``summary:`` with the
+machine's load average before and after (the figures are only comparable at a similar load). ``server/direct+router`` is the
 server's own cost (HTTP hop, validation, routing); ``server/direct`` is what a
 LiteLLM user would see switching to the server.
 
@@ -112,12 +113,18 @@ async def measure(server_url: str, api_base: str, requests: int, warmup: int) ->
     return results
 
 
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages now, as ``uptime`` shows them."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200, help="measured requests per client and mode (max 2000)")
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured requests first (max 200)")
     args = parser.parse_args()
     requests, warmup = min(max(args.requests, 1), 2000), min(max(args.warmup, 0), 200)
+    load_before = load_average()
     with tempfile.TemporaryDirectory(prefix="proxy-bench-") as tmp:
         root = Path(tmp)
         (root / "home").mkdir()
@@ -143,6 +150,13 @@ def main() -> int:
             f"   {m['server'] / m['direct']:>5.2f}x {m['server'] - m['direct']:>+6.2f}"
             f"   {m['server'] / m['direct+router']:>9.2f}x {m['server'] - m['direct+router']:>+6.2f} ms"
         )
+    print(
+        "summary: " + "; ".join(
+            f"{mode} via server {m['server']:.2f} ms vs LiteLLM with the same Router {m['direct+router']:.2f} ms: "
+            f"{m['server'] - m['direct+router']:+.2f} ms, {m['server'] / m['direct+router']:.2f}x"
+            for mode, m in results.items()
+        ) + f" (load average {load_before} -> {load_average()})"
+    )
     return 0
 
 

@@ -9,7 +9,8 @@ served by the server under test, the server's turn and the model's stream of tha
 turn competed for one event loop, which the direct client's turns never did.) The direct client starts its CLI through the same launcher as the
 server's (``nice -n 10``, ``setsid``, ``setpriv``): on a busy machine a CLI at a
 lower priority waits longer for a CPU, which is not the server's cost. Prints
-median and p95 latency (ms) of each and their ratio.
+median and p95 latency (ms) of each and their ratio, and a one-line ``summary:`` with the
+machine's load average before and after (the figures are only comparable at a similar load).
 
     uv run python bench/turn_overhead.py [--turns 40] [--isolation none|bwrap]
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -46,8 +48,13 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages now, as ``uptime`` shows them."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 async def main(turns: int, warmup: int, isolation: str) -> None:
-    import os
+    load_before = load_average()
 
     with (
         tempfile.TemporaryDirectory() as root,
@@ -96,6 +103,10 @@ async def main(turns: int, warmup: int, isolation: str) -> None:
     print(f"{'via server':14}{med_server:12.1f}{p95_server:10.1f}")
     print(f"ratio (server / SDK): median {med_server / med_sdk:.3f}x, p95 {p95_server / p95_sdk:.3f}x")
     print(f"added by the server: median {med_server - med_sdk:+.1f} ms")
+    print(
+        f"summary: turn via server {med_server:.1f} ms vs SDK direct {med_sdk:.1f} ms: {med_server - med_sdk:+.1f} ms, "
+        f"{med_server / med_sdk:.3f}x (load average {load_before} -> {load_average()})"
+    )
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize(
     ("script", "arguments", "lines"),
     [
-        ("turn_overhead.py", ["--turns", "2"], ["SDK direct", "via server", "ratio (server / SDK)", "added by the server"]),
-        ("proxy_overhead.py", ["--requests", "3"], ["non-stream", "stream", "server/direct+router"]),
+        ("turn_overhead.py", ["--turns", "2"], ["SDK direct", "via server", "ratio (server / SDK)", "added by the server", "summary: turn via server", "load average"]),
+        ("proxy_overhead.py", ["--requests", "3"], ["non-stream", "stream", "server/direct+router", "summary: non-stream via server", "; stream via server", "load average"]),
         ("gateway_latency.py", ["--rounds", "1"], ["continued", "responses", "rest", "seeded", "cold", "the gateway adds", "a continued Responses turn", "seeding adds"]),
     ],
 )

@@ -43,12 +43,8 @@ class Feed:
 
 
 class FakeRegistry:
-    persisted = 42
-    dropped = 3
-    spilled = 0
-
     def health(self) -> WriterHealth:
-        return WriterHealth("ok", None, None, 0, 0)
+        return WriterHealth("ok", None, None, 0, 0, persisted=42, spilled=0, dropped=3, batches=5)
 
 
 class FakeManager:

@@ -28,7 +28,7 @@ P = "claude_agent_server_"
 class FakeManager:
     live_count = 3  # warm ones included
     warm_count = 2
-    registry = SimpleNamespace(persisted=7, dropped=0, spilled=0, health=lambda: WriterHealth("ok", None, None, 0, 0))
+    registry = SimpleNamespace(health=lambda: WriterHealth("ok", None, None, 0, 0, persisted=7, spilled=0, dropped=0, batches=1))
 
     async def counts(self) -> dict[str, int]:
         return {"live": 3, "hibernated": 4}

@@ -81,7 +81,7 @@ async def test_a_session_s_life_in_metrics(observed: Observed, caplog: pytest.Lo
     await manager.close(session.id)
     await manager.registry.flush()
     await metrics.refresh(manager)
-    assert sample("events_persisted_total") == manager.registry.persisted > 0
+    assert sample("events_persisted_total") == manager.registry.health().persisted > 0
 
     lines = [r.getMessage() for r in caplog.records if r.name == "claude_agent_server.audit"]
     assert [line.split()[0] for line in lines] == ["turn", "permission", "turn", "turn"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -249,15 +251,45 @@ async def test_stream_failing_before_first_event_raises(litellm: ModuleType) -> 
 
 async def test_stream_failing_later_ends_with_an_error_frame() -> None:
     stream = FakeStream([b"event: message_start\ndata: {}\n\n", "event: ping\ndata: {}\n\n"], fail_at=2)
-    chunks = [chunk async for chunk in await open_stream(stream)]
-    assert chunks[:2] == [b"event: message_start\ndata: {}\n\n", b"event: ping\ndata: {}\n\n"]
-    assert chunks[2].startswith(b"event: error\n") and b"api_error" in chunks[2]
-    assert len(chunks) == 3 and stream.closed
+    sent = b"".join([chunk async for chunk in await open_stream(stream)])
+    events = b"event: message_start\ndata: {}\n\nevent: ping\ndata: {}\n\n"
+    assert sent.startswith(events + b"event: error\n") and b"api_error" in sent and sent.endswith(b"\n\n")
+    assert stream.closed
 
 
 async def test_stream_relays_everything_and_closes() -> None:
     stream = FakeStream([b"a", b"b", b"c"])
-    assert [chunk async for chunk in await open_stream(stream)] == [b"a", b"b", b"c"]
+    assert b"".join([chunk async for chunk in await open_stream(stream)]) == b"abc"
+    assert stream.closed
+
+
+class GatedStream(FakeStream):
+    """Hands over its chunks at once, except that it waits for ``gate`` before the chunk at ``gated``."""
+
+    def __init__(self, chunks: list[bytes | str], gated: int) -> None:
+        super().__init__(chunks)
+        self.gate, self.gated = asyncio.Event(), gated
+
+    async def __anext__(self) -> bytes | str:
+        if self.position == self.gated:
+            await self.gate.wait()
+        return await super().__anext__()
+
+
+async def test_stream_sends_what_arrived_together_in_one_write_and_never_holds_it_for_more() -> None:
+    stream = GatedStream([b"event: a\n\n", b"event: b\n\n", b"event: c\n\n", b"event: d\n\n"], gated=3)
+    relay = await open_stream(stream)
+    first = await asyncio.wait_for(anext(relay), 5)  # sent while the upstream waits: nothing held back for d
+    assert first == b"event: a\n\nevent: b\n\nevent: c\n\n"
+    stream.gate.set()
+    assert [chunk async for chunk in relay] == [b"event: d\n\n"] and stream.closed
+
+
+async def test_stream_closes_the_upstream_when_the_client_leaves() -> None:
+    stream = GatedStream([b"event: a\n\n", b"event: b\n\n"], gated=1)
+    relay = await open_stream(stream)
+    assert await anext(relay) == b"event: a\n\n"
+    await relay.aclose()  # the client left while the upstream waits
     assert stream.closed
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from claude_agent_server.store import EventRecord, SessionRecord, SqlRegistry, default_database_url
 from claude_agent_server.store.engine import make_engine, writing
+from claude_agent_server.store import lanes as lanes_module
 from claude_agent_server.store.lanes import Lanes
 
 
@@ -124,3 +128,81 @@ async def test_postgresql_replaces_a_pooled_connection_the_server_closed_and_rea
         finally:
             await lanes.close()
             await engine.dispose()
+
+
+async def test_a_small_write_runs_inline_when_the_write_thread_is_idle_and_waits_its_turn_otherwise(tmp_path: Path) -> None:
+    """``inline``: on the event loop's own thread (no hop) while nothing waits in the write thread;
+    behind a write the thread holds (order kept), or another connection holding SQLite's lock, it
+    goes to the write thread and waits there instead of failing."""
+    engine = make_engine(default_database_url(tmp_path))
+    lanes = Lanes(engine)
+    try:
+        await lanes.run(lambda conn: conn.exec_driver_sql("CREATE TABLE t (n INTEGER)"), write=True)
+
+        def insert(n: int) -> Callable[[Connection], str]:
+            def work(conn: Connection) -> str:
+                conn.exec_driver_sql(f"INSERT INTO t VALUES ({n})")
+                return threading.current_thread().name
+
+            return work
+
+        assert await lanes.run(insert(1), write=True, inline=True) == threading.current_thread().name
+        assert (await lanes.run(insert(2), write=True)).startswith("registry-write")  # not asked: the thread
+
+        release = threading.Event()
+
+        def held(conn: Connection) -> str:
+            assert release.wait(10)
+            return insert(3)(conn)
+
+        first = asyncio.ensure_future(lanes.run(held, write=True))
+        await asyncio.sleep(0.05)
+        second = asyncio.ensure_future(lanes.run(insert(4), write=True, inline=True))
+        await asyncio.sleep(0.05)
+        assert not second.done()  # behind the held write, not beside it
+        release.set()
+        assert (await second).startswith("registry-write") and (await first).startswith("registry-write")
+
+        other = sqlite3.connect(tmp_path / "registry.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another process's write lock
+        late = asyncio.ensure_future(lanes.run(insert(5), write=True, inline=True))
+        await asyncio.sleep(0.1)
+        assert not late.done()
+        other.execute("ROLLBACK")
+        assert (await late).startswith("registry-write")
+        other.close()
+        assert await lanes.run(insert(6), write=True, inline=True) == threading.current_thread().name  # usable again
+        rows = await lanes.run(lambda conn: [n for (n,) in conn.exec_driver_sql("SELECT n FROM t ORDER BY rowid")])
+        assert rows == [1, 2, 3, 4, 5, 6]
+    finally:
+        await lanes.close()
+        await engine.dispose()
+
+
+async def test_inline_writes_leave_the_wal_checkpoints_to_the_write_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inline connection never checkpoints (that writes and syncs the database file on the event
+    loop); every ``CHECKPOINT_EVERY`` inline commits the write thread copies the WAL into the file."""
+    monkeypatch.setattr(lanes_module, "CHECKPOINT_EVERY", 5)
+    engine = make_engine(default_database_url(tmp_path))
+    lanes = Lanes(engine)
+    database = tmp_path / "registry.db"
+    blob = "x" * 50_000
+    try:
+        await lanes.run(lambda conn: conn.exec_driver_sql("CREATE TABLE t (s TEXT)"), write=True)
+        with contextlib.closing(sqlite3.connect(database, isolation_level=None)) as other:
+            assert other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0  # the table in the file
+        size = database.stat().st_size
+
+        async def insert() -> None:
+            await lanes.run(lambda conn: conn.exec_driver_sql("INSERT INTO t VALUES (:s)", {"s": blob}), write=True, inline=True)
+
+        for _ in range(4):
+            await insert()
+        await lanes.run(lambda conn: None, write=True)  # whatever the write thread was given is done
+        assert database.stat().st_size == size  # all of it still in the WAL
+        await insert()
+        await lanes.run(lambda conn: None, write=True)
+        assert database.stat().st_size > size + 4 * len(blob)  # the fifth commit handed a checkpoint over
+    finally:
+        await lanes.close()
+        await engine.dispose()

@@ -38,7 +38,7 @@ async def test_events_by_session_and_globally(registry: SqlRegistry) -> None:
     assert await registry.events(session_id=None, after=BASE + 3, limit=2) == appended[3:5]
     assert await registry.events(session_id="nobody", after=0) == []
     assert await registry.last_event_id() == BASE + 6
-    assert registry.persisted == 6
+    assert registry.health().persisted == 6
 
 
 async def test_writing_an_id_twice_is_a_no_op(registry: SqlRegistry) -> None:
@@ -51,11 +51,11 @@ async def test_writing_an_id_twice_is_a_no_op(registry: SqlRegistry) -> None:
     await registry.flush()
 
     assert [e.data for e in await registry.events(session_id="s1", after=0)] == [{"text": "first"}, {"n": 2}]
-    assert registry.persisted == 2
+    assert registry.health().persisted == 2
 
 
 async def test_events_are_written_in_batches(registry: SqlRegistry) -> None:
-    batches = registry.batches
+    batches = registry.health().batches
     for n in range(1, 1201):
         registry.append(event(n))
     registry.update(SessionRecord("s1", spec={}))
@@ -64,8 +64,8 @@ async def test_events_are_written_in_batches(registry: SqlRegistry) -> None:
 
     assert len(await registry.events(session_id="s1", after=0)) == 1200
     assert await registry.get("s1") is not None
-    assert registry.persisted == 1200
-    assert registry.batches - batches == 3  # batch_size 500
+    assert registry.health().persisted == 1200
+    assert registry.health().batches - batches == 3  # batch_size 500
 
 
 async def test_a_full_buffer_spills_to_disk_without_blocking(open_registry, tmp_path) -> None:
@@ -81,8 +81,8 @@ async def test_a_full_buffer_spills_to_disk_without_blocking(open_registry, tmp_
         await asyncio.sleep(0.01)
 
     assert [e.id - BASE for e in await registry.events(session_id="s1", after=0)] == list(range(1, 26))
-    assert registry.spilled > 0 and registry.dropped == 0
-    assert (registry.persisted, registry.health().pending_events) == (25, 0)
+    assert registry.health().spilled > 0 and registry.health().dropped == 0
+    assert (registry.health().persisted, registry.health().pending_events) == (25, 0)
     assert not spill.exists()  # written, then removed
 
 
@@ -95,9 +95,9 @@ async def test_close_writes_what_is_queued_and_a_reopened_registry_sees_it(open_
     registry.update(live)
 
     await registry.close()
-    assert registry.persisted == 5
+    assert registry.health().persisted == 5
     registry.append(event(6))  # after close: refused, counted
-    assert registry.dropped == 1
+    assert registry.health().dropped == 1
 
     reopened = await open_registry()
     assert len(await reopened.events(session_id=None, after=0)) == 5

@@ -58,7 +58,7 @@ async def test_a_postgresql_outage_loses_nothing(tmp_path: Path) -> None:
 
                 assert [e.id - BASE for e in await registry.events(session_id="s1", after=0)] == list(range(1, 31))
                 assert (await registry.get("s1")).turns == 3
-                assert registry.dropped == 0 and registry.persisted == 30 and not spill.exists()
+                assert registry.health().dropped == 0 and registry.health().persisted == 30 and not spill.exists()
             finally:
                 await registry.close()
 

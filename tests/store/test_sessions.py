@@ -72,7 +72,7 @@ async def test_agentcore_session_id_is_unique(registry: SqlRegistry) -> None:
 
 async def test_updates_coalesce_into_one_write(registry: SqlRegistry) -> None:
     await registry.put(record("s"))
-    batches = registry.batches
+    batches = registry.health().batches
     live = record("s")
     for turn in range(1, 4):
         live.turns, live.status = turn, f"turn {turn}"
@@ -83,7 +83,7 @@ async def test_updates_coalesce_into_one_write(registry: SqlRegistry) -> None:
 
     got = await registry.get("s")
     assert (got.turns, got.status, got.title) == (3, "turn 3", None)
-    assert registry.batches == batches + 1
+    assert registry.health().batches == batches + 1
 
 
 async def test_put_lands_after_updates_queued_before_it(open_registry) -> None:

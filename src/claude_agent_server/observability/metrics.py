@@ -94,24 +94,15 @@ def permission_outcome(data: dict[str, Any]) -> str:
     return "allowed" if data.get("allowed") else "denied"
 
 
-class _Totals(Protocol):
-    @property
-    def persisted(self) -> int: ...
-
-    @property
-    def dropped(self) -> int: ...
-
-    @property
-    def spilled(self) -> int: ...
-
+class _Writes(Protocol):
     def health(self) -> WriterHealth: ...
 
 
 class MetricsSource(Protocol):
     """What :meth:`ServerMetrics.refresh` reads, the :class:`SessionManager`'s
     ``live_count`` (CLI processes, warm ones included), ``warm_count`` (warm sessions
-    ready in the pool), ``registry`` (its ``persisted``, ``dropped`` and ``spilled`` event
-    totals and ``health()``) and ``counts()``."""
+    ready in the pool), ``registry`` (its ``health()``: the database's state and the
+    persisted, dropped and spilled event totals) and ``counts()``."""
 
     @property
     def live_count(self) -> int: ...
@@ -120,7 +111,7 @@ class MetricsSource(Protocol):
     def warm_count(self) -> int: ...
 
     @property
-    def registry(self) -> _Totals: ...
+    def registry(self) -> _Writes: ...
 
     async def counts(self) -> dict[str, int]: ...
 
@@ -276,9 +267,7 @@ class ServerMetrics:
         health = registry.health()
         read.sessions = {"live": max(processes - warm, 0), "hibernated": hibernated, "warm": warm}
         read.cli_processes = processes
-        read.persisted = registry.persisted
-        read.dropped = registry.dropped
-        read.spilled = registry.spilled
+        read.persisted, read.dropped, read.spilled = health.persisted, health.dropped, health.spilled
         read.pending = health.pending_events
         read.spilled_bytes = health.spilled_bytes
         read.database_up = int(health.status == "ok")

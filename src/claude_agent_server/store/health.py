@@ -24,6 +24,9 @@ class WriterHealth:
     ``error`` the last failure); ``catching_up`` (it answers again, the spill file
     is being written). ``pending_events``: accepted, not yet in the database (in
     memory or spilled); ``spilled_bytes``: bytes of the spill file not yet written.
+    Counted since the registry opened: ``persisted`` events written, ``spilled`` events
+    moved to the spill file (written later), ``dropped`` events lost (neither written nor
+    spilled; should stay 0), ``batches`` write transactions committed.
     """
 
     status: DatabaseStatus
@@ -31,8 +34,13 @@ class WriterHealth:
     error: str | None
     pending_events: int
     spilled_bytes: int
+    persisted: int
+    spilled: int
+    dropped: int
+    batches: int
 
     def to_dict(self) -> dict[str, Any]:
+        """The database's state as ``/health`` reports it (the counters are the metrics')."""
         return {
             "status": self.status,
             "since": self.since.isoformat() if self.since else None,

@@ -139,19 +139,8 @@ class Registry(Protocol):
         """
 
     def health(self) -> WriterHealth:
-        """The database's state as the writer sees it, and what waits to be written."""
+        """The database's state as the writer sees it, what waits to be written, and the
+        writer's counters since the registry opened (events persisted, spilled, dropped)."""
 
     def check(self) -> None:
         """Raise :class:`~.errors.RegistryUnavailable` if reads would now (no I/O)."""
-
-    @property
-    def persisted(self) -> int:
-        """Events written since the registry opened."""
-
-    @property
-    def spilled(self) -> int:
-        """Events moved to the spill file since the registry opened (written later)."""
-
-    @property
-    def dropped(self) -> int:
-        """Events lost (neither written nor spilled) since the registry opened; should stay 0."""

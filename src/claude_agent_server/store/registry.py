@@ -37,6 +37,8 @@ from .writer import Writer
 
 T = TypeVar("T")
 STATES: tuple[SessionState, ...] = get_args(SessionState)
+INLINE_ROWS = 32
+"""Rows of a writer's batch, at most, for it to be committed on the event loop (see :mod:`.lanes`)."""
 CATCH_UP_TIMEOUT = 300.0
 """Seconds :meth:`SqlRegistry.open` waits for rows a previous run spilled to be written."""
 
@@ -58,10 +60,12 @@ def _write_batch(event_rows: list[Row], record_rows: list[Row], conn: Connection
 
 
 def _committer(lanes: Lanes, node_id: str | None = None) -> Commit:
-    """The writer's commit: :func:`_write_batch` in one write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
+    """The writer's commit: :func:`_write_batch` in one write transaction (``BEGIN IMMEDIATE`` on SQLite);
+    a batch of at most :data:`INLINE_ROWS` rows (a turn's) runs inline when it can (see :mod:`.lanes`)."""
 
     async def commit(event_rows: list[Row], record_rows: list[Row]) -> int:
-        return await lanes.run(partial(_write_batch, event_rows, record_rows, node_id=node_id), write=True)
+        work = partial(_write_batch, event_rows, record_rows, node_id=node_id)
+        return await lanes.run(work, write=True, inline=len(event_rows) + len(record_rows) <= INLINE_ROWS)
 
     return commit
 
@@ -374,29 +378,10 @@ class SqlRegistry:
         await self._writer.flush()
 
     def health(self) -> WriterHealth:
-        """The database as the writer sees it (``ok``, ``unavailable``, ``catching_up``) and what waits."""
+        """The database as the writer sees it (``ok``, ``unavailable``, ``catching_up``), what waits,
+        and the writer's counters (events persisted, spilled, dropped; batches committed)."""
         return self._writer.health()
 
     def check(self) -> None:
         """Raise :class:`~.errors.RegistryUnavailable` now if a read would (no I/O)."""
         self._writer.check()
-
-    @property
-    def persisted(self) -> int:
-        """Events written since the registry opened."""
-        return self._writer.persisted
-
-    @property
-    def spilled(self) -> int:
-        """Events moved to the spill file since open (written to the database later)."""
-        return self._writer.spilled
-
-    @property
-    def dropped(self) -> int:
-        """Events lost since open: never written nor spilled (see :mod:`.writer`); should stay 0."""
-        return self._writer.dropped
-
-    @property
-    def batches(self) -> int:
-        """Write transactions the writer committed since the registry opened."""
-        return self._writer.batches

@@ -217,10 +217,14 @@ class Writer:
         return self._outage.since is None and not (self._spill is not None and self._spill.pending)
 
     def health(self) -> WriterHealth:
+        """The database's state as this writer sees it, what waits, and its counters."""
         spill = self._spill
         status: DatabaseStatus = "unavailable" if self._outage.since else "catching_up" if not self.available else "ok"
         pending, spilled = len(self._events) + (spill.events if spill else 0), spill.pending_bytes if spill else 0
-        return WriterHealth(status, self._outage.since, self._outage.error if status != "ok" else None, pending, spilled)
+        return WriterHealth(
+            status, self._outage.since, self._outage.error if status != "ok" else None, pending, spilled,
+            self.persisted, self.spilled, self.dropped, self.batches,
+        )
 
     def check(self) -> None:
         """Raise :class:`RegistryUnavailable` unless :attr:`available`."""
