@@ -138,7 +138,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
             gateway=pool,
             address=address,
             responses=ResponsesService(pool, settings),
-            forwarder=forward.Forwarder(node_id(settings)),
+            forwarder=forward.Forwarder(node_id(settings), owners=manager.lease_owners),
             upstream=Upstream.from_environment() if sandbox is not None else None,
             identities=Identities(settings, registry),
         )

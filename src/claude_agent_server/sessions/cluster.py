@@ -88,12 +88,6 @@ class NodeMembership:
         task = asyncio.create_task(release(), name=f"release-{session_id[:8]}")
         self._releasing[session_id] = task
 
-    async def elsewhere(self, session_id: str) -> None:
-        """Raise :class:`SessionElsewhere` when another live node holds the session's lease."""
-        holder = await self._registry.cluster.owner(session_id, self.node_id)
-        if holder is not None:
-            raise SessionElsewhere(session_id, holder.node_id, holder.url)
-
     async def beat(self) -> list[str]:
         """One heartbeat: this node's row and leases renewed, dead nodes' sessions taken over.
 
