@@ -11,7 +11,12 @@ server's (``nice -n 10``, ``setsid``, ``setpriv``): on a busy machine a CLI at a
 lower priority waits longer for a CPU, which is not the server's cost. Prints
 median and p95 latency (ms) of each and their ratio.
 
-    uv run python bench/turn_overhead.py [--turns 40] [--isolation none|bwrap]
+With ``--mirror``, a third client takes part in the same rounds: the direct client again, with
+its transcript mirrored into a registry's transcript store (``SqlRegistry.transcripts`` on a
+SQLite file, the flush mode the server uses) — what mirroring costs a turn: the median of the
+per-round differences against the direct client without a store.
+
+    uv run python bench/turn_overhead.py [--turns 40] [--isolation none|bwrap] [--mirror]
 
 Only 127.0.0.1 is contacted; the run is bounded by ``--turns``.
 """
@@ -24,12 +29,15 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, ResultMessage
 
 from claude_agent_server.sessions.launcher import write_launcher
+from claude_agent_server.sessions.options import TRANSCRIPT_FLUSH
+from claude_agent_server.store import SqlRegistry, default_database_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from servers import SCRUBBED_PREFIXES, running_server  # noqa: E402
@@ -46,7 +54,17 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def main(turns: int, warmup: int, isolation: str) -> None:
+async def sdk_turn(client: ClaudeSDKClient) -> float:
+    """One turn through a connected client: its latency in ms."""
+    start = time.perf_counter()
+    await client.query(PROMPT)
+    async for message in client.receive_response():
+        if isinstance(message, ResultMessage):
+            assert not message.is_error
+    return (time.perf_counter() - start) * 1000
+
+
+async def main(turns: int, warmup: int, isolation: str, mirror: bool) -> None:
     import os
 
     with (
@@ -66,6 +84,12 @@ async def main(turns: int, warmup: int, isolation: str) -> None:
         )
         direct = ClaudeSDKClient(options)
         await direct.connect()
+        registry = mirrored = None
+        if mirror:
+            registry = await SqlRegistry.open(default_database_url(Path(root) / "mirror"))
+            mirrored = ClaudeSDKClient(replace(options, session_store=registry.transcripts, session_store_flush=TRANSCRIPT_FLUSH))
+            await mirrored.connect()
+        via_mirror: list[float] = []
         async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
             session_id = (await http.post("/sessions", json={})).json()["session_id"]
             via_server: list[float] = []
@@ -76,17 +100,20 @@ async def main(turns: int, warmup: int, isolation: str) -> None:
                 server_ms = (time.perf_counter() - start) * 1000
                 assert reply.status_code == 200 and not reply.json()["is_error"], reply.text
 
-                start = time.perf_counter()
-                await direct.query(PROMPT)
-                async for message in direct.receive_response():
-                    if isinstance(message, ResultMessage):
-                        assert not message.is_error
-                sdk_ms = (time.perf_counter() - start) * 1000
+                if mirrored is not None and n % 2:  # the two alternate: what one leaves running falls on both alike
+                    mirror_ms, sdk_ms = await sdk_turn(mirrored), await sdk_turn(direct)
+                else:
+                    sdk_ms = await sdk_turn(direct)
+                    mirror_ms = await sdk_turn(mirrored) if mirrored is not None else 0.0
                 if n >= warmup:
                     via_server.append(server_ms)
                     via_sdk.append(sdk_ms)
+                    via_mirror.append(mirror_ms)
             await http.delete(f"/sessions/{session_id}")
         await direct.disconnect()
+        if mirrored is not None and registry is not None:
+            await mirrored.disconnect()
+            await registry.close()
 
     med_server, med_sdk = statistics.median(via_server), statistics.median(via_sdk)
     p95_server, p95_sdk = percentile(via_server, 0.95), percentile(via_sdk, 0.95)
@@ -96,6 +123,11 @@ async def main(turns: int, warmup: int, isolation: str) -> None:
     print(f"{'via server':14}{med_server:12.1f}{p95_server:10.1f}")
     print(f"ratio (server / SDK): median {med_server / med_sdk:.3f}x, p95 {p95_server / p95_sdk:.3f}x")
     print(f"added by the server: median {med_server - med_sdk:+.1f} ms")
+    if mirror:
+        med_mirror = statistics.median(via_mirror)
+        pairs = statistics.median([m - d for m, d in zip(via_mirror, via_sdk, strict=True)])
+        print(f"{'SDK + mirror':14}{med_mirror:12.1f}{percentile(via_mirror, 0.95):10.1f}")
+        print(f"mirroring the transcript adds: median {med_mirror - med_sdk:+.1f} ms (median of rounds {pairs:+.1f} ms)")
 
 
 if __name__ == "__main__":
@@ -107,5 +139,6 @@ if __name__ == "__main__":
         help="the server's sessions unsandboxed like the direct client's CLI (default), or each in bubblewrap "
         "with its model calls through the server's /upstream (the cost of the sandbox on a turn)",
     )
+    parser.add_argument("--mirror", action="store_true", help="also a direct client whose transcript is mirrored into a registry")
     args = parser.parse_args()
-    asyncio.run(main(args.turns, args.warmup, args.isolation))
+    asyncio.run(main(args.turns, args.warmup, args.isolation, args.mirror))
