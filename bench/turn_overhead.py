@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -54,18 +55,32 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def sdk_turn(client: ClaudeSDKClient) -> float:
-    """One turn through a connected client: its latency in ms."""
+def cpu_ms(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, in ms (clock-tick resolution)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def cli_pid(client: ClaudeSDKClient) -> int:
+    """The pid of a connected client's CLI (the SDK's private attributes: a bench may peek)."""
+    return client._transport._process.pid  # type: ignore[union-attr]
+
+
+async def sdk_turn(client: ClaudeSDKClient, cpu: list[tuple[float, float]] | None = None) -> float:
+    """One turn through a connected client: its latency in ms. With ``cpu``, the CPU ms the turn
+    cost this process and the client's CLI are appended to it."""
     start = time.perf_counter()
+    before = (time.process_time() * 1000, cpu_ms(cli_pid(client))) if cpu is not None else (0.0, 0.0)
     await client.query(PROMPT)
     async for message in client.receive_response():
         if isinstance(message, ResultMessage):
             assert not message.is_error
+    if cpu is not None:
+        cpu.append((time.process_time() * 1000 - before[0], cpu_ms(cli_pid(client)) - before[1]))
     return (time.perf_counter() - start) * 1000
 
 
 async def main(turns: int, warmup: int, isolation: str, mirror: bool) -> None:
-    import os
 
     with (
         tempfile.TemporaryDirectory() as root,
@@ -90,6 +105,8 @@ async def main(turns: int, warmup: int, isolation: str, mirror: bool) -> None:
             mirrored = ClaudeSDKClient(replace(options, session_store=registry.transcripts, session_store_flush=TRANSCRIPT_FLUSH))
             await mirrored.connect()
         via_mirror: list[float] = []
+        cpu_sdk: list[tuple[float, float]] = []
+        cpu_mirror: list[tuple[float, float]] = []
         async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
             session_id = (await http.post("/sessions", json={})).json()["session_id"]
             via_server: list[float] = []
@@ -100,11 +117,12 @@ async def main(turns: int, warmup: int, isolation: str, mirror: bool) -> None:
                 server_ms = (time.perf_counter() - start) * 1000
                 assert reply.status_code == 200 and not reply.json()["is_error"], reply.text
 
+                cpu = (cpu_mirror, cpu_sdk) if mirrored is not None and n >= warmup else (None, None)
                 if mirrored is not None and n % 2:  # the two alternate: what one leaves running falls on both alike
-                    mirror_ms, sdk_ms = await sdk_turn(mirrored), await sdk_turn(direct)
+                    mirror_ms, sdk_ms = await sdk_turn(mirrored, cpu[0]), await sdk_turn(direct, cpu[1])
                 else:
-                    sdk_ms = await sdk_turn(direct)
-                    mirror_ms = await sdk_turn(mirrored) if mirrored is not None else 0.0
+                    sdk_ms = await sdk_turn(direct, cpu[1])
+                    mirror_ms = await sdk_turn(mirrored, cpu[0]) if mirrored is not None else 0.0
                 if n >= warmup:
                     via_server.append(server_ms)
                     via_sdk.append(sdk_ms)
@@ -128,6 +146,9 @@ async def main(turns: int, warmup: int, isolation: str, mirror: bool) -> None:
         pairs = statistics.median([m - d for m, d in zip(via_mirror, via_sdk, strict=True)])
         print(f"{'SDK + mirror':14}{med_mirror:12.1f}{percentile(via_mirror, 0.95):10.1f}")
         print(f"mirroring the transcript adds: median {med_mirror - med_sdk:+.1f} ms (median of rounds {pairs:+.1f} ms)")
+        for index, part in enumerate(("this process (SDK, store)", "the client's CLI")):
+            on, off = statistics.mean(c[index] for c in cpu_mirror), statistics.mean(c[index] for c in cpu_sdk)
+            print(f"CPU per turn, {part}: {on:.1f} ms mirrored, {off:.1f} ms not ({on - off:+.1f} ms, whatever the load)")
 
 
 if __name__ == "__main__":

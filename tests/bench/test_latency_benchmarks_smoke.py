@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
     ("script", "arguments", "lines"),
     [
         ("turn_overhead.py", ["--turns", "2"], ["SDK direct", "via server", "ratio (server / SDK)", "added by the server"]),
+        ("turn_overhead.py", ["--turns", "2", "--mirror"], ["SDK direct", "SDK + mirror", "mirroring the transcript adds", "CPU per turn, the client's CLI"]),
         ("proxy_overhead.py", ["--requests", "3"], ["non-stream", "stream", "server/direct+router"]),
         ("gateway_latency.py", ["--rounds", "1"], ["continued", "responses", "rest", "seeded", "cold", "the gateway adds", "a continued Responses turn", "seeding adds"]),
     ],

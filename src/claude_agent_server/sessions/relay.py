@@ -28,6 +28,9 @@ from .journal import EventJournal
 log = logging.getLogger(__name__)
 
 PAGE = 1000
+GATHER_SECONDS = 0.025
+"""Seconds the relay waits after a notification before it reads, so the commits that follow
+(a turn makes several in quick succession) cost one read of the events table, not one each."""
 RELAYED_KEPT = 100_000
 """Ids of relayed events remembered (a held delta waits for the one it follows)."""
 
@@ -85,6 +88,7 @@ class EventRelay:
             self._wake.clear()
             try:
                 if self._pull_wanted:
+                    await asyncio.sleep(GATHER_SECONDS)  # the other notifications of a turn's commits: one read for all
                     self._pull_wanted = False
                     await self.pull()
             except Exception as exc:
