@@ -138,9 +138,10 @@ def test_any_node_serves_any_session_and_a_dead_node_is_survived(nodes: dict[str
             killed_at = time.monotonic()
             a.kill()
 
-            def hibernated() -> bool:
+            def hibernated() -> bool:  # and taken over: a node other than the dead one reaped its lease
                 answer_ = on_b.get(f"/sessions/{sid}/status")
-                return answer_.status_code == 200 and answer_.json()["status"] == "hibernated"
+                reaped = {n["node_id"]: n["leases"] for n in on_b.get("/nodes").json()["nodes"]}.get("a") == 0
+                return answer_.status_code == 200 and answer_.json()["status"] == "hibernated" and reaped
 
             wait_until(hibernated, timeout=LEASE + 10, interval=0.2, what="the session hibernated after its node died")
             assert time.monotonic() - killed_at < LEASE + 5
