@@ -18,6 +18,7 @@ Only 127.0.0.1 is contacted. Needs PostgreSQL on 127.0.0.1:5432 (as the tests do
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -70,22 +71,40 @@ def turn(http: httpx.Client, session_id: str, message: str = PROMPT) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def cpu_ms(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, in ms (clock-tick resolution)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def forwarding(nodes: list[ServerProcess], turns: int) -> None:
     owner, other = nodes[0].client(timeout=120), nodes[1].client(timeout=120)
+    pid = nodes[1].process.pid  # type: ignore[union-attr]
     sid = owner.post("/sessions", json={}).json()["session_id"]
     turn(owner, sid)
     turn(other, sid)  # warm-up of both paths
     direct, forwarded = [], []
+    cpu = {"direct": 0.0, "forwarded": 0.0}  # the other node's CPU during each kind of turn
+
+    def timed(kind: str, http: httpx.Client, samples: list[float]) -> None:
+        before = cpu_ms(pid)
+        samples.append(turn(http, sid))
+        cpu[kind] += cpu_ms(pid) - before
+
     for n in range(turns):  # the order alternates, so what one turn leaves running falls on both alike
         if n % 2:
-            forwarded.append(turn(other, sid))
-            direct.append(turn(owner, sid))
+            timed("forwarded", other, forwarded)
+            timed("direct", owner, direct)
         else:
-            direct.append(turn(owner, sid))
-            forwarded.append(turn(other, sid))
+            timed("direct", owner, direct)
+            timed("forwarded", other, forwarded)
     for label, samples in (("owner node", direct), ("other node (forwarded)", forwarded)):
         print(f"turn via {label:<24} median {statistics.median(samples):7.1f} ms   p95 {percentile(samples, 0.95):7.1f} ms")
+    print(f"other node's CPU per turn: {cpu['forwarded'] / turns:.1f} ms forwarding it, {cpu['direct'] / turns:.1f} ms when the owner is called"
+          f" (the hop's own cost: {(cpu['forwarded'] - cpu['direct']) / turns:+.1f} ms, whatever the load)")
     print(f"forwarding adds (median)              {statistics.median(forwarded) - statistics.median(direct):+7.1f} ms")
+    pairs = [f - d for f, d in zip(forwarded, direct, strict=True)]  # each pair sent back to back: less of the load's drift
+    print(f"forwarding adds (median of pairs)     {statistics.median(pairs):+7.1f} ms   ratio {statistics.median(forwarded) / statistics.median(direct):.3f}x")
 
 
 def wakes(nodes: list[ServerProcess], count: int) -> None:

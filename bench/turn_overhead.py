@@ -12,7 +12,12 @@ lower priority waits longer for a CPU, which is not the server's cost. Prints
 median and p95 latency (ms) of each and their ratio, and a one-line ``summary:`` with the
 machine's load average before and after (the figures are only comparable at a similar load).
 
-    uv run python bench/turn_overhead.py [--turns 40] [--isolation none|bwrap]
+With ``--mirror``, a third client takes part in the same rounds: the direct client again, with
+its transcript mirrored into a registry's transcript store (``SqlRegistry.transcripts`` on a
+SQLite file, the flush mode the server uses) — what mirroring costs a turn: the median of the
+per-round differences against the direct client without a store.
+
+    uv run python bench/turn_overhead.py [--turns 40] [--isolation none|bwrap] [--mirror]
 
 Only 127.0.0.1 is contacted; the run is bounded by ``--turns``.
 """
@@ -26,12 +31,15 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, ResultMessage
 
 from claude_agent_server.sessions.launcher import write_launcher
+from claude_agent_server.sessions.options import TRANSCRIPT_FLUSH
+from claude_agent_server.store import SqlRegistry, default_database_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from servers import SCRUBBED_PREFIXES, running_server  # noqa: E402
@@ -53,7 +61,32 @@ def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-async def main(turns: int, warmup: int, isolation: str) -> None:
+def cpu_ms(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, in ms (clock-tick resolution)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def cli_pid(client: ClaudeSDKClient) -> int:
+    """The pid of a connected client's CLI (the SDK's private attributes: a bench may peek)."""
+    return client._transport._process.pid  # type: ignore[union-attr]
+
+
+async def sdk_turn(client: ClaudeSDKClient, cpu: list[tuple[float, float]] | None = None) -> float:
+    """One turn through a connected client: its latency in ms. With ``cpu``, the CPU ms the turn
+    cost this process and the client's CLI are appended to it."""
+    start = time.perf_counter()
+    before = (time.process_time() * 1000, cpu_ms(cli_pid(client))) if cpu is not None else (0.0, 0.0)
+    await client.query(PROMPT)
+    async for message in client.receive_response():
+        if isinstance(message, ResultMessage):
+            assert not message.is_error
+    if cpu is not None:
+        cpu.append((time.process_time() * 1000 - before[0], cpu_ms(cli_pid(client)) - before[1]))
+    return (time.perf_counter() - start) * 1000
+
+
+async def main(turns: int, warmup: int, isolation: str, mirror: bool) -> None:
     load_before = load_average()
 
     with (
@@ -73,6 +106,14 @@ async def main(turns: int, warmup: int, isolation: str) -> None:
         )
         direct = ClaudeSDKClient(options)
         await direct.connect()
+        registry = mirrored = None
+        if mirror:
+            registry = await SqlRegistry.open(default_database_url(Path(root) / "mirror"))
+            mirrored = ClaudeSDKClient(replace(options, session_store=registry.transcripts, session_store_flush=TRANSCRIPT_FLUSH))
+            await mirrored.connect()
+        via_mirror: list[float] = []
+        cpu_sdk: list[tuple[float, float]] = []
+        cpu_mirror: list[tuple[float, float]] = []
         async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
             session_id = (await http.post("/sessions", json={})).json()["session_id"]
             via_server: list[float] = []
@@ -83,17 +124,21 @@ async def main(turns: int, warmup: int, isolation: str) -> None:
                 server_ms = (time.perf_counter() - start) * 1000
                 assert reply.status_code == 200 and not reply.json()["is_error"], reply.text
 
-                start = time.perf_counter()
-                await direct.query(PROMPT)
-                async for message in direct.receive_response():
-                    if isinstance(message, ResultMessage):
-                        assert not message.is_error
-                sdk_ms = (time.perf_counter() - start) * 1000
+                cpu = (cpu_mirror, cpu_sdk) if mirrored is not None and n >= warmup else (None, None)
+                if mirrored is not None and n % 2:  # the two alternate: what one leaves running falls on both alike
+                    mirror_ms, sdk_ms = await sdk_turn(mirrored, cpu[0]), await sdk_turn(direct, cpu[1])
+                else:
+                    sdk_ms = await sdk_turn(direct, cpu[1])
+                    mirror_ms = await sdk_turn(mirrored, cpu[0]) if mirrored is not None else 0.0
                 if n >= warmup:
                     via_server.append(server_ms)
                     via_sdk.append(sdk_ms)
+                    via_mirror.append(mirror_ms)
             await http.delete(f"/sessions/{session_id}")
         await direct.disconnect()
+        if mirrored is not None and registry is not None:
+            await mirrored.disconnect()
+            await registry.close()
 
     med_server, med_sdk = statistics.median(via_server), statistics.median(via_sdk)
     p95_server, p95_sdk = percentile(via_server, 0.95), percentile(via_sdk, 0.95)
@@ -103,6 +148,14 @@ async def main(turns: int, warmup: int, isolation: str) -> None:
     print(f"{'via server':14}{med_server:12.1f}{p95_server:10.1f}")
     print(f"ratio (server / SDK): median {med_server / med_sdk:.3f}x, p95 {p95_server / p95_sdk:.3f}x")
     print(f"added by the server: median {med_server - med_sdk:+.1f} ms")
+    if mirror:
+        med_mirror = statistics.median(via_mirror)
+        pairs = statistics.median([m - d for m, d in zip(via_mirror, via_sdk, strict=True)])
+        print(f"{'SDK + mirror':14}{med_mirror:12.1f}{percentile(via_mirror, 0.95):10.1f}")
+        print(f"mirroring the transcript adds: median {med_mirror - med_sdk:+.1f} ms (median of rounds {pairs:+.1f} ms)")
+        for index, part in enumerate(("this process (SDK, store)", "the client's CLI")):
+            on, off = statistics.mean(c[index] for c in cpu_mirror), statistics.mean(c[index] for c in cpu_sdk)
+            print(f"CPU per turn, {part}: {on:.1f} ms mirrored, {off:.1f} ms not ({on - off:+.1f} ms, whatever the load)")
     print(
         f"summary: turn via server {med_server:.1f} ms vs SDK direct {med_sdk:.1f} ms: {med_server - med_sdk:+.1f} ms, "
         f"{med_server / med_sdk:.3f}x (load average {load_before} -> {load_average()})"
@@ -118,5 +171,6 @@ if __name__ == "__main__":
         help="the server's sessions unsandboxed like the direct client's CLI (default), or each in bubblewrap "
         "with its model calls through the server's /upstream (the cost of the sandbox on a turn)",
     )
+    parser.add_argument("--mirror", action="store_true", help="also a direct client whose transcript is mirrored into a registry")
     args = parser.parse_args()
-    asyncio.run(main(args.turns, args.warmup, args.isolation))
+    asyncio.run(main(args.turns, args.warmup, args.isolation, args.mirror))

@@ -142,7 +142,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
             gateway=pool,
             address=address,
             responses=ResponsesService(pool, settings),
-            forwarder=forward.Forwarder(node_id(settings)),
+            forwarder=forward.Forwarder(node_id(settings), owners=manager.lease_owners),
             upstream=passthrough,
             identities=Identities(settings, registry),
         )

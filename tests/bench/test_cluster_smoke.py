@@ -18,5 +18,5 @@ def test_the_cluster_benchmark_runs(tmp_path: Path) -> None:
     command = [sys.executable, str(ROOT / "bench" / "cluster.py"), "--turns", "2", "--wakes", "1", "--seconds", "2", "--nodes", "1"]
     run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
-    for line in ("turn via owner node", "forwarding adds", "wake on another node", "turns/s with 1 node"):
+    for line in ("turn via owner node", "forwarding adds", "other node's CPU per turn", "wake on another node", "turns/s with 1 node"):
         assert line in run.stdout, run.stdout

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
     [
         ("turn_overhead.py", ["--turns", "2"], ["SDK direct", "via server", "ratio (server / SDK)", "added by the server", "summary: turn via server", "load average"]),
         ("proxy_overhead.py", ["--requests", "3"], ["non-stream", "stream", "server/direct+router", "summary: non-stream via server", "; stream via server", "load average"]),
+        ("turn_overhead.py", ["--turns", "2", "--mirror"], ["SDK direct", "SDK + mirror", "mirroring the transcript adds", "CPU per turn, the client's CLI"]),
         ("gateway_latency.py", ["--rounds", "1"], ["continued", "responses", "rest", "seeded", "cold", "the gateway adds", "a continued Responses turn", "seeding adds"]),
     ],
 )

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from databases import postgres_database_sync
-from e2e_support import answer, read_events, reply_text, send_in_background, wait_for_permissions, wait_until
+from e2e_support import answer, in_background, read_events, reply_text, send_in_background, wait_for_permissions, wait_until
 from servers import ServerProcess
 
 pytestmark = pytest.mark.e2e
@@ -95,7 +95,7 @@ def test_any_node_serves_any_session_and_a_dead_node_is_survived(nodes: dict[str
             for name, http in (("c", on_c), ("b", on_b), ("a", on_a)):  # the same replay, whichever node is asked
                 turn = read_events(http, "GET", "/events", headers={"Last-Event-ID": str(cursor)},
                                    until=lambda f: f["event"] == "result" and f["data"].get("session_id") == sid)
-                seen[name] = [  # text deltas live only in the owner's memory (never persisted)
+                seen[name] = [  # text deltas are live only (never stored): a replay from memory has them, one from the registry not
                     (int(f["id"]), f["event"]) for f in turn
                     if f["id"] and f["data"].get("session_id") == sid and f["event"] != "text_delta"
                 ]
@@ -103,6 +103,27 @@ def test_any_node_serves_any_session_and_a_dead_node_is_survived(nodes: dict[str
                 assert ids == sorted(set(ids)), name
             assert seen["c"] == seen["b"] == seen["a"]
             assert [e for _, e in seen["c"]][:1] == ["turn_started"] and seen["c"][-1][1] == "result"
+
+            # Text deltas reach a subscriber of every node, live: the owner sends them with NOTIFY, and C
+            # puts them between the persisted events it reads, in id order.
+            [snapshot] = read_events(on_c, "GET", "/events", until=lambda f: True)
+
+            def follow_on_c() -> list[dict[str, Any]]:
+                with client(c) as http:
+                    return read_events(http, "GET", "/events", headers={"Last-Event-ID": str(snapshot["data"]["last_event_id"])},
+                                       until=lambda f: f["event"] == "result" and f["data"].get("session_id") == sid)
+
+            live = in_background(follow_on_c)
+            reply = on_b.post(f"/sessions/{sid}/messages", json={"message": "remember that deltas travel between nodes"})
+            assert reply.status_code == 200, reply.text
+            frames = [f for f in live.result(timeout=60) if f["id"]]
+            ids = [int(f["id"]) for f in frames]
+            assert ids == sorted(set(ids))  # one increasing sequence, deltas included
+            turn = [f["event"] for f in frames if f["data"].get("session_id") == sid]
+            texts = [f["data"]["text"] for f in frames if f["event"] == "text_delta" and f["data"]["session_id"] == sid]
+            assert texts and all(text in reply_text(reply.json()) for text in texts), (turn, texts)
+            assert turn[0] == "turn_started" and "assistant_message" in turn and turn[-1] == "result"  # no stored event skipped
+            assert turn.index("text_delta") < turn.index("assistant_message")
 
             # A permission asked in a turn started through B is answered through C.
             pending = send_in_background(b, sid, "create a file through-c.txt with content answered on c")
@@ -117,9 +138,10 @@ def test_any_node_serves_any_session_and_a_dead_node_is_survived(nodes: dict[str
             killed_at = time.monotonic()
             a.kill()
 
-            def hibernated() -> bool:
+            def hibernated() -> bool:  # and taken over: a node other than the dead one reaped its lease
                 answer_ = on_b.get(f"/sessions/{sid}/status")
-                return answer_.status_code == 200 and answer_.json()["status"] == "hibernated"
+                reaped = {n["node_id"]: n["leases"] for n in on_b.get("/nodes").json()["nodes"]}.get("a") == 0
+                return answer_.status_code == 200 and answer_.json()["status"] == "hibernated" and reaped
 
             wait_until(hibernated, timeout=LEASE + 10, interval=0.2, what="the session hibernated after its node died")
             assert time.monotonic() - killed_at < LEASE + 5

@@ -25,12 +25,16 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING
 
 from ..store import Registry, SessionRecord, StoreError, utcnow
 from .errors import SessionElsewhere
 from .events import EventLog
 from .journal import EventJournal
 from .takeover import end_lost_turn, recorder
+
+if TYPE_CHECKING:
+    from .owners import OwnerLookup
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +104,7 @@ class NodeMembership:
 
         self._settle(session_id, release())
 
-    async def elsewhere(self, session_id: str) -> None:
+    async def elsewhere(self, session_id: str, owners: OwnerLookup) -> None:
         """Raise :class:`SessionElsewhere` when another live node holds the session's lease; a
         dead node's is taken over first (so no node reads the record of a session that a dead
         node left ``live`` before the takeover's events are written).
@@ -111,7 +115,7 @@ class NodeMembership:
         """
         while True:
             await self._settled(session_id)  # a takeover by this node is finished first
-            holder = await self._registry.cluster.owner(session_id, self.node_id)
+            holder = await owners.owner(session_id)  # a live holder remembered for a moment; a dead one never
             if holder is None:
                 return
             if not holder.dead:

@@ -55,6 +55,10 @@ class EventJournal:
         self._own: set[int] = set()
         self._own_order: deque[int] = deque()
         """Ids of the events this node persisted lately (another node's are relayed, see :meth:`relay`)."""
+        self._last_persisted = 0
+        """Id of the last event this node handed to the registry (a text delta follows it)."""
+        self.deltas: Callable[[Event, int], None] | None = None
+        """Sends this node's text deltas to the other nodes (``deltas(event, after)``; see ``deltas.py``)."""
         self.observers: list[Callable[[Event], None]] = []
         """Called with every event (session and lifecycle events), synchronously: keep them cheap."""
 
@@ -98,11 +102,14 @@ class EventJournal:
             return  # starting, or warm: nothing of it is kept until it is registered
         if event.type != "text_delta":
             self._persist(_to_record(event), len(event.json()))  # the JSON its log made (or will reuse)
+        elif self.deltas is not None:
+            self.deltas(event, self._last_persisted)
         if event.type != "status":
             self.events.publish(event)
 
     def _persist(self, record: EventRecord, size: int | None = None) -> None:
         self._registry.append(record, size)
+        self._last_persisted = record.id
         self._own.add(record.id)
         self._own_order.append(record.id)
         if len(self._own_order) > OWN_IDS_KEPT:
@@ -119,6 +126,14 @@ class EventJournal:
         if record.server or record.type != "status":
             self.events.relay(event)
         if session_log is not None and not record.server:
+            session_log.relay(event)
+
+    def relay_delta(self, event: Event, session_log: EventLog | None) -> None:
+        """A text delta another node sent (never stored): onto the global stream and ``session_log``
+        when newer than what each holds (see ``deltas.py``). The clock moves past its id."""
+        self.clock.last = max(self.clock.last, event.id)
+        self.events.relay(event)
+        if session_log is not None:
             session_log.relay(event)
 
     def _observe(self, event: Event) -> None:

@@ -30,6 +30,7 @@ from ..store import Registry, SessionRecord, StoreError
 from .capabilities import mcp_configs
 from .config import ManagerConfig
 from .cluster import NodeMembership
+from .owners import OwnerLookup
 from .errors import ServerShuttingDown, SessionNotFound
 from .events import Event, EventClock, EventLog
 from .journal import EventJournal
@@ -92,6 +93,8 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries):
         self.node_id = config.node_id
         self.node = NodeMembership(registry, self.journal, config.node_id, config.node_url, config.node_heartbeat,
                                    lambda: len(self._slots), config.permission_timeout, self._relayed_log)
+        self.lease_owners = OwnerLookup(registry, config.node_id)
+        """Which other node holds a session's lease (cached briefly; the forwarder drops stale entries)."""
         self._heartbeat: asyncio.Task[None] | None = None
         self.relay = EventRelay(registry, self.journal, config.node_id, self._relayed_log)
         self._busy = False
@@ -165,7 +168,7 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries):
             if session.closing or not sees(session.record.owner):
                 raise SessionNotFound(sid)
             return session
-        await self.node.elsewhere(sid)  # not live here: another node may run it (SessionElsewhere)
+        await self.node.elsewhere(sid, self.lease_owners)  # not live here: another node may run it (SessionElsewhere)
         record = await self._record(sid)
         if record is None or record.state == "closed" or not self.transcripts.visible(record.spec.get("cwd")):
             if session is not None and not session.live:

@@ -83,8 +83,9 @@ class Registry(Protocol):
     def cluster(self) -> ClusterStore:
         """Nodes and session leases."""
 
-    async def listen(self, on_notify: Callable[[str], None]) -> EventFeed | None:
-        """On PostgreSQL: ``on_notify(node_id)`` each time a node commits events; None on SQLite."""
+    async def listen(self, on_notify: Callable[[str], None], on_delta: Callable[[str], None] | None = None) -> EventFeed | None:
+        """On PostgreSQL: ``on_notify(node_id)`` each time a node commits events and ``on_delta(payload)``
+        for other nodes' text deltas (see :mod:`.feed`); None on SQLite."""
 
     # -- aliases (adapters' names for sessions) ----------------------------------
 

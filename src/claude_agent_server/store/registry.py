@@ -177,12 +177,12 @@ class SqlRegistry:
                 raise self._writer.unreachable(exc) from exc
             raise
 
-    async def listen(self, on_notify: Callable[[str], None]) -> EventFeed | None:
-        """On PostgreSQL: call ``on_notify(node_id)`` whenever a node commits events (see
-        :mod:`.feed`); :meth:`EventFeed.close` it. None on SQLite (one node)."""
+    async def listen(self, on_notify: Callable[[str], None], on_delta: Callable[[str], None] | None = None) -> EventFeed | None:
+        """On PostgreSQL: ``on_notify(node_id)`` whenever a node commits events, ``on_delta(payload)`` for
+        other nodes' text deltas (see :mod:`.feed`); :meth:`EventFeed.close` it. None on SQLite (one node)."""
         if self._engine.url.get_backend_name() != "postgresql":
             return None
-        return await EventFeed.start(self._engine.url, on_notify)
+        return await EventFeed.start(self._engine.url, on_notify, on_delta)
 
     @property
     def transcripts(self) -> WriteBehindStore:

@@ -8,7 +8,10 @@ unchanged: status, headers and body, SSE included. Every route that finds its se
 the manager gets this for free.
 
 A forwarded request carries ``X-Agent-Server-Forwarded: <node id>``; it is never forwarded
-again (a session that moved meanwhile is 503 with ``Retry-After: 1``), so there is no loop.
+again, so there is no loop: a node that gets one for a session it does not hold (the sender's
+idea of the owner was stale, see ``sessions/owners.py``) answers 503 with ``Retry-After: 1`` and
+``X-Agent-Server-Not-Owner: <the holder>``, and the sender asks the registry again and retries
+once with the node it names.
 :class:`CaptureBody` keeps a copy of the request body as the route reads it, so the handler can
 send it on.
 """
@@ -24,12 +27,15 @@ from starlette.background import BackgroundTask
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..sessions.errors import SessionElsewhere
+from ..sessions.owners import OwnerLookup
 
-__all__ = ["FORWARDED_HEADER", "CaptureBody", "Forwarder", "install"]
+__all__ = ["FORWARDED_HEADER", "NOT_OWNER_HEADER", "CaptureBody", "Forwarder", "install"]
 
 log = logging.getLogger(__name__)
 
 FORWARDED_HEADER = "x-agent-server-forwarded"
+NOT_OWNER_HEADER = "x-agent-server-not-owner"
+"""On a 503 to a forwarded request: this node does not hold the session (the header names the node that does)."""
 _BODY, _DONE = "agent_server.body", "agent_server.body_done"
 _HOP_BY_HOP = frozenset({
     b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te", b"trailer", b"trailers",
@@ -66,50 +72,94 @@ class CaptureBody:
 class Forwarder:
     """The HTTP client for hops between nodes (one per server; :meth:`close` at the end).
 
+    Requests go straight to an httpx transport (a pool of kept-alive HTTP/1.1 connections):
+    the client layer's cookie jar, auth and redirect handling have nothing to do on a hop,
+    and a cookie jar shared by every forwarded request must not exist.
+
     Args:
         node_id: This node's id, sent in :data:`FORWARDED_HEADER`.
+        owners: Where session owners are looked up; the entry of a session whose owner
+            does not answer, or answers that it is not the owner, is dropped there (None: no cache).
         connect_timeout: Seconds to connect to another node.
     """
 
-    def __init__(self, node_id: str, connect_timeout: float = 5.0) -> None:
+    def __init__(self, node_id: str, owners: OwnerLookup | None = None, connect_timeout: float = 5.0) -> None:
         self.node_id = node_id
-        timeout = httpx.Timeout(connect=connect_timeout, read=None, write=60.0, pool=connect_timeout)
+        self.owners = owners
+        self._timeout = httpx.Timeout(connect=connect_timeout, read=None, write=60.0, pool=connect_timeout).as_dict()
         # Connections are kept and reused (no connect per hop); an idle one is dropped before the
         # other node's uvicorn closes it (``timeout_keep_alive``, 5 s), so no request is sent on a
         # connection that node is closing.
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=64, keepalive_expiry=KEEPALIVE_EXPIRY)
-        self.client = httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False, trust_env=False)
+        self.transport: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
 
     async def close(self) -> None:
-        await self.client.aclose()
+        await self.transport.aclose()
 
     async def forward(self, request: Request, exc: SessionElsewhere) -> Response:
-        """Send ``request`` to the node holding the session; its answer, streamed."""
-        if request.headers.get(FORWARDED_HEADER) is not None or not exc.url:
-            return _moving(exc)
+        """Send ``request`` to the node holding the session; its answer, streamed.
+
+        A node that does not answer, or answers that it does not hold the session (its lease
+        moved since it was looked up), has its entry dropped from :attr:`owners`; after a
+        refusal the registry is asked again and the request sent once more to the node it
+        names. Otherwise (or when that fails too) the answer is 503 with ``Retry-After: 1``.
+        """
+        if request.headers.get(FORWARDED_HEADER) is not None:
+            return _moving(exc, refused=True)  # sent here as the owner, which this node is not (any more)
         body = bytes(request.scope.get(_BODY, b""))
         if not request.scope.get(_DONE):
             body += b"".join([chunk async for chunk in request.stream()])
-        target = exc.url.rstrip("/") + request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
+        path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
         if request.url.query:
-            target += "?" + request.url.query
+            path += "?" + request.url.query
         headers = [(k, v) for k, v in request.headers.raw if k.lower() not in _HOP_BY_HOP]
         headers.append((FORWARDED_HEADER.encode(), self.node_id.encode()))
-        outgoing = self.client.build_request(request.method, target, headers=headers, content=body)
+        target: SessionElsewhere | None = exc
+        for _attempt in range(2):
+            if target is None or not target.url:
+                break
+            outgoing = httpx.Request(request.method, target.url.rstrip("/") + path, headers=headers, content=body,
+                                     extensions={"timeout": self._timeout})
+            try:
+                answer = await self.transport.handle_async_request(outgoing)
+            except httpx.TransportError as error:
+                log.warning("forwarding %s %s to node %s failed: %r", request.method, request.url.path, target.node_id, error)
+                self._forget(exc.session_id)
+                return _moving(target, unreachable=True)
+            if answer.status_code != 503 or NOT_OWNER_HEADER not in answer.headers:
+                response = StreamingResponse(answer.aiter_raw(), status_code=answer.status_code, background=BackgroundTask(answer.aclose))
+                response.raw_headers = [(k, v) for k, v in answer.headers.raw if k.lower() not in _RESPONSE_DROPPED]
+                return response
+            await answer.aclose()
+            self._forget(exc.session_id)
+            target = await self._fresh(target)
+        return _moving(exc)
+
+    def _forget(self, session_id: str) -> None:
+        if self.owners is not None:
+            self.owners.forget(session_id)
+
+    async def _fresh(self, stale: SessionElsewhere) -> SessionElsewhere | None:
+        """The node the registry names now, when it is another one than ``stale``'s."""
+        if self.owners is None:
+            return None
         try:
-            answer = await self.client.send(outgoing, stream=True)
-        except httpx.TransportError as error:
-            log.warning("forwarding %s %s to node %s failed: %r", request.method, request.url.path, exc.node_id, error)
-            return _moving(exc, unreachable=True)
-        response = StreamingResponse(answer.aiter_raw(), status_code=answer.status_code, background=BackgroundTask(answer.aclose))
-        response.raw_headers = [(k, v) for k, v in answer.headers.raw if k.lower() not in _RESPONSE_DROPPED]
-        return response
+            holder = await self.owners.owner(stale.session_id, fresh=True)
+        except Exception as error:  # the registry's outage: the client retries
+            log.warning("looking up the owner of session %s failed: %s", stale.session_id, error)
+            return None
+        if holder is None or holder.dead or holder.node_id == stale.node_id:  # a dead one: the retry takes it over
+            return None
+        return SessionElsewhere(stale.session_id, holder.node_id, holder.url)
 
 
-def _moving(exc: SessionElsewhere, unreachable: bool = False) -> JSONResponse:
+def _moving(exc: SessionElsewhere, unreachable: bool = False, refused: bool = False) -> JSONResponse:
     why = f"node {exc.node_id} does not answer" if unreachable else f"it is on node {exc.node_id}"
     detail = f"session {exc.session_id} cannot be served here now ({why}); retry"
-    return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "1"})
+    headers = {"Retry-After": "1"}
+    if refused:
+        headers[NOT_OWNER_HEADER] = exc.node_id
+    return JSONResponse({"detail": detail}, status_code=503, headers=headers)
 
 
 def install(app: FastAPI, forwarder_of: object) -> None:
