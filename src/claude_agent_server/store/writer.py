@@ -29,7 +29,7 @@ Items are lost only when they can be neither written nor spilled: a batch the
 database refuses for its data (not its reachability) is retried row by row and
 the rows refused again are dropped; without a usable spill file, events beyond
 ``buffer_bytes`` are dropped oldest first; :meth:`Writer.close` gives up after
-``flush_timeout``. Each is logged and counted in :attr:`Writer.dropped`.
+``flush_timeout``. Each is logged and counted in ``dropped`` (:class:`~.health.WriterHealth`).
 """
 
 from __future__ import annotations
@@ -98,15 +98,8 @@ class Writer:
         self._wake = asyncio.Event()
         self._caught_up = asyncio.Event()
         self._closed = False
-        self.persisted = 0
-        """Events inserted (ids already present not counted)."""
-        self.dropped = 0
-        """Events lost: refused for their data twice, beyond ``buffer_bytes`` with no spill
-        file, left when :meth:`close` gave up, or enqueued after it."""
-        self.spilled = 0
-        """Events moved to the spill file."""
-        self.batches = 0
-        """Transactions committed."""
+        self.persisted = self.spilled = self.dropped = self.batches = 0
+        """The counters :class:`~.health.WriterHealth` reports (``dropped``: see the module docstring)."""
         if spill is not None and spill.pending:
             log.warning("registry: %d events (%d bytes) spilled by a previous run wait in %s; writing them first",
                         spill.events, spill.pending_bytes, spill.path)
@@ -117,7 +110,7 @@ class Writer:
     # -- callers' side (never awaits) -----------------------------------------
 
     def append(self, event: EventRecord, size: int | None = None) -> None:
-        """Enqueue an event (counted in :attr:`dropped` after :meth:`close`); ``size``: the length
+        """Enqueue an event (counted as dropped after :meth:`close`); ``size``: the length
         of its JSON in bytes when the caller has it (the session's event log encodes every event
         once), else it is encoded here to be measured."""
         if self._closed:
@@ -188,7 +181,7 @@ class Writer:
 
         Whatever could be spilled but not written stays in the spill file for the next
         registry opened on the same database (a warning says so); what could not even be
-        spilled is counted in :attr:`dropped` (an error says so).
+        spilled is counted as dropped (an error says so).
         """
         self._closed = True
         try:
