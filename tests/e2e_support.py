@@ -79,6 +79,22 @@ def tool_results(reply: dict[str, Any]) -> list[dict[str, Any]]:
     return [m for m in reply["messages"] if m["type"] == "tool_result"]
 
 
+def bypass_session(http: httpx.Client, cwd: str) -> str:
+    """A new session in ``cwd`` whose tools run without asking (``bypassPermissions``); its id."""
+    response = http.post("/sessions", json={"cwd": cwd, "permission_mode": "bypassPermissions"})
+    assert response.status_code == 201, response.text
+    return str(response.json()["session_id"])
+
+
+def run_bash(http: httpx.Client, session_id: str, command: str) -> str:
+    """The output of ``command`` run by the session's Bash tool (stderr folded in, then ``rc=<status>``)."""
+    reply = http.post(f"/sessions/{session_id}/messages", json={"message": f"run `{command} 2>&1; echo rc=$?`"})
+    assert reply.status_code == 200, reply.text
+    results = tool_results(reply.json())
+    assert results, reply_text(reply.json())
+    return str(results[0]["content"])
+
+
 def read_events(
     http: httpx.Client, method: str, url: str, until: str | Callable[[dict[str, Any]], bool] | None = "result", limit: int = 500, **kwargs: Any
 ) -> list[dict[str, Any]]:

@@ -18,27 +18,12 @@ from claude_agent_sdk import project_key_for_directory
 from fastapi import FastAPI, Request
 
 from claude_agent_server.demo.routes import create_message
-from e2e_support import reply_text, tool_results
+from e2e_support import bypass_session as new_session, reply_text, run_bash as run
 from servers import ServerProcess, free_port, running_server, serving
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")]
 SERVER_KEY = "srv-key-Zq8-0123456789abcdef"
 UPSTREAM_KEY = "sk-upstream-Wd4-0123456789abcdef"
-
-
-def new_session(http: httpx.Client, cwd: str) -> str:
-    response = http.post("/sessions", json={"cwd": cwd, "permission_mode": "bypassPermissions"})
-    assert response.status_code == 201, response.text
-    return str(response.json()["session_id"])
-
-
-def run(http: httpx.Client, session_id: str, command: str) -> str:
-    """The output of ``command`` run by the session's Bash tool (stderr folded in)."""
-    reply = http.post(f"/sessions/{session_id}/messages", json={"message": f"run `{command} 2>&1; echo rc=$?`"})
-    assert reply.status_code == 200, reply.text
-    results = tool_results(reply.json())
-    assert results, reply_text(reply.json())
-    return str(results[0]["content"])
 
 
 def hide(key: str) -> str:

@@ -21,7 +21,7 @@ from fastapi import FastAPI, Request
 
 from claude_agent_server.demo.routes import create_message
 from claude_agent_server.upstream import OAUTH_BETA
-from e2e_support import reply_text, tool_results
+from e2e_support import bypass_session as new_session, reply_text, run_bash as run
 from fake_upstreams import bedrock_app, service_account, sigv4_valid, vertex_app
 from servers import free_port, running_server, serving
 
@@ -32,21 +32,6 @@ AWS_SECRET = "fake-aws-secret-Kq7-0123456789abcdefghij"
 AWS_TOKEN = "fake-aws-session-token-Pz2-0123456789"
 SERVER_KEY = "srv-key-Up7-0123456789abcdef"
 OAUTH = "sk-ant-oat01-fake-Vb8-0123456789abcdef"
-
-
-def new_session(http: httpx.Client, cwd: str) -> str:
-    response = http.post("/sessions", json={"cwd": cwd, "permission_mode": "bypassPermissions"})
-    assert response.status_code == 201, response.text
-    return str(response.json()["session_id"])
-
-
-def run(http: httpx.Client, session_id: str, command: str) -> str:
-    """The output of ``command`` run by the session's Bash tool (stderr folded in)."""
-    reply = http.post(f"/sessions/{session_id}/messages", json={"message": f"run `{command} 2>&1; echo rc=$?`"})
-    assert reply.status_code == 200, reply.text
-    results = tool_results(reply.json())
-    assert results, reply_text(reply.json())
-    return str(results[0]["content"])
 
 
 def model_key(env: str) -> str:
