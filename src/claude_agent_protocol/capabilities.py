@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from .base import WireModel
-from .fields import Argument, Name, StrictBody
+from .fields import Argument, Name, StrictBody, WHOLE
 
 EffortName = Literal["low", "medium", "high", "xhigh", "max"]
 """The SDK's ``EffortLevel``."""
@@ -26,7 +26,7 @@ class AgentSpec(StrictBody):
     tools: list[Name] | None = Field(None, max_length=500)
     disallowedTools: list[Name] | None = Field(None, max_length=500)  # noqa: N815  (the SDK's name)
     model: Name | None = None
-    maxTurns: int | None = Field(None, ge=1, le=10_000)  # noqa: N815
+    maxTurns: Annotated[int, Field(ge=1, le=10_000), WHOLE] | None = None  # noqa: N815
     effort: EffortName | None = None
 
 
@@ -51,7 +51,7 @@ class ThinkingAdaptive(StrictBody):
 
 class ThinkingEnabled(StrictBody):
     type: Literal["enabled"]
-    budget_tokens: int = Field(ge=1024, le=1_000_000)
+    budget_tokens: Annotated[int, Field(ge=1024, le=1_000_000), WHOLE]
 
 
 class ThinkingDisabled(StrictBody):

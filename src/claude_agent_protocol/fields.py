@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 ARGUMENT_BYTES = 100_000
 """Bytes (UTF-8) at most in one value that becomes a CLI argument (Linux refuses one over 128 KiB)."""
@@ -39,6 +39,16 @@ NO_NUL = {"pattern": "^[^\\u0000]*$"}
 Argument = Annotated[str, AfterValidator(_argument), Field(json_schema_extra=NO_NUL)]
 """A string that becomes a command-line argument of the CLI: no NUL, at most :data:`ARGUMENT_BYTES`."""
 Name = Annotated[Argument, Field(max_length=256)]
+
+
+def _whole(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WHOLE = BeforeValidator(_whole)
+"""Put last in ``Annotated[int, Field(ge=..., le=...), WHOLE]``: an integer as JSON Schema counts them,
+in a strict body too (``292.0`` is one; ``292.5`` and ``"292"`` are not). Placed after the bounds,
+they stay ``minimum``/``maximum`` in the schema."""
 
 
 class UnicodeText(BaseModel):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from .base import PermissionModeName, SendMode
 from .capabilities import Capabilities
-from .fields import ARGUMENT_BYTES, NO_NUL, Argument, Name, StrictBody, lone_surrogate  # noqa: F401  (importable from here too)
+from .fields import ARGUMENT_BYTES, NO_NUL, Argument, Name, StrictBody, WHOLE, lone_surrogate  # noqa: F401  (importable from here too)
 
 
 class ToolSandboxNetwork(StrictBody):
@@ -40,15 +40,6 @@ class CreateSession(Capabilities):
 
     model_config = ConfigDict(extra="ignore")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _whole_numbers(cls, data: Any) -> Any:
-        """``max_turns`` as JSON Schema's integer: ``292.0`` is one too (a string is not)."""
-        turns = data.get("max_turns") if isinstance(data, dict) else None
-        if isinstance(turns, float) and turns.is_integer():
-            return {**data, "max_turns": int(turns)}
-        return data
-
     resume_session_id: str | None = Field(None, max_length=100, description="Resume this transcript (same id, same history).")
     system_prompt: Argument | None = Field(None, description="Replaces Claude Code's system prompt.")
     append_system_prompt: Argument | None = Field(None, description="Appended to Claude Code's system prompt.")
@@ -57,7 +48,7 @@ class CreateSession(Capabilities):
     permission_mode: PermissionModeName | None = None
     allowed_tools: list[Name] | None = Field(None, max_length=500, description="Tools that run without asking.")
     disallowed_tools: list[Name] | None = Field(None, max_length=500, description="Tools the model may not use.")
-    max_turns: int | None = Field(None, ge=1, le=1_000_000)
+    max_turns: Annotated[int, Field(ge=1, le=1_000_000), WHOLE] | None = None
     enable_proxy: bool = Field(False, description="Route the CLI's model calls through this server's /v1/messages.")
     background_model: Name | None = Field(None, description="Proxied sessions: model for the CLI's background calls.")
     output_format: dict[str, Any] | None = Field(

@@ -39,3 +39,19 @@ def test_every_integer_query_and_header_parameter_refuses_huge_values(tmp_path: 
                     assert reply.status_code in (400, 422), (path, parameter["name"], huge, reply.status_code, reply.text[:200])
                 checked.append(f"{path} {parameter['name']}")
     assert {"/sessions offset", "/sessions/available offset", "/events last-event-id", "/event last-event-id"} <= set(checked), checked
+
+
+def test_a_body_integer_written_as_a_whole_float_is_an_integer(tmp_path: Path) -> None:
+    """JSON Schema's ``integer`` includes ``4381.0``; the strict bodies accepted only ``4381``
+    (schemathesis: a schema-valid ``thinking.budget_tokens`` refused with 422)."""
+    app = create_app(Settings(workspace=tmp_path, data_dir=tmp_path / "data", warm_sessions=0), client_factory=FakeClients())  # type: ignore[arg-type]
+    with TestClient(app, raise_server_exceptions=False) as http:
+        whole = {
+            "max_turns": 3.0,
+            "thinking": {"type": "enabled", "budget_tokens": 4381.0},
+            "agents": {"helper": {"description": "helps", "prompt": "help", "maxTurns": 2.0}},
+        }
+        created = http.post("/sessions", json=whole)
+        assert created.status_code == 201, created.text
+        for bad in ({"max_turns": 2.5}, {"max_turns": "3"}, {"thinking": {"type": "enabled", "budget_tokens": 4381.5}}):
+            assert http.post("/sessions", json=bad).status_code == 422, bad
