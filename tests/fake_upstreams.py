@@ -31,7 +31,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from claude_agent_server.demo.model import reply_to
-from claude_agent_server.demo.routes import _message, _stream
+from claude_agent_server.demo.routes import _message, _stream, create_message
 
 
 def event_frame(payload: bytes, headers: dict[str, str]) -> bytes:
@@ -78,6 +78,23 @@ async def record(request: Request, seen: list[dict[str, Any]]) -> dict[str, Any]
 async def _events(body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
     async for frame in _stream(body, reply_to(body)):
         yield json.loads(frame["data"])
+
+
+def anthropic_app(seen: list[dict[str, Any]]) -> FastAPI:
+    """An "Anthropic" upstream: the demo model's replies, recording each request's headers."""
+    app = FastAPI()
+
+    @app.post("/v1/messages")
+    async def messages(request: Request) -> Any:
+        seen.append(dict(request.headers))
+        return await create_message(request)
+
+    @app.post("/v1/messages/count_tokens")
+    async def count(request: Request) -> dict[str, int]:
+        seen.append(dict(request.headers))
+        return {"input_tokens": 1}
+
+    return app
 
 
 def bedrock_app(seen: list[dict[str, Any]]) -> FastAPI:

@@ -15,10 +15,9 @@ from typing import Any
 import httpx
 import pytest
 from claude_agent_sdk import project_key_for_directory
-from fastapi import FastAPI, Request
 
-from claude_agent_server.demo.routes import create_message
 from e2e_support import bypass_session as new_session, reply_text, run_bash as run
+from fake_upstreams import anthropic_app
 from servers import ServerProcess, free_port, running_server, serving
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")]
@@ -88,27 +87,10 @@ def test_a_session_sees_nothing_of_the_server_or_other_sessions(tmp_path: Path) 
         assert SERVER_KEY not in found and "/" not in found.replace("rc=1", ""), found
 
 
-def upstream_app(seen: list[dict[str, Any]]) -> FastAPI:
-    """An "Anthropic" upstream: the demo model's replies, recording each request's headers."""
-    app = FastAPI()
-
-    @app.post("/v1/messages")
-    async def messages(request: Request) -> Any:
-        seen.append(dict(request.headers))
-        return await create_message(request)
-
-    @app.post("/v1/messages/count_tokens")
-    async def count(request: Request) -> dict[str, int]:
-        seen.append(dict(request.headers))
-        return {"input_tokens": 1}
-
-    return app
-
-
 def test_model_traffic_goes_through_the_server_with_its_key(tmp_path: Path) -> None:
     seen: list[dict[str, Any]] = []
     port = free_port()
-    with serving(upstream_app(seen), port, "fake-anthropic"), running_server(
+    with serving(anthropic_app(seen), port, "fake-anthropic"), running_server(
         tmp_path, "--warm-sessions", "0",
         env={"ANTHROPIC_API_KEY": UPSTREAM_KEY, "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}"},
     ) as server, server.client() as http:

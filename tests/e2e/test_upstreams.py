@@ -17,12 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request
 
-from claude_agent_server.demo.routes import create_message
 from claude_agent_server.upstream import OAUTH_BETA
 from e2e_support import bypass_session as new_session, reply_text, run_bash as run
-from fake_upstreams import bedrock_app, service_account, sigv4_valid, vertex_app
+from fake_upstreams import anthropic_app, bedrock_app, service_account, sigv4_valid, vertex_app
 from servers import free_port, running_server, serving
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")]
@@ -91,23 +89,11 @@ def test_bedrock_requests_are_signed_by_the_server(tmp_path: Path) -> None:
         assert len(seen) == forwarded  # none of these reached the provider
 
 
-def oauth_upstream(seen: list[dict[str, Any]]) -> FastAPI:
-    """An "Anthropic" upstream that wants an OAuth bearer with the OAuth beta; the demo model's replies."""
-    app = FastAPI()
-
-    @app.post("/v1/messages")
-    async def messages(request: Request) -> Any:
-        seen.append(dict(request.headers))
-        return await create_message(request)
-
-    return app
-
-
 def test_a_claude_code_oauth_token_is_sent_by_the_server(tmp_path: Path) -> None:
     seen: list[dict[str, Any]] = []
     port = free_port()
     env = {"CLAUDE_CODE_OAUTH_TOKEN": OAUTH, "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}"}
-    with serving(oauth_upstream(seen), port, "fake-anthropic"), running_server(tmp_path, "--warm-sessions", "0", env=env) as server, \
+    with serving(anthropic_app(seen), port, "fake-anthropic"), running_server(tmp_path, "--warm-sessions", "0", env=env) as server, \
             server.client() as http:
         (server.workspace / "a").mkdir()
         a = new_session(http, "a")
