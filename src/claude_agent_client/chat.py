@@ -70,9 +70,9 @@ class Chat:
         self.cancel_current: Callable[[], Any] | None = None
         """Set by the app while a command or message runs: cancels it."""
         self.draft = ""
+        """A line typed during the last turn but not entered: the next prompt starts with it."""
         self.after: str | None = None
         """A command typed during the last turn, run before the next prompt."""
-        """A line typed during the last turn but not entered: the next prompt starts with it."""
 
     @property
     def session_id(self) -> str:

@@ -63,7 +63,7 @@ class TypeAhead:
         except (OSError, ValueError, termios.error):
             yield  # not a terminal after all: no typing ahead
             return
-        tty.setcbreak(self._fd)
+        tty.setcbreak(self._fd, termios.TCSANOW)  # not the default TCSAFLUSH: keys typed as the turn began stay
         self._open = True
         self._listen()
         try:

@@ -1,14 +1,26 @@
 """Typing while a turn runs, in a real pseudo-terminal against a live demo server: a message
-typed then is queued (``mode: "queue"``) and runs after the turn; ``/steer TEXT`` joins it."""
+typed then is queued (``mode: "queue"``) and runs after the turn; ``/steer TEXT`` joins it.
+And keys typed just before the turn's key watch began are not thrown away."""
 
 from __future__ import annotations
 
+import asyncio
+import io
+import os
+import pty
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
+import pytest
+from rich.console import Console
+
+from claude_agent_client.inputs import TerminalInput
+from claude_agent_client.live import TurnView
+from claude_agent_client.typeahead import TypeAhead
 from client.client_pty import FOOTER, PROMPT, Terminal
 from e2e_support import wait_until
 from servers import ServerProcess
@@ -92,3 +104,22 @@ def test_a_permission_question_puts_a_half_typed_line_aside(terminal: Callable[.
     assert (workdir / "now.txt").exists()
     assert prompts(server, session_id) == ["count slowly", "run `date > now.txt`", "remember that gamma is 3"]
     assert "Traceback" not in term.output()
+
+
+async def test_a_line_typed_as_the_turn_begins_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The line sits in the terminal's input (typed after Enter, before the key watch began):
+    entering cbreak mode must not flush it (``tty.setcbreak``'s default ``TCSAFLUSH`` did)."""
+    master, slave = pty.openpty()
+    with os.fdopen(slave, "r") as stdin:
+        monkeypatch.setattr(sys, "stdin", stdin)
+        os.write(master, b"exit\r")
+        lines: list[str] = []
+        view = TurnView(Console(file=io.StringIO()))
+        typeahead = TypeAhead(TerminalInput(tmp_path / "history"), PROMPT, view, lines.append, lambda: None)
+        async with typeahead.running():
+            for _ in range(100):
+                if lines:
+                    break
+                await asyncio.sleep(0.01)
+    os.close(master)
+    assert lines == ["exit"]

@@ -102,9 +102,11 @@ def test_the_demo_has_its_own_data_dir_and_its_hint_reopens_it(start_sh: Spawn, 
     again = start_sh(home, "demo", "--session", session_id)
     again.expect(SESSION)
     assert again.match.group(1) == session_id
+    again.expect_exact("› remember that the demo is separate")  # the transcript so far, shown on resume
     again.expect_exact(PROMPT)
     again.send("what did I ask you to remember?\r")
-    again.expect_exact("the demo is separate")
+    again.expect(FOOTER)
+    assert "the demo is separate" in again.before  # the answer, not the transcript above it
     again.expect_exact(PROMPT)
     again.send("exit\r")
     again.expect(pexpect.EOF)
