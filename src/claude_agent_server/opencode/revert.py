@@ -24,8 +24,10 @@ Here:
   (:meth:`~..sessions.Session.rewind_conversation`: the next wake resumes the transcript
   there). Only a prompt through these routes commits: a turn sent meanwhile through another
   API runs with the whole conversation, and is cut too when the revert is committed.
-* The stash is on this node's disk and the state is cached per node: like file
-  checkpointing itself, this is for a single node.
+* The pending revert and the removed turns are read from the registry on every use (no
+  per-node cache: the session may be woken on another node between two requests). The
+  stash is on the disk of the node that made it, as the files it restores are (file
+  checkpointing is local to the session's working directory too).
 """
 
 from __future__ import annotations
@@ -79,31 +81,25 @@ class Revert:
 
 
 class Reverts:
-    """Pending reverts and removed turns, cached, backed by the registry's aliases; the stashes."""
+    """Pending reverts and removed turns, in the registry's aliases (read on every use: any
+    node may serve the session's next request); the stashes, on this node's disk."""
 
     def __init__(self, registry: Registry, stash_dir: Path) -> None:
         self._registry = registry
         self._stash_dir = stash_dir
-        self._pending: dict[str, Revert | None] = {}
-        self._hidden: dict[str, list[tuple[int, int]]] = {}
-        self._diffs: dict[str, str | None] = {}
 
     async def pending(self, claude_id: str) -> Revert | None:
         """The session's pending revert, if any."""
-        if claude_id not in self._pending:
-            filed = await self._registry.aliases_of(PENDING, claude_id)
-            self._pending[claude_id] = Revert.parse(filed[-1]) if filed else None
-        return self._pending[claude_id]
+        filed = await self._registry.aliases_of(PENDING, claude_id)
+        return Revert.parse(filed[-1]) if filed else None
 
     async def hidden(self, claude_id: str) -> list[tuple[int, int]]:
         """The event-id ranges (inclusive) of the session's removed turns."""
-        if claude_id not in self._hidden:
-            ranges = []
-            for alias in await self._registry.aliases_of(HIDDEN, claude_id):
-                _, first, last = alias.split("|")
-                ranges.append((int(first), int(last)))
-            self._hidden[claude_id] = ranges
-        return self._hidden[claude_id]
+        ranges = []
+        for alias in await self._registry.aliases_of(HIDDEN, claude_id):
+            _, first, last = alias.split("|")
+            ranges.append((int(first), int(last)))
+        return ranges
 
     async def set_pending(self, claude_id: str, revert: Revert | None) -> None:
         if revert is None:
@@ -111,11 +107,9 @@ class Reverts:
                 await self._registry.drop_alias(PENDING, current.alias(claude_id))
         else:
             await self._registry.put_alias(PENDING, revert.alias(claude_id), claude_id, replace=True)
-        self._pending[claude_id] = revert
 
     async def hide(self, claude_id: str, first: int, last: int) -> None:
         await self._registry.put_alias(HIDDEN, f"{claude_id}|{first}|{last}", claude_id)
-        (await self.hidden(claude_id)).append((first, last))
 
     # -- stashes ---------------------------------------------------------------
 
@@ -140,7 +134,6 @@ class Reverts:
             else:
                 contents[name] = None
         token = secrets.token_hex(8)
-        self._diffs.pop(claude_id, None)
         self._write(claude_id, {"snapshot": token, "files": {k: None if v is None else base64.b64encode(v).decode() for k, v in contents.items()}})
         return token, contents
 
@@ -159,7 +152,6 @@ class Reverts:
         self.discard(claude_id)
 
     def discard(self, claude_id: str) -> None:
-        self._diffs.pop(claude_id, None)
         with contextlib.suppress(FileNotFoundError):
             self._stash_path(claude_id).unlink()
 
@@ -182,13 +174,11 @@ class Reverts:
         data = self._read(claude_id)
         if data:
             self._write(claude_id, {**data, "diff": diff})
-        self._diffs[claude_id] = diff
 
-    def diff(self, claude_id: str) -> str | None:
-        """The pending revert's diff, if files were restored."""
-        if claude_id not in self._diffs:
-            self._diffs[claude_id] = self._read(claude_id).get("diff")
-        return self._diffs[claude_id]
+    def diff(self, claude_id: str, snapshot: str) -> str | None:
+        """The diff of the revert whose stash ``snapshot`` names, if this node holds that stash."""
+        data = self._read(claude_id)
+        return data.get("diff") if data.get("snapshot") == snapshot else None
 
 
 def diff_of(before: dict[str, bytes | None], root: str) -> str:

@@ -49,7 +49,7 @@ async def session_info(hub: Hub, settings: Settings, entry: dict[str, Any]) -> d
     parent = entry.get("forked_from")
     parent_id = await hub.ids.ses_of(parent["session_id"]) if parent else None
     pending = await hub.reverts.pending(entry["session_id"])
-    revert = info_of(pending, hub.reverts.diff(entry["session_id"]) if pending and pending.snapshot else None)
+    revert = info_of(pending, hub.reverts.diff(entry["session_id"], pending.snapshot) if pending and pending.snapshot else None)
     info = SessionInfo(
         id=ses_id,
         slug=ses_id[-8:].lower(),
