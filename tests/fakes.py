@@ -63,7 +63,8 @@ class FakeClient:
     def __init__(self, options: ClaudeAgentOptions, owner: FakeClients) -> None:
         self.options = options
         self.owner = owner
-        self.queries: list[str] = []
+        self.queries: list[Any] = []
+        self.prompt_uuids: list[str | None] = []
         self.models: list[str | None] = []
         self.modes: list[str] = []
         self.answers: list[Any] = []
@@ -84,7 +85,13 @@ class FakeClient:
         self.disconnected = True
         await self._messages.put(StopAsyncIteration)
 
-    async def query(self, prompt: str, session_id: str = "default") -> None:
+    async def query(self, prompt: Any, session_id: str = "default") -> None:
+        """Record the prompt: a string as it is; a streamed user message as its content (its
+        text, or its list of blocks), its ``uuid`` in :attr:`prompt_uuids`."""
+        if not isinstance(prompt, str):
+            [message] = [m async for m in prompt]
+            self.prompt_uuids.append(message.get("uuid"))
+            prompt = message["message"]["content"]
         self.queries.append(prompt)
         steps = self.owner.turns.popleft() if self.owner.turns else [*text(f"echo: {prompt}"), result(f"echo: {prompt}")]
         self._turn = asyncio.create_task(self._play(steps))

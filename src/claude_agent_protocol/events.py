@@ -35,6 +35,8 @@ class TurnStartedEvent(EventBase):
 
     type: Literal["turn_started"] = "turn_started"
     message: str
+    user_message_uuid: str | None = None
+    """The prompt's transcript uuid (what fork and rewind take as ``message_id``)."""
 
 
 class TextDeltaEvent(EventBase):
@@ -51,6 +53,8 @@ class AssistantMessageEvent(EventBase):
     set for a subagent's); ``error`` names an API error the CLI reported, if any."""
 
     type: Literal["assistant_message"] = "assistant_message"
+    uuid: str | None = None
+    """This message's transcript uuid (what fork takes as ``message_id``)."""
     model: str | None = None
     content: list[ReplyItem] = Field(default_factory=list)
     parent_tool_use_id: str | None = None
@@ -109,10 +113,10 @@ class ResultEvent(EventBase):
     terminal_reason: str | None = None
     subtype: str | None = None
     errors: list[str] | None = None
-    session_cost_usd: float | None = None
-    """The session's total (USD) after this turn, over every process it has had."""
     structured_output: Any = None
     """A session with an ``output_format``: the JSON value the agent answered (valid against the schema)."""
+    user_message_uuid: str | None = None
+    """The transcript uuid of the prompt this turn answered (the ``turn_started`` event's)."""
 
 
 class ErrorEvent(EventBase):

@@ -80,10 +80,13 @@ def test_fork_from_here_opens_a_fork_that_knows_only_what_came_before(
     parent = rest_session(http, workdir)
     open_from_table(page, parent)
     say(page, "remember that alpha is 1", "I'll remember: alpha is 1.")
+    history_reads: list[str] = []  # from here on: the view has read the history it opened with
+    page.on("request", lambda request: history_reads.append(request.url) if request.url.endswith("/history") else None)
     say(page, "remember that beta is 2", "I'll remember: beta is 2.")
     first = reply(page, "alpha is 1")
     fork = first.get_by_role("button", name="Fork from here")
-    expect(fork).to_be_visible()  # a live reply gets its uuid once its turn has ended
+    expect(fork).to_be_visible()  # a live reply gets its uuid from its event
+    assert history_reads == [], history_reads  # live turns name their uuids: the history is not read again
     expect(prompt(page, "remember that alpha is 1").get_by_role("button", name="Fork from here")).to_be_visible()
     undo = prompt(page, "alpha is 1").get_by_role("button", name="Undo changes from here")
     expect(undo).to_be_disabled()  # this server runs without --file-checkpointing: the button says why

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from e2e_support import in_background, reply_text, send_in_background, status, wait_until
+from e2e_support import in_background, read_events, reply_text, send_in_background, status, wait_until
 from servers import ServerProcess, running_server
 
 pytestmark = pytest.mark.e2e
@@ -52,6 +52,25 @@ def test_fork_at_a_middle_message_recalls_only_what_came_before(http: httpx.Clie
         http.delete(f"/sessions/{whole.json()['session_id']}")
     finally:
         http.delete(f"/sessions/{child}")
+
+
+def test_a_turns_events_name_the_transcript_uuids_of_its_prompt_and_reply(http: httpx.Client, session: str) -> None:
+    """What fork and rewind take (``message_id``) comes with the events: no need to read the history."""
+    frames = read_events(http, "POST", f"/sessions/{session}/messages", json={"message": "remember that delta is 4", "stream": True})
+    events = {frame["event"]: frame["data"] for frame in frames}
+    prompt_uuid = events["turn_started"]["user_message_uuid"]
+    reply_uuid = events["assistant_message"]["uuid"]
+    assert events["result"]["user_message_uuid"] == prompt_uuid
+    history = http.get(f"/sessions/{session}/history").json()["messages"]
+    prompt = next(m for m in history if m["uuid"] == prompt_uuid)
+    assert prompt["type"] == "user" and prompt["message"]["content"] == "remember that delta is 4"
+    assert next(m for m in history if m["uuid"] == reply_uuid)["type"] == "assistant"
+    forked = http.post(f"/sessions/{session}/fork", json={"at_message_id": reply_uuid})
+    assert forked.status_code == 201, forked.text
+    try:
+        assert "delta is 4" in _say(http, forked.json()["session_id"], "what did I ask you to remember?")
+    finally:
+        http.delete(f"/sessions/{forked.json()['session_id']}")
 
 
 def test_fork_of_an_unknown_message_is_404(http: httpx.Client, session: str) -> None:

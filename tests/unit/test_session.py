@@ -32,6 +32,8 @@ async def test_turn_events_and_reply(manager: SessionManager, clients: FakeClien
     assert reply["result"] == "hello" and reply["cost_usd"] == 0.0012 and reply["is_error"] is False
     kinds = [e.type for e in session.events.since(0)]
     assert kinds == ["status", "status", "turn_started", "status", "text_delta", "assistant_message", "result", "status"]
+    [started] = [e for e in session.events.since(0) if e.type == "turn_started"]
+    assert clients.last.prompt_uuids == [started.data["user_message_uuid"]]  # the prompt's transcript uuid, chosen here
     assert session.status == "connected"
     entry = session.snapshot()
     assert entry["title"] == "hi" and entry["turns"] == 1 and entry["cost_usd"] == 0.0012

@@ -87,6 +87,7 @@ def result_data(message: ResultMessage) -> dict[str, Any]:
         "subtype": message.subtype,
         "errors": errors,
         "structured_output": message.structured_output,
+        "user_message_uuid": message.user_message_uuid,
     }
 
 
@@ -100,6 +101,7 @@ def events_for(message: Any) -> Iterator[Emitted]:
     elif isinstance(message, AssistantMessage):
         items = [item for block in message.content if (item := content_item(block))]
         yield "assistant_message", {
+            "uuid": message.uuid,
             "model": message.model,
             "content": items,
             "parent_tool_use_id": message.parent_tool_use_id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from typing import TYPE_CHECKING, Any
+from uuid import uuid4
 
 from claude_agent_sdk import SystemMessage, ToolResultBlock, UserMessage
 
@@ -86,13 +87,14 @@ class SessionOperations:
             self._turn_running = True
             if self.record.title is None:
                 self.record.title = " ".join(message.split())[:TITLE_LENGTH] or None
-            started = self._publish("turn_started", message=message)
+            prompt_uuid = str(uuid4())  # the prompt's transcript uuid, known before the CLI has it
+            started = self._publish("turn_started", message=message, user_message_uuid=prompt_uuid)
             self.turn_event_id = started.id
             self.turn_message = message
             self.turn_started = started
             self._host.changed(self, False)
             try:
-                prompt: Any = message if content is None else user_message(content)
+                prompt = user_message(message if content is None else content, prompt_uuid)
                 # The CLI echoes the prompt (replay-user-messages): tool results sent in it are not the turn's.
                 self.sent_results |= {str(b.get("tool_use_id")) for b in content or [] if b.get("type") == "tool_result"}
                 await self._call("query", lambda client: client.query(prompt))

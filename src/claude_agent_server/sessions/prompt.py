@@ -56,6 +56,8 @@ def check_prompt(message: str, content: Iterable[dict[str, Any]] | None = None) 
         raise PromptTooLarge(characters, MAX_PROMPT_CHARACTERS)
 
 
-async def user_message(content: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
-    """One user message with ``content`` blocks (Anthropic content blocks), as the SDK's streaming prompt."""
-    yield {"type": "user", "message": {"role": "user", "content": content}, "parent_tool_use_id": None}
+async def user_message(content: str | list[dict[str, Any]], uuid: str) -> AsyncIterator[dict[str, Any]]:
+    """One user message, as the SDK's streaming prompt: ``content`` is the text, or Anthropic
+    content blocks; ``uuid`` becomes its transcript entry's uuid (the CLI keeps the one it is
+    given, echoes it, and names it in the turn's ``user_message_uuid``)."""
+    yield {"type": "user", "uuid": uuid, "message": {"role": "user", "content": content}, "parent_tool_use_id": None}

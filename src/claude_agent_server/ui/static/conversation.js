@@ -3,8 +3,9 @@
 // card by tool, holding its result collapsed and its permission request with the
 // buttons; thinking dimmed; the turn's end). Nothing from the agent is parsed as HTML.
 // A prompt and a reply whose transcript uuid is known carry it (`data-uuid`) and the
-// actions `decorate(item, kind, uuid)` gives them (fork, undo); live ones get theirs from the
-// transcript once their turn has ended (`attachIds`).
+// actions `decorate(item, kind, uuid)` gives them (fork, undo); live ones get theirs from their
+// events (`turn_started.user_message_uuid`, `assistant_message.uuid`), or, for events that lack
+// them, from the transcript once their turn has ended (`attachIds`).
 
 import { el, usd } from './dom.js';
 import { markdown } from './markdown.js';
@@ -110,6 +111,11 @@ export class Conversation {
     }
   }
 
+  // Whether a prompt or reply is shown without its uuid (events from before the server sent them).
+  unidentified() {
+    return this.list.querySelector(':scope > li.user:not([data-uuid]), :scope > li.assistant:not(.streaming):not([data-uuid])') !== null;
+  }
+
   find(uuid) {
     return [...this.list.querySelectorAll(':scope > li[data-uuid]')].find((item) => item.dataset.uuid === uuid) ?? null;
   }
@@ -196,7 +202,7 @@ export class Conversation {
   event(event) {
     switch (event.type) {
       case 'turn_started':
-        this.user(event.message);
+        this.user(event.message, event.user_message_uuid);
         break;
       case 'text_delta':
         if (event.parent_tool_use_id) break;
@@ -209,7 +215,7 @@ export class Conversation {
         break;
       case 'assistant_message':
         this.endStreaming(true);
-        for (const item of event.content || []) this.block(item, 'assistant');
+        for (const item of event.content || []) this.block(item, 'assistant', event.parent_tool_use_id ? undefined : event.uuid);
         if (event.error) this.note(`Model error: ${event.error}`, 'error');
         break;
       case 'tool_result':

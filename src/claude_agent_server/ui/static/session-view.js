@@ -124,8 +124,8 @@ export class SessionView {
     item.scrollIntoView?.({ block: 'center' });
   }
 
-  // After a turn: the transcript's uuids for its prompt and replies (their actions need them;
-  // a viewer has none, so nothing is read).
+  // After a turn whose events did not name them all: the transcript's uuids for its prompt and
+  // replies (their actions need them; a viewer has none, so nothing is read).
   async identify(id) {
     if (this.me()?.may_change === false) return;
     try {
@@ -251,7 +251,7 @@ export class SessionView {
     }
     this.conversation.event(event);
     if (event.type === 'turn_started' || event.type === 'result') this.queue.refresh();
-    if (event.type === 'result') this.identify(this.id);
+    if (event.type === 'result' && this.conversation.unidentified()) this.identify(this.id);  // events carry uuids
     return false;
   }
 
