@@ -132,6 +132,16 @@ def test_any_node_serves_any_session_and_a_dead_node_is_survived(nodes: dict[str
             assert pending.result(timeout=60).status_code == 200
             assert (a.workspace / "through-c.txt").read_text() == "answered on c\n"
 
+            # OpenCode's global permission routes on C see and answer a request waiting on A.
+            pending = send_in_background(b, sid, "create a file opencode-c.txt with content answered by opencode")
+            wait_for_permissions(on_c, sid)
+            [asked] = [p for p in on_c.get("/permission").json() if "opencode-c.txt" in str(p["metadata"])]
+            assert asked["permission"] == "edit" and asked["sessionID"].startswith("ses")
+            assert on_c.post(f"/permission/{asked['id']}/reply", json={"reply": "once"}).json() is True
+            assert pending.result(timeout=60).status_code == 200
+            assert (a.workspace / "opencode-c.txt").read_text() == "answered by opencode\n"
+            assert on_c.post(f"/permission/{asked['id']}/reply", json={"reply": "once"}).status_code == 404
+
             # kill -9 A while its turn waits for a permission.
             doomed = send_in_background(b, sid, "create a file never.txt with content never")
             [lost_request] = wait_for_permissions(on_c, sid)
