@@ -241,9 +241,11 @@ async def test_a_reply_finds_a_request_the_registry_has_not_listed_yet() -> None
 
     manager = SimpleNamespace(live_sessions=lambda: [session], list=nobody_waiting)
     assert broker.pending() == [] and len(broker.unanswered()) == 1
-    [found] = await _waiting(manager)
+    waiting = await _waiting(manager)
+    [found] = waiting.here
     request = broker.unanswered()[0]
-    assert found is session and _find(session, mapping.permission_id(request.to_dict())) is request
+    assert found is session and not waiting.elsewhere
+    assert _find(found.permissions.unanswered(), mapping.permission_id(request.to_dict())) is request
     ask.cancel()
 
 
