@@ -6,7 +6,8 @@ to send and read (``OPENCODE.md``). Replies are dumped ``by_alias`` without ``No
 (:func:`dump`; the routes: ``response_model_exclude_none``).
 """
 
-from .base import Wire, dump
+from .absent import Command, FormatterStatus, LspStatus, McpResource, NoWorkspaceStatus, ProviderAuthMethod, VcsInfo, Workspace
+from .base import Reply, Wire, dump
 from .meta import (
     Agent,
     CacheCost,

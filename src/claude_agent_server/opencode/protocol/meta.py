@@ -10,16 +10,16 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from .base import Wire
+from .base import Reply
 
 
-class ModelApi(Wire):
+class ModelApi(Reply):
     id: str
     url: str
     npm: str
 
 
-class Modalities(Wire):
+class Modalities(Reply):
     text: bool
     audio: bool
     image: bool
@@ -27,7 +27,7 @@ class Modalities(Wire):
     pdf: bool
 
 
-class ModelCapabilities(Wire):
+class ModelCapabilities(Reply):
     temperature: bool
     reasoning: bool
     attachment: bool
@@ -37,12 +37,12 @@ class ModelCapabilities(Wire):
     interleaved: bool
 
 
-class CacheCost(Wire):
+class CacheCost(Reply):
     read: int | float
     write: int | float
 
 
-class ModelCost(Wire):
+class ModelCost(Reply):
     """USD per million tokens (0: unknown)."""
 
     input: int | float
@@ -50,12 +50,12 @@ class ModelCost(Wire):
     cache: CacheCost
 
 
-class ModelLimit(Wire):
+class ModelLimit(Reply):
     context: int
     output: int
 
 
-class ProviderModel(Wire):
+class ProviderModel(Reply):
     """OpenCode's ``Model``."""
 
     id: str
@@ -72,7 +72,7 @@ class ProviderModel(Wire):
     variants: dict[str, dict[str, Any]]
 
 
-class Provider(Wire):
+class Provider(Reply):
     """OpenCode's ``Provider``: its models by id."""
 
     id: str
@@ -83,14 +83,14 @@ class Provider(Wire):
     models: dict[str, ProviderModel]
 
 
-class ConfigProviders(Wire):
+class ConfigProviders(Reply):
     """``GET /config/providers``: the providers and ``{providerID: modelID}`` of the default model."""
 
     providers: list[Provider]
     default: dict[str, str]
 
 
-class ProviderList(Wire):
+class ProviderList(Reply):
     """``GET /provider``: every provider, the default model, the providers that can be used."""
 
     all: list[Provider]
@@ -98,7 +98,7 @@ class ProviderList(Wire):
     connected: list[str]
 
 
-class Config(Wire):
+class Config(Reply):
     """``GET /config``: the part of OpenCode's ``Config`` this server has (the default model as
     ``provider/model``); OpenCode's other keys are absent."""
 
@@ -107,7 +107,7 @@ class Config(Wire):
     autoupdate: bool | Literal["notify"] | None = None
 
 
-class Agent(Wire):
+class Agent(Reply):
     """OpenCode's ``Agent`` (``permission``: OpenCode's rules, none here)."""
 
     name: str
@@ -119,7 +119,7 @@ class Agent(Wire):
     options: dict[str, Any]
 
 
-class PathInfo(Wire):
+class PathInfo(Reply):
     """OpenCode's ``Path``."""
 
     home: str
@@ -129,11 +129,11 @@ class PathInfo(Wire):
     directory: str
 
 
-class ProjectTime(Wire):
+class ProjectTime(Reply):
     created: int
 
 
-class Project(Wire):
+class Project(Reply):
     """OpenCode's ``Project``: here the one project, the workspace (``vcs`` is ``null``)."""
 
     id: str
@@ -143,12 +143,12 @@ class Project(Wire):
     sandboxes: list[str]
 
 
-class ProjectDirectory(Wire):
+class ProjectDirectory(Reply):
     directory: str
     strategy: str | None = None
 
 
-class ConsoleState(Wire):
+class ConsoleState(Reply):
     """``GET /experimental/console``: OpenCode's console (none here: ``{}``)."""
 
     console_managed_providers: list[str] | None = Field(None, alias="consoleManagedProviders")
@@ -156,32 +156,32 @@ class ConsoleState(Wire):
     switchable_org_count: int | None = Field(None, alias="switchableOrgCount")
 
 
-class ExperimentalCapabilities(Wire):
+class ExperimentalCapabilities(Reply):
     """``GET /experimental/capabilities`` (none here: ``{}``)."""
 
     background_subagents: bool | None = Field(None, alias="backgroundSubagents")
 
 
-class OpenCodeHealth(Wire):
+class OpenCodeHealth(Reply):
     """``GET /global/health``."""
 
     healthy: Literal[True] = True
     version: str
 
 
-class OpenCodeMcpStatus(Wire):
+class OpenCodeMcpStatus(Reply):
     """OpenCode's ``McpStatus`` of one MCP server (``error`` with ``failed``)."""
 
     status: Literal["connected", "disabled", "failed", "needs_auth", "needs_client_registration"]
     error: str | None = None
 
 
-class PermissionTool(Wire):
+class PermissionTool(Reply):
     message_id: str = Field(alias="messageID")
     call_id: str = Field(alias="callID")
 
 
-class PermissionRequest(Wire):
+class PermissionRequest(Reply):
     """OpenCode's ``PermissionRequest`` (as in ``permission.asked``): ``patterns`` and ``always``
     are arrays; ``metadata`` holds the tool's camelCase input (and ``diff``, ``filepath`` for edits)."""
 

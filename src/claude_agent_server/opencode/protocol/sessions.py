@@ -15,15 +15,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from .base import Wire
+from .base import Reply
 
 
-class SessionTime(Wire):
+class SessionTime(Reply):
     created: int
     updated: int
 
 
-class RevertInfo(Wire):
+class RevertInfo(Reply):
     """A session's pending revert: clients hide the messages from ``messageID`` on; ``snapshot``
     names the files' state before it, ``diff`` the change back (both absent when no file changed)."""
 
@@ -33,7 +33,7 @@ class RevertInfo(Wire):
     diff: str | None = None
 
 
-class SessionInfo(Wire):
+class SessionInfo(Reply):
     """OpenCode's ``Session``: times in ms since the epoch; ``directory`` is its cwd."""
 
     id: str
@@ -47,13 +47,13 @@ class SessionInfo(Wire):
     revert: RevertInfo | None = None
 
 
-class SessionStatus(Wire):
+class SessionStatus(Reply):
     """OpenCode's ``SessionStatus`` (``GET /session/status`` lists busy sessions only)."""
 
     type: Literal["idle", "busy", "retry"]
 
 
-class Todo(Wire):
+class Todo(Reply):
     """An item of a session's todo list (this server keeps none: ``GET /session/{id}/todo`` is ``[]``)."""
 
     content: str
@@ -61,7 +61,7 @@ class Todo(Wire):
     priority: str
 
 
-class SnapshotFileDiff(Wire):
+class SnapshotFileDiff(Reply):
     """A file a session changed (this server reports none: ``GET /session/{id}/diff`` is ``[]``)."""
 
     file: str | None = None
@@ -74,17 +74,17 @@ class SnapshotFileDiff(Wire):
 # -- messages ---------------------------------------------------------------------
 
 
-class MessageTime(Wire):
+class MessageTime(Reply):
     created: int
     completed: int | None = None
 
 
-class ModelName(Wire):
+class ModelName(Reply):
     provider_id: str = Field(alias="providerID")
     model_id: str = Field(alias="modelID")
 
 
-class UserMessage(Wire):
+class UserMessage(Reply):
     id: str
     session_id: str = Field(alias="sessionID")
     role: Literal["user"] = "user"
@@ -93,31 +93,31 @@ class UserMessage(Wire):
     model: ModelName
 
 
-class Cache(Wire):
+class Cache(Reply):
     read: int = 0
     write: int = 0
 
 
-class Tokens(Wire):
+class Tokens(Reply):
     input: int = 0
     output: int = 0
     reasoning: int = 0
     cache: Cache = Field(default_factory=Cache)
 
 
-class MessagePath(Wire):
+class MessagePath(Reply):
     cwd: str
     root: str
 
 
-class ErrorInfo(Wire):
+class ErrorInfo(Reply):
     """``{name, data: {message}}``: ``UnknownError``, ``MessageAbortedError``, ..."""
 
     name: str
     data: dict[str, Any]
 
 
-class OpenCodeAssistantMessage(Wire):
+class OpenCodeAssistantMessage(Reply):
     """OpenCode's ``AssistantMessage`` (one per turn here)."""
 
     id: str
@@ -143,13 +143,13 @@ Message = Annotated[UserMessage | OpenCodeAssistantMessage, Field(discriminator=
 # -- parts ------------------------------------------------------------------------
 
 
-class PartBase(Wire):
+class PartBase(Reply):
     id: str
     session_id: str = Field(alias="sessionID")
     message_id: str = Field(alias="messageID")
 
 
-class PartTime(Wire):
+class PartTime(Reply):
     start: int
     end: int | None = None
 
@@ -162,16 +162,16 @@ class TextPart(PartBase):
     time: PartTime | None = None
 
 
-class ToolTime(Wire):
+class ToolTime(Reply):
     start: int
 
 
-class ToolTimeEnded(Wire):
+class ToolTimeEnded(Reply):
     start: int
     end: int
 
 
-class ToolStateRunning(Wire):
+class ToolStateRunning(Reply):
     status: Literal["running"] = "running"
     input: dict[str, Any]
     title: str
@@ -179,7 +179,7 @@ class ToolStateRunning(Wire):
     time: ToolTime
 
 
-class ToolStateCompleted(Wire):
+class ToolStateCompleted(Reply):
     status: Literal["completed"] = "completed"
     input: dict[str, Any]
     output: str
@@ -188,7 +188,7 @@ class ToolStateCompleted(Wire):
     time: ToolTimeEnded
 
 
-class ToolStateError(Wire):
+class ToolStateError(Reply):
     status: Literal["error"] = "error"
     input: dict[str, Any]
     error: str
@@ -212,7 +212,7 @@ Part = Annotated[TextPart | ToolPart, Field(discriminator="type")]
 """The parts this server makes (OpenCode has more kinds: reasoning, file, step-start, ...)."""
 
 
-class MessageWithParts(Wire):
+class MessageWithParts(Reply):
     """``{info, parts}``: a message as ``GET /session/{id}/message`` lists it."""
 
     info: Message
@@ -230,11 +230,11 @@ class PromptReply(OpenCodeAssistantMessage):
 # -- errors -----------------------------------------------------------------------
 
 
-class ErrorData(Wire):
+class ErrorData(Reply):
     message: str
 
 
-class NamedError(Wire):
+class NamedError(Reply):
     """OpenCode's error body: ``{name: "NotFoundError" | "BadRequestError" | ..., data: {message}}``."""
 
     name: str

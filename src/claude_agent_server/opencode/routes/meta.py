@@ -22,6 +22,14 @@ from ..deps import DirectoryDep, ManagerDep, ProxyConfigDep, SettingsDep
 from ..errors import ERRORS, OpenCodeRoute
 from ..protocol import (
     Agent,
+    Command,
+    FormatterStatus,
+    LspStatus,
+    McpResource,
+    NoWorkspaceStatus,
+    ProviderAuthMethod,
+    VcsInfo,
+    Workspace,
     Config,
     ConfigProviders,
     ConsoleState,
@@ -119,21 +127,21 @@ async def capabilities() -> ExperimentalCapabilities:
     return ExperimentalCapabilities()
 
 
-def _empty(path: str, value: Any) -> None:
+def _empty(path: str, value: Any, model: Any) -> None:
     async def empty() -> Any:
         return value
 
-    router.add_api_route(path, empty, methods=["GET"], name=f"empty {path}")
+    router.add_api_route(path, empty, methods=["GET"], name=f"empty {path}", response_model=model, response_model_exclude_none=True)
 
 
-for _path, _value in (
-    ("/command", []),
-    ("/lsp", []),
-    ("/formatter", []),
-    ("/vcs", {}),
-    ("/provider/auth", {}),
-    ("/experimental/resource", {}),
-    ("/experimental/workspace", []),
-    ("/experimental/workspace/status", {}),
+for _path, _value, _model in (
+    ("/command", [], list[Command]),
+    ("/lsp", [], list[LspStatus]),
+    ("/formatter", [], list[FormatterStatus]),
+    ("/vcs", {}, VcsInfo),
+    ("/provider/auth", {}, dict[str, list[ProviderAuthMethod]]),
+    ("/experimental/resource", {}, dict[str, McpResource]),
+    ("/experimental/workspace", [], list[Workspace]),
+    ("/experimental/workspace/status", {}, NoWorkspaceStatus),
 ):
-    _empty(_path, _value)
+    _empty(_path, _value, _model)
