@@ -9,42 +9,42 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from .base import Reply
+from .base import ReplyModel
 
 
-class Command(Reply):
+class Command(ReplyModel):
     name: str
     description: str | None = None
     template: str
     hints: list[str]
 
 
-class LspStatus(Reply):
+class LspStatus(ReplyModel):
     id: str
     name: str
     root: str
     status: Literal["connected", "error"]
 
 
-class FormatterStatus(Reply):
+class FormatterStatus(ReplyModel):
     name: str
     extensions: list[str]
     enabled: bool
 
 
-class VcsInfo(Reply):
+class VcsInfo(ReplyModel):
     """``GET /vcs``: no VCS information here (``{}``)."""
 
     branch: str | None = None
     default_branch: str | None = None
 
 
-class ProviderAuthMethod(Reply):
+class ProviderAuthMethod(ReplyModel):
     type: Literal["oauth", "api"]
     label: str
 
 
-class McpResource(Reply):
+class McpResource(ReplyModel):
     name: str
     uri: str
     description: str | None = None
@@ -52,7 +52,7 @@ class McpResource(Reply):
     client: str
 
 
-class Workspace(Reply):
+class Workspace(ReplyModel):
     id: str
     type: str
     name: str
@@ -60,7 +60,7 @@ class Workspace(Reply):
     extra: Any = None
 
 
-class NoWorkspaceStatus(Reply):
+class NoWorkspaceStatus(ReplyModel):
     """``GET /experimental/workspace/status``: ``{}`` (no workspaces here)."""
 
     model_config = ConfigDict(extra="forbid")

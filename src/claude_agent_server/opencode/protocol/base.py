@@ -26,7 +26,7 @@ def _always_sent(schema: dict[str, Any], cls: type[BaseModel]) -> None:
             required.append(key)
 
 
-class Reply(Wire):
+class ReplyModel(Wire):
     """Base of the models the adapter answers with (their schema lists every field they always have)."""
 
     model_config = ConfigDict(json_schema_extra=_always_sent)

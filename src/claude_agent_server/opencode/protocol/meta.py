@@ -10,16 +10,16 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from .base import Reply
+from .base import ReplyModel
 
 
-class ModelApi(Reply):
+class ModelApi(ReplyModel):
     id: str
     url: str
     npm: str
 
 
-class Modalities(Reply):
+class Modalities(ReplyModel):
     text: bool
     audio: bool
     image: bool
@@ -27,7 +27,7 @@ class Modalities(Reply):
     pdf: bool
 
 
-class ModelCapabilities(Reply):
+class ModelCapabilities(ReplyModel):
     temperature: bool
     reasoning: bool
     attachment: bool
@@ -37,12 +37,12 @@ class ModelCapabilities(Reply):
     interleaved: bool
 
 
-class CacheCost(Reply):
+class CacheCost(ReplyModel):
     read: int | float
     write: int | float
 
 
-class ModelCost(Reply):
+class ModelCost(ReplyModel):
     """USD per million tokens (0: unknown)."""
 
     input: int | float
@@ -50,12 +50,12 @@ class ModelCost(Reply):
     cache: CacheCost
 
 
-class ModelLimit(Reply):
+class ModelLimit(ReplyModel):
     context: int
     output: int
 
 
-class ProviderModel(Reply):
+class ProviderModel(ReplyModel):
     """OpenCode's ``Model``."""
 
     id: str
@@ -72,7 +72,7 @@ class ProviderModel(Reply):
     variants: dict[str, dict[str, Any]]
 
 
-class Provider(Reply):
+class Provider(ReplyModel):
     """OpenCode's ``Provider``: its models by id."""
 
     id: str
@@ -83,14 +83,14 @@ class Provider(Reply):
     models: dict[str, ProviderModel]
 
 
-class ConfigProviders(Reply):
+class ConfigProviders(ReplyModel):
     """``GET /config/providers``: the providers and ``{providerID: modelID}`` of the default model."""
 
     providers: list[Provider]
     default: dict[str, str]
 
 
-class ProviderList(Reply):
+class ProviderList(ReplyModel):
     """``GET /provider``: every provider, the default model, the providers that can be used."""
 
     all: list[Provider]
@@ -98,7 +98,7 @@ class ProviderList(Reply):
     connected: list[str]
 
 
-class Config(Reply):
+class Config(ReplyModel):
     """``GET /config``: the part of OpenCode's ``Config`` this server has (the default model as
     ``provider/model``); OpenCode's other keys are absent."""
 
@@ -107,7 +107,7 @@ class Config(Reply):
     autoupdate: bool | Literal["notify"] | None = None
 
 
-class Agent(Reply):
+class Agent(ReplyModel):
     """OpenCode's ``Agent`` (``permission``: OpenCode's rules, none here)."""
 
     name: str
@@ -119,7 +119,7 @@ class Agent(Reply):
     options: dict[str, Any]
 
 
-class PathInfo(Reply):
+class PathInfo(ReplyModel):
     """OpenCode's ``Path``."""
 
     home: str
@@ -129,11 +129,11 @@ class PathInfo(Reply):
     directory: str
 
 
-class ProjectTime(Reply):
+class ProjectTime(ReplyModel):
     created: int
 
 
-class Project(Reply):
+class Project(ReplyModel):
     """OpenCode's ``Project``: here the one project, the workspace (``vcs`` is ``null``)."""
 
     id: str
@@ -143,12 +143,12 @@ class Project(Reply):
     sandboxes: list[str]
 
 
-class ProjectDirectory(Reply):
+class ProjectDirectory(ReplyModel):
     directory: str
     strategy: str | None = None
 
 
-class ConsoleState(Reply):
+class ConsoleState(ReplyModel):
     """``GET /experimental/console``: OpenCode's console (none here: ``{}``)."""
 
     console_managed_providers: list[str] | None = Field(None, alias="consoleManagedProviders")
@@ -156,32 +156,32 @@ class ConsoleState(Reply):
     switchable_org_count: int | None = Field(None, alias="switchableOrgCount")
 
 
-class ExperimentalCapabilities(Reply):
+class ExperimentalCapabilities(ReplyModel):
     """``GET /experimental/capabilities`` (none here: ``{}``)."""
 
     background_subagents: bool | None = Field(None, alias="backgroundSubagents")
 
 
-class OpenCodeHealth(Reply):
+class OpenCodeHealth(ReplyModel):
     """``GET /global/health``."""
 
     healthy: Literal[True] = True
     version: str
 
 
-class OpenCodeMcpStatus(Reply):
+class OpenCodeMcpStatus(ReplyModel):
     """OpenCode's ``McpStatus`` of one MCP server (``error`` with ``failed``)."""
 
     status: Literal["connected", "disabled", "failed", "needs_auth", "needs_client_registration"]
     error: str | None = None
 
 
-class PermissionTool(Reply):
+class PermissionTool(ReplyModel):
     message_id: str = Field(alias="messageID")
     call_id: str = Field(alias="callID")
 
 
-class PermissionRequest(Reply):
+class PermissionRequest(ReplyModel):
     """OpenCode's ``PermissionRequest`` (as in ``permission.asked``): ``patterns`` and ``always``
     are arrays; ``metadata`` holds the tool's camelCase input (and ``diff``, ``filepath`` for edits)."""
 

@@ -15,15 +15,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from .base import Reply
+from .base import ReplyModel
 
 
-class SessionTime(Reply):
+class SessionTime(ReplyModel):
     created: int
     updated: int
 
 
-class RevertInfo(Reply):
+class RevertInfo(ReplyModel):
     """A session's pending revert: clients hide the messages from ``messageID`` on; ``snapshot``
     names the files' state before it, ``diff`` the change back (both absent when no file changed)."""
 
@@ -33,7 +33,7 @@ class RevertInfo(Reply):
     diff: str | None = None
 
 
-class SessionInfo(Reply):
+class SessionInfo(ReplyModel):
     """OpenCode's ``Session``: times in ms since the epoch; ``directory`` is its cwd."""
 
     id: str
@@ -47,13 +47,13 @@ class SessionInfo(Reply):
     revert: RevertInfo | None = None
 
 
-class SessionStatus(Reply):
+class SessionStatus(ReplyModel):
     """OpenCode's ``SessionStatus`` (``GET /session/status`` lists busy sessions only)."""
 
     type: Literal["idle", "busy", "retry"]
 
 
-class Todo(Reply):
+class Todo(ReplyModel):
     """An item of a session's todo list (this server keeps none: ``GET /session/{id}/todo`` is ``[]``)."""
 
     content: str
@@ -61,7 +61,7 @@ class Todo(Reply):
     priority: str
 
 
-class SnapshotFileDiff(Reply):
+class SnapshotFileDiff(ReplyModel):
     """A file a session changed (this server reports none: ``GET /session/{id}/diff`` is ``[]``)."""
 
     file: str | None = None
@@ -74,17 +74,17 @@ class SnapshotFileDiff(Reply):
 # -- messages ---------------------------------------------------------------------
 
 
-class MessageTime(Reply):
+class MessageTime(ReplyModel):
     created: int
     completed: int | None = None
 
 
-class ModelName(Reply):
+class ModelName(ReplyModel):
     provider_id: str = Field(alias="providerID")
     model_id: str = Field(alias="modelID")
 
 
-class UserMessage(Reply):
+class UserMessage(ReplyModel):
     id: str
     session_id: str = Field(alias="sessionID")
     role: Literal["user"] = "user"
@@ -93,31 +93,31 @@ class UserMessage(Reply):
     model: ModelName
 
 
-class Cache(Reply):
+class Cache(ReplyModel):
     read: int = 0
     write: int = 0
 
 
-class Tokens(Reply):
+class Tokens(ReplyModel):
     input: int = 0
     output: int = 0
     reasoning: int = 0
     cache: Cache = Field(default_factory=Cache)
 
 
-class MessagePath(Reply):
+class MessagePath(ReplyModel):
     cwd: str
     root: str
 
 
-class ErrorInfo(Reply):
+class ErrorInfo(ReplyModel):
     """``{name, data: {message}}``: ``UnknownError``, ``MessageAbortedError``, ..."""
 
     name: str
     data: dict[str, Any]
 
 
-class OpenCodeAssistantMessage(Reply):
+class OpenCodeAssistantMessage(ReplyModel):
     """OpenCode's ``AssistantMessage`` (one per turn here)."""
 
     id: str
@@ -143,13 +143,13 @@ Message = Annotated[UserMessage | OpenCodeAssistantMessage, Field(discriminator=
 # -- parts ------------------------------------------------------------------------
 
 
-class PartBase(Reply):
+class PartBase(ReplyModel):
     id: str
     session_id: str = Field(alias="sessionID")
     message_id: str = Field(alias="messageID")
 
 
-class PartTime(Reply):
+class PartTime(ReplyModel):
     start: int
     end: int | None = None
 
@@ -162,16 +162,16 @@ class TextPart(PartBase):
     time: PartTime | None = None
 
 
-class ToolTime(Reply):
+class ToolTime(ReplyModel):
     start: int
 
 
-class ToolTimeEnded(Reply):
+class ToolTimeEnded(ReplyModel):
     start: int
     end: int
 
 
-class ToolStateRunning(Reply):
+class ToolStateRunning(ReplyModel):
     status: Literal["running"] = "running"
     input: dict[str, Any]
     title: str
@@ -179,7 +179,7 @@ class ToolStateRunning(Reply):
     time: ToolTime
 
 
-class ToolStateCompleted(Reply):
+class ToolStateCompleted(ReplyModel):
     status: Literal["completed"] = "completed"
     input: dict[str, Any]
     output: str
@@ -188,7 +188,7 @@ class ToolStateCompleted(Reply):
     time: ToolTimeEnded
 
 
-class ToolStateError(Reply):
+class ToolStateError(ReplyModel):
     status: Literal["error"] = "error"
     input: dict[str, Any]
     error: str
@@ -212,7 +212,7 @@ Part = Annotated[TextPart | ToolPart, Field(discriminator="type")]
 """The parts this server makes (OpenCode has more kinds: reasoning, file, step-start, ...)."""
 
 
-class MessageWithParts(Reply):
+class MessageWithParts(ReplyModel):
     """``{info, parts}``: a message as ``GET /session/{id}/message`` lists it."""
 
     info: Message
@@ -230,11 +230,11 @@ class PromptReply(OpenCodeAssistantMessage):
 # -- errors -----------------------------------------------------------------------
 
 
-class ErrorData(Reply):
+class ErrorData(ReplyModel):
     message: str
 
 
-class NamedError(Reply):
+class NamedError(ReplyModel):
     """OpenCode's error body: ``{name: "NotFoundError" | "BadRequestError" | ..., data: {message}}``."""
 
     name: str
