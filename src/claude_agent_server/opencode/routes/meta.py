@@ -110,7 +110,7 @@ async def projects(settings: SettingsDep) -> list[Project]:
     return [await project_current(settings)]
 
 
-@router.get("/project/{project}/directories")
+@router.get("/project/{project}/directories", response_model_exclude_none=True)
 async def project_directories(project: str) -> list[ProjectDirectory]:
     return []
 

@@ -192,11 +192,11 @@ async def prompt_async(request: Request, body: PromptBody, session: SessionDep, 
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/session/{session_id}/todo")
+@router.get("/session/{session_id}/todo", response_model_exclude_none=True)
 async def todo(session: SessionDep) -> list[Todo]:
     return []
 
 
-@router.get("/session/{session_id}/diff")
+@router.get("/session/{session_id}/diff", response_model_exclude_none=True)
 async def diff(session: SessionDep) -> list[SnapshotFileDiff]:
     return []
