@@ -11,6 +11,7 @@ from claude_agent_server.opencode import ids, mapping
 from claude_agent_server.opencode.conversation import Context, Conversation
 from claude_agent_server.opencode.errors import basic_password
 from claude_agent_server.opencode.hub import Hub, derive_session_id
+from claude_agent_server.opencode.protocol import dump
 from claude_agent_server.opencode.routes.event import _with_heartbeats
 from claude_agent_server.sessions import Event
 from starlette.requests import Request
@@ -47,14 +48,14 @@ def test_permission_request_mapping() -> None:
         "tool_use_id": "toolu_1",
         "created_at": "2026-11-22T04:00:00+00:00",
     }
-    asked = mapping.permission_request(request, "ses_x", "msg_y")
+    asked = dump(mapping.permission_request(request, "ses_x", "msg_y"))
     assert asked["permission"] == "bash" and asked["patterns"] == ["echo hi > f.txt"]
     assert asked["always"] == ["echo hi *"] and asked["tool"] == {"messageID": "msg_y", "callID": "toolu_1"}
     assert asked["id"] == mapping.permission_id(request) and ids.is_valid(asked["id"], "per")
-    write = mapping.permission_request({**request, "tool_name": "Write", "tool_input": {"file_path": "/w/a.txt", "content": "x\n"}, "suggestions": []}, "s", None)
+    write = dump(mapping.permission_request({**request, "tool_name": "Write", "tool_input": {"file_path": "/w/a.txt", "content": "x\n"}, "suggestions": []}, "s", None))
     assert write["permission"] == "edit" and write["patterns"] == ["/w/a.txt"] and write["metadata"]["filePath"] == "/w/a.txt"
     assert "+x" in write["metadata"]["diff"] and "tool" not in write
-    odd = mapping.permission_request({**request, "tool_name": "mcp__x__y", "tool_input": {}}, "s", None)
+    odd = dump(mapping.permission_request({**request, "tool_name": "mcp__x__y", "tool_input": {}}, "s", None))
     assert odd["permission"] == "mcp__x__y" and odd["patterns"] == ["*"]
 
 
@@ -83,10 +84,10 @@ def test_live_and_replayed_events_give_the_same_messages() -> None:
     for event in events():
         if event.type != "text_delta":  # never persisted
             replayed.feed(event)
-    assert [m.to_dict() for m in live.messages.values()] == [m.to_dict() for m in replayed.messages.values()]
+    assert [dump(m.reply()) for m in live.messages.values()] == [dump(m.reply()) for m in replayed.messages.values()]
     user, assistant = live.messages.values()
     assert user.info.id < assistant.info.id and assistant.info.parent_id == user.info.id
-    text, tool = assistant.parts.values()
+    text, tool = (dump(part) for part in assistant.parts.values())
     assert text["text"] == "I'll run it." and text["id"] < tool["id"]
     assert tool["tool"] == "bash" and tool["state"]["status"] == "completed" and tool["state"]["output"] == "a.txt"
     deltas = [e["properties"] for e in stream if e["type"] == "message.part.updated" and "delta" in e["properties"]]
@@ -112,7 +113,7 @@ def test_interrupted_turn_closes_parts() -> None:
     stream += found.feed(Event(T0 + 9, "result", "c", {"terminal_reason": "aborted_streaming"}, "2026-11-22T04:00:01+00:00"))
     assistant = found.assistant
     assert assistant is not None and assistant.info.error is not None and assistant.info.error.name == "MessageAbortedError"
-    [text] = assistant.parts.values()
+    [text] = (dump(part) for part in assistant.parts.values())
     assert text["text"] == "I'll run it." and "end" in text["time"]
     assert "session.error" not in [e["type"] for e in stream]
 

@@ -11,55 +11,54 @@ a client's choice maps to the session's ``(model, enable_proxy)`` with :func:`ch
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..proxy.config import ProxyConfig
 from ..settings import Settings
 from .errors import BadRequest
+from .protocol import CacheCost, Modalities, ModelApi, ModelCapabilities, ModelCost, ModelLimit, Provider, ProviderModel
 
 CLAUDE_ALIASES = ("sonnet", "opus", "haiku")
 DEMO = "demo"
 
 
-def _model(provider: str, model: str, name: str) -> dict[str, Any]:
+def _model(provider: str, model: str, name: str) -> ProviderModel:
     """An OpenCode ``Model`` (1.x): ids, capabilities, cost (USD per million tokens; unknown: 0) and limits."""
-    media = {"text": True, "audio": False, "image": provider != DEMO, "video": False, "pdf": False}
-    return {
-        "id": model,
-        "providerID": provider,
-        "name": name,
-        "api": {"id": model, "url": "", "npm": "@ai-sdk/anthropic"},
-        "capabilities": {
-            "temperature": True,
-            "reasoning": provider == "anthropic",
-            "attachment": provider != DEMO,
-            "toolcall": True,
-            "input": media,
-            "output": {**media, "image": False},
-            "interleaved": False,
-        },
-        "cost": {"input": 0, "output": 0, "cache": {"read": 0, "write": 0}},
-        "limit": {"context": 200_000, "output": 32_000},
-        "status": "active",
-        "options": {},
-        "headers": {},
-        "release_date": "",
-        "variants": {},
-    }
+    image = provider != DEMO
+    return ProviderModel(
+        id=model,
+        providerID=provider,
+        name=name,
+        api=ModelApi(id=model, url="", npm="@ai-sdk/anthropic"),
+        capabilities=ModelCapabilities(
+            temperature=True,
+            reasoning=provider == "anthropic",
+            attachment=provider != DEMO,
+            toolcall=True,
+            input=Modalities(text=True, audio=False, image=image, video=False, pdf=False),
+            output=Modalities(text=True, audio=False, image=False, video=False, pdf=False),
+            interleaved=False,
+        ),
+        cost=ModelCost(input=0, output=0, cache=CacheCost(read=0, write=0)),
+        limit=ModelLimit(context=200_000, output=32_000),
+        status="active",
+        options={},
+        headers={},
+        release_date="",
+        variants={},
+    )
 
 
-def _provider(provider: str, name: str, models: list[tuple[str, str]]) -> dict[str, Any]:
-    return {
-        "id": provider,
-        "name": name,
-        "source": "config",
-        "env": [],
-        "options": {},
-        "models": {model: _model(provider, model, label) for model, label in models},
-    }
+def _provider(provider: str, name: str, models: list[tuple[str, str]]) -> Provider:
+    return Provider(
+        id=provider,
+        name=name,
+        source="config",
+        env=[],
+        options={},
+        models={model: _model(provider, model, label) for model, label in models},
+    )
 
 
-def providers(settings: Settings, proxy: ProxyConfig | None) -> list[dict[str, Any]]:
+def providers(settings: Settings, proxy: ProxyConfig | None) -> list[Provider]:
     """Every provider with its models (OpenCode ``Provider`` objects)."""
     claude = [(alias, f"Claude {alias.capitalize()}") for alias in CLAUDE_ALIASES]
     if settings.default_model and settings.default_model not in CLAUDE_ALIASES:

@@ -20,7 +20,6 @@ returns OpenCode events ``{type, properties}``.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,13 +28,23 @@ from ..sessions import Event
 from . import mapping
 from .ids import derive, value_of_event
 from .protocol import (
-    AssistantMessage,
     Cache,
     ErrorInfo,
     MessagePath,
     MessageTime,
+    MessageWithParts,
     ModelName,
+    OpenCodeAssistantMessage,
+    Part,
+    PartTime,
+    TextPart,
     Tokens,
+    ToolPart,
+    ToolStateCompleted,
+    ToolStateError,
+    ToolStateRunning,
+    ToolTime,
+    ToolTimeEnded,
     UserMessage,
     dump,
 )
@@ -62,12 +71,12 @@ class Context:
 
 @dataclass
 class Message:
-    info: UserMessage | AssistantMessage
-    parts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    info: UserMessage | OpenCodeAssistantMessage
+    parts: dict[str, Part] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        """``{info, parts}`` as ``GET /session/{id}/message`` lists it."""
-        return {"info": dump(self.info), "parts": [copy.deepcopy(part) for part in self.parts.values()]}
+    def reply(self) -> MessageWithParts:
+        """``{info, parts}`` as ``GET /session/{id}/message`` lists it (a copy)."""
+        return MessageWithParts(info=self.info.model_copy(deep=True), parts=[part.model_copy(deep=True) for part in self.parts.values()])
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +101,7 @@ class Conversation:
         self._assistant: Message | None = None
         self._anchor = 0
         self._run: dict[str, Any] | None = None
-        self._tools: dict[str, dict[str, Any]] = {}
+        self._tools: dict[str, ToolPart] = {}
         self._permissions: dict[str, str] = {}
         self.turns: list[Turn] = []
         """The turns, oldest first."""
@@ -135,9 +144,9 @@ class Conversation:
 
     # -- helpers ---------------------------------------------------------------
 
-    def _part(self, message: Message, part: dict[str, Any], delta: str | None = None) -> OcEvent:
-        message.parts[part["id"]] = part
-        properties: dict[str, Any] = {"sessionID": self.context.session_id, "part": copy.deepcopy(part)}
+    def _part(self, message: Message, part: Part, delta: str | None = None) -> OcEvent:
+        message.parts[part.id] = part
+        properties: dict[str, Any] = {"sessionID": self.context.session_id, "part": dump(part)}
         if delta is not None:
             properties["delta"] = delta
         return _event("message.part.updated", **properties)
@@ -153,7 +162,7 @@ class Conversation:
 
     def _new_assistant(self, event: Event, parent: str) -> Message:
         ctx = self.context
-        info = AssistantMessage(
+        info = OpenCodeAssistantMessage(
             id=derive("msg", value_of_event(event.id + 1), f"{ctx.session_id}:assistant:{event.id}"),
             sessionID=ctx.session_id,
             time=MessageTime(created=mapping.ms(event.created_at)),
@@ -183,16 +192,15 @@ class Conversation:
             )
         )
         self.messages[user.info.id] = user
-        text = {
-            "id": client_part or derive("prt", value_of_event(event.id), f"{ctx.session_id}:prompt:{event.id}"),
-            "sessionID": ctx.session_id,
-            "messageID": user.info.id,
-            "type": "text",
-            "text": str(event.data.get("message", "")),
-        }  # no ``time``, as OpenCode's server sends it: ``opencode run`` prints text parts that have one
+        text = TextPart(
+            id=client_part or derive("prt", value_of_event(event.id), f"{ctx.session_id}:prompt:{event.id}"),
+            sessionID=ctx.session_id,
+            messageID=user.info.id,
+            text=str(event.data.get("message", "")),
+        )  # no ``time``, as OpenCode's server sends it: ``opencode run`` prints text parts that have one
         self._assistant = self._new_assistant(event, parent=user.info.id)
         self._run, self._tools = None, {}
-        turn = Turn(event.id, text["text"], user.info.id)
+        turn = Turn(event.id, text.text, user.info.id)
         self.turns.append(turn)
         self.turn_of[user.info.id] = self.turn_of[self._assistant.info.id] = turn
         return [
@@ -202,9 +210,8 @@ class Conversation:
             self._message(self._assistant),
         ]
 
-    def _text_part(self, message: Message, part_id: str, text: str, start: int, end: int | None) -> dict[str, Any]:
-        time = {"start": start} if end is None else {"start": start, "end": end}
-        return {"id": part_id, "sessionID": self.context.session_id, "messageID": message.info.id, "type": "text", "text": text, "time": time}
+    def _text_part(self, message: Message, part_id: str, text: str, start: int, end: int | None) -> TextPart:
+        return TextPart(id=part_id, sessionID=self.context.session_id, messageID=message.info.id, text=text, time=PartTime(start=start, end=end))
 
     def _delta(self, event: Event) -> list[OcEvent]:
         message = self._current(event)
@@ -232,21 +239,18 @@ class Conversation:
             elif kind == "tool_use":
                 name = str(item.get("tool_name", ""))
                 tool_input = item.get("tool_input") if isinstance(item.get("tool_input"), dict) else {}
-                part = {
-                    "id": part_id,
-                    "sessionID": self.context.session_id,
-                    "messageID": message.info.id,
-                    "type": "tool",
-                    "callID": item.get("tool_use_id"),
-                    "tool": mapping.tool_name(name),
-                    "state": {
-                        "status": "running",
-                        "input": mapping.camel_input(tool_input),
-                        "title": mapping.tool_title(name, tool_input),
-                        "metadata": {},
-                        "time": {"start": now},
-                    },
-                }
+                part = ToolPart(
+                    id=part_id,
+                    sessionID=self.context.session_id,
+                    messageID=message.info.id,
+                    callID=str(item.get("tool_use_id")),
+                    tool=mapping.tool_name(name),
+                    state=ToolStateRunning(
+                        input=mapping.camel_input(tool_input),
+                        title=mapping.tool_title(name, tool_input),
+                        time=ToolTime(start=now),
+                    ),
+                )
                 self._tools[str(item.get("tool_use_id"))] = part
                 out.append(self._part(message, part))
         self._run = None
@@ -258,19 +262,20 @@ class Conversation:
             return []
         return [self._part(self._assistant, self._finish_tool(part, event, str(event.data.get("content", "")), bool(event.data.get("is_error"))))]
 
-    def _finish_tool(self, part: dict[str, Any], event: Event, output: str, is_error: bool) -> dict[str, Any]:
-        state = part["state"]
-        time = {"start": state["time"]["start"], "end": mapping.ms(event.created_at)}
+    def _finish_tool(self, part: ToolPart, event: Event, output: str, is_error: bool) -> ToolPart:
+        state = part.state
+        assert isinstance(state, ToolStateRunning)
+        time = ToolTimeEnded(start=state.time.start, end=mapping.ms(event.created_at))
         if is_error:
-            part["state"] = {"status": "error", "input": state["input"], "error": output, "metadata": {}, "time": time}
+            part.state = ToolStateError(input=state.input, error=output, time=time)
         else:
-            part["state"] = {"status": "completed", "input": state["input"], "output": output, "title": state["title"], "metadata": {}, "time": time}
+            part.state = ToolStateCompleted(input=state.input, output=output, title=state.title, time=time)
         return part
 
     def _permission_request(self, event: Event) -> list[OcEvent]:
         asked = mapping.permission_request(event.data, self.context.session_id, self._assistant.info.id if self._assistant else None)
-        self._permissions[str(event.data.get("request_id"))] = asked["id"]
-        return [_event("permission.asked", **asked)]
+        self._permissions[str(event.data.get("request_id"))] = asked.id
+        return [_event("permission.asked", **dump(asked))]
 
     def _permission_resolved(self, event: Event) -> list[OcEvent]:
         permission = self._permissions.pop(str(event.data.get("request_id")), None)
@@ -291,7 +296,7 @@ class Conversation:
             out.append(self._part(message, self._finish_tool(part, event, "The tool call did not finish", True)))
         self._tools = {}
         info = message.info
-        assert isinstance(info, AssistantMessage)
+        assert isinstance(info, OpenCodeAssistantMessage)
         info.time.completed = now
         data = event.data
         error: ErrorInfo | None = None

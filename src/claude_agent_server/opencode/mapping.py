@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from .ids import derive, value_of_ms
+from .protocol import PermissionRequest, PermissionTool
 
 TOOL_NAMES: dict[str, str] = {
     "Bash": "bash",
@@ -94,7 +95,7 @@ def permission_id(request: dict[str, Any]) -> str:
     return derive("per", value_of_ms(ms(request.get("created_at"))), str(request.get("request_id")))
 
 
-def permission_request(request: dict[str, Any], session_id: str, message_id: str | None) -> dict[str, Any]:
+def permission_request(request: dict[str, Any], session_id: str, message_id: str | None) -> PermissionRequest:
     """A permission request (:meth:`PermissionRequest.to_dict` form) as OpenCode's
     ``PermissionRequest``: ``{id, sessionID, permission, patterns, metadata, always, tool?}``."""
     name = str(request.get("tool_name") or "")
@@ -117,14 +118,13 @@ def permission_request(request: dict[str, Any], session_id: str, message_id: str
         for rule in suggestion.get("rules") or []
         if isinstance(rule, dict)
     ]
-    asked: dict[str, Any] = {
-        "id": permission_id(request),
-        "sessionID": session_id,
-        "permission": kind,
-        "patterns": patterns,
-        "metadata": metadata,
-        "always": always or patterns,
-    }
-    if request.get("tool_use_id") and message_id:
-        asked["tool"] = {"messageID": message_id, "callID": request["tool_use_id"]}
-    return asked
+    tool = PermissionTool(messageID=message_id, callID=request["tool_use_id"]) if request.get("tool_use_id") and message_id else None
+    return PermissionRequest(
+        id=permission_id(request),
+        sessionID=session_id,
+        permission=kind,
+        patterns=patterns,
+        metadata=metadata,
+        always=always or patterns,
+        tool=tool,
+    )

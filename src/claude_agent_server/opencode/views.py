@@ -42,7 +42,7 @@ async def entry_of(hub: Hub, claude_id: str) -> dict[str, Any]:
     return record_entry(record, record.status)
 
 
-async def session_info(hub: Hub, settings: Settings, entry: dict[str, Any]) -> dict[str, Any]:
+async def session_info(hub: Hub, settings: Settings, entry: dict[str, Any]) -> SessionInfo:
     """An OpenCode ``Session`` for a list entry (times in ms; title: the first prompt, or a default)."""
     ses_id = await hub.ids.ses_of(entry["session_id"], entry["created_at"])
     created = ms(entry["created_at"])
@@ -61,7 +61,7 @@ async def session_info(hub: Hub, settings: Settings, entry: dict[str, Any]) -> d
         parent_id=parent_id,
         revert=RevertInfo.model_validate(revert) if revert else None,
     )
-    return dump(info)
+    return info
 
 
 async def context_of(hub: Hub, settings: Settings, entry: dict[str, Any]) -> Context:
@@ -145,4 +145,4 @@ class Translator:
 
     async def _session_event(self, type: str, entry: dict[str, Any]) -> OcEvent:
         info = await session_info(self._hub, self._settings, entry)
-        return {"type": type, "properties": {"sessionID": info["id"], "info": info}}
+        return {"type": type, "properties": {"sessionID": info.id, "info": dump(info)}}

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from ...sessions.forking import children, fork, fork_before_turn
 from ..deps import HubDep, ManagerDep, SessionDep, SettingsDep
 from ..errors import ERRORS, NotFound, OpenCodeRoute
-from ..protocol import ForkBody
+from ..protocol import ForkBody, SessionInfo
 from ..views import conversation, entry_of, session_info
 
 router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"], responses=ERRORS)
 
 
-@router.post("/session/{session_id}/fork")
-async def fork_session(session: SessionDep, manager: ManagerDep, hub: HubDep, settings: SettingsDep, body: ForkBody | None = None) -> dict[str, Any]:
+@router.post("/session/{session_id}/fork", response_model_exclude_none=True)
+async def fork_session(session: SessionDep, manager: ManagerDep, hub: HubDep, settings: SettingsDep, body: ForkBody | None = None) -> SessionInfo:
     """A new session with the messages before ``messageID`` (all of them without it), as OpenCode
     forks: the turns before the one that message belongs to are kept."""
     if body is None or body.message_id is None:
@@ -34,8 +32,8 @@ async def fork_session(session: SessionDep, manager: ManagerDep, hub: HubDep, se
     return await session_info(hub, settings, child.snapshot())
 
 
-@router.get("/session/{session_id}/children")
-async def session_children(session: SessionDep, hub: HubDep, settings: SettingsDep) -> list[dict[str, Any]]:
+@router.get("/session/{session_id}/children", response_model_exclude_none=True)
+async def session_children(session: SessionDep, hub: HubDep, settings: SettingsDep) -> list[SessionInfo]:
     """The sessions forked from this one (still open), oldest first."""
     found = []
     for claude_id in await children(hub.manager.registry, session.id):

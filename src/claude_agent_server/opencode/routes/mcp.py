@@ -12,6 +12,7 @@ from ...sessions import Session, SessionError
 from ...sessions.tenancy import owner_filter
 from ..deps import DirectoryDep, ManagerDep
 from ..errors import ERRORS, OpenCodeRoute
+from ..protocol import OpenCodeMcpStatus
 
 log = logging.getLogger(__name__)
 
@@ -23,13 +24,13 @@ MCP_STATUS = {"connected": "connected", "disabled": "disabled", "failed": "faile
 """Claude Code's MCP server status → OpenCode's (any other, e.g. ``pending``: ``failed`` with the status as error)."""
 
 
-def _status_of(server: dict[str, Any]) -> dict[str, Any]:
+def _status_of(server: dict[str, Any]) -> OpenCodeMcpStatus:
     status = MCP_STATUS.get(str(server.get("status")))
     if status is None:
-        return {"status": "failed", "error": str(server.get("error") or server.get("status") or "unknown")}
+        return OpenCodeMcpStatus(status="failed", error=str(server.get("error") or server.get("status") or "unknown"))
     if status == "failed":
-        return {"status": "failed", "error": str(server.get("error") or "failed")}
-    return {"status": status}
+        return OpenCodeMcpStatus(status="failed", error=str(server.get("error") or "failed"))
+    return OpenCodeMcpStatus(status=status)  # type: ignore[arg-type]
 
 
 async def _servers_of(session: Session) -> list[dict[str, Any]]:
@@ -41,8 +42,8 @@ async def _servers_of(session: Session) -> list[dict[str, Any]]:
         return []
 
 
-@router.get("/mcp")
-async def mcp(manager: ManagerDep, directory: DirectoryDep) -> dict[str, Any]:
+@router.get("/mcp", response_model_exclude_none=True)
+async def mcp(manager: ManagerDep, directory: DirectoryDep) -> dict[str, OpenCodeMcpStatus]:
     """``{name: {status: connected|disabled|failed|needs_auth, error?}}``: the MCP servers of the
     caller's live sessions (in ``directory`` when given) that were created with ``mcp_servers``, as their
     CLIs report them (hibernated sessions are not woken for this). A name several sessions use
@@ -55,10 +56,10 @@ async def mcp(manager: ManagerDep, directory: DirectoryDep) -> dict[str, Any]:
         except Exception:  # a directory outside the workspace has no sessions here
             return {}
         sessions = [s for s in sessions if s.cwd == wanted]
-    found: dict[str, Any] = {}
+    found: dict[str, OpenCodeMcpStatus] = {}
     for servers in await asyncio.gather(*(_servers_of(s) for s in sessions)):
         for server in servers:
             name = str(server.get("name") or "")
-            if name and (name not in found or found[name]["status"] != "connected"):
+            if name and (name not in found or found[name].status != "connected"):
                 found[name] = _status_of(server)
     return found

@@ -27,7 +27,7 @@ from ..errors import ERRORS, NotFound, OpenCodeRoute
 from ...sessions.errors import SessionElsewhere
 from ..hub import Hub
 from ..mapping import permission_id, permission_request
-from ..protocol import LegacyPermissionReply, PermissionReply, Reply
+from ..protocol import LegacyPermissionReply, PermissionReply, PermissionRequest as AskedPermission, Reply
 
 router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"], responses=ERRORS)
 
@@ -74,12 +74,12 @@ def _answer(session: Session, request: PermissionRequest | ParkedRequest, reply:
     return True
 
 
-async def _asked(hub: Hub, session_id: str, created_at: Any, request: PermissionRequest | ParkedRequest) -> dict[str, Any]:
+async def _asked(hub: Hub, session_id: str, created_at: Any, request: PermissionRequest | ParkedRequest) -> AskedPermission:
     return permission_request(request.to_dict(), await hub.ids.ses_of(session_id, created_at), None)
 
 
-@router.get("/permission")
-async def pending(manager: ManagerDep, hub: HubDep) -> list[dict[str, Any]]:
+@router.get("/permission", response_model_exclude_none=True)
+async def pending(manager: ManagerDep, hub: HubDep) -> list[AskedPermission]:
     """Pending permission requests of every session on every node, as in ``permission.asked``."""
     waiting = await _waiting(manager)
     asked = [await _asked(hub, s.id, s.snapshot()["created_at"], r) for s in waiting.here for r in s.permissions.pending()]

@@ -11,21 +11,21 @@ from .. import revert as reverting
 from ..deps import HubDep, ManagerDep, SessionDep, SettingsDep
 from ..errors import ERRORS, OpenCodeRoute
 from ..hub import Hub
-from ..protocol import RevertBody
+from ..protocol import RevertBody, SessionInfo, dump
 from ..views import conversation, entry_of, session_info
 
 router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"], responses=ERRORS)
 
 
-async def _updated(hub: Hub, settings: Any, session: Session) -> dict[str, Any]:
+async def _updated(hub: Hub, settings: Any, session: Session) -> SessionInfo:
     """The session's ``Session``, announced to event subscribers as ``session.updated``."""
     info = await session_info(hub, settings, await entry_of(hub, session.id))
-    hub.announce(session.id, [{"type": "session.updated", "properties": {"sessionID": info["id"], "info": info}}])
+    hub.announce(session.id, [{"type": "session.updated", "properties": {"sessionID": info.id, "info": dump(info)}}])
     return info
 
 
-@router.post("/session/{session_id}/revert")
-async def revert(body: RevertBody, session: SessionDep, manager: ManagerDep, hub: HubDep, settings: SettingsDep) -> dict[str, Any]:
+@router.post("/session/{session_id}/revert", response_model_exclude_none=True)
+async def revert(body: RevertBody, session: SessionDep, manager: ManagerDep, hub: HubDep, settings: SettingsDep) -> SessionInfo:
     """Revert the turn of ``messageID`` (or of ``partID``'s message) and every later one: the
     ``Session`` with its ``revert``. With ``--file-checkpointing`` the files the agent changed
     since are restored (``unrevert`` puts them back); without it the revert is
@@ -36,8 +36,8 @@ async def revert(body: RevertBody, session: SessionDep, manager: ManagerDep, hub
     return await _updated(hub, settings, session)
 
 
-@router.post("/session/{session_id}/unrevert")
-async def unrevert(session: SessionDep, hub: HubDep, settings: SettingsDep) -> dict[str, Any]:
+@router.post("/session/{session_id}/unrevert", response_model_exclude_none=True)
+async def unrevert(session: SessionDep, hub: HubDep, settings: SettingsDep) -> SessionInfo:
     """Bring back what the pending revert hid (and the files it restored); the ``Session``.
     Nothing happens without a pending revert; 409 while a turn runs."""
     if await reverting.unrevert(hub.reverts, session):

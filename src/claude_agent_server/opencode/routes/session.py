@@ -27,7 +27,7 @@ from ..deps import DirectoryDep, HubDep, ManagerDep, SessionDep, SettingsDep
 from ..errors import ERRORS, BadRequest, NotFound, OpenCodeRoute
 from ..hub import Hub
 from .revert import commit_revert
-from ..protocol import PromptBody, SessionCreate, SessionUpdate, dump
+from ..protocol import MessageWithParts, PromptBody, PromptReply, SessionCreate, SessionInfo, SessionStatus, SessionUpdate, SnapshotFileDiff, Todo
 from ..views import context_of, conversation, entry_of, session_info
 
 router = APIRouter(route_class=OpenCodeRoute, tags=["opencode"], responses=ERRORS)
@@ -48,8 +48,8 @@ def _proxy_config(request: Request) -> ProxyConfig | None:
     return server_state(request.app).proxy.config
 
 
-@router.post("/session")
-async def create_session(request: Request, manager: ManagerDep, hub: HubDep, settings: SettingsDep, directory: DirectoryDep, body: SessionCreate | None = None) -> dict[str, Any]:
+@router.post("/session", response_model_exclude_none=True)
+async def create_session(request: Request, manager: ManagerDep, hub: HubDep, settings: SettingsDep, directory: DirectoryDep, body: SessionCreate | None = None) -> SessionInfo:
     """A new session (origin ``opencode``) in ``directory`` (inside the workspace; 400 outside)."""
     body = body or SessionCreate()
     model, enable_proxy = None, False
@@ -60,29 +60,29 @@ async def create_session(request: Request, manager: ManagerDep, hub: HubDep, set
     return await session_info(hub, settings, session.snapshot())
 
 
-@router.get("/session")
-async def list_sessions(manager: ManagerDep, hub: HubDep, settings: SettingsDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
+@router.get("/session", response_model_exclude_none=True)
+async def list_sessions(manager: ManagerDep, hub: HubDep, settings: SettingsDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[SessionInfo]:
     """Live and hibernated sessions (every origin), newest activity first."""
     return [await session_info(hub, settings, entry) for entry in await manager.list(limit=limit)]
 
 
 @router.get("/session/status")
-async def session_status(manager: ManagerDep, hub: HubDep) -> dict[str, Any]:
+async def session_status(manager: ManagerDep, hub: HubDep) -> dict[str, SessionStatus]:
     """``{sessionID: {type: "busy"}}`` for sessions running a turn (idle ones are left out)."""
-    found: dict[str, Any] = {}
+    found: dict[str, SessionStatus] = {}
     for state in ("running", "waiting_permission"):
         for entry in await manager.list(status=state, limit=1000):
-            found[await hub.ids.ses_of(entry["session_id"], entry["created_at"])] = {"type": "busy"}
+            found[await hub.ids.ses_of(entry["session_id"], entry["created_at"])] = SessionStatus(type="busy")
     return found
 
 
-@router.get("/session/{session_id}")
-async def get_session(session: SessionDep, hub: HubDep, settings: SettingsDep) -> dict[str, Any]:
+@router.get("/session/{session_id}", response_model_exclude_none=True)
+async def get_session(session: SessionDep, hub: HubDep, settings: SettingsDep) -> SessionInfo:
     return await session_info(hub, settings, session.snapshot())
 
 
-@router.patch("/session/{session_id}")
-async def update_session(body: SessionUpdate, session: SessionDep, hub: HubDep, settings: SettingsDep) -> dict[str, Any]:
+@router.patch("/session/{session_id}", response_model_exclude_none=True)
+async def update_session(body: SessionUpdate, session: SessionDep, hub: HubDep, settings: SettingsDep) -> SessionInfo:
     """Rename a session (``title``)."""
     if body.title:
         session.set_title(body.title)
@@ -103,22 +103,22 @@ async def abort(session: SessionDep) -> bool:
     return True
 
 
-@router.get("/session/{session_id}/message")
-async def list_messages(session: SessionDep, hub: HubDep, settings: SettingsDep, limit: Annotated[int | None, Query(ge=1, le=10_000)] = None) -> list[dict[str, Any]]:
+@router.get("/session/{session_id}/message", response_model_exclude_none=True)
+async def list_messages(session: SessionDep, hub: HubDep, settings: SettingsDep, limit: Annotated[int | None, Query(ge=1, le=10_000)] = None) -> list[MessageWithParts]:
     """``[{info, parts}]``, oldest first (the last ``limit``), built from the session's events."""
     found = await conversation(hub, settings, await entry_of(hub, session.id))
-    messages = [message.to_dict() for message in found.messages.values()]
+    messages = [message.reply() for message in found.messages.values()]
     return messages[-limit:] if limit else messages
 
 
-@router.get("/session/{session_id}/message/{message_id}")
-async def get_message(message_id: Annotated[str, Path(max_length=200)], session: SessionDep, hub: HubDep, settings: SettingsDep) -> dict[str, Any]:
+@router.get("/session/{session_id}/message/{message_id}", response_model_exclude_none=True)
+async def get_message(message_id: Annotated[str, Path(max_length=200)], session: SessionDep, hub: HubDep, settings: SettingsDep) -> MessageWithParts:
     """One message as ``{info, parts}`` (404 ``NotFoundError`` when the session has none with this id)."""
     found = await conversation(hub, settings, await entry_of(hub, session.id))
     message = found.messages.get(message_id)
     if message is None:
         raise NotFound(f"message {message_id[:100]!r} not found in session {found.context.session_id}")
-    return message.to_dict()
+    return message.reply()
 
 
 def _prompt_text(body: PromptBody) -> str:
@@ -163,8 +163,8 @@ async def _start(request: Request, body: PromptBody, session: Session, hub: Hub,
         hub.forget(session.id)
 
 
-@router.post("/session/{session_id}/message")
-async def prompt(request: Request, body: PromptBody, session: SessionDep, hub: HubDep, settings: SettingsDep) -> dict[str, Any]:
+@router.post("/session/{session_id}/message", response_model_exclude_none=True)
+async def prompt(request: Request, body: PromptBody, session: SessionDep, hub: HubDep, settings: SettingsDep) -> PromptReply:
     """Run one turn; answers at its end with ``{...info, info, parts}`` (the assistant message)."""
     started = await _start(request, body, session, hub, held=True)
     try:
@@ -181,8 +181,8 @@ async def prompt(request: Request, body: PromptBody, session: SessionDep, hub: H
         await asyncio.sleep(READER_SETTLE)  # the turn is closed: new subscribers do not get it
     assistant = found.assistant
     assert assistant is not None
-    info = dump(assistant.info)
-    return {**info, "info": info, "parts": assistant.to_dict()["parts"]}
+    reply = assistant.reply()
+    return PromptReply(**dict(reply.info), info=reply.info, parts=reply.parts)
 
 
 @router.post("/session/{session_id}/prompt_async", status_code=status.HTTP_204_NO_CONTENT)
@@ -192,11 +192,11 @@ async def prompt_async(request: Request, body: PromptBody, session: SessionDep, 
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/session/{session_id}/todo")
-async def todo(session: SessionDep) -> list[Any]:
+@router.get("/session/{session_id}/todo", response_model_exclude_none=True)
+async def todo(session: SessionDep) -> list[Todo]:
     return []
 
 
-@router.get("/session/{session_id}/diff")
-async def diff(session: SessionDep) -> list[Any]:
+@router.get("/session/{session_id}/diff", response_model_exclude_none=True)
+async def diff(session: SessionDep) -> list[SnapshotFileDiff]:
     return []
