@@ -88,3 +88,40 @@ async def test_the_heartbeat_takes_over_once_and_a_parked_request_stays_parked(m
     assert session.status == "waiting_permission"  # listed, and anyone may answer it
     assert [p.request_id for p in session.permissions.parked.values()] == ["parked-earlier"]
     assert isinstance(rows[0], ParkedRecord)
+
+
+async def test_the_turn_a_dead_node_left_ends_whatever_its_record_says(make_manager: MakeManager, clients: FakeClients) -> None:
+    """The flaky cluster failover, again: whether a turn ran is read from the event log. The record is a
+    snapshot written in the background, and here it no longer says ``live`` (a node that read the session
+    while a takeover was under way wrote it ``hibernated``); the takeover found no live record and ended
+    nothing, so the turn's ``error`` never came and its request stayed unresolved."""
+    [b, _], _, sid, request = await dead_node_waiting(make_manager, clients)
+    left = await b.registry.get(sid)
+    assert left is not None and left.state == "live"
+    await b.registry.put(replace(left, state="hibernated"))
+    assert await b.node.beat() == [sid]
+    stored = await b.registry.events(session_id=sid, after=request.id)
+    ends = [(e.type, e.data.get("request_id"), e.data.get("reason")) for e in stored if e.type in ("permission_resolved", "error")]
+    assert ends == [("permission_resolved", request.data["request_id"], "node_lost"), ("error", None, "node_lost")]
+    assert await b.registry.parked.of_session(sid) == []  # its CLI is gone: no one can answer it
+    record = await b.registry.get(sid)
+    assert record is not None and (record.state, record.status) == ("hibernated", "hibernated")
+
+
+async def test_a_dead_nodes_session_with_no_turn_running_gets_no_events(make_manager: MakeManager, clients: FakeClients) -> None:
+    """A record left ``live`` in a turn is still enough (its events may be older than the log's window);
+    one whose last turn ended gets only its ``status`` hibernated."""
+    b = await make_manager(node_id="b", node_heartbeat=3600)
+    a = await make_manager(node_id="a", node_heartbeat=3600)
+    a.registry.cluster.lease = -1.0
+    session = await a.create()
+    clients.enqueue(result("done"))
+    await session.send("a turn that ends")
+    async with asyncio.timeout(5):
+        while session.status != "connected":
+            await asyncio.sleep(0.01)
+    await a.registry.flush()
+    mark = a.clock.last
+    assert await b.node.beat() == [session.id]
+    stored = await b.registry.events(session_id=session.id, after=mark)
+    assert [(e.type, e.data.get("status")) for e in stored] == [("status", "hibernated")]

@@ -206,12 +206,13 @@ class NodeMembership:
         return True
 
     async def _lost(self, record: SessionRecord, node: str) -> None:
-        """Record what a dead node left of a session: its turn's end (:func:`.takeover.end_lost_turn`),
-        then the record ``hibernated``, both durable before this returns."""
+        """Record what a dead node left of a session: its turn's end (:func:`.takeover.end_lost_turn`:
+        the event log tells whether one ran, whatever the record says), then the record
+        ``hibernated``, both durable before this returns."""
         sid, message = record.session_id, f"node {node} was lost"
-        log.warning("session %s: %s; its CLI is gone (status was %s)", sid, message, record.status)
-        await end_lost_turn(self._registry, self._record, record, NODE_LOST, message, self._permission_timeout)
-        if record.state == "live":
+        log.warning("session %s: %s; its CLI is gone (record %s, status %s)", sid, message, record.state, record.status)
+        ended = await end_lost_turn(self._registry, self._record, record, NODE_LOST, message, self._permission_timeout)
+        if ended or record.state == "live":
             self._record(sid, "status", status="hibernated")
             record.state, record.status = "hibernated", "hibernated"
             self._registry.update(record)  # queued after the events: written with them or after them
