@@ -125,3 +125,33 @@ async def test_a_dead_nodes_session_with_no_turn_running_gets_no_events(make_man
     assert await b.node.beat() == [session.id]
     stored = await b.registry.events(session_id=session.id, after=mark)
     assert [(e.type, e.data.get("status")) for e in stored] == [("status", "hibernated")]
+
+
+class GatedOwners:
+    """An owner lookup whose answer waits for ``gate``, then says what the registry says once the
+    claimer holds the lease: no other node holds it."""
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.asked = 0
+
+    async def owner(self, session_id: str, fresh: bool = False) -> None:
+        self.asked += 1
+        await self.gate.wait()
+
+
+async def test_a_request_on_the_claimer_waits_for_its_takeover(make_manager: MakeManager, clients: FakeClients) -> None:
+    """A request on the node whose heartbeat claims the session while the request looks up its owner
+    reads the claimed lease as "no other node's": it loaded the record the dead node left ``live``,
+    answered ``hibernated`` before the takeover's events were written, and wrote that record back
+    ``hibernated``. It waits for the takeover now, and looks again."""
+    [b, _], _, sid, _ = await dead_node_waiting(make_manager, clients)
+    owners = GatedOwners()
+    looking = asyncio.create_task(b.node.elsewhere(sid, owners))  # type: ignore[arg-type]
+    while not owners.asked:
+        await asyncio.sleep(0)
+    takeover = asyncio.create_task(b.node.take_over(sid, "a"))
+    await asyncio.sleep(0)  # the takeover is under way (registered before its claim)
+    owners.gate.set()
+    await asyncio.wait_for(looking, 5)
+    assert takeover.done() and takeover.result() is True and owners.asked == 2
