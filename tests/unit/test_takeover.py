@@ -108,6 +108,17 @@ async def test_the_turn_a_dead_node_left_ends_whatever_its_record_says(make_mana
     assert record is not None and (record.state, record.status) == ("hibernated", "hibernated")
 
 
+async def test_a_closed_session_a_dead_node_left_stays_closed(make_manager: MakeManager, clients: FakeClients) -> None:
+    [b, _], _, sid, request = await dead_node_waiting(make_manager, clients)
+    left = await b.registry.get(sid)
+    assert left is not None
+    await b.registry.put(replace(left, state="closed", status="closed"))  # closed while its turn waited
+    assert await b.node.beat() == [sid]
+    stored = await b.registry.events(session_id=sid, after=request.id)
+    assert [e.type for e in stored if e.data.get("reason") == "node_lost" or e.data.get("status") == "hibernated"] == []
+    record = await b.registry.get(sid)
+    assert record is not None and (record.state, record.status) == ("closed", "closed")
+
 async def test_a_dead_nodes_session_with_no_turn_running_gets_no_events(make_manager: MakeManager, clients: FakeClients) -> None:
     """A record left ``live`` in a turn is still enough (its events may be older than the log's window);
     one whose last turn ended gets only its ``status`` hibernated."""

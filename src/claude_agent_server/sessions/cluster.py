@@ -218,7 +218,7 @@ class NodeMembership:
         sid, message = record.session_id, f"node {node} was lost"
         log.warning("session %s: %s; its CLI is gone (record %s, status %s)", sid, message, record.state, record.status)
         ended = await end_lost_turn(self._registry, self._record, record, NODE_LOST, message, self._permission_timeout)
-        if ended or record.state == "live":
+        if record.state == "live" or ended:  # (a closed record ends nothing and stays closed)
             self._record(sid, "status", status="hibernated")
             record.state, record.status = "hibernated", "hibernated"
             self._registry.update(record)  # queued after the events: written with them or after them

@@ -79,12 +79,14 @@ async def end_lost_turn(
 
     Returns:
         Whether a turn was ended: the event log shows one running (see :class:`LostTurn`), or
-        the record is ``live`` with a status in :data:`LIVE_STATUSES`.
+        the record is ``live`` with a status in :data:`LIVE_STATUSES`; never for a ``closed`` record.
 
     Raises:
         StoreError: The registry cannot be read or written now.
     """
     sid = session.session_id
+    if session.state == "closed":
+        return False  # closed for good: its turn ended with it, or never will
     turn = await lost_turn(registry, sid, permission_timeout)
     if not turn.running and (session.state != "live" or session.status not in LIVE_STATUSES):
         return False
