@@ -187,6 +187,26 @@ async def test_a_restart_recovers_the_registry(make_manager: MakeManager, client
     assert started.id > events[-1].id and recovered.status in ("running", "connected")
 
 
+async def test_a_restart_ends_the_turn_its_event_log_shows_whatever_the_record_says(make_manager: MakeManager, clients: FakeClients) -> None:
+    """The record a killed server left may not say "in a turn" while one ran: e.g. ``waking`` (a parked
+    request's answer resumes its turn, ``turn_started`` first, then wakes the CLI). The event log decides."""
+    from dataclasses import replace
+
+    before = await make_manager()
+    session = await before.create()
+    clients.enqueue(Hold())
+    started = await session.send("a turn the server will not finish")
+    await before.registry.flush()
+    left = await before.registry.get(session.id)
+    assert left is not None and left.status == "running"
+    await before.registry.put(replace(left, status="waking"))  # what a killed server had written
+    after = await make_manager()
+    stored = await after.registry.events(session_id=session.id, after=started.id)
+    assert [(e.type, e.data.get("reason") or e.data.get("status")) for e in stored][-2:] == [
+        ("error", "server_restart"), ("status", "hibernated"),
+    ]
+
+
 async def test_shutdown_refuses_new_work_and_parks_a_pending_permission(make_manager: MakeManager, clients: FakeClients) -> None:
     from fakes import Ask
 

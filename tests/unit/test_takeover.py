@@ -88,3 +88,81 @@ async def test_the_heartbeat_takes_over_once_and_a_parked_request_stays_parked(m
     assert session.status == "waiting_permission"  # listed, and anyone may answer it
     assert [p.request_id for p in session.permissions.parked.values()] == ["parked-earlier"]
     assert isinstance(rows[0], ParkedRecord)
+
+
+async def test_the_turn_a_dead_node_left_ends_whatever_its_record_says(make_manager: MakeManager, clients: FakeClients) -> None:
+    """The flaky cluster failover, again: whether a turn ran is read from the event log. The record is a
+    snapshot written in the background, and here it no longer says ``live`` (a node that read the session
+    while a takeover was under way wrote it ``hibernated``); the takeover found no live record and ended
+    nothing, so the turn's ``error`` never came and its request stayed unresolved."""
+    [b, _], _, sid, request = await dead_node_waiting(make_manager, clients)
+    left = await b.registry.get(sid)
+    assert left is not None and left.state == "live"
+    await b.registry.put(replace(left, state="hibernated"))
+    assert await b.node.beat() == [sid]
+    stored = await b.registry.events(session_id=sid, after=request.id)
+    ends = [(e.type, e.data.get("request_id"), e.data.get("reason")) for e in stored if e.type in ("permission_resolved", "error")]
+    assert ends == [("permission_resolved", request.data["request_id"], "node_lost"), ("error", None, "node_lost")]
+    assert await b.registry.parked.of_session(sid) == []  # its CLI is gone: no one can answer it
+    record = await b.registry.get(sid)
+    assert record is not None and (record.state, record.status) == ("hibernated", "hibernated")
+
+
+async def test_a_closed_session_a_dead_node_left_stays_closed(make_manager: MakeManager, clients: FakeClients) -> None:
+    [b, _], _, sid, request = await dead_node_waiting(make_manager, clients)
+    left = await b.registry.get(sid)
+    assert left is not None
+    await b.registry.put(replace(left, state="closed", status="closed"))  # closed while its turn waited
+    assert await b.node.beat() == [sid]
+    stored = await b.registry.events(session_id=sid, after=request.id)
+    assert [e.type for e in stored if e.data.get("reason") == "node_lost" or e.data.get("status") == "hibernated"] == []
+    record = await b.registry.get(sid)
+    assert record is not None and (record.state, record.status) == ("closed", "closed")
+
+async def test_a_dead_nodes_session_with_no_turn_running_gets_no_events(make_manager: MakeManager, clients: FakeClients) -> None:
+    """A record left ``live`` in a turn is still enough (its events may be older than the log's window);
+    one whose last turn ended gets only its ``status`` hibernated."""
+    b = await make_manager(node_id="b", node_heartbeat=3600)
+    a = await make_manager(node_id="a", node_heartbeat=3600)
+    a.registry.cluster.lease = -1.0
+    session = await a.create()
+    clients.enqueue(result("done"))
+    await session.send("a turn that ends")
+    async with asyncio.timeout(5):
+        while session.status != "connected":
+            await asyncio.sleep(0.01)
+    await a.registry.flush()
+    mark = a.clock.last
+    assert await b.node.beat() == [session.id]
+    stored = await b.registry.events(session_id=session.id, after=mark)
+    assert [(e.type, e.data.get("status")) for e in stored] == [("status", "hibernated")]
+
+
+class GatedOwners:
+    """An owner lookup whose answer waits for ``gate``, then says what the registry says once the
+    claimer holds the lease: no other node holds it."""
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.asked = 0
+
+    async def owner(self, session_id: str, fresh: bool = False) -> None:
+        self.asked += 1
+        await self.gate.wait()
+
+
+async def test_a_request_on_the_claimer_waits_for_its_takeover(make_manager: MakeManager, clients: FakeClients) -> None:
+    """A request on the node whose heartbeat claims the session while the request looks up its owner
+    reads the claimed lease as "no other node's": it loaded the record the dead node left ``live``,
+    answered ``hibernated`` before the takeover's events were written, and wrote that record back
+    ``hibernated``. It waits for the takeover now, and looks again."""
+    [b, _], _, sid, _ = await dead_node_waiting(make_manager, clients)
+    owners = GatedOwners()
+    looking = asyncio.create_task(b.node.elsewhere(sid, owners))  # type: ignore[arg-type]
+    while not owners.asked:
+        await asyncio.sleep(0)
+    takeover = asyncio.create_task(b.node.take_over(sid, "a"))
+    await asyncio.sleep(0)  # the takeover is under way (registered before its claim)
+    owners.gate.set()
+    await asyncio.wait_for(looking, 5)
+    assert takeover.done() and takeover.result() is True and owners.asked == 2

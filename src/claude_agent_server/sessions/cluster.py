@@ -15,7 +15,9 @@ permission requests its CLI waited on are denied, both with reason ``node_lost``
 :mod:`.takeover`); the record becomes ``hibernated``, written after those events, and only
 then is the lease released. Until then every other node sees the lease held by the
 claimer and forwards requests to it, and the claimer answers them once the takeover is
-done: no node ever sees the session hibernated before its events are written.
+done: no node ever sees the session hibernated before its events are written. On the
+claimer itself the claimed lease is its own, which its lookups read as "no other node's"
+(free) or "taken": a request that looked while its takeover began waits for it and looks again.
 """
 
 from __future__ import annotations
@@ -84,6 +86,8 @@ class NodeMembership:
         while True:
             await self._settled(session_id)  # a release under way must not delete the lease taken now
             lease = await self._registry.cluster.take(session_id, self.node_id)
+            if session_id in self._settling:
+                continue  # this node's takeover (or release) of it began meanwhile: what was taken may be its claim
             if lease.acquired:
                 return
             holder = lease.holder
@@ -116,6 +120,8 @@ class NodeMembership:
         while True:
             await self._settled(session_id)  # a takeover by this node is finished first
             holder = await owners.owner(session_id)  # a live holder remembered for a moment; a dead one never
+            if session_id in self._settling:
+                continue  # this node's takeover of it began meanwhile: its claim reads as no other node's lease
             if holder is None:
                 return
             if not holder.dead:
@@ -206,12 +212,13 @@ class NodeMembership:
         return True
 
     async def _lost(self, record: SessionRecord, node: str) -> None:
-        """Record what a dead node left of a session: its turn's end (:func:`.takeover.end_lost_turn`),
-        then the record ``hibernated``, both durable before this returns."""
+        """Record what a dead node left of a session: its turn's end (:func:`.takeover.end_lost_turn`:
+        the event log tells whether one ran, whatever the record says), then the record
+        ``hibernated``, both durable before this returns."""
         sid, message = record.session_id, f"node {node} was lost"
-        log.warning("session %s: %s; its CLI is gone (status was %s)", sid, message, record.status)
-        await end_lost_turn(self._registry, self._record, record, NODE_LOST, message, self._permission_timeout)
-        if record.state == "live":
+        log.warning("session %s: %s; its CLI is gone (record %s, status %s)", sid, message, record.state, record.status)
+        ended = await end_lost_turn(self._registry, self._record, record, NODE_LOST, message, self._permission_timeout)
+        if record.state == "live" or ended:  # (a closed record ends nothing and stays closed)
             self._record(sid, "status", status="hibernated")
             record.state, record.status = "hibernated", "hibernated"
             self._registry.update(record)  # queued after the events: written with them or after them
