@@ -98,3 +98,17 @@ async def test_a_sqlite_restart_takes_its_leases(registry: SqlRegistry) -> None:
     await registry.cluster.take(SID, "old-node:1")
     recovered = await registry.recover("new-node:2")
     assert [r.session_id for r in recovered] == [SID]
+
+
+async def test_a_heartbeat_names_the_leases_its_node_still_holds(registry: SqlRegistry) -> None:
+    """The renewal tells a node which of its sessions are still its own: one another node claimed is not."""
+    cluster, other = registry.cluster, SID[:-1] + "2"
+    assert await cluster.beat("a", "http://a", utcnow(), 0) == set()
+    assert (await cluster.take(SID, "a")).acquired and (await cluster.take(other, "a")).acquired
+    assert await cluster.beat("a", "http://a", utcnow(), 2) == {SID, other}
+    cluster.lease = -1.0  # a stalls: its leases expire
+    await cluster.beat("a", "http://a", utcnow(), 2)
+    cluster.lease = 10.0
+    assert await cluster.claim(SID, "a", "b") is not None
+    assert await cluster.beat("a", "http://a", utcnow(), 2) == {other}  # a resumes: SID is b's now
+    assert (await cluster.owner(SID, "a")).node_id == "b"  # type: ignore[union-attr]

@@ -73,10 +73,15 @@ class ClusterStore:
         """At start-up (see :func:`.leases.recover`)."""
         return await self._run(partial(leases.recover, node_id=node_id), write=True)
 
-    async def beat(self, node_id: str, url: str, started_at: datetime, live: int) -> None:
-        """A heartbeat: the node's row and its leases' expiry, in one transaction."""
+    async def beat(self, node_id: str, url: str, started_at: datetime, live: int) -> set[str]:
+        """A heartbeat: the node's row and its leases' expiry, in one transaction.
+
+        Returns:
+            The sessions whose lease ``node_id`` still holds (see :func:`.nodes.beat`).
+        """
         now = utcnow()
-        await self._run(partial(nodes.beat, node_id=node_id, url=url, started_at=started_at, now=now, expires_at=self._expiry(now), live=live), write=True)
+        work = partial(nodes.beat, node_id=node_id, url=url, started_at=started_at, now=now, expires_at=self._expiry(now), live=live)
+        return set(await self._run(work, write=True))
 
     async def stop(self, node_id: str) -> None:
         """A clean stop: every lease of the node released, the node marked stopped."""
