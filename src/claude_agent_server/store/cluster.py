@@ -23,11 +23,14 @@ class ClusterStore:
     Args:
         run: The registry's transaction runner (``run(work, write=..., single=...)``).
         lease: Seconds a lease (and a node's heartbeat) stays valid.
+        shared: Other nodes may claim this node's leases (PostgreSQL); False for a SQLite
+            registry, which one server at a time holds.
     """
 
-    def __init__(self, run: Run, lease: float = 10.0) -> None:
+    def __init__(self, run: Run, lease: float = 10.0, shared: bool = False) -> None:
         self._run = run
         self.lease = lease
+        self.shared = shared
 
     async def forget_others(self, node_id: str) -> None:
         """Drop every other node's leases and mark those nodes stopped (a SQLite registry: one

@@ -90,7 +90,7 @@ class SqlRegistry:
         """The Responses API's stored responses (:mod:`.responses`)."""
         self.parked = ParkedStore(self._run)
         """Permission requests that wait for a person across restarts (:mod:`.parked`)."""
-        self.cluster = ClusterStore(self._run)
+        self.cluster = ClusterStore(self._run, shared=engine.url.get_backend_name() != "sqlite")
         """Nodes and session leases (see :mod:`.cluster`)."""
         self.users = UserStore(self._run)
         """Users and their API keys (:mod:`.users`)."""
