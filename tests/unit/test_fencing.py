@@ -72,7 +72,10 @@ async def test_a_node_whose_renewals_hang_stops_its_clis_before_its_leases_expir
     a = await node(make_manager, "a", node_heartbeat=0.1)
     a.registry.cluster.lease = 1.0  # fenced after 0.9 s without a renewal
     session = await a.create()
+    clients.enqueue(Hold(), result("never"))
+    await session.send("a long turn")
     client = clients.last
+    await until(lambda: session.status == "running")
     renewing = asyncio.Event()
 
     async def hang(*args: object) -> set[str]:  # the database stops answering
@@ -86,8 +89,22 @@ async def test_a_node_whose_renewals_hang_stops_its_clis_before_its_leases_expir
     await until(lambda: client.disconnected, timeout=3)
     assert asyncio.get_running_loop().time() - stuck < 1.0  # before the lease expires
     assert session.fenced and session.id not in a._sessions and a.live_count == 0
+    await a.registry.flush()
     record = await a.registry.get(session.id)
-    assert record is not None and record.state == "live"  # written by whoever claims its lease, not here
+    assert record is not None and (record.state, record.status) == ("live", "running")  # nothing written at the fence
+
+    # The database answers again before any other node claimed the lease: a records what its CLI left.
+    monkeypatch.undo()
+    await a.node.beat()
+    again = await a.get(session.id)
+    assert again is not session and again.status == "hibernated"
+    stored = await a.registry.events(session_id=session.id, after=0)
+    [error] = [e for e in stored if e.type == "error"]
+    assert error.data["reason"] == "node_lost" and "could not renew" in error.data["message"]
+    assert await a.registry.cluster.owner(session.id, "z") is None  # released
+    clients.enqueue(result("woken"))
+    await again.send("the next message wakes it here")
+    assert again.live and (await a.registry.cluster.owner(session.id, "z")).node_id == "a"  # type: ignore[union-attr]
 
 
 async def test_a_request_after_a_long_stall_checks_the_lease_first(make_manager: MakeManager, clients: FakeClients) -> None:

@@ -106,6 +106,9 @@ class NodeMembership:
         monotonic time it was taken; a release forgets them."""
         self._renewed_at = time.monotonic()
         """Monotonic time at which the last successful renewal was sent."""
+        self._forsaken: set[str] = set()
+        """Sessions the watchdog fenced while their lease may still be this node's: what their CLI
+        left is recorded by this node (:meth:`_reclaim`) unless another node claims them first."""
 
     @property
     def fencing(self) -> bool:
@@ -152,6 +155,9 @@ class NodeMembership:
         """
         while True:
             await self._settled(session_id)  # a release under way must not delete the lease taken now
+            if session_id in self._forsaken:
+                await self._reclaimed(session_id)
+                continue
             lease = await self._registry.cluster.take(session_id, self.node_id)
             if lease.acquired:
                 self._held[session_id] = time.monotonic()
@@ -186,6 +192,9 @@ class NodeMembership:
         """
         while True:
             await self._settled(session_id)  # a takeover by this node is finished first
+            if session_id in self._forsaken:  # its record is read once what its CLI left is written
+                await self._reclaimed(session_id)
+                continue
             holder = await owners.owner(session_id)  # a live holder remembered for a moment; a dead one never
             if holder is None:
                 return
@@ -238,6 +247,11 @@ class NodeMembership:
         if self.fencing:
             moved = [sid for sid, taken in self._held.items() if taken < sent and sid not in held]
             self._fence_all(moved, "its lease is held by another node now (this node stalled)")
+            for sid in list(self._forsaken):
+                if sid not in held:
+                    self._forsaken.discard(sid)  # claimed by another node: it records what was left
+                elif sid not in self._settling:
+                    self._settle(sid, self._reclaim(sid))  # still this node's: it records it (acquire waits)
 
     def fence_stale(self) -> list[str]:
         """Fence every session whose lease this node has not confirmed for :attr:`fence_after`
@@ -246,6 +260,7 @@ class NodeMembership:
             return []
         stale = [sid for sid in self._held if self._age(sid) > self.fence_after]
         self._fence_all(stale, f"this node could not renew its lease for {self.fence_after:g} s")
+        self._forsaken.update(stale)
         return stale
 
     async def run(self) -> None:
@@ -328,10 +343,43 @@ class NodeMembership:
         await self._registry.cluster.release(session_id, self.node_id)
         return True
 
-    async def _lost(self, record: SessionRecord, node: str) -> None:
+    async def _reclaimed(self, session_id: str) -> None:
+        """Wait until what a session fenced by the watchdog left is recorded (see :meth:`_reclaim`)."""
+        if session_id in self._forsaken and session_id not in self._settling:
+            self._settle(session_id, self._reclaim(session_id))
+        await self._settled(session_id)
+        if session_id in self._forsaken:  # it failed
+            raise RegistryUnavailable(f"what session {session_id} left on this node is not recorded yet", retry_after=1)
+
+    async def _reclaim(self, session_id: str) -> bool:
+        """A session the watchdog fenced (its CLI stopped while its lease was perhaps still this
+        node's): when this node holds the lease, record what the CLI left as a takeover does
+        (:meth:`_lost`) and release it; when another node does, that node records it."""
+        self._forsaken.discard(session_id)
+        try:
+            lease = await self._registry.cluster.take(session_id, self.node_id)
+            if not lease.acquired:
+                return False
+            await self._registry.flush()
+            record = await self._registry.get(session_id)
+            if record is not None:
+                await self._lost(record, self.node_id, f"node {self.node_id} stopped its CLI: it could not renew its lease in time")
+        except BaseException as exc:
+            self._forsaken.add(session_id)  # tried again at the next renewal or use
+            if not isinstance(exc, Exception):
+                raise
+            log.warning("session %s: recording what its fenced CLI left failed: %s", session_id, exc)
+            return False
+        try:
+            await self._registry.cluster.release(session_id, self.node_id)
+        except Exception as exc:  # the lease expires with the heartbeat's end anyway; the record is hibernated
+            log.warning("could not release the lease of session %s: %s", session_id, exc)
+        return True
+
+    async def _lost(self, record: SessionRecord, node: str, message: str | None = None) -> None:
         """Record what a dead node left of a session: its turn's end (:func:`.takeover.end_lost_turn`),
         then the record ``hibernated``, both durable before this returns."""
-        sid, message = record.session_id, f"node {node} was lost"
+        sid, message = record.session_id, message or f"node {node} was lost"
         log.warning("session %s: %s; its CLI is gone (status was %s)", sid, message, record.status)
         await end_lost_turn(self._registry, self._record, record, NODE_LOST, message, self._permission_timeout)
         if record.state == "live":
