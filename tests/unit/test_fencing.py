@@ -124,6 +124,25 @@ async def test_a_request_after_a_long_stall_checks_the_lease_first(make_manager:
     assert session.fenced and session.id not in a._sessions
 
 
+async def test_what_a_cli_says_after_a_stall_is_not_written(make_manager: MakeManager, clients: FakeClients) -> None:
+    """The CLI's output that a resumed node reads before any renewal or watchdog tick: the session is
+    fenced at its first write, which is dropped."""
+    a = await node(make_manager, "a")
+    a.registry.cluster.lease = 0.4
+    session = await a.create()
+    hold = Hold()
+    clients.enqueue(hold, result("after the stall"))
+    started = await session.send("a long turn")
+    await a.registry.flush()
+    await asyncio.sleep(0.3)  # a stalls past fence_after (0.2 s): no heartbeat, no watchdog tick (heartbeat 3600 s)
+    hold.release.set()
+    await until(lambda: clients.last.disconnected)
+    assert session.fenced
+    await a.registry.flush()
+    stored = await a.registry.events(session_id=session.id, after=started.id)
+    assert [e.type for e in stored if e.type in ("result", "error")] == []
+
+
 async def test_a_request_after_a_stall_is_refused_while_the_lease_cannot_be_renewed(
     make_manager: MakeManager, clients: FakeClients, monkeypatch: pytest.MonkeyPatch,
 ) -> None:

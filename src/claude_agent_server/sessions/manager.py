@@ -338,6 +338,12 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries):
         await self.node.acquire(session.id)
         self._leased[session.id] = session
 
+    def lease_current(self, session: Session) -> bool:
+        if session.id not in self._leased or self.node.current(session.id):
+            return True
+        self.node.fence_stale()  # as the watchdog would at its next tick: this one among them
+        return False
+
     def unlease(self, session: Session) -> None:
         if session.fenced:
             return  # the lease is another node's now (or about to be)

@@ -402,7 +402,7 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl, Parking):
             raise SessionNotFound(self.id)
 
     def _publish(self, type: EventType, /, **data: Any) -> Event:
-        if self.fenced:  # nothing of it is this node's to write any more
+        if self.fenced or not self._host.lease_current(self):  # nothing of it is this node's to write any more
             return Event(self.events.last_id, type, self.id, data)
         event = self.events.append(type, **data)
         self.record.last_activity = datetime.now(UTC)
@@ -410,7 +410,7 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl, Parking):
         return event
 
     def _status_changed(self) -> None:
-        if self.fenced:
+        if self.fenced or not self._host.lease_current(self):
             return
         status = self.status
         parked = status == "waiting_permission" and self._owner is None  # hibernated, its request parked
