@@ -118,7 +118,8 @@ class NodeMembership:
     @property
     def fence_after(self) -> float:
         """Seconds after which a lease this node has not confirmed is given up for lost: the
-        lease less one heartbeat, and at most half of it sooner."""
+        lease less one heartbeat, but never less than half the lease (the settings keep the
+        lease above two heartbeats, so renewals on time never reach it)."""
         lease = self._registry.cluster.lease
         return max(lease - self._heartbeat, lease / 2)
 
