@@ -225,6 +225,10 @@ class NodeMembership:
             The ids of the sessions this node took over.
         """
         await self.renew()
+        return await self._reap()
+
+    async def _reap(self) -> list[str]:
+        """Take over dead nodes' sessions (see :meth:`take_over`); the ids of those this node took."""
         expired = await self._registry.cluster.expired(self.node_id)
         results = await asyncio.gather(*(self.take_over(sid, node) for sid, node in expired), return_exceptions=True)
         for (sid, _), result in zip(expired, results):
@@ -268,11 +272,14 @@ class NodeMembership:
         """Heartbeat every ``heartbeat`` seconds, forever, with the watchdog that fences sessions
         whose leases are not renewed in time (a task; cancel it to stop)."""
         watchdog = asyncio.create_task(self._watch(), name="node-fencing")
+        reaping: asyncio.Task[None] | None = None
         try:
             while True:
                 started = time.monotonic()
                 try:
-                    await self.beat()
+                    await self.renew()
+                    if reaping is None or reaping.done():  # takeovers may take a while: renewals stay on time
+                        reaping = asyncio.create_task(self._logged(self._reap()), name="node-takeovers")
                 except (StoreError, OSError) as exc:
                     log.warning("node %s: heartbeat failed: %s", self.node_id, exc)
                 except Exception:
@@ -280,6 +287,16 @@ class NodeMembership:
                 await asyncio.sleep(max(0.0, self._heartbeat - (time.monotonic() - started)))
         finally:
             watchdog.cancel()
+            if reaping is not None:
+                reaping.cancel()
+
+    async def _logged(self, work: Coroutine[object, object, object]) -> None:
+        try:
+            await work
+        except (StoreError, OSError) as exc:
+            log.warning("node %s: heartbeat failed: %s", self.node_id, exc)
+        except Exception:
+            log.exception("node %s: heartbeat failed", self.node_id)
 
     async def _watch(self) -> None:
         """:meth:`fence_stale` four times per heartbeat (no I/O: it runs while the database hangs)."""
