@@ -46,7 +46,8 @@ CATCH_UP_TIMEOUT = 300.0
 
 def _write_batch(event_rows: list[Row], record_rows: list[Row], conn: Connection, node_id: str | None = None) -> int:
     """The writer's transaction: new events (ids already present skipped), then the
-    newest snapshot of each session; ``SELECT 1`` when there is nothing to write (a probe)."""
+    newest snapshot of each session (with ``node_id``: unless another node holds the session's
+    lease, see :func:`_records_upsert`); ``SELECT 1`` when there is nothing to write (a probe)."""
     if not event_rows and not record_rows:
         conn.execute(select(literal(1)))
         return 0
