@@ -261,6 +261,15 @@ class Settings(BaseSettings):
         self.api_key = SecretStr(key)
         return self
 
+    @model_validator(mode="after")
+    def _lease_outlasts_heartbeats(self) -> Settings:
+        if self.node_lease <= 2 * self.node_heartbeat:  # a node fences its sessions after max(lease - heartbeat, lease / 2) s unrenewed
+            raise ValueError(
+                f"--node-lease ({self.node_lease:g} s) must be more than twice --node-heartbeat ({self.node_heartbeat:g} s): "
+                "a node stops its CLIs when it has not renewed their leases for the lease minus a heartbeat"
+            )
+        return self
+
     @field_validator("sandbox_settings", mode="before")
     @classmethod
     def _sandbox_json(cls, value: Any) -> Any:

@@ -7,6 +7,7 @@ cluster shares a mounted filesystem.
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from collections.abc import Iterator
@@ -188,3 +189,68 @@ def request_event_id(http: httpx.Client, session_id: str, request_id: str) -> in
     frames = read_events(http, "GET", f"/sessions/{session_id}/events", headers={"Last-Event-ID": "0"},
                          until=lambda f: f["event"] == "permission_request" and f["data"]["request_id"] == request_id)
     return int(frames[-1]["id"]) - 1
+
+
+@pytest.fixture
+def two_nodes(tmp_path: Path) -> Iterator[dict[str, ServerProcess]]:
+    """Nodes ``a`` and ``b`` on a fresh registry, as the module's ``nodes`` are made."""
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    with postgres_database_sync() as url:
+        servers = {}
+        for name in "ab":
+            node_root = tmp_path / name
+            node_root.mkdir()
+            servers[name] = ServerProcess(
+                node_root, "--demo", "--database-url", url, "--data-dir", str(node_root / "data"), "--node-id", name,
+                "--node-heartbeat", "0.5", "--node-lease", str(LEASE), "--warm-sessions", "0",
+                home=node_root / "home", workspace=workspace,
+            )
+        try:
+            for server in servers.values():
+                server.start()
+            yield servers
+        finally:
+            for server in servers.values():
+                if server.process is not None and server.process.poll() is None:
+                    os.kill(server.process.pid, signal.SIGCONT)  # a stopped node cannot stop
+                server.stop()
+
+
+def test_a_stalled_node_stops_the_cli_of_a_session_another_node_took_over(two_nodes: dict[str, ServerProcess]) -> None:
+    """Node A stops (SIGSTOP) longer than its lease: B takes its session over and wakes it; once A
+    resumes it must not run a CLI for that session any more (it fences it), and it forwards to B."""
+    a, b = two_nodes["a"], two_nodes["b"]
+    assert a.process is not None
+    with client(a) as on_a, client(b) as on_b:
+        sid = on_a.post("/sessions", json={}).json()["session_id"]
+        reply = on_a.post(f"/sessions/{sid}/messages", json={"message": "remember that the code word is plum"})
+        assert reply.status_code == 200, reply.text
+        assert cli_count(sid) == 1
+        # The CLI's transcript reaches the registry in batches: stalled before, B would wake it without its history.
+        wait_until(lambda: "plum" in on_a.get(f"/sessions/{sid}/history").text, timeout=30, what="the transcript in the registry")
+        os.kill(a.process.pid, signal.SIGSTOP)
+        try:
+            time.sleep(LEASE + 1)  # meanwhile a request for it through B would wait on A (forwarded, unanswered)
+
+            def taken_over() -> bool:  # B (the only other node) reaped A's lease
+                return {n["node_id"]: n["leases"] for n in on_b.get("/nodes").json()["nodes"]}.get("a") == 0
+
+            wait_until(taken_over, timeout=10, interval=0.2, what="A's lease taken over")
+            assert on_b.get(f"/sessions/{sid}/status").json()["status"] == "hibernated"
+            recall = on_b.post(f"/sessions/{sid}/messages", json={"message": "what did I ask you to remember?"})
+            assert recall.status_code == 200, recall.text
+            assert "plum" in reply_text(recall.json())
+            assert on_b.get(f"/sessions/{sid}/status").json()["node"] == "b"
+            assert cli_count(sid) == 2  # A's CLI is still there, its server stopped
+        finally:
+            os.kill(a.process.pid, signal.SIGCONT)
+        wait_until(lambda: cli_count(sid) == 1, timeout=LEASE + 5, interval=0.1, what="A stopping its CLI of the session")
+        status = on_a.get(f"/sessions/{sid}/status")
+        assert status.status_code == 200, status.text
+        assert (status.json()["status"], status.json()["node"]) == ("connected", "b")  # forwarded to B
+        again = on_a.post(f"/sessions/{sid}/messages", json={"message": "and now?"})
+        assert again.status_code == 200, again.text
+        assert on_b.get(f"/sessions/{sid}/status").json()["node"] == "b"
+        assert cli_count(sid) == 1
+        assert "fenced" in a.log.read_text()

@@ -72,7 +72,9 @@ class GlobalFollower:
 def test_a_database_outage_loses_no_event(tmp_path: Path) -> None:
     with postgres_database_sync() as url, forwarding((PG_HOST, PG_PORT)) as forwarder:
         via = make_url(url).set(port=forwarder.port).render_as_string(hide_password=False)
-        args = ("--demo", "--warm-sessions", "0", "--heartbeat-interval", "1", "--database-url", via)
+        # A lease longer than the outage: on a PostgreSQL registry a node that cannot renew its leases for
+        # --node-lease minus --node-heartbeat seconds stops its CLIs (fencing: another node may claim them).
+        args = ("--demo", "--warm-sessions", "0", "--heartbeat-interval", "1", "--database-url", via, "--node-lease", "60")
         with running_server(tmp_path, *args) as server, server.client() as http:
             follower = GlobalFollower(server)
             session_id = http.post("/sessions", json={}).json()["session_id"]

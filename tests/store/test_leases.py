@@ -98,3 +98,41 @@ async def test_a_sqlite_restart_takes_its_leases(registry: SqlRegistry) -> None:
     await registry.cluster.take(SID, "old-node:1")
     recovered = await registry.recover("new-node:2")
     assert [r.session_id for r in recovered] == [SID]
+
+
+async def test_a_heartbeat_names_the_leases_its_node_still_holds(registry: SqlRegistry) -> None:
+    """The renewal tells a node which of its sessions are still its own: one another node claimed is not."""
+    cluster, other = registry.cluster, SID[:-1] + "2"
+    assert await cluster.beat("a", "http://a", utcnow(), 0) == set()
+    assert (await cluster.take(SID, "a")).acquired and (await cluster.take(other, "a")).acquired
+    assert await cluster.beat("a", "http://a", utcnow(), 2) == {SID, other}
+    cluster.lease = -1.0  # a stalls: its leases expire
+    await cluster.beat("a", "http://a", utcnow(), 2)
+    cluster.lease = 10.0
+    assert await cluster.claim(SID, "a", "b") is not None
+    assert await cluster.beat("a", "http://a", utcnow(), 2) == {other}  # a resumes: SID is b's now
+    assert (await cluster.owner(SID, "a")).node_id == "b"  # type: ignore[union-attr]
+
+
+async def test_a_record_update_queued_by_a_node_that_lost_the_lease_is_not_written(open_registry) -> None:  # type: ignore[no-untyped-def]
+    """What a stalled node's writer still held (queued before the stall) lands after another node
+    claimed the session: the record stays as the lease's holder wrote it."""
+    a, b = await open_registry(node_id="a"), await open_registry(node_id="b")
+    now = utcnow()
+    record = SessionRecord(SID, {"cwd": "/w"}, created_at=now, last_activity=now, state="live", status="running")
+    await a.put(record)
+    assert (await a.cluster.take(SID, "a")).acquired
+    a.update(SessionRecord(SID, {"cwd": "/w"}, created_at=now, last_activity=now, state="live", status="connected"))
+    await a.flush()  # a holds the lease: written
+    assert (await b.get(SID)).status == "connected"  # type: ignore[union-attr]
+    await a.cluster.release(SID, "a")
+    assert (await b.cluster.take(SID, "b")).acquired  # b runs it now
+    b.update(SessionRecord(SID, {"cwd": "/w"}, created_at=now, last_activity=now, state="hibernated", status="hibernated"))
+    await b.flush()
+    a.update(SessionRecord(SID, {"cwd": "/w"}, created_at=now, last_activity=now, state="live", status="running"))  # stale
+    await a.flush()
+    assert ((stored := await b.get(SID)) is not None) and (stored.state, stored.status) == ("hibernated", "hibernated")
+    await b.cluster.release(SID, "b")
+    a.update(SessionRecord(SID, {"cwd": "/w"}, created_at=now, last_activity=now, state="hibernated", status="hibernated", title="t"))
+    await a.flush()  # no lease: any node writes (a title, a hibernated session's change)
+    assert (await b.get(SID)).title == "t"  # type: ignore[union-attr]

@@ -45,3 +45,10 @@ def test_live_cap_aliases_and_safe_defaults(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("AGENT_SERVER_MAX_LIVE_SESSIONS", "6")
     monkeypatch.delenv("AGENT_SERVER_MAX_SESSIONS")
     assert Settings().max_live_sessions == 6
+
+
+def test_a_lease_outlasts_two_heartbeats() -> None:
+    """A node fences the sessions whose leases it has not renewed for the lease minus a heartbeat."""
+    assert Settings(node_heartbeat=0.5, node_lease=3).node_lease == 3
+    with pytest.raises(ValueError, match="more than twice"):
+        Settings(node_heartbeat=5, node_lease=10)

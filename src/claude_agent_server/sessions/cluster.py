@@ -18,6 +18,31 @@ claimer and forwards requests to it, and the claimer answers them once the takeo
 done: no node ever sees the session hibernated before its events are written. On the
 claimer itself the claimed lease is its own, which its lookups read as "no other node's"
 (free) or "taken": a request that looked while its takeover began waits for it and looks again.
+
+**Fencing** (on a registry other nodes share, see ``ClusterStore.shared``). A node that
+stalls (SIGSTOP, a long pause, a hung database connection) for longer than the lease
+loses its sessions to the node that claims them; when it resumes, its CLIs must not run
+on. So each renewal returns the leases this node still holds
+(:func:`~..store.nodes.beat`), and every session it runs whose lease is not among them
+(and was taken before that renewal began) is *fenced*: its CLI is killed at once, nothing
+of it is written (no event, no record, no lease released: the claimer owns them now) and
+the session is dropped from this node's memory, so the next request for it goes to the
+node that holds it. A node also fences itself before anyone can claim: a watchdog task,
+independent of the heartbeat's own ``await`` (which may hang with the database), fences
+every session whose lease it has not confirmed (renewed, or taken) for
+:attr:`NodeMembership.fence_after` seconds, less than the lease; and a request for a
+session running here runs a renewal first when that confirmation is as old
+(:meth:`NodeMembership.confirm`), so a node resumed after a SIGSTOP serves nothing before
+it has checked.
+
+Clocks: a lease's ``expires_at`` is the renewing node's wall clock (``utcnow()`` taken
+before its statement) plus the lease, and another node compares it with its own wall
+clock. This node measures the age of a renewal on its monotonic clock from before the
+statement was sent, so its own fencing never comes later than its leases' expiry by its
+own clock. The assumption: the nodes' wall clocks differ by less than the lease minus
+:attr:`~NodeMembership.fence_after` less one watchdog tick (NTP-synchronised hosts do, by
+far); a node whose clock runs ahead of the others' by more may see a lease expired while
+its holder still runs the CLI.
 """
 
 from __future__ import annotations
@@ -29,7 +54,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING
 
-from ..store import Registry, SessionRecord, StoreError, utcnow
+from ..store import Registry, RegistryUnavailable, SessionRecord, StoreError, utcnow
 from .errors import SessionElsewhere
 from .events import EventLog
 from .journal import EventJournal
@@ -56,12 +81,15 @@ class NodeMembership:
         permission_timeout: Seconds a permission request may wait (bounds the search for pending ones).
         loaded: The event log of a session loaded on this node without a CLI (its streams
             get the events of a takeover), or None.
+        fence: Stops the CLI of a session whose lease this node no longer holds (or cannot
+            vouch for), writing nothing, and forgets the session (see the module's docstring).
     """
 
     def __init__(
         self, registry: Registry, journal: EventJournal, node_id: str, url: Callable[[], str | None],
         heartbeat: float, live: Callable[[], int], permission_timeout: float,
         loaded: Callable[[str], EventLog | None] = lambda session_id: None,
+        fence: Callable[[str], None] = lambda session_id: None,
     ) -> None:
         self._registry = registry
         self._journal = journal
@@ -74,6 +102,51 @@ class NodeMembership:
         self._started_at = utcnow()
         self._settling: dict[str, asyncio.Task[bool]] = {}
         """The release or takeover of a session's lease under way (an acquire waits for it)."""
+        self._fence = fence
+        self._held: dict[str, float] = {}
+        """Sessions whose lease :meth:`acquire` took (their CLI runs or starts here), with the
+        monotonic time it was taken; a release forgets them."""
+        self._renewed_at = time.monotonic()
+        """Monotonic time at which the last successful renewal was sent."""
+        self._forsaken: set[str] = set()
+        """Sessions the watchdog fenced while their lease may still be this node's: what their CLI
+        left is recorded by this node (:meth:`_reclaim`) unless another node claims them first."""
+
+    @property
+    def fencing(self) -> bool:
+        """Whether this node fences its sessions (other nodes may claim its leases)."""
+        return self._registry.cluster.shared
+
+    @property
+    def fence_after(self) -> float:
+        """Seconds after which a lease this node has not confirmed is given up for lost: the
+        lease less one heartbeat, but never less than half the lease (the settings keep the
+        lease above two heartbeats, so renewals on time never reach it)."""
+        lease = self._registry.cluster.lease
+        return max(lease - self._heartbeat, lease / 2)
+
+    def current(self, session_id: str) -> bool:
+        """Whether this node confirmed the session's lease (renewed or took it) less than
+        :attr:`fence_after` seconds ago (always, when it does not fence). No I/O."""
+        return not self.fencing or self._age(session_id) <= self.fence_after
+
+    async def confirm(self, session_id: str) -> None:
+        """Before a request uses a session running here: nothing when :meth:`current`; else
+        a renewal now, which fences the session if its lease moved (then it is gone from this node).
+
+        Raises:
+            RegistryUnavailable: The renewal failed or took too long (the session's lease
+                cannot be vouched for; the watchdog fences it once its age passes :attr:`fence_after`).
+        """
+        if self.current(session_id):
+            return
+        try:
+            async with asyncio.timeout(max(1.0, min(self._heartbeat, self._registry.cluster.lease))):
+                await self.renew()
+        except TimeoutError:
+            raise RegistryUnavailable("this node's lease renewal timed out", retry_after=1) from None
+        if session_id in self._held and not self.current(session_id):
+            raise RegistryUnavailable("this node could not renew its leases", retry_after=1)
 
     async def acquire(self, session_id: str) -> None:
         """Take the session's lease for this node (before its CLI starts or wakes); a dead
@@ -85,10 +158,14 @@ class NodeMembership:
         """
         while True:
             await self._settled(session_id)  # a release under way must not delete the lease taken now
+            if session_id in self._forsaken:
+                await self._reclaimed(session_id)
+                continue
             lease = await self._registry.cluster.take(session_id, self.node_id)
             if session_id in self._settling:
                 continue  # this node's takeover (or release) of it began meanwhile: what was taken may be its claim
             if lease.acquired:
+                self._held[session_id] = time.monotonic()
                 return
             holder = lease.holder
             assert holder is not None
@@ -98,6 +175,7 @@ class NodeMembership:
 
     def release(self, session_id: str) -> None:
         """Give the lease back (in the background; a later :meth:`acquire` waits for it)."""
+        self._held.pop(session_id, None)
 
         async def release() -> bool:
             try:
@@ -119,6 +197,9 @@ class NodeMembership:
         """
         while True:
             await self._settled(session_id)  # a takeover by this node is finished first
+            if session_id in self._forsaken:  # its record is read once what its CLI left is written
+                await self._reclaimed(session_id)
+                continue
             holder = await owners.owner(session_id)  # a live holder remembered for a moment; a dead one never
             if session_id in self._settling:
                 continue  # this node's takeover of it began meanwhile: its claim reads as no other node's lease
@@ -144,14 +225,16 @@ class NodeMembership:
         return await asyncio.shield(self._settle(session_id, self._take_over(session_id, dead)))
 
     async def beat(self) -> list[str]:
-        """One heartbeat: this node's row and leases renewed, dead nodes' sessions taken over.
+        """One heartbeat: this node's row and leases renewed (:meth:`renew`), dead nodes' sessions taken over.
 
         Returns:
             The ids of the sessions this node took over.
         """
-        url = self._url()
-        if url is not None:
-            await self._registry.cluster.beat(self.node_id, url, self._started_at, self._live())
+        await self.renew()
+        return await self._reap()
+
+    async def _reap(self) -> list[str]:
+        """Take over dead nodes' sessions (see :meth:`take_over`); the ids of those this node took."""
         expired = await self._registry.cluster.expired(self.node_id)
         results = await asyncio.gather(*(self.take_over(sid, node) for sid, node in expired), return_exceptions=True)
         for (sid, _), result in zip(expired, results):
@@ -159,17 +242,90 @@ class NodeMembership:
                 log.warning("session %s: taking it over from a dead node failed: %s", sid, result)
         return [sid for (sid, _), result in zip(expired, results) if result is True]
 
+    async def renew(self) -> None:
+        """Renew this node's row and leases; fence every session it runs whose lease another
+        node holds now (one taken before the renewal was sent and not renewed by it).
+
+        Raises:
+            StoreError: The registry cannot be written now.
+        """
+        url = self._url()
+        if url is None:
+            return
+        sent = time.monotonic()
+        held = await self._registry.cluster.beat(self.node_id, url, self._started_at, self._live())
+        self._renewed_at = max(self._renewed_at, sent)
+        if self.fencing:
+            moved = [sid for sid, taken in self._held.items() if taken < sent and sid not in held]
+            self._fence_all(moved, "its lease is held by another node now (this node stalled)")
+            for sid in list(self._forsaken):
+                if sid not in held:
+                    self._forsaken.discard(sid)  # claimed by another node: it records what was left
+                elif sid not in self._settling:
+                    self._settle(sid, self._reclaim(sid))  # still this node's: it records it (acquire waits)
+
+    def fence_stale(self) -> list[str]:
+        """Fence every session whose lease this node has not confirmed for :attr:`fence_after`
+        seconds (its renewals fail or hang): other nodes may claim it soon. Returns their ids."""
+        if not self.fencing:
+            return []
+        stale = [sid for sid in self._held if self._age(sid) > self.fence_after]
+        self._fence_all(stale, f"this node could not renew its lease for {self.fence_after:g} s")
+        self._forsaken.update(stale)
+        return stale
+
     async def run(self) -> None:
-        """Heartbeat every ``heartbeat`` seconds, forever (a task; cancel it to stop)."""
+        """Heartbeat every ``heartbeat`` seconds, forever, with the watchdog that fences sessions
+        whose leases are not renewed in time (a task; cancel it to stop)."""
+        watchdog = asyncio.create_task(self._watch(), name="node-fencing")
+        reaping: asyncio.Task[None] | None = None
+        try:
+            while True:
+                started = time.monotonic()
+                try:
+                    await self.renew()
+                    if reaping is None or reaping.done():  # takeovers may take a while: renewals stay on time
+                        reaping = asyncio.create_task(self._logged(self._reap()), name="node-takeovers")
+                except (StoreError, OSError) as exc:
+                    log.warning("node %s: heartbeat failed: %s", self.node_id, exc)
+                except Exception:
+                    log.exception("node %s: heartbeat failed", self.node_id)
+                await asyncio.sleep(max(0.0, self._heartbeat - (time.monotonic() - started)))
+        finally:
+            watchdog.cancel()
+            if reaping is not None:
+                reaping.cancel()
+
+    async def _logged(self, work: Coroutine[object, object, object]) -> None:
+        try:
+            await work
+        except (StoreError, OSError) as exc:
+            log.warning("node %s: heartbeat failed: %s", self.node_id, exc)
+        except Exception:
+            log.exception("node %s: heartbeat failed", self.node_id)
+
+    async def _watch(self) -> None:
+        """:meth:`fence_stale` four times per heartbeat (no I/O: it runs while the database hangs)."""
         while True:
-            started = time.monotonic()
+            await asyncio.sleep(self._heartbeat / 4)
             try:
-                await self.beat()
-            except (StoreError, OSError) as exc:
-                log.warning("node %s: heartbeat failed: %s", self.node_id, exc)
+                self.fence_stale()
             except Exception:
-                log.exception("node %s: heartbeat failed", self.node_id)
-            await asyncio.sleep(max(0.0, self._heartbeat - (time.monotonic() - started)))
+                log.exception("node %s: fencing failed", self.node_id)
+
+    def _age(self, session_id: str) -> float:
+        """Seconds since this node last confirmed the session's lease (renewed it, or took it)."""
+        return time.monotonic() - max(self._renewed_at, self._held.get(session_id, self._renewed_at))
+
+    def _fence_all(self, session_ids: list[str], why: str) -> None:
+        for sid in session_ids:
+            if self._held.pop(sid, None) is None:
+                continue
+            log.warning("session %s: fenced: %s; its CLI is stopped here and the session forgotten", sid, why)
+            try:
+                self._fence(sid)
+            except Exception:
+                log.exception("session %s: fencing failed", sid)
 
     async def stop(self) -> None:
         """A clean stop: leases released, the node marked stopped."""
@@ -211,11 +367,44 @@ class NodeMembership:
         await self._registry.cluster.release(session_id, self.node_id)
         return True
 
-    async def _lost(self, record: SessionRecord, node: str) -> None:
+    async def _reclaimed(self, session_id: str) -> None:
+        """Wait until what a session fenced by the watchdog left is recorded (see :meth:`_reclaim`)."""
+        if session_id in self._forsaken and session_id not in self._settling:
+            self._settle(session_id, self._reclaim(session_id))
+        await self._settled(session_id)
+        if session_id in self._forsaken:  # it failed
+            raise RegistryUnavailable(f"what session {session_id} left on this node is not recorded yet", retry_after=1)
+
+    async def _reclaim(self, session_id: str) -> bool:
+        """A session the watchdog fenced (its CLI stopped while its lease was perhaps still this
+        node's): when this node holds the lease, record what the CLI left as a takeover does
+        (:meth:`_lost`) and release it; when another node does, that node records it."""
+        self._forsaken.discard(session_id)
+        try:
+            lease = await self._registry.cluster.take(session_id, self.node_id)
+            if not lease.acquired:
+                return False
+            await self._registry.flush()
+            record = await self._registry.get(session_id)
+            if record is not None:
+                await self._lost(record, self.node_id, f"node {self.node_id} stopped its CLI: it could not renew its lease in time")
+        except BaseException as exc:
+            self._forsaken.add(session_id)  # tried again at the next renewal or use
+            if not isinstance(exc, Exception):
+                raise
+            log.warning("session %s: recording what its fenced CLI left failed: %s", session_id, exc)
+            return False
+        try:
+            await self._registry.cluster.release(session_id, self.node_id)
+        except Exception as exc:  # the lease expires with the heartbeat's end anyway; the record is hibernated
+            log.warning("could not release the lease of session %s: %s", session_id, exc)
+        return True
+
+    async def _lost(self, record: SessionRecord, node: str, message: str | None = None) -> None:
         """Record what a dead node left of a session: its turn's end (:func:`.takeover.end_lost_turn`:
         the event log tells whether one ran, whatever the record says), then the record
         ``hibernated``, both durable before this returns."""
-        sid, message = record.session_id, f"node {node} was lost"
+        sid, message = record.session_id, message or f"node {node} was lost"
         log.warning("session %s: %s; its CLI is gone (record %s, status %s)", sid, message, record.state, record.status)
         ended = await end_lost_turn(self._registry, self._record, record, NODE_LOST, message, self._permission_timeout)
         if record.state == "live" or ended:  # (a closed record ends nothing and stays closed)

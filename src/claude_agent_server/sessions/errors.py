@@ -4,6 +4,7 @@ Hierarchy::
 
     SessionError
     ├── SessionNotFound          no live session with that id (404)
+    │   └── SessionMoved         this node lost the session to another node mid-request (503, Retry-After)
     ├── TranscriptNotFound       no transcript on disk with that id (404)
     ├── PermissionNotFound       no pending permission request with that id (404)
     ├── MessageNotFound          no transcript message with that id (404)
@@ -35,6 +36,16 @@ class SessionNotFound(SessionError):
     def __init__(self, session_id: str) -> None:
         super().__init__(f"session {session_id} not found (closed, or never created here)")
         self.session_id = session_id
+
+
+class SessionMoved(SessionNotFound):
+    """This node stopped the session's CLI because another node holds its lease now (this node
+    stalled; see ``cluster.py``): a retry reaches the node that holds it."""
+
+    def __init__(self, session_id: str) -> None:
+        SessionError.__init__(self, f"session {session_id} moved to another node while this one stalled; retry")
+        self.session_id = session_id
+        self.retry_after = 1
 
 
 class TranscriptNotFound(SessionError):

@@ -58,6 +58,10 @@ class SessionHost(Protocol):
     async def lease(self, session: Session) -> None:
         """Take the session's cluster lease before its CLI starts (raises ``SessionElsewhere``)."""
 
+    def lease_current(self, session: Session) -> bool:
+        """Whether the session may write now: False once this node cannot vouch for the lease of
+        a session it runs (it stalled), and then the session is fenced at once (see ``cluster.py``). No I/O."""
+
     def unlease(self, session: Session) -> None:
         """Give the lease back when the start is refused before a slot was reserved."""
 

@@ -91,8 +91,10 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._draining: asyncio.Task[None] | None = None
         self.node_id = config.node_id
+        self._leased: dict[str, Session] = {}
+        """Sessions whose CLI runs or starts here under a lease this node took (warm ones included)."""
         self.node = NodeMembership(registry, self.journal, config.node_id, config.node_url, config.node_heartbeat,
-                                   lambda: len(self._slots), config.permission_timeout, self._relayed_log)
+                                   lambda: len(self._slots), config.permission_timeout, self._relayed_log, self._fence)
         self.lease_owners = OwnerLookup(registry, config.node_id)
         """Which other node holds a session's lease (cached briefly; the forwarder drops stale entries)."""
         self._heartbeat: asyncio.Task[None] | None = None
@@ -161,13 +163,17 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries):
             SessionNotFound: No session has it, or it is closed.
         """
         sid = parse_session_id(session_id)
-        while (claim := self._claims.get(sid)) is not None:
-            await claim.wait()
-        session = self._sessions.get(sid)
-        if session is not None and (session.closing or session.live):
+        while True:
+            while (claim := self._claims.get(sid)) is not None:
+                await claim.wait()
+            session = self._sessions.get(sid)
+            if session is None or not (session.closing or session.live):
+                break
             if session.closing or not sees(session.record.owner):
                 raise SessionNotFound(sid)
-            return session
+            if self.node.current(sid):
+                return session
+            await self.node.confirm(sid)  # a stale lease (this node stalled): renewed, or the session fenced; look again
         await self.node.elsewhere(sid, self.lease_owners)  # not live here: another node may run it (SessionElsewhere)
         record = await self._record(sid)
         if record is None or record.state == "closed" or not self.transcripts.visible(record.spec.get("cwd")):
@@ -330,11 +336,24 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries):
 
     async def lease(self, session: Session) -> None:
         await self.node.acquire(session.id)
+        self._leased[session.id] = session
+
+    def lease_current(self, session: Session) -> bool:
+        if session.id not in self._leased or self.node.current(session.id):
+            return True
+        self.node.fence_stale()  # as the watchdog would at its next tick: this one among them
+        return False
 
     def unlease(self, session: Session) -> None:
+        if session.fenced:
+            return  # the lease is another node's now (or about to be)
+        self._leased.pop(session.id, None)
         self.node.release(session.id)
 
     def release(self, session: Session) -> None:
+        if session.fenced:
+            return  # its slot was freed when it was fenced; the lease is not this node's to give back
+        self._leased.pop(session.id, None)
         self.node.release(session.id)
         self._slots.release(session.id)
         self._model_keys.revoke(session.id)
@@ -361,6 +380,22 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries):
         if busy != self._busy:
             self._busy = busy
             self.busy_since = time.time()
+
+    def _fence(self, session_id: str) -> None:
+        """Another node holds (or is about to claim) the session's lease: stop its CLI at once,
+        writing nothing, and forget it here (see :mod:`.cluster`); the next request for it goes
+        to its holder."""
+        session = self._leased.pop(session_id, None)
+        if session is None:
+            return
+        if self._sessions.get(session_id) is session:
+            del self._sessions[session_id]
+        self._pool.discard(session)
+        if (closing := session.fence()) is not None:
+            self._spawn(closing)  # the SDK client's disconnect (its CLI is killed already)
+        self._slots.release(session_id)
+        self._model_keys.revoke(session_id)
+        self._pool.refill()
 
     # -- internals ------------------------------------------------------------
 

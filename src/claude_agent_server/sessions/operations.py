@@ -15,7 +15,7 @@ from claude_agent_sdk import SystemMessage, ToolResultBlock, UserMessage
 
 from ..store import SessionRecord
 from .convert import events_for
-from .errors import CommandRejected, SessionError, SessionNotFound, TurnInProgress
+from .errors import CommandRejected, SessionError, SessionMoved, SessionNotFound, TurnInProgress
 from .events import Event, EventLog, EventType
 from .host import SessionHost
 from .options import SessionSpec
@@ -47,6 +47,7 @@ class SessionOperations:
     steering: list[str]
     sent_results: set[str]
     _process_cost: float
+    fenced: bool
 
     if TYPE_CHECKING:  # the session's own methods these call
 
@@ -165,11 +166,11 @@ class SessionOperations:
         """
         owner = self._owner
         if owner is None:
-            raise SessionNotFound(self.id)
+            raise SessionMoved(self.id) if self.fenced else SessionNotFound(self.id)
         try:
             return await owner.call(operation)
         except ClientClosed:
-            raise SessionNotFound(self.id) from None
+            raise SessionMoved(self.id) if self.fenced else SessionNotFound(self.id) from None
         except Exception as exc:
             raise CommandRejected(name, str(exc) or type(exc).__name__) from exc
 
@@ -192,6 +193,8 @@ class SessionOperations:
         self._host.changed(self, False)
 
     def _on_message(self, message: Any) -> None:
+        if self.fenced:
+            return  # its CLI was killed: what it still had to say is not this node's to record
         if self.parked_result(message):
             return
         if isinstance(message, SystemMessage) and message.subtype == "init":

@@ -84,6 +84,7 @@ class Parking:
     _continuing: asyncio.Task[None] | None
     _transitions: Transitions
     _uses: int
+    fenced: bool
     _writes: set[asyncio.Task[Any]]
     """Registry writes under way (referenced so that they are not collected before they end)."""
     turn_event_id: int | None
@@ -138,8 +139,9 @@ class Parking:
                 await self._host.registry.parked.delete([request.request_id])
 
     def _request_resolved(self, request: PermissionRequest, decision: PermissionDecision) -> None:
-        """A live request was answered (or ended): its registry row goes."""
-        if parkable(request):
+        """A live request was answered (or ended): its registry row goes (not a fenced session's:
+        the node holding its lease now owns the row)."""
+        if parkable(request) and not self.fenced:
             self._in_background(self._host.registry.parked.delete([request.request_id]), "forgetting an answered request")
 
     async def load_parked(self) -> None:

@@ -64,6 +64,11 @@ class WarmPool:
         """Remove the newest warm session (to free its live slot); the caller closes it."""
         return self._ready.pop() if self._ready else None
 
+    def discard(self, session: Session) -> None:
+        """Drop ``session`` from the ready ones, if it is there (its CLI was stopped elsewhere)."""
+        if session in self._ready:
+            self._ready.remove(session)
+
     def refill(self) -> None:
         """Start warm sessions in the background until the pool is full or no slot is free."""
         if self._closed or self.size <= 0 or (self._filling is not None and not self._filling.done()):

@@ -170,11 +170,12 @@ class MessageQueue:
                 assert started is not None
                 waiter.set_result(started)
 
-    def stop_queue(self) -> None:
-        """Stop starting queued messages (the session closes); waiting callers are told."""
+    def stop_queue(self, error: SessionError | None = None) -> None:
+        """Stop starting queued messages (the session closes); waiting callers are told
+        (``error``, default :class:`QueuedMessageCancelled`)."""
         if self._next_task is not None:
             self._next_task.cancel()
         for queue_id, waiter in list(self._waiters.items()):
             if not waiter.done():
-                waiter.set_exception(QueuedMessageCancelled(queue_id))
+                waiter.set_exception(error or QueuedMessageCancelled(queue_id))
         self._waiters.clear()

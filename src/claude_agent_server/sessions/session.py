@@ -20,12 +20,12 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
 from ..store import SessionRecord
-from .errors import SessionNotFound, SessionStartError, TurnInProgress
+from .errors import SessionMoved, SessionNotFound, SessionStartError, TurnInProgress
 from .events import Event, EventLog, EventType
 from .host import SessionHost
 from .lifecycle import MOVES, Phase, SessionStatus, Transitions, status_of
@@ -96,6 +96,8 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl, Parking):
         self._process_cost = 0.0
         self._reported_status: SessionStatus = self.status
         self._stderr: deque[str] = deque(maxlen=40)
+        self.fenced = False
+        """Its CLI was stopped because another node holds its lease (see :meth:`fence`); it writes nothing more."""
 
     # -- state ---------------------------------------------------------------
 
@@ -219,6 +221,31 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl, Parking):
         if self._phase is not Phase.CLOSED:
             self._finish_close()
 
+    def fence(self) -> Coroutine[Any, Any, None] | None:
+        """Another node holds the session's lease (this node stalled, see :mod:`.cluster`): kill the
+        CLI at once and end here without writing anything — no event, no record, no lease or
+        registry row touched (the node holding the lease records the turn's end). Callers inside
+        get :class:`SessionMoved`; the log's subscribers here see a running turn end with an
+        ``error`` (reason ``node_lost``, not stored) and the log close. Idempotent.
+
+        Returns:
+            The SDK client's disconnect, to run (None without a CLI).
+        """
+        if self.fenced:
+            return None
+        self.fenced = True  # from here on _publish, _status_changed and _enter write nothing
+        owner, self._owner = self._owner, None  # its on_stop finds another owner: no events
+        self._phase = Phase.CLOSED
+        if owner is not None:
+            owner.kill(kill_process)
+        self.permissions.deny_all("node_lost", "This node lost the session to another node")
+        self.stop_queue(SessionMoved(self.id))
+        if self._turn_running:
+            message = "this node lost the session to another node (it stalled); the turn ended here"
+            self.events.relay(Event(self.events.clock.next(), "error", self.id, {"message": message, "reason": "node_lost"}))
+        self.events.close()
+        return None if owner is None else owner.close()
+
     async def suspend(self, reason: str, message: str) -> None:
         """Stop the process whatever it is doing (server shutdown): pending permissions
         are parked (see :mod:`.parking`), a running turn ends with ``reason``; the session is hibernated."""
@@ -232,6 +259,8 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl, Parking):
         """Move to ``phase`` and report the status that follows: the one place the phase
         changes. A closing session moves on only to CLOSED (a start or stop finishing
         under a close leaves it closing)."""
+        if self.fenced:
+            return
         if self._phase is Phase.CLOSING and phase is not Phase.CLOSED:
             self._status_changed()
             return
@@ -367,16 +396,22 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl, Parking):
     # -- internals ------------------------------------------------------------
 
     def _ensure_open(self) -> None:
+        if self.fenced:
+            raise SessionMoved(self.id)
         if self._phase in (Phase.CLOSING, Phase.CLOSED):
             raise SessionNotFound(self.id)
 
     def _publish(self, type: EventType, /, **data: Any) -> Event:
+        if self.fenced or not self._host.lease_current(self):  # nothing of it is this node's to write any more
+            return Event(self.events.last_id, type, self.id, data)
         event = self.events.append(type, **data)
         self.record.last_activity = datetime.now(UTC)
         self._status_changed()
         return event
 
     def _status_changed(self) -> None:
+        if self.fenced or not self._host.lease_current(self):
+            return
         status = self.status
         parked = status == "waiting_permission" and self._owner is None  # hibernated, its request parked
         state = "closed" if status == "closed" else "hibernated" if status == "hibernated" or parked else "live"

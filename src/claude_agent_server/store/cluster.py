@@ -23,11 +23,14 @@ class ClusterStore:
     Args:
         run: The registry's transaction runner (``run(work, write=..., single=...)``).
         lease: Seconds a lease (and a node's heartbeat) stays valid.
+        shared: Other nodes may claim this node's leases (PostgreSQL); False for a SQLite
+            registry, which one server at a time holds.
     """
 
-    def __init__(self, run: Run, lease: float = 10.0) -> None:
+    def __init__(self, run: Run, lease: float = 10.0, shared: bool = False) -> None:
         self._run = run
         self.lease = lease
+        self.shared = shared
 
     async def forget_others(self, node_id: str) -> None:
         """Drop every other node's leases and mark those nodes stopped (a SQLite registry: one
@@ -73,10 +76,15 @@ class ClusterStore:
         """At start-up (see :func:`.leases.recover`)."""
         return await self._run(partial(leases.recover, node_id=node_id), write=True)
 
-    async def beat(self, node_id: str, url: str, started_at: datetime, live: int) -> None:
-        """A heartbeat: the node's row and its leases' expiry, in one transaction."""
+    async def beat(self, node_id: str, url: str, started_at: datetime, live: int) -> set[str]:
+        """A heartbeat: the node's row and its leases' expiry, in one transaction.
+
+        Returns:
+            The sessions whose lease ``node_id`` still holds (see :func:`.nodes.beat`).
+        """
         now = utcnow()
-        await self._run(partial(nodes.beat, node_id=node_id, url=url, started_at=started_at, now=now, expires_at=self._expiry(now), live=live), write=True)
+        work = partial(nodes.beat, node_id=node_id, url=url, started_at=started_at, now=now, expires_at=self._expiry(now), live=live)
+        return set(await self._run(work, write=True))
 
     async def stop(self, node_id: str) -> None:
         """A clean stop: every lease of the node released, the node marked stopped."""

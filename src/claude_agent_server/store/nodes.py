@@ -3,6 +3,9 @@
 A node upserts its row at each heartbeat (:func:`beat`), in the same transaction that
 pushes the expiry of every lease it holds forward, so a node's leases live exactly as
 long as its heartbeats. A node whose heartbeat is older than the lease time is dead.
+The renewal returns the sessions whose lease the node still holds: a session it runs
+that is not among them was claimed by another node (see ``sessions/cluster.py``: the
+node then stops that session's CLI).
 """
 
 from __future__ import annotations
@@ -33,11 +36,17 @@ class NodeInfo:
     """Sessions whose lease it holds now."""
 
 
-def beat(conn: Connection, node_id: str, url: str, started_at: datetime, now: datetime, expires_at: datetime, live: int) -> None:
-    """Record that ``node_id`` is alive at ``now`` and extend its leases to ``expires_at``."""
+def beat(conn: Connection, node_id: str, url: str, started_at: datetime, now: datetime, expires_at: datetime, live: int) -> list[str]:
+    """Record that ``node_id`` is alive at ``now`` and extend its leases to ``expires_at``.
+
+    Returns:
+        The ids of the sessions whose lease ``node_id`` holds (all of them renewed), in one
+        statement with the renewal: a lease another node claimed is not among them.
+    """
     row = {"node_id": node_id, "url": url, "started_at": started_at, "heartbeat_at": now, "live_sessions": live, "stopped": False}
     conn.execute(upsert(conn.dialect, nodes, ["node_id"]), row)
-    conn.execute(update(leases).where(leases.c.node_id == node_id).values(expires_at=expires_at))
+    renew = update(leases).where(leases.c.node_id == node_id).values(expires_at=expires_at).returning(leases.c.session_id)
+    return list(conn.scalars(renew))
 
 
 def stop(conn: Connection, node_id: str, now: datetime) -> None:

@@ -6,16 +6,17 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import TypeVar, get_args
 
 from sqlalchemy import delete, false, func, literal, or_, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from . import migrate, tables
-from .dialects import insert_ignoring, upsert
+from .dialects import insert, insert_ignoring, upsert
 from .engine import make_engine
 from .errors import is_unreachable
 from .lanes import Lanes, Work
@@ -45,7 +46,8 @@ CATCH_UP_TIMEOUT = 300.0
 
 def _write_batch(event_rows: list[Row], record_rows: list[Row], conn: Connection, node_id: str | None = None) -> int:
     """The writer's transaction: new events (ids already present skipped), then the
-    newest snapshot of each session; ``SELECT 1`` when there is nothing to write (a probe)."""
+    newest snapshot of each session (with ``node_id``: unless another node holds the session's
+    lease, see :func:`_records_upsert`); ``SELECT 1`` when there is nothing to write (a probe)."""
     if not event_rows and not record_rows:
         conn.execute(select(literal(1)))
         return 0
@@ -53,10 +55,26 @@ def _write_batch(event_rows: list[Row], record_rows: list[Row], conn: Connection
     if event_rows:  # insertmanyvalues splits the rows under the driver's bind-parameter limit
         inserted = len(conn.execute(insert_ignoring(conn.dialect, tables.events), event_rows).all())
     if record_rows:
-        conn.execute(upsert(conn.dialect, tables.sessions, ["session_id"]), record_rows)
+        records = upsert(conn.dialect, tables.sessions, ["session_id"]) if node_id is None else _records_upsert(conn.dialect, node_id)
+        conn.execute(records, record_rows)
     if inserted and node_id is not None and conn.dialect.name == "postgresql":
         conn.execute(select(func.pg_notify(EVENTS_CHANNEL, node_id)))  # delivered at commit (see .feed)
     return inserted
+
+
+@cache
+def _records_upsert(dialect: Dialect, node_id: str) -> Insert:
+    """The writer's upsert of records, leaving alone a record whose session's lease another node
+    holds: that node owns the record now (this node stalled, and what it queued before is stale;
+    see ``sessions/cluster.py``)."""
+    stmt = insert(dialect, tables.sessions)
+    held_elsewhere = (
+        select(tables.leases.c.session_id)
+        .where(tables.leases.c.session_id == stmt.excluded.session_id, tables.leases.c.node_id != node_id)
+        .exists()
+    )
+    columns = {c.name: stmt.excluded[c.name] for c in tables.sessions.columns if c.name != "session_id"}
+    return stmt.on_conflict_do_update(index_elements=["session_id"], set_=columns, where=~held_elsewhere)
 
 
 def _committer(lanes: Lanes, node_id: str | None = None) -> Commit:
@@ -90,7 +108,7 @@ class SqlRegistry:
         """The Responses API's stored responses (:mod:`.responses`)."""
         self.parked = ParkedStore(self._run)
         """Permission requests that wait for a person across restarts (:mod:`.parked`)."""
-        self.cluster = ClusterStore(self._run)
+        self.cluster = ClusterStore(self._run, shared=engine.url.get_backend_name() != "sqlite")
         """Nodes and session leases (see :mod:`.cluster`)."""
         self.users = UserStore(self._run)
         """Users and their API keys (:mod:`.users`)."""

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 STATUS: dict[type[errors.SessionError], int] = {
     SpendingLimitReached: 429,
+    errors.SessionMoved: 503,  # before its base class: the first match counts
     errors.SessionNotFound: 404,
     errors.TranscriptNotFound: 404,
     errors.PermissionNotFound: 404,
