@@ -80,10 +80,11 @@ async def timed(call: Callable[[], Awaitable[None]]) -> float:
 
 
 async def measure(
-    server_url: str, api_base: str, requests: int, warmup: int, base_url: str | None = None
+    server_url: str, api_base: str, requests: int, warmup: int, base_url: str | None = None, pids: tuple[int, ...] = ()
 ) -> dict[str, dict[str, float]]:
     """Median milliseconds per mode (non-stream, stream) and client (direct, direct+router, server,
-    floor; baseline with ``base_url``)."""
+    floor; baseline with ``base_url``), and the CPU ms per round of the servers' processes ``pids``
+    (``server_cpu``, ``baseline_cpu``)."""
     os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
     import litellm
 
@@ -130,13 +131,25 @@ async def measure(
             if base_url is not None:
                 clients.append(("baseline", server(base_http)))
             times: dict[str, list[float]] = {name: [] for name, _ in clients}
+            cpu_start = [cpu_ms(pid) for pid in pids]
             for n in range(warmup + requests):  # rotate the order, so drift hits every client alike
+                if n == warmup:
+                    cpu_start = [cpu_ms(pid) for pid in pids]
                 for name, call in clients[n % len(clients) :] + clients[: n % len(clients)]:
                     elapsed = await timed(call)
                     if n >= warmup:
                         times[name].append(elapsed)
-            results["stream" if stream else "non-stream"] = {name: statistics.median(t) for name, t in times.items()}
+            result = {name: statistics.median(t) for name, t in times.items()}
+            for name, pid, start in zip(("server_cpu", "baseline_cpu"), pids, cpu_start, strict=False):
+                result[name] = (cpu_ms(pid) - start) / requests
+            results["stream" if stream else "non-stream"] = result
     return results
+
+
+def cpu_ms(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, in ms (clock-tick resolution)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def load_average() -> str:
@@ -175,7 +188,8 @@ def main() -> int:
                         root / "base", "--litellm-config", str(config), "--log-level", "warning",
                         env={"PYTHONPATH": str(args.baseline_src)},
                     ))
-                results = asyncio.run(measure(server.url, api_base, requests, warmup, base.url if base else None))
+                pids = tuple(s.process.pid for s in (server, base) if s is not None and s.process is not None)
+                results = asyncio.run(measure(server.url, api_base, requests, warmup, base.url if base else None, pids))
         finally:
             upstream.terminate()
             upstream.wait(timeout=10)
@@ -192,6 +206,11 @@ def main() -> int:
             f" {m['floor']:>8.2f} ms" + (f" {m['baseline']:>6.2f} ms" if "baseline" in m else "")
         )
     print("HTTP floor: GET /health on the same server with the same client (the loopback hop the direct calls do not make)")
+    for mode, m in results.items():
+        print(
+            f"server process CPU per round ({mode} request and a /health): {m['server_cpu']:.2f} ms"
+            + (f", baseline {m['baseline_cpu']:.2f} ms" if "baseline_cpu" in m else "")
+        )
     if args.baseline_src:
         print(f"baseline: a server running {args.baseline_src}, in the same rounds")
     print(

@@ -158,7 +158,10 @@ async def main(turns: int, warmup: int, isolation: str, mirror: bool, baseline_s
             via_base: list[float] = []
             floors: list[float] = []
             base_floors: list[float] = []
+            cpu_start = (cpu_ms(server.process.pid), cpu_ms(base.process.pid) if base else 0.0)  # type: ignore[union-attr]
             for n in range(warmup + turns):
+                if n == warmup:
+                    cpu_start = (cpu_ms(server.process.pid), cpu_ms(base.process.pid) if base else 0.0)  # type: ignore[union-attr]
                 if base is not None and n % 2:
                     base_ms, server_ms = await server_turn(base_http, base_session), await server_turn(http, session_id)
                     base_floor, floor_ms = await floor(base_http), await floor(http)
@@ -181,6 +184,8 @@ async def main(turns: int, warmup: int, isolation: str, mirror: bool, baseline_s
                     via_base.append(base_ms)
                     floors.append(floor_ms)
                     base_floors.append(base_floor)
+            server_cpu = (cpu_ms(server.process.pid) - cpu_start[0]) / turns  # type: ignore[union-attr]
+            base_cpu = (cpu_ms(base.process.pid) - cpu_start[1]) / turns if base else 0.0  # type: ignore[union-attr]
             await http.delete(f"/sessions/{session_id}")
             if base is not None:
                 await base_http.delete(f"/sessions/{base_session}")
@@ -199,13 +204,14 @@ async def main(turns: int, warmup: int, isolation: str, mirror: bool, baseline_s
     print(f"added by the server: median {med_server - med_sdk:+.1f} ms")
     med_floor = statistics.median(floors)
     print(f"HTTP floor (GET /health on the same server, same client): median {med_floor:.2f} ms, p95 {percentile(floors, 0.95):.2f} ms")
+    print(f"server process CPU per round (a turn and a /health, background work included): {server_cpu:.1f} ms")
     if baseline_src is not None:
         med_base = statistics.median(via_base)
         paired = statistics.median([s - b for s, b in zip(via_server, via_base, strict=True)])
         print(f"{'baseline srv':14}{med_base:12.1f}{percentile(via_base, 0.95):10.1f}   ({baseline_src})")
         print(
             f"server vs baseline server: median {med_server - med_base:+.1f} ms (median of rounds {paired:+.1f} ms); "
-            f"baseline's HTTP floor {statistics.median(base_floors):.2f} ms"
+            f"baseline's HTTP floor {statistics.median(base_floors):.2f} ms, CPU per round {base_cpu:.1f} ms"
         )
     if mirror:
         med_mirror = statistics.median(via_mirror)
