@@ -34,6 +34,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -121,21 +122,28 @@ async def measure(
 
                 return call
 
-            async def floor() -> None:
-                reply = await http.get("/health")
-                assert reply.status_code == 200, reply.text
+            def floor(client: httpx.AsyncClient) -> Callable[[], Awaitable[None]]:
+                async def call() -> None:
+                    reply = await client.get("/health")
+                    assert reply.status_code == 200, reply.text
+
+                return call
 
             clients = [
-                ("direct", direct()), ("direct+router", direct(litellm_router=router)), ("server", server(http)), ("floor", floor),
+                ("direct", direct()), ("direct+router", direct(litellm_router=router)), ("server", server(http)), ("floor", floor(http)),
             ]
-            if base_url is not None:
-                clients.append(("baseline", server(base_http)))
+            if base_url is not None:  # the same work on both servers: a request and a /health per round
+                clients += [("baseline", server(base_http)), ("baseline floor", floor(base_http))]
             times: dict[str, list[float]] = {name: [] for name, _ in clients}
             cpu_start = [cpu_ms(pid) for pid in pids]
-            for n in range(warmup + requests):  # rotate the order, so drift hits every client alike
+            order = random.Random(0)
+            for n in range(warmup + requests):
                 if n == warmup:
                     cpu_start = [cpu_ms(pid) for pid in pids]
-                for name, call in clients[n % len(clients) :] + clients[: n % len(clients)]:
+                # A new order each round: drift hits every client alike, and none always follows the same
+                # one (a rotation kept "server" right after "direct+router", whose LiteLLM call leaves
+                # work behind in this process: it cost the server ~1-2 ms a request at load 2-4).
+                for name, call in order.sample(clients, len(clients)):
                     elapsed = await timed(call)
                     if n >= warmup:
                         times[name].append(elapsed)
@@ -203,7 +211,7 @@ def main() -> int:
             f"{mode:<11} {m['direct']:>8.2f} {m['direct+router']:>14.2f} {m['server']:>8.2f}"
             f"   {m['server'] / m['direct']:>5.2f}x {m['server'] - m['direct']:>+6.2f}"
             f"   {m['server'] / m['direct+router']:>9.2f}x {m['server'] - m['direct+router']:>+6.2f} ms"
-            f" {m['floor']:>8.2f} ms" + (f" {m['baseline']:>6.2f} ms" if "baseline" in m else "")
+            f" {m['floor']:>8.2f} ms" + (f" {m['baseline']:>6.2f} ms (floor {m['baseline floor']:.2f})" if "baseline" in m else "")
         )
     print("HTTP floor: GET /health on the same server with the same client (the loopback hop the direct calls do not make)")
     for mode, m in results.items():
