@@ -142,7 +142,7 @@ async def measure(
                     cpu_start = [cpu_ms(pid) for pid in pids]
                 # A new order each round: drift hits every client alike, and none always follows the same
                 # one (a rotation kept "server" right after "direct+router", whose LiteLLM call leaves
-                # work behind in this process: it cost the server ~1-2 ms a request at load 2-4).
+                # work behind in this process: observed once, 12.49 vs 10.64 ms for servers of equal CPU).
                 for name, call in order.sample(clients, len(clients)):
                     elapsed = await timed(call)
                     if n >= warmup:
