@@ -17,7 +17,15 @@ its transcript mirrored into a registry's transcript store (``SqlRegistry.transc
 SQLite file, the flush mode the server uses) — what mirroring costs a turn: the median of the
 per-round differences against the direct client without a store.
 
-    uv run python bench/turn_overhead.py [--turns 40] [--isolation none|bwrap] [--mirror]
+Each round also times ``GET /health`` on the same server with the same httpx client: the HTTP
+floor, the loopback round trip (httpx, uvicorn, the middlewares, a trivial route) that a turn
+through the server pays and the direct client does not.
+
+With ``--baseline-src DIR``, a second server runs the code of another checkout (``DIR`` is its
+``src`` folder, put first on that server's ``PYTHONPATH``) and takes part in the same rounds, the
+two servers alternating first: a paired A/B of two versions of the server on the same load.
+
+    uv run python bench/turn_overhead.py [--turns 40] [--isolation none|bwrap] [--mirror] [--baseline-src DIR]
 
 Only 127.0.0.1 is contacted; the run is bounded by ``--turns``.
 """
@@ -26,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import sys
@@ -86,14 +95,38 @@ async def sdk_turn(client: ClaudeSDKClient, cpu: list[tuple[float, float]] | Non
     return (time.perf_counter() - start) * 1000
 
 
-async def main(turns: int, warmup: int, isolation: str, mirror: bool) -> None:
+async def server_turn(http: httpx.AsyncClient, session_id: str) -> float:
+    """One turn through a server's ``POST /sessions/{id}/messages``: its latency in ms."""
+    start = time.perf_counter()
+    reply = await http.post(f"/sessions/{session_id}/messages", json={"message": PROMPT})
+    elapsed = (time.perf_counter() - start) * 1000
+    assert reply.status_code == 200 and not reply.json()["is_error"], reply.text
+    return elapsed
+
+
+async def floor(http: httpx.AsyncClient) -> float:
+    """One ``GET /health`` round trip on a server (the HTTP floor): its latency in ms."""
+    start = time.perf_counter()
+    reply = await http.get("/health")
+    elapsed = (time.perf_counter() - start) * 1000
+    assert reply.status_code == 200, reply.text
+    return elapsed
+
+
+async def main(turns: int, warmup: int, isolation: str, mirror: bool, baseline_src: Path | None) -> None:
     load_before = load_average()
 
-    with (
-        tempfile.TemporaryDirectory() as root,
-        running_server(Path(root) / "model", "--demo") as model,
-        running_server(Path(root) / "server", "--isolation", isolation, env=MODEL_ENV | {"ANTHROPIC_BASE_URL": f"{model.url}/demo"}) as server,
-    ):
+    with contextlib.ExitStack() as stack:
+        root = stack.enter_context(tempfile.TemporaryDirectory())
+        model = stack.enter_context(running_server(Path(root) / "model", "--demo"))
+        server_env = MODEL_ENV | {"ANTHROPIC_BASE_URL": f"{model.url}/demo"}
+        server = stack.enter_context(running_server(Path(root) / "server", "--isolation", isolation, env=server_env))
+        base = None
+        if baseline_src is not None:
+            base = stack.enter_context(running_server(
+                Path(root) / "base", "--isolation", isolation, env=server_env | {"PYTHONPATH": str(baseline_src)},
+                workspace=server.workspace,
+            ))
         for name in list(os.environ):
             if name.startswith(SCRUBBED_PREFIXES):
                 del os.environ[name]
@@ -114,15 +147,29 @@ async def main(turns: int, warmup: int, isolation: str, mirror: bool) -> None:
         via_mirror: list[float] = []
         cpu_sdk: list[tuple[float, float]] = []
         cpu_mirror: list[tuple[float, float]] = []
-        async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+        async with (
+            httpx.AsyncClient(base_url=server.url, timeout=60) as http,
+            httpx.AsyncClient(base_url=(base or server).url, timeout=60) as base_http,
+        ):
             session_id = (await http.post("/sessions", json={})).json()["session_id"]
+            base_session = (await base_http.post("/sessions", json={})).json()["session_id"] if base else ""
             via_server: list[float] = []
             via_sdk: list[float] = []
+            via_base: list[float] = []
+            floors: list[float] = []
+            base_floors: list[float] = []
+            cpu_start = (cpu_ms(server.process.pid), cpu_ms(base.process.pid) if base else 0.0)  # type: ignore[union-attr]
             for n in range(warmup + turns):
-                start = time.perf_counter()
-                reply = await http.post(f"/sessions/{session_id}/messages", json={"message": PROMPT})
-                server_ms = (time.perf_counter() - start) * 1000
-                assert reply.status_code == 200 and not reply.json()["is_error"], reply.text
+                if n == warmup:
+                    cpu_start = (cpu_ms(server.process.pid), cpu_ms(base.process.pid) if base else 0.0)  # type: ignore[union-attr]
+                if base is not None and n % 2:
+                    base_ms, server_ms = await server_turn(base_http, base_session), await server_turn(http, session_id)
+                    base_floor, floor_ms = await floor(base_http), await floor(http)
+                else:
+                    server_ms = await server_turn(http, session_id)
+                    base_ms = await server_turn(base_http, base_session) if base is not None else 0.0
+                    floor_ms = await floor(http)
+                    base_floor = await floor(base_http) if base is not None else 0.0
 
                 cpu = (cpu_mirror, cpu_sdk) if mirrored is not None and n >= warmup else (None, None)
                 if mirrored is not None and n % 2:  # the two alternate: what one leaves running falls on both alike
@@ -134,7 +181,14 @@ async def main(turns: int, warmup: int, isolation: str, mirror: bool) -> None:
                     via_server.append(server_ms)
                     via_sdk.append(sdk_ms)
                     via_mirror.append(mirror_ms)
+                    via_base.append(base_ms)
+                    floors.append(floor_ms)
+                    base_floors.append(base_floor)
+            server_cpu = (cpu_ms(server.process.pid) - cpu_start[0]) / turns  # type: ignore[union-attr]
+            base_cpu = (cpu_ms(base.process.pid) - cpu_start[1]) / turns if base else 0.0  # type: ignore[union-attr]
             await http.delete(f"/sessions/{session_id}")
+            if base is not None:
+                await base_http.delete(f"/sessions/{base_session}")
         await direct.disconnect()
         if mirrored is not None and registry is not None:
             await mirrored.disconnect()
@@ -148,6 +202,17 @@ async def main(turns: int, warmup: int, isolation: str, mirror: bool) -> None:
     print(f"{'via server':14}{med_server:12.1f}{p95_server:10.1f}")
     print(f"ratio (server / SDK): median {med_server / med_sdk:.3f}x, p95 {p95_server / p95_sdk:.3f}x")
     print(f"added by the server: median {med_server - med_sdk:+.1f} ms")
+    med_floor = statistics.median(floors)
+    print(f"HTTP floor (GET /health on the same server, same client): median {med_floor:.2f} ms, p95 {percentile(floors, 0.95):.2f} ms")
+    print(f"server process CPU per round (a turn and a /health, background work included): {server_cpu:.1f} ms")
+    if baseline_src is not None:
+        med_base = statistics.median(via_base)
+        paired = statistics.median([s - b for s, b in zip(via_server, via_base, strict=True)])
+        print(f"{'baseline srv':14}{med_base:12.1f}{percentile(via_base, 0.95):10.1f}   ({baseline_src})")
+        print(
+            f"server vs baseline server: median {med_server - med_base:+.1f} ms (median of rounds {paired:+.1f} ms); "
+            f"baseline's HTTP floor {statistics.median(base_floors):.2f} ms, CPU per round {base_cpu:.1f} ms"
+        )
     if mirror:
         med_mirror = statistics.median(via_mirror)
         pairs = statistics.median([m - d for m, d in zip(via_mirror, via_sdk, strict=True)])
@@ -158,7 +223,9 @@ async def main(turns: int, warmup: int, isolation: str, mirror: bool) -> None:
             print(f"CPU per turn, {part}: {on:.1f} ms mirrored, {off:.1f} ms not ({on - off:+.1f} ms, whatever the load)")
     print(
         f"summary: turn via server {med_server:.1f} ms vs SDK direct {med_sdk:.1f} ms: {med_server - med_sdk:+.1f} ms, "
-        f"{med_server / med_sdk:.3f}x (load average {load_before} -> {load_average()})"
+        f"{med_server / med_sdk:.3f}x; HTTP floor {med_floor:.2f} ms"
+        + (f"; baseline server {statistics.median(via_base):.1f} ms" if baseline_src is not None else "")
+        + f" (load average {load_before} -> {load_average()})"
     )
 
 
@@ -172,5 +239,9 @@ if __name__ == "__main__":
         "with its model calls through the server's /upstream (the cost of the sandbox on a turn)",
     )
     parser.add_argument("--mirror", action="store_true", help="also a direct client whose transcript is mirrored into a registry")
+    parser.add_argument(
+        "--baseline-src", type=Path, metavar="DIR",
+        help="also a server running another checkout's code (its src folder), in the same rounds",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.turns, args.warmup, args.isolation, args.mirror))
+    asyncio.run(main(args.turns, args.warmup, args.isolation, args.mirror, args.baseline_src))

@@ -17,8 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize(
     ("script", "arguments", "lines"),
     [
-        ("turn_overhead.py", ["--turns", "2"], ["SDK direct", "via server", "ratio (server / SDK)", "added by the server", "summary: turn via server", "load average"]),
-        ("proxy_overhead.py", ["--requests", "3"], ["non-stream", "stream", "server/direct+router", "summary: non-stream via server", "; stream via server", "load average"]),
+        ("turn_overhead.py", ["--turns", "2"], ["SDK direct", "via server", "ratio (server / SDK)", "added by the server", "summary: turn via server", "load average", "HTTP floor"]),
+        ("proxy_overhead.py", ["--requests", "3"], ["non-stream", "stream", "server/direct+router", "summary: non-stream via server", "; stream via server", "load average", "HTTP floor"]),
+        # A second server from a checkout's src in the same rounds (this one's own, as a smoke test).
+        ("turn_overhead.py", ["--turns", "2", "--baseline-src", str(ROOT / "src")], ["baseline srv", "server vs baseline server", "CPU per round", "; baseline server"]),
+        ("proxy_overhead.py", ["--requests", "3", "--baseline-src", str(ROOT / "src")], ["baseline", "CPU per round", ", baseline server"]),
         ("turn_overhead.py", ["--turns", "2", "--mirror"], ["SDK direct", "SDK + mirror", "mirroring the transcript adds", "CPU per turn, the client's CLI"]),
         ("gateway_latency.py", ["--rounds", "1"], ["continued", "responses", "rest", "seeded", "cold", "the gateway adds", "a continued Responses turn", "seeding adds"]),
     ],

@@ -24,21 +24,25 @@ async def get_state(request: HTTPConnection) -> ServerState:
 
 StateDep = Annotated[ServerState, Depends(get_state)]
 
-
-async def get_manager(state: StateDep) -> SessionManager:
-    return state.manager
-
-
-async def get_settings(state: StateDep) -> Settings:
-    return state.settings
+# Each of these reads the state itself rather than depending on ``StateDep``: FastAPI solves a
+# sub-dependency again for every dependency that names it (only the call is cached), and a
+# turn's route would solve the state three times.
 
 
-async def get_proxy(state: StateDep) -> ProxyService:
-    return state.proxy
+async def get_manager(request: HTTPConnection) -> SessionManager:
+    return server_state(request.app).manager
 
 
-async def get_metrics(state: StateDep) -> ServerMetrics:
-    return state.metrics
+async def get_settings(request: HTTPConnection) -> Settings:
+    return server_state(request.app).settings
+
+
+async def get_proxy(request: HTTPConnection) -> ProxyService:
+    return server_state(request.app).proxy
+
+
+async def get_metrics(request: HTTPConnection) -> ServerMetrics:
+    return server_state(request.app).metrics
 
 
 ManagerDep = Annotated[SessionManager, Depends(get_manager)]
@@ -53,9 +57,9 @@ SessionIdPath = Annotated[
 """A session id in a path: declared ``format: uuid``; the manager refuses a non-UUID with 400."""
 
 
-async def get_session(manager: ManagerDep, session_id: SessionIdPath) -> Session:
+async def get_session(request: HTTPConnection, session_id: SessionIdPath) -> Session:
     """The session in the path, live or hibernated (404 when closed or unknown, 400 for a bad id)."""
-    return await manager.get(session_id)
+    return await server_state(request.app).manager.get(session_id)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
