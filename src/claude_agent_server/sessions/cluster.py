@@ -19,30 +19,7 @@ done: no node ever sees the session hibernated before its events are written. On
 claimer itself the claimed lease is its own, which its lookups read as "no other node's"
 (free) or "taken": a request that looked while its takeover began waits for it and looks again.
 
-**Fencing** (on a registry other nodes share, see ``ClusterStore.shared``). A node that
-stalls (SIGSTOP, a long pause, a hung database connection) for longer than the lease
-loses its sessions to the node that claims them; when it resumes, its CLIs must not run
-on. So each renewal returns the leases this node still holds
-(:func:`~..store.nodes.beat`), and every session it runs whose lease is not among them
-(and was taken before that renewal began) is *fenced*: its CLI is killed at once, nothing
-of it is written (no event, no record, no lease released: the claimer owns them now) and
-the session is dropped from this node's memory, so the next request for it goes to the
-node that holds it. A node also fences itself before anyone can claim: a watchdog task,
-independent of the heartbeat's own ``await`` (which may hang with the database), fences
-every session whose lease it has not confirmed (renewed, or taken) for
-:attr:`NodeMembership.fence_after` seconds, less than the lease; and a request for a
-session running here runs a renewal first when that confirmation is as old
-(:meth:`NodeMembership.confirm`), so a node resumed after a SIGSTOP serves nothing before
-it has checked.
-
-Clocks: a lease's ``expires_at`` is the renewing node's wall clock (``utcnow()`` taken
-before its statement) plus the lease, and another node compares it with its own wall
-clock. This node measures the age of a renewal on its monotonic clock from before the
-statement was sent, so its own fencing never comes later than its leases' expiry by its
-own clock. The assumption: the nodes' wall clocks differ by less than the lease minus
-:attr:`~NodeMembership.fence_after` less one watchdog tick (NTP-synchronised hosts do, by
-far); a node whose clock runs ahead of the others' by more may see a lease expired while
-its holder still runs the CLI.
+Fencing, the other side of a lease, is in :mod:`.fencing`.
 """
 
 from __future__ import annotations
@@ -58,6 +35,7 @@ from ..store import Registry, RegistryUnavailable, SessionRecord, StoreError, ut
 from .errors import SessionElsewhere
 from .events import EventLog
 from .journal import EventJournal
+from .fencing import NodeFencing
 from .takeover import end_lost_turn, recorder
 
 if TYPE_CHECKING:
@@ -68,7 +46,7 @@ log = logging.getLogger(__name__)
 NODE_LOST = "node_lost"
 
 
-class NodeMembership:
+class NodeMembership(NodeFencing):
     """Leases and heartbeat of one node.
 
     Args:
@@ -111,42 +89,6 @@ class NodeMembership:
         self._forsaken: set[str] = set()
         """Sessions the watchdog fenced while their lease may still be this node's: what their CLI
         left is recorded by this node (:meth:`_reclaim`) unless another node claims them first."""
-
-    @property
-    def fencing(self) -> bool:
-        """Whether this node fences its sessions (other nodes may claim its leases)."""
-        return self._registry.cluster.shared
-
-    @property
-    def fence_after(self) -> float:
-        """Seconds after which a lease this node has not confirmed is given up for lost: the
-        lease less one heartbeat, but never less than half the lease (the settings keep the
-        lease above two heartbeats, so renewals on time never reach it)."""
-        lease = self._registry.cluster.lease
-        return max(lease - self._heartbeat, lease / 2)
-
-    def current(self, session_id: str) -> bool:
-        """Whether this node confirmed the session's lease (renewed or took it) less than
-        :attr:`fence_after` seconds ago (always, when it does not fence). No I/O."""
-        return not self.fencing or self._age(session_id) <= self.fence_after
-
-    async def confirm(self, session_id: str) -> None:
-        """Before a request uses a session running here: nothing when :meth:`current`; else
-        a renewal now, which fences the session if its lease moved (then it is gone from this node).
-
-        Raises:
-            RegistryUnavailable: The renewal failed or took too long (the session's lease
-                cannot be vouched for; the watchdog fences it once its age passes :attr:`fence_after`).
-        """
-        if self.current(session_id):
-            return
-        try:
-            async with asyncio.timeout(max(1.0, min(self._heartbeat, self._registry.cluster.lease))):
-                await self.renew()
-        except TimeoutError:
-            raise RegistryUnavailable("this node's lease renewal timed out", retry_after=1) from None
-        if session_id in self._held and not self.current(session_id):
-            raise RegistryUnavailable("this node could not renew its leases", retry_after=1)
 
     async def acquire(self, session_id: str) -> None:
         """Take the session's lease for this node (before its CLI starts or wakes); a dead
@@ -264,16 +206,6 @@ class NodeMembership:
                 elif sid not in self._settling:
                     self._settle(sid, self._reclaim(sid))  # still this node's: it records it (acquire waits)
 
-    def fence_stale(self) -> list[str]:
-        """Fence every session whose lease this node has not confirmed for :attr:`fence_after`
-        seconds (its renewals fail or hang): other nodes may claim it soon. Returns their ids."""
-        if not self.fencing:
-            return []
-        stale = [sid for sid in self._held if self._age(sid) > self.fence_after]
-        self._fence_all(stale, f"this node could not renew its lease for {self.fence_after:g} s")
-        self._forsaken.update(stale)
-        return stale
-
     async def run(self) -> None:
         """Heartbeat every ``heartbeat`` seconds, forever, with the watchdog that fences sessions
         whose leases are not renewed in time (a task; cancel it to stop)."""
@@ -303,29 +235,6 @@ class NodeMembership:
             log.warning("node %s: heartbeat failed: %s", self.node_id, exc)
         except Exception:
             log.exception("node %s: heartbeat failed", self.node_id)
-
-    async def _watch(self) -> None:
-        """:meth:`fence_stale` four times per heartbeat (no I/O: it runs while the database hangs)."""
-        while True:
-            await asyncio.sleep(self._heartbeat / 4)
-            try:
-                self.fence_stale()
-            except Exception:
-                log.exception("node %s: fencing failed", self.node_id)
-
-    def _age(self, session_id: str) -> float:
-        """Seconds since this node last confirmed the session's lease (renewed it, or took it)."""
-        return time.monotonic() - max(self._renewed_at, self._held.get(session_id, self._renewed_at))
-
-    def _fence_all(self, session_ids: list[str], why: str) -> None:
-        for sid in session_ids:
-            if self._held.pop(sid, None) is None:
-                continue
-            log.warning("session %s: fenced: %s; its CLI is stopped here and the session forgotten", sid, why)
-            try:
-                self._fence(sid)
-            except Exception:
-                log.exception("session %s: fencing failed", sid)
 
     async def stop(self) -> None:
         """A clean stop: leases released, the node marked stopped."""

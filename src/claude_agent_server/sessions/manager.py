@@ -21,7 +21,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient
@@ -33,6 +32,7 @@ from .cluster import NodeMembership
 from .owners import OwnerLookup
 from .errors import ServerShuttingDown, SessionNotFound
 from .events import Event, EventClock, EventLog
+from .fencing import ManagerFencing
 from .journal import EventJournal
 from .model_keys import ModelKeys
 from .options import PromptFiles, SessionSpec, build_options
@@ -57,7 +57,7 @@ __all__ = ["ManagerConfig", "SessionManager"]
 
 log = logging.getLogger(__name__)
 
-class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries):
+class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries, ManagerFencing):
     """Owns every session of one server: the registry records, the loaded sessions,
     their processes under the live cap, and the global event stream.
 
@@ -91,8 +91,7 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._draining: asyncio.Task[None] | None = None
         self.node_id = config.node_id
-        self._leased: dict[str, Session] = {}
-        """Sessions whose CLI runs or starts here under a lease this node took (warm ones included)."""
+        self._leased: dict[str, Session] = {}  # see ManagerFencing
         self.node = NodeMembership(registry, self.journal, config.node_id, config.node_url, config.node_heartbeat,
                                    lambda: len(self._slots), config.permission_timeout, self._relayed_log, self._fence)
         self.lease_owners = OwnerLookup(registry, config.node_id)
@@ -161,6 +160,8 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries):
         Raises:
             InvalidSessionRequest: The id is not a UUID.
             SessionNotFound: No session has it, or it is closed.
+            SessionElsewhere: Another node runs it (the web layer forwards the request there).
+            RegistryUnavailable: This node cannot vouch for its lease now (it stalled; see :mod:`.fencing`).
         """
         sid = parse_session_id(session_id)
         while True:
@@ -216,27 +217,6 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries):
         counts = await self.registry.count_by_state()
         warm = self.warm_count
         return {"live": self.live_count - warm, "hibernated": counts.get("hibernated", 0), "warm": warm}
-
-    def scratch_directory(self, session_id: str) -> Path:
-        """The session's own working directory under ``scratch_root`` (created, empty
-        at first; both mode 0700), for sessions created with ``scratch_cwd``.
-
-        Raises:
-            InvalidSessionRequest: The id is not a UUID, or the server has no scratch root.
-        """
-        return self._scratch.directory(parse_session_id(session_id))
-
-    def discard_scratch(self, session_id: str) -> None:
-        """Remove the scratch directory made for ``session_id`` and any transcript kept for
-        it, when no session holds that id (its creation failed or never happened).
-        Blocking file I/O, meant for a directory that is still empty.
-
-        Raises:
-            InvalidSessionRequest: The id is not a UUID.
-        """
-        sid = parse_session_id(session_id)
-        if sid not in self._sessions and sid not in self._claims:
-            self._scratch.discard(sid)
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -334,27 +314,10 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries):
         self._admit()
         return self._slots.reserve(session)
 
-    async def lease(self, session: Session) -> None:
-        await self.node.acquire(session.id)
-        self._leased[session.id] = session
-
-    def lease_current(self, session: Session) -> bool:
-        if session.id not in self._leased or self.node.current(session.id):
-            return True
-        self.node.fence_stale()  # as the watchdog would at its next tick: this one among them
-        return False
-
-    def unlease(self, session: Session) -> None:
-        if session.fenced:
-            return  # the lease is another node's now (or about to be)
-        self._leased.pop(session.id, None)
-        self.node.release(session.id)
-
     def release(self, session: Session) -> None:
         if session.fenced:
             return  # its slot was freed when it was fenced; the lease is not this node's to give back
-        self._leased.pop(session.id, None)
-        self.node.release(session.id)
+        self.unlease(session)
         self._slots.release(session.id)
         self._model_keys.revoke(session.id)
         if self.config.sandbox is not None:  # a CLI that wrote no transcript leaves no trace
@@ -380,22 +343,6 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries):
         if busy != self._busy:
             self._busy = busy
             self.busy_since = time.time()
-
-    def _fence(self, session_id: str) -> None:
-        """Another node holds (or is about to claim) the session's lease: stop its CLI at once,
-        writing nothing, and forget it here (see :mod:`.cluster`); the next request for it goes
-        to its holder."""
-        session = self._leased.pop(session_id, None)
-        if session is None:
-            return
-        if self._sessions.get(session_id) is session:
-            del self._sessions[session_id]
-        self._pool.discard(session)
-        if (closing := session.fence()) is not None:
-            self._spawn(closing)  # the SDK client's disconnect (its CLI is killed already)
-        self._slots.release(session_id)
-        self._model_keys.revoke(session_id)
-        self._pool.refill()
 
     # -- internals ------------------------------------------------------------
 

@@ -114,6 +114,13 @@ class Parking:
         await self._transitions.run(self._stop_process("server_shutdown", "The server is shutting down", park=True))
         return True
 
+    async def suspend(self, reason: str, message: str) -> None:
+        """Stop the process whatever it is doing (server shutdown): pending permissions
+        are parked (see :mod:`.parking`), a running turn ends with ``reason``; the session is hibernated."""
+        await self._transitions.settle()
+        if self._owner is not None:
+            await self._transitions.run(self._stop_process(reason, message, park=True))
+
     @property
     def waiting_only(self) -> bool:
         """True when the session's process only waits for a person: a turn waits on permission

@@ -22,12 +22,12 @@ from .capabilities import check as check_capabilities
 from .options import SessionSpec
 from .pool import WarmPool
 from .request import SessionRequest, normal_title
-from .scratch import remove as remove_scratch
+from .scratch import ScratchRoot, remove as remove_scratch
 from .session import Session
 from .slots import LiveSlots
 from .transcripts import Transcripts
 from .tenancy import new_owner, sees
-from .workspace import visible_transcript
+from .workspace import parse_session_id, visible_transcript
 
 if TYPE_CHECKING:
     from .host import SessionHost
@@ -48,14 +48,35 @@ class Placement:
     _pool: WarmPool
     _slots: LiveSlots
     transcripts: Transcripts
+    _scratch: ScratchRoot
 
     if TYPE_CHECKING:  # the manager's methods this part calls
 
         def _admit(self) -> None: ...
         def resolve_cwd(self, cwd: str | None) -> Path: ...
-        def scratch_directory(self, session_id: str) -> Path: ...
         async def _record(self, session_id: str) -> SessionRecord | None: ...
         async def get(self, session_id: str) -> Session: ...
+
+    def scratch_directory(self, session_id: str) -> Path:
+        """The session's own working directory under ``scratch_root`` (created, empty
+        at first; both mode 0700), for sessions created with ``scratch_cwd``.
+
+        Raises:
+            InvalidSessionRequest: The id is not a UUID, or the server has no scratch root.
+        """
+        return self._scratch.directory(parse_session_id(session_id))
+
+    def discard_scratch(self, session_id: str) -> None:
+        """Remove the scratch directory made for ``session_id`` and any transcript kept for
+        it, when no session holds that id (its creation failed or never happened).
+        Blocking file I/O, meant for a directory that is still empty.
+
+        Raises:
+            InvalidSessionRequest: The id is not a UUID.
+        """
+        sid = parse_session_id(session_id)
+        if sid not in self._sessions and sid not in self._claims:
+            self._scratch.discard(sid)
 
     async def create(self, request: SessionRequest | None = None) -> Session:
         """Start a new session, or resume one from its transcript (also a closed one):

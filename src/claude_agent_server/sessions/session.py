@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +33,7 @@ from .operations import SessionOperations
 from .options import NO_HUMAN_MESSAGE, PromptFiles, SessionSpec
 from .owner import ClientOwner
 from .deferral import kill_process
+from .fencing import SessionFencing
 from .parking import PARKED_REASON, Parking, parkable
 from .permissions import PermissionBroker
 from .mcp import McpControl
@@ -43,7 +44,7 @@ from .record import record_entry
 log = logging.getLogger(__name__)
 
 
-class Session(SessionOperations, MessageQueue, Rewinding, McpControl, Parking):
+class Session(SessionOperations, MessageQueue, Rewinding, McpControl, Parking, SessionFencing):
     """A Claude Code session: record, spec, events and permissions, and a process when live.
 
     Args:
@@ -96,8 +97,6 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl, Parking):
         self._process_cost = 0.0
         self._reported_status: SessionStatus = self.status
         self._stderr: deque[str] = deque(maxlen=40)
-        self.fenced = False
-        """Its CLI was stopped because another node holds its lease (see :meth:`fence`); it writes nothing more."""
 
     # -- state ---------------------------------------------------------------
 
@@ -220,38 +219,6 @@ class Session(SessionOperations, MessageQueue, Rewinding, McpControl, Parking):
                 await self._host.registry.parked.delete_session(self.id)
         if self._phase is not Phase.CLOSED:
             self._finish_close()
-
-    def fence(self) -> Coroutine[Any, Any, None] | None:
-        """Another node holds the session's lease (this node stalled, see :mod:`.cluster`): kill the
-        CLI at once and end here without writing anything — no event, no record, no lease or
-        registry row touched (the node holding the lease records the turn's end). Callers inside
-        get :class:`SessionMoved`; the log's subscribers here see a running turn end with an
-        ``error`` (reason ``node_lost``, not stored) and the log close. Idempotent.
-
-        Returns:
-            The SDK client's disconnect, to run (None without a CLI).
-        """
-        if self.fenced:
-            return None
-        self.fenced = True  # from here on _publish, _status_changed and _enter write nothing
-        owner, self._owner = self._owner, None  # its on_stop finds another owner: no events
-        self._phase = Phase.CLOSED
-        if owner is not None:
-            owner.kill(kill_process)
-        self.permissions.deny_all("node_lost", "This node lost the session to another node")
-        self.stop_queue(SessionMoved(self.id))
-        if self._turn_running:
-            message = "this node lost the session to another node (it stalled); the turn ended here"
-            self.events.relay(Event(self.events.clock.next(), "error", self.id, {"message": message, "reason": "node_lost"}))
-        self.events.close()
-        return None if owner is None else owner.close()
-
-    async def suspend(self, reason: str, message: str) -> None:
-        """Stop the process whatever it is doing (server shutdown): pending permissions
-        are parked (see :mod:`.parking`), a running turn ends with ``reason``; the session is hibernated."""
-        await self._transitions.settle()
-        if self._owner is not None:
-            await self._transitions.run(self._stop_process(reason, message, park=True))
 
     # -- transitions ----------------------------------------------------------
 

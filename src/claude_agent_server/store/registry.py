@@ -6,86 +6,42 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
-from functools import cache, partial
+from functools import partial
 from pathlib import Path
 from typing import TypeVar, get_args
 
-from sqlalchemy import delete, false, func, literal, or_, select, update
-from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy import delete, false, func, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from . import migrate, tables
-from .dialects import insert, insert_ignoring, upsert
+from . import migrate
+from .dialects import upsert
 from .engine import make_engine
 from .errors import is_unreachable
 from .lanes import Lanes, Work
 from .records import EventRecord, SessionRecord, SessionState, utcnow
-from .spill import Row, SpillFile
+from .spill import SpillFile
 from .tables import aliases, events, sessions
 from .parked import ParkedStore
 from .responses import ResponseStore
 from .cluster import ClusterStore
-from .feed import EVENTS_CHANNEL, EventFeed
+from .feed import EventFeed
 from .transcripts import SqlTranscriptStore
 from .users import UserStore
 from .audit import AuditLog
 from .outbox import WebhookOutbox
 from .write_behind import WriteBehindStore
-from .batches import Commit
+from .commit import committer
 from .health import WriterHealth
 from .writer import Writer
 
 T = TypeVar("T")
 STATES: tuple[SessionState, ...] = get_args(SessionState)
-INLINE_ROWS = 32
-"""Rows of a writer's batch, at most, for it to be committed on the event loop (see :mod:`.lanes`)."""
 CATCH_UP_TIMEOUT = 300.0
 """Seconds :meth:`SqlRegistry.open` waits for rows a previous run spilled to be written."""
 
 
-def _write_batch(event_rows: list[Row], record_rows: list[Row], conn: Connection, node_id: str | None = None) -> int:
-    """The writer's transaction: new events (ids already present skipped), then the
-    newest snapshot of each session (with ``node_id``: unless another node holds the session's
-    lease, see :func:`_records_upsert`); ``SELECT 1`` when there is nothing to write (a probe)."""
-    if not event_rows and not record_rows:
-        conn.execute(select(literal(1)))
-        return 0
-    inserted = 0
-    if event_rows:  # insertmanyvalues splits the rows under the driver's bind-parameter limit
-        inserted = len(conn.execute(insert_ignoring(conn.dialect, tables.events), event_rows).all())
-    if record_rows:
-        records = upsert(conn.dialect, tables.sessions, ["session_id"]) if node_id is None else _records_upsert(conn.dialect, node_id)
-        conn.execute(records, record_rows)
-    if inserted and node_id is not None and conn.dialect.name == "postgresql":
-        conn.execute(select(func.pg_notify(EVENTS_CHANNEL, node_id)))  # delivered at commit (see .feed)
-    return inserted
 
-
-@cache
-def _records_upsert(dialect: Dialect, node_id: str) -> Insert:
-    """The writer's upsert of records, leaving alone a record whose session's lease another node
-    holds: that node owns the record now (this node stalled, and what it queued before is stale;
-    see ``sessions/cluster.py``)."""
-    stmt = insert(dialect, tables.sessions)
-    held_elsewhere = (
-        select(tables.leases.c.session_id)
-        .where(tables.leases.c.session_id == stmt.excluded.session_id, tables.leases.c.node_id != node_id)
-        .exists()
-    )
-    columns = {c.name: stmt.excluded[c.name] for c in tables.sessions.columns if c.name != "session_id"}
-    return stmt.on_conflict_do_update(index_elements=["session_id"], set_=columns, where=~held_elsewhere)
-
-
-def _committer(lanes: Lanes, node_id: str | None = None) -> Commit:
-    """The writer's commit: :func:`_write_batch` in one write transaction (``BEGIN IMMEDIATE`` on SQLite);
-    a batch of at most :data:`INLINE_ROWS` rows (a turn's) runs inline when it can (see :mod:`.lanes`)."""
-
-    async def commit(event_rows: list[Row], record_rows: list[Row]) -> int:
-        work = partial(_write_batch, event_rows, record_rows, node_id=node_id)
-        return await lanes.run(work, write=True, inline=len(event_rows) + len(record_rows) <= INLINE_ROWS)
-
-    return commit
 
 
 class SqlRegistry:
@@ -159,7 +115,7 @@ class SqlRegistry:
             raise
         lanes = Lanes(engine)
         writer = Writer(
-            _committer(lanes, node_id), batch_size=batch_size, flush_interval=flush_interval, buffer_bytes=buffer_bytes,
+            committer(lanes, node_id), batch_size=batch_size, flush_interval=flush_interval, buffer_bytes=buffer_bytes,
             spill=spill, max_retry_delay=max_retry_delay, flush_timeout=flush_timeout,
         )
         registry = cls(engine, lanes, writer)
