@@ -163,14 +163,15 @@ def test_any_node_serves_any_session_and_a_dead_node_is_survived(nodes: dict[str
             assert resolved and resolved[-1]["reason"] == "node_lost" and resolved[-1]["allowed"] is False
             assert events[-1]["data"]["reason"] == "node_lost"
 
-            # The next message through B wakes it on B, with its history.
+            # The next message through B wakes it on B (or on C, when B still remembers C as the
+            # holder of the lease it claimed for the takeover: C is then asked and wakes it), with its history.
             recall = on_b.post(f"/sessions/{sid}/messages", json={"message": "what did I ask you to remember?"})
             assert recall.status_code == 200, recall.text
             assert "kiwi" in reply_text(recall.json())
             assert cli_count(sid) == 1
             listed = {n["node_id"]: n for n in on_c.get("/nodes").json()["nodes"]}
             assert (listed["a"]["alive"], listed["b"]["alive"], listed["c"]["alive"]) == (False, True, True)
-            assert listed["b"]["leases"] == 1
+            assert listed["b"]["leases"] + listed["c"]["leases"] == 1
             cluster = on_c.get("/stats").json()["cluster"]
             assert (cluster["nodes_alive"], cluster["live_sessions"]) == (2, 1)
 
