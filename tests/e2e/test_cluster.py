@@ -7,6 +7,7 @@ cluster shares a mounted filesystem.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -41,14 +42,15 @@ def cli_count(session_id: str) -> int:
     return count
 
 
-@pytest.fixture(scope="module")
-def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    root = tmp_path_factory.mktemp("cluster")
+@contextlib.contextmanager
+def cluster_of(root: Path, names: str) -> Iterator[dict[str, ServerProcess]]:
+    """Nodes named ``names`` (not started) on a fresh PostgreSQL registry, each with its own
+    data dir and HOME under ``root``, sharing ``root/workspace``."""
     workspace = root / "workspace"
     workspace.mkdir()
     with postgres_database_sync() as url:
         servers = {}
-        for name in "abc":
+        for name in names:
             node_root = root / name
             node_root.mkdir()
             servers[name] = ServerProcess(
@@ -56,6 +58,12 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 "--node-heartbeat", "0.5", "--node-lease", str(LEASE), "--warm-sessions", "0",
                 home=node_root / "home", workspace=workspace,
             )
+        yield servers
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with cluster_of(tmp_path_factory.mktemp("cluster"), "abc") as servers:
         servers["a"].start()
         servers["b"].start()
         try:
@@ -195,18 +203,7 @@ def request_event_id(http: httpx.Client, session_id: str, request_id: str) -> in
 @pytest.fixture
 def two_nodes(tmp_path: Path) -> Iterator[dict[str, ServerProcess]]:
     """Nodes ``a`` and ``b`` on a fresh registry, as the module's ``nodes`` are made."""
-    workspace = tmp_path / "workspace"
-    workspace.mkdir()
-    with postgres_database_sync() as url:
-        servers = {}
-        for name in "ab":
-            node_root = tmp_path / name
-            node_root.mkdir()
-            servers[name] = ServerProcess(
-                node_root, "--demo", "--database-url", url, "--data-dir", str(node_root / "data"), "--node-id", name,
-                "--node-heartbeat", "0.5", "--node-lease", str(LEASE), "--warm-sessions", "0",
-                home=node_root / "home", workspace=workspace,
-            )
+    with cluster_of(tmp_path, "ab") as servers:
         try:
             for server in servers.values():
                 server.start()
