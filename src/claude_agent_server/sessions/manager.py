@@ -36,6 +36,7 @@ from .fencing import ManagerFencing
 from .journal import EventJournal
 from .model_keys import ModelKeys
 from .options import PromptFiles, SessionSpec, build_options
+from .permissions import ParkedRequest
 from .owner import ClientFactory, SDKClient
 from .history import TranscriptQueries
 from .idle import IdleHibernation
@@ -368,6 +369,11 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries, M
     def live_sessions(self) -> list[Session]:
         """The sessions whose CLI runs on this node now."""
         return [s for sid in self._slots if (s := self._sessions.get(sid)) is not None]
+
+    async def requests_elsewhere(self, session_id: str) -> list[ParkedRequest]:
+        """The unanswered permission requests of a session whose CLI runs on another node, as the
+        registry holds them (its main agent's: each is written there before it is listed)."""
+        return [ParkedRequest(r.request) for r in await self.registry.parked.of_session(session_id) if r.decision is None]
 
     def _load(self, record: SessionRecord, spec: SessionSpec) -> Session:
         session = self._new_session(spec, record)

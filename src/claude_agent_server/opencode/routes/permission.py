@@ -53,9 +53,7 @@ async def _waiting(manager: Any) -> _Waiting:
             try:
                 found[entry["session_id"]] = await manager.get(entry["session_id"])
             except SessionElsewhere as where:
-                records = await manager.registry.parked.of_session(where.session_id)
-                requests = [ParkedRequest(r.request) for r in records if r.decision is None]
-                waiting.elsewhere.append((where, entry["created_at"], requests))
+                waiting.elsewhere.append((where, entry["created_at"], await manager.requests_elsewhere(where.session_id)))
     waiting.here = list(found.values())
     return waiting
 
