@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import OperationalError
 
 from claude_agent_server.store import EventRecord, SessionRecord, SqlRegistry, default_database_url
 from claude_agent_server.store.engine import make_engine, writing
@@ -146,8 +147,20 @@ async def test_a_small_write_runs_inline_when_the_write_thread_is_idle_and_waits
 
             return work
 
-        assert await lanes.run(insert(1), write=True, inline=True) == threading.current_thread().name
+        def driver(n: int) -> Callable[[sqlite3.Connection, Dialect], str]:
+            def work(db: sqlite3.Connection, dialect: Dialect) -> str:
+                assert dialect.name == "sqlite" and db.in_transaction
+                db.execute("INSERT INTO t VALUES (?)", (n,))
+                return threading.current_thread().name
+
+            return work
+
+        def small(n: int) -> Awaitable[str]:  # a write asked to run inline, with its DBAPI twin
+            return lanes.run(insert(n), write=True, inline=True, driver=driver(n))
+
+        assert await small(1) == threading.current_thread().name
         assert (await lanes.run(insert(2), write=True)).startswith("registry-write")  # not asked: the thread
+        assert (await lanes.run(insert(20), write=True, inline=True)).startswith("registry-write")  # no DBAPI twin: the thread
 
         release = threading.Event()
 
@@ -157,7 +170,7 @@ async def test_a_small_write_runs_inline_when_the_write_thread_is_idle_and_waits
 
         first = asyncio.ensure_future(lanes.run(held, write=True))
         await asyncio.sleep(0.05)
-        second = asyncio.ensure_future(lanes.run(insert(4), write=True, inline=True))
+        second = asyncio.ensure_future(small(4))
         await asyncio.sleep(0.05)
         assert not second.done()  # behind the held write, not beside it
         release.set()
@@ -165,15 +178,23 @@ async def test_a_small_write_runs_inline_when_the_write_thread_is_idle_and_waits
 
         other = sqlite3.connect(tmp_path / "registry.db", isolation_level=None)
         other.execute("BEGIN IMMEDIATE")  # another process's write lock
-        late = asyncio.ensure_future(lanes.run(insert(5), write=True, inline=True))
+        late = asyncio.ensure_future(small(5))
         await asyncio.sleep(0.1)
         assert not late.done()
         other.execute("ROLLBACK")
         assert (await late).startswith("registry-write")
         other.close()
-        assert await lanes.run(insert(6), write=True, inline=True) == threading.current_thread().name  # usable again
+        assert await small(6) == threading.current_thread().name  # usable again
+
+        def half_done(db: sqlite3.Connection, _dialect: Dialect) -> None:
+            db.execute("INSERT INTO t VALUES (7)")
+            db.execute("INSERT INTO nowhere VALUES (1)")
+
+        with pytest.raises(OperationalError, match="no such table"):  # the DBAPI's error as SQLAlchemy's...
+            await lanes.run(insert(7), write=True, inline=True, driver=half_done)
+        await small(8)  # ...and the 7 rolled back
         rows = await lanes.run(lambda conn: [n for (n,) in conn.exec_driver_sql("SELECT n FROM t ORDER BY rowid")])
-        assert rows == [1, 2, 3, 4, 5, 6]
+        assert rows == [1, 2, 20, 3, 4, 5, 6, 8]
     finally:
         await lanes.close()
         await engine.dispose()
@@ -194,7 +215,10 @@ async def test_inline_writes_leave_the_wal_checkpoints_to_the_write_thread(tmp_p
         size = database.stat().st_size
 
         async def insert() -> None:
-            await lanes.run(lambda conn: conn.exec_driver_sql("INSERT INTO t VALUES (:s)", {"s": blob}), write=True, inline=True)
+            await lanes.run(
+                lambda conn: conn.exec_driver_sql("INSERT INTO t VALUES (:s)", {"s": blob}), write=True, inline=True,
+                driver=lambda db, _: db.execute("INSERT INTO t VALUES (?)", (blob,)) and None,
+            )
 
         for _ in range(4):
             await insert()

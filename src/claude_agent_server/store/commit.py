@@ -1,8 +1,16 @@
 """The registry writer's transaction: a batch of new events and record snapshots in one
-commit, and the commit function the :class:`~.writer.Writer` calls."""
+commit, and the commit function the :class:`~.writer.Writer` calls.
+
+The transaction exists twice: through SQLAlchemy (:func:`_write_batch`, every dialect) and on
+SQLite's DBAPI connection (:func:`_write_batch_sqlite`, statements :class:`~.prepared.Prepared`
+from the same SQLAlchemy statements), which a SQLite file's lanes run instead: it is the commit
+a turn's reply waits for, and SQLAlchemy's execution machinery was most of its time
+(``tests/store/test_commit.py`` checks that both store the same rows).
+"""
 
 from __future__ import annotations
 
+import sqlite3
 from functools import cache, partial
 
 from sqlalchemy import func, literal, select
@@ -14,6 +22,7 @@ from .batches import Commit
 from .dialects import insert, insert_ignoring, upsert
 from .feed import EVENTS_CHANNEL
 from .lanes import Lanes
+from .prepared import Prepared
 from .spill import Row
 
 __all__ = ["INLINE_ROWS", "committer"]
@@ -40,6 +49,26 @@ def _write_batch(event_rows: list[Row], record_rows: list[Row], conn: Connection
     return inserted
 
 
+def _write_batch_sqlite(event_rows: list[Row], record_rows: list[Row], db: sqlite3.Connection, dialect: Dialect, node_id: str | None = None) -> int:
+    """:func:`_write_batch` on SQLite's DBAPI connection (inside the lane's ``BEGIN IMMEDIATE``)."""
+    if not event_rows and not record_rows:
+        db.execute("SELECT 1").fetchall()
+        return 0
+    events, records = _prepared(dialect, node_id)
+    inserted = events.executemany(db, event_rows) if event_rows else 0
+    if record_rows:
+        records.executemany(db, record_rows)
+    return inserted
+
+
+@cache
+def _prepared(dialect: Dialect, node_id: str | None) -> tuple[Prepared, Prepared]:
+    """The batch's two statements for SQLite: events (ids present skipped) and the records' upsert."""
+    events = insert(dialect, tables.events).on_conflict_do_nothing()
+    records = upsert(dialect, tables.sessions, ["session_id"]) if node_id is None else _records_upsert(dialect, node_id)
+    return Prepared.of(events, dialect), Prepared.of(records, dialect)
+
+
 @cache
 def _records_upsert(dialect: Dialect, node_id: str) -> Insert:
     """The writer's upsert of records, leaving alone a record whose session's lease another node
@@ -56,11 +85,13 @@ def _records_upsert(dialect: Dialect, node_id: str) -> Insert:
 
 
 def committer(lanes: Lanes, node_id: str | None = None) -> Commit:
-    """The writer's commit: :func:`_write_batch` in one write transaction (``BEGIN IMMEDIATE`` on SQLite);
-    a batch of at most :data:`INLINE_ROWS` rows (a turn's) runs inline when it can (see :mod:`.lanes`)."""
+    """The writer's commit: :func:`_write_batch` in one write transaction (on a SQLite file
+    :func:`_write_batch_sqlite` in ``BEGIN IMMEDIATE``); a batch of at most :data:`INLINE_ROWS`
+    rows (a turn's) runs inline when it can (see :mod:`.lanes`)."""
 
     async def commit(event_rows: list[Row], record_rows: list[Row]) -> int:
         work = partial(_write_batch, event_rows, record_rows, node_id=node_id)
-        return await lanes.run(work, write=True, inline=len(event_rows) + len(record_rows) <= INLINE_ROWS)
+        driver = partial(_write_batch_sqlite, event_rows, record_rows, node_id=node_id)
+        return await lanes.run(work, write=True, inline=len(event_rows) + len(record_rows) <= INLINE_ROWS, driver=driver)
 
     return commit

@@ -9,10 +9,14 @@ same pragmas and ``BEGIN`` modes as :mod:`.engine`): one hop. Writes go through
 one thread and one connection (the registry's single writer and its awaited
 writes never contend for SQLite's lock); reads through another pool of threads.
 
+A write may come with a ``driver`` twin: the same transaction written for SQLite's DBAPI
+connection (``sqlite3.Connection``), which a SQLite file's lanes run instead of the SQLAlchemy
+one: no statement compiling, cache keys or result objects (see :mod:`.prepared`).
+
 A small write asked to run ``inline`` (a writer's batch of a few rows, such as the one a
 turn's reply waits for: committed without an fsync under ``synchronous=NORMAL``, a fraction
-of a millisecond) runs on the calling thread instead, when the write thread has nothing
-queued or running: no hop at all, so no wake-up of the write thread and then of the event loop,
+of a millisecond; it needs a ``driver`` twin) runs on the calling thread instead, on a DBAPI
+connection of its own held open, when the write thread has nothing queued or running: no hop at all, so no wake-up of the write thread and then of the event loop,
 each of which waits for a free core on a busy machine. Its connection never waits for
 SQLite's lock (``busy_timeout=0``): when another process holds it, the write goes to the
 write thread after all. It never checkpoints the WAL either (a checkpoint writes the
@@ -36,8 +40,9 @@ from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .engine import on_sqlite_begin, on_sqlite_connect, writing
@@ -45,6 +50,9 @@ from .engine import on_sqlite_begin, on_sqlite_connect, writing
 T = TypeVar("T")
 Work = Callable[[Connection], T]
 """A transaction's body: runs inside ``BEGIN`` … ``COMMIT`` (rolled back if it raises)."""
+DriverWork = Callable[[sqlite3.Connection, Dialect], T]
+"""The same body for a SQLite file, on the DBAPI connection (``work(db, dialect)``): inside
+``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back if it raises."""
 
 log = logging.getLogger(__name__)
 
@@ -74,27 +82,32 @@ class Lanes:
             self._sync_writes = writing(self._sync)
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="registry-write")
             self._readers = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="registry-read")
-            inline = create_engine(url.set(drivername="sqlite+pysqlite"), pool_size=1, max_overflow=0)
+            self._inline = create_engine(url.set(drivername="sqlite+pysqlite"), pool_size=1, max_overflow=0)
             for listener in (on_sqlite_connect, _never_wait):
-                event.listen(inline, "connect", listener)
-            event.listen(inline, "begin", on_sqlite_begin)
-            self._inline = writing(inline)
+                event.listen(self._inline, "connect", listener)
+            self._inline_db: PoolProxiedConnection | None = None  # its one connection, checked out at the first inline write and held
             self._handed = 0  # writes handed to the write thread (counted on the loop)...
             self._finished = 0  # ...and those it finished (counted in the thread): idle when equal
             self._inline_commits = 0
 
-    async def run(self, work: Work[T], *, write: bool = False, single: bool = False, inline: bool = False) -> T:
+    async def run(
+        self, work: Work[T], *, write: bool = False, single: bool = False, inline: bool = False, driver: DriverWork[T] | None = None,
+    ) -> T:
         """Run ``work`` in one transaction (``BEGIN IMMEDIATE`` on SQLite when ``write``); its result.
 
         ``single``: ``work`` is one read-only statement, which is atomic by itself: on PostgreSQL it
         runs without ``BEGIN`` and ``ROLLBACK`` (one round trip instead of three, each a wake-up of
         the database's process; what a request forwarded to another node waits for).
 
-        ``inline`` (with ``write``): ``work`` is small; on a SQLite file it runs on the calling
-        thread when the write thread is idle and SQLite's lock is free (see the module docstring).
+        ``driver`` (with ``write``): ``work`` written for SQLite's DBAPI connection, run instead of it
+        on a SQLite file.
+
+        ``inline`` (with ``write`` and ``driver``): the write is small; on a SQLite file it runs on
+        the calling thread when the write thread is idle and SQLite's lock is free (see the module docstring).
 
         Raises:
-            Exception: Whatever the driver or ``work`` raised (the transaction is rolled back).
+            Exception: Whatever the driver or ``work`` raised (the transaction is rolled back; the
+                DBAPI's errors as SQLAlchemy's, e.g. :class:`~sqlalchemy.exc.OperationalError`).
         """
         if self._sync is None:
             if single and not write and self._async.url.get_backend_name() == "postgresql":
@@ -104,9 +117,11 @@ class Lanes:
                 return await conn.run_sync(work)
         if not write:
             return await asyncio.get_running_loop().run_in_executor(self._readers, partial(_transaction, self._sync, work))
-        if inline and self._handed == self._finished:
+        if inline and driver is not None and self._handed == self._finished:
             try:
-                result = _transaction(self._inline, work)
+                if self._inline_db is None:
+                    self._inline_db = self._inline.raw_connection()
+                result = _driver_transaction(self._inline_db.driver_connection, self._inline.dialect, driver)
             except OperationalError as exc:
                 if not _lock_taken(exc):
                     raise
@@ -116,12 +131,15 @@ class Lanes:
                     self._writer.submit(_checkpoint, self._sync).add_done_callback(_log_failure)
                 return result
         self._handed += 1
-        return await asyncio.get_running_loop().run_in_executor(self._writer, self._write, work)
+        return await asyncio.get_running_loop().run_in_executor(self._writer, self._write, work, driver)
 
-    def _write(self, work: Work[T]) -> T:
+    def _write(self, work: Work[T], driver: DriverWork[T] | None) -> T:
         """In the write thread: the transaction, then counted as finished (whatever its outcome)."""
         try:
-            return _transaction(self._sync_writes, work)
+            if driver is None:
+                return _transaction(self._sync_writes, work)
+            with self._sync_writes.begin() as conn:  # BEGIN IMMEDIATE (see .engine), COMMIT or ROLLBACK
+                return _driver_errors(driver, conn.connection.driver_connection, conn.dialect)
         finally:
             self._finished += 1
 
@@ -130,6 +148,8 @@ class Lanes:
         if self._sync is not None:
             await asyncio.to_thread(self._writer.shutdown)
             await asyncio.to_thread(self._readers.shutdown)
+            if self._inline_db is not None:
+                self._inline_db.close()
             self._sync.dispose()
             self._inline.dispose()
 
@@ -137,6 +157,28 @@ class Lanes:
 def _transaction(engine: Engine, work: Work[T]) -> T:
     with engine.begin() as conn:
         return work(conn)
+
+
+def _driver_transaction(db: sqlite3.Connection, dialect: Dialect, work: DriverWork[T]) -> T:
+    """``work`` inside ``BEGIN IMMEDIATE`` … ``COMMIT`` on a DBAPI connection in autocommit mode
+    (see :func:`~.engine.on_sqlite_connect`), rolled back if anything raises."""
+    _driver_errors(db.execute, "BEGIN IMMEDIATE")
+    try:
+        result = _driver_errors(work, db, dialect)
+        _driver_errors(db.execute, "COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.rollback()
+        raise
+    return result
+
+
+def _driver_errors(call: Callable[..., T], *args: Any) -> T:
+    """``call(*args)``, raising the DBAPI's errors as SQLAlchemy's (so callers branch on one hierarchy)."""
+    try:
+        return call(*args)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(None, None, exc, sqlite3.Error) from exc
 
 
 def _never_wait(dbapi_connection: Any, _record: Any) -> None:

@@ -1,0 +1,76 @@
+"""Statements compiled once to SQLite's SQL and run on the DBAPI connection with ``executemany``.
+
+The registry writer's batch (a turn's events and its record, what the turn's reply waits
+for) is the hottest write. Through SQLAlchemy's ``Connection.execute`` most of its time
+went to the execution machinery (the statement's cache key, the compiled parameters of each
+row, the result), not to SQLite. A :class:`Prepared` keeps what that machinery derives
+from a statement — its SQL, its parameters in order and each column type's bind processor
+(so a value is stored exactly as SQLAlchemy stores it) — and hands the rows to
+``sqlite3.Cursor.executemany`` directly.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.dml import Insert
+
+__all__ = ["Prepared"]
+
+_FROM_ROW = object()
+"""A parameter's value comes from the row (a column), not from the statement (a constant)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An ``INSERT`` compiled for SQLite with positional parameters.
+
+    Attributes:
+        sql: The statement's SQL text (``?`` parameters).
+        params: Per parameter, in order: its column key, its constant value (or ``_FROM_ROW``)
+            and its bind processor (None: the value goes as it is).
+    """
+
+    sql: str
+    params: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]
+
+    @classmethod
+    def of(cls, stmt: Insert, dialect: Dialect) -> Prepared:
+        """Compile ``stmt`` (an ``INSERT`` of every column of its table) for ``dialect``.
+
+        Raises:
+            ValueError: ``dialect`` is not SQLite's (its parameters are not positional ``?``).
+        """
+        if dialect.name != "sqlite" or dialect.paramstyle != "qmark":
+            raise ValueError(f"prepared statements are for SQLite's qmark parameters, not {dialect.name}/{dialect.paramstyle}")
+        columns = stmt.table.columns  # type: ignore[attr-defined]
+        compiled = stmt.compile(dialect=dialect, column_keys=[c.key for c in columns])
+        params = []
+        for name in compiled.positiontup or ():
+            bind = compiled.binds[name]
+            value = _FROM_ROW if name in columns else bind.value
+            params.append((name, value, bind.type.dialect_impl(dialect).bind_processor(dialect)))
+        return cls(str(compiled), tuple(params))
+
+    def parameters(self, row: Mapping[str, Any]) -> list[Any]:
+        """The positional parameters of one row (a dict with every column's key).
+
+        Raises:
+            KeyError: The row lacks a column.
+            ValueError, TypeError: A bind processor refused a value.
+        """
+        return [
+            (row[name] if process is None else process(row[name])) if value is _FROM_ROW else value
+            for name, value, process in self.params
+        ]
+
+    def executemany(self, db: sqlite3.Connection, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Run the statement once per row on ``db`` (inside the caller's transaction); returns
+        how many rows it changed (an ``ON CONFLICT DO NOTHING`` skip changes none)."""
+        before = db.total_changes
+        db.executemany(self.sql, [self.parameters(row) for row in rows])
+        return db.total_changes - before
