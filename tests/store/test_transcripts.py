@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from claude_agent_server.store import EventRecord, RegistryUnavailable, SqlTranscriptStore, WriteBehindStore
 from claude_agent_server.store.engine import make_engine
+from claude_agent_server.store.lanes import Lanes
 from claude_agent_server.store.migrate import upgrade
 from claude_agent_server.store.tables import transcript_entries, transcripts
+from claude_agent_server.store.transcripts import Run
 
 
 @pytest.fixture
@@ -26,8 +28,20 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+@pytest.fixture(params=["sqlalchemy", "lanes"])
+async def run(request: pytest.FixtureRequest, engine: AsyncEngine) -> AsyncIterator[Run | None]:
+    """How a store runs its transactions: on the engine through SQLAlchemy, or in the registry's
+    lanes (on a SQLite file an append runs its DBAPI twin, ``_append_sqlite``)."""
+    if request.param == "sqlalchemy":
+        yield None
+        return
+    lanes = Lanes(engine)
+    yield lanes.run
+    await lanes.close()
+
+
 @pytest.mark.parametrize("write_behind", [False, True], ids=["direct", "write-behind"])
-async def test_the_sdk_conformance_suite(engine: AsyncEngine, write_behind: bool) -> None:
+async def test_the_sdk_conformance_suite(engine: AsyncEngine, run: Run | None, write_behind: bool) -> None:
     behind: list[WriteBehindStore] = []
 
     async def fresh() -> SessionStore:
@@ -37,8 +51,8 @@ async def test_the_sdk_conformance_suite(engine: AsyncEngine, write_behind: bool
             await conn.execute(delete(transcript_entries))
             await conn.execute(delete(transcripts))
         if not write_behind:
-            return SqlTranscriptStore(engine)
-        behind.append(WriteBehindStore(SqlTranscriptStore(engine)))
+            return SqlTranscriptStore(engine, run)
+        behind.append(WriteBehindStore(SqlTranscriptStore(engine, run)))
         return behind[-1]
 
     await run_session_store_conformance(fresh)
@@ -53,8 +67,8 @@ def entry(uuid: str | None, **fields: object) -> dict[str, object]:
     return {"type": "user", **({} if uuid is None else {"uuid": uuid}), **fields}
 
 
-async def test_a_uuid_is_stored_once_and_lines_without_one_every_time(engine: AsyncEngine) -> None:
-    store = SqlTranscriptStore(engine)
+async def test_a_uuid_is_stored_once_and_lines_without_one_every_time(engine: AsyncEngine, run: Run | None) -> None:
+    store = SqlTranscriptStore(engine, run)
     await store.append(KEY, [entry("a", n=1), entry("b", n=2), entry("a", n=99), entry(None, n=3)])
     await store.append(KEY, [entry("b", n=2), entry("c", n=4), entry(None, n=3)])  # a retried batch overlapping the last
     await store.append({**KEY, "subpath": "subagents/agent-1"}, [entry("a", n=5)])  # uuids are per transcript
@@ -63,23 +77,23 @@ async def test_a_uuid_is_stored_once_and_lines_without_one_every_time(engine: As
     assert await store.load({**KEY, "subpath": "subagents/agent-1"}) == [entry("a", n=5)]
 
 
-async def test_a_batch_larger_than_one_insert_statement_keeps_its_order(engine: AsyncEngine) -> None:
-    store = SqlTranscriptStore(engine)
+async def test_a_batch_larger_than_one_insert_statement_keeps_its_order(engine: AsyncEngine, run: Run | None) -> None:
+    store = SqlTranscriptStore(engine, run)
     batch = [entry(f"u{n}", n=n) for n in range(2500)]  # SQLAlchemy splits inserts at 1000 rows
     await store.append(KEY, batch)
     await store.append(KEY, batch[:10] + [entry("last")])
     assert await store.load(KEY) == [*batch, entry("last")]
 
 
-async def test_entries_round_trip_what_jsonb_would_refuse(engine: AsyncEngine) -> None:
+async def test_entries_round_trip_what_jsonb_would_refuse(engine: AsyncEngine, run: Run | None) -> None:
     odd = entry("u", text="nul \x00 byte", emoji="🤖 ü", lone="\ud800", big=2**62, nested={"z": 1, "a": [None, 1.5]})
-    store = SqlTranscriptStore(engine)
+    store = SqlTranscriptStore(engine, run)
     await store.append(KEY, [odd])
     assert await store.load(KEY) == [odd]
 
 
-async def test_the_summary_folds_each_line_once_and_mtime_always_moves(engine: AsyncEngine) -> None:
-    store = SqlTranscriptStore(engine)
+async def test_the_summary_folds_each_line_once_and_mtime_always_moves(engine: AsyncEngine, run: Run | None) -> None:
+    store = SqlTranscriptStore(engine, run)
     first = entry("u1", timestamp="2026-01-01T00:00:00.000Z", cwd="/work/x", message={"role": "user", "content": "hi"})
     await store.append(KEY, [first, {"type": "last-prompt", "lastPrompt": "one", "uuid": "l1"}])
     await store.append(KEY, [{"type": "last-prompt", "lastPrompt": "two", "uuid": "l2"}])

@@ -17,16 +17,18 @@ JSON text, never parsed by the database.
 Each append is one short write transaction (``BEGIN IMMEDIATE`` on SQLite; in the
 registry's store, on the registry's one writer connection): upsert the key row (which
 locks it, so appends to one transcript are serialised on PostgreSQL too), insert the new
-lines, fold them into the summary. Reads use plain transactions. The SDK waits
+lines, fold them into the summary (on a SQLite file in the registry's lanes, the same
+statements run on the DBAPI connection: :func:`_append_sqlite`). Reads use plain transactions. The SDK waits
 for appends before it hands over a turn's ``result``; the registry puts a
 :class:`~.write_behind.WriteBehindStore` in front to keep them off that path.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
-from functools import partial
+from functools import cache, partial
 from typing import Any, NamedTuple, TypeVar
 
 from claude_agent_sdk import (
@@ -38,17 +40,20 @@ from claude_agent_sdk import (
     SessionSummaryEntry,
     fold_session_summary,
 )
-from sqlalchemy import ColumnElement, case, delete, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import ColumnElement, bindparam, case, delete, select, update
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.dml import Insert, Update
 
 from .dialects import insert
 from .engine import writing
+from .prepared import Prepared
 from .tables import transcript_entries, transcripts
 
 T = TypeVar("T")
 Run = Callable[..., Awaitable[Any]]
-"""``await run(work, write=False)``: ``work(connection)`` in one transaction, its result."""
+"""``await run(work, write=False, driver=None)``: ``work(connection)`` in one transaction, its
+result (``driver``: the same for SQLite's DBAPI connection, see :mod:`.lanes`)."""
 
 MAIN = ""
 """The ``subpath`` column of a session's main transcript (keys without ``subpath``)."""
@@ -75,7 +80,7 @@ class SqlTranscriptStore(SessionStore):
         self._writes = writing(engine)
         self._run = run or self._run_on_engine
 
-    async def _run_on_engine(self, work: Callable[[Connection], T], *, write: bool = False) -> T:
+    async def _run_on_engine(self, work: Callable[[Connection], T], *, write: bool = False, driver: object = None) -> T:
         async with (self._writes.begin() if write else self._engine.connect()) as conn:
             return await conn.run_sync(work)
 
@@ -93,7 +98,8 @@ class SqlTranscriptStore(SessionStore):
             sqlalchemy.exc.DBAPIError: The database refused the write (nothing of it is kept).
         """
         if entries:
-            await self._run(partial(_append, key, _unique(entries)), write=True)
+            rows = _unique(entries)
+            await self._run(partial(_append, key, rows), write=True, driver=partial(_append_sqlite, key, rows))
 
     async def load(self, key: SessionKey) -> list[SessionStoreEntry] | None:
         """The transcript's entries in append order, or None if it has none (never written, or deleted)."""
@@ -173,34 +179,75 @@ class SqlTranscriptStore(SessionStore):
 def _append(key: SessionKey, rows: list[tuple[str | None, Any]], conn: Connection) -> None:
     """:meth:`SqlTranscriptStore.append`'s transaction: the key row upserted (which locks it, so
     appends to one transcript are serialised on PostgreSQL too), the new lines inserted, folded."""
-    subpath = key.get("subpath") or MAIN
-    upsert = insert(conn.dialect, transcripts).values(
-        project_key=key["project_key"],
-        session_id=key["session_id"],
-        subpath=subpath,
-        mtime=time.time_ns() // 1_000_000,
-        summary=None,
-    )
+    upsert, add, _ = _statements(conn.dialect)
+    transcript = conn.execute(upsert, _key_row(key)).one()
+    params = [{"transcript_id": transcript.id, "uuid": uuid, "entry": entry} for uuid, entry in rows]
+    added = set(conn.execute(add, params).scalars())  # uuids of the lines inserted (None: lines without)
+    summary = _folded(key, rows, added, transcript.mtime, transcript.summary)
+    if summary is not None:
+        conn.execute(update(transcripts).where(transcripts.c.id == transcript.id).values(summary=summary))
+
+
+def _append_sqlite(key: SessionKey, rows: list[tuple[str | None, Any]], db: sqlite3.Connection, dialect: Dialect) -> None:
+    """:func:`_append` on SQLite's DBAPI connection (inside the lane's ``BEGIN IMMEDIATE``)."""
+    upsert, add, set_summary, read_summary = _prepared(dialect)
+    [(transcript_id, mtime, summary)] = upsert.execute(db, _key_row(key))
+    added = set()  # uuids of the lines inserted (None: lines without)
+    for uuid, entry in rows:
+        added.update(uuid for (uuid,) in add.execute(db, {"transcript_id": transcript_id, "uuid": uuid, "entry": entry}))
+    folded = _folded(key, rows, added, mtime, read_summary(summary))
+    if folded is not None:
+        set_summary.execute(db, {"row_id": transcript_id, "new_summary": folded})
+
+
+def _key_row(key: SessionKey) -> dict[str, Any]:
+    """The ``transcripts`` row an append upserts: the key, its ``mtime`` now (Unix ms)."""
+    return {
+        "project_key": key["project_key"], "session_id": key["session_id"], "subpath": key.get("subpath") or MAIN,
+        "mtime": time.time_ns() // 1_000_000, "summary": None,
+    }
+
+
+def _folded(key: SessionKey, rows: list[tuple[str | None, Any]], added: set[str | None], mtime: int, summary: Any) -> Any:
+    """The main transcript's new summary once the ``added`` lines are in (the SDK's fold); None
+    when it stays as it is (a subagent's lines do not count, nothing new, or the same fold)."""
+    if key.get("subpath"):
+        return None
+    new = [entry for uuid, entry in rows if uuid is None or uuid in added]
+    if not new:
+        return None
+    prev: SessionSummaryEntry | None = None
+    if summary is not None:
+        prev = {"session_id": key["session_id"], "mtime": mtime, "data": summary}
+    folded = fold_session_summary(prev, key, new)["data"]
+    return None if folded == summary else folded
+
+
+@cache
+def _statements(dialect: Dialect) -> tuple[Insert, Insert, Update]:
+    """An append's statements: upsert the key row (``mtime`` at least the last one + 1; returns
+    its id, mtime and summary), add a line unless its uuid is there (returns the uuid), set the summary."""
+    upsert = insert(dialect, transcripts)
     newer = case((transcripts.c.mtime >= upsert.excluded.mtime, transcripts.c.mtime + 1), else_=upsert.excluded.mtime)
     upsert = upsert.on_conflict_do_update(
         index_elements=["project_key", "session_id", "subpath"], set_={"mtime": newer}
     ).returning(transcripts.c.id, transcripts.c.mtime, transcripts.c.summary)
-    transcript = conn.execute(upsert).one()
+    add = insert(dialect, transcript_entries).on_conflict_do_nothing().returning(transcript_entries.c.uuid)
+    summary = update(transcripts).where(transcripts.c.id == bindparam("row_id")).values(summary=bindparam("new_summary"))
+    return upsert, add, summary
 
-    add = insert(conn.dialect, transcript_entries).on_conflict_do_nothing().returning(transcript_entries.c.uuid)
-    params = [{"transcript_id": transcript.id, "uuid": uuid, "entry": entry} for uuid, entry in rows]
-    added = set(conn.execute(add, params).scalars())  # uuids of the lines inserted (None: lines without)
-    if subpath != MAIN:
-        return  # subagents' lines do not count in the session's summary
-    new = [entry for uuid, entry in rows if uuid is None or uuid in added]
-    if not new:
-        return
-    prev: SessionSummaryEntry | None = None
-    if transcript.summary is not None:
-        prev = {"session_id": key["session_id"], "mtime": transcript.mtime, "data": transcript.summary}
-    folded = fold_session_summary(prev, key, new)
-    if folded["data"] != transcript.summary:
-        conn.execute(update(transcripts).where(transcripts.c.id == transcript.id).values(summary=folded["data"]))
+
+@cache
+def _prepared(dialect: Dialect) -> tuple[Prepared, Prepared, Prepared, Callable[[Any], Any]]:
+    """:func:`_statements` for SQLite's DBAPI connection, and how to read the summary it returns."""
+    upsert, add, summary = _statements(dialect)
+    read = transcripts.c.summary.type.result_processor(dialect, None) or (lambda value: value)
+    return (
+        Prepared.of(upsert, dialect, ["project_key", "session_id", "subpath", "mtime", "summary"]),
+        Prepared.of(add, dialect, ["transcript_id", "uuid", "entry"]),
+        Prepared.of(summary, dialect, ["row_id", "new_summary"]),
+        read,
+    )
 
 
 class TranscriptPlace(NamedTuple):
