@@ -3,23 +3,24 @@
 The SDK requires that one task connects, uses and disconnects a
 ``ClaudeSDKClient`` (its task group lives from ``connect()`` to
 ``disconnect()``). A :class:`ClientOwner` runs that task: it connects the
-client, then waits on three things at once: calls from other tasks (through a
-queue, answered through futures), the end of its reader (a child task that hands
-each SDK message to the handler as it comes), and calls in flight.
-Calls (``query``, ``interrupt``, ``set_model``, ...) run as children of the
-owner while it keeps reading messages: the SDK buffers only 100 messages, so a
-control call waiting for its reply while nobody reads would deadlock. The owner
-disconnects the client in its ``finally``, on every path, so no CLI process is
-left behind.
+client, then waits for one of two things: a request to stop, or the end of its
+reader (a child task that hands each SDK message to the handler as it comes).
+Calls (``query``, ``interrupt``, ``set_model``, ...) run as tasks of their own, in
+the owner's context, while the owner keeps reading messages: the SDK buffers only
+100 messages, so a control call waiting for its reply while nobody reads would
+deadlock. A caller starts its call's task itself (no hop through the owner task: a
+turn's prompt reaches the CLI one event-loop cycle sooner), and the owner cancels the
+calls still in flight when it stops. The owner disconnects the client in its
+``finally``, on every path, so no CLI process is left behind.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from claude_agent_sdk import ClaudeAgentOptions, ProcessError
@@ -52,13 +53,6 @@ class ClientClosed(Exception):
     """The owner task has ended (or is ending); the client takes no more calls."""
 
 
-@dataclass(slots=True)
-class _Call:
-    operation: Operation | None
-    """None asks the owner to stop."""
-    future: asyncio.Future[Any] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
-
-
 class ClientOwner:
     """Runs one SDK client in one task; other tasks reach it only through :meth:`call`.
 
@@ -74,9 +68,12 @@ class ClientOwner:
         self._client = client
         self._on_message = on_message
         self._on_stop = on_stop
-        self._calls: asyncio.Queue[_Call] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._connected: asyncio.Future[None] | None = None
+        self._stop: asyncio.Event = asyncio.Event()
+        self._context: contextvars.Context | None = None
+        """The owner task's context while it serves calls (None before it connected and once it stops)."""
+        self._in_flight: set[asyncio.Task[Any]] = set()
 
     @property
     def connected(self) -> bool:
@@ -99,21 +96,27 @@ class ClientOwner:
         await asyncio.shield(self._connected)
 
     async def call(self, operation: Operation) -> Any:
-        """Run ``operation(client)`` as a child of the owner task; return its result.
+        """Run ``operation(client)`` in a task of the owner's (it goes on if this caller is
+        cancelled; the owner cancels it when it stops); return its result.
 
         Raises:
             ClientClosed: The owner stopped before or while running it.
             Exception: Whatever the operation raised (e.g. the CLI refused it).
         """
-        if not self.running:
+        if self._context is None or self._task is None or self._task.done():
             raise ClientClosed
-        call = _Call(operation)
-        await self._calls.put(call)
-        assert self._task is not None
-        done, _ = await asyncio.wait({call.future, self._task}, return_when=asyncio.FIRST_COMPLETED)
-        if call.future not in done:
+        call = asyncio.create_task(operation(self._client), context=self._context.copy())  # type: ignore[arg-type]
+        self._in_flight.add(call)
+        call.add_done_callback(self._finished)
+        done, _ = await asyncio.wait({call, self._task}, return_when=asyncio.FIRST_COMPLETED)
+        if call not in done or call.cancelled():
             raise ClientClosed
-        return call.future.result()
+        return call.result()
+
+    def _finished(self, call: asyncio.Task[Any]) -> None:
+        self._in_flight.discard(call)
+        if not call.cancelled():
+            call.exception()  # retrieved: a caller gone with ClientClosed does not read it
 
     def kill(self, killer: Callable[[Any], bool]) -> bool:
         """Kill the client's process at once with ``killer(client)`` (it writes nothing more);
@@ -125,27 +128,12 @@ class ClientOwner:
         task = self._task
         if task is None or task.done():
             return
-        await self._calls.put(_Call(None))
+        self._stop.set()
         done, _ = await asyncio.wait({task}, timeout=DISCONNECT_TIMEOUT + 5)
         if not done:
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task
-
-    async def _perform(self, call: _Call) -> None:
-        assert call.operation is not None
-        try:
-            result = await call.operation(self._client)
-        except asyncio.CancelledError:  # the owner is stopping under this call
-            if not call.future.done():
-                call.future.set_exception(ClientClosed())
-            raise
-        except Exception as exc:
-            if not call.future.done():
-                call.future.set_exception(exc)
-        else:
-            if not call.future.done():
-                call.future.set_result(result)
 
     async def _read(self, messages: AsyncIterator[Any]) -> str:
         """Hand every message of the client to ``on_message``, in order, as it comes (one
@@ -170,29 +158,18 @@ class ClientOwner:
         except asyncio.CancelledError:
             self._connected.cancel()
             raise
+        self._context = contextvars.copy_context()
         self._connected.set_result(None)
         reader = asyncio.create_task(self._read(self._client.receive_messages()), name="sdk-client-reader")
-        next_call: asyncio.Task[_Call] | None = None
-        in_flight: set[asyncio.Task[None]] = set()
+        stop = asyncio.create_task(self._stop.wait())
         reason: str | None = "the owner task was cancelled"
         try:
-            while True:
-                next_call = next_call or asyncio.create_task(self._calls.get())
-                done, _ = await asyncio.wait({reader, next_call, *in_flight}, return_when=asyncio.FIRST_COMPLETED)
-                in_flight -= done
-                if reader in done:
-                    reason = reader.result()
-                    break
-                if next_call in done:
-                    call, next_call = next_call.result(), None
-                    if call.operation is None:
-                        reason = None
-                        break
-                    in_flight.add(asyncio.create_task(self._perform(call)))
+            await asyncio.wait({reader, stop}, return_when=asyncio.FIRST_COMPLETED)
+            reason = reader.result() if reader.done() else None
         finally:
-            for task in (reader, next_call, *in_flight):
-                if task is not None:
-                    task.cancel()
+            self._context = None  # no call starts any more
+            for task in (reader, stop, *self._in_flight):
+                task.cancel()
             try:
                 self._on_stop(reason)
             except Exception:
@@ -202,7 +179,3 @@ class ClientOwner:
                     await self._client.disconnect()
             except BaseException:
                 log.warning("disconnecting the SDK client failed", exc_info=True)
-            while not self._calls.empty():
-                queued = self._calls.get_nowait()
-                if not queued.future.done():
-                    queued.future.set_exception(ClientClosed())
