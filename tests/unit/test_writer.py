@@ -224,3 +224,46 @@ async def test_a_permission_request_is_written_at_once_other_events_after_the_in
     await asyncio.sleep(0.2)
     assert db.inserted == [BASE + 1, BASE + 2]
     await writer.close()
+
+
+async def test_a_flush_writes_itself_while_the_task_is_idle_and_never_beside_it(db: FakeDatabase) -> None:
+    """A flush commits what waits in the caller's own task when the writer task is not writing
+    (no wake-up of the task and then of the caller); while the task writes, the flush waits for
+    it instead: one batch at a time, every row once."""
+    tasks: list[str] = []
+    running = 0
+    release = asyncio.Event()
+
+    async def commit(events: list[dict[str, Any]], records: list[dict[str, Any]]) -> int:
+        nonlocal running
+        running += 1
+        assert running == 1, "two batches at once"
+        tasks.append(asyncio.current_task().get_name())  # type: ignore[union-attr]
+        try:
+            if events and events[0]["id"] == BASE + 2:
+                await release.wait()  # the task's batch, held
+            return await db.commit(events, records)
+        finally:
+            running -= 1
+
+    writer = Writer(commit, flush_interval=60)
+    writer.append(event(1))
+    writer.update(record(1))
+    await asyncio.sleep(0.01)  # the task waits for the interval: it is not writing
+    await writer.flush()
+    assert tasks == [asyncio.current_task().get_name()]  # type: ignore[union-attr]
+    assert db.inserted == [BASE + 1] and db.records["s1"]["turns"] == 1
+
+    writer.append(event(2))
+    writer.update(record(2))
+    held = asyncio.ensure_future(writer.flush())  # this one wakes the task, whose batch is held
+    await wait_for(lambda: len(tasks) == 2)
+    assert tasks[1] == "registry-writer"
+    writer.append(event(3))
+    late = asyncio.ensure_future(writer.flush())
+    await asyncio.sleep(0.05)
+    assert not late.done()  # behind the task's batch, not beside it
+    release.set()
+    await asyncio.gather(held, late)
+    assert db.inserted == [BASE + 1, BASE + 2, BASE + 3] and db.records["s1"]["turns"] == 2
+    await writer.close()

@@ -10,7 +10,10 @@ snapshot of each session.
 
 **Durable** means in the database, or appended to the spill file and fsync'd.
 Every accepted item gets a sequence number; :meth:`Writer.flush` returns once
-every item numbered before the call is durable.
+every item numbered before the call is durable. While the database answers and the task is
+not writing, a flush commits what waits in memory itself (with a small batch on a SQLite
+file that is the inline commit of :mod:`.lanes`): no wake-up of the task and then of the
+caller, the two event-loop cycles a turn's reply would otherwise wait for.
 
 **Nothing accepted is dropped while the database is away.** A write that fails
 because the database cannot be reached (:func:`~.errors.is_unreachable`) is
@@ -44,6 +47,7 @@ from .errors import RegistryUnavailable, is_unreachable
 from .health import DatabaseStatus, Outage, WriterHealth
 from .records import EventRecord, SessionRecord
 from .spill import SpillFile
+from .spilling import Spilling
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +55,7 @@ LOG_DROPS_EVERY = 1000
 """Drops log a warning on the first and then once per this many."""
 
 
-class Writer:
+class Writer(Spilling):
     """The writer task and what waits for it; create it inside a running event loop.
 
     Args:
@@ -96,6 +100,8 @@ class Writer:
         self._durable = 0  # every item numbered up to this is durable
         self._waiters: deque[tuple[int, asyncio.Future[None]]] = deque()
         self._wake = asyncio.Event()
+        self._writing = asyncio.Lock()
+        """Held from taking a batch to recording it written (by the task, or by a flush writing itself)."""
         self._caught_up = asyncio.Event()
         self._closed = False
         self.persisted = self.spilled = self.dropped = self.batches = 0
@@ -155,6 +161,13 @@ class Writer:
             return
         if self._task.done():
             raise RuntimeError("the registry writer has stopped")
+        if not self._writing.locked() and self.available and len(self._events) <= self._batch_size and self._bytes <= self._limit:
+            async with self._writing:  # not locked: taken at once
+                with contextlib.suppress(Exception):  # left to the task, which retries it and handles an outage
+                    batch = memory_batch(self._events, self._records, self._batch_size)
+                    self._written(batch, await write_batch(self._commit, batch, self._write_timeout, self._drop))
+            if self._durable >= target:
+                return
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append((target, waiter))
         self._wake.set()
@@ -280,22 +293,29 @@ class Writer:
         while True:
             if self._outage.since is None:
                 await self._wait_for_work()
-            if self._events or self._records:
-                catching_up = self._spill is not None and self._spill.pending
-                if self._outage.since is not None or (self._spill is not None and self._bytes > self._limit):
-                    await self._spill_memory()  # while down without a spill file: drops beyond the bound
-                elif catching_up and self._waiting():
-                    await self._spill_memory()  # a flush need not wait for the whole backlog
-            try:
-                batch = await self._next_batch()
-                inserted = await write_batch(self._commit, batch, self._write_timeout, self._drop)
-            except Exception as exc:
-                if not is_unreachable(exc):  # a bug, or the spill file unreadable: keep everything, retry
-                    log.exception("registry: writing a batch failed unexpectedly; retrying")
-                self._went_down(exc)
+            async with self._writing:  # after a flush that writes itself
+                failed = await self._write_next()
+            if failed is not None:
+                if not is_unreachable(failed):  # a bug, or the spill file unreadable: keep everything, retry
+                    log.error("registry: writing a batch failed unexpectedly; retrying", exc_info=failed)
+                self._went_down(failed)
                 await self._pause()
-                continue
-            self._written(batch, inserted)
+
+    async def _write_next(self) -> Exception | None:
+        """Spill memory if it must go there, then write the next batch; what failed, or None."""
+        if self._events or self._records:
+            catching_up = self._spill is not None and self._spill.pending
+            if self._outage.since is not None or (self._spill is not None and self._bytes > self._limit):
+                await self._spill_memory()  # while down without a spill file: drops beyond the bound
+            elif catching_up and self._waiting():
+                await self._spill_memory()  # a flush need not wait for the whole backlog
+        try:
+            batch = await self._next_batch()
+            inserted = await write_batch(self._commit, batch, self._write_timeout, self._drop)
+        except Exception as exc:
+            return exc
+        self._written(batch, inserted)
+        return None
 
     async def _wait_for_work(self) -> None:
         """Return when there is something to write (soon enough: a full batch, a flush, a
@@ -313,21 +333,6 @@ class Writer:
                 async with asyncio.timeout(self._interval):
                     await self._wake.wait()
         self._urgent = False  # the batch about to be taken holds it
-
-    async def _pause(self) -> None:
-        """Wait before the next attempt (the delay doubles up to ``max_retry_delay``); spill
-        meanwhile whenever a flush waits or memory is over its bound."""
-        loop = asyncio.get_running_loop()
-        retry_at = self._outage.next_retry()
-        while True:
-            self._wake.clear()  # before the check: a flush during the spill wakes the wait below
-            if (self._waiting() or self._bytes > self._limit) and (self._events or self._records):
-                await self._spill_memory()
-            if (left := retry_at - loop.time()) <= 0:
-                return
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(left):
-                    await self._wake.wait()
 
     async def _next_batch(self) -> Batch:
         """The oldest rows: from the spill file while it has any, else from memory (not
@@ -357,35 +362,6 @@ class Writer:
         self._update_caught_up()
         if self.available and not was_available and batch.chunk is not None:
             log.warning("registry: caught up: everything spilled is in the database")
-
-    async def _spill_memory(self) -> None:
-        """Move everything in memory to the spill file (after what it holds), or, without a
-        usable one, drop the oldest events beyond ``buffer_bytes``."""
-        spill = self._spill
-        if spill is None or not (self._events or self._records):
-            self._shed("there is no spill file")
-            return
-        events, records = list(self._events), list(self._records.values())
-        if error := await asyncio.to_thread(spill.try_append, [i.row for i in events], [i.row for i in records]):
-            self._shed(f"the spill file cannot be written ({error})")
-            return
-        for _ in events:
-            self._bytes -= self._events.popleft().size
-        for item in records:
-            if self._records.get(item.row["session_id"]) is item:
-                self._bytes -= self._records.pop(item.row["session_id"]).size
-        self.spilled += len(events)
-        self._update_durable()
-        self._update_caught_up()
-
-    def _shed(self, why: str) -> None:
-        count = 0
-        while self._bytes > self._limit and self._events:
-            self._bytes -= self._events.popleft().size
-            count += 1
-        if count:
-            self._drop(f"{count} events beyond the {self._limit} bytes kept in memory", why, count)
-            self._update_durable()
 
     def _on_stopped(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
