@@ -16,8 +16,9 @@ one: no statement compiling, cache keys or result objects (see :mod:`.prepared`)
 A small write asked to run ``inline`` (a writer's batch of a few rows, such as the one a
 turn's reply waits for: committed without an fsync under ``synchronous=NORMAL``, a fraction
 of a millisecond; it needs a ``driver`` twin) runs on the calling thread instead, on a DBAPI
-connection of its own held open, when the write thread has nothing queued or running: no hop at all, so no wake-up of the write thread and then of the event loop,
-each of which waits for a free core on a busy machine. Its connection never waits for
+connection of its own held open, when the write thread has nothing queued or running: no hop
+at all, so no wake-up of the write thread and then of the event loop, each of which waits
+for a free core on a busy machine. Its connection never waits for
 SQLite's lock (``busy_timeout=0``): when another process holds it, the write goes to the
 write thread after all. It never checkpoints the WAL either (a checkpoint writes the
 database file and syncs it): every :data:`CHECKPOINT_EVERY` inline commits, a passive
