@@ -164,6 +164,7 @@ class Writer(Spilling):
         if not self._writing.locked() and self.available and len(self._events) <= self._batch_size and self._bytes <= self._limit:
             async with self._writing:  # not locked: taken at once
                 with contextlib.suppress(Exception):  # left to the task, which retries it and handles an outage
+                    self._urgent = False  # the batch about to be taken holds every event
                     batch = memory_batch(self._events, self._records, self._batch_size)
                     self._written(batch, await write_batch(self._commit, batch, self._write_timeout, self._drop))
             if self._durable >= target:
