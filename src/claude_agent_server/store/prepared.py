@@ -4,10 +4,10 @@ The registry writer's batch (a turn's events and its record, what the turn's rep
 for) and the transcript appends (the SDK's mirror of each line the CLI writes) are the
 hottest writes. Through SQLAlchemy's ``Connection.execute`` most of their time went to the
 execution machinery (the statement's cache key, the compiled parameters of each row, the
-result), not to SQLite; and an append in the write thread held the GIL the event loop waits for. A :class:`Prepared` keeps what that machinery derives
-from a statement — its SQL, its parameters in order and each column type's bind processor
-(so a value is stored exactly as SQLAlchemy stores it) — and hands the rows to
-``sqlite3.Cursor.executemany`` directly.
+result), not to SQLite; and an append in the write thread held the GIL the event loop waits
+for. A :class:`Prepared` keeps what that machinery derives from a statement — its SQL, its
+parameters in order and each column type's bind processor (so a value is stored exactly as
+SQLAlchemy stores it) — and hands the rows to the DBAPI connection directly.
 """
 
 from __future__ import annotations

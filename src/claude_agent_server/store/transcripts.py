@@ -18,8 +18,8 @@ Each append is one short write transaction (``BEGIN IMMEDIATE`` on SQLite; in th
 registry's store, on the registry's one writer connection): upsert the key row (which
 locks it, so appends to one transcript are serialised on PostgreSQL too), insert the new
 lines, fold them into the summary (on a SQLite file in the registry's lanes, the same
-statements run on the DBAPI connection: :func:`_append_sqlite`). Reads use plain transactions. The SDK waits
-for appends before it hands over a turn's ``result``; the registry puts a
+statements run on the DBAPI connection: :func:`_append_sqlite`). Reads use plain
+transactions. The SDK waits for appends before it hands over a turn's ``result``; the registry puts a
 :class:`~.write_behind.WriteBehindStore` in front to keep them off that path.
 """
 
