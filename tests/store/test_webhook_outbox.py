@@ -105,13 +105,13 @@ async def test_a_dead_nodes_claimed_delivery_is_made_by_another_node(open_regist
     a, b = await open_registry(), await open_registry()
     stuck, receiver = Receiver(hold=True), Receiver()
     dying = sender(a, "a", stuck, claim_seconds=0.5)
+    dying.observe(result_event(7))
+    await wait_for(lambda: bool(dying._sending))  # a holds the claim (b starts after: it cannot win the first claim)
+    dying._task.cancel()  # type: ignore[union-attr]  # a dies: it neither sends nor gives its claim back
+    for task in list(dying._sending):
+        task.cancel()
     other = sender(b, "b", receiver, poll=0.05)
     try:
-        dying.observe(result_event(7))
-        await wait_for(lambda: bool(dying._sending))
-        dying._task.cancel()  # type: ignore[union-attr]  # a dies: it neither sends nor gives its claim back
-        for task in list(dying._sending):
-            task.cancel()
         await wait_for(lambda: receiver.ids == ["msg_7"])  # once a's claim has expired
         await asyncio.sleep(0.2)
         assert receiver.ids == ["msg_7"] and stuck.ids == []
