@@ -25,13 +25,17 @@ async def test_parked_requests_round_trip_answer_once_and_delete(registry: SqlRe
     assert [r.request_id for r in await registry.parked.of_session(A, parked_only=True)] == ["r1", "r2"]
     assert sorted(await registry.parked.sessions()) == [A, B]
 
+    assert await registry.parked.sessions(answered=True) == []
     assert await registry.parked.answer("r1", {"allowed": True}) is True
     assert await registry.parked.answer("r1", {"allowed": False}) is False  # answered once only
+    assert sorted(await registry.parked.sessions()) == [A, B] and await registry.parked.sessions(answered=True) == []  # r2 waits
+    assert await registry.parked.answer("r2", {"allowed": False}) is True
+    assert await registry.parked.sessions() == [B] and await registry.parked.sessions(answered=True) == [A]
     assert await registry.parked.answer("missing", {"allowed": True}) is False
     assert (await registry.parked.of_session(A))[0].decision == {"allowed": True}
 
     assert await registry.parked.delete(["r1", "r2"]) == 2
     assert await registry.parked.of_session(A) == []
-    assert await registry.parked.sessions() == [B]
+    assert await registry.parked.sessions() == [B] and await registry.parked.sessions(answered=True) == []
     assert await registry.parked.delete_session(B) == 1
     assert await registry.parked.sessions() == []

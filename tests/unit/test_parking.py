@@ -10,7 +10,8 @@ import pytest
 from claude_agent_sdk import ToolPermissionContext
 
 from claude_agent_server.sessions import PermissionDecision, PermissionNotFound
-from claude_agent_server.sessions.deferral import DEFERRED, deferred_marker, hook_answer
+from claude_agent_server.sessions.deferral import DEFERRED, decision_json, deferred_marker, hook_answer
+from claude_agent_server.sessions.parking import CONTINUATION
 from claude_agent_server.sessions.permissions import ParkedRequest, PermissionBroker
 from fakes import Ask, FakeClients, result
 
@@ -113,6 +114,35 @@ async def test_a_request_parked_at_shutdown_is_pending_after_a_restart_and_its_a
     assert await restarted.registry.parked.of_session(session.id) == []  # applied: forgotten
 
 
+async def test_a_continuation_the_server_stopped_before_its_wake_was_recorded_is_ended_and_continued_at_restart(
+    make_manager: Any, clients: FakeClients
+) -> None:
+    manager, session = await parked_at_shutdown(make_manager, clients)
+    [row] = await manager.registry.parked.of_session(session.id)
+    # What a server left that stopped between storing the answer and recording the wake: the
+    # answer and the continuation's turn_started are stored, the record is still hibernated.
+    assert await manager.registry.parked.answer(row.request_id, decision_json(PermissionDecision(True)))
+    lost = manager.journal.record(session.id, "turn_started", message=CONTINUATION)
+    await manager.registry.flush()
+    assert (await manager.registry.get(session.id)).state == "hibernated"  # type: ignore[union-attr]
+    assert await manager.registry.parked.sessions(answered=True) == [session.id]
+
+    restarted = await make_manager()  # nothing asks for the session: the start-up scan continues it
+    async with asyncio.timeout(10):
+        while clients.last.options.hooks is None:
+            await asyncio.sleep(0.01)
+    again = await restarted.get(session.id)
+    clients.last._messages.put_nowait(result("ran"))
+    async with asyncio.timeout(10):
+        while again.busy or again.status != "connected":
+            await asyncio.sleep(0.01)
+    await restarted.registry.flush()
+    after = [(e.type, e.data.get("reason") or e.data.get("message")) for e in await restarted.registry.events(session_id=session.id, after=lost.id)]
+    assert [a for a in after if a[0] != "status"][:3] == [
+        ("error", "server_restart"), ("turn_started", CONTINUATION), ("result", None)
+    ]  # the lost turn is ended before the continuation starts; the continuation ends with its result
+
+
 def _key(cwd: Any) -> str:
     from claude_agent_sdk import project_key_for_directory
 
@@ -129,6 +159,7 @@ async def test_a_parked_request_older_than_the_parked_timeout_is_denied(make_man
     await manager.transcripts.seed(session.id, session.spec.cwd, [ASKED, {**USE, "sessionId": session.id}])
     await manager.shutdown(1)
 
+    made = len(clients.clients)
     restarted = await make_manager(parked_permission_timeout=0.05)
     await asyncio.sleep(0.1)
     again = await restarted.get(session.id)
@@ -136,6 +167,13 @@ async def test_a_parked_request_older_than_the_parked_timeout_is_denied(make_man
     [row] = await restarted.registry.parked.of_session(session.id)
     assert row.decision is not None and row.decision["reason"] == "timeout" and row.decision["allowed"] is False
     assert [e.data["reason"] for e in again.events.since(0) if e.type == "permission_resolved"][-1:] == ["timeout"]
+    async with asyncio.timeout(10):  # the refusal continues the turn (the agent is told) in a woken CLI
+        while len(clients.clients) == made or clients.last.options.hooks is None:
+            await asyncio.sleep(0.01)
+    clients.last._messages.put_nowait(result("told"))
+    async with asyncio.timeout(10):
+        while again.busy:
+            await asyncio.sleep(0.01)
 
 
 async def test_closing_a_parked_session_forgets_its_requests(make_manager: Any, clients: FakeClients) -> None:

@@ -50,7 +50,7 @@ from .session import Session
 from .slots import LiveSlots
 from .ownership import Ownership
 from .tenancy import owner_filter, sees
-from .upkeep import drain, recover, resume_queues
+from .upkeep import drain, recover, resume_parked, resume_queues
 from .transcripts import Transcripts
 from .workspace import parse_session_id
 
@@ -110,7 +110,9 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries, M
         are hibernated, and a turn that was running is ended in its event log with an
         ``error`` event (reason ``server_restart``). Both streams carry what recovery
         records: the session's own gets ``error`` and ``status`` hibernated, the global
-        one ``error`` and ``session_status`` hibernated. Returns the recovered ids."""
+        one ``error`` and ``session_status`` hibernated. Once the server's address is known,
+        hibernated sessions' queued messages run, and turns whose parked permission requests
+        were all answered continue (see :mod:`.parking`). Returns the recovered ids."""
         self.loop = asyncio.get_running_loop()
         await self.journal.resume()
         recovered = await recover(self.registry, self.journal, self.config.node_id, self.config.permission_timeout)
@@ -119,6 +121,7 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries, M
         await self.relay.start()
         self._pool.refill()
         self._spawn(resume_queues(self.get, self.registry, self.config.routes_known))
+        self._spawn(resume_parked(self.get, self.registry, self.config.routes_known))
         return recovered
 
     # -- queries --------------------------------------------------------------

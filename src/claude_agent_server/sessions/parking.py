@@ -25,7 +25,11 @@ there is none.
 
 Answering a parked request (the same routes as a live one) stores the answer in the
 registry and, once every parked request of the session is answered, wakes it: a
-continuation turn (``turn_started``, the tool's events, ``result``) streams as usual.
+continuation turn (``turn_started``, the tool's events, ``result``) streams as usual. A
+server that stopped after the answer but before the wake was recorded (the record is still
+``hibernated``) leaves that to the next one: at start-up it loads every session whose parked
+requests are all answered (:func:`.upkeep.resume_parked`), and a continuation begins by ending
+an earlier one left open in the event log (``error``, reason ``server_restart``).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from ..store import ParkedRecord
 from .deferral import blocks, decision_from, decision_json, deferred_marker, hook_answer
 from .errors import SessionError
 from .permissions import ParkedRequest, PermissionBroker, PermissionDecision, PermissionRequest
+from .takeover import lost_turn
 
 if TYPE_CHECKING:
     from claude_agent_sdk import ClaudeAgentOptions
@@ -59,6 +64,9 @@ CONTINUATION = "(the turn continues: its permission request was answered)"
 """The ``message`` of the ``turn_started`` event of a turn a parked answer resumes."""
 PARKED_REASON = "permission_parked"
 """The ``reason`` of the ``error`` event that ends a turn whose permission request was parked."""
+CLOCK_SKEW = 60.0
+"""Seconds by which another node's clock may be behind (the event log of an earlier continuation
+is read from its oldest parked request's time, less this)."""
 WRITE_WAIT = 5.0
 """Seconds parking waits for the CLI to have written the parked calls into its transcript."""
 
@@ -240,6 +248,9 @@ class Parking:
         await self._prepare_parked()  # a call that cannot be resumed is resolved now: no turn for it
         if not self.permissions.parked or self._turn_running:
             return
+        await self._end_lost_continuation()
+        if self._turn_running:
+            return
         self._turn_running = True
         started = self._publish("turn_started", message=CONTINUATION)
         self.turn_event_id, self.turn_message, self.turn_started = started.id, CONTINUATION, started
@@ -250,6 +261,17 @@ class Parking:
         except SessionError as exc:
             if self._turn_running:
                 self._end_turn("error", message=f"could not wake the session: {exc.detail}", reason="wake_failed")
+
+    async def _end_lost_continuation(self) -> None:
+        """End the turn of an earlier continuation whose server stopped before its wake was
+        recorded: its ``turn_started`` is in the event log, but the record stayed
+        ``hibernated``, so recovery (which ends the turns of ``live`` records) left it open.
+        The log is read from the oldest parked request on."""
+        times = [str(p.request.get("created_at", "")) for p in self.permissions.parked.values()]
+        with contextlib.suppress(ValueError):
+            since = min(datetime.fromisoformat(t).timestamp() for t in times) - CLOCK_SKEW
+            if (await lost_turn(self._host.registry, self.id, 0, since=since)).running and not self._turn_running:
+                self._publish("error", message="the server stopped before the turn's process started", reason="server_restart")
 
     async def _prepare_parked(self) -> None:
         """Before a CLI starts: write the deferral of each parked call into the transcript; a

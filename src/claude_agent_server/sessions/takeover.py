@@ -100,10 +100,13 @@ async def end_lost_turn(
     return True
 
 
-async def lost_turn(registry: Registry, session_id: str, permission_timeout: float) -> LostTurn:
+async def lost_turn(registry: Registry, session_id: str, permission_timeout: float, *, since: float | None = None) -> LostTurn:
     """The session's last turn as its persisted events tell it (only events younger than
-    ``permission_timeout`` plus an hour, when it is not 0); the registry's writer is flushed first."""
-    after = int((time.time() - permission_timeout - 3600) * 1_000_000) if permission_timeout else 0
+    ``permission_timeout`` plus an hour, when it is not 0; with ``since``, only events from
+    that Unix time in seconds on); the registry's writer is flushed first."""
+    if since is None and permission_timeout:
+        since = time.time() - permission_timeout - 3600
+    after = int(since * 1_000_000) if since is not None else 0  # event ids are microseconds (see EventClock)
     await registry.flush()
     turn = LostTurn()
     pending: dict[str, str | None] = {}

@@ -17,7 +17,8 @@ from .takeover import end_lost_turn
 log = logging.getLogger(__name__)
 
 QUEUE_SCAN = 10_000
-"""Hibernated sessions (most recent first) whose queues are resumed at start-up."""
+"""Sessions looked at, at most, by each start-up scan: hibernated ones (most recent first) whose
+queues are resumed, and ones whose answered parked requests are continued."""
 
 
 async def recover(registry: Registry, journal: EventJournal, node_id: str | None = None, permission_timeout: float = 0.0) -> list[str]:
@@ -99,3 +100,17 @@ async def resume_queues(get: Callable[[str], Awaitable[Session]], registry: Regi
             (await get(record.session_id)).run_queue()
         except SessionError as exc:
             log.warning("session %s: its queued messages could not be resumed: %s", record.session_id, exc.detail)
+
+
+async def resume_parked(get: Callable[[str], Awaitable[Session]], registry: Registry, ready: Callable[[], bool]) -> None:
+    """Continue the turns whose parked permission requests were all answered while the previous
+    server ran but whose continuation had not started (or not been recorded) when it stopped:
+    loading such a session reads the answers and continues its turn (see :mod:`.parking`).
+    Waits until this server is ``ready``, as :func:`resume_queues` does."""
+    while not ready():
+        await asyncio.sleep(0.1)
+    for session_id in await registry.parked.sessions(answered=True, limit=QUEUE_SCAN):
+        try:
+            await get(session_id)
+        except SessionError as exc:  # another node runs it (it continues there), or it is gone
+            log.info("session %s: its answered permission requests were not continued here: %s", session_id, exc.detail)

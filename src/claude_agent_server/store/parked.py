@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, func, select, update
 
 from .tables import parked_permissions
 
@@ -70,12 +70,21 @@ class ParkedStore:
         query = update(parked_permissions).where(parked_permissions.c.request_id.in_(request_ids)).values(parked_at=at)
         return int(await self._run(lambda conn: conn.execute(query).rowcount, write=True))
 
-    async def sessions(self, limit: int = 1000) -> list[str]:
-        """Ids of sessions with at least one parked, unanswered request (at most ``limit``)."""
+    async def sessions(self, *, answered: bool = False, limit: int = 1000) -> list[str]:
+        """Ids of sessions with parked requests (at most ``limit``).
+
+        Args:
+            answered: False: those with at least one parked request unanswered. True: those
+                whose parked requests are all answered: their turn goes on once a CLI applies
+                the answers (see :mod:`claude_agent_server.sessions.parking`).
+        """
+        row = parked_permissions.c
+        unanswered = func.sum(case((row.decision.is_(None), 1), else_=0))
         query = (
-            select(parked_permissions.c.session_id)
-            .where(parked_permissions.c.decision.is_(None), parked_permissions.c.parked_at.is_not(None))
-            .group_by(parked_permissions.c.session_id)
+            select(row.session_id)
+            .where(row.parked_at.is_not(None))
+            .group_by(row.session_id)
+            .having(unanswered == 0 if answered else unanswered > 0)
             .limit(limit)
         )
         return await self._run(lambda conn: list(conn.scalars(query).all()))
