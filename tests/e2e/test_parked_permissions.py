@@ -4,13 +4,19 @@ answer resumes the tool call and the turn."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import signal
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from claude_agent_server.sessions import PermissionDecision
+from claude_agent_server.sessions.deferral import decision_json
+from claude_agent_server.sessions.parking import CONTINUATION
 from e2e_support import answer, read_events, send_in_background, status, wait_for_permissions, wait_until
 from servers import ServerProcess, running_server
 
@@ -68,6 +74,26 @@ def test_a_request_pending_at_shutdown_is_pending_after_the_restart_and_allow_ru
         assert (work / "parked.txt").read_text() == "parked\n"
         assert status(http, session_id)["pending_permissions"] == []
         assert answer(http, session_id, request["request_id"], True).status_code == 404  # answered once
+
+
+def test_an_answer_stored_before_the_server_stopped_is_continued_at_the_next_start(tmp_path: Path) -> None:
+    """The server stopped after storing a parked request's answer but before the turn's process
+    started: the next server continues the turn at start-up, with no request for the session."""
+    session_id, request, work = park_a_request(tmp_path, "echo resumed > resumed.txt")
+    database = tmp_path / "home" / ".local" / "share" / "claude-agent-server" / "registry.db"
+    with contextlib.closing(sqlite3.connect(database)) as db, db:  # the answer, as the stopped server stored it
+        stored = db.execute("UPDATE parked_permissions SET decision = ? WHERE request_id = ? AND decision IS NULL",
+                            (json.dumps(decision_json(PermissionDecision(True))), request["request_id"])).rowcount
+        [(mark,)] = db.execute("SELECT max(id) FROM events WHERE session_id = ?", (session_id,)).fetchall()
+    assert stored == 1 and not (work / "resumed.txt").exists()
+    with running_server(tmp_path, *COLD) as restarted, restarted.client() as http:
+        wait_until(lambda: (work / "resumed.txt").exists(), 120, what="the tool to run before anything reads the session")
+        frames = turn_after(http, session_id, mark)
+        kinds = [f["event"] for f in frames]
+        assert kinds[0] == "turn_started" and kinds[-1] == "result" and "tool_result" in kinds, kinds
+        assert frames[0]["data"]["message"] == CONTINUATION
+        assert (work / "resumed.txt").read_text() == "resumed\n"
+        assert status(http, session_id)["pending_permissions"] == []
 
 
 def test_a_parked_request_denied_after_the_restart_tells_the_agent(tmp_path: Path) -> None:
