@@ -36,6 +36,8 @@ class Ask:
     tool_input: dict[str, Any]
     tool_use_id: str = "toolu_1"
     suggestions: list[Any] = field(default_factory=list)
+    agent_id: str | None = None
+    """The subagent asking (None: the main agent)."""
 
 
 @dataclass
@@ -100,7 +102,7 @@ class FakeClient:
         try:
             for step in steps:
                 if isinstance(step, Ask):
-                    context = ToolPermissionContext(tool_use_id=step.tool_use_id, suggestions=step.suggestions)
+                    context = ToolPermissionContext(tool_use_id=step.tool_use_id, suggestions=step.suggestions, agent_id=step.agent_id)
                     await self._messages.put(AssistantMessage([ToolUseBlock(step.tool_use_id, step.tool_name, step.tool_input)], "fake-model"))
                     answer = await self.options.can_use_tool(step.tool_name, step.tool_input, context)  # type: ignore[misc]
                     self.answers.append(answer)

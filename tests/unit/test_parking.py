@@ -70,6 +70,26 @@ async def test_a_parked_request_stays_pending_and_its_answer_goes_to_the_callbac
         broker.respond(request.request_id, PermissionDecision(False))
 
 
+async def test_a_subagents_request_is_in_the_registry_while_it_waits_so_every_node_lists_it(
+    make_manager: Any, clients: FakeClients
+) -> None:
+    manager = await make_manager(permission_timeout=5)
+    session = await manager.create()
+    clients.enqueue(Ask("Bash", {"command": "ls"}, agent_id="agent-1"), result())
+    await session.send("run `ls` in a subagent")
+    async with asyncio.timeout(5):
+        while not session.permissions.pending():
+            await asyncio.sleep(0.01)
+    [request] = session.permissions.pending()
+    [listed] = await manager.requests_elsewhere(session.id)  # what another node lists for it
+    assert listed.request_id == request.request_id and listed.to_dict()["agent_id"] == "agent-1"
+    await manager.shutdown(1)  # a subagent's request is not parked: it is denied, and its row goes
+    async with asyncio.timeout(5):
+        while await manager.registry.parked.of_session(session.id):
+            await asyncio.sleep(0.01)
+    assert request.resolved
+
+
 async def parked_at_shutdown(make_manager: Any, clients: FakeClients) -> tuple[Any, Any]:
     """A manager whose session asked to run Bash and was shut down while the request waited."""
     manager = await make_manager()

@@ -1,10 +1,10 @@
 """Approvals that wait for a person: a permission request outlives its CLI process.
 
-A part of :class:`~.session.Session`. Every pending permission request of the main agent
-is written to the registry (``Registry.parked``, see :mod:`..store.parked`) before it is
-listed, and deleted once answered while its CLI waits. When the session's CLI must stop
-with a request pending (the server stops, the session is hibernated), the
-request is *parked*: the CLI is killed (``SIGKILL``) before it can write a refusal into
+A part of :class:`~.session.Session`. Every pending permission request (a subagent's too:
+every node lists it from there) is written to the registry (``Registry.parked``, see
+:mod:`..store.parked`) before it is listed, and deleted once answered while its CLI waits.
+When the session's CLI must stop with a request of the main agent pending (the server
+stops, the session is hibernated), the request is *parked* (a subagent's is denied): the CLI is killed (``SIGKILL``) before it can write a refusal into
 its transcript, and the request stays listed as pending, read from the registry by every
 node and after restarts (:meth:`Parking.load_parked`).
 
@@ -145,18 +145,18 @@ class Parking:
     # -- the registry ----------------------------------------------------------
 
     async def _request_durable(self, request: PermissionRequest) -> None:
-        """Before a request is listed: its event is durable, and (the main agent's) its registry row."""
+        """Before a request is listed: its event is durable, and its registry row (every node lists
+        it from there; only the main agent's can be parked, see :func:`parkable`)."""
         await self.events.wait_durable()
-        if parkable(request):
-            record = ParkedRecord(request.request_id, self.id, request.tool_use_id, datetime.now(UTC), request.to_dict())
-            await self._host.registry.parked.put(record)
-            if request.resolved and request.request_id not in self.permissions.parked:  # answered while being written
-                await self._host.registry.parked.delete([request.request_id])
+        record = ParkedRecord(request.request_id, self.id, request.tool_use_id, datetime.now(UTC), request.to_dict())
+        await self._host.registry.parked.put(record)
+        if request.resolved and request.request_id not in self.permissions.parked:  # answered while being written
+            await self._host.registry.parked.delete([request.request_id])
 
     def _request_resolved(self, request: PermissionRequest, decision: PermissionDecision) -> None:
         """A live request was answered (or ended): its registry row goes (not a fenced session's:
         the node holding its lease now owns the row)."""
-        if parkable(request) and not self.fenced:
+        if not self.fenced:
             self._in_background(self._host.registry.parked.delete([request.request_id]), "forgetting an answered request")
 
     async def load_parked(self) -> None:
