@@ -155,8 +155,7 @@ def create_app(settings: Settings | None = None, client_factory: ClientFactory |
         hibernator = None
         try:
             await manager.start()
-            if settings.idle_timeout > 0:
-                hibernator = asyncio.create_task(manager.run_idle_hibernation())
+            hibernator = asyncio.create_task(manager.run_idle_hibernation())
             yield
         finally:
             if hibernator is not None:

@@ -23,6 +23,8 @@ class ManagerConfig:
     max_live_sessions: int = 32
     idle_timeout: float = 0.0
     """Seconds a session may sit idle (no turn, no pending permission) before it is hibernated; 0: never."""
+    dormant_after: float = 300.0
+    """Seconds a hibernated session nothing uses stays loaded after its last use (see :mod:`.dormancy`)."""
     event_buffer_size: int = 2000
     event_buffer_bytes: int = 8 * 1024 * 1024
     """Bytes of events kept in memory per session (older ones replay from the registry)."""

@@ -185,6 +185,8 @@ class EventLog:
         """Every event with an id up to this is not in the buffer (it may be in the registry)."""
         self._changed = asyncio.Event()
         self._closed = False
+        self.subscribers = 0
+        """Subscribers iterating :meth:`subscribe` now."""
 
     @property
     def last_id(self) -> int:
@@ -264,25 +266,29 @@ class EventLog:
         registry; ``text_delta`` events are only ever replayed from memory.
         """
         cursor = after
-        while True:
-            if self._history is not None and cursor < self._floor:
-                floor = self._floor
-                page = [event for event in await self._history(cursor) if event.id <= floor]
-                for event in page:
+        self.subscribers += 1
+        try:
+            while True:
+                if self._history is not None and cursor < self._floor:
+                    floor = self._floor
+                    page = [event for event in await self._history(cursor) if event.id <= floor]
+                    for event in page:
+                        cursor = event.id
+                        yield event
+                    if not page:
+                        cursor = floor  # nothing else up to the floor was persisted
+                    continue
+                waiter = self._changed
+                events = self.since(cursor)
+                for event in events:
                     cursor = event.id
                     yield event
-                if not page:
-                    cursor = floor  # nothing else up to the floor was persisted
-                continue
-            waiter = self._changed
-            events = self.since(cursor)
-            for event in events:
-                cursor = event.id
-                yield event
-            if not events:
-                if self._closed:
-                    return
-                await waiter.wait()
+                if not events:
+                    if self._closed:
+                        return
+                    await waiter.wait()
+        finally:
+            self.subscribers -= 1
 
     def trim(self) -> None:
         """Drop the buffer (a hibernating session); replay then comes from the registry."""

@@ -177,6 +177,7 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries, M
             if session.closing or not sees(session.record.owner):
                 raise SessionNotFound(sid)
             if self.node.current(sid):
+                session.touched = time.monotonic()
                 return session
             await self.node.confirm(sid)  # a stale lease (this node stalled): renewed, or the session fenced; look again
         await self.node.elsewhere(sid, self.lease_owners)  # not live here: another node may run it (SessionElsewhere)
@@ -192,6 +193,7 @@ class SessionManager(Placement, Ownership, IdleHibernation, TranscriptQueries, M
         elif not session.live:  # another node may have run it since: take the registry's record
             session.record, session.spec = record, SessionSpec.from_json(sid, record.spec)
         await session.load_parked()  # its parked permission requests, as the registry has them now
+        session.touched = time.monotonic()
         return session
 
     async def list(

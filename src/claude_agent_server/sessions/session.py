@@ -33,6 +33,7 @@ from .operations import SessionOperations
 from .options import NO_HUMAN_MESSAGE, PromptFiles, SessionSpec
 from .owner import ClientOwner
 from .deferral import kill_process
+from .dormancy import Dormancy
 from .fencing import SessionFencing
 from .parking import PARKED_REASON, Parking, parkable
 from .permissions import PermissionBroker
@@ -44,7 +45,7 @@ from .record import record_entry
 log = logging.getLogger(__name__)
 
 
-class Session(SessionOperations, MessageQueue, Rewinding, McpControl, Parking, SessionFencing):
+class Session(SessionOperations, MessageQueue, Rewinding, McpControl, Parking, SessionFencing, Dormancy):
     """A Claude Code session: record, spec, events and permissions, and a process when live.
 
     Args:
