@@ -4,9 +4,10 @@ A part of :class:`~.session.Session`. Every pending permission request (a subage
 every node lists it from there) is written to the registry (``Registry.parked``, see
 :mod:`..store.parked`) before it is listed, and deleted once answered while its CLI waits.
 When the session's CLI must stop with a request of the main agent pending (the server
-stops, the session is hibernated), the request is *parked* (a subagent's is denied): the CLI is killed (``SIGKILL``) before it can write a refusal into
-its transcript, and the request stays listed as pending, read from the registry by every
-node and after restarts (:meth:`Parking.load_parked`).
+stops, the session is hibernated), the request is *parked* (a subagent's is denied): the
+CLI is killed (``SIGKILL``) before it can write a refusal into its transcript, and the
+request stays listed as pending, read from the registry by every node and after restarts
+(:meth:`Parking.load_parked`).
 
 How the tool call comes back, with Claude Code's own machinery (measured with the bundled
 CLI 2.1.330): a ``PreToolUse`` hook that answers ``permissionDecision: "defer"`` makes the
