@@ -268,11 +268,12 @@ class Parking:
         recorded: its ``turn_started`` is in the event log, but the record stayed
         ``hibernated``, so recovery (which ends the turns of ``live`` records) left it open.
         The log is read from the oldest parked request on."""
-        times = [str(p.request.get("created_at", "")) for p in self.permissions.parked.values()]
-        with contextlib.suppress(ValueError):
-            since = min(datetime.fromisoformat(t).timestamp() for t in times) - CLOCK_SKEW
-            if (await lost_turn(self._host.registry, self.id, 0, since=since)).running and not self._turn_running:
-                self._publish("error", message="the server stopped before the turn's process started", reason="server_restart")
+        try:
+            since = min(datetime.fromisoformat(str(p.request.get("created_at"))).timestamp() for p in self.permissions.parked.values())
+        except ValueError:  # no parked request, or one without a readable time
+            return
+        if (await lost_turn(self._host.registry, self.id, 0, since=since - CLOCK_SKEW)).running and not self._turn_running:
+            self._publish("error", message="the server stopped before the turn's process started", reason="server_restart")
 
     async def _prepare_parked(self) -> None:
         """Before a CLI starts: write the deferral of each parked call into the transcript; a
